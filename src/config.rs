@@ -1,0 +1,702 @@
+//! Configuration: built-in defaults < TOML file(s) < `AUDITFWD_*` environment <
+//! command line (`--set key=value`). Every struct here is part of the public
+//! contract: keys are documented in `config/auditfwd.example.toml`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::{Dict, Map};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Prefix of every environment variable the configuration reads.
+pub const ENV_PREFIX: &str = "AUDITFWD_";
+/// Environment variables with the prefix that are not configuration keys.
+pub const ENV_NOT_KEYS: &[&str] = &["config"];
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub source: SourceConfig,
+    pub filter: FilterConfig,
+    pub alerts: AlertsConfig,
+    pub state: StateConfig,
+    pub pipeline: PipelineConfig,
+    pub log: LogConfig,
+    /// Where events go. Default: one `stdout` sink.
+    pub sinks: Vec<SinkConfig>,
+}
+
+/// Which journal reader runs, and how often it polls.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceConfig {
+    pub kind: SourceKind,
+    /// Pause between polls once the source has caught up.
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// Most rows read per poll: also the size of a delivery batch.
+    pub batch_rows: usize,
+    pub simulator: SimulatorConfig,
+    pub odbc: OdbcConfig,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        SourceConfig {
+            kind: SourceKind::Simulator,
+            // IBM warns that polling the journal functions sub-second hurts the system.
+            poll_interval: Duration::from_secs(5),
+            batch_rows: 1000,
+            simulator: SimulatorConfig::default(),
+            odbc: OdbcConfig::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// Deterministic synthetic JS traffic: the embedded default.
+    Simulator,
+    /// `SYSTOOLS.AUDIT_JOURNAL_JS` over ODBC.
+    Odbc,
+}
+
+/// The embedded traffic generator.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimulatorConfig {
+    /// Same seed, same event stream.
+    pub seed: u64,
+    /// Pace of production; 0 = as fast as the pipeline takes them.
+    pub events_per_second: u64,
+    /// 0 = endless; N = exactly N journal entries, then idle.
+    pub total_events: u64,
+    pub system_name: String,
+    /// Local time of the first entry (the simulated system runs on UTC).
+    pub start_timestamp: chrono::NaiveDateTime,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        SimulatorConfig {
+            seed: 1,
+            events_per_second: 200,
+            total_events: 0,
+            system_name: "SIMSYS".into(),
+            start_timestamp: chrono::NaiveDate::from_ymd_opt(2026, 1, 5)
+                .and_then(|date| date.and_hms_opt(8, 0, 0))
+                .expect("valid constant date"),
+        }
+    }
+}
+
+/// The ODBC source. The keys are read and validated here; the reader itself
+/// arrives with the ODBC source work (see CHANGELOG).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OdbcConfig {
+    /// Redacted in output: it may carry `PWD=`.
+    pub connection_string: Secret,
+    pub password: Secret,
+    /// File whose first line is the password (systemd credentials, Kubernetes secrets).
+    pub password_file: Option<PathBuf>,
+    pub dialect: Dialect,
+    /// IANA zone of the IBM i clock (ENTRY_TIMESTAMP is local time), or "server".
+    pub timezone: String,
+    /// First run only: "now", "earliest" or a local timestamp.
+    pub start_at: String,
+    pub exclude_own_connections: bool,
+    #[serde(with = "humantime_serde")]
+    pub query_timeout: Duration,
+}
+
+impl Default for OdbcConfig {
+    fn default() -> Self {
+        OdbcConfig {
+            connection_string: Secret::default(),
+            password: Secret::default(),
+            password_file: None,
+            dialect: Dialect::Db2i,
+            timezone: "UTC".into(),
+            start_at: "now".into(),
+            exclude_own_connections: true,
+            query_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    Db2i,
+    Postgres,
+}
+
+/// Which rows `run` forwards (the `enrich` command does not filter).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilterConfig {
+    /// JS entry codes to keep; empty = all. Default: IBM's S, E, B, M.
+    pub entry_types: Vec<String>,
+    /// REAL_USER_PROFILE values to keep, compared upper-case; empty = all.
+    pub include_users: Vec<String>,
+    /// REAL_USER_PROFILE values to drop. Default: IBM's QCTP and QUSER.
+    pub exclude_users: Vec<String>,
+}
+
+impl Default for FilterConfig {
+    fn default() -> Self {
+        FilterConfig {
+            entry_types: ["S", "E", "B", "M"].map(String::from).to_vec(),
+            include_users: Vec::new(),
+            exclude_users: ["QCTP", "QUSER"].map(String::from).to_vec(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Profiles whose use marks an event `privileged` (real or effective user).
+    pub privileged_profiles: Vec<String>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            privileged_profiles: vec!["QSECOFR".into()],
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// Directory of the sled database that holds the checkpoint.
+    pub dir: PathBuf,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig {
+            dir: PathBuf::from("./data"),
+        }
+    }
+}
+
+/// Queues, retries and shutdown.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// Batches read but not yet committed, across all stages. Bounds memory
+    /// (see ARCHITECTURE.md) and how much is sent again after a crash.
+    pub max_batches_in_flight: usize,
+    /// SIGTERM/SIGINT: time to drain and commit before exiting anyway.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+    /// First pause after a transient sink error; doubles up to `retry_max_backoff`.
+    #[serde(with = "humantime_serde")]
+    pub retry_initial_backoff: Duration,
+    #[serde(with = "humantime_serde")]
+    pub retry_max_backoff: Duration,
+    /// Attempts before a transient error is treated as permanent; 0 = retry forever.
+    pub retry_max_attempts: u32,
+    /// What a permanent sink error does: "stop" the daemon (exit 69), or write
+    /// the batch to `dead_letter_path` and go on.
+    pub on_permanent_error: PermanentErrorPolicy,
+    pub dead_letter_path: PathBuf,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            max_batches_in_flight: 4,
+            shutdown_grace: Duration::from_secs(20),
+            retry_initial_backoff: Duration::from_millis(500),
+            retry_max_backoff: Duration::from_secs(60),
+            retry_max_attempts: 0,
+            on_permanent_error: PermanentErrorPolicy::Stop,
+            dead_letter_path: PathBuf::from("./dead-letter.ndjson"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PermanentErrorPolicy {
+    Stop,
+    DeadLetter,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter: "info", "auditfwd=debug", ...
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// One destination. The set is closed: each variant is a sink in `src/sink/`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SinkConfig {
+    File(FileSinkConfig),
+    Stdout(StdoutSinkConfig),
+}
+
+impl SinkConfig {
+    /// Short name for logs: "file:/var/log/x.ndjson", "stdout".
+    pub fn describe(&self) -> String {
+        match self {
+            SinkConfig::File(file) => format!("file:{}", file.path.display()),
+            SinkConfig::Stdout(_) => "stdout".into(),
+        }
+    }
+}
+
+/// Newline-delimited JSON appended to a file, acknowledged after write + fsync.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSinkConfig {
+    pub path: PathBuf,
+}
+
+/// Newline-delimited JSON on standard output (logs go to standard error).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StdoutSinkConfig {}
+
+/// A value that never appears in logs, errors or printed configuration.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub const REDACTED: &'static str = "<redacted>";
+
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself: call only where it is handed to a peer.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            Secret::REDACTED
+        })
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(if self.0.is_empty() {
+            ""
+        } else {
+            Secret::REDACTED
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Secret)
+    }
+}
+
+/// Reads a secret from a `*_file` key: the first line, without its line end.
+pub fn read_secret_file(key: &str, path: &Path) -> Result<Secret, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
+        key: key.into(),
+        origin: String::new(),
+        message: format!("cannot read secret file {}: {error}", path.display()),
+    })?;
+    Ok(Secret::new(text.lines().next().unwrap_or("").to_owned()))
+}
+
+/// Durations as humantime strings ("5s", "1m 30s").
+mod humantime_serde {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&humantime::format_duration(*value).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        humantime::parse_duration(&text).map_err(|error| {
+            serde::de::Error::custom(format!(
+                "invalid duration {text:?} ({error}); write it like \"5s\", \"500ms\" or \"2m\""
+            ))
+        })
+    }
+}
+
+/// A configuration problem, naming the key and where its value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    /// "config/auditfwd.toml", "environment variable AUDITFWD_X", ... or empty.
+    pub origin: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = if self.key.is_empty() {
+            "(top level)"
+        } else {
+            &self.key
+        };
+        write!(f, "configuration key `{key}`")?;
+        if !self.origin.is_empty() {
+            write!(f, " (from {})", self.origin)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Several configuration problems, reported together.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, error) in self.0.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// `--set key=value` pairs from the command line, as a figment provider.
+#[derive(Clone, Debug, Default)]
+pub struct CommandLine {
+    pub pairs: Vec<(String, String)>,
+}
+
+impl CommandLine {
+    /// Parses "a.b=value"; the value is TOML when it parses as TOML, else a string.
+    pub fn push(&mut self, assignment: &str) -> Result<(), ConfigError> {
+        let (key, value) = assignment.split_once('=').ok_or_else(|| ConfigError {
+            key: assignment.into(),
+            origin: "the command line (--set)".into(),
+            message: "expected KEY=VALUE, for example --set source.batch_rows=500".into(),
+        })?;
+        self.pairs.push((key.trim().to_owned(), value.to_owned()));
+        Ok(())
+    }
+
+    fn to_toml(&self) -> String {
+        let mut text = String::new();
+        for (key, value) in &self.pairs {
+            let parsed = format!("v = {value}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|table| table.get("v").cloned())
+                .unwrap_or_else(|| toml::Value::String(value.clone()));
+            text.push_str(&format!("{key} = {parsed}\n"));
+        }
+        text
+    }
+}
+
+impl Provider for CommandLine {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("the command line (--set)")
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Toml::string(&self.to_toml()).data()
+    }
+}
+
+/// Builds the layered figment: defaults < files < environment < command line.
+pub fn figment(files: &[PathBuf], command_line: &CommandLine) -> Figment {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    for file in files {
+        figment = figment.merge(Toml::file_exact(file));
+    }
+    figment
+        .merge(
+            Env::prefixed(ENV_PREFIX)
+                .split("__")
+                .ignore(ENV_NOT_KEYS)
+                .map(|key| key.as_str().to_lowercase().into()),
+        )
+        .merge(command_line.clone())
+}
+
+/// Loads, deserialises and validates the configuration.
+pub fn load(files: &[PathBuf], command_line: &CommandLine) -> Result<Config, ConfigErrors> {
+    for file in files {
+        if !file.is_file() {
+            return Err(ConfigErrors(vec![ConfigError {
+                key: String::new(),
+                origin: file.display().to_string(),
+                message: "configuration file not found or not a file".into(),
+            }]));
+        }
+    }
+    let figment = figment(files, command_line);
+    let config: Config = figment.extract().map_err(|error| {
+        ConfigErrors(
+            error
+                .into_iter()
+                .map(|error| ConfigError {
+                    key: error.path.join("."),
+                    origin: describe_origin(error.metadata.as_ref()),
+                    message: error.kind.to_string(),
+                })
+                .collect(),
+        )
+    })?;
+    let mut errors = config.validate();
+    for error in &mut errors {
+        if error.origin.is_empty() {
+            error.origin = find_origin(&figment, &error.key);
+        }
+    }
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+fn describe_origin(metadata: Option<&Metadata>) -> String {
+    let Some(metadata) = metadata else {
+        return String::new();
+    };
+    match &metadata.source {
+        Some(figment::Source::File(path)) => path.display().to_string(),
+        _ => metadata.name.to_string(),
+    }
+}
+
+/// Where the value of `key` (or its nearest parent) was set.
+fn find_origin(figment: &Figment, key: &str) -> String {
+    let mut path = key.replace('[', ".").replace(']', "");
+    loop {
+        if let Some(metadata) = figment.find_metadata(&path) {
+            return describe_origin(Some(metadata));
+        }
+        match path.rfind('.') {
+            Some(dot) => path.truncate(dot),
+            None => return String::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Checks what deserialisation cannot: ranges, empty values, conflicts.
+    /// Touches nothing outside the struct (secret files are read when building).
+    pub fn validate(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        let mut fail = |key: &str, message: String| {
+            errors.push(ConfigError {
+                key: key.into(),
+                origin: String::new(),
+                message,
+            })
+        };
+        if self.source.batch_rows == 0 || self.source.batch_rows > 100_000 {
+            fail(
+                "source.batch_rows",
+                format!(
+                    "{} is out of range; use 1 to 100000",
+                    self.source.batch_rows
+                ),
+            );
+        }
+        if self.source.poll_interval < Duration::from_millis(100) {
+            fail(
+                "source.poll_interval",
+                "below 100ms; IBM warns that sub-second polling of the journal functions hurts the system".into(),
+            );
+        }
+        let system = &self.source.simulator.system_name;
+        if system.trim().is_empty() || system.len() > 8 {
+            fail(
+                "source.simulator.system_name",
+                format!("{system:?} is not an IBM i system name (1 to 8 characters)"),
+            );
+        }
+        if self.source.kind == SourceKind::Odbc {
+            let odbc = &self.source.odbc;
+            if odbc.connection_string.is_empty() {
+                fail(
+                    "source.odbc.connection_string",
+                    "required when source.kind = \"odbc\"".into(),
+                );
+            }
+            if !odbc.password.is_empty() && odbc.password_file.is_some() {
+                fail(
+                    "source.odbc.password_file",
+                    "set either password or password_file, not both".into(),
+                );
+            }
+            if odbc.timezone != "server" && odbc.timezone.parse::<chrono_tz::Tz>().is_err() {
+                fail(
+                    "source.odbc.timezone",
+                    format!(
+                        "{:?} is not an IANA time zone such as \"Europe/Rome\"",
+                        odbc.timezone
+                    ),
+                );
+            }
+        }
+        for (index, code) in self.filter.entry_types.iter().enumerate() {
+            let known = crate::enrich::classify::EVENT_ACTIONS
+                .iter()
+                .any(|(known, _, _)| code.trim().eq_ignore_ascii_case(known));
+            if !known {
+                fail(
+                    &format!("filter.entry_types[{index}]"),
+                    format!("{code:?} is not a JS entry code (A, B, C, E, H, I, J, K, L, M, N, P, Q, R, S, T, U, V)"),
+                );
+            }
+        }
+        for (key, names) in [
+            ("filter.include_users", &self.filter.include_users),
+            ("filter.exclude_users", &self.filter.exclude_users),
+            (
+                "alerts.privileged_profiles",
+                &self.alerts.privileged_profiles,
+            ),
+        ] {
+            for (index, name) in names.iter().enumerate() {
+                if name.trim().is_empty() || name.trim().len() > 10 {
+                    fail(
+                        &format!("{key}[{index}]"),
+                        format!("{name:?} is not a user profile name (1 to 10 characters)"),
+                    );
+                }
+            }
+        }
+        if self.state.dir.as_os_str().is_empty() {
+            fail("state.dir", "must name a directory".into());
+        }
+        let pipeline = &self.pipeline;
+        if pipeline.max_batches_in_flight == 0 || pipeline.max_batches_in_flight > 1024 {
+            fail(
+                "pipeline.max_batches_in_flight",
+                format!(
+                    "{} is out of range; use 1 to 1024",
+                    pipeline.max_batches_in_flight
+                ),
+            );
+        }
+        if pipeline.retry_initial_backoff.is_zero()
+            || pipeline.retry_initial_backoff > pipeline.retry_max_backoff
+        {
+            fail(
+                "pipeline.retry_initial_backoff",
+                "must be above zero and at most pipeline.retry_max_backoff".into(),
+            );
+        }
+        if pipeline.on_permanent_error == PermanentErrorPolicy::DeadLetter
+            && pipeline.dead_letter_path.as_os_str().is_empty()
+        {
+            fail(
+                "pipeline.dead_letter_path",
+                "required when pipeline.on_permanent_error = \"dead_letter\"".into(),
+            );
+        }
+        if let Err(error) = self.log.level.parse::<tracing_subscriber::EnvFilter>() {
+            fail(
+                "log.level",
+                format!("{:?} is not a log filter: {error}", self.log.level),
+            );
+        }
+        let mut file_paths = std::collections::HashSet::new();
+        for (index, sink) in self.sinks.iter().enumerate() {
+            if let SinkConfig::File(file) = sink {
+                if file.path.as_os_str().is_empty() {
+                    fail(&format!("sinks[{index}].path"), "must name a file".into());
+                } else if !file_paths.insert(file.path.clone()) {
+                    fail(
+                        &format!("sinks[{index}].path"),
+                        format!(
+                            "{} is already the path of another file sink",
+                            file.path.display()
+                        ),
+                    );
+                }
+            }
+        }
+        errors
+    }
+
+    /// The sinks to run: the configured ones, or stdout when none is configured.
+    pub fn effective_sinks(&self) -> Vec<SinkConfig> {
+        if self.sinks.is_empty() {
+            vec![SinkConfig::Stdout(StdoutSinkConfig::default())]
+        } else {
+            self.sinks.clone()
+        }
+    }
+
+    /// The effective configuration as TOML, every secret redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.sinks = self.effective_sinks();
+        toml::to_string(&shown).unwrap_or_else(|error| format!("# cannot print: {error}\n"))
+    }
+
+    /// Warnings that do not stop the daemon but that an operator should read.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let excluded: Vec<String> = self
+            .filter
+            .exclude_users
+            .iter()
+            .map(|name| name.trim().to_uppercase())
+            .collect();
+        for profile in &self.alerts.privileged_profiles {
+            if excluded.contains(&profile.trim().to_uppercase()) {
+                warnings.push(format!(
+                    "filter.exclude_users drops {profile}, which alerts.privileged_profiles watches: its events will not be forwarded"
+                ));
+            }
+        }
+        warnings
+    }
+}

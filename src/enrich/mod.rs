@@ -1,0 +1,150 @@
+//! Enrichment: a [`JournalRow`] becomes an [`Event`]. No I/O, cannot fail.
+//!
+//! Filtering (entry types and users) lives here too, so the pipeline and the
+//! `enrich` command classify with the same code.
+
+pub mod classify;
+
+use std::collections::HashSet;
+
+use crate::config::{AlertsConfig, FilterConfig};
+use crate::event::{format_local, format_utc, Event, JournalRow, Severity, SCHEMA_VERSION};
+
+/// Turns rows into events with a fixed set of privileged profiles.
+#[derive(Clone, Debug, Default)]
+pub struct Enricher {
+    privileged_profiles: HashSet<String>,
+}
+
+impl Enricher {
+    pub fn new(alerts: &AlertsConfig) -> Enricher {
+        Enricher {
+            privileged_profiles: alerts
+                .privileged_profiles
+                .iter()
+                .map(|name| name.trim().to_uppercase())
+                .collect(),
+        }
+    }
+
+    fn is_privileged(&self, profile: Option<&str>) -> bool {
+        profile.is_some_and(|name| self.privileged_profiles.contains(&name.to_uppercase()))
+    }
+
+    /// Classifies one row.
+    pub fn enrich(&self, row: &JournalRow) -> Event {
+        let entry_type = row.entry_type.as_deref();
+        let job_type = row.job_type.as_deref();
+        let job_name = row.job_name.as_deref();
+        let method = classify::connection_method(job_type, job_name, row.program_name.as_deref());
+        let privileged = self.is_privileged(row.real_user_profile.as_deref())
+            || self.is_privileged(row.effective_user_profile.as_deref());
+        let action = classify::event_action(entry_type);
+        Event {
+            schema_version: SCHEMA_VERSION,
+            event_id: row.event_id(),
+            entry_timestamp: format_utc(&row.entry_timestamp),
+            entry_timestamp_local: format_local(&row.entry_timestamp_local),
+            system_name: row.system_name.clone(),
+            receiver_library: row.receiver_library.clone(),
+            receiver_name: row.receiver_name.clone(),
+            sequence_number: row.sequence_number,
+            entry_type: row.entry_type.clone(),
+            entry_type_detail: row
+                .entry_type_detail
+                .clone()
+                .or_else(|| classify::entry_type_description(entry_type).map(str::to_owned)),
+            job_event_type: classify::job_event_type(entry_type).to_owned(),
+            event_action: action.to_owned(),
+            user_name: row.user_name.clone(),
+            real_user_profile: row.real_user_profile.clone(),
+            effective_user_profile: row.effective_user_profile.clone(),
+            qualified_job_name: row.qualified_job_name.clone(),
+            job_name: row.job_name.clone(),
+            job_user: row.job_user.clone(),
+            job_number: row.job_number.clone(),
+            job_type: row.job_type.clone(),
+            job_subtype: row.job_subtype.clone(),
+            remote_address: row.remote_address.clone(),
+            remote_port: row.remote_port,
+            connection_type: classify::connection_type(job_type, job_name).to_owned(),
+            connection_method: method.name.to_owned(),
+            connection_secure: method.secure,
+            privileged,
+            severity: severity(privileged, method.secure, action),
+            device_name: row.device_name.clone(),
+            program_library: row.program_library.clone(),
+            program_name: row.program_name.clone(),
+            target_qualified_job_name: row.target_qualified_job_name.clone(),
+            message: None,
+        }
+    }
+}
+
+/// Severity rules, highest first:
+/// - a privileged profile over a clear-text channel: critical;
+/// - a privileged profile otherwise: high;
+/// - an abnormal end or a job ended by ENDJOB: medium;
+/// - a profile change through a token, or a user trace change: low;
+/// - everything else: info.
+pub fn severity(privileged: bool, secure: Option<bool>, action: &str) -> Severity {
+    match (privileged, secure, action) {
+        (true, Some(false), _) => Severity::Critical,
+        (true, _, _) => Severity::High,
+        (false, _, "job_end_abnormal" | "job_ended_by_endjob") => Severity::Medium,
+        (false, _, "profile_token_swap" | "user_trace_changed") => Severity::Low,
+        _ => Severity::Info,
+    }
+}
+
+/// Which rows the daemon forwards.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    entry_types: HashSet<String>,
+    include_users: HashSet<String>,
+    exclude_users: HashSet<String>,
+}
+
+impl Filter {
+    pub fn new(config: &FilterConfig) -> Filter {
+        let upper = |names: &[String]| -> HashSet<String> {
+            names
+                .iter()
+                .map(|name| name.trim().to_uppercase())
+                .collect()
+        };
+        Filter {
+            entry_types: upper(&config.entry_types),
+            include_users: upper(&config.include_users),
+            exclude_users: upper(&config.exclude_users),
+        }
+    }
+
+    /// True when the row is forwarded. Users are compared on REAL_USER_PROFILE,
+    /// upper-case, as IBM's query does; an empty list means "all".
+    pub fn accepts(&self, row: &JournalRow) -> bool {
+        if !self.entry_types.is_empty() {
+            let code = row
+                .entry_type
+                .as_deref()
+                .unwrap_or("")
+                .trim()
+                .to_uppercase();
+            if !self.entry_types.contains(&code) {
+                return false;
+            }
+        }
+        let user = row
+            .real_user_profile
+            .as_deref()
+            .map(|name| name.trim().to_uppercase());
+        if !self.include_users.is_empty()
+            && !user
+                .as_ref()
+                .is_some_and(|name| self.include_users.contains(name))
+        {
+            return false;
+        }
+        !user.is_some_and(|name| self.exclude_users.contains(&name))
+    }
+}

@@ -1,0 +1,178 @@
+//! The event model: a journal row as read, its position in the journal, and the
+//! enriched event that every sink receives (native schema v1).
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Version of the native JSON schema (`schema/event-v1.schema.json`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A position in the audit journal: the last entry that was delivered.
+///
+/// The receiver and the sequence number identify an entry; the timestamp is kept
+/// for re-entry after the receiver has gone (and for operators reading it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cursor {
+    pub system_name: String,
+    pub receiver_library: String,
+    pub receiver_name: String,
+    pub sequence_number: u64,
+    /// Local time of the entry, as the journal recorded it.
+    pub entry_timestamp_local: Option<NaiveDateTime>,
+}
+
+impl Cursor {
+    /// The cursor that points at `row`.
+    pub fn of(row: &JournalRow) -> Cursor {
+        Cursor {
+            system_name: row.system_name.clone(),
+            receiver_library: row.receiver_library.clone(),
+            receiver_name: row.receiver_name.clone(),
+            sequence_number: row.sequence_number,
+            entry_timestamp_local: Some(row.entry_timestamp_local),
+        }
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}/{}:{}",
+            self.system_name, self.receiver_library, self.receiver_name, self.sequence_number
+        )
+    }
+}
+
+/// One `AUDIT_JOURNAL_JS` row after value normalisation: CHAR padding trimmed,
+/// empty strings turned into `None`, the local timestamp resolved to UTC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalRow {
+    pub entry_timestamp_local: NaiveDateTime,
+    pub entry_timestamp: DateTime<Utc>,
+    pub sequence_number: u64,
+    pub system_name: String,
+    pub receiver_library: String,
+    pub receiver_name: String,
+    pub entry_type: Option<String>,
+    pub entry_type_detail: Option<String>,
+    pub user_name: Option<String>,
+    pub qualified_job_name: Option<String>,
+    pub job_name: Option<String>,
+    pub job_user: Option<String>,
+    pub job_number: Option<String>,
+    pub job_type: Option<String>,
+    pub job_subtype: Option<String>,
+    pub program_library: Option<String>,
+    pub program_name: Option<String>,
+    pub remote_address: Option<String>,
+    pub remote_port: Option<u32>,
+    pub device_name: Option<String>,
+    pub real_user_profile: Option<String>,
+    pub effective_user_profile: Option<String>,
+    pub target_qualified_job_name: Option<String>,
+}
+
+impl JournalRow {
+    /// `<SYSTEM_NAME>:<RECEIVER_LIBRARY>/<RECEIVER_NAME>:<SEQUENCE_NUMBER>`: the
+    /// SIEM's de-duplication key, identical on every delivery of the same entry.
+    pub fn event_id(&self) -> String {
+        format!(
+            "{}:{}/{}:{}",
+            self.system_name, self.receiver_library, self.receiver_name, self.sequence_number
+        )
+    }
+}
+
+/// How alarming an event is, for routing and SIEM severity fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// The enriched event: one line of native JSON (schema v1).
+///
+/// Field order is the output order. Absent values serialise as `null`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub schema_version: u32,
+    pub event_id: String,
+    /// RFC 3339, UTC, microseconds.
+    pub entry_timestamp: String,
+    /// The journal's local time, as read (no zone).
+    pub entry_timestamp_local: String,
+    pub system_name: String,
+    pub receiver_library: String,
+    pub receiver_name: String,
+    pub sequence_number: u64,
+    pub entry_type: Option<String>,
+    pub entry_type_detail: Option<String>,
+    /// IBM's JOB_EVENT_TYPE label, verbatim.
+    pub job_event_type: String,
+    pub event_action: String,
+    pub user_name: Option<String>,
+    pub real_user_profile: Option<String>,
+    pub effective_user_profile: Option<String>,
+    pub qualified_job_name: Option<String>,
+    pub job_name: Option<String>,
+    pub job_user: Option<String>,
+    pub job_number: Option<String>,
+    pub job_type: Option<String>,
+    pub job_subtype: Option<String>,
+    pub remote_address: Option<String>,
+    pub remote_port: Option<u32>,
+    /// IBM's CONNECTION_TYPE label, verbatim.
+    pub connection_type: String,
+    pub connection_method: String,
+    pub connection_secure: Option<bool>,
+    pub privileged: bool,
+    pub severity: Severity,
+    pub device_name: Option<String>,
+    pub program_library: Option<String>,
+    pub program_name: Option<String>,
+    pub target_qualified_job_name: Option<String>,
+    /// Set on synthetic events only (for example an audit gap).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub message: Option<String>,
+}
+
+/// Formats a UTC instant as RFC 3339 with exactly six fractional digits.
+pub fn format_utc(instant: &DateTime<Utc>) -> String {
+    instant.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Formats a local journal time with six fractional digits and no zone.
+pub fn format_local(local: &NaiveDateTime) -> String {
+    local.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+/// Events read from the source in one poll, and the cursor after the last of them.
+#[derive(Debug)]
+pub struct EventBatch {
+    /// Position of the batch in this run's stream, starting at 0.
+    pub id: u64,
+    pub events: Vec<Event>,
+    /// Rows read, including the ones the filter dropped.
+    pub rows_read: usize,
+    /// Where the journal stands once this batch is delivered.
+    pub cursor: Cursor,
+}
+
+impl EventBatch {
+    /// The batch as newline-delimited JSON, one event a line.
+    pub fn to_ndjson(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.events.len() * 900);
+        for event in &self.events {
+            // Serialising a struct of strings, numbers and options cannot fail.
+            serde_json::to_writer(&mut out, event).expect("event serialises");
+            out.push(b'\n');
+        }
+        out
+    }
+}

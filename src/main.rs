@@ -1,0 +1,386 @@
+//! The `auditfwd` command: parse arguments, load configuration, dispatch.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use auditfwd::checkpoint::{CheckpointError, CheckpointStore};
+use auditfwd::config::{self, CommandLine, Config, ConfigErrors};
+use auditfwd::enrich::Enricher;
+use auditfwd::event::Cursor;
+use auditfwd::exit_code;
+use auditfwd::pipeline::{self, Outcome, RunError, RunOptions};
+use auditfwd::source::rows::{journal_row, LocalClock, RowReader};
+
+#[derive(Parser)]
+#[command(
+    name = "auditfwd",
+    version,
+    about = "Streams the IBM i security audit journal (JS entries) to a SIEM, at least once",
+    after_help = "Examples:
+  auditfwd run                                   simulator → stdout, state in ./data
+  auditfwd run -c /etc/auditfwd/auditfwd.toml
+  auditfwd run -c base.toml -c site.toml --set source.batch_rows=500
+  AUDITFWD_SOURCE__KIND=simulator auditfwd check-config -c auditfwd.toml
+  auditfwd enrich --input export.csv > events.ndjson
+  auditfwd checkpoint show -c /etc/auditfwd/auditfwd.toml
+
+Configuration layers, lowest first: built-in defaults, each -c file in order,
+AUDITFWD_* environment variables (nested keys joined by __), --set KEY=VALUE.
+Exit codes: 0 ok, 1 runtime failure, 65 bad enrich input, 69 permanent sink error,
+73 state directory unusable, 78 configuration error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct ConfigArgs {
+    /// Configuration file (TOML); repeat to layer several, later ones win.
+    #[arg(short = 'c', long = "config", value_name = "FILE", global = true)]
+    config: Vec<PathBuf>,
+    /// Override one key, e.g. --set source.batch_rows=500 (highest precedence).
+    #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
+    set: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon.
+    Run {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Exit 0 once the source has nothing more to read and every sink has
+        /// acknowledged everything.
+        #[arg(long)]
+        exit_when_caught_up: bool,
+    },
+    /// Validate the configuration and print it as TOML, secrets redacted.
+    CheckConfig {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Enrich AUDIT_JOURNAL_JS rows (JSON lines or CSV with a header) into
+    /// events, one JSON line per row, in input order. No filtering.
+    Enrich {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Input file, or - for standard input.
+        #[arg(long, short = 'i', default_value = "-")]
+        input: String,
+        /// IANA zone of the IBM i clock that wrote ENTRY_TIMESTAMP.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+    },
+    /// Inspect or move the stored position (the daemon must not be running).
+    Checkpoint {
+        #[command(subcommand)]
+        action: CheckpointAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CheckpointAction {
+    /// Print the stored cursor as JSON.
+    Show {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Store a cursor: the next run reads the entries after it.
+    Set {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// IBM i system name (SYSTEM_NAME).
+        #[arg(long)]
+        system: String,
+        /// Receiver as LIBRARY/NAME, e.g. QGPL/AUDRCV0042.
+        #[arg(long)]
+        receiver: String,
+        /// Sequence number of the last entry already delivered.
+        #[arg(long)]
+        sequence: u64,
+        /// Local ENTRY_TIMESTAMP of that entry, e.g. 2026-04-08T10:15:30.123456.
+        #[arg(long)]
+        timestamp: Option<String>,
+    },
+    /// Forget the position: the next run starts from the source's start point.
+    Clear {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run {
+            config,
+            exit_when_caught_up,
+        } => run(&config, exit_when_caught_up),
+        Command::CheckConfig { config } => check_config(&config),
+        Command::Enrich {
+            config,
+            input,
+            timezone,
+        } => enrich(&config, &input, &timezone),
+        Command::Checkpoint { action } => checkpoint(action),
+    };
+    ExitCode::from(code as u8)
+}
+
+fn load(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
+    let mut command_line = CommandLine::default();
+    for assignment in &args.set {
+        command_line
+            .push(assignment)
+            .map_err(|error| ConfigErrors(vec![error]))?;
+    }
+    config::load(&args.config, &command_line)
+}
+
+fn config_failed(errors: &ConfigErrors) -> i32 {
+    for error in &errors.0 {
+        eprintln!("auditfwd: configuration error: {error}");
+    }
+    exit_code::CONFIG
+}
+
+fn check_config(args: &ConfigArgs) -> i32 {
+    match load(args) {
+        Ok(config) => {
+            for warning in config.warnings() {
+                eprintln!("auditfwd: warning: {warning}");
+            }
+            print!("{}", config.to_redacted_toml());
+            exit_code::OK
+        }
+        Err(errors) => config_failed(&errors),
+    }
+}
+
+fn run(args: &ConfigArgs, exit_when_caught_up: bool) -> i32 {
+    let config = match load(args) {
+        Ok(config) => config,
+        Err(errors) => return config_failed(&errors),
+    };
+    auditfwd::telemetry::init_logging(&config.log);
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        source = ?config.source.kind,
+        sinks = %config.effective_sinks().iter().map(|sink| sink.describe()).collect::<Vec<_>>().join(", "),
+        state_dir = %config.state.dir.display(),
+        "auditfwd starting"
+    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("auditfwd: cannot start the runtime: {error}");
+            return exit_code::FAILURE;
+        }
+    };
+    let result = runtime.block_on(pipeline::run(
+        config,
+        RunOptions {
+            exit_when_caught_up,
+        },
+        shutdown_signal(),
+    ));
+    match result {
+        Ok(Outcome::Drained) => {
+            tracing::info!("stopped; everything read was delivered and committed");
+            exit_code::OK
+        }
+        Ok(Outcome::GraceExpired {
+            undelivered_batches,
+        }) => {
+            tracing::warn!(undelivered_batches, "stopped before delivering everything; those entries are read again at the next start");
+            exit_code::OK
+        }
+        Err(error) => {
+            tracing::error!("{error}");
+            eprintln!("auditfwd: {error}");
+            match error {
+                RunError::Checkpoint(_) => exit_code::STATE,
+                RunError::Source(_) => exit_code::CONFIG,
+                RunError::SinkStartup { .. }
+                | RunError::PermanentDelivery { .. }
+                | RunError::DeadLetter { .. } => exit_code::UNAVAILABLE,
+                RunError::SourceFailed(_) | RunError::Thread(_) => exit_code::FAILURE,
+            }
+        }
+    }
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {
+    let config = match load(args) {
+        Ok(config) => config,
+        Err(errors) => return config_failed(&errors),
+    };
+    let zone: chrono_tz::Tz = match timezone.parse() {
+        Ok(zone) => zone,
+        Err(_) => {
+            eprintln!(
+                "auditfwd: --timezone {timezone:?} is not an IANA time zone such as Europe/Rome"
+            );
+            return exit_code::CONFIG;
+        }
+    };
+    let reader: Box<dyn BufRead> = if input == "-" {
+        Box::new(BufReader::new(std::io::stdin().lock()))
+    } else {
+        match std::fs::File::open(input) {
+            Ok(file) => Box::new(BufReader::new(file)),
+            Err(error) => {
+                eprintln!("auditfwd: cannot read {input}: {error}");
+                return exit_code::DATA_ERROR;
+            }
+        }
+    };
+    let rows = match RowReader::new(reader) {
+        Ok(rows) => rows,
+        Err(error) => {
+            eprintln!("auditfwd: {input}: {error}");
+            return exit_code::DATA_ERROR;
+        }
+    };
+    let enricher = Enricher::new(&config.alerts);
+    let mut clock = LocalClock::new(zone);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut bad_rows = 0usize;
+    for item in rows {
+        let result = item
+            .map_err(|error| error.to_string())
+            .and_then(|(line, raw)| {
+                journal_row(&raw, &mut clock).map_err(|error| format!("input line {line}: {error}"))
+            });
+        match result {
+            Ok(row) => {
+                let event = enricher.enrich(&row);
+                let written = serde_json::to_writer(&mut out, &event)
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| out.write_all(b"\n"));
+                if let Err(error) = written {
+                    eprintln!("auditfwd: cannot write output: {error}");
+                    return exit_code::FAILURE;
+                }
+            }
+            Err(message) => {
+                bad_rows += 1;
+                eprintln!("auditfwd: {input}: {message}; row skipped");
+            }
+        }
+    }
+    if let Err(error) = out.flush() {
+        eprintln!("auditfwd: cannot write output: {error}");
+        return exit_code::FAILURE;
+    }
+    if bad_rows > 0 {
+        eprintln!("auditfwd: {bad_rows} row(s) could not be enriched (see above)");
+        return exit_code::DATA_ERROR;
+    }
+    exit_code::OK
+}
+
+fn checkpoint(action: CheckpointAction) -> i32 {
+    let args = match &action {
+        CheckpointAction::Show { config }
+        | CheckpointAction::Set { config, .. }
+        | CheckpointAction::Clear { config } => config,
+    };
+    let config = match load(args) {
+        Ok(config) => config,
+        Err(errors) => return config_failed(&errors),
+    };
+    let store = match CheckpointStore::open(&config.state.dir) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("auditfwd: {error}");
+            return match error {
+                CheckpointError::Locked { .. } => exit_code::FAILURE,
+                _ => exit_code::STATE,
+            };
+        }
+    };
+    let result = match action {
+        CheckpointAction::Show { .. } => store.load().map(|checkpoint| match checkpoint {
+            Some(checkpoint) => println!(
+                "{}",
+                serde_json::to_string_pretty(&checkpoint).expect("checkpoint serialises")
+            ),
+            None => println!("no checkpoint in {}", config.state.dir.display()),
+        }),
+        CheckpointAction::Set {
+            system,
+            receiver,
+            sequence,
+            timestamp,
+            ..
+        } => {
+            let Some((library, name)) = receiver.split_once('/') else {
+                eprintln!("auditfwd: --receiver {receiver:?}: expected LIBRARY/NAME, e.g. QGPL/AUDRCV0042");
+                return exit_code::CONFIG;
+            };
+            let entry_timestamp_local = match timestamp
+                .as_deref()
+                .map(auditfwd::source::rows::parse_local_timestamp)
+            {
+                None => None,
+                Some(Some(parsed)) => Some(parsed),
+                Some(None) => {
+                    eprintln!("auditfwd: --timestamp {timestamp:?} is not a timestamp like 2026-04-08T10:15:30.123456");
+                    return exit_code::CONFIG;
+                }
+            };
+            let cursor = Cursor {
+                system_name: system.trim().to_uppercase(),
+                receiver_library: library.trim().to_uppercase(),
+                receiver_name: name.trim().to_uppercase(),
+                sequence_number: sequence,
+                entry_timestamp_local,
+            };
+            store
+                .commit(&cursor)
+                .map(|()| println!("checkpoint set to {cursor}"))
+        }
+        CheckpointAction::Clear { .. } => store
+            .clear()
+            .map(|()| println!("checkpoint cleared in {}", config.state.dir.display())),
+    };
+    match result {
+        Ok(()) => exit_code::OK,
+        Err(error) => {
+            eprintln!("auditfwd: {error}");
+            exit_code::STATE
+        }
+    }
+}

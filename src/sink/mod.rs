@@ -1,0 +1,90 @@
+//! Sinks: where events go. A sink acknowledges a batch by returning `Ok` from
+//! [`Sink::deliver`], and only when the batch is durably in the destination's
+//! hands (fsync for a file, flush for stdout; broker or indexer acknowledgement
+//! for the network sinks). The pipeline retries, dead-letters and commits.
+
+mod file;
+mod stdout;
+
+use std::fmt;
+
+use crate::config::SinkConfig;
+use crate::event::EventBatch;
+
+pub use file::FileSink;
+pub use stdout::StdoutSink;
+
+/// What the pipeline does next with a failed delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Will probably succeed later: retry with backoff.
+    Transient,
+    /// Will not succeed without an operator: apply `pipeline.on_permanent_error`.
+    Permanent,
+}
+
+/// A failed delivery. The message names the destination and, for permanent
+/// errors, the remedy; it never contains a secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SinkError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl SinkError {
+    pub fn transient(message: impl Into<String>) -> SinkError {
+        SinkError {
+            kind: ErrorKind::Transient,
+            message: message.into(),
+        }
+    }
+
+    pub fn permanent(message: impl Into<String>) -> SinkError {
+        SinkError {
+            kind: ErrorKind::Permanent,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for SinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SinkError {}
+
+/// The closed set of sinks.
+pub enum Sink {
+    File(FileSink),
+    Stdout(StdoutSink),
+}
+
+impl Sink {
+    pub fn build(config: &SinkConfig) -> Sink {
+        match config {
+            SinkConfig::File(file) => Sink::File(FileSink::new(file.path.clone())),
+            SinkConfig::Stdout(_) => Sink::Stdout(StdoutSink::new()),
+        }
+    }
+
+    /// Start-up check, before the journal is read.
+    pub async fn check(&mut self) -> Result<(), SinkError> {
+        match self {
+            Sink::File(sink) => sink.check(),
+            Sink::Stdout(_) => Ok(()),
+        }
+    }
+
+    /// Delivers every event of the batch; `Ok` is the acknowledgement.
+    pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+        if batch.events.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Sink::File(sink) => sink.deliver(batch),
+            Sink::Stdout(sink) => sink.deliver(batch).await,
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! The embedded default source: deterministic, realistic JS traffic.
+//!
+//! Entry `n` of the stream is a pure function of `(seed, n)`, and a cursor maps
+//! back to `n`, so a restart resumes exactly where the checkpoint points. The
+//! stream is made of three-entry scenarios modelled on what IBM's note shows:
+//! host-server prestart jobs (P attach as QUSER, M swap to the user, M back),
+//! 5250 sessions, SSH, FTP, batch jobs, a QSECOFR now and then. Receivers roll
+//! over every [`ENTRIES_PER_RECEIVER`] entries, and sequence numbers restart at 1
+//! every seventh receiver, as after an IPL.
+
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
+
+use crate::config::SimulatorConfig;
+use crate::event::{Cursor, JournalRow};
+
+/// Journal entries per receiver before it is detached and a new one attached.
+pub const ENTRIES_PER_RECEIVER: u64 = 2_000;
+/// Width of the sequence-number slot of each JS entry (other entry types fill the rest).
+const SEQUENCE_SLOT: u64 = 5;
+/// Receivers whose index is ≡ this modulo [`IPL_EVERY`] start after an IPL.
+const IPL_PHASE: u64 = 3;
+const IPL_EVERY: u64 = 7;
+/// First sequence number of the chain before the first IPL.
+const FIRST_CHAIN_START: u64 = 1_000_001;
+/// Receiver library, as CHGSECAUD creates it.
+pub const RECEIVER_LIBRARY: &str = "QGPL";
+const RECEIVER_PREFIX: &str = "AUDRCV";
+
+/// Why a cursor cannot be resumed by the simulator.
+#[derive(Debug, thiserror::Error)]
+#[error("the stored checkpoint {cursor} was not written by this simulator ({reason}); clear it with `auditfwd checkpoint clear` or set source.simulator.system_name to match")]
+pub struct ForeignCursor {
+    pub cursor: String,
+    pub reason: String,
+}
+
+pub struct Simulator {
+    config: SimulatorConfig,
+    next: u64,
+    paced_from: (Instant, u64),
+}
+
+impl Simulator {
+    /// A simulator that continues after `cursor` (or starts at entry 0).
+    pub fn new(
+        config: SimulatorConfig,
+        cursor: Option<&Cursor>,
+    ) -> Result<Simulator, ForeignCursor> {
+        let next = match cursor {
+            None => 0,
+            Some(cursor) => ordinal_of(&config, cursor)? + 1,
+        };
+        Ok(Simulator {
+            config,
+            next,
+            paced_from: (Instant::now(), next),
+        })
+    }
+
+    /// True once `total_events` entries were produced.
+    pub fn exhausted(&self) -> bool {
+        self.config.total_events > 0 && self.next >= self.config.total_events
+    }
+
+    /// Up to `max_rows` entries that are due by now.
+    pub fn poll(&mut self, max_rows: usize) -> Vec<JournalRow> {
+        let mut end = self.next + max_rows as u64;
+        if self.config.total_events > 0 {
+            end = end.min(self.config.total_events);
+        }
+        if self.config.events_per_second > 0 {
+            let (since, first) = self.paced_from;
+            let due = first
+                + (since.elapsed().as_secs_f64() * self.config.events_per_second as f64) as u64;
+            end = end.min(due);
+        }
+        let rows: Vec<JournalRow> = (self.next..end.max(self.next))
+            .map(|ordinal| entry(&self.config, ordinal))
+            .collect();
+        self.next = end.max(self.next);
+        rows
+    }
+}
+
+fn receiver_name(receiver: u64) -> String {
+    format!("{RECEIVER_PREFIX}{:04}", receiver + 1)
+}
+
+/// First sequence number of a receiver.
+fn receiver_base(receiver: u64) -> u64 {
+    let chain_start = if receiver < IPL_PHASE {
+        0
+    } else {
+        receiver - (receiver + IPL_EVERY - IPL_PHASE) % IPL_EVERY
+    };
+    let first = if chain_start == 0 {
+        FIRST_CHAIN_START
+    } else {
+        1
+    };
+    first + (receiver - chain_start) * ENTRIES_PER_RECEIVER * SEQUENCE_SLOT
+}
+
+fn ordinal_of(config: &SimulatorConfig, cursor: &Cursor) -> Result<u64, ForeignCursor> {
+    let foreign = |reason: &str| ForeignCursor {
+        cursor: cursor.to_string(),
+        reason: reason.into(),
+    };
+    if cursor.system_name != config.system_name {
+        return Err(foreign("another system name"));
+    }
+    let receiver = cursor
+        .receiver_name
+        .strip_prefix(RECEIVER_PREFIX)
+        .and_then(|digits| digits.parse::<u64>().ok())
+        .filter(|number| *number > 0 && cursor.receiver_library == RECEIVER_LIBRARY)
+        .ok_or_else(|| foreign("unknown receiver"))?
+        - 1;
+    let base = receiver_base(receiver);
+    let slot = cursor
+        .sequence_number
+        .checked_sub(base)
+        .map(|offset| offset / SEQUENCE_SLOT)
+        .filter(|slot| *slot < ENTRIES_PER_RECEIVER)
+        .ok_or_else(|| foreign("sequence number outside the receiver"))?;
+    Ok(receiver * ENTRIES_PER_RECEIVER + slot)
+}
+
+/// splitmix64: a tiny, good, deterministic mixer.
+fn mix(mut value: u64) -> u64 {
+    value = value.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    value = (value ^ (value >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    value = (value ^ (value >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    value ^ (value >> 31)
+}
+
+fn pick<'a>(choices: &[&'a str], random: u64) -> &'a str {
+    choices[(random % choices.len() as u64) as usize]
+}
+
+const USERS: &[&str] = &[
+    "JSMITH", "MROSSI", "AKUMAR", "LCHEN", "PGARCIA", "V6CASTIL", "OPSADM", "ETLSVC", "RPTUSER",
+];
+const ADDRESSES: &[&str] = &[
+    "192.0.2.10",
+    "192.0.2.23",
+    "192.0.2.41",
+    "198.51.100.7",
+    "198.51.100.77",
+    "203.0.113.5",
+    "2001:db8::15",
+];
+const BATCH_JOBS: &[&str] = &["DAYEND", "PAYROLL01", "INVSYNC", "BACKUPNT", "RPTGEN"];
+
+/// One kind of three-entry scenario.
+#[derive(Clone, Copy)]
+enum Scenario {
+    /// A host-server prestart job serving one connection: P, M (user), M (back to QUSER).
+    HostServer {
+        job_name: &'static str,
+        alternative: Option<&'static str>,
+    },
+    /// An interactive 5250 session that submits a batch job: S, B, E.
+    Interactive,
+    /// An SSH login: spawned processes S, S, E.
+    Ssh,
+    /// A batch job: B (submitted), S, then E, A or N.
+    Batch,
+}
+
+/// Scenario mix, weighted by how often each shows up in a busy shop's journal.
+const SCENARIOS: &[(u64, Scenario)] = &[
+    (
+        18,
+        Scenario::HostServer {
+            job_name: "QZDASOINIT",
+            alternative: Some("QZDASSINIT"),
+        },
+    ),
+    (
+        10,
+        Scenario::HostServer {
+            job_name: "QZSOSIGN",
+            alternative: None,
+        },
+    ),
+    (
+        8,
+        Scenario::HostServer {
+            job_name: "QZRCSRVS",
+            alternative: None,
+        },
+    ),
+    (
+        8,
+        Scenario::HostServer {
+            job_name: "QPWFSERVSO",
+            alternative: Some("QPWFSERVSS"),
+        },
+    ),
+    (
+        4,
+        Scenario::HostServer {
+            job_name: "QTFTP01",
+            alternative: None,
+        },
+    ),
+    (
+        4,
+        Scenario::HostServer {
+            job_name: "QRWTSRVR",
+            alternative: None,
+        },
+    ),
+    (
+        3,
+        Scenario::HostServer {
+            job_name: "QZHQSSRV",
+            alternative: None,
+        },
+    ),
+    (
+        2,
+        Scenario::HostServer {
+            job_name: "QNPSERVS",
+            alternative: None,
+        },
+    ),
+    (
+        2,
+        Scenario::HostServer {
+            job_name: "QZSCSRVS",
+            alternative: None,
+        },
+    ),
+    (
+        3,
+        Scenario::HostServer {
+            job_name: "QZLSFILE",
+            alternative: None,
+        },
+    ),
+    (14, Scenario::Interactive),
+    (6, Scenario::Ssh),
+    (12, Scenario::Batch),
+];
+
+fn scenario(random: u64) -> Scenario {
+    let total: u64 = SCENARIOS.iter().map(|(weight, _)| weight).sum();
+    let mut point = random % total;
+    for (weight, scenario) in SCENARIOS {
+        if point < *weight {
+            return *scenario;
+        }
+        point -= weight;
+    }
+    Scenario::Batch
+}
+
+/// Entry number `ordinal` of the stream.
+pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
+    let receiver = ordinal / ENTRIES_PER_RECEIVER;
+    let slot = ordinal % ENTRIES_PER_RECEIVER;
+    let random = mix(config.seed ^ mix(ordinal));
+    let sequence_number = receiver_base(receiver) + slot * SEQUENCE_SLOT + random % SEQUENCE_SLOT;
+
+    let block = ordinal / 3;
+    let step = ordinal % 3;
+    let block_random = mix(config.seed.wrapping_mul(31) ^ mix(block));
+    let user = if block_random % 29 == 0 {
+        "QSECOFR"
+    } else {
+        pick(USERS, block_random >> 8)
+    };
+    let address = pick(ADDRESSES, block_random >> 16);
+    let port = 49_152 + (block_random >> 24) % 16_000;
+    let job_number = format!("{:06}", 100_000 + block % 900_000);
+
+    // Nominal spacing of entries; each IPL adds ten minutes of downtime.
+    let nominal_rate = if config.events_per_second == 0 {
+        200
+    } else {
+        config.events_per_second
+    };
+    let spacing_micros = 1_000_000 / nominal_rate as i64;
+    let ipls = if receiver < IPL_PHASE {
+        0
+    } else {
+        (receiver - IPL_PHASE) / IPL_EVERY + 1
+    };
+    let mut local: NaiveDateTime = config.start_timestamp
+        + Duration::microseconds(spacing_micros * (block * 3) as i64)
+        + Duration::minutes(10 * ipls as i64);
+    if step == 2 {
+        local += Duration::microseconds(spacing_micros * 2);
+    }
+
+    let mut row = JournalRow {
+        entry_timestamp_local: local,
+        entry_timestamp: Utc.from_utc_datetime(&local),
+        sequence_number,
+        system_name: config.system_name.clone(),
+        receiver_library: RECEIVER_LIBRARY.into(),
+        receiver_name: receiver_name(receiver),
+        entry_type: None,
+        entry_type_detail: None,
+        user_name: None,
+        qualified_job_name: None,
+        job_name: None,
+        job_user: None,
+        job_number: Some(job_number.clone()),
+        job_type: None,
+        job_subtype: None,
+        program_library: None,
+        program_name: None,
+        remote_address: None,
+        remote_port: None,
+        device_name: None,
+        real_user_profile: None,
+        effective_user_profile: None,
+        target_qualified_job_name: None,
+    };
+    let set_job = |row: &mut JournalRow,
+                   name: &str,
+                   job_user: &str,
+                   job_type: &str,
+                   subtype: Option<&str>| {
+        row.job_name = Some(name.into());
+        row.job_user = Some(job_user.into());
+        row.job_type = Some(job_type.into());
+        row.job_subtype = subtype.map(str::to_owned);
+        row.qualified_job_name = Some(format!("{job_number}/{job_user}/{name}"));
+    };
+    let set_user = |row: &mut JournalRow, profile: &str| {
+        row.user_name = Some(profile.into());
+        row.real_user_profile = Some(profile.into());
+        row.effective_user_profile = Some(profile.into());
+    };
+
+    match scenario(block_random >> 32) {
+        Scenario::HostServer {
+            job_name,
+            alternative,
+        } => {
+            let job_name = match alternative {
+                Some(secure) if block_random % 3 == 0 => secure,
+                _ => job_name,
+            };
+            set_job(&mut row, job_name, "QUSER", "PJ", Some("J"));
+            row.program_library = Some("QSYS".into());
+            row.program_name = Some(job_name.chars().take(8).collect());
+            match step {
+                0 => {
+                    row.entry_type = Some("P".into());
+                    set_user(&mut row, "QUSER");
+                }
+                1 => {
+                    row.entry_type = Some(if block_random % 23 == 0 { "T" } else { "M" }.into());
+                    set_user(&mut row, user);
+                    row.user_name = Some("QUSER".into());
+                    row.remote_address = Some(address.into());
+                    row.remote_port = Some(port as u32);
+                }
+                _ => {
+                    row.entry_type = Some("M".into());
+                    set_user(&mut row, "QUSER");
+                    row.user_name = Some(user.into());
+                    row.remote_address = Some(address.into());
+                    row.remote_port = Some(port as u32);
+                }
+            }
+        }
+        Scenario::Interactive => {
+            let device = format!("QPADEV{:04}", (block_random >> 40) % 200 + 1);
+            set_job(&mut row, &device, user, "INT", None);
+            set_user(&mut row, user);
+            row.device_name = Some(device.clone());
+            row.remote_address = Some(address.into());
+            row.remote_port = Some(port as u32);
+            row.program_library = Some("QSYS".into());
+            row.program_name = Some("QWTPIIPP".into());
+            row.entry_type = Some(["S", "B", "E"][step as usize].into());
+            if step == 1 {
+                let batch = pick(BATCH_JOBS, block_random >> 44);
+                row.target_qualified_job_name = Some(format!(
+                    "{:06}/{user}/{batch}",
+                    100_000 + (block + 1) % 900_000
+                ));
+            }
+        }
+        Scenario::Ssh => {
+            set_job(&mut row, "QP0ZSPWP", user, "BCI", Some("D"));
+            set_user(&mut row, user);
+            row.remote_address = Some(address.into());
+            row.remote_port = Some(port as u32);
+            row.program_library = Some("QSYS".into());
+            row.program_name = Some("QP0ZPCP2".into());
+            row.entry_type = Some(["S", "S", "E"][step as usize].into());
+        }
+        Scenario::Batch => {
+            let batch = pick(BATCH_JOBS, block_random >> 44);
+            let owner = if user == "QSECOFR" {
+                "QSECOFR"
+            } else {
+                "OPSADM"
+            };
+            set_job(&mut row, batch, owner, "BCH", None);
+            set_user(&mut row, owner);
+            row.program_library = Some("QSYS".into());
+            row.program_name = Some("QCMD".into());
+            row.entry_type = Some(
+                match step {
+                    0 => "B",
+                    1 => "S",
+                    _ if block_random % 13 == 0 => "A",
+                    _ if block_random % 17 == 0 => "N",
+                    _ => "E",
+                }
+                .into(),
+            );
+        }
+    }
+    row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> SimulatorConfig {
+        SimulatorConfig {
+            total_events: 0,
+            events_per_second: 0,
+            ..SimulatorConfig::default()
+        }
+    }
+
+    #[test]
+    fn cursor_maps_back_to_its_ordinal_across_receivers_and_resets() {
+        let config = config();
+        for ordinal in [0, 1, 1999, 2000, 5999, 6000, 6001, 19_999, 20_000, 123_456] {
+            let row = entry(&config, ordinal);
+            let cursor = Cursor::of(&row);
+            assert_eq!(ordinal_of(&config, &cursor).unwrap(), ordinal, "{cursor}");
+        }
+    }
+
+    #[test]
+    fn sequence_rises_within_a_chain_and_resets_at_an_ipl() {
+        let config = config();
+        let rows: Vec<_> = (0..8 * ENTRIES_PER_RECEIVER)
+            .map(|n| entry(&config, n))
+            .collect();
+        let mut resets = Vec::new();
+        for pair in rows.windows(2) {
+            if pair[1].sequence_number <= pair[0].sequence_number {
+                assert_ne!(
+                    pair[0].receiver_name, pair[1].receiver_name,
+                    "reset inside a receiver"
+                );
+                resets.push(pair[1].receiver_name.clone());
+            }
+        }
+        assert_eq!(resets, vec!["AUDRCV0004".to_string()]);
+        assert_eq!(
+            rows[3 * ENTRIES_PER_RECEIVER as usize].sequence_number < 10,
+            true
+        );
+    }
+
+    #[test]
+    fn same_seed_same_stream_other_seed_other_stream() {
+        let config = config();
+        let other = SimulatorConfig {
+            seed: 2,
+            ..config.clone()
+        };
+        let first: Vec<_> = (0..300).map(|n| entry(&config, n)).collect();
+        let again: Vec<_> = (0..300).map(|n| entry(&config, n)).collect();
+        let different: Vec<_> = (0..300).map(|n| entry(&other, n)).collect();
+        assert_eq!(first, again);
+        assert_ne!(first, different);
+    }
+
+    #[test]
+    fn resumes_after_the_cursor() {
+        let config = SimulatorConfig {
+            total_events: 10,
+            ..config()
+        };
+        let mut simulator = Simulator::new(config.clone(), None).unwrap();
+        let first = simulator.poll(4);
+        let mut resumed = Simulator::new(config, Some(&Cursor::of(&first[3]))).unwrap();
+        let rest = resumed.poll(100);
+        assert_eq!(rest.len(), 6);
+        assert_eq!(
+            rest[0].sequence_number,
+            entry(&resumed.config, 4).sequence_number
+        );
+        assert!(resumed.exhausted());
+    }
+}
