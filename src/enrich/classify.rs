@@ -187,3 +187,247 @@ pub fn connection_method(
 pub fn db2_equals(value: &str, literal: &str) -> bool {
     value.trim_end_matches(' ') == literal.trim_end_matches(' ')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_event_type_follows_ibm_case() {
+        let cases: &[(Option<&str>, &str)] = &[
+            (Some("S"), "Start"),
+            (Some("S "), "Start"),
+            (Some("E"), "End"),
+            (Some("M"), "Change profile or group profile"),
+            (Some("M  "), "Change profile or group profile"),
+            (Some("B"), "Other"),
+            (Some("P"), "Other"),
+            (Some("T"), "Other"),
+            (Some("A"), "Other"),
+            (Some("s"), "Other"),
+            (Some(" S"), "Other"),
+            (Some(""), "Other"),
+            (None, "Other"),
+        ];
+        for (entry_type, expected) in cases {
+            assert_eq!(
+                job_event_type(*entry_type),
+                *expected,
+                "ENTRY_TYPE {entry_type:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn connection_type_follows_ibm_case_in_order() {
+        let interactive = LABEL_INTERACTIVE;
+        let other = LABEL_OTHER;
+        let cases: &[(Option<&str>, Option<&str>, &str)] = &[
+            // JOB_TYPE = 'INT' wins over any job name, padded or not.
+            (Some("INT"), Some("QPADEV0001"), interactive),
+            (Some("INT"), Some("QZDASOINIT"), interactive),
+            (Some("INT"), Some("QSSHD"), interactive),
+            (Some("INT  "), Some("QPADEV0001"), interactive),
+            (Some("INT"), None, interactive),
+            // Not 'INT': case, leading blank and prefix do not count.
+            (Some("int"), Some("QPADEV0001"), other),
+            (Some(" INT"), Some("QPADEV0001"), other),
+            (Some("IN"), Some("QPADEV0001"), other),
+            (Some("INTX"), Some("QPADEV0001"), other),
+            // A NULL job type falls through to the job-name tests.
+            (None, Some("QZDASOINIT"), "ODBC / JDBC (Non-Secure)"),
+            (None, None, other),
+            // Every job-name rule, with the suffixes real jobs carry.
+            (Some("PJ"), Some("QZDASOINIT"), "ODBC / JDBC (Non-Secure)"),
+            (
+                Some("PJ"),
+                Some("QZDASSINIT"),
+                "ODBC / JDBC (Secure SSL/TLS)",
+            ),
+            (Some("PJ"), Some("QTFTP01234"), "FTP (Non-Secure)"),
+            (Some("BCI"), Some("QSSHD"), "SFTP (Secure SSH)"),
+            (
+                Some("PJ"),
+                Some("QRWTSRVR"),
+                "Remote SQL (Secure depends on configuration)",
+            ),
+            (
+                Some("PJ"),
+                Some("QZRCSRVS"),
+                "Remote Command (Secure depends on configuration)",
+            ),
+            (
+                Some("BCI"),
+                Some("QP0ZSPWP"),
+                "SSH / Spawned Process (Secure)",
+            ),
+            (
+                Some("BCH"),
+                Some("QHTTPSVR01"),
+                "Web (HTTP or HTTPS - verify server config)",
+            ),
+            (
+                Some("PJ"),
+                Some("QZLSFILE"),
+                "Mapped Drive (Secure depends on NetServer config)",
+            ),
+            (
+                Some("PJ"),
+                Some("QPWFSERVSO"),
+                "File Server Job (Secure depends on config)",
+            ),
+            // Trailing blanks after a prefix still match (LIKE 'X%').
+            (Some("PJ"), Some("QZDASOINIT "), "ODBC / JDBC (Non-Secure)"),
+            // LIKE is case-sensitive and anchored at the start.
+            (Some("PJ"), Some("qzdasoinit"), other),
+            (Some("PJ"), Some(" QZDASOINIT"), other),
+            (Some("PJ"), Some("XQZDASOINIT"), other),
+            // Servers IBM's query does not name are "Other Host Server".
+            (Some("PJ"), Some("QPWFSERVSS"), other),
+            (Some("PJ"), Some("QZSOSIGN"), other),
+            (Some("PJ"), Some("QZHQSSRV"), other),
+            (Some("BCH"), Some("DAYEND"), other),
+            (Some("PJ"), Some(""), other),
+            (Some("PJ"), None, other),
+            // A shorter name is not a prefix match.
+            (Some("PJ"), Some("QZDASO"), other),
+        ];
+        for (job_type, job_name, expected) in cases {
+            assert_eq!(
+                connection_type(*job_type, *job_name),
+                *expected,
+                "JOB_TYPE {job_type:?} JOB_NAME {job_name:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_ibm_label_is_reachable_and_distinct() {
+        let mut labels: Vec<&str> = IBM_JOB_NAME_RULES.iter().map(|(_, label)| *label).collect();
+        labels.push(LABEL_INTERACTIVE);
+        labels.push(LABEL_OTHER);
+        let unique: std::collections::HashSet<_> = labels.iter().collect();
+        assert_eq!(unique.len(), 12);
+        for (prefix, label) in IBM_JOB_NAME_RULES {
+            assert_eq!(connection_type(Some("PJ"), Some(prefix)), *label);
+        }
+    }
+
+    #[test]
+    fn event_action_covers_all_eighteen_codes() {
+        assert_eq!(EVENT_ACTIONS.len(), 18);
+        let expected = [
+            ("A", "job_end_abnormal"),
+            ("B", "job_submitted"),
+            ("C", "job_changed"),
+            ("E", "job_end"),
+            ("H", "job_held"),
+            ("I", "job_disconnected"),
+            ("J", "job_interrupting"),
+            ("K", "job_interrupted"),
+            ("L", "job_interruption_ended"),
+            ("M", "profile_swap"),
+            ("N", "job_ended_by_endjob"),
+            ("P", "prestart_attach"),
+            ("Q", "query_attributes_changed"),
+            ("R", "job_released"),
+            ("S", "job_start"),
+            ("T", "profile_token_swap"),
+            ("U", "user_trace_changed"),
+            ("V", "virtual_device_changed"),
+        ];
+        for (code, action) in expected {
+            assert_eq!(event_action(Some(code)), action, "code {code}");
+            assert!(entry_type_description(Some(code)).is_some());
+        }
+        assert_eq!(event_action(Some("S ")), "job_start");
+        assert_eq!(event_action(Some("Z")), "unknown");
+        assert_eq!(event_action(None), "unknown");
+        assert_eq!(entry_type_description(None), None);
+    }
+
+    #[test]
+    fn connection_method_refines_beyond_ibm() {
+        let cases: &[(Option<&str>, Option<&str>, Option<&str>, &str, Option<bool>)] = &[
+            (Some("INT"), Some("QPADEV0004"), None, "telnet_5250", None),
+            (Some("INT"), Some("QZDASSINIT"), None, "telnet_5250", None),
+            (
+                Some("PJ"),
+                Some("QZDASOINIT"),
+                None,
+                "database_server",
+                Some(false),
+            ),
+            (
+                Some("PJ"),
+                Some("QZDASSINIT"),
+                None,
+                "database_server",
+                Some(true),
+            ),
+            (
+                Some("PJ"),
+                Some("QPWFSERVSO"),
+                None,
+                "file_server",
+                Some(false),
+            ),
+            (
+                Some("PJ"),
+                Some("QPWFSERVSS"),
+                None,
+                "file_server",
+                Some(true),
+            ),
+            (Some("PJ"), Some("QPWFSERVS2"), None, "file_server", None),
+            (Some("PJ"), Some("QZSOSIGN"), None, "signon_server", None),
+            (Some("PJ"), Some("QZRCSRVS"), None, "remote_command", None),
+            (Some("PJ"), Some("QZSCSRVS"), None, "central_server", None),
+            (
+                Some("PJ"),
+                Some("QZHQSSRV"),
+                None,
+                "data_queue_server",
+                None,
+            ),
+            (
+                Some("PJ"),
+                Some("QNPSERVS"),
+                None,
+                "network_print_server",
+                None,
+            ),
+            (Some("PJ"), Some("QRWTSRVR"), None, "ddm_drda", None),
+            (Some("BCH"), Some("QRWTLSTN"), None, "ddm_drda", None),
+            (Some("PJ"), Some("QTFTP00123"), None, "ftp", None),
+            (Some("BCI"), Some("QSSHD"), None, "ssh", Some(true)),
+            (
+                Some("BCI"),
+                Some("QP0ZSPWP"),
+                None,
+                "ssh_or_spawned_process",
+                Some(true),
+            ),
+            (Some("PJ"), Some("QZLSFILE"), None, "netserver", None),
+            (Some("BCH"), Some("QZLSSERVER"), None, "netserver", None),
+            (Some("BCH"), Some("QHTTPSVR"), None, "web", None),
+            (Some("BCI"), Some("ADMIN"), Some("QZHBHTTP"), "web", None),
+            (Some("BCH"), Some("DAYEND"), Some("QCMD"), "batch", None),
+            (Some("BCI"), Some("QDFTJOBD"), None, "batch", None),
+            (Some("SBS"), Some("QINTER"), None, "system", None),
+            (Some("SYS"), Some("QSYSARB"), None, "system", None),
+            (Some("ASJ"), Some("QSYSWRK"), None, "system", None),
+            (Some("PJ"), Some("QXYZSRV"), None, "other_host_server", None),
+            (None, Some("qzdasoinit"), None, "unknown", None),
+            (None, None, None, "unknown", None),
+        ];
+        for (job_type, job_name, program, name, secure) in cases {
+            let found = connection_method(*job_type, *job_name, *program);
+            assert_eq!(
+                (found.name, found.secure),
+                (*name, *secure),
+                "JOB_TYPE {job_type:?} JOB_NAME {job_name:?} PROGRAM {program:?}"
+            );
+        }
+    }
+}

@@ -148,3 +148,133 @@ impl Filter {
         !user.is_some_and(|name| self.exclude_users.contains(&name))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    pub(crate) fn row(
+        entry_type: &str,
+        job_type: &str,
+        job_name: &str,
+        user: Option<&str>,
+    ) -> JournalRow {
+        let local = NaiveDate::from_ymd_opt(2026, 4, 8)
+            .unwrap()
+            .and_hms_micro_opt(10, 15, 30, 120)
+            .unwrap();
+        JournalRow {
+            entry_timestamp_local: local,
+            entry_timestamp: Utc.from_utc_datetime(&local),
+            sequence_number: 42,
+            system_name: "PROD1".into(),
+            receiver_library: "QGPL".into(),
+            receiver_name: "AUDRCV0042".into(),
+            entry_type: Some(entry_type.into()),
+            entry_type_detail: None,
+            user_name: user.map(String::from),
+            qualified_job_name: Some(format!("123456/QUSER/{job_name}")),
+            job_name: Some(job_name.into()),
+            job_user: Some("QUSER".into()),
+            job_number: Some("123456".into()),
+            job_type: Some(job_type.into()),
+            job_subtype: None,
+            program_library: None,
+            program_name: None,
+            remote_address: None,
+            remote_port: None,
+            device_name: None,
+            real_user_profile: user.map(String::from),
+            effective_user_profile: user.map(String::from),
+            target_qualified_job_name: None,
+        }
+    }
+
+    #[test]
+    fn severity_rules_in_order() {
+        let cases = [
+            (true, Some(false), "job_start", Severity::Critical),
+            (true, None, "job_start", Severity::High),
+            (true, Some(true), "profile_swap", Severity::High),
+            (false, Some(false), "job_end_abnormal", Severity::Medium),
+            (false, None, "job_ended_by_endjob", Severity::Medium),
+            (false, None, "profile_token_swap", Severity::Low),
+            (false, None, "user_trace_changed", Severity::Low),
+            (false, Some(false), "job_start", Severity::Info),
+        ];
+        for (privileged, secure, action, expected) in cases {
+            assert_eq!(
+                severity(privileged, secure, action),
+                expected,
+                "{privileged} {secure:?} {action}"
+            );
+        }
+    }
+
+    #[test]
+    fn privileged_by_real_or_effective_user_case_insensitively() {
+        let enricher = Enricher::new(&AlertsConfig {
+            privileged_profiles: vec!["qsecofr".into(), "SECADM".into()],
+        });
+        let event = enricher.enrich(&row("M", "PJ", "QZDASOINIT", Some("QSECOFR")));
+        assert!(event.privileged);
+        assert_eq!(event.severity, Severity::Critical);
+        let mut effective_only = row("M", "PJ", "QZDASSINIT", Some("JSMITH"));
+        effective_only.effective_user_profile = Some("SECADM".into());
+        let event = enricher.enrich(&effective_only);
+        assert!(event.privileged);
+        assert_eq!(event.severity, Severity::High);
+        assert!(
+            !enricher
+                .enrich(&row("S", "INT", "QPADEV0001", Some("JSMITH")))
+                .privileged
+        );
+        assert!(
+            !enricher
+                .enrich(&row("S", "INT", "QPADEV0001", None))
+                .privileged
+        );
+    }
+
+    #[test]
+    fn event_carries_ids_labels_and_nulls() {
+        let event = Enricher::default().enrich(&row("S", "INT", "QPADEV0001", Some("JSMITH")));
+        assert_eq!(event.event_id, "PROD1:QGPL/AUDRCV0042:42");
+        assert_eq!(event.entry_timestamp, "2026-04-08T10:15:30.000120Z");
+        assert_eq!(event.entry_timestamp_local, "2026-04-08T10:15:30.000120");
+        assert_eq!(event.job_event_type, "Start");
+        assert_eq!(event.connection_type, classify::LABEL_INTERACTIVE);
+        assert_eq!(event.entry_type_detail.as_deref(), Some("Job started"));
+        let json = serde_json::to_value(&event).unwrap();
+        assert!(json["remote_address"].is_null());
+        assert!(json["connection_secure"].is_null());
+        assert!(json.get("message").is_none());
+    }
+
+    #[test]
+    fn filter_by_entry_type_and_real_user() {
+        let filter = Filter::new(&FilterConfig::default());
+        assert!(filter.accepts(&row("S", "INT", "QPADEV0001", Some("JSMITH"))));
+        assert!(!filter.accepts(&row("P", "PJ", "QZDASOINIT", Some("JSMITH"))));
+        assert!(!filter.accepts(&row("M", "PJ", "QZDASOINIT", Some("QUSER"))));
+        assert!(filter.accepts(&row("M", "PJ", "QZDASOINIT", None)));
+
+        let only = Filter::new(&FilterConfig {
+            entry_types: vec![],
+            include_users: vec!["qsecofr".into()],
+            exclude_users: vec![],
+        });
+        assert!(only.accepts(&row("P", "PJ", "QZDASOINIT", Some("QSECOFR"))));
+        assert!(!only.accepts(&row("S", "INT", "QPADEV0001", Some("JSMITH"))));
+        assert!(!only.accepts(&row("S", "INT", "QPADEV0001", None)));
+
+        let lower_exclude = Filter::new(&FilterConfig {
+            entry_types: vec!["s".into()],
+            include_users: vec![],
+            exclude_users: vec!["jsmith".into()],
+        });
+        assert!(!lower_exclude.accepts(&row("S", "INT", "QPADEV0001", Some("JSMITH"))));
+        assert!(lower_exclude.accepts(&row("S", "INT", "QPADEV0001", Some("MROSSI"))));
+    }
+}

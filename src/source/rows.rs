@@ -324,3 +324,175 @@ fn json_row(text: &str) -> Result<RawRow, String> {
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn local(text: &str) -> NaiveDateTime {
+        parse_local_timestamp(text).unwrap()
+    }
+
+    #[test]
+    fn timestamps_in_every_printed_form() {
+        let expected = NaiveDate::from_ymd_opt(2026, 4, 8)
+            .unwrap()
+            .and_hms_micro_opt(10, 15, 30, 123_456)
+            .unwrap();
+        for text in [
+            "2026-04-08-10.15.30.123456",
+            "2026-04-08 10:15:30.123456",
+            "2026-04-08T10:15:30.123456",
+            "2026-04-08T10:15:30.123456789012",
+            " 2026-04-08 10:15:30.123456 ",
+        ] {
+            assert_eq!(parse_local_timestamp(text), Some(expected), "{text}");
+        }
+        assert_eq!(
+            local("2026-04-08 10:15:30"),
+            expected - Duration::microseconds(123_456)
+        );
+        assert_eq!(
+            local("2026-04-08 10:15:30.5")
+                .and_utc()
+                .timestamp_subsec_micros(),
+            500_000
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-08 10:15:30",
+            "2026-04-08 10:15:30.12x",
+        ] {
+            assert_eq!(parse_local_timestamp(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn clean_trims_padding_and_empties() {
+        assert_eq!(clean(Some("QSECOFR   ")), Some("QSECOFR".into()));
+        assert_eq!(clean(Some("   ")), None);
+        assert_eq!(clean(Some("")), None);
+        assert_eq!(clean(Some("AB\0\0")), Some("AB".into()));
+        assert_eq!(clean(None), None);
+    }
+
+    #[test]
+    fn numbers_as_drivers_print_them() {
+        assert_eq!(parse_unsigned("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_unsigned("42."), Some(42));
+        assert_eq!(parse_unsigned("42.000"), Some(42));
+        assert_eq!(parse_unsigned("+7"), Some(7));
+        assert_eq!(parse_unsigned("42.5"), None);
+        assert_eq!(parse_unsigned("-1"), None);
+        assert_eq!(parse_unsigned("18446744073709551616"), None);
+    }
+
+    #[test]
+    fn dst_fall_back_hour_resolves_in_journal_order() {
+        // Europe/Rome leaves CEST (UTC+2) for CET (UTC+1) at 03:00 local on 2026-10-25.
+        let mut clock = LocalClock::new("Europe/Rome".parse().unwrap());
+        let utc = |clock: &mut LocalClock, text: &str| {
+            crate::event::format_utc(&clock.to_utc(&local(text)))
+        };
+        assert_eq!(
+            utc(&mut clock, "2026-10-25 01:59:00"),
+            "2026-10-24T23:59:00.000000Z"
+        );
+        assert_eq!(
+            utc(&mut clock, "2026-10-25 02:30:00"),
+            "2026-10-25T00:30:00.000000Z"
+        );
+        assert_eq!(
+            utc(&mut clock, "2026-10-25 02:59:59"),
+            "2026-10-25T00:59:59.000000Z"
+        );
+        // The clock goes back: the same local times again, one hour later in UTC.
+        assert_eq!(
+            utc(&mut clock, "2026-10-25 02:00:01"),
+            "2026-10-25T01:00:01.000000Z"
+        );
+        assert_eq!(
+            utc(&mut clock, "2026-10-25 02:30:00"),
+            "2026-10-25T01:30:00.000000Z"
+        );
+        assert_eq!(
+            utc(&mut clock, "2026-10-25 03:00:00"),
+            "2026-10-25T02:00:00.000000Z"
+        );
+        // Spring forward: 02:30 does not exist on 2026-03-29; read with the offset before.
+        let mut clock = LocalClock::new("Europe/Rome".parse().unwrap());
+        assert_eq!(
+            utc(&mut clock, "2026-03-29 02:30:00"),
+            "2026-03-29T01:30:00.000000Z"
+        );
+    }
+
+    fn raw(pairs: &[(&str, Option<&str>)]) -> RawRow {
+        pairs
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.map(String::from)))
+            .collect()
+    }
+
+    #[test]
+    fn journal_row_normalises_and_names_what_is_missing() {
+        let mut clock = LocalClock::utc();
+        let base = [
+            ("ENTRY_TIMESTAMP", Some("2026-04-08-10.15.30.000001")),
+            ("SEQUENCE_NUMBER", Some("18446744073709551615")),
+            ("SYSTEM_NAME", Some("PROD1   ")),
+            ("RECEIVER_LIBRARY", Some("QGPL      ")),
+            ("RECEIVER_NAME", Some("AUDRCV0042")),
+            ("ENTRY_TYPE", Some("S")),
+            ("REMOTE_ADDRESS", Some("")),
+            ("REMOTE_PORT", Some("  ")),
+            ("REAL_USER_PROFILE", Some("qsecofr   ")),
+        ];
+        let row = journal_row(&raw(&base), &mut clock).unwrap();
+        assert_eq!(row.event_id(), "PROD1:QGPL/AUDRCV0042:18446744073709551615");
+        assert_eq!(row.remote_address, None);
+        assert_eq!(row.remote_port, None);
+        assert_eq!(row.real_user_profile.as_deref(), Some("qsecofr"));
+
+        let mut missing = raw(&base);
+        missing.insert("SEQUENCE_NUMBER".into(), None);
+        assert_eq!(
+            journal_row(&missing, &mut clock),
+            Err(RowError::Missing("SEQUENCE_NUMBER"))
+        );
+        let mut bad_port = raw(&base);
+        bad_port.insert("REMOTE_PORT".into(), Some("http".into()));
+        assert!(matches!(
+            journal_row(&bad_port, &mut clock),
+            Err(RowError::Invalid {
+                column: "REMOTE_PORT",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn reader_takes_json_lines_and_csv() {
+        let json =
+            "\n{\"ENTRY_TYPE\":\"S\",\"sequence_number\":5,\"REMOTE_ADDRESS\":null}\n\n[1]\n";
+        let rows: Vec<_> = RowReader::new(json.as_bytes()).unwrap().collect();
+        assert_eq!(rows.len(), 2);
+        let (line, row) = rows[0].as_ref().unwrap();
+        assert_eq!(*line, 2);
+        assert_eq!(row["SEQUENCE_NUMBER"].as_deref(), Some("5"));
+        assert_eq!(row["REMOTE_ADDRESS"], None);
+        assert_eq!(rows[1].as_ref().unwrap_err().line, 4);
+
+        let csv = "\u{feff}entry_type,SEQUENCE_NUMBER,JOB_NAME\nS,5,\"QZDAS,OINIT\"\nE,6,X\n";
+        let rows: Vec<_> = RowReader::new(csv.as_bytes())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].1["ENTRY_TYPE"].as_deref(), Some("S"));
+        assert_eq!(rows[0].1["JOB_NAME"].as_deref(), Some("QZDAS,OINIT"));
+        assert_eq!(rows[1].0, 3);
+    }
+}
