@@ -1,6 +1,7 @@
 //! Logging set-up and the counters the pipeline keeps. One place logs the
 //! periodic summary; nothing logs per event above debug, and no secret is logged.
 
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -18,6 +19,7 @@ pub fn init_logging(config: &LogConfig) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     let result = match (config.format, under_journald) {
         (LogFormat::Json, _) => builder.json().flatten_event(true).try_init(),

@@ -348,7 +348,14 @@ mod tests {
 
     #[test]
     fn connection_method_refines_beyond_ibm() {
-        let cases: &[(Option<&str>, Option<&str>, Option<&str>, &str, Option<bool>)] = &[
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            &'a str,
+            Option<bool>,
+        );
+        let cases: &[Case] = &[
             (Some("INT"), Some("QPADEV0004"), None, "telnet_5250", None),
             (Some("INT"), Some("QZDASSINIT"), None, "telnet_5250", None),
             (

@@ -26,8 +26,10 @@ impl FileSink {
             let file = OpenOptions::new()
                 .create(true)
                 .append(true)
+                .read(true)
                 .open(&self.path)
                 .map_err(|error| self.classify("cannot open", &error))?;
+            cut_torn_tail(&file).map_err(|error| self.classify("cannot repair", &error))?;
             self.file = Some(file);
         }
         Ok(self.file.as_mut().expect("opened above"))
@@ -70,6 +72,73 @@ impl FileSink {
             )),
             // A missing directory may be a mount that is not there yet: retry.
             _ => SinkError::transient(message),
+        }
+    }
+}
+
+/// A crash in the middle of a write can leave a last line without its newline.
+/// That batch was never acknowledged and will be sent again, so the torn line
+/// is cut off before anything is appended after it.
+fn cut_torn_tail(file: &File) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let length = file.metadata()?.len();
+    if length == 0 {
+        return Ok(());
+    }
+    let mut last = [0u8; 1];
+    file.read_exact_at(&mut last, length - 1)?;
+    if last[0] == b'\n' {
+        return Ok(());
+    }
+    let mut end = length;
+    let mut chunk = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let part = &mut chunk[..(end - start) as usize];
+        file.read_exact_at(part, start)?;
+        if let Some(position) = part.iter().rposition(|byte| *byte == b'\n') {
+            let keep = start + position as u64 + 1;
+            tracing::warn!(
+                cut_bytes = length - keep,
+                "file sink: cut a torn last line left by a crash; its batch is sent again"
+            );
+            return file.set_len(keep);
+        }
+        end = start;
+    }
+    tracing::warn!(
+        cut_bytes = length,
+        "file sink: cut a torn last line left by a crash; its batch is sent again"
+    );
+    file.set_len(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn torn_tail_is_cut_back_to_the_last_whole_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.ndjson");
+        for (before, after) in [
+            ("{\"a\":1}\n{\"b\":", "{\"a\":1}\n"),
+            ("{\"a\":1}\n", "{\"a\":1}\n"),
+            ("{\"torn", ""),
+            ("", ""),
+        ] {
+            std::fs::write(&path, before).unwrap();
+            let file = OpenOptions::new()
+                .read(true)
+                .append(true)
+                .open(&path)
+                .unwrap();
+            cut_torn_tail(&file).unwrap();
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                after,
+                "from {before:?}"
+            );
         }
     }
 }

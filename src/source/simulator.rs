@@ -464,10 +464,7 @@ mod tests {
             }
         }
         assert_eq!(resets, vec!["AUDRCV0004".to_string()]);
-        assert_eq!(
-            rows[3 * ENTRIES_PER_RECEIVER as usize].sequence_number < 10,
-            true
-        );
+        assert!(rows[3 * ENTRIES_PER_RECEIVER as usize].sequence_number < 10);
     }
 
     #[test]

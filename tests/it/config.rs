@@ -1,0 +1,246 @@
+//! Configuration: layering, unknown keys, stray variables, secrets, exit 78.
+
+use crate::harness::{stderr, stdout, Workspace};
+
+fn check_config(
+    workspace: &Workspace,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut command = workspace.command(&[&["check-config"], args].concat());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run check-config")
+}
+
+fn printed(output: &std::process::Output) -> toml::Table {
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(output));
+    stdout(output).parse().expect("check-config prints TOML")
+}
+
+fn batch_rows(table: &toml::Table) -> i64 {
+    table["source"]["batch_rows"].as_integer().unwrap()
+}
+
+#[test]
+fn layers_defaults_files_environment_command_line() {
+    let workspace = Workspace::new();
+    let base = workspace.write(
+        "base.toml",
+        "[source]\nbatch_rows = 10\npoll_interval = \"7s\"\n",
+    );
+    let site = workspace.write("site.toml", "[source]\nbatch_rows = 20\n");
+    let base = base.to_str().unwrap();
+    let site = site.to_str().unwrap();
+
+    let defaults = printed(&check_config(&workspace, &[], &[]));
+    assert_eq!(batch_rows(&defaults), 1000);
+    assert_eq!(
+        defaults["sinks"].as_array().unwrap()[0]["type"].as_str(),
+        Some("stdout")
+    );
+
+    let one_file = printed(&check_config(&workspace, &["-c", base], &[]));
+    assert_eq!(batch_rows(&one_file), 10);
+
+    let two_files = printed(&check_config(&workspace, &["-c", base, "-c", site], &[]));
+    assert_eq!(batch_rows(&two_files), 20);
+    assert_eq!(
+        two_files["source"]["poll_interval"].as_str(),
+        Some("7s"),
+        "later files keep what they do not set"
+    );
+
+    let environment = printed(&check_config(
+        &workspace,
+        &["-c", base, "-c", site],
+        &[
+            ("AUDITFWD_SOURCE__BATCH_ROWS", "30"),
+            ("AUDITFWD_SOURCE__SIMULATOR__SYSTEM_NAME", "ENVSYS"),
+        ],
+    ));
+    assert_eq!(batch_rows(&environment), 30);
+    assert_eq!(
+        environment["source"]["simulator"]["system_name"].as_str(),
+        Some("ENVSYS")
+    );
+
+    let command_line = printed(&check_config(
+        &workspace,
+        &["-c", base, "-c", site, "--set", "source.batch_rows=40"],
+        &[("AUDITFWD_SOURCE__BATCH_ROWS", "30")],
+    ));
+    assert_eq!(batch_rows(&command_line), 40);
+}
+
+#[test]
+fn unknown_key_in_a_file_names_key_and_file() {
+    let workspace = Workspace::new();
+    let file = workspace.write("bad.toml", "[source]\nbatch_rowz = 10\n");
+    let output = check_config(&workspace, &["-c", file.to_str().unwrap()], &[]);
+    assert_eq!(output.status.code(), Some(78));
+    let message = stderr(&output);
+    assert!(message.contains("batch_rowz"), "{message}");
+    assert!(message.contains("source"), "{message}");
+    assert!(message.contains("bad.toml"), "{message}");
+}
+
+#[test]
+fn unknown_sink_type_and_sink_key_are_errors() {
+    let workspace = Workspace::new();
+    let file = workspace.write("bad.toml", "[[sinks]]\ntype = \"carrier_pigeon\"\n");
+    let output = check_config(&workspace, &["-c", file.to_str().unwrap()], &[]);
+    assert_eq!(output.status.code(), Some(78));
+    assert!(
+        stderr(&output).contains("carrier_pigeon"),
+        "{}",
+        stderr(&output)
+    );
+
+    let file = workspace.write(
+        "bad2.toml",
+        "[[sinks]]\ntype = \"file\"\npath = \"x\"\nfsync = false\n",
+    );
+    let output = check_config(&workspace, &["-c", file.to_str().unwrap()], &[]);
+    assert_eq!(output.status.code(), Some(78));
+    assert!(stderr(&output).contains("fsync"), "{}", stderr(&output));
+}
+
+#[test]
+fn stray_environment_variable_is_a_readable_error() {
+    let workspace = Workspace::new();
+    let output = check_config(&workspace, &[], &[("AUDITFWD_BOGUS", "1")]);
+    assert_eq!(output.status.code(), Some(78));
+    let message = stderr(&output);
+    assert!(message.contains("bogus"), "{message}");
+    assert!(
+        message.contains("AUDITFWD_BOGUS") || message.contains("environment"),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+
+    let output = check_config(&workspace, &[], &[("AUDITFWD_SOURCE__NOPE__DEEPER", "x")]);
+    assert_eq!(output.status.code(), Some(78));
+    assert!(stderr(&output).contains("nope"), "{}", stderr(&output));
+}
+
+#[test]
+fn validation_errors_name_key_and_origin() {
+    let workspace = Workspace::new();
+    let file = workspace.write(
+        "bad.toml",
+        "[source]\nbatch_rows = 0\n[pipeline]\nshutdown_grace = \"soon\"\n",
+    );
+    let output = check_config(&workspace, &["-c", file.to_str().unwrap()], &[]);
+    assert_eq!(output.status.code(), Some(78));
+    let message = stderr(&output);
+    assert!(
+        message.contains("shutdown_grace") && message.contains("soon"),
+        "{message}"
+    );
+
+    let file = workspace.write("bad.toml", "[source]\nbatch_rows = 0\n");
+    let output = check_config(&workspace, &["-c", file.to_str().unwrap()], &[]);
+    assert_eq!(output.status.code(), Some(78));
+    let message = stderr(&output);
+    assert!(
+        message.contains("source.batch_rows") && message.contains("bad.toml"),
+        "{message}"
+    );
+
+    let output = check_config(
+        &workspace,
+        &[],
+        &[("AUDITFWD_FILTER__ENTRY_TYPES", "[\"S\", \"X\"]")],
+    );
+    assert_eq!(output.status.code(), Some(78));
+    assert!(
+        stderr(&output).contains("filter.entry_types[1]"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = check_config(&workspace, &["--set", "no_equals_sign"], &[]);
+    assert_eq!(output.status.code(), Some(78));
+
+    let output = check_config(&workspace, &["-c", "/nonexistent/auditfwd.toml"], &[]);
+    assert_eq!(output.status.code(), Some(78));
+    assert!(
+        stderr(&output).contains("/nonexistent/auditfwd.toml"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn secrets_never_printed_from_file_environment_or_secret_file() {
+    let workspace = Workspace::new();
+    let secret_file = workspace.write("odbc.pw", "from-file-s3cret\n");
+    let file = workspace.write(
+        "odbc.toml",
+        &format!(
+            "[source]\nkind = \"odbc\"\n[source.odbc]\nconnection_string = \"DSN=x;UID=AUDITFWD;PWD=inline-s3cret\"\npassword_file = \"{}\"\n",
+            secret_file.display()
+        ),
+    );
+    let file = file.to_str().unwrap();
+    let output = check_config(&workspace, &["-c", file], &[]);
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+    assert!(text.contains("<redacted>"), "{text}");
+
+    let output = check_config(
+        &workspace,
+        &["-c", file],
+        &[("AUDITFWD_SOURCE__ODBC__PASSWORD", "env-s3cret")],
+    );
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(78),
+        "both password and password_file: {text}"
+    );
+    assert!(text.contains("source.odbc.password_file"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+
+    let output = workspace
+        .command(&["run", "-c", file, "--set", "state.dir=./state"])
+        .output()
+        .expect("run");
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(!text.contains("s3cret"), "{text}");
+}
+
+#[test]
+fn example_configuration_loads_and_shows_every_key() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config/auditfwd.example.toml");
+    let workspace = Workspace::new();
+    let output = check_config(&workspace, &["-c", example], &[]);
+    let effective = printed(&output);
+    let written: toml::Table = std::fs::read_to_string(example).unwrap().parse().unwrap();
+    let defaults = printed(&check_config(&workspace, &[], &[]));
+    let mut missing = Vec::new();
+    collect_missing("", &defaults, &written, &mut missing);
+    assert!(missing.is_empty(), "keys without an example: {missing:?}");
+    assert!(effective["sinks"].as_array().unwrap().len() >= 2);
+}
+
+fn collect_missing(
+    prefix: &str,
+    expected: &toml::Table,
+    written: &toml::Table,
+    missing: &mut Vec<String>,
+) {
+    for (key, value) in expected {
+        let path = format!("{prefix}{key}");
+        match (value, written.get(key)) {
+            (_, None) if key != "sinks" => missing.push(path),
+            (toml::Value::Table(inner), Some(toml::Value::Table(other))) => {
+                collect_missing(&format!("{path}."), inner, other, missing)
+            }
+            _ => {}
+        }
+    }
+}

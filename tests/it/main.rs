@@ -1,0 +1,8 @@
+//! The integration test binary: the real `auditfwd` executable, driven as an
+//! operator or systemd would drive it.
+
+mod config;
+mod daemon;
+mod enrich_cli;
+mod harness;
+mod schema;

@@ -1,0 +1,85 @@
+//! The published JSON Schema validates what the daemon really writes.
+
+use crate::harness::Workspace;
+
+fn schema() -> jsonschema::Validator {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/schema/event-v1.schema.json"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+#[test]
+fn daemon_output_validates_against_the_schema() {
+    let workspace = Workspace::new();
+    let output = workspace.run(&[
+        "run",
+        "--exit-when-caught-up",
+        "--set",
+        "source.simulator.total_events=6000",
+        "--set",
+        "source.simulator.events_per_second=0",
+        "--set",
+        "filter.entry_types=[]",
+        "--set",
+        "filter.exclude_users=[]",
+        "--set",
+        "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = workspace.events("events.ndjson");
+    assert_eq!(events.len(), 6000);
+    let validator = schema();
+    for event in &events {
+        let errors: Vec<String> = validator
+            .iter_errors(event)
+            .map(|error| error.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?} in {event}");
+    }
+    // Every IBM connection label the simulator can produce shows up, so the
+    // enum in the schema was exercised, not just the happy path.
+    let labels: std::collections::HashSet<_> = events
+        .iter()
+        .map(|event| event["connection_type"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(labels.len() >= 8, "{labels:?}");
+}
+
+#[test]
+fn schema_rejects_what_the_contract_forbids() {
+    let validator = schema();
+    let good: serde_json::Value = serde_json::from_str(
+        r#"{"schema_version":1,"event_id":"S:QGPL/R:1","entry_timestamp":"2026-01-05T08:00:00.000000Z","entry_timestamp_local":"2026-01-05T08:00:00.000000","system_name":"S","receiver_library":"QGPL","receiver_name":"R","sequence_number":1,"entry_type":"S","entry_type_detail":null,"job_event_type":"Start","event_action":"job_start","user_name":null,"real_user_profile":null,"effective_user_profile":null,"qualified_job_name":null,"job_name":null,"job_user":null,"job_number":null,"job_type":null,"job_subtype":null,"remote_address":null,"remote_port":null,"connection_type":"Other Host Server (Security Unknown)","connection_method":"unknown","connection_secure":null,"privileged":false,"severity":"info","device_name":null,"program_library":null,"program_name":null,"target_qualified_job_name":null}"#,
+    )
+    .unwrap();
+    assert!(validator.is_valid(&good));
+    let broken = [
+        ("remote_address", serde_json::json!("null")),
+        ("sequence_number", serde_json::json!("1")),
+        ("entry_timestamp", serde_json::json!("2026-01-05 08:00:00")),
+        ("connection_type", serde_json::json!("ODBC")),
+        ("severity", serde_json::json!("urgent")),
+        ("surprise", serde_json::json!(1)),
+    ];
+    for (key, value) in broken {
+        let mut event = good.clone();
+        event[key] = value;
+        assert!(
+            !validator.is_valid(&event),
+            "schema accepted {key} = {}",
+            event[key]
+        );
+    }
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("event_id");
+    assert!(!validator.is_valid(&missing));
+}
