@@ -130,6 +130,7 @@ mod tests {
             receiver_name: "AUDRCV0001".into(),
             sequence_number,
             entry_timestamp_local: None,
+            entry_timestamp: None,
         }
     }
 

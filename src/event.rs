@@ -20,6 +20,9 @@ pub struct Cursor {
     pub sequence_number: u64,
     /// Local time of the entry, as the journal recorded it.
     pub entry_timestamp_local: Option<NaiveDateTime>,
+    /// The same instant in UTC, as resolved when it was read.
+    #[serde(default)]
+    pub entry_timestamp: Option<DateTime<Utc>>,
 }
 
 impl Cursor {
@@ -31,6 +34,7 @@ impl Cursor {
             receiver_name: row.receiver_name.clone(),
             sequence_number: row.sequence_number,
             entry_timestamp_local: Some(row.entry_timestamp_local),
+            entry_timestamp: Some(row.entry_timestamp),
         }
     }
 }
@@ -72,16 +76,32 @@ pub struct JournalRow {
     pub real_user_profile: Option<String>,
     pub effective_user_profile: Option<String>,
     pub target_qualified_job_name: Option<String>,
+    /// Set on synthetic rows that report something about the journal itself.
+    pub notice: Option<Notice>,
+}
+
+/// What a synthetic row reports (for example an audit gap).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// The event's `event_action`, e.g. `audit_gap`.
+    pub action: &'static str,
+    /// What happened, for the SOC analyst.
+    pub message: String,
 }
 
 impl JournalRow {
     /// `<SYSTEM_NAME>:<RECEIVER_LIBRARY>/<RECEIVER_NAME>:<SEQUENCE_NUMBER>`: the
     /// SIEM's de-duplication key, identical on every delivery of the same entry.
+    /// A synthetic row adds `#<action>` to the position it reports about.
     pub fn event_id(&self) -> String {
-        format!(
+        let base = format!(
             "{}:{}/{}:{}",
             self.system_name, self.receiver_library, self.receiver_name, self.sequence_number
-        )
+        );
+        match &self.notice {
+            Some(notice) => format!("{base}#{}", notice.action),
+            None => base,
+        }
     }
 }
 

@@ -215,7 +215,10 @@ fn run(args: &ConfigArgs, exit_when_caught_up: bool) -> i32 {
                 RunError::SinkStartup { .. }
                 | RunError::PermanentDelivery { .. }
                 | RunError::DeadLetter { .. } => exit_code::UNAVAILABLE,
-                RunError::SourceFailed(_) | RunError::Thread(_) => exit_code::FAILURE,
+                // A source that needs an operator (credentials, authority) must
+                // not be restarted in a loop: that could disable the profile.
+                RunError::SourceFailed(_) => exit_code::CONFIG,
+                RunError::Thread(_) => exit_code::FAILURE,
             }
         }
     }
@@ -367,6 +370,7 @@ fn checkpoint(action: CheckpointAction) -> i32 {
                 receiver_name: name.trim().to_uppercase(),
                 sequence_number: sequence,
                 entry_timestamp_local,
+                entry_timestamp: None,
             };
             store
                 .commit(&cursor)

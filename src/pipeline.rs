@@ -121,7 +121,11 @@ pub async fn run(
         sinks.push((name, sink));
     }
 
-    let source = Source::open(&config.source, checkpoint.as_ref().map(|c| &c.cursor))?;
+    let source = Source::open(
+        &config.source,
+        &config.filter,
+        checkpoint.as_ref().map(|c| &c.cursor),
+    )?;
     let (source_sender, mut source_receiver) = mpsc::channel::<SourceMessage>(1);
     let stop = Arc::new(AtomicBool::new(false));
     let reader = source::spawn_reader(

@@ -39,7 +39,10 @@ impl Enricher {
         let method = classify::connection_method(job_type, job_name, row.program_name.as_deref());
         let privileged = self.is_privileged(row.real_user_profile.as_deref())
             || self.is_privileged(row.effective_user_profile.as_deref());
-        let action = classify::event_action(entry_type);
+        let action = match &row.notice {
+            Some(notice) => notice.action,
+            None => classify::event_action(entry_type),
+        };
         Event {
             schema_version: SCHEMA_VERSION,
             event_id: row.event_id(),
@@ -71,12 +74,15 @@ impl Enricher {
             connection_method: method.name.to_owned(),
             connection_secure: method.secure,
             privileged,
-            severity: severity(privileged, method.secure, action),
+            severity: match row.notice {
+                Some(_) => Severity::High,
+                None => severity(privileged, method.secure, action),
+            },
             device_name: row.device_name.clone(),
             program_library: row.program_library.clone(),
             program_name: row.program_name.clone(),
             target_qualified_job_name: row.target_qualified_job_name.clone(),
-            message: None,
+            message: row.notice.as_ref().map(|notice| notice.message.clone()),
         }
     }
 }
@@ -123,6 +129,9 @@ impl Filter {
     /// True when the row is forwarded. Users are compared on REAL_USER_PROFILE,
     /// upper-case, as IBM's query does; an empty list means "all".
     pub fn accepts(&self, row: &JournalRow) -> bool {
+        if row.notice.is_some() {
+            return true;
+        }
         if !self.entry_types.is_empty() {
             let code = row
                 .entry_type
@@ -188,6 +197,7 @@ mod tests {
             real_user_profile: user.map(String::from),
             effective_user_profile: user.map(String::from),
             target_qualified_job_name: None,
+            notice: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! pipeline through a bounded channel. The channel's capacity is the
 //! backpressure: when it is full the reader blocks and stops polling the journal.
 
+pub mod odbc;
 pub mod rows;
 pub mod simulator;
 
@@ -10,11 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tracing::warn;
 
-use crate::config::{SourceConfig, SourceKind};
+use crate::config::{read_secret_file, FilterConfig, SourceConfig, SourceKind};
 use crate::event::{Cursor, JournalRow};
 
-/// Rows from one poll, in journal order, and the cursor after the last one.
+/// Rows from one poll, in journal order, and the cursor after them. A batch may
+/// have no rows and still move the cursor (a receiver read to its end).
 #[derive(Debug)]
 pub struct RowBatch {
     pub rows: Vec<JournalRow>,
@@ -27,7 +30,7 @@ pub enum SourceMessage {
     Rows(RowBatch),
     /// Nothing more to read right now (sent once each time the source catches up).
     CaughtUp,
-    /// The source cannot go on; the text is for the operator.
+    /// The source cannot go on without an operator; the text says what to do.
     Failed(String),
 }
 
@@ -35,34 +38,78 @@ pub enum SourceMessage {
 pub enum SourceError {
     #[error(transparent)]
     ForeignCursor(#[from] simulator::ForeignCursor),
-    #[error("source.kind = \"odbc\" is not available in this build yet: the ODBC reader is planned (see CHANGELOG.md); use source.kind = \"simulator\"")]
-    OdbcNotBuilt,
+    #[error("{0}")]
+    Config(String),
 }
 
 /// The closed set of sources.
 pub enum Source {
     Simulator(simulator::Simulator),
+    Odbc(Box<odbc::OdbcSource>),
+}
+
+/// What one poll produced.
+struct Poll {
+    rows: Vec<JournalRow>,
+    cursor: Option<Cursor>,
+    caught_up: bool,
+    /// The simulator is pacing itself: poll again soon.
+    paced: bool,
 }
 
 impl Source {
-    /// Opens the configured source, continuing after `cursor`.
-    pub fn open(config: &SourceConfig, cursor: Option<&Cursor>) -> Result<Source, SourceError> {
+    /// Opens the configured source, continuing after `cursor`. Does no I/O
+    /// beyond reading a password file; the ODBC source connects on its thread.
+    pub fn open(
+        config: &SourceConfig,
+        filter: &FilterConfig,
+        cursor: Option<&Cursor>,
+    ) -> Result<Source, SourceError> {
         match config.kind {
             SourceKind::Simulator => Ok(Source::Simulator(simulator::Simulator::new(
                 config.simulator.clone(),
                 cursor,
             )?)),
-            SourceKind::Odbc => Err(SourceError::OdbcNotBuilt),
+            SourceKind::Odbc => {
+                let password = match &config.odbc.password_file {
+                    Some(path) => read_secret_file("source.odbc.password_file", path)
+                        .map_err(|error| SourceError::Config(error.to_string()))?,
+                    None => config.odbc.password.clone(),
+                };
+                Ok(Source::Odbc(Box::new(
+                    odbc::OdbcSource::new(config, filter, password, cursor)
+                        .map_err(SourceError::Config)?,
+                )))
+            }
         }
     }
 
-    /// Reads up to `max_rows` rows; `(rows, caught_up)`.
-    fn poll(&mut self, max_rows: usize) -> Result<(Vec<JournalRow>, bool), String> {
+    fn poll(&mut self, max_rows: usize) -> Result<Poll, odbc::OdbcError> {
         match self {
             Source::Simulator(simulator) => {
                 let rows = simulator.poll(max_rows);
                 let caught_up = rows.is_empty() && simulator.exhausted();
-                Ok((rows, caught_up))
+                Ok(Poll {
+                    cursor: rows.last().map(Cursor::of),
+                    paced: !caught_up && rows.len() < max_rows,
+                    rows,
+                    caught_up,
+                })
+            }
+            Source::Odbc(source) => {
+                let poll = source.poll()?;
+                if poll.own_rows_dropped > 0 {
+                    tracing::debug!(
+                        rows = poll.own_rows_dropped,
+                        "dropped the forwarder's own database-server rows"
+                    );
+                }
+                Ok(Poll {
+                    rows: poll.rows,
+                    cursor: poll.cursor,
+                    caught_up: poll.caught_up,
+                    paced: false,
+                })
             }
         }
     }
@@ -70,12 +117,21 @@ impl Source {
     fn name(&self) -> &'static str {
         match self {
             Source::Simulator(_) => "simulator",
+            Source::Odbc(_) => "odbc",
+        }
+    }
+
+    fn host(&self) -> &str {
+        match self {
+            Source::Simulator(_) => "simulator",
+            Source::Odbc(source) => source.host(),
         }
     }
 }
 
 /// Runs the reader on its own thread until `stop` is set, the receiver is
 /// dropped, or (with `exit_when_caught_up`) the source has nothing more to read.
+/// Transient source errors are retried here with backoff, forever.
 pub fn spawn_reader(
     mut source: Source,
     config: &SourceConfig,
@@ -89,43 +145,43 @@ pub fn spawn_reader(
         .name(format!("source-{}", source.name()))
         .spawn(move || {
             let mut was_caught_up = false;
+            let mut failures: u32 = 0;
             while !stop.load(Ordering::Acquire) {
                 match source.poll(batch_rows) {
-                    Ok((rows, caught_up)) => {
-                        let full = rows.len() == batch_rows;
-                        if let Some(last) = rows.last() {
-                            let cursor = Cursor::of(last);
+                    Ok(poll) => {
+                        if failures > 0 {
+                            tracing::info!(host = %source.host(), attempts = failures + 1, "source reconnected");
+                            failures = 0;
+                        }
+                        if let Some(cursor) = poll.cursor {
                             was_caught_up = false;
-                            if sender
-                                .blocking_send(SourceMessage::Rows(RowBatch { rows, cursor }))
-                                .is_err()
-                            {
+                            let batch = RowBatch { rows: poll.rows, cursor };
+                            if sender.blocking_send(SourceMessage::Rows(batch)).is_err() {
                                 return;
                             }
                         }
-                        if caught_up {
-                            if !was_caught_up
-                                && sender.blocking_send(SourceMessage::CaughtUp).is_err()
-                            {
+                        if poll.caught_up {
+                            if !was_caught_up && sender.blocking_send(SourceMessage::CaughtUp).is_err() {
                                 return;
                             }
                             was_caught_up = true;
                             if exit_when_caught_up {
                                 return;
                             }
-                        }
-                        if !full {
-                            sleep_unless_stopped(
-                                &stop,
-                                if caught_up {
-                                    poll_interval
-                                } else {
-                                    poll_interval.min(Duration::from_millis(200))
-                                },
-                            );
+                            sleep_unless_stopped(&stop, poll_interval);
+                        } else if poll.paced {
+                            sleep_unless_stopped(&stop, poll_interval.min(Duration::from_millis(200)));
                         }
                     }
-                    Err(message) => {
+                    Err(odbc::OdbcError::Transient(message)) => {
+                        failures += 1;
+                        let delay = Duration::from_millis(500)
+                            .saturating_mul(1 << failures.min(7))
+                            .min(Duration::from_secs(60));
+                        warn!(host = %source.host(), attempt = failures, retry_in = ?delay, error = %message, "source error; reconnecting with backoff");
+                        sleep_unless_stopped(&stop, delay);
+                    }
+                    Err(odbc::OdbcError::Fatal(message)) => {
                         let _ = sender.blocking_send(SourceMessage::Failed(message));
                         return;
                     }

@@ -14,6 +14,18 @@ use crate::event::JournalRow;
 /// A row as named columns; keys are IBM's upper-case column names.
 pub type RawRow = HashMap<String, Option<String>>;
 
+/// Anything that can hand out a column's text by IBM's column name.
+pub trait Columns {
+    /// The raw text of `column`; `None` for NULL or a column the row lacks.
+    fn text(&self, column: &str) -> Option<&str>;
+}
+
+impl Columns for RawRow {
+    fn text(&self, column: &str) -> Option<&str> {
+        self.get(column).and_then(|value| value.as_deref())
+    }
+}
+
 /// Why a row could not become an event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RowError {
@@ -84,6 +96,17 @@ impl LocalClock {
         LocalClock::new(Tz::UTC)
     }
 
+    /// Continues after an entry already converted (from the checkpoint), so a
+    /// restart inside a repeated DST hour keeps resolving in order.
+    pub fn resume_after(&mut self, last: Option<DateTime<Utc>>) {
+        self.last = last;
+    }
+
+    /// The current local time of this zone.
+    pub fn now_local(&self) -> NaiveDateTime {
+        Utc::now().with_timezone(&self.zone).naive_local()
+    }
+
     pub fn to_utc(&mut self, local: &NaiveDateTime) -> DateTime<Utc> {
         let instant = match self.zone.from_local_datetime(local) {
             LocalResult::Single(time) => time.with_timezone(&Utc),
@@ -111,16 +134,16 @@ impl LocalClock {
     }
 }
 
-fn take(row: &RawRow, column: &str) -> Option<String> {
-    clean(row.get(column).and_then(|value| value.as_deref()))
+fn take(row: &impl Columns, column: &str) -> Option<String> {
+    clean(row.text(column))
 }
 
-fn required(row: &RawRow, column: &'static str) -> Result<String, RowError> {
+fn required(row: &impl Columns, column: &'static str) -> Result<String, RowError> {
     take(row, column).ok_or(RowError::Missing(column))
 }
 
 /// Builds a [`JournalRow`] from named text columns.
-pub fn journal_row(row: &RawRow, clock: &mut LocalClock) -> Result<JournalRow, RowError> {
+pub fn journal_row(row: &impl Columns, clock: &mut LocalClock) -> Result<JournalRow, RowError> {
     let timestamp_text = required(row, "ENTRY_TIMESTAMP")?;
     let entry_timestamp_local =
         parse_local_timestamp(&timestamp_text).ok_or_else(|| RowError::Invalid {
@@ -170,6 +193,7 @@ pub fn journal_row(row: &RawRow, clock: &mut LocalClock) -> Result<JournalRow, R
         real_user_profile: take(row, "REAL_USER_PROFILE"),
         effective_user_profile: take(row, "EFFECTIVE_USER_PROFILE"),
         target_qualified_job_name: take(row, "TARGET_QUALIFIED_JOB_NAME"),
+        notice: None,
     })
 }
 

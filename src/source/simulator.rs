@@ -321,6 +321,7 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
         real_user_profile: None,
         effective_user_profile: None,
         target_qualified_job_name: None,
+        notice: None,
     };
     let set_job = |row: &mut JournalRow,
                    name: &str,

@@ -1,0 +1,386 @@
+//! SQL text for each dialect. Pure: no connection, no I/O.
+//!
+//! Every value (receiver names, sequence numbers, timestamps, user names, the row
+//! bound) is a `?` parameter marker with a `CAST`, never text spliced into the
+//! statement; only identifiers and the number of markers depend on configuration.
+//! Columns are selected by name, quoted upper-case, so the same text reads Db2 for i
+//! and the PostgreSQL lab, whose columns carry the same quoted names.
+
+use crate::config::Dialect;
+
+/// Columns without which a row cannot become an event.
+pub const REQUIRED_COLUMNS: &[&str] = &[
+    "ENTRY_TIMESTAMP",
+    "SEQUENCE_NUMBER",
+    "SYSTEM_NAME",
+    "RECEIVER_LIBRARY",
+    "RECEIVER_NAME",
+    "ENTRY_TYPE",
+    "JOB_NAME",
+    "JOB_TYPE",
+];
+
+/// Columns read when the release has them; a missing one reads as NULL.
+pub const OPTIONAL_COLUMNS: &[&str] = &[
+    "ENTRY_TYPE_DETAIL",
+    "USER_NAME",
+    "QUALIFIED_JOB_NAME",
+    "JOB_USER",
+    "JOB_NUMBER",
+    "JOB_SUBTYPE",
+    "PROGRAM_LIBRARY",
+    "PROGRAM_NAME",
+    "REMOTE_ADDRESS",
+    "REMOTE_PORT",
+    "DEVICE_NAME",
+    "REAL_USER_PROFILE",
+    "EFFECTIVE_USER_PROFILE",
+    "TARGET_QUALIFIED_JOB_NAME",
+];
+
+/// A parameter value, bound as text and cast in the statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Text(String),
+    /// Bound as a 64-bit integer (used for the row bound).
+    Integer(i64),
+}
+
+/// A statement and its parameters, in marker order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Query {
+    pub text: String,
+    pub params: Vec<Value>,
+}
+
+/// Row filters that go into the statement.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SqlFilter {
+    /// Upper-case JS codes; empty = all.
+    pub entry_types: Vec<String>,
+    /// Upper-case REAL_USER_PROFILE values to keep; empty = all.
+    pub include_users: Vec<String>,
+    /// Upper-case REAL_USER_PROFILE values to drop.
+    pub exclude_users: Vec<String>,
+}
+
+/// Where a read starts inside one receiver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// Entries with a sequence number at or above this one.
+    Sequence(u64),
+    /// Entries at or after this local time (first run only).
+    Timestamp(chrono::NaiveDateTime),
+}
+
+/// `SELECT <columns> FROM <JS function over one receiver> WHERE <filters>
+/// ORDER BY SEQUENCE_NUMBER FETCH FIRST ? ROWS ONLY`.
+pub fn read_receiver(
+    dialect: Dialect,
+    columns: &[String],
+    receiver_library: &str,
+    receiver_name: &str,
+    start: &Start,
+    filter: &SqlFilter,
+    max_rows: usize,
+) -> Query {
+    let mut params = vec![
+        Value::Text(receiver_library.into()),
+        Value::Text(receiver_name.into()),
+        Value::Text(receiver_library.into()),
+        Value::Text(receiver_name.into()),
+    ];
+    let start_argument = match start {
+        Start::Sequence(sequence) => {
+            params.push(Value::Text(sequence.to_string()));
+            "STARTING_SEQUENCE => CAST(? AS DECIMAL(21, 0))"
+        }
+        Start::Timestamp(local) => {
+            params.push(Value::Text(
+                local.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+            ));
+            "STARTING_TIMESTAMP => CAST(? AS TIMESTAMP)"
+        }
+    };
+    let arguments = format!(
+        "STARTING_RECEIVER_LIBRARY => CAST(? AS VARCHAR(10)), \
+         STARTING_RECEIVER_NAME => CAST(? AS VARCHAR(10)), \
+         ENDING_RECEIVER_LIBRARY => CAST(? AS VARCHAR(10)), \
+         ENDING_RECEIVER_NAME => CAST(? AS VARCHAR(10)), \
+         {start_argument}"
+    );
+    let select_list = columns
+        .iter()
+        .map(|column| format!("X.\"{column}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut conditions = Vec::new();
+    if !filter.entry_types.is_empty() {
+        conditions.push(format!(
+            "X.\"ENTRY_TYPE\" IN ({})",
+            markers(filter.entry_types.len(), "CHAR(1)")
+        ));
+        params.extend(filter.entry_types.iter().cloned().map(Value::Text));
+    }
+    if !filter.include_users.is_empty() {
+        conditions.push(format!(
+            "X.\"REAL_USER_PROFILE\" IN ({})",
+            markers(filter.include_users.len(), "VARCHAR(10)")
+        ));
+        params.extend(filter.include_users.iter().cloned().map(Value::Text));
+    }
+    if !filter.exclude_users.is_empty() {
+        conditions.push(format!(
+            "(X.\"REAL_USER_PROFILE\" IS NULL OR X.\"REAL_USER_PROFILE\" NOT IN ({}))",
+            markers(filter.exclude_users.len(), "VARCHAR(10)")
+        ));
+        params.extend(filter.exclude_users.iter().cloned().map(Value::Text));
+    }
+    let where_clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    params.push(Value::Integer(i64::try_from(max_rows).unwrap_or(i64::MAX)));
+    Query {
+        text: format!(
+            "SELECT {select_list} FROM {} X{where_clause} ORDER BY X.\"SEQUENCE_NUMBER\" FETCH FIRST ? ROWS ONLY",
+            function_call(dialect, &arguments)
+        ),
+        params,
+    }
+}
+
+/// A statement that returns no row but the JS function's columns, to learn
+/// which optional columns this release has.
+pub fn discover_columns(dialect: Dialect) -> Query {
+    Query {
+        text: format!(
+            "SELECT * FROM {} X WHERE 1 = 0",
+            function_call(dialect, "STARTING_RECEIVER_NAME => CAST(? AS VARCHAR(10))")
+        ),
+        params: vec![Value::Text("*CURRENT".into())],
+    }
+}
+
+/// Receivers of QSYS/QAUDJRN, oldest attachment first.
+pub fn receivers() -> Query {
+    Query {
+        text: "SELECT R.\"JOURNAL_RECEIVER_LIBRARY\", R.\"JOURNAL_RECEIVER_NAME\", R.\"STATUS\", \
+               R.\"FIRST_SEQUENCE_NUMBER\", R.\"LAST_SEQUENCE_NUMBER\", R.\"ATTACH_TIMESTAMP\", \
+               R.\"DETACH_TIMESTAMP\", R.\"NEXT_JOURNAL_RECEIVER_LIBRARY\", R.\"NEXT_JOURNAL_RECEIVER\" \
+               FROM QSYS2.JOURNAL_RECEIVER_INFO R \
+               WHERE R.\"JOURNAL_LIBRARY\" = CAST(? AS VARCHAR(10)) AND R.\"JOURNAL_NAME\" = CAST(? AS VARCHAR(10)) \
+               ORDER BY R.\"ATTACH_TIMESTAMP\", R.\"JOURNAL_RECEIVER_NAME\""
+            .into(),
+        params: vec![Value::Text("QSYS".into()), Value::Text("QAUDJRN".into())],
+    }
+}
+
+/// The profile this connection runs as.
+pub fn current_user(dialect: Dialect) -> Query {
+    let text = match dialect {
+        Dialect::Db2i => "SELECT USER FROM SYSIBM.SYSDUMMY1",
+        Dialect::Postgres => "SELECT SESSION_USER",
+    };
+    Query {
+        text: text.into(),
+        params: Vec::new(),
+    }
+}
+
+fn markers(count: usize, sql_type: &str) -> String {
+    vec![format!("CAST(? AS {sql_type})"); count].join(", ")
+}
+
+/// The one place the dialects differ: Db2 for i wraps a table function in TABLE().
+fn function_call(dialect: Dialect, arguments: &str) -> String {
+    match dialect {
+        Dialect::Db2i => format!("TABLE(SYSTOOLS.AUDIT_JOURNAL_JS({arguments}))"),
+        Dialect::Postgres => format!("SYSTOOLS.AUDIT_JOURNAL_JS({arguments})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns() -> Vec<String> {
+        REQUIRED_COLUMNS
+            .iter()
+            .map(|name| name.to_string())
+            .collect()
+    }
+
+    fn hostile_filter() -> SqlFilter {
+        SqlFilter {
+            entry_types: vec!["S".into(), "M".into()],
+            include_users: vec!["O'BRIEN".into()],
+            exclude_users: vec!["QUSER".into(), "X'); DROP TABLE T;--".into()],
+        }
+    }
+
+    #[test]
+    fn db2_reads_one_receiver_after_a_sequence_with_everything_bound() {
+        let query = read_receiver(
+            Dialect::Db2i,
+            &columns(),
+            "QGPL",
+            "AUDRCV0042",
+            &Start::Sequence(18_446_744_073_709_551_615),
+            &hostile_filter(),
+            500,
+        );
+        assert!(
+            query
+                .text
+                .starts_with("SELECT X.\"ENTRY_TIMESTAMP\", X.\"SEQUENCE_NUMBER\""),
+            "{}",
+            query.text
+        );
+        assert!(query.text.contains("FROM TABLE(SYSTOOLS.AUDIT_JOURNAL_JS(STARTING_RECEIVER_LIBRARY => CAST(? AS VARCHAR(10))"));
+        assert!(query
+            .text
+            .contains("STARTING_SEQUENCE => CAST(? AS DECIMAL(21, 0)))) X"));
+        assert!(query
+            .text
+            .contains("X.\"ENTRY_TYPE\" IN (CAST(? AS CHAR(1)), CAST(? AS CHAR(1)))"));
+        assert!(query.text.contains("(X.\"REAL_USER_PROFILE\" IS NULL OR X.\"REAL_USER_PROFILE\" NOT IN (CAST(? AS VARCHAR(10)), CAST(? AS VARCHAR(10))))"));
+        assert!(query
+            .text
+            .ends_with("ORDER BY X.\"SEQUENCE_NUMBER\" FETCH FIRST ? ROWS ONLY"));
+        assert_eq!(query.text.matches('?').count(), query.params.len());
+        assert_eq!(
+            query.params,
+            vec![
+                Value::Text("QGPL".into()),
+                Value::Text("AUDRCV0042".into()),
+                Value::Text("QGPL".into()),
+                Value::Text("AUDRCV0042".into()),
+                Value::Text("18446744073709551615".into()),
+                Value::Text("S".into()),
+                Value::Text("M".into()),
+                Value::Text("O'BRIEN".into()),
+                Value::Text("QUSER".into()),
+                Value::Text("X'); DROP TABLE T;--".into()),
+                Value::Integer(500),
+            ]
+        );
+    }
+
+    #[test]
+    fn postgres_differs_only_by_the_table_wrapper() {
+        let filter = hostile_filter();
+        let start = Start::Timestamp(
+            chrono::NaiveDate::from_ymd_opt(2026, 10, 25)
+                .unwrap()
+                .and_hms_micro_opt(2, 30, 0, 7)
+                .unwrap(),
+        );
+        let db2 = read_receiver(
+            Dialect::Db2i,
+            &columns(),
+            "QGPL",
+            "AUDRCV0001",
+            &start,
+            &filter,
+            10,
+        );
+        let postgres = read_receiver(
+            Dialect::Postgres,
+            &columns(),
+            "QGPL",
+            "AUDRCV0001",
+            &start,
+            &filter,
+            10,
+        );
+        assert_eq!(db2.params, postgres.params);
+        assert_eq!(
+            db2.text
+                .replace(
+                    "TABLE(SYSTOOLS.AUDIT_JOURNAL_JS(",
+                    "SYSTOOLS.AUDIT_JOURNAL_JS("
+                )
+                .replace(")) X", ") X"),
+            postgres.text
+        );
+        assert!(postgres
+            .text
+            .contains("STARTING_TIMESTAMP => CAST(? AS TIMESTAMP)"));
+        assert!(
+            !postgres.text.contains("STARTING_SEQUENCE"),
+            "a timestamp and a sequence exclude each other"
+        );
+        assert_eq!(
+            postgres.params[4],
+            Value::Text("2026-10-25 02:30:00.000007".into())
+        );
+    }
+
+    #[test]
+    fn no_value_is_ever_spliced_into_the_text() {
+        let filter = hostile_filter();
+        for dialect in [Dialect::Db2i, Dialect::Postgres] {
+            let queries = [
+                read_receiver(
+                    dialect,
+                    &columns(),
+                    "LIBX",
+                    "RCVX",
+                    &Start::Sequence(987_654_321),
+                    &filter,
+                    4321,
+                ),
+                read_receiver(
+                    dialect,
+                    &columns(),
+                    "LIBX",
+                    "RCVX",
+                    &Start::Timestamp(
+                        chrono::NaiveDate::from_ymd_opt(2031, 1, 2)
+                            .unwrap()
+                            .and_hms_opt(3, 4, 5)
+                            .unwrap(),
+                    ),
+                    &filter,
+                    4321,
+                ),
+                discover_columns(dialect),
+                receivers(),
+            ];
+            for query in queries {
+                assert_eq!(
+                    query.text.matches('?').count(),
+                    query.params.len(),
+                    "{}",
+                    query.text
+                );
+                // A spliced string would need quotes; spliced numbers would show their digits.
+                assert!(!query.text.contains('\''), "a literal in {}", query.text);
+                for digits in ["987654321", "4321", "2031"] {
+                    assert!(
+                        !query.text.contains(digits),
+                        "{digits} spliced into {}",
+                        query.text
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_filter_means_no_where_clause() {
+        let query = read_receiver(
+            Dialect::Postgres,
+            &columns(),
+            "QGPL",
+            "R1",
+            &Start::Sequence(1),
+            &SqlFilter::default(),
+            1,
+        );
+        assert!(!query.text.contains("WHERE"));
+        assert_eq!(query.params.len(), 6);
+    }
+}
