@@ -95,8 +95,7 @@ impl Default for SimulatorConfig {
     }
 }
 
-/// The ODBC source. The keys are read and validated here; the reader itself
-/// arrives with the ODBC source work (see CHANGELOG).
+/// The ODBC source: `SYSTOOLS.AUDIT_JOURNAL_JS` through an ODBC driver.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OdbcConfig {
@@ -572,6 +571,19 @@ impl Config {
                     "source.odbc.password_file",
                     "set either password or password_file, not both".into(),
                 );
+            }
+            let start_at = odbc.start_at.trim();
+            if start_at != "now"
+                && start_at != "earliest"
+                && crate::source::rows::parse_local_timestamp(start_at).is_none()
+            {
+                fail(
+                    "source.odbc.start_at",
+                    format!("{start_at:?} is not \"now\", \"earliest\" or a local timestamp like \"2026-04-08T00:00:00\""),
+                );
+            }
+            if odbc.query_timeout.is_zero() {
+                fail("source.odbc.query_timeout", "must be above zero".into());
             }
             if odbc.timezone != "server" && odbc.timezone.parse::<chrono_tz::Tz>().is_err() {
                 fail(

@@ -5,4 +5,6 @@ mod config;
 mod daemon;
 mod enrich_cli;
 mod harness;
+mod lab;
+mod odbc;
 mod schema;

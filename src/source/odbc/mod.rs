@@ -94,6 +94,7 @@ struct ReceiverInfo {
     first_sequence: Option<u64>,
     last_sequence: Option<u64>,
     attach_timestamp: Option<NaiveDateTime>,
+    detach_timestamp: Option<NaiveDateTime>,
     next: Option<ReceiverId>,
 }
 
@@ -113,9 +114,6 @@ pub struct OdbcSource {
     position: Position,
     clock: LocalClock,
     host: String,
-    /// True once a connection succeeded: later authentication errors are then
-    /// treated as transient (a password rotation in progress), not fatal.
-    ever_connected: bool,
 }
 
 fn environment() -> Result<&'static Environment, OdbcError> {
@@ -186,7 +184,6 @@ impl OdbcSource {
             clock,
             config,
             password,
-            ever_connected: false,
         })
     }
 
@@ -282,14 +279,7 @@ impl OdbcSource {
                 } => {
                     let Some(index) = find(&receivers, &receiver) else {
                         // The receiver holding the position is gone: entries after it were never read.
-                        let resume = receivers
-                            .iter()
-                            .find(|info| {
-                                timestamp.is_some_and(|at| {
-                                    info.attach_timestamp.is_some_and(|attached| attached >= at)
-                                })
-                            })
-                            .unwrap_or(&receivers[0]);
+                        let resume = successor_of(&receivers, &receiver, timestamp);
                         let message = format!(
                             "audit gap: receiver {receiver} was deleted before it was read to the end; entries after sequence {sequence} in it{} are lost; continuing with receiver {} (keep receivers longer than the longest outage)",
                             timestamp.map(|at| format!(" (after local time {at})")).unwrap_or_default(),
@@ -345,19 +335,15 @@ impl OdbcSource {
                             ..OdbcPoll::default()
                         });
                     };
-                    if let Some(missing) = info
-                        .next
-                        .as_ref()
-                        .filter(|next| find(&receivers, next).is_none())
-                    {
-                        let message = format!(
-                            "audit gap: receiver {missing}, next after {receiver}, was deleted before it was read; its entries are lost; continuing with receiver {}",
-                            receivers[next_index].id
-                        );
-                        let resume = receivers[next_index].clone();
-                        return Ok(self.gap(&system, missing, 0, message, &resume));
-                    }
                     let next = &receivers[next_index];
+                    if let Some(lost) = chain_break(&info, next) {
+                        let message = format!(
+                            "audit gap: between receiver {receiver} (read to sequence {sequence}) and receiver {}: {lost}; those entries were deleted before they were read; continuing with receiver {}",
+                            next.id, next.id
+                        );
+                        let resume = next.clone();
+                        return Ok(self.gap(&system, &receiver, sequence, message, &resume));
+                    }
                     let cursor = JournalCursor {
                         system_name: system.clone(),
                         receiver_library: next.id.library.clone(),
@@ -514,7 +500,6 @@ impl OdbcSource {
             warn!("source.odbc.timezone = \"server\" reads local times as UTC; set the IANA zone of the IBM i (e.g. \"Europe/Rome\") for correct UTC and DST handling");
         }
         info!(host = %self.host, columns = columns.len(), own_profile = ?own_profile, "connected to the audit journal");
-        self.ever_connected = true;
         self.session = Some(Session {
             connection,
             columns,
@@ -568,6 +553,8 @@ impl OdbcSource {
                     first_sequence: number(3),
                     last_sequence: number(4),
                     attach_timestamp: text(5)
+                        .and_then(|value| super::rows::parse_local_timestamp(&value)),
+                    detach_timestamp: text(6)
                         .and_then(|value| super::rows::parse_local_timestamp(&value)),
                     next,
                     id,
@@ -696,10 +683,24 @@ impl OdbcSource {
             }
         }
         let host = &self.host;
+        // psqlODBC reports a refused password as 08001 with the server's text;
+        // the IBM i Access driver uses its CWBSY* security messages.
+        let refused = matches!(state.as_str(), "28000" | "28P01")
+            || [
+                "password authentication failed",
+                "CWBSY",
+                "authentication failed",
+            ]
+            .iter()
+            .any(|marker| detail.contains(marker));
+        if refused {
+            // Never retried: each attempt is a failed sign-on, and QMAXSIGN
+            // (3 by default) would disable the profile.
+            return OdbcError::Fatal(format!(
+                "cannot {doing} on {host}: the server rejected the user or password (SQLSTATE {state}); not retrying, since repeated failed sign-ons can disable the profile (QMAXSIGN). Check UID in source.odbc.connection_string and source.odbc.password / password_file, then start again. Driver said: {detail}"
+            ));
+        }
         match state.as_str() {
-            "28000" | "28P01" | "08004" if !self.ever_connected => OdbcError::Fatal(format!(
-                "cannot {doing} on {host}: the server rejected the user or password (SQLSTATE {state}): check UID in source.odbc.connection_string and source.odbc.password / password_file. Driver said: {detail}"
-            )),
             "42501" => OdbcError::Fatal(format!(
                 "cannot {doing} on {host}: the profile lacks authority (SQLSTATE 42501). It needs *USE on QSYS/QAUDJRN and on every receiver, and *OBJEXIST on QAUDJRN; no special authority (see deploy/ibmi/). Driver said: {detail}"
             )),
@@ -712,6 +713,58 @@ impl OdbcSource {
             _ => OdbcError::Transient(format!("cannot {doing} on {host} (SQLSTATE {}): {detail}", if state.is_empty() { "none" } else { &state })),
         }
     }
+}
+
+/// Why the chain from `current` to `next` has a hole, if it has one: the named
+/// next receiver is gone, or sequence numbers jump without a reset, or after a
+/// reset the attach time does not follow the detach time.
+fn chain_break(current: &ReceiverInfo, next: &ReceiverInfo) -> Option<String> {
+    if let Some(named) = current.next.as_ref().filter(|named| **named != next.id) {
+        return Some(format!("receiver {named} is missing"));
+    }
+    match (current.last_sequence, next.first_sequence) {
+        (Some(last), Some(first)) if first != last.saturating_add(1) && first != 1 => Some(format!(
+            "sequence numbers {} to {} are missing",
+            last.saturating_add(1),
+            first.saturating_sub(1)
+        )),
+        (Some(_), Some(1)) => match (current.detach_timestamp, next.attach_timestamp) {
+            (Some(detached), Some(attached)) if (attached - detached).num_seconds().abs() > 5 => Some(
+                "at least one receiver is missing (the sequence restarts, and the next receiver was not attached when this one was detached)".into(),
+            ),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The receiver to continue with after `lost` disappeared: the first one whose
+/// generated name follows it (CHGJRN JRNRCV(*GEN) counts the name up), else the
+/// first attached after the last entry read, else the oldest there is.
+fn successor_of<'a>(
+    receivers: &'a [ReceiverInfo],
+    lost: &ReceiverId,
+    last_read: Option<NaiveDateTime>,
+) -> &'a ReceiverInfo {
+    let stem = lost
+        .name
+        .trim_end_matches(|character: char| character.is_ascii_digit());
+    receivers
+        .iter()
+        .filter(|info| {
+            info.id.library == lost.library
+                && info.id.name.len() == lost.name.len()
+                && info.id.name.starts_with(stem)
+                && info.id.name > lost.name
+        })
+        .min_by(|left, right| left.id.name.cmp(&right.id.name))
+        .or_else(|| {
+            receivers.iter().find(|info| {
+                last_read
+                    .is_some_and(|at| info.attach_timestamp.is_some_and(|attached| attached >= at))
+            })
+        })
+        .unwrap_or(&receivers[0])
 }
 
 fn find(receivers: &[ReceiverInfo], id: &ReceiverId) -> Option<usize> {

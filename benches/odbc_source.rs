@@ -1,0 +1,133 @@
+//! Rows per second of the ODBC source alone against the PostgreSQL lab, next to
+//! `psql COPY` of the same rows from the same function, in one run.
+//!
+//!     bash deploy/lab/lab.sh start
+//!     cargo bench --bench odbc_source            # BENCH_ROWS=1000000 by default
+//!
+//! Prints both rates and their ratio. The source reads through unixODBC and
+//! psqlODBC with columnar bulk fetch, parses and normalises every row (what the
+//! daemon does before enrichment); COPY only streams text.
+
+use std::process::Command;
+use std::time::Instant;
+
+use auditfwd::config::{Dialect, FilterConfig, Secret, SourceConfig, SourceKind};
+use auditfwd::source::odbc::OdbcSource;
+
+const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/lab/lab.sh");
+
+fn lab(args: &[&str]) -> String {
+    let output = Command::new("bash")
+        .arg(LAB)
+        .args(args)
+        .output()
+        .expect("run lab.sh");
+    assert!(
+        output.status.success(),
+        "lab.sh {args:?} failed (start the lab: bash deploy/lab/lab.sh start): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+fn main() {
+    let rows: u64 = std::env::var("BENCH_ROWS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(1_000_000);
+    let batch_rows: usize = std::env::var("BENCH_BATCH_ROWS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(5_000);
+    let database = format!("bench_{}", std::process::id());
+    lab(&["new-db", &database]);
+    let started = Instant::now();
+    lab(&["psql", &database, "-q", "-c", &format!("SELECT lab.generate({rows}, 1, TIMESTAMP '2026-04-08 08:00:00', INTERVAL '10 milliseconds', 250000)")]);
+    println!(
+        "generated {rows} rows in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let connection_string = lab(&["odbc-connection-string", &database]);
+    let mut source_config = SourceConfig {
+        kind: SourceKind::Odbc,
+        batch_rows,
+        ..SourceConfig::default()
+    };
+    source_config.odbc.connection_string = Secret::new(connection_string);
+    source_config.odbc.dialect = Dialect::Postgres;
+    source_config.odbc.start_at = "earliest".into();
+    source_config.odbc.exclude_own_connections = false;
+    let filter = FilterConfig {
+        entry_types: vec![],
+        include_users: vec![],
+        exclude_users: vec![],
+    };
+    let mut source =
+        OdbcSource::new(&source_config, &filter, Secret::default(), None).expect("source");
+
+    let mut read = 0u64;
+    let started = Instant::now();
+    loop {
+        let poll = source.poll().expect("poll");
+        read += poll.rows.len() as u64;
+        if poll.caught_up {
+            break;
+        }
+    }
+    let source_seconds = started.elapsed().as_secs_f64();
+    assert_eq!(read, rows, "the source read a different number of rows");
+
+    let columns = [
+        "ENTRY_TIMESTAMP",
+        "SEQUENCE_NUMBER",
+        "SYSTEM_NAME",
+        "RECEIVER_LIBRARY",
+        "RECEIVER_NAME",
+        "ENTRY_TYPE",
+        "JOB_NAME",
+        "JOB_TYPE",
+        "ENTRY_TYPE_DETAIL",
+        "USER_NAME",
+        "QUALIFIED_JOB_NAME",
+        "JOB_USER",
+        "JOB_NUMBER",
+        "JOB_SUBTYPE",
+        "PROGRAM_LIBRARY",
+        "PROGRAM_NAME",
+        "REMOTE_ADDRESS",
+        "REMOTE_PORT",
+        "DEVICE_NAME",
+        "REAL_USER_PROFILE",
+        "EFFECTIVE_USER_PROFILE",
+        "TARGET_QUALIFIED_JOB_NAME",
+    ]
+    .map(|name| format!("X.\"{name}\""))
+    .join(", ");
+    let copy = format!(
+        "COPY (SELECT {columns} FROM systools.audit_journal_js(starting_receiver_name => '*CURAVLCHN') X) TO STDOUT"
+    );
+    let started = Instant::now();
+    let output = Command::new("bash")
+        .arg(LAB)
+        .args(["psql", &database, "-q", "-c", &copy])
+        .stdout(std::process::Stdio::piped())
+        .output()
+        .expect("psql COPY");
+    let copy_seconds = started.elapsed().as_secs_f64();
+    let copied = output.stdout.iter().filter(|byte| **byte == b'\n').count() as u64;
+    assert_eq!(copied, rows, "COPY returned a different number of rows");
+
+    lab(&[
+        "psql",
+        "postgres",
+        "-q",
+        "-c",
+        &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+    ]);
+    let source_rate = rows as f64 / source_seconds;
+    let copy_rate = rows as f64 / copy_seconds;
+    println!("odbc source: {rows} rows in {source_seconds:.2}s = {source_rate:.0} rows/s (batch_rows {batch_rows})");
+    println!("psql COPY:   {rows} rows in {copy_seconds:.2}s = {copy_rate:.0} rows/s");
+    println!("ratio COPY/source: {:.2}x", copy_rate / source_rate);
+}
