@@ -48,7 +48,14 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let connection_string = lab(&["odbc-connection-string", &database]);
+    // BENCH_FETCH overrides psqlODBC's Fetch (rows per round trip with UseDeclareFetch=1).
+    let mut connection_string = lab(&["odbc-connection-string", &database]);
+    if let Ok(fetch) = std::env::var("BENCH_FETCH") {
+        connection_string = connection_string.replace("Fetch=1000", &format!("Fetch={fetch}"));
+    }
+    if std::env::var("BENCH_NO_DECLARE_FETCH").is_ok() {
+        connection_string = connection_string.replace("UseDeclareFetch=1", "UseDeclareFetch=0");
+    }
     let mut source_config = SourceConfig {
         kind: SourceKind::Odbc,
         batch_rows,

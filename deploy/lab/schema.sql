@@ -107,11 +107,8 @@ CREATE UNLOGGED TABLE lab.entries (
     receiver_ordinal bigint NOT NULL,
     PRIMARY KEY (receiver_ordinal, "SEQUENCE_NUMBER")
 )
--- Append-only in journal order (see systools.audit_journal_js): no space reuse, no
--- parallel scans. lab.delete_receiver leaves dead rows behind; lab.reset() truncates.
-WITH (autovacuum_enabled = false, parallel_workers = 0);
--- For ORDER BY "SEQUENCE_NUMBER" within one receiver (see systools.audit_journal_js).
-CREATE INDEX entries_sequence ON lab.entries ("SEQUENCE_NUMBER", receiver_ordinal);
+-- No parallel scans: a Parallel Append could interleave the table function's branches.
+WITH (parallel_workers = 0);
 COMMENT ON TABLE lab.entries IS 'JS entries of QSYS/QAUDJRN; journal order is (receiver_ordinal, SEQUENCE_NUMBER)';
 
 -- ---------------------------------------------------------------------------
@@ -266,8 +263,7 @@ END
 $$;
 
 -- Where a call of the table function starts and ends, as two (receiver ordinal,
--- sequence) bounds of the primary key, inclusive, plus the lowest and highest
--- sequence numbers inside them. Raises IBM's errors.
+-- sequence) bounds of the primary key, inclusive. Raises IBM's errors.
 CREATE FUNCTION lab.journal_bounds(
     starting_receiver_library text,
     starting_receiver_name    text,
@@ -279,9 +275,7 @@ CREATE FUNCTION lab.journal_bounds(
     OUT start_ordinal  bigint,
     OUT start_sequence numeric,
     OUT end_ordinal    bigint,
-    OUT end_sequence   numeric,
-    OUT lowest_sequence  numeric,
-    OUT highest_sequence numeric)
+    OUT end_sequence   numeric)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF starting_timestamp IS NOT NULL AND starting_sequence IS NOT NULL THEN
@@ -308,39 +302,25 @@ BEGIN
     END IF;
     start_sequence := coalesce(starting_sequence, -1);
     end_sequence := coalesce(ending_sequence, 999999999999999999999);
-    -- The sequence numbers the range can hold (empty range: 1 .. 0).
-    SELECT coalesce(min(CASE WHEN r.receiver_ordinal = start_ordinal
-                             THEN greatest(r.first_sequence_number, start_sequence)
-                             ELSE r.first_sequence_number END), 1),
-           coalesce(max(CASE WHEN r.receiver_ordinal = end_ordinal
-                             THEN least(r.last_sequence_number, end_sequence)
-                             ELSE r.last_sequence_number END), 0)
-    INTO lowest_sequence, highest_sequence
-    FROM lab.receivers AS r
-    WHERE r.receiver_ordinal BETWEEN start_ordinal AND end_ordinal;
 END
 $$;
 
 -- ---------------------------------------------------------------------------
 -- SYSTOOLS.AUDIT_JOURNAL_JS.
 --
--- Written so that PostgreSQL inlines it into the calling query and flattens it:
--- LANGUAGE sql, STABLE, one plain SELECT (no ORDER BY, no CTE, no UNION, no SET
--- clause). The planner then sees lab.entries itself, so a bounded read streams from
--- an index instead of materialising the chain:
---   * (receiver, sequence) row comparisons bound the read on the primary key;
---   * a redundant window on SEQUENCE_NUMBER alone (the lowest and highest sequence
---     numbers the range can hold) lets auditfwd's one-receiver read,
---     "ORDER BY SEQUENCE_NUMBER FETCH FIRST n ROWS ONLY", run as an ordered range
---     scan of entries_sequence that stops after n rows, with no sort.
+-- Rows come back in journal order (chain order, then sequence), and a bounded read
+-- streams from the primary key instead of materialising the chain. The function is
+-- LANGUAGE sql, STABLE, with no SET clause, so PostgreSQL inlines it into the
+-- calling query. Its body is a UNION ALL of two ordered branches. A one-time filter
+-- switches off the branch that does not apply:
+--   * one receiver (what auditfwd does per read): the receiver is fixed by equality,
+--     so the branch is ordered by SEQUENCE_NUMBER alone. A caller's
+--     "ORDER BY SEQUENCE_NUMBER FETCH FIRST n ROWS ONLY" then runs as a Merge Append
+--     over a primary-key range scan that stops after n rows, with no sort;
+--   * several receivers (or none): bounded by (receiver, sequence) row comparisons,
+--     ordered by receiver, then sequence.
 -- lab.journal_bounds resolves the receivers and raises IBM's errors; it runs once
 -- per InitPlan (a few index probes each).
---
--- Rows come back in journal order without ORDER BY: lab.entries is append-only in
--- journal order (autovacuum off, so no space is reused) and never scanned in
--- parallel, so the heap and the primary key both yield journal order. (Only the
--- SEQUENCE_NUMBER index does not, across a sequence reset; the planner picks it for
--- ORDER BY SEQUENCE_NUMBER, where that order is what was asked for.)
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION systools.audit_journal_js(
     starting_receiver_library varchar   DEFAULT NULL,
@@ -356,43 +336,82 @@ CREATE FUNCTION systools.audit_journal_js(
     ending_sequence           numeric   DEFAULT NULL)
 RETURNS SETOF lab.audit_journal_js_row
 LANGUAGE sql STABLE AS $$
-    SELECT
-        e."ENTRY_TIMESTAMP", e."SEQUENCE_NUMBER", e."USER_NAME", e."QUALIFIED_JOB_NAME",
-        e."JOB_NAME", e."JOB_USER", e."JOB_NUMBER", e."THREAD", e."PROGRAM_LIBRARY",
-        e."PROGRAM_NAME", e."PROGRAM_LIBRARY_ASP_DEVICE", e."PROGRAM_LIBRARY_ASP_NUMBER",
-        e."REMOTE_PORT", e."REMOTE_ADDRESS", e."SYSTEM_NAME", e."SYSTEM_SEQUENCE_NUMBER",
-        e."RECEIVER_LIBRARY", e."RECEIVER_NAME", e."RECEIVER_ASP_DEVICE", e."RECEIVER_ASP_NUMBER",
-        e."ARM_NUMBER", e."ENTRY_TYPE", e."ENTRY_TYPE_DETAIL", e."JOB_TYPE", e."JOB_TYPE_BASIC",
-        e."JOB_SUBTYPE", e."TARGET_QUALIFIED_JOB_NAME", e."TARGET_JOB_NAME", e."TARGET_JOB_USER",
-        e."TARGET_JOB_NUMBER", e."DEVICE_NAME", e."EFFECTIVE_USER_PROFILE",
-        e."EFFECTIVE_GROUP_PROFILE", e."SUPPLEMENTAL_GROUP_PROFILES", e."REAL_USER_PROFILE",
-        e."SAVED_USER_PROFILE", e."REAL_GROUP_PROFILE", e."SAVED_GROUP_PROFILE"
-    FROM lab.entries AS e
-    WHERE (e.receiver_ordinal, e."SEQUENCE_NUMBER")
+    (   -- One receiver.
+        SELECT
+            e."ENTRY_TIMESTAMP", e."SEQUENCE_NUMBER", e."USER_NAME", e."QUALIFIED_JOB_NAME",
+            e."JOB_NAME", e."JOB_USER", e."JOB_NUMBER", e."THREAD", e."PROGRAM_LIBRARY",
+            e."PROGRAM_NAME", e."PROGRAM_LIBRARY_ASP_DEVICE", e."PROGRAM_LIBRARY_ASP_NUMBER",
+            e."REMOTE_PORT", e."REMOTE_ADDRESS", e."SYSTEM_NAME", e."SYSTEM_SEQUENCE_NUMBER",
+            e."RECEIVER_LIBRARY", e."RECEIVER_NAME", e."RECEIVER_ASP_DEVICE",
+            e."RECEIVER_ASP_NUMBER", e."ARM_NUMBER", e."ENTRY_TYPE", e."ENTRY_TYPE_DETAIL",
+            e."JOB_TYPE", e."JOB_TYPE_BASIC", e."JOB_SUBTYPE", e."TARGET_QUALIFIED_JOB_NAME",
+            e."TARGET_JOB_NAME", e."TARGET_JOB_USER", e."TARGET_JOB_NUMBER", e."DEVICE_NAME",
+            e."EFFECTIVE_USER_PROFILE", e."EFFECTIVE_GROUP_PROFILE",
+            e."SUPPLEMENTAL_GROUP_PROFILES", e."REAL_USER_PROFILE", e."SAVED_USER_PROFILE",
+            e."REAL_GROUP_PROFILE", e."SAVED_GROUP_PROFILE"
+        FROM lab.entries AS e
+        WHERE (SELECT b.start_ordinal = b.end_ordinal
+               FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
+                                       ending_receiver_library, ending_receiver_name,
+                                       starting_timestamp, starting_sequence, ending_sequence) AS b)
+          AND e.receiver_ordinal
+              = (SELECT b.start_ordinal
+                 FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
+                                         ending_receiver_library, ending_receiver_name,
+                                         starting_timestamp, starting_sequence, ending_sequence) AS b)
+          AND e."SEQUENCE_NUMBER"
+              >= (SELECT b.start_sequence
+                  FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
+                                          ending_receiver_library, ending_receiver_name,
+                                          starting_timestamp, starting_sequence, ending_sequence) AS b)
+          AND e."SEQUENCE_NUMBER"
+              <= (SELECT b.end_sequence
+                  FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
+                                          ending_receiver_library, ending_receiver_name,
+                                          starting_timestamp, starting_sequence, ending_sequence) AS b)
+          AND (starting_timestamp IS NULL OR e."ENTRY_TIMESTAMP" >= starting_timestamp)
+          AND (ending_timestamp IS NULL OR e."ENTRY_TIMESTAMP" <= ending_timestamp)
+          AND (user_name IS NULL OR e."USER_NAME" = upper(btrim(user_name)))
+          AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
+          AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
+        ORDER BY e."SEQUENCE_NUMBER"
+    )
+    UNION ALL
+    (   -- Several receivers, or none.
+        SELECT
+            e."ENTRY_TIMESTAMP", e."SEQUENCE_NUMBER", e."USER_NAME", e."QUALIFIED_JOB_NAME",
+            e."JOB_NAME", e."JOB_USER", e."JOB_NUMBER", e."THREAD", e."PROGRAM_LIBRARY",
+            e."PROGRAM_NAME", e."PROGRAM_LIBRARY_ASP_DEVICE", e."PROGRAM_LIBRARY_ASP_NUMBER",
+            e."REMOTE_PORT", e."REMOTE_ADDRESS", e."SYSTEM_NAME", e."SYSTEM_SEQUENCE_NUMBER",
+            e."RECEIVER_LIBRARY", e."RECEIVER_NAME", e."RECEIVER_ASP_DEVICE",
+            e."RECEIVER_ASP_NUMBER", e."ARM_NUMBER", e."ENTRY_TYPE", e."ENTRY_TYPE_DETAIL",
+            e."JOB_TYPE", e."JOB_TYPE_BASIC", e."JOB_SUBTYPE", e."TARGET_QUALIFIED_JOB_NAME",
+            e."TARGET_JOB_NAME", e."TARGET_JOB_USER", e."TARGET_JOB_NUMBER", e."DEVICE_NAME",
+            e."EFFECTIVE_USER_PROFILE", e."EFFECTIVE_GROUP_PROFILE",
+            e."SUPPLEMENTAL_GROUP_PROFILES", e."REAL_USER_PROFILE", e."SAVED_USER_PROFILE",
+            e."REAL_GROUP_PROFILE", e."SAVED_GROUP_PROFILE"
+        FROM lab.entries AS e
+        WHERE (SELECT b.start_ordinal <> b.end_ordinal
+               FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
+                                       ending_receiver_library, ending_receiver_name,
+                                       starting_timestamp, starting_sequence, ending_sequence) AS b)
+          AND (e.receiver_ordinal, e."SEQUENCE_NUMBER")
               >= (SELECT b.start_ordinal, b.start_sequence
-                  FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name, ending_receiver_library,
-                                    ending_receiver_name, starting_timestamp, starting_sequence,
-                                    ending_sequence) AS b)
-      AND (e.receiver_ordinal, e."SEQUENCE_NUMBER")
+                  FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
+                                          ending_receiver_library, ending_receiver_name,
+                                          starting_timestamp, starting_sequence, ending_sequence) AS b)
+          AND (e.receiver_ordinal, e."SEQUENCE_NUMBER")
               <= (SELECT b.end_ordinal, b.end_sequence
-                  FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name, ending_receiver_library,
-                                    ending_receiver_name, starting_timestamp, starting_sequence,
-                                    ending_sequence) AS b)
-      AND e."SEQUENCE_NUMBER"
-              >= (SELECT b.lowest_sequence
-                  FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name, ending_receiver_library,
-                                    ending_receiver_name, starting_timestamp, starting_sequence,
-                                    ending_sequence) AS b)
-      AND e."SEQUENCE_NUMBER"
-              <= (SELECT b.highest_sequence
-                  FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name, ending_receiver_library,
-                                    ending_receiver_name, starting_timestamp, starting_sequence,
-                                    ending_sequence) AS b)
-      AND (starting_timestamp IS NULL OR e."ENTRY_TIMESTAMP" >= starting_timestamp)
-      AND (ending_timestamp IS NULL OR e."ENTRY_TIMESTAMP" <= ending_timestamp)
-      AND (user_name IS NULL OR e."USER_NAME" = upper(btrim(user_name)))
-      AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
-      AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
+                  FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
+                                          ending_receiver_library, ending_receiver_name,
+                                          starting_timestamp, starting_sequence, ending_sequence) AS b)
+          AND (starting_timestamp IS NULL OR e."ENTRY_TIMESTAMP" >= starting_timestamp)
+          AND (ending_timestamp IS NULL OR e."ENTRY_TIMESTAMP" <= ending_timestamp)
+          AND (user_name IS NULL OR e."USER_NAME" = upper(btrim(user_name)))
+          AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
+          AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
+        ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER"
+    )
 $$;
 
 COMMENT ON FUNCTION systools.audit_journal_js IS
@@ -430,6 +449,11 @@ BEGIN
 
     SELECT * INTO current_rcv FROM lab.receivers AS r WHERE r.status = 'ATTACHED';
     IF FOUND THEN
+        -- Without an explicit time, keep attach times in chain order. (An explicit `at`
+        -- may go back, as the clock does at a DST fall-back.)
+        IF at IS NULL THEN
+            attach_ts := greatest(attach_ts, current_rcv.attach_timestamp + interval '1 microsecond');
+        END IF;
         UPDATE lab.receivers AS r
         SET status = 'ONLINE', detach_timestamp = attach_ts,
             next_receiver_library = new_library, next_receiver_name = new_name
@@ -759,6 +783,8 @@ BEGIN
         SELECT e."ENTRY_TIMESTAMP" INTO first_ts FROM lab.entries AS e
         WHERE e.receiver_ordinal = rcv.receiver_ordinal + k
         ORDER BY e."SEQUENCE_NUMBER" LIMIT 1;
+        -- Attach times stay in chain order even after a manual attach "now".
+        first_ts := greatest(first_ts, prev.attach_timestamp + interval '1 microsecond');
         UPDATE lab.receivers AS r
         SET status = 'ONLINE', detach_timestamp = first_ts,
             next_receiver_library = 'QGPL', next_receiver_name = new_name

@@ -4,6 +4,7 @@
 //! it: CHAR padding trimmed, empty meaning NULL, numbers parsed leniently, and
 //! the local ENTRY_TIMESTAMP resolved to UTC in journal order.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
@@ -17,12 +18,15 @@ pub type RawRow = HashMap<String, Option<String>>;
 /// Anything that can hand out a column's text by IBM's column name.
 pub trait Columns {
     /// The raw text of `column`; `None` for NULL or a column the row lacks.
-    fn text(&self, column: &str) -> Option<&str>;
+    /// Bytes that are not UTF-8 arrive replaced (U+FFFD), never dropped.
+    fn text(&self, column: &str) -> Option<Cow<'_, str>>;
 }
 
 impl Columns for RawRow {
-    fn text(&self, column: &str) -> Option<&str> {
-        self.get(column).and_then(|value| value.as_deref())
+    fn text(&self, column: &str) -> Option<Cow<'_, str>> {
+        self.get(column)
+            .and_then(|value| value.as_deref())
+            .map(Cow::Borrowed)
     }
 }
 
@@ -49,30 +53,44 @@ pub fn clean(value: Option<&str>) -> Option<String> {
 /// (Db2), `2026-04-08 10:15:30.123456` (ODBC, ACS) and ISO 8601 with `T`.
 /// Fractions beyond microseconds are truncated.
 pub fn parse_local_timestamp(text: &str) -> Option<NaiveDateTime> {
-    let text = text.trim();
-    let normalised: String = if text.len() >= 19 && text.as_bytes().get(10) == Some(&b'-') {
-        // Db2 character form: date-hh.mm.ss.ffffff
-        let (date, time) = text.split_at(10);
-        let time = &time[1..];
-        let mut parts = time.splitn(4, '.');
-        let (hours, minutes, seconds) = (parts.next()?, parts.next()?, parts.next()?);
-        match parts.next() {
-            Some(fraction) => format!("{date}T{hours}:{minutes}:{seconds}.{fraction}"),
-            None => format!("{date}T{hours}:{minutes}:{seconds}"),
-        }
-    } else {
-        text.replacen(' ', "T", 1)
-    };
-    let (whole, fraction) = match normalised.split_once('.') {
-        Some((whole, fraction)) => (whole, fraction),
-        None => (normalised.as_str(), ""),
-    };
-    if !fraction.bytes().all(|byte| byte.is_ascii_digit()) || fraction.len() > 12 {
+    let bytes = text.trim().as_bytes();
+    // yyyy-mm-dd, then '-', ' ' or 'T', then hh?mm?ss with '.' (Db2) or ':' between.
+    if bytes.len() < 19 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
     }
-    let micros: String = fraction.chars().chain("000000".chars()).take(6).collect();
-    let base = NaiveDateTime::parse_from_str(whole, "%Y-%m-%dT%H:%M:%S").ok()?;
-    Some(base + Duration::microseconds(micros.parse::<i64>().ok()?))
+    let separator = match (bytes[10], bytes[13]) {
+        (b'-', b'.') => b'.',
+        (b' ' | b'T', b':') => b':',
+        _ => return None,
+    };
+    if bytes[16] != separator {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        bytes[range].iter().try_fold(0u32, |value, byte| {
+            byte.is_ascii_digit()
+                .then(|| value * 10 + u32::from(byte - b'0'))
+        })
+    };
+    let date =
+        chrono::NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?;
+    let (hours, minutes, seconds) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let micros = match bytes.get(19) {
+        None => 0,
+        Some(b'.') => {
+            let fraction = &bytes[20..];
+            if fraction.len() > 12 || !fraction.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            fraction
+                .iter()
+                .chain(std::iter::repeat(&b'0'))
+                .take(6)
+                .fold(0u32, |value, byte| value * 10 + u32::from(byte - b'0'))
+        }
+        Some(_) => return None,
+    };
+    date.and_hms_micro_opt(hours, minutes, seconds, micros)
 }
 
 /// Converts local journal times to UTC, in journal order.
@@ -108,6 +126,9 @@ impl LocalClock {
     }
 
     pub fn to_utc(&mut self, local: &NaiveDateTime) -> DateTime<Utc> {
+        if self.zone == Tz::UTC {
+            return Utc.from_utc_datetime(local);
+        }
         let instant = match self.zone.from_local_datetime(local) {
             LocalResult::Single(time) => time.with_timezone(&Utc),
             LocalResult::Ambiguous(first, second) => {
@@ -135,7 +156,7 @@ impl LocalClock {
 }
 
 fn take(row: &impl Columns, column: &str) -> Option<String> {
-    clean(row.text(column))
+    clean(row.text(column).as_deref())
 }
 
 fn required(row: &impl Columns, column: &'static str) -> Result<String, RowError> {

@@ -100,7 +100,7 @@ impl Lab {
     pub fn terminate_sessions(&self) -> usize {
         self.sql(&format!(
             "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = '{}' AND pid <> pg_backend_pid()) killed",
+             WHERE datname = '{}' AND usename = current_user AND pid <> pg_backend_pid()) killed",
             self.database
         ))
         .parse()

@@ -11,7 +11,7 @@
 
 pub mod sql;
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -489,8 +489,7 @@ impl OdbcSource {
         let own_profile = if self.config.exclude_own_connections {
             let rows = text_rows(&connection, &sql::current_user(dialect), self.timeout(), 1)
                 .map_err(|error| self.classify("read the current user", &error))?;
-            rows.rows
-                .first()
+            rows.first()
                 .and_then(|row| row.first().cloned().flatten())
                 .map(|name| name.trim().to_uppercase())
         } else {
@@ -518,7 +517,6 @@ impl OdbcSource {
         let table = text_rows(&session.connection, &sql::receivers(), timeout, 100_000)
             .map_err(|error| self.classify("read QSYS2.JOURNAL_RECEIVER_INFO", &error))?;
         Ok(table
-            .rows
             .iter()
             .filter_map(|row| {
                 let text = |index: usize| {
@@ -581,87 +579,84 @@ impl OdbcSource {
             &self.filter,
             self.batch_rows,
         );
-        let table = text_rows(&session.connection, &query, timeout, self.batch_rows)
-            .map_err(|error| self.classify(&format!("read receiver {receiver}"), &error))?;
-        let own_profile = self
-            .session
-            .as_ref()
-            .and_then(|session| session.own_profile.clone());
-        let index: HashMap<&str, usize> = table
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(position, name)| (name.as_str(), position))
-            .collect();
-        let mut rows = Vec::with_capacity(table.rows.len());
+        let own_profile = session.own_profile.clone();
+        let mut rows = Vec::with_capacity(self.batch_rows.min(10_000));
         let mut last_cursor = None;
         let mut own_dropped = 0;
-        for values in &table.rows {
-            let view = RowView {
-                index: &index,
-                values,
-            };
-            match journal_row(&view, &mut self.clock) {
-                Ok(row) => {
-                    last_cursor = Some(JournalCursor::of(&row));
-                    let own = own_profile.as_deref().is_some_and(|own| {
-                        row.real_user_profile
-                            .as_deref()
-                            .is_some_and(|user| user.eq_ignore_ascii_case(own))
-                            && row.job_name.as_deref().is_some_and(|job| {
-                                OWN_CONNECTION_JOBS
-                                    .iter()
-                                    .any(|prefix| job.starts_with(prefix))
-                            })
-                    });
-                    if own {
-                        own_dropped += 1;
-                    } else {
+        let clock = &mut self.clock;
+        let position = &self.position;
+        let visited = visit_rows(
+            &session.connection,
+            &query,
+            timeout,
+            self.batch_rows,
+            |view| {
+                match journal_row(view, clock) {
+                    Ok(row) => {
+                        last_cursor = Some(JournalCursor::of(&row));
+                        let own = own_profile.as_deref().is_some_and(|own| {
+                            row.real_user_profile
+                                .as_deref()
+                                .is_some_and(|user| user.eq_ignore_ascii_case(own))
+                                && row.job_name.as_deref().is_some_and(|job| {
+                                    OWN_CONNECTION_JOBS
+                                        .iter()
+                                        .any(|prefix| job.starts_with(prefix))
+                                })
+                        });
+                        if own {
+                            own_dropped += 1;
+                        } else {
+                            rows.push(row);
+                        }
+                    }
+                    Err(problem) => {
+                        // A row that cannot become an event is still reported, never skipped silently.
+                        let sequence = view.text("SEQUENCE_NUMBER").and_then(|text| {
+                            text.trim()
+                                .split('.')
+                                .next()
+                                .and_then(|whole| whole.parse::<u64>().ok())
+                        });
+                        let (system, anchor) = match (&last_cursor, position) {
+                            (Some(cursor), _) => {
+                                (cursor.system_name.clone(), cursor.sequence_number)
+                            }
+                            (
+                                None,
+                                Position::After {
+                                    system, sequence, ..
+                                },
+                            ) => (system.clone(), *sequence),
+                            (None, _) => ("UNKNOWN".to_owned(), 0),
+                        };
+                        let message = format!(
+                            "malformed row in receiver {receiver} near sequence {}: {problem}",
+                            sequence.unwrap_or(anchor)
+                        );
+                        error!("{message}");
+                        let local = clock.now_local();
+                        let row = malformed_row(
+                            &system,
+                            receiver,
+                            sequence.unwrap_or(anchor),
+                            local,
+                            message,
+                        );
+                        if sequence.is_some() {
+                            last_cursor = Some(JournalCursor {
+                                entry_timestamp_local: None,
+                                entry_timestamp: None,
+                                ..JournalCursor::of(&row)
+                            });
+                        }
                         rows.push(row);
                     }
                 }
-                Err(problem) => {
-                    // A row that cannot become an event is still reported, never skipped silently.
-                    let sequence = view.text("SEQUENCE_NUMBER").and_then(|text| {
-                        text.trim()
-                            .split('.')
-                            .next()
-                            .and_then(|whole| whole.parse::<u64>().ok())
-                    });
-                    let (system, anchor) = match (&last_cursor, &self.position) {
-                        (Some(cursor), _) => (cursor.system_name.clone(), cursor.sequence_number),
-                        (
-                            None,
-                            Position::After {
-                                system, sequence, ..
-                            },
-                        ) => (system.clone(), *sequence),
-                        (None, _) => ("UNKNOWN".to_owned(), 0),
-                    };
-                    let message = format!(
-                        "malformed row in receiver {receiver} near sequence {}: {problem}",
-                        sequence.unwrap_or(anchor)
-                    );
-                    error!("{message}");
-                    let local = self.clock.now_local();
-                    let mut row = malformed_row(
-                        &system,
-                        receiver,
-                        sequence.unwrap_or(anchor),
-                        local,
-                        message,
-                    );
-                    if let Some(sequence) = sequence {
-                        row.sequence_number = sequence;
-                        last_cursor = Some(JournalCursor {
-                            entry_timestamp_local: None,
-                            entry_timestamp: None,
-                            ..JournalCursor::of(&row)
-                        });
-                    }
-                    rows.push(row);
-                }
-            }
+            },
+        );
+        if let Err(error) = visited {
+            return Err(self.classify(&format!("read receiver {receiver}"), &error));
         }
         Ok((rows, last_cursor, own_dropped))
     }
@@ -706,6 +701,10 @@ impl OdbcSource {
             )),
             "42883" | "42704" if doing.contains("columns") => OdbcError::Fatal(format!(
                 "cannot {doing} on {host}: SYSTOOLS.AUDIT_JOURNAL_JS is not there (SQLSTATE {state}); it needs IBM i 7.3 or later with the Db2 PTF group. Driver said: {detail}"
+            )),
+            // Syntax or access-rule errors in our own statement: retrying cannot help.
+            syntax if syntax.starts_with("42") => OdbcError::Fatal(format!(
+                "cannot {doing} on {host}: the server rejected the statement (SQLSTATE {state}); is source.odbc.dialect right for this server? Driver said: {detail}"
             )),
             "IM002" | "IM003" => OdbcError::Fatal(format!(
                 "cannot {doing}: the ODBC driver named in source.odbc.connection_string is not installed or not registered in odbcinst.ini (SQLSTATE {state}). Driver said: {detail}"
@@ -842,24 +841,61 @@ fn keyword<'a>(connection_string: &'a str, names: &[&str]) -> Option<&'a str> {
     })
 }
 
+/// One row of a fetched block, looked up by column name.
 struct RowView<'a> {
-    index: &'a HashMap<&'a str, usize>,
-    values: &'a [Option<String>],
+    columns: &'a [String],
+    block: &'a TextRowSet,
+    row: usize,
 }
 
 impl Columns for RowView<'_> {
-    fn text(&self, column: &str) -> Option<&str> {
-        self.index
-            .get(column)
-            .and_then(|position| self.values.get(*position))
-            .and_then(|value| value.as_deref())
+    fn text(&self, column: &str) -> Option<Cow<'_, str>> {
+        // About twenty short names: a scan beats hashing.
+        let position = self.columns.iter().position(|name| name == column)?;
+        self.block
+            .at(position, self.row)
+            .map(String::from_utf8_lossy)
     }
 }
 
-/// A result set as text: column names (upper-case) and rows.
-struct TextTable {
-    columns: Vec<String>,
-    rows: Vec<Vec<Option<String>>>,
+/// Runs `query` and hands each of at most `max_rows` rows to `visit`, straight
+/// from the columnar fetch buffer.
+fn visit_rows(
+    connection: &Connection<'_>,
+    query: &Query,
+    timeout: Option<usize>,
+    max_rows: usize,
+    mut visit: impl FnMut(&RowView<'_>),
+) -> Result<(), odbc_api::Error> {
+    let params = bind(query);
+    let Some(mut cursor) = connection.execute(&query.text, params.as_slice(), timeout)? else {
+        return Ok(());
+    };
+    let columns: Vec<String> = cursor
+        .column_names()?
+        .map(|name| name.map(|name| name.to_uppercase()))
+        .collect::<Result<_, _>>()?;
+    let buffer = TextRowSet::for_cursor(
+        max_rows.clamp(1, 5_000),
+        &mut cursor,
+        Some(MAX_COLUMN_BYTES),
+    )?;
+    let mut block_cursor = cursor.bind_buffer(buffer)?;
+    let mut seen = 0;
+    while seen < max_rows {
+        let Some(block) = block_cursor.fetch()? else {
+            break;
+        };
+        for row in 0..block.num_rows().min(max_rows - seen) {
+            visit(&RowView {
+                columns: &columns,
+                block,
+                row,
+            });
+        }
+        seen += block.num_rows();
+    }
+    Ok(())
 }
 
 fn bind(query: &Query) -> Vec<Box<dyn InputParameter>> {
@@ -887,44 +923,26 @@ fn column_names(
     }
 }
 
-/// Runs `query` and reads at most `max_rows` rows as text, with columnar bulk fetch.
+/// Runs `query` and reads at most `max_rows` rows as text, by column position.
 fn text_rows(
     connection: &Connection<'_>,
     query: &Query,
     timeout: Option<usize>,
     max_rows: usize,
-) -> Result<TextTable, odbc_api::Error> {
-    let params = bind(query);
-    let Some(mut cursor) = connection.execute(&query.text, params.as_slice(), timeout)? else {
-        return Ok(TextTable {
-            columns: Vec::new(),
-            rows: Vec::new(),
-        });
-    };
-    let columns: Vec<String> = cursor
-        .column_names()?
-        .map(|name| name.map(|name| name.to_uppercase()))
-        .collect::<Result<_, _>>()?;
-    let fetch_rows = max_rows.clamp(1, 5_000);
-    let buffer = TextRowSet::for_cursor(fetch_rows, &mut cursor, Some(MAX_COLUMN_BYTES))?;
-    let mut block = cursor.bind_buffer(buffer)?;
+) -> Result<Vec<Vec<Option<String>>>, odbc_api::Error> {
     let mut rows = Vec::new();
-    while rows.len() < max_rows {
-        let Some(batch) = block.fetch()? else { break };
-        for row in 0..batch.num_rows() {
-            rows.push(
-                (0..batch.num_cols())
-                    .map(|column| {
-                        batch
-                            .at(column, row)
-                            .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
-                    })
-                    .collect(),
-            );
-        }
-    }
-    rows.truncate(max_rows);
-    Ok(TextTable { columns, rows })
+    visit_rows(connection, query, timeout, max_rows, |view| {
+        rows.push(
+            (0..view.columns.len())
+                .map(|column| {
+                    view.block
+                        .at(column, view.row)
+                        .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+                })
+                .collect(),
+        )
+    })?;
+    Ok(rows)
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ pub enum Start {
 }
 
 /// `SELECT <columns> FROM <JS function over one receiver> WHERE <filters>
-/// ORDER BY SEQUENCE_NUMBER FETCH FIRST ? ROWS ONLY`.
+/// ORDER BY SEQUENCE_NUMBER FETCH FIRST ? ROWS ONLY` (`LIMIT` on PostgreSQL).
 pub fn read_receiver(
     dialect: Dialect,
     columns: &[String],
@@ -142,9 +142,15 @@ pub fn read_receiver(
         format!(" WHERE {}", conditions.join(" AND "))
     };
     params.push(Value::Integer(i64::try_from(max_rows).unwrap_or(i64::MAX)));
+    // PostgreSQL's FETCH FIRST takes a bare parameter only; psqlODBC may send the
+    // marker as `$1::int8`, which LIMIT accepts and FETCH FIRST does not.
+    let bound = match dialect {
+        Dialect::Db2i => "FETCH FIRST ? ROWS ONLY",
+        Dialect::Postgres => "LIMIT CAST(? AS BIGINT)",
+    };
     Query {
         text: format!(
-            "SELECT {select_list} FROM {} X{where_clause} ORDER BY X.\"SEQUENCE_NUMBER\" FETCH FIRST ? ROWS ONLY",
+            "SELECT {select_list} FROM {} X{where_clause} ORDER BY X.\"SEQUENCE_NUMBER\" {bound}",
             function_call(dialect, &arguments)
         ),
         params,
@@ -269,7 +275,7 @@ mod tests {
     }
 
     #[test]
-    fn postgres_differs_only_by_the_table_wrapper() {
+    fn postgres_differs_only_by_the_table_wrapper_and_the_row_bound() {
         let filter = hostile_filter();
         let start = Start::Timestamp(
             chrono::NaiveDate::from_ymd_opt(2026, 10, 25)
@@ -302,7 +308,8 @@ mod tests {
                     "TABLE(SYSTOOLS.AUDIT_JOURNAL_JS(",
                     "SYSTOOLS.AUDIT_JOURNAL_JS("
                 )
-                .replace(")) X", ") X"),
+                .replace(")) X", ") X")
+                .replace("FETCH FIRST ? ROWS ONLY", "LIMIT CAST(? AS BIGINT)"),
             postgres.text
         );
         assert!(postgres
