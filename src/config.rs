@@ -488,6 +488,9 @@ pub fn load(files: &[PathBuf], command_line: &CommandLine) -> Result<Config, Con
         )
     })?;
     let mut errors = config.validate();
+    if errors.is_empty() {
+        errors = config.check_secret_files();
+    }
     for error in &mut errors {
         if error.origin.is_empty() {
             error.origin = find_origin(&figment, &error.key);
@@ -671,6 +674,20 @@ impl Config {
                             file.path.display()
                         ),
                     );
+                }
+            }
+        }
+        errors
+    }
+
+    /// Reads every `*_file` secret once, so a missing or unreadable file is a
+    /// configuration error at `check-config` time, not a surprise at start.
+    pub fn check_secret_files(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        if self.source.kind == SourceKind::Odbc {
+            if let Some(path) = &self.source.odbc.password_file {
+                if let Err(error) = read_secret_file("source.odbc.password_file", path) {
+                    errors.push(error);
                 }
             }
         }

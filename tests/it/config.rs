@@ -244,3 +244,36 @@ fn collect_missing(
         }
     }
 }
+
+#[test]
+fn lab_configuration_loads() {
+    let lab = concat!(env!("CARGO_MANIFEST_DIR"), "/config/lab.toml");
+    let workspace = Workspace::new();
+    let output = check_config(
+        &workspace,
+        &["-c", lab],
+        &[("AUDITFWD_SOURCE__ODBC__PASSWORD", "lab")],
+    );
+    let effective = printed(&output);
+    assert_eq!(effective["source"]["kind"].as_str(), Some("odbc"));
+    assert_eq!(
+        effective["source"]["odbc"]["password"].as_str(),
+        Some("<redacted>")
+    );
+}
+
+#[test]
+fn unreadable_password_file_is_a_configuration_error() {
+    let workspace = Workspace::new();
+    let file = workspace.write(
+        "odbc.toml",
+        "[source]\nkind = \"odbc\"\n[source.odbc]\nconnection_string = \"DSN=x\"\npassword_file = \"/nonexistent/odbc.pw\"\n",
+    );
+    let output = check_config(&workspace, &["-c", file.to_str().unwrap()], &[]);
+    assert_eq!(output.status.code(), Some(78));
+    let message = stderr(&output);
+    assert!(
+        message.contains("source.odbc.password_file") && message.contains("/nonexistent/odbc.pw"),
+        "{message}"
+    );
+}
