@@ -26,6 +26,7 @@ pub struct Config {
     pub state: StateConfig,
     pub pipeline: PipelineConfig,
     pub log: LogConfig,
+    pub telemetry: TelemetryConfig,
     /// Where events go. Default: one `stdout` sink.
     pub sinks: Vec<SinkConfig>,
 }
@@ -245,6 +246,32 @@ impl Default for LogConfig {
         LogConfig {
             level: "info".into(),
             format: LogFormat::Text,
+        }
+    }
+}
+
+/// Health and metrics for people and machines that watch the daemon.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// Address of the HTTP listener for /metrics and /health, e.g. "127.0.0.1:9464";
+    /// empty = no listener.
+    pub listen: String,
+    /// /health turns 503 when the checkpoint has not advanced for this long while
+    /// work is pending (an idle, caught-up journal is healthy).
+    #[serde(with = "humantime_serde")]
+    pub health_max_checkpoint_age: Duration,
+    /// How often the one-line INFO summary is logged (and sent as systemd STATUS=).
+    #[serde(with = "humantime_serde")]
+    pub summary_interval: Duration,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            listen: String::new(),
+            health_max_checkpoint_age: Duration::from_secs(15 * 60),
+            summary_interval: Duration::from_secs(60),
         }
     }
 }
@@ -654,6 +681,24 @@ impl Config {
                 "pipeline.dead_letter_path",
                 "required when pipeline.on_permanent_error = \"dead_letter\"".into(),
             );
+        }
+        if !self.telemetry.listen.is_empty()
+            && self
+                .telemetry
+                .listen
+                .parse::<std::net::SocketAddr>()
+                .is_err()
+        {
+            fail(
+                "telemetry.listen",
+                format!(
+                    "{:?} is not an address like \"127.0.0.1:9464\"",
+                    self.telemetry.listen
+                ),
+            );
+        }
+        if self.telemetry.summary_interval < Duration::from_secs(1) {
+            fail("telemetry.summary_interval", "must be at least 1s".into());
         }
         if let Err(error) = self.log.level.parse::<tracing_subscriber::EnvFilter>() {
             fail(

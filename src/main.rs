@@ -45,6 +45,9 @@ struct ConfigArgs {
     /// Override one key, e.g. --set source.batch_rows=500 (highest precedence).
     #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
     set: Vec<String>,
+    /// Log line format (same as --set log.format=...).
+    #[arg(long = "log-format", value_name = "text|json", global = true)]
+    log_format: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -133,6 +136,11 @@ fn main() -> ExitCode {
 
 fn load(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
     let mut command_line = CommandLine::default();
+    if let Some(format) = &args.log_format {
+        command_line
+            .push(&format!("log.format={format}"))
+            .map_err(|error| ConfigErrors(vec![error]))?;
+    }
     for assignment in &args.set {
         command_line
             .push(assignment)
@@ -219,6 +227,7 @@ fn run(args: &ConfigArgs, exit_when_caught_up: bool) -> i32 {
                 // not be restarted in a loop: that could disable the profile.
                 RunError::SourceFailed(_) => exit_code::CONFIG,
                 RunError::Thread(_) => exit_code::FAILURE,
+                RunError::Telemetry(_) => exit_code::CONFIG,
             }
         }
     }

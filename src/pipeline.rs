@@ -26,7 +26,8 @@ use crate::enrich::{Enricher, Filter};
 use crate::event::{Cursor, EventBatch};
 use crate::sink::{ErrorKind, Sink, SinkError};
 use crate::source::{self, Source, SourceError, SourceMessage};
-use crate::telemetry::Stats;
+use crate::telemetry::notify::Notifier;
+use crate::telemetry::{http, Metrics};
 
 /// How `run` was asked to behave.
 #[derive(Clone, Copy, Debug, Default)]
@@ -66,6 +67,8 @@ pub enum RunError {
     SourceFailed(String),
     #[error("cannot start the source thread: {0}")]
     Thread(std::io::Error),
+    #[error("{0}")]
+    Telemetry(String),
 }
 
 /// A delivered (or dead-lettered) batch, from sink task to committer.
@@ -81,6 +84,8 @@ enum SinkReport {
 struct Pending {
     id: u64,
     cursor: Cursor,
+    /// Entry time (UTC µs) of the batch's newest journal event, for the lag gauge.
+    newest_entry_micros: Option<i64>,
     /// Sinks that have not acknowledged yet.
     waiting: usize,
 }
@@ -92,7 +97,7 @@ pub async fn run(
     options: RunOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Outcome, RunError> {
-    let stats = Arc::new(Stats::default());
+    let notifier = Notifier::from_environment();
     let store = tokio::task::block_in_place(|| CheckpointStore::open(&config.state.dir))?;
     let checkpoint = store.load()?;
     match &checkpoint {
@@ -105,6 +110,22 @@ pub async fn run(
     }
 
     let sink_configs = config.effective_sinks();
+    let names: Vec<String> = sink_configs.iter().map(|sink| sink.describe()).collect();
+    let stats = Arc::new(Metrics::new(&names));
+    let _listener = match config.telemetry.listen.as_str() {
+        "" => None,
+        address => {
+            let listener = http::bind(address).await.map_err(RunError::Telemetry)?;
+            if let Ok(bound) = listener.local_addr() {
+                info!(address = %bound, "telemetry listening: /metrics and /health");
+            }
+            Some(AbortOnDrop(tokio::spawn(http::serve(
+                listener,
+                stats.clone(),
+                config.telemetry.health_max_checkpoint_age,
+            ))))
+        }
+    };
     let mut sinks = Vec::with_capacity(sink_configs.len());
     for sink_config in &sink_configs {
         let name = sink_config.describe();
@@ -134,6 +155,7 @@ pub async fn run(
         source_sender,
         stop.clone(),
         options.exit_when_caught_up,
+        stats.clone(),
     )
     .map_err(RunError::Thread)?;
 
@@ -166,8 +188,15 @@ pub async fn run(
     let mut source_open = true;
     let mut draining_since: Option<Instant> = None;
     let grace = config.pipeline.shutdown_grace;
-    let mut summary = tokio::time::interval(Duration::from_secs(60));
+    let mut summary = tokio::time::interval(config.telemetry.summary_interval);
     summary.tick().await;
+    let mut watchdog = tokio::time::interval(
+        notifier
+            .watchdog_interval()
+            .unwrap_or(Duration::from_secs(3600)),
+    );
+    let watchdog_enabled = notifier.watchdog_interval().is_some();
+    let mut ready_sent = false;
     tokio::pin!(shutdown);
     let mut shutdown_seen = false;
 
@@ -179,6 +208,7 @@ pub async fn run(
         tokio::select! {
             () = &mut shutdown, if !shutdown_seen => {
                 shutdown_seen = true;
+                notifier.stopping();
                 info!(in_flight_batches = pending.len(), grace = ?grace, "shutdown requested: no more reading; draining in-flight batches");
                 stop.store(true, Ordering::Release);
                 // Dropping the receiver unblocks a reader waiting to send.
@@ -193,16 +223,31 @@ pub async fn run(
                     Some(SourceMessage::Rows(batch)) => {
                         let rows_read = batch.rows.len();
                         let events: Vec<_> = batch.rows.iter().filter(|row| filter.accepts(row)).map(|row| enricher.enrich(row)).collect();
-                        stats.record_read(rows_read, rows_read - events.len());
+                        let gaps = events.iter().filter(|event| event.event_action == "audit_gap").count();
+                        stats.record_read(rows_read, rows_read - events.len(), gaps);
                         let batch = Arc::new(EventBatch { id: next_batch_id, events, rows_read, cursor: batch.cursor });
                         next_batch_id += 1;
                         debug!(batch = batch.id, rows = rows_read, events = batch.events.len(), cursor = %batch.cursor, "batch read");
-                        pending.push_back(Pending { id: batch.id, cursor: batch.cursor.clone(), waiting: sink_count });
+                        let newest_entry_micros = batch
+                            .events
+                            .iter()
+                            .rev()
+                            .find(|event| event.message.is_none())
+                            .and_then(|event| chrono::DateTime::parse_from_rfc3339(&event.entry_timestamp).ok())
+                            .map(|instant| instant.timestamp_micros());
+                        pending.push_back(Pending { id: batch.id, cursor: batch.cursor.clone(), newest_entry_micros, waiting: sink_count });
                         for sender in &sink_senders {
                             // Capacity equals the in-flight bound, so this never waits long.
                             if sender.send(batch.clone()).await.is_err() {
                                 warn!("a sink task ended early; its batches will be read again at the next start");
                             }
+                        }
+                    }
+                    Some(SourceMessage::Started) => {
+                        if !ready_sent {
+                            ready_sent = true;
+                            notifier.ready();
+                            notifier.status("started; reading the journal");
                         }
                     }
                     Some(SourceMessage::CaughtUp) => info!(read_rows = stats.rows_read(), "caught up with the journal"),
@@ -239,17 +284,32 @@ pub async fn run(
                 warn!(undelivered = pending.len(), "shutdown grace expired; undelivered batches will be read again at the next start");
                 break Ok(Outcome::GraceExpired { undelivered_batches: pending.len() });
             }
-            _ = summary.tick() => stats.log_summary(),
+            _ = summary.tick() => {
+                let line = stats.summary();
+                info!("summary: {line}");
+                notifier.status(&line);
+            }
+            _ = watchdog.tick(), if watchdog_enabled => notifier.watchdog(),
         }
     };
+    notifier.stopping();
 
     stop.store(true, Ordering::Release);
     drop(source_receiver);
     sink_tasks.abort_all();
     while sink_tasks.join_next().await.is_some() {}
     let _ = tokio::task::spawn_blocking(move || reader.join()).await;
-    stats.log_summary();
+    info!("summary: {}", stats.summary());
     result
+}
+
+/// Aborts a background task when the run ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -263,18 +323,20 @@ async fn sleep_until(deadline: Option<Instant>) {
 fn commit_delivered(
     store: &CheckpointStore,
     pending: &mut VecDeque<Pending>,
-    stats: &Stats,
+    stats: &Metrics,
 ) -> Result<(), CheckpointError> {
     let mut newest = None;
+    let mut newest_entry = None;
     let mut batches = 0;
     while pending.front().is_some_and(|batch| batch.waiting == 0) {
         let batch = pending.pop_front().expect("front exists");
         newest = Some(batch.cursor);
+        newest_entry = batch.newest_entry_micros.or(newest_entry);
         batches += 1;
     }
     if let Some(cursor) = newest {
         tokio::task::block_in_place(|| store.commit(&cursor))?;
-        stats.record_commit(batches, &cursor);
+        stats.record_commit(batches, &cursor, newest_entry);
         debug!(%cursor, batches, "checkpoint committed");
     }
     Ok(())
@@ -289,12 +351,13 @@ async fn sink_task(
     reports: mpsc::Sender<SinkReport>,
     pipeline: PipelineConfig,
     dead_letter: Arc<Mutex<DeadLetter>>,
-    stats: Arc<Stats>,
+    stats: Arc<Metrics>,
 ) {
     let mut backoff = Backoff::new(&pipeline, index as u64);
     while let Some(batch) = batches.recv().await {
         let report = match deliver_with_retry(
             &mut sink,
+            index,
             &name,
             &batch,
             &pipeline,
@@ -304,11 +367,12 @@ async fn sink_task(
         .await
         {
             Ok(()) => {
-                stats.record_delivered(batch.events.len());
+                stats.record_delivered(index, batch.events.len());
                 SinkReport::Ack(Ack { batch_id: batch.id })
             }
             Err(error) => match pipeline.on_permanent_error {
                 PermanentErrorPolicy::Stop => {
+                    stats.record_permanent(index, &error.message, None);
                     error!(sink = %name, %error, "permanent delivery error; stopping");
                     SinkReport::Fatal(RunError::PermanentDelivery {
                         sink: name.clone(),
@@ -324,7 +388,7 @@ async fn sink_task(
                     };
                     match written {
                         Ok(()) => {
-                            stats.record_dead_lettered(batch.events.len());
+                            stats.record_permanent(index, &error.message, Some(batch.events.len()));
                             error!(sink = %name, %error, events = batch.events.len(), path = %pipeline.dead_letter_path.display(), "permanent delivery error; batch written to the dead-letter file");
                             SinkReport::Ack(Ack { batch_id: batch.id })
                         }
@@ -348,11 +412,12 @@ async fn sink_task(
 /// a permanent error (or a transient one past `retry_max_attempts`).
 async fn deliver_with_retry(
     sink: &mut Sink,
+    index: usize,
     name: &str,
     batch: &EventBatch,
     pipeline: &PipelineConfig,
     backoff: &mut Backoff,
-    stats: &Stats,
+    stats: &Metrics,
 ) -> Result<(), SinkError> {
     backoff.reset();
     let mut attempt: u32 = 0;
@@ -367,7 +432,7 @@ async fn deliver_with_retry(
             }
             Err(error) if error.kind == ErrorKind::Permanent => return Err(error),
             Err(error) => {
-                stats.record_retry();
+                stats.record_retry(index, &error.message);
                 if pipeline.retry_max_attempts > 0 && attempt >= pipeline.retry_max_attempts {
                     return Err(SinkError::permanent(format!(
                         "gave up after {attempt} attempts (pipeline.retry_max_attempts): {error}"

@@ -28,6 +28,8 @@ pub struct RowBatch {
 #[derive(Debug)]
 pub enum SourceMessage {
     Rows(RowBatch),
+    /// The first poll succeeded: the source passed its start-up check.
+    Started,
     /// Nothing more to read right now (sent once each time the source catches up).
     CaughtUp,
     /// The source cannot go on without an operator; the text says what to do.
@@ -138,6 +140,7 @@ pub fn spawn_reader(
     sender: mpsc::Sender<SourceMessage>,
     stop: Arc<AtomicBool>,
     exit_when_caught_up: bool,
+    metrics: Arc<crate::telemetry::Metrics>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let batch_rows = config.batch_rows;
     let poll_interval = config.poll_interval;
@@ -145,10 +148,18 @@ pub fn spawn_reader(
         .name(format!("source-{}", source.name()))
         .spawn(move || {
             let mut was_caught_up = false;
+            let mut started = false;
             let mut failures: u32 = 0;
             while !stop.load(Ordering::Acquire) {
                 match source.poll(batch_rows) {
                     Ok(poll) => {
+                        metrics.record_source_ok(poll.caught_up);
+                        if !started {
+                            started = true;
+                            if sender.blocking_send(SourceMessage::Started).is_err() {
+                                return;
+                            }
+                        }
                         if failures > 0 {
                             tracing::info!(host = %source.host(), attempts = failures + 1, "source reconnected");
                             failures = 0;
@@ -174,6 +185,7 @@ pub fn spawn_reader(
                         }
                     }
                     Err(odbc::OdbcError::Transient(message)) => {
+                        metrics.record_source_error(&message);
                         failures += 1;
                         let delay = Duration::from_millis(500)
                             .saturating_mul(1 << failures.min(7))

@@ -8,3 +8,4 @@ mod harness;
 mod lab;
 mod odbc;
 mod schema;
+mod telemetry;

@@ -1,0 +1,406 @@
+//! The run's counters and gauges, rendered as Prometheus text and judged for
+//! `/health`. One registry per run, shared by the reader thread, the pipeline
+//! and the sink tasks; every update is a relaxed atomic, nothing blocks.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::event::Cursor;
+
+/// Counters of one sink.
+pub struct SinkMetrics {
+    pub name: String,
+    events_delivered: AtomicU64,
+    delivery_retries: AtomicU64,
+    permanent_errors: AtomicU64,
+    events_dead_lettered: AtomicU64,
+    up: AtomicBool,
+    last_error: Mutex<Option<String>>,
+}
+
+/// Everything `/metrics`, `/health`, the summary line and STATUS= report.
+pub struct Metrics {
+    rows_read: AtomicU64,
+    events_filtered: AtomicU64,
+    batches_committed: AtomicU64,
+    batches_in_flight: AtomicI64,
+    audit_gaps: AtomicU64,
+    source_reconnects: AtomicU64,
+    source_up: AtomicBool,
+    source_caught_up: AtomicBool,
+    source_error: Mutex<Option<String>>,
+    checkpoint_sequence: AtomicU64,
+    /// Microseconds since the epoch of the last commit; 0 before the first.
+    checkpoint_committed_micros: AtomicI64,
+    /// Entry time (UTC, µs since the epoch) of the newest delivered entry; 0 before.
+    newest_delivered_micros: AtomicI64,
+    last_cursor: Mutex<Option<Cursor>>,
+    started_micros: i64,
+    pub sinks: Vec<SinkMetrics>,
+}
+
+fn now_micros() -> i64 {
+    Utc::now().timestamp_micros()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+impl Metrics {
+    pub fn new(sink_names: &[String]) -> Metrics {
+        Metrics {
+            rows_read: AtomicU64::new(0),
+            events_filtered: AtomicU64::new(0),
+            batches_committed: AtomicU64::new(0),
+            batches_in_flight: AtomicI64::new(0),
+            audit_gaps: AtomicU64::new(0),
+            source_reconnects: AtomicU64::new(0),
+            source_up: AtomicBool::new(true),
+            source_caught_up: AtomicBool::new(false),
+            source_error: Mutex::new(None),
+            checkpoint_sequence: AtomicU64::new(0),
+            checkpoint_committed_micros: AtomicI64::new(0),
+            newest_delivered_micros: AtomicI64::new(0),
+            last_cursor: Mutex::new(None),
+            started_micros: now_micros(),
+            sinks: sink_names
+                .iter()
+                .map(|name| SinkMetrics {
+                    name: name.clone(),
+                    events_delivered: AtomicU64::new(0),
+                    delivery_retries: AtomicU64::new(0),
+                    permanent_errors: AtomicU64::new(0),
+                    events_dead_lettered: AtomicU64::new(0),
+                    up: AtomicBool::new(true),
+                    last_error: Mutex::new(None),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn record_read(&self, rows: usize, filtered: usize, audit_gaps: usize) {
+        self.rows_read.fetch_add(rows as u64, Ordering::Relaxed);
+        self.events_filtered
+            .fetch_add(filtered as u64, Ordering::Relaxed);
+        self.audit_gaps
+            .fetch_add(audit_gaps as u64, Ordering::Relaxed);
+        self.batches_in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn record_source_ok(&self, caught_up: bool) {
+        self.source_up.store(true, Ordering::Relaxed);
+        self.source_caught_up.store(caught_up, Ordering::Relaxed);
+        *lock(&self.source_error) = None;
+    }
+
+    pub fn record_source_error(&self, message: &str) {
+        self.source_up.store(false, Ordering::Relaxed);
+        self.source_reconnects.fetch_add(1, Ordering::Relaxed);
+        *lock(&self.source_error) = Some(message.to_owned());
+    }
+
+    pub fn record_delivered(&self, sink: usize, events: usize) {
+        let sink = &self.sinks[sink];
+        sink.events_delivered
+            .fetch_add(events as u64, Ordering::Relaxed);
+        sink.up.store(true, Ordering::Relaxed);
+        *lock(&sink.last_error) = None;
+    }
+
+    pub fn record_retry(&self, sink: usize, error: &str) {
+        let sink = &self.sinks[sink];
+        sink.delivery_retries.fetch_add(1, Ordering::Relaxed);
+        sink.up.store(false, Ordering::Relaxed);
+        *lock(&sink.last_error) = Some(error.to_owned());
+    }
+
+    pub fn record_permanent(&self, sink: usize, error: &str, dead_lettered: Option<usize>) {
+        let sink = &self.sinks[sink];
+        sink.permanent_errors.fetch_add(1, Ordering::Relaxed);
+        *lock(&sink.last_error) = Some(error.to_owned());
+        match dead_lettered {
+            Some(events) => {
+                sink.events_dead_lettered
+                    .fetch_add(events as u64, Ordering::Relaxed);
+            }
+            None => sink.up.store(false, Ordering::Relaxed),
+        }
+    }
+
+    /// A commit of `batches` batches ending at `cursor`, whose newest entry is
+    /// `newest_entry_micros` (UTC µs), if the batches had events.
+    pub fn record_commit(&self, batches: usize, cursor: &Cursor, newest_entry_micros: Option<i64>) {
+        self.batches_committed
+            .fetch_add(batches as u64, Ordering::Relaxed);
+        self.batches_in_flight
+            .fetch_sub(batches as i64, Ordering::Relaxed);
+        self.checkpoint_sequence
+            .store(cursor.sequence_number, Ordering::Relaxed);
+        self.checkpoint_committed_micros
+            .store(now_micros(), Ordering::Relaxed);
+        if let Some(micros) = newest_entry_micros {
+            self.newest_delivered_micros
+                .fetch_max(micros, Ordering::Relaxed);
+        }
+        *lock(&self.last_cursor) = Some(cursor.clone());
+    }
+
+    pub fn rows_read(&self) -> u64 {
+        self.rows_read.load(Ordering::Relaxed)
+    }
+
+    fn seconds_since(micros: i64) -> Option<f64> {
+        (micros > 0).then(|| (now_micros() - micros) as f64 / 1e6)
+    }
+
+    /// Now minus the newest delivered entry's timestamp.
+    pub fn journal_lag_seconds(&self) -> Option<f64> {
+        Metrics::seconds_since(self.newest_delivered_micros.load(Ordering::Relaxed))
+    }
+
+    pub fn checkpoint_age_seconds(&self) -> Option<f64> {
+        Metrics::seconds_since(self.checkpoint_committed_micros.load(Ordering::Relaxed))
+    }
+
+    /// One line for logs and systemd's STATUS=.
+    pub fn summary(&self) -> String {
+        let cursor = lock(&self.last_cursor)
+            .as_ref()
+            .map_or_else(|| "none".to_owned(), ToString::to_string);
+        let delivered: Vec<String> = self
+            .sinks
+            .iter()
+            .map(|sink| {
+                format!(
+                    "{}={}",
+                    sink.name,
+                    sink.events_delivered.load(Ordering::Relaxed)
+                )
+            })
+            .collect();
+        format!(
+            "rows read {}, filtered {}, delivered [{}], lag {}, checkpoint {} ({} ago)",
+            self.rows_read.load(Ordering::Relaxed),
+            self.events_filtered.load(Ordering::Relaxed),
+            delivered.join(", "),
+            self.journal_lag_seconds()
+                .map_or_else(|| "n/a".into(), |lag| format!("{lag:.0}s")),
+            cursor,
+            self.checkpoint_age_seconds()
+                .map_or_else(|| "never".into(), |age| format!("{age:.0}s")),
+        )
+    }
+
+    /// `Ok(())` when healthy, else the reasons.
+    pub fn health(&self, max_checkpoint_age: Duration) -> Result<(), Vec<String>> {
+        let mut reasons = Vec::new();
+        if !self.source_up.load(Ordering::Relaxed) {
+            let error = lock(&self.source_error).clone().unwrap_or_default();
+            reasons.push(format!("source down: {error}"));
+        }
+        for sink in &self.sinks {
+            if !sink.up.load(Ordering::Relaxed) {
+                let error = lock(&sink.last_error).clone().unwrap_or_default();
+                reasons.push(format!("sink {} down: {error}", sink.name));
+            }
+        }
+        let idle = self.source_caught_up.load(Ordering::Relaxed)
+            && self.batches_in_flight.load(Ordering::Relaxed) <= 0;
+        let age = self
+            .checkpoint_age_seconds()
+            .unwrap_or_else(|| (now_micros() - self.started_micros) as f64 / 1e6);
+        if !idle && age > max_checkpoint_age.as_secs_f64() {
+            reasons.push(format!(
+                "checkpoint has not advanced for {age:.0}s with work pending (limit {}s)",
+                max_checkpoint_age.as_secs()
+            ));
+        }
+        if reasons.is_empty() {
+            Ok(())
+        } else {
+            Err(reasons)
+        }
+    }
+
+    /// The Prometheus text exposition format, version 0.0.4.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        let mut single = |name: &str, kind: &str, help: &str, value: f64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        };
+        single("auditfwd_up", "gauge", "1 while the daemon runs.", 1.0);
+        single(
+            "auditfwd_rows_read_total",
+            "counter",
+            "Journal rows read from the source.",
+            self.rows_read.load(Ordering::Relaxed) as f64,
+        );
+        single(
+            "auditfwd_events_filtered_total",
+            "counter",
+            "Rows read but not forwarded because of [filter].",
+            self.events_filtered.load(Ordering::Relaxed) as f64,
+        );
+        single(
+            "auditfwd_batches_committed_total",
+            "counter",
+            "Batches every sink acknowledged and the checkpoint moved over.",
+            self.batches_committed.load(Ordering::Relaxed) as f64,
+        );
+        single(
+            "auditfwd_batches_in_flight",
+            "gauge",
+            "Batches read but not yet committed.",
+            self.batches_in_flight.load(Ordering::Relaxed).max(0) as f64,
+        );
+        single(
+            "auditfwd_audit_gaps_total",
+            "counter",
+            "audit_gap events: journal entries lost before they were read.",
+            self.audit_gaps.load(Ordering::Relaxed) as f64,
+        );
+        single(
+            "auditfwd_source_reconnects_total",
+            "counter",
+            "Source errors followed by a reconnect.",
+            self.source_reconnects.load(Ordering::Relaxed) as f64,
+        );
+        single(
+            "auditfwd_source_up",
+            "gauge",
+            "1 when the last source poll succeeded.",
+            f64::from(u8::from(self.source_up.load(Ordering::Relaxed))),
+        );
+        single(
+            "auditfwd_checkpoint_sequence_number",
+            "gauge",
+            "Sequence number of the last committed entry.",
+            self.checkpoint_sequence.load(Ordering::Relaxed) as f64,
+        );
+        single(
+            "auditfwd_checkpoint_age_seconds",
+            "gauge",
+            "Seconds since the checkpoint last advanced (-1 before the first commit).",
+            self.checkpoint_age_seconds().unwrap_or(-1.0),
+        );
+        single(
+            "auditfwd_journal_lag_seconds",
+            "gauge",
+            "Now minus the newest delivered entry's timestamp (-1 before the first delivery).",
+            self.journal_lag_seconds().unwrap_or(-1.0),
+        );
+        let per_sink: [(&str, &str, &str, fn(&SinkMetrics) -> f64); 5] = [
+            (
+                "auditfwd_events_delivered_total",
+                "counter",
+                "Events a sink acknowledged.",
+                |sink| sink.events_delivered.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "auditfwd_delivery_retries_total",
+                "counter",
+                "Deliveries retried after a transient error.",
+                |sink| sink.delivery_retries.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "auditfwd_permanent_errors_total",
+                "counter",
+                "Batches a sink rejected for good.",
+                |sink| sink.permanent_errors.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "auditfwd_events_dead_lettered_total",
+                "counter",
+                "Events written to the dead-letter file.",
+                |sink| sink.events_dead_lettered.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "auditfwd_sink_up",
+                "gauge",
+                "1 when the sink's last delivery succeeded.",
+                |sink| f64::from(u8::from(sink.up.load(Ordering::Relaxed))),
+            ),
+        ];
+        for (name, kind, help, value) in per_sink {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for sink in &self.sinks {
+                let _ = writeln!(
+                    out,
+                    "{name}{{sink=\"{}\"}} {}",
+                    escape_label(&sink.name),
+                    value(sink)
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Label values escape backslash, double quote and newline.
+fn escape_label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cursor() -> Cursor {
+        Cursor {
+            system_name: "S".into(),
+            receiver_library: "QGPL".into(),
+            receiver_name: "R".into(),
+            sequence_number: 42,
+            entry_timestamp_local: None,
+            entry_timestamp: None,
+        }
+    }
+
+    #[test]
+    fn health_follows_sinks_source_and_checkpoint_age() {
+        let metrics = Metrics::new(&["file:\"x\"".into()]);
+        assert!(metrics.health(Duration::from_secs(60)).is_ok());
+        metrics.record_retry(0, "disk full");
+        let reasons = metrics.health(Duration::from_secs(60)).unwrap_err();
+        assert!(reasons[0].contains("disk full"), "{reasons:?}");
+        metrics.record_delivered(0, 3);
+        metrics.record_source_error("connection reset");
+        assert!(
+            metrics.health(Duration::from_secs(60)).unwrap_err()[0].contains("connection reset")
+        );
+        metrics.record_source_ok(false);
+        metrics.record_read(3, 0, 0);
+        assert!(metrics.health(Duration::ZERO).unwrap_err()[0].contains("checkpoint"));
+        metrics.record_commit(1, &cursor(), Some(now_micros()));
+        metrics.record_source_ok(true);
+        assert!(
+            metrics.health(Duration::ZERO).is_ok(),
+            "idle and caught up is healthy"
+        );
+    }
+
+    #[test]
+    fn render_escapes_labels_and_counts() {
+        let metrics = Metrics::new(&["file:\"x\"\\y".into()]);
+        metrics.record_read(10, 4, 1);
+        metrics.record_delivered(0, 6);
+        let text = metrics.render();
+        assert!(text.contains("auditfwd_rows_read_total 10\n"), "{text}");
+        assert!(
+            text.contains("auditfwd_events_delivered_total{sink=\"file:\\\"x\\\"\\\\y\"} 6\n"),
+            "{text}"
+        );
+        assert!(text.contains("auditfwd_audit_gaps_total 1\n"));
+    }
+}

@@ -1,0 +1,259 @@
+//! systemd notifications, /metrics, /health and log formats, against the real binary.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixDatagram;
+use std::time::{Duration, Instant};
+
+use crate::harness::{ids, signal, stderr, wait_with_limit, Workspace};
+
+fn get(port: u16, path: &str) -> (u16, String) {
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to telemetry");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Waits for the daemon's "telemetry listening" line and returns the port.
+fn telemetry_port(workspace: &Workspace) -> u16 {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        let log = workspace.log();
+        if let Some(port) = log
+            .lines()
+            .find(|line| line.contains("telemetry listening"))
+            .and_then(|line| line.split("address=").nth(1))
+            .and_then(|address| address.split_whitespace().next())
+            .and_then(|address| address.rsplit(':').next())
+            .and_then(|port| port.parse().ok())
+        {
+            return port;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "no telemetry listening line in the log: {}",
+        workspace.log()
+    );
+}
+
+fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn systemd_sees_ready_watchdog_and_stopping_in_order() {
+    let workspace = Workspace::new();
+    let socket_path = workspace.path("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut child = workspace
+        .command(&[
+            "run",
+            "--set",
+            "source.simulator.events_per_second=500",
+            "--set",
+            "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
+        ])
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "200000")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(workspace.path("daemon.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let mut messages: Vec<String> = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let started = Instant::now();
+    let mut terminated = false;
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Ok(length) = socket.recv(&mut buffer) {
+            messages.push(String::from_utf8_lossy(&buffer[..length]).into_owned());
+        }
+        let watchdogs = messages
+            .iter()
+            .filter(|message| *message == "WATCHDOG=1")
+            .count();
+        if !terminated && messages.iter().any(|message| message == "READY=1") && watchdogs >= 2 {
+            signal(&child, "TERM");
+            terminated = true;
+        }
+        if messages.iter().any(|message| message == "STOPPING=1") {
+            break;
+        }
+    }
+    let (status, _) = wait_with_limit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{}", workspace.log());
+    let position = |wanted: &str| messages.iter().position(|message| message == wanted);
+    let ready = position("READY=1").unwrap_or_else(|| panic!("no READY=1 in {messages:?}"));
+    let watchdog =
+        position("WATCHDOG=1").unwrap_or_else(|| panic!("no WATCHDOG=1 in {messages:?}"));
+    let stopping =
+        position("STOPPING=1").unwrap_or_else(|| panic!("no STOPPING=1 in {messages:?}"));
+    assert!(ready < stopping && watchdog < stopping, "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|message| message.starts_with("STATUS=")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn metrics_parse_as_prometheus_text_and_agree_with_what_was_sent() {
+    let workspace = Workspace::new();
+    let mut child = workspace.spawn(&[
+        "run",
+        "--set",
+        "telemetry.listen=127.0.0.1:0",
+        "--set",
+        "source.simulator.total_events=3000",
+        "--set",
+        "source.simulator.events_per_second=0",
+        "--set",
+        "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
+    ]);
+    let port = telemetry_port(&workspace);
+    wait_until("all 3000 rows committed", Duration::from_secs(30), || {
+        let (_, body) = get(port, "/metrics");
+        body.contains("auditfwd_rows_read_total 3000\n")
+            && body.contains("auditfwd_batches_in_flight 0\n")
+    });
+    let (status, body) = get(port, "/metrics");
+    assert_eq!(status, 200);
+    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|line| Ok(line.to_owned())))
+        .expect("Prometheus text");
+    let value = |name: &str| -> f64 {
+        let sample = scrape
+            .samples
+            .iter()
+            .find(|sample| sample.metric == name)
+            .unwrap_or_else(|| panic!("no {name}"));
+        match sample.value {
+            prometheus_parse::Value::Counter(value)
+            | prometheus_parse::Value::Gauge(value)
+            | prometheus_parse::Value::Untyped(value) => value,
+            _ => panic!("{name} is not a number"),
+        }
+    };
+    let delivered = ids(&workspace.events("events.ndjson")).len() as f64;
+    assert!(delivered > 0.0);
+    assert_eq!(value("auditfwd_rows_read_total"), 3000.0);
+    assert_eq!(value("auditfwd_events_delivered_total"), delivered);
+    assert_eq!(value("auditfwd_events_filtered_total"), 3000.0 - delivered);
+    assert_eq!(value("auditfwd_sink_up"), 1.0);
+    assert!(
+        value("auditfwd_journal_lag_seconds") > 0.0,
+        "the simulator's entries are in the past"
+    );
+    let checkpoint = std::fs::read_to_string(workspace.path("events.ndjson")).unwrap();
+    assert!(!checkpoint.is_empty());
+    let (status, body) = get(port, "/health");
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    signal(&child, "TERM");
+    let (status, _) = wait_with_limit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn health_is_503_while_a_sink_is_down_and_200_after_it_recovers() {
+    let workspace = Workspace::new();
+    let mut child = workspace.spawn(&[
+        "run",
+        "--set",
+        "telemetry.listen=127.0.0.1:0",
+        "--set",
+        "source.simulator.total_events=500",
+        "--set",
+        "source.simulator.events_per_second=0",
+        "--set",
+        "pipeline.retry_initial_backoff=\"100ms\"",
+        "--set",
+        "pipeline.retry_max_backoff=\"200ms\"",
+        "--set",
+        "sinks=[{type=\"file\",path=\"later/events.ndjson\"}]",
+    ]);
+    let port = telemetry_port(&workspace);
+    wait_until("a 503", Duration::from_secs(20), || {
+        get(port, "/health").0 == 503
+    });
+    let (_, reason) = get(port, "/health");
+    assert!(reason.contains("later/events.ndjson"), "{reason}");
+    std::fs::create_dir(workspace.path("later")).unwrap();
+    wait_until("a 200 after recovery", Duration::from_secs(20), || {
+        get(port, "/health").0 == 200
+    });
+    let (_, body) = get(port, "/metrics");
+    assert!(
+        !body.contains("auditfwd_delivery_retries_total{sink=\"file:later/events.ndjson\"} 0\n"),
+        "{body}"
+    );
+    signal(&child, "TERM");
+    let (status, _) = wait_with_limit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn logs_carry_journald_priorities_or_json() {
+    let workspace = Workspace::new();
+    let args = [
+        "run",
+        "--exit-when-caught-up",
+        "--set",
+        "source.simulator.total_events=10",
+        "--set",
+        "source.simulator.events_per_second=0",
+        "--set",
+        "sinks=[{type=\"file\",path=\"e.ndjson\"}]",
+    ];
+    let output = workspace
+        .command(&args)
+        .env("JOURNAL_STREAM", "8:12345")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = stderr(&output);
+    assert!(text.lines().all(|line| line.starts_with('<')), "{text}");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("<6>") && line.contains("auditfwd starting")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("2026-") || !text.lines().next().unwrap_or("").contains('T'),
+        "journald adds the time: {text}"
+    );
+
+    let output = workspace
+        .command(&[&args[..], &["--log-format", "json"]].concat())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    for line in stderr(&output).lines() {
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|error| panic!("{error}: {line}"));
+        assert!(
+            value["level"].is_string() && value["message"].is_string(),
+            "{line}"
+        );
+    }
+}
