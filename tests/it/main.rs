@@ -7,5 +7,6 @@ mod enrich_cli;
 mod harness;
 mod lab;
 mod odbc;
+mod package;
 mod schema;
 mod telemetry;

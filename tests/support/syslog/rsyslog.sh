@@ -11,6 +11,7 @@
 #   udp  SYSLOG_UDP_PORT  =16517  imudp
 #   mtls SYSLOG_MTLS_PORT =16518  imtcp + gtls, client cert signed by DIR/tls/ca.pem required
 #                                 (authmode x509/certvalid)
+# TLS listeners use GnuTLS priority SYSLOG_TLS_PRIORITY (default NORMAL: TLS 1.3 + 1.2).
 # Every received message is appended as one JSON object per line to
 # DIR/out/<listener>.jsonl. rsyslogd's own messages go to DIR/rsyslogd.log.
 # See README.md next to this file.
@@ -65,6 +66,11 @@ resolve_ports() {
     RELP_PORT=${SYSLOG_RELP_PORT:-${saved_relp:-16516}}
     UDP_PORT=${SYSLOG_UDP_PORT:-${saved_udp:-16517}}
     MTLS_PORT=${SYSLOG_MTLS_PORT:-${saved_mtls:-16518}}
+    # GnuTLS priority string for both TLS listeners. rsyslog's own default
+    # for authmode "anon" negotiates TLS 1.2 only; "NORMAL" allows 1.3 and 1.2.
+    # E.g. SYSLOG_TLS_PRIORITY="NORMAL:-VERS-TLS1.3" forces TLS 1.2.
+    TLS_PRIORITY=${SYSLOG_TLS_PRIORITY:-NORMAL}
+    [[ $TLS_PRIORITY != *'"'* ]] || die "invalid SYSLOG_TLS_PRIORITY"
     local p
     for p in "$TCP_PORT" "$TLS_PORT" "$RELP_PORT" "$UDP_PORT" "$MTLS_PORT"; do
         [[ $p =~ ^[0-9]+$ ]] && (( p > 0 && p < 65536 )) || die "invalid port '$p'"
@@ -195,9 +201,11 @@ $ruleset_block
 input(type="imtcp" name="tcp" address="127.0.0.1" port="$TCP_PORT" ruleset="in_tcp")
 input(type="imtcp" name="tls" address="127.0.0.1" port="$TLS_PORT" ruleset="in_tls"
       streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon"
+      gnutlsPriorityString="$TLS_PRIORITY"
       streamDriver.CAFile="$CA" streamDriver.CertFile="$CERT" streamDriver.KeyFile="$KEY")
 input(type="imtcp" name="mtls" address="127.0.0.1" port="$MTLS_PORT" ruleset="in_mtls"
       streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid"
+      gnutlsPriorityString="$TLS_PRIORITY"
       streamDriver.CAFile="$CA" streamDriver.CertFile="$CERT" streamDriver.KeyFile="$KEY")
 input(type="imrelp" name="relp" address="127.0.0.1" port="$RELP_PORT" ruleset="in_relp")
 input(type="imudp" name="udp" address="127.0.0.1" port="$UDP_PORT" ruleset="in_udp")
@@ -257,7 +265,9 @@ wait_ready() { # pid
         [[ -z $missing ]] && break
         if (( SECONDS >= deadline )); then
             show_log
-            die "timed out after ${START_TIMEOUT}s waiting for listeners:$missing"
+            kill -KILL "$pid" 2>/dev/null || true   # leave nothing half-working behind
+            rm -f "$PIDFILE"
+            die "timed out after ${START_TIMEOUT}s waiting for listeners:$missing (port in use?)"
         fi
         sleep 0.1
     done
