@@ -289,6 +289,7 @@ pub enum LogFormat {
 pub enum SinkConfig {
     File(FileSinkConfig),
     Stdout(StdoutSinkConfig),
+    SplunkHec(SplunkHecSinkConfig),
 }
 
 impl SinkConfig {
@@ -297,6 +298,7 @@ impl SinkConfig {
         match self {
             SinkConfig::File(file) => format!("file:{}", file.path.display()),
             SinkConfig::Stdout(_) => "stdout".into(),
+            SinkConfig::SplunkHec(hec) => format!("splunk_hec:{}", hec.endpoint),
         }
     }
 }
@@ -312,6 +314,64 @@ pub struct FileSinkConfig {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StdoutSinkConfig {}
+
+/// Splunk HTTP Event Collector, acknowledged when Splunk says the events were
+/// indexed (indexer acknowledgement), not merely received.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplunkHecSinkConfig {
+    /// Base URL of the collector, e.g. "https://splunk.example.com:8088".
+    pub endpoint: String,
+    /// HEC token; or `token_file`, or AUDITFWD_SINKS__<n>__TOKEN. Redacted everywhere.
+    pub token: Secret,
+    pub token_file: Option<PathBuf>,
+    /// Target index; empty = the token's default index.
+    pub index: String,
+    pub sourcetype: String,
+    pub source: String,
+    /// Poll /services/collector/ack and acknowledge a batch only once indexed.
+    pub indexer_ack: bool,
+    /// No acknowledgement by then: the batch is sent again (duplicates, never loss).
+    #[serde(with = "humantime_serde")]
+    pub ack_timeout: Duration,
+    /// Largest request body before compression; batches are split to stay under it.
+    pub max_batch_bytes: usize,
+    pub compression: HecCompression,
+    /// PEM file of a CA to trust for the collector's certificate.
+    pub tls_ca_file: Option<PathBuf>,
+    /// false accepts any certificate: only for tests, and logged loudly.
+    pub tls_verify: bool,
+    /// Longest wait for one HTTP request.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+}
+
+impl Default for SplunkHecSinkConfig {
+    fn default() -> Self {
+        SplunkHecSinkConfig {
+            endpoint: String::new(),
+            token: Secret::default(),
+            token_file: None,
+            index: String::new(),
+            sourcetype: "ibmi:audit:js".into(),
+            source: "auditfwd".into(),
+            indexer_ack: true,
+            ack_timeout: Duration::from_secs(60),
+            max_batch_bytes: 1024 * 1024,
+            compression: HecCompression::Gzip,
+            tls_ca_file: None,
+            tls_verify: true,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HecCompression {
+    None,
+    Gzip,
+}
 
 /// A value that never appears in logs, errors or printed configuration.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -708,6 +768,42 @@ impl Config {
         }
         let mut file_paths = std::collections::HashSet::new();
         for (index, sink) in self.sinks.iter().enumerate() {
+            if let SinkConfig::SplunkHec(hec) = sink {
+                let key = |name: &str| format!("sinks[{index}].{name}");
+                let endpoint = hec.endpoint.trim_end_matches('/');
+                if !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+                    || endpoint.len() < 10
+                {
+                    fail(
+                        &key("endpoint"),
+                        format!(
+                            "{:?} is not a URL like \"https://splunk.example.com:8088\"",
+                            hec.endpoint
+                        ),
+                    );
+                }
+                if hec.token.is_empty() && hec.token_file.is_none() {
+                    fail(
+                        &key("token"),
+                        "required: set token, token_file or AUDITFWD_SINKS__<n>__TOKEN".into(),
+                    );
+                }
+                if !hec.token.is_empty() && hec.token_file.is_some() {
+                    fail(
+                        &key("token_file"),
+                        "set either token or token_file, not both".into(),
+                    );
+                }
+                if hec.max_batch_bytes < 1024 {
+                    fail(
+                        &key("max_batch_bytes"),
+                        format!("{} is too small; use at least 1024", hec.max_batch_bytes),
+                    );
+                }
+                if hec.ack_timeout.is_zero() || hec.request_timeout.is_zero() {
+                    fail(&key("ack_timeout"), "timeouts must be above zero".into());
+                }
+            }
             if let SinkConfig::File(file) = sink {
                 if file.path.as_os_str().is_empty() {
                     fail(&format!("sinks[{index}].path"), "must name a file".into());
@@ -729,6 +825,17 @@ impl Config {
     /// configuration error at `check-config` time, not a surprise at start.
     pub fn check_secret_files(&self) -> Vec<ConfigError> {
         let mut errors = Vec::new();
+        for (index, sink) in self.sinks.iter().enumerate() {
+            if let SinkConfig::SplunkHec(SplunkHecSinkConfig {
+                token_file: Some(path),
+                ..
+            }) = sink
+            {
+                if let Err(error) = read_secret_file(&format!("sinks[{index}].token_file"), path) {
+                    errors.push(error);
+                }
+            }
+        }
         if self.source.kind == SourceKind::Odbc {
             if let Some(path) = &self.source.odbc.password_file {
                 if let Err(error) = read_secret_file("source.odbc.password_file", path) {

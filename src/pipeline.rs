@@ -129,7 +129,10 @@ pub async fn run(
     let mut sinks = Vec::with_capacity(sink_configs.len());
     for sink_config in &sink_configs {
         let name = sink_config.describe();
-        let mut sink = Sink::build(sink_config);
+        let mut sink = match Sink::build(sink_config) {
+            Ok(sink) => sink,
+            Err(error) => return Err(RunError::SinkStartup { sink: name, error }),
+        };
         match sink.check().await {
             Ok(()) => info!(sink = %name, "sink ready"),
             Err(error) if error.kind == ErrorKind::Permanent => {
@@ -438,7 +441,9 @@ async fn deliver_with_retry(
                         "gave up after {attempt} attempts (pipeline.retry_max_attempts): {error}"
                     )));
                 }
-                let delay = backoff.next_delay();
+                let delay = backoff
+                    .next_delay()
+                    .max(error.retry_after.unwrap_or_default());
                 warn!(sink = %name, attempt, retry_in = ?delay, %error, "delivery failed; retrying");
                 tokio::time::sleep(delay).await;
             }

@@ -4,6 +4,7 @@
 //! for the network sinks). The pipeline retries, dead-letters and commits.
 
 mod file;
+mod splunk_hec;
 mod stdout;
 
 use std::fmt;
@@ -12,6 +13,7 @@ use crate::config::SinkConfig;
 use crate::event::EventBatch;
 
 pub use file::FileSink;
+pub use splunk_hec::HecSink;
 pub use stdout::StdoutSink;
 
 /// What the pipeline does next with a failed delivery.
@@ -29,6 +31,8 @@ pub enum ErrorKind {
 pub struct SinkError {
     pub kind: ErrorKind,
     pub message: String,
+    /// The peer asked to wait at least this long (HTTP Retry-After).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl SinkError {
@@ -36,6 +40,7 @@ impl SinkError {
         SinkError {
             kind: ErrorKind::Transient,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -43,6 +48,7 @@ impl SinkError {
         SinkError {
             kind: ErrorKind::Permanent,
             message: message.into(),
+            retry_after: None,
         }
     }
 }
@@ -59,14 +65,18 @@ impl std::error::Error for SinkError {}
 pub enum Sink {
     File(FileSink),
     Stdout(StdoutSink),
+    SplunkHec(Box<HecSink>),
 }
 
 impl Sink {
-    pub fn build(config: &SinkConfig) -> Sink {
-        match config {
+    /// Builds a sink; fails only on local set-up problems (unreadable CA or
+    /// secret file), which are permanent.
+    pub fn build(config: &SinkConfig) -> Result<Sink, SinkError> {
+        Ok(match config {
             SinkConfig::File(file) => Sink::File(FileSink::new(file.path.clone())),
             SinkConfig::Stdout(_) => Sink::Stdout(StdoutSink::new()),
-        }
+            SinkConfig::SplunkHec(hec) => Sink::SplunkHec(Box::new(HecSink::new(hec)?)),
+        })
     }
 
     /// Start-up check, before the journal is read.
@@ -74,6 +84,7 @@ impl Sink {
         match self {
             Sink::File(sink) => sink.check(),
             Sink::Stdout(_) => Ok(()),
+            Sink::SplunkHec(sink) => sink.check().await,
         }
     }
 
@@ -85,6 +96,7 @@ impl Sink {
         match self {
             Sink::File(sink) => sink.deliver(batch),
             Sink::Stdout(sink) => sink.deliver(batch).await,
+            Sink::SplunkHec(sink) => sink.deliver(batch).await,
         }
     }
 }

@@ -195,7 +195,10 @@ def validate_envelope(obj, k, allowed_indexes, partial):
     if "fields" in obj:
         f = obj["fields"]
         if not isinstance(f, dict):
-            raise HecError(6, k)  # [RUN]-derived third-party test: fields array -> code 6
+            # Code 6: from a third-party HEC server's test written against a
+            # local Splunk (fields_array_returns_invalid_data_format_code_6);
+            # otherwise ASSUMED.
+            raise HecError(6, k)
         if not all(_valid_field_value(v) for v in f.values()):
             raise HecError(15, k)
     if allowed_indexes is not None and "index" in obj and obj["index"] not in allowed_indexes:
@@ -529,7 +532,7 @@ class Handler(BaseHTTPRequestHandler):
         enc = (self.headers.get("Content-Encoding") or "").strip().lower()
         if enc in ("", "identity"):
             return raw, False
-        if enc == "gzip":  # [ACK]-era docs and [RUN]: gzip bodies accepted
+        if enc == "gzip":  # [RUN]: gzip bodies are accepted (also siem-delivery.md s.2)
             try:
                 return gzip.decompress(raw), True
             except (OSError, EOFError, zlib.error):
@@ -680,6 +683,10 @@ class Handler(BaseHTTPRequestHandler):
         try:
             raw = self._read_body()
         except (BodyError, OSError) as e:
+            # Broken HTTP framing: counted, but consumes no fault.
+            with st.lock:
+                st.event_requests += 1
+            st.count_rejected("400")
             self.close_connection = True
             self._send_json(400, {"text": "Bad request body: %s" % e, "code": 6})
             return

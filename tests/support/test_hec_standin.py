@@ -108,8 +108,11 @@ class StandIn:
                 self.proc.kill()
                 self.proc.wait()
         self.proc.stdout.close()
+        log = self.log()
         self.stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if "Traceback" in log:
+            raise AssertionError("the stand-in logged a traceback:\n" + log)
         return self.proc.returncode
 
 

@@ -35,6 +35,8 @@ STOP_TIMEOUT=${SYSLOG_STOP_TIMEOUT:-15}     # seconds
 init_paths() {
     mkdir -p "$DIR_ARG"
     DIR=$(cd "$DIR_ARG" && pwd -P)
+    # DIR is embedded in double-quoted rsyslog config strings.
+    case $DIR in *'"'* | *'\'* | *$'\n'*) die "unsupported character in DIR '$DIR'" ;; esac
     TLS_DIR=$DIR/tls
     OUT_DIR=$DIR/out
     WORK_DIR=$DIR/work

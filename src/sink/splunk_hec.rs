@@ -1,0 +1,408 @@
+//! Splunk HTTP Event Collector with indexer acknowledgement: HTTP 200 only means
+//! the payload parsed, so with `indexer_ack` a batch is acknowledged once
+//! `/services/collector/ack` says every part of it was indexed.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::Write;
+use std::time::Duration;
+
+use flate2::write::GzEncoder;
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
+};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use super::SinkError;
+use crate::config::{read_secret_file, HecCompression, SplunkHecSinkConfig};
+use crate::event::{Event, EventBatch};
+
+pub struct HecSink {
+    config: SplunkHecSinkConfig,
+    client: reqwest::Client,
+    /// `X-Splunk-Request-Channel`: one per sink instance and run.
+    channel: String,
+    endpoint: String,
+}
+
+#[derive(Deserialize)]
+struct HecReply {
+    #[serde(default)]
+    text: String,
+    #[serde(default = "no_code")]
+    code: i64,
+    #[serde(rename = "ackId")]
+    ack_id: Option<u64>,
+}
+
+fn no_code() -> i64 {
+    -1
+}
+
+#[derive(Deserialize)]
+struct AckReply {
+    acks: std::collections::HashMap<String, bool>,
+}
+
+/// A random RFC 4122 version-4 GUID from the process's random hasher keys.
+fn new_channel() -> String {
+    let random = |salt: u64| {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(salt);
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_nanos()),
+        );
+        hasher.finish()
+    };
+    let (high, low) = (random(1), random(2));
+    let bytes: Vec<u8> = high
+        .to_be_bytes()
+        .into_iter()
+        .chain(low.to_be_bytes())
+        .collect();
+    let mut bytes: [u8; 16] = bytes.try_into().expect("16 bytes");
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// One envelope: `time` is written as text, seconds with exactly six decimals,
+/// because an f64 cannot hold epoch seconds to the microsecond reliably.
+pub fn envelope(event: &Event, config: &SplunkHecSinkConfig) -> String {
+    let time = chrono::DateTime::parse_from_rfc3339(&event.entry_timestamp)
+        .map(|instant| {
+            format!(
+                "{}.{:06}",
+                instant.timestamp(),
+                instant.timestamp_subsec_micros()
+            )
+        })
+        .unwrap_or_else(|_| "0".into());
+    let text = |value: &str| serde_json::to_string(value).expect("strings serialise");
+    let index = if config.index.is_empty() {
+        String::new()
+    } else {
+        format!(",\"index\":{}", text(&config.index))
+    };
+    format!(
+        "{{\"time\":{time},\"host\":{},\"source\":{},\"sourcetype\":{}{index},\"event\":{}}}",
+        text(&event.system_name),
+        text(&config.source),
+        text(&config.sourcetype),
+        serde_json::to_string(event).expect("events serialise"),
+    )
+}
+
+/// Splits envelopes into request bodies of at most `limit` bytes (one envelope
+/// larger than the limit goes alone: it cannot be split).
+pub fn split(envelopes: &[String], limit: usize) -> Vec<String> {
+    let mut bodies = Vec::new();
+    let mut body = String::new();
+    for envelope in envelopes {
+        if !body.is_empty() && body.len() + envelope.len() + 1 > limit {
+            bodies.push(std::mem::take(&mut body));
+        }
+        if !body.is_empty() {
+            body.push('\n');
+        }
+        body.push_str(envelope);
+    }
+    if !body.is_empty() {
+        bodies.push(body);
+    }
+    bodies
+}
+
+impl HecSink {
+    pub fn new(config: &SplunkHecSinkConfig) -> Result<HecSink, SinkError> {
+        let mut config = config.clone();
+        let endpoint = config.endpoint.trim_end_matches('/').to_owned();
+        if let Some(path) = &config.token_file {
+            config.token = read_secret_file("token_file", path).map_err(|error| {
+                SinkError::permanent(format!("splunk_hec {endpoint}: {}", error.message))
+            })?;
+        }
+        let mut builder = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(50))
+            .user_agent(concat!("auditfwd/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &config.tls_ca_file {
+            let pem = std::fs::read(path).map_err(|error| {
+                SinkError::permanent(format!(
+                    "splunk_hec {endpoint}: cannot read tls_ca_file {}: {error}",
+                    path.display()
+                ))
+            })?;
+            let certificate = reqwest::Certificate::from_pem(&pem).map_err(|error| {
+                SinkError::permanent(format!(
+                    "splunk_hec {endpoint}: tls_ca_file {} is not a PEM certificate: {error}",
+                    path.display()
+                ))
+            })?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        if !config.tls_verify {
+            tracing::warn!(endpoint = %endpoint, "TLS VERIFICATION IS OFF for this Splunk HEC sink (tls_verify = false): anyone on the path can read and forge the audit trail; use tls_ca_file instead");
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let client = builder.build().map_err(|error| {
+            SinkError::permanent(format!(
+                "splunk_hec {endpoint}: cannot build the HTTP client: {error}"
+            ))
+        })?;
+        Ok(HecSink {
+            config,
+            client,
+            channel: new_channel(),
+            endpoint,
+        })
+    }
+
+    fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Ok(mut value) =
+            HeaderValue::from_str(&format!("Splunk {}", self.config.token.expose()))
+        {
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        if let Ok(value) = HeaderValue::from_str(&self.channel) {
+            headers.insert("X-Splunk-Request-Channel", value);
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers
+    }
+
+    /// Start-up check: `/services/collector/health`.
+    pub async fn check(&mut self) -> Result<(), SinkError> {
+        let url = format!("{}/services/collector/health", self.endpoint);
+        let response = self
+            .client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|error| self.network_error("health check", &error))?;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        if status.is_success() {
+            tracing::info!(endpoint = %self.endpoint, channel = %self.channel, "Splunk HEC healthy");
+            Ok(())
+        } else {
+            Err(SinkError::transient(format!(
+                "splunk_hec {}: health check answered {status}: {}",
+                self.endpoint,
+                body.trim()
+            )))
+        }
+    }
+
+    pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+        let envelopes: Vec<String> = batch
+            .events
+            .iter()
+            .map(|event| envelope(event, &self.config))
+            .collect();
+        let bodies = split(&envelopes, self.config.max_batch_bytes);
+        let mut ack_ids = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            if body.len() > self.config.max_batch_bytes {
+                tracing::warn!(endpoint = %self.endpoint, bytes = body.len(), "one event is larger than max_batch_bytes; sent alone");
+            }
+            let ack = self.send(body).await?;
+            if self.config.indexer_ack {
+                let ack = ack.ok_or_else(|| {
+                    SinkError::permanent(format!(
+                        "splunk_hec {}: indexer_ack = true but the response carried no ackId: enable indexer acknowledgement on the HEC token, or set indexer_ack = false",
+                        self.endpoint
+                    ))
+                })?;
+                ack_ids.push(ack);
+            }
+        }
+        if self.config.indexer_ack && !ack_ids.is_empty() {
+            self.wait_for_acks(ack_ids).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&self, body: String) -> Result<Option<u64>, SinkError> {
+        let url = format!("{}/services/collector/event", self.endpoint);
+        let mut headers = self.headers();
+        let payload = match self.config.compression {
+            HecCompression::None => body.into_bytes(),
+            HecCompression::Gzip => {
+                let mut encoder = GzEncoder::new(
+                    Vec::with_capacity(body.len() / 4),
+                    flate2::Compression::fast(),
+                );
+                encoder
+                    .write_all(body.as_bytes())
+                    .and_then(|()| encoder.finish())
+                    .map(|compressed| {
+                        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                        compressed
+                    })
+                    .map_err(|error| {
+                        SinkError::transient(format!(
+                            "splunk_hec {}: gzip failed: {error}",
+                            self.endpoint
+                        ))
+                    })?
+            }
+        };
+        let response = self
+            .client
+            .post(&url)
+            .headers(headers)
+            .body(payload)
+            .send()
+            .await
+            .map_err(|error| self.network_error("send events", &error))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let text = response.text().await.unwrap_or_default();
+        let reply: Option<HecReply> = serde_json::from_str(&text).ok();
+        if status.is_success() && reply.as_ref().is_some_and(|reply| reply.code == 0) {
+            return Ok(reply.and_then(|reply| reply.ack_id));
+        }
+        Err(self.classify(status, reply.as_ref(), &text, retry_after))
+    }
+
+    /// Polls the ack endpoint with backoff until every id is true; after
+    /// `ack_timeout` the batch is reported transient, so it is sent again.
+    async fn wait_for_acks(&self, mut waiting: Vec<u64>) -> Result<(), SinkError> {
+        let url = format!("{}/services/collector/ack", self.endpoint);
+        let deadline = Instant::now() + self.config.ack_timeout;
+        let mut pause = Duration::from_millis(100);
+        loop {
+            tokio::time::sleep(pause).await;
+            let body = serde_json::json!({ "acks": waiting }).to_string();
+            let response = self
+                .client
+                .post(&url)
+                .headers(self.headers())
+                .body(body)
+                .send()
+                .await
+                .map_err(|error| self.network_error("poll acknowledgements", &error))?;
+            let status = response.status();
+            let text = response.text().await.unwrap_or_default();
+            if status.is_success() {
+                let reply: AckReply = serde_json::from_str(&text).map_err(|error| {
+                    SinkError::transient(format!(
+                        "splunk_hec {}: unreadable ack reply ({error}): {}",
+                        self.endpoint,
+                        text.trim()
+                    ))
+                })?;
+                waiting.retain(|id| !reply.acks.get(&id.to_string()).copied().unwrap_or(false));
+                if waiting.is_empty() {
+                    return Ok(());
+                }
+            } else {
+                let reply: Option<HecReply> = serde_json::from_str(&text).ok();
+                return Err(self.classify(status, reply.as_ref(), &text, None));
+            }
+            if Instant::now() >= deadline {
+                return Err(SinkError::transient(format!(
+                    "splunk_hec {}: no indexer acknowledgement within ack_timeout ({:?}) for ackIds {waiting:?} on channel {}; sending the batch again",
+                    self.endpoint, self.config.ack_timeout, self.channel
+                )));
+            }
+            pause = (pause * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    fn network_error(&self, doing: &str, error: &reqwest::Error) -> SinkError {
+        // reqwest's text names the URL, never the token (it is only in a header).
+        let mut message = format!("splunk_hec {}: cannot {doing}: {error}", self.endpoint);
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            message.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        SinkError::transient(message)
+    }
+
+    /// By what happens next: 429, 503 and other 5xx retry; token and data errors
+    /// are permanent, with the remedy.
+    fn classify(
+        &self,
+        status: StatusCode,
+        reply: Option<&HecReply>,
+        body: &str,
+        retry_after: Option<Duration>,
+    ) -> SinkError {
+        let (code, text) = reply.map_or((-1, body.trim().to_owned()), |reply| {
+            (reply.code, reply.text.clone())
+        });
+        let endpoint = &self.endpoint;
+        let said = format!("HTTP {status}, HEC code {code}: {text}");
+        let remedy = match (status.as_u16(), code) {
+            (429, _) | (503, _) | (500..=599, _) => {
+                let mut error = SinkError::transient(format!("splunk_hec {endpoint}: {said}; retrying"));
+                error.retry_after = retry_after;
+                return error;
+            }
+            (401 | 403, _) | (_, 1..=4) => "the token was refused: check token / token_file, that the token is enabled, and that it may write to the index",
+            (400, 10 | 11) => "the channel was refused: enable indexer acknowledgement on the token with indexer_ack = true, or disable it on both",
+            (400, 14) => "indexer acknowledgement is disabled for this token: enable it, or set indexer_ack = false",
+            (400, 7) => "the index is not allowed for this token or does not exist: check index",
+            (400, _) => "Splunk rejected the events as invalid; they were not indexed",
+            _ => {
+                let mut error = SinkError::transient(format!("splunk_hec {endpoint}: unexpected answer, {said}; retrying"));
+                error.retry_after = retry_after;
+                return error;
+            }
+        };
+        SinkError::permanent(format!("splunk_hec {endpoint}: {said}; {remedy}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_is_a_version_4_guid_and_differs_per_sink() {
+        let channel = new_channel();
+        assert_eq!(channel.len(), 36);
+        assert_eq!(&channel[14..15], "4");
+        assert!(matches!(&channel[19..20], "8" | "9" | "a" | "b"));
+        assert_ne!(channel, new_channel());
+    }
+
+    #[test]
+    fn split_keeps_bodies_under_the_limit_and_everything_in_order() {
+        let envelopes: Vec<String> = (0..100)
+            .map(|index| format!("{{\"event\":{index:04}}}"))
+            .collect();
+        let bodies = split(&envelopes, 100);
+        assert!(bodies.iter().all(|body| body.len() <= 100));
+        let joined: Vec<&str> = bodies.iter().flat_map(|body| body.split('\n')).collect();
+        assert_eq!(
+            joined,
+            envelopes.iter().map(String::as_str).collect::<Vec<_>>()
+        );
+        let huge = vec!["x".repeat(500)];
+        assert_eq!(split(&huge, 100), huge);
+    }
+}
