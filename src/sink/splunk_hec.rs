@@ -251,9 +251,8 @@ impl HecSink {
                 encoder
                     .write_all(body.as_bytes())
                     .and_then(|()| encoder.finish())
-                    .map(|compressed| {
+                    .inspect(|_| {
                         headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                        compressed
                     })
                     .map_err(|error| {
                         SinkError::transient(format!(

@@ -297,7 +297,8 @@ impl Metrics {
             "Now minus the newest delivered entry's timestamp (-1 before the first delivery).",
             self.journal_lag_seconds().unwrap_or(-1.0),
         );
-        let per_sink: [(&str, &str, &str, fn(&SinkMetrics) -> f64); 5] = [
+        type PerSink<'a> = (&'a str, &'a str, &'a str, fn(&SinkMetrics) -> f64);
+        let per_sink: [PerSink; 5] = [
             (
                 "auditfwd_events_delivered_total",
                 "counter",
