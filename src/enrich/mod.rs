@@ -159,7 +159,7 @@ impl Filter {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::{NaiveDate, TimeZone, Utc};
 

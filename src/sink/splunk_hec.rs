@@ -390,6 +390,22 @@ mod tests {
     }
 
     #[test]
+    fn envelope_time_is_epoch_seconds_with_six_decimals_and_host_is_the_system() {
+        let row = crate::enrich::tests::row("S", "INT", "QPADEV0001", Some("JSMITH"));
+        let event = crate::enrich::Enricher::default().enrich(&row);
+        let config = SplunkHecSinkConfig {
+            index: "ibmi".into(),
+            ..SplunkHecSinkConfig::default()
+        };
+        let text = envelope(&event, &config);
+        assert!(text.starts_with("{\"time\":1775643330.000120,\"host\":\"PROD1\",\"source\":\"auditfwd\",\"sourcetype\":\"ibmi:audit:js\",\"index\":\"ibmi\",\"event\":{"), "{text}");
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed["event"]["event_id"], "PROD1:QGPL/AUDRCV0042:42");
+        let without_index = envelope(&event, &SplunkHecSinkConfig::default());
+        assert!(!without_index.contains("\"index\""));
+    }
+
+    #[test]
     fn split_keeps_bodies_under_the_limit_and_everything_in_order() {
         let envelopes: Vec<String> = (0..100)
             .map(|index| format!("{{\"event\":{index:04}}}"))

@@ -277,3 +277,50 @@ fn unreadable_password_file_is_a_configuration_error() {
         "{message}"
     );
 }
+
+#[test]
+fn commented_sink_examples_in_the_example_file_load() {
+    // The example file shows network sinks commented out; each must still load
+    // once uncommented, so the examples cannot rot.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/auditfwd.example.toml"
+    ))
+    .unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if line == "# [[sinks]]" {
+            if let Some(block) = current.take() {
+                blocks.push(block);
+            }
+            current = Some("[[sinks]]\n".into());
+        } else if let Some(block) = current.as_mut() {
+            match line.strip_prefix("# ") {
+                Some(rest) if !rest.starts_with("# ") => {
+                    block.push_str(rest);
+                    block.push('\n');
+                }
+                Some(_) => {}
+                None => {
+                    blocks.push(current.take().unwrap());
+                }
+            }
+        }
+    }
+    blocks.extend(current);
+    assert!(!blocks.is_empty(), "no commented sink examples found");
+    let workspace = Workspace::new();
+    workspace.write("hec.token", "t0ken\n");
+    for (index, block) in blocks.iter().enumerate() {
+        let block = block.replace("token = \"\"", "token_file = \"hec.token\"");
+        let path = workspace.write(&format!("sink{index}.toml"), &block);
+        let output = check_config(&workspace, &["-c", path.to_str().unwrap()], &[]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "example {index} does not load:\n{block}\n{}",
+            stderr(&output)
+        );
+    }
+}

@@ -5,6 +5,7 @@ mod config;
 mod daemon;
 mod enrich_cli;
 mod harness;
+mod hec;
 mod lab;
 mod odbc;
 mod package;

@@ -1,0 +1,355 @@
+//! The Splunk HEC sink against the HEC stand-in (tests/support/hec_standin.py),
+//! which follows Splunk's documented protocol, indexer acknowledgement included.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::harness::{ids, stderr, stdout, Workspace};
+
+const STANDIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/hec_standin.py");
+const TOKEN: &str = "11111111-2222-3333-4444-555555555555";
+
+struct Standin {
+    child: Child,
+    port: u16,
+    store: std::path::PathBuf,
+}
+
+impl Standin {
+    fn start(workspace: &Workspace, extra: &[&str]) -> Standin {
+        let store = workspace.path("indexed.jsonl");
+        let mut child = Command::new("python3")
+            .arg(STANDIN)
+            .args(["--port", "0", "--token", TOKEN, "--store"])
+            .arg(&store)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(workspace.path("standin.log")).unwrap())
+            .spawn()
+            .expect("python3 is needed for the HEC stand-in: apt-get install python3");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .strip_prefix("READY ")
+            .and_then(|port| port.trim().parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "the HEC stand-in did not start: {line:?} {}",
+                    std::fs::read_to_string(workspace.path("standin.log")).unwrap_or_default()
+                )
+            });
+        Standin { child, port, store }
+    }
+
+    fn indexed(&self) -> Vec<serde_json::Value> {
+        crate::harness::read_events(&self.store)
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        use std::io::{Read, Write};
+        write!(
+            stream,
+            "GET /_standin/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        serde_json::from_str(response.split_once("\r\n\r\n").unwrap().1).unwrap()
+    }
+}
+
+impl Drop for Standin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn configure(workspace: &Workspace, standin: &Standin, hec: &str, pipeline: &str) -> String {
+    workspace
+        .write(
+            "auditfwd.toml",
+            &format!(
+                r#"
+[source]
+batch_rows = 100
+[source.simulator]
+total_events = 600
+events_per_second = 0
+[filter]
+entry_types = []
+exclude_users = []
+[state]
+dir = "data"
+[pipeline]
+retry_initial_backoff = "50ms"
+retry_max_backoff = "300ms"
+{pipeline}
+[[sinks]]
+type = "file"
+path = "events.ndjson"
+[[sinks]]
+type = "splunk_hec"
+endpoint = "http://127.0.0.1:{port}"
+token_file = "hec.token"
+index = "ibmi"
+{ack_timeout}
+{hec}
+"#,
+                port = standin.port,
+                ack_timeout = if hec.contains("ack_timeout") {
+                    ""
+                } else {
+                    "ack_timeout = \"1s\""
+                },
+            ),
+        )
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Runs to completion and checks every delivered event was indexed at least once.
+fn run_and_check_nothing_lost(extra: &[&str], hec: &str) -> (Workspace, Standin) {
+    let workspace = Workspace::new();
+    workspace.write("hec.token", &format!("{TOKEN}\n"));
+    let standin = Standin::start(&workspace, &[&["--ack", "--ack-read-once"], extra].concat());
+    let config = configure(&workspace, &standin, hec, "");
+    let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let expected: HashSet<String> = ids(&workspace.events("events.ndjson"))
+        .into_iter()
+        .collect();
+    assert_eq!(expected.len(), 600);
+    let indexed: HashSet<String> = standin
+        .indexed()
+        .iter()
+        .map(|line| {
+            line["envelope"]["event"]["event_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let missing: Vec<_> = expected.difference(&indexed).collect();
+    assert!(
+        missing.is_empty(),
+        "{} events never indexed, e.g. {:?}\n{}",
+        missing.len(),
+        missing.first(),
+        stderr(&output)
+    );
+    let log = stderr(&output);
+    assert!(
+        log.contains("Splunk HEC healthy") || log.contains("health check answered"),
+        "the start-up health check is reported: {log}"
+    );
+    (workspace, standin)
+}
+
+#[test]
+fn clean_run_indexes_everything_with_correct_envelopes_gzip_and_bounded_bodies() {
+    let (workspace, standin) = run_and_check_nothing_lost(&[], "max_batch_bytes = 20000");
+    let indexed = standin.indexed();
+    assert_eq!(indexed.len(), 600, "no duplicates without faults");
+    let events = workspace.events("events.ndjson");
+    let by_id: std::collections::HashMap<&str, &serde_json::Value> = events
+        .iter()
+        .map(|event| (event["event_id"].as_str().unwrap(), event))
+        .collect();
+    for line in &indexed {
+        let envelope = &line["envelope"];
+        let event = by_id[envelope["event"]["event_id"].as_str().unwrap()];
+        assert_eq!(&envelope["event"], event, "the event is the native record");
+        assert_eq!(envelope["host"], event["system_name"]);
+        assert_eq!(envelope["index"], "ibmi");
+        assert_eq!(envelope["sourcetype"], "ibmi:audit:js");
+        let instant =
+            chrono::DateTime::parse_from_rfc3339(event["entry_timestamp"].as_str().unwrap())
+                .unwrap();
+        let expected =
+            instant.timestamp() as f64 + f64::from(instant.timestamp_subsec_micros()) / 1e6;
+        let time = envelope["time"].as_f64().expect("time is a number");
+        assert!(
+            (time - expected).abs() < 5e-7,
+            "time to the microsecond: {time} vs {expected}"
+        );
+    }
+    let stats = standin.stats();
+    assert!(stats["gzip_requests"].as_u64().unwrap() > 0);
+    assert!(
+        stats["max_body_bytes"].as_u64().unwrap() <= 20_000,
+        "{stats}"
+    );
+    assert!(
+        stats["event_requests"].as_u64().unwrap() > 6,
+        "batches were split: {stats}"
+    );
+}
+
+#[test]
+fn server_busy_and_throttling_are_retried_honouring_retry_after() {
+    let (workspace, standin) =
+        run_and_check_nothing_lost(&["--fault", "busy:3", "--fault", "throttle:2"], "");
+    let _ = workspace;
+    let stats = standin.stats();
+    assert_eq!(stats["rejected"]["503"], 3, "{stats}");
+    assert_eq!(stats["rejected"]["429"], 2, "{stats}");
+}
+
+#[test]
+fn connection_resets_are_retried() {
+    let (_, standin) = run_and_check_nothing_lost(&["--fault", "reset:3"], "");
+    assert_eq!(standin.stats()["rejected"]["reset"], 3);
+}
+
+#[test]
+fn acks_that_never_come_are_resent_after_the_timeout() {
+    let (_, standin) = run_and_check_nothing_lost(&["--fault", "ack-never:2"], "");
+    assert!(standin.stats()["lost_requests"].as_u64().unwrap_or(2) >= 2);
+}
+
+#[test]
+fn acks_that_come_false_or_slowly_are_waited_for() {
+    run_and_check_nothing_lost(&["--fault", "ack-false:4"], "");
+    run_and_check_nothing_lost(&["--fault", "slow-ack:2"], "ack_timeout = \"5s\"");
+}
+
+#[test]
+fn without_indexer_ack_a_200_with_code_0_acknowledges() {
+    let workspace = Workspace::new();
+    workspace.write("hec.token", TOKEN);
+    let standin = Standin::start(&workspace, &[]);
+    let config = configure(
+        &workspace,
+        &standin,
+        "indexer_ack = false\ncompression = \"none\"",
+        "",
+    );
+    let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(standin.indexed().len(), 600);
+    assert_eq!(standin.stats()["gzip_requests"], 0);
+}
+
+#[test]
+fn a_refused_token_stops_with_the_remedy_and_the_checkpoint_stays_behind() {
+    let workspace = Workspace::new();
+    workspace.write("hec.token", TOKEN);
+    let standin = Standin::start(&workspace, &["--ack", "--fault", "unauthorized-after:2"]);
+    let config = configure(&workspace, &standin, "max_batch_bytes = 200000", "");
+    let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
+    assert_eq!(output.status.code(), Some(69), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("127.0.0.1:{}", standin.port))
+            && message.contains("HEC code 3")
+            && message.contains("token"),
+        "{message}"
+    );
+    assert!(!message.contains(TOKEN), "the token leaked: {message}");
+    let show = workspace.run(&["checkpoint", "show", "-c", &config]);
+    let committed: u64 = stdout(&show)
+        .lines()
+        .find(|line| line.contains("\"sequence_number\""))
+        .and_then(|line| line.split(':').nth(1))
+        .and_then(|number| number.trim().trim_end_matches(',').parse().ok())
+        .unwrap_or(0);
+    let indexed_sequences: HashSet<u64> = standin
+        .indexed()
+        .iter()
+        .map(|line| {
+            line["envelope"]["event"]["sequence_number"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    let delivered_to_file = workspace.events("events.ndjson");
+    for event in delivered_to_file
+        .iter()
+        .filter(|event| event["sequence_number"].as_u64().unwrap() <= committed)
+    {
+        assert!(
+            indexed_sequences.contains(&event["sequence_number"].as_u64().unwrap()),
+            "the checkpoint ({committed}) passed an event Splunk never indexed: {}",
+            event["event_id"]
+        );
+    }
+}
+
+#[test]
+fn invalid_data_goes_to_the_dead_letter_file_when_configured() {
+    let workspace = Workspace::new();
+    workspace.write("hec.token", TOKEN);
+    let standin = Standin::start(&workspace, &["--ack", "--fault", "invalid-after:2"]);
+    let config = configure(
+        &workspace,
+        &standin,
+        "",
+        "on_permanent_error = \"dead_letter\"\ndead_letter_path = \"dead.ndjson\"",
+    );
+    let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let dead: HashSet<String> = workspace
+        .events("dead.ndjson")
+        .iter()
+        .map(|line| line["event"]["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    let indexed: HashSet<String> = standin
+        .indexed()
+        .iter()
+        .map(|line| {
+            line["envelope"]["event"]["event_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let all: HashSet<String> = ids(&workspace.events("events.ndjson"))
+        .into_iter()
+        .collect();
+    assert!(!dead.is_empty());
+    assert_eq!(
+        dead.union(&indexed).cloned().collect::<HashSet<_>>(),
+        all,
+        "every event is indexed or dead-lettered"
+    );
+    assert!(workspace.events("dead.ndjson")[0]["dead_letter"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("HEC code 6"));
+}
+
+#[test]
+fn the_token_is_redacted_from_printed_configuration() {
+    let workspace = Workspace::new();
+    let config = workspace.write(
+        "hec.toml",
+        "[[sinks]]\ntype = \"splunk_hec\"\nendpoint = \"https://splunk.example.com:8088\"\ntoken = \"s3cret-hec-token\"\n",
+    );
+    let output = workspace.run(&["check-config", "-c", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!stdout(&output).contains("s3cret-hec-token"));
+    assert!(
+        stdout(&output).contains("token = \"<redacted>\""),
+        "{}",
+        stdout(&output)
+    );
+    let missing = workspace.write(
+        "nohec.toml",
+        "[[sinks]]\ntype = \"splunk_hec\"\nendpoint = \"https://splunk.example.com:8088\"\n",
+    );
+    let output = workspace.run(&["check-config", "-c", missing.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(78));
+    assert!(
+        stderr(&output).contains("sinks[0].token"),
+        "{}",
+        stderr(&output)
+    );
+    let _ = Duration::ZERO;
+}
