@@ -290,6 +290,7 @@ pub enum SinkConfig {
     File(FileSinkConfig),
     Stdout(StdoutSinkConfig),
     SplunkHec(SplunkHecSinkConfig),
+    Syslog(SyslogSinkConfig),
 }
 
 impl SinkConfig {
@@ -299,6 +300,9 @@ impl SinkConfig {
             SinkConfig::File(file) => format!("file:{}", file.path.display()),
             SinkConfig::Stdout(_) => "stdout".into(),
             SinkConfig::SplunkHec(hec) => format!("splunk_hec:{}", hec.endpoint),
+            SinkConfig::Syslog(syslog) => {
+                format!("syslog:{:?}:{}", syslog.transport, syslog.address).to_lowercase()
+            }
         }
     }
 }
@@ -364,6 +368,95 @@ impl Default for SplunkHecSinkConfig {
             request_timeout: Duration::from_secs(30),
         }
     }
+}
+
+/// Syslog: RFC 5424 (or 3164) over TCP, TLS, RELP or UDP, with JSON, CEF or LEEF bodies.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyslogSinkConfig {
+    /// host:port of the receiver.
+    pub address: String,
+    /// "tcp" | "tls" | "relp" | "udp". Only relp confirms delivery (see the docs).
+    pub transport: SyslogTransport,
+    /// "octet-counting" (RFC 6587) | "lf"; tcp and tls only.
+    pub framing: SyslogFraming,
+    /// "rfc5424" | "rfc3164" (old receivers).
+    pub protocol: SyslogProtocol,
+    /// "json" (native schema v1) | "cef" | "leef".
+    pub body: SyslogBody,
+    /// Facility name; the severity comes from the event.
+    pub facility: String,
+    pub app_name: String,
+    /// STRUCTURED-DATA id; 32473 is the documentation enterprise number: set your own.
+    pub sd_id: String,
+    /// Larger messages lose optional fields in a documented order; never cut.
+    pub max_message_bytes: usize,
+    /// CA that signed the receiver's certificate (tls); default: public roots.
+    pub tls_ca_file: Option<PathBuf>,
+    /// Client certificate and key for mutual TLS.
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+    /// Name to verify the certificate against; default: the host of `address`.
+    pub tls_server_name: String,
+    /// Required for udp: UDP cannot confirm delivery, so loss must be accepted knowingly.
+    pub accept_loss: bool,
+    /// Connect, TLS handshake and write time limit.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+}
+
+impl Default for SyslogSinkConfig {
+    fn default() -> Self {
+        SyslogSinkConfig {
+            address: String::new(),
+            transport: SyslogTransport::Tcp,
+            framing: SyslogFraming::OctetCounting,
+            protocol: SyslogProtocol::Rfc5424,
+            body: SyslogBody::Json,
+            facility: "auth".into(),
+            app_name: "auditfwd".into(),
+            sd_id: "auditfwd@32473".into(),
+            max_message_bytes: 8192,
+            tls_ca_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_server_name: String::new(),
+            accept_loss: false,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogTransport {
+    Tcp,
+    Tls,
+    Relp,
+    Udp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyslogFraming {
+    #[serde(rename = "octet-counting")]
+    OctetCounting,
+    #[serde(rename = "lf")]
+    Lf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogProtocol {
+    Rfc5424,
+    Rfc3164,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogBody {
+    Json,
+    Cef,
+    Leef,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -768,6 +861,64 @@ impl Config {
         }
         let mut file_paths = std::collections::HashSet::new();
         for (index, sink) in self.sinks.iter().enumerate() {
+            if let SinkConfig::Syslog(syslog) = sink {
+                let key = |name: &str| format!("sinks[{index}].{name}");
+                if syslog
+                    .address
+                    .rsplit_once(':')
+                    .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+                {
+                    fail(
+                        &key("address"),
+                        format!("{:?} is not host:port", syslog.address),
+                    );
+                }
+                if syslog.transport == SyslogTransport::Udp && !syslog.accept_loss {
+                    fail(&key("accept_loss"), "transport = \"udp\" cannot confirm delivery: events can be lost without a trace; set accept_loss = true to accept that, or use relp".into());
+                }
+                if crate::sink::syslog::format::facility_code(&syslog.facility).is_none() {
+                    fail(&key("facility"), format!("{:?} is not a syslog facility (auth, authpriv, security, local0..local7, ...)", syslog.facility));
+                }
+                let (name, number) = syslog.sd_id.split_once('@').unwrap_or(("", ""));
+                let printable = |text: &str| {
+                    text.chars()
+                        .all(|c| ('!'..='~').contains(&c) && !matches!(c, '=' | ']' | '"'))
+                };
+                if name.is_empty()
+                    || number.is_empty()
+                    || !number.chars().all(|c| c.is_ascii_digit() || c == '.')
+                    || syslog.sd_id.len() > 32
+                    || !printable(&syslog.sd_id)
+                {
+                    fail(&key("sd_id"), format!("{:?} is not an SD-ID like \"auditfwd@32473\" (name@private enterprise number, at most 32 characters)", syslog.sd_id));
+                }
+                if syslog.app_name.is_empty()
+                    || syslog.app_name.len() > 48
+                    || !printable(&syslog.app_name)
+                {
+                    fail(&key("app_name"), "1 to 48 printable characters".into());
+                }
+                if syslog.max_message_bytes < 480 {
+                    fail(
+                        &key("max_message_bytes"),
+                        "at least 480 (RFC 5424 receivers must take 480 bytes)".into(),
+                    );
+                }
+                if syslog.tls_cert_file.is_some() != syslog.tls_key_file.is_some() {
+                    fail(
+                        &key("tls_key_file"),
+                        "set tls_cert_file and tls_key_file together".into(),
+                    );
+                }
+                if syslog.transport != SyslogTransport::Tls
+                    && (syslog.tls_ca_file.is_some() || syslog.tls_cert_file.is_some())
+                {
+                    fail(
+                        &key("transport"),
+                        "tls_* keys need transport = \"tls\"".into(),
+                    );
+                }
+            }
             if let SinkConfig::SplunkHec(hec) = sink {
                 let key = |name: &str| format!("sinks[{index}].{name}");
                 let endpoint = hec.endpoint.trim_end_matches('/');

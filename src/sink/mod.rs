@@ -6,6 +6,7 @@
 mod file;
 mod splunk_hec;
 mod stdout;
+pub mod syslog;
 
 use std::fmt;
 
@@ -15,6 +16,7 @@ use crate::event::EventBatch;
 pub use file::FileSink;
 pub use splunk_hec::HecSink;
 pub use stdout::StdoutSink;
+pub use syslog::SyslogSink;
 
 /// What the pipeline does next with a failed delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +68,7 @@ pub enum Sink {
     File(FileSink),
     Stdout(StdoutSink),
     SplunkHec(Box<HecSink>),
+    Syslog(Box<SyslogSink>),
 }
 
 impl Sink {
@@ -76,6 +79,7 @@ impl Sink {
             SinkConfig::File(file) => Sink::File(FileSink::new(file.path.clone())),
             SinkConfig::Stdout(_) => Sink::Stdout(StdoutSink::new()),
             SinkConfig::SplunkHec(hec) => Sink::SplunkHec(Box::new(HecSink::new(hec)?)),
+            SinkConfig::Syslog(syslog) => Sink::Syslog(Box::new(SyslogSink::new(syslog)?)),
         })
     }
 
@@ -85,6 +89,7 @@ impl Sink {
             Sink::File(sink) => sink.check(),
             Sink::Stdout(_) => Ok(()),
             Sink::SplunkHec(sink) => sink.check().await,
+            Sink::Syslog(sink) => sink.check().await,
         }
     }
 
@@ -97,6 +102,7 @@ impl Sink {
             Sink::File(sink) => sink.deliver(batch),
             Sink::Stdout(sink) => sink.deliver(batch).await,
             Sink::SplunkHec(sink) => sink.deliver(batch).await,
+            Sink::Syslog(sink) => sink.deliver(batch).await,
         }
     }
 }

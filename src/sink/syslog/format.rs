@@ -1,0 +1,518 @@
+//! Syslog messages: RFC 5424 and RFC 3164 headers, STRUCTURED-DATA, and the
+//! JSON, CEF and LEEF bodies. Pure; the transport frames and sends.
+//!
+//! Oversize messages are never cut. Optional items are dropped, in the order of
+//! [`JSON_DROP_ORDER`], [`CEF_DROP_ORDER`] / [`LEEF_DROP_ORDER`] and then
+//! [`SD_DROP_ORDER`], until the message fits; a message that still does not fit
+//! is sent whole and counted.
+
+use crate::config::{SyslogBody, SyslogProtocol, SyslogSinkConfig};
+use crate::event::{Event, Severity};
+
+/// JSON body fields dropped first when a message is too large, in this order.
+pub const JSON_DROP_ORDER: &[&str] = &[
+    "target_qualified_job_name",
+    "program_library",
+    "program_name",
+    "device_name",
+    "entry_type_detail",
+    "job_subtype",
+    "entry_timestamp_local",
+    "effective_user_profile",
+    "user_name",
+    "job_user",
+    "job_number",
+    "job_name",
+    "connection_type",
+];
+
+/// CEF extensions dropped first, in this order (the rest are kept).
+pub const CEF_DROP_ORDER: &[&str] = &["cs4", "cs2", "duser", "cs3", "cs1", "msg"];
+/// LEEF attributes dropped first, in this order.
+pub const LEEF_DROP_ORDER: &[&str] = &[
+    "jobType",
+    "connectionType",
+    "effectiveUser",
+    "receiver",
+    "connectionMethod",
+    "msg",
+];
+/// STRUCTURED-DATA parameters dropped last, in this order.
+pub const SD_DROP_ORDER: &[&str] = &[
+    "effective_user",
+    "remote_port",
+    "severity",
+    "method",
+    "remote_address",
+    "job",
+];
+
+/// The numeric syslog facility of a name (RFC 5424 table 1).
+pub fn facility_code(name: &str) -> Option<u8> {
+    let names = [
+        "kern",
+        "user",
+        "mail",
+        "daemon",
+        "auth",
+        "syslog",
+        "lpr",
+        "news",
+        "uucp",
+        "cron",
+        "authpriv",
+        "ftp",
+        "ntp",
+        "security",
+        "console",
+        "solaris-cron",
+        "local0",
+        "local1",
+        "local2",
+        "local3",
+        "local4",
+        "local5",
+        "local6",
+        "local7",
+    ];
+    names
+        .iter()
+        .position(|known| known.eq_ignore_ascii_case(name))
+        .map(|code| code as u8)
+}
+
+/// Syslog severity of an event: critical 2, high 3 (error), medium 4, low 5, info 6.
+pub fn syslog_severity(severity: Severity) -> u8 {
+    match severity {
+        Severity::Critical => 2,
+        Severity::High => 3,
+        Severity::Medium => 4,
+        Severity::Low => 5,
+        Severity::Info => 6,
+    }
+}
+
+fn cef_severity(severity: Severity) -> u8 {
+    match severity {
+        Severity::Critical => 10,
+        Severity::High => 8,
+        Severity::Medium => 5,
+        Severity::Low => 3,
+        Severity::Info => 1,
+    }
+}
+
+/// MSGID: `JS_<entry type>`, or the action for a synthetic event (RFC 5424: 1-32 printable).
+pub fn msgid(event: &Event) -> String {
+    let text = match &event.entry_type {
+        Some(code) => format!("JS_{code}"),
+        None => event.event_action.to_uppercase(),
+    };
+    printable(&text, 32)
+}
+
+/// Keeps printable US-ASCII (33-126), at most `limit` characters; "-" when empty.
+fn printable(text: &str, limit: usize) -> String {
+    let kept: String = text
+        .chars()
+        .filter(|c| ('!'..='~').contains(c))
+        .take(limit)
+        .collect();
+    if kept.is_empty() {
+        "-".into()
+    } else {
+        kept
+    }
+}
+
+/// Escapes an SD-PARAM value: `"`, `\` and `]` get a backslash (RFC 5424 6.3.3).
+pub fn escape_sd_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        if matches!(c, '"' | '\\' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn sd_params(event: &Event) -> Vec<(&'static str, String)> {
+    let mut params = vec![
+        ("event_id", Some(event.event_id.clone())),
+        ("seq", Some(event.sequence_number.to_string())),
+        (
+            "receiver",
+            Some(format!(
+                "{}/{}",
+                event.receiver_library, event.receiver_name
+            )),
+        ),
+        ("action", Some(event.event_action.clone())),
+        ("user", event.real_user_profile.clone()),
+        ("effective_user", event.effective_user_profile.clone()),
+        ("job", event.qualified_job_name.clone()),
+        ("method", Some(event.connection_method.clone())),
+        ("remote_address", event.remote_address.clone()),
+        (
+            "remote_port",
+            event.remote_port.map(|port| port.to_string()),
+        ),
+        (
+            "severity",
+            Some(format!("{:?}", event.severity).to_lowercase()),
+        ),
+        ("privileged", Some(event.privileged.to_string())),
+    ];
+    params.retain(|(_, value)| value.is_some());
+    params
+        .into_iter()
+        .map(|(name, value)| (name, value.unwrap_or_default()))
+        .collect()
+}
+
+fn structured_data(event: &Event, sd_id: &str, dropped: usize) -> String {
+    let drop: &[&str] = &SD_DROP_ORDER[..dropped.min(SD_DROP_ORDER.len())];
+    let mut out = format!("[{sd_id}");
+    for (name, value) in sd_params(event) {
+        if !drop.contains(&name) {
+            out.push_str(&format!(" {name}=\"{}\"", escape_sd_value(&value)));
+        }
+    }
+    out.push(']');
+    out
+}
+
+fn json_body(event: &Event, dropped: usize) -> String {
+    let mut value = serde_json::to_value(event).expect("events serialise");
+    if let Some(object) = value.as_object_mut() {
+        for key in &JSON_DROP_ORDER[..dropped.min(JSON_DROP_ORDER.len())] {
+            object.remove(*key);
+        }
+    }
+    value.to_string()
+}
+
+fn cef_header(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('|', "\\|")
+}
+
+/// CEF extension value escaping: `\`, `=`, and line ends.
+pub fn cef_value(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('=', "\\=")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+}
+
+fn cef_body(event: &Event, dropped: usize) -> String {
+    let drop = &CEF_DROP_ORDER[..dropped.min(CEF_DROP_ORDER.len())];
+    let epoch_millis = chrono::DateTime::parse_from_rfc3339(&event.entry_timestamp)
+        .map_or(0, |instant| instant.timestamp_millis());
+    let mut extensions: Vec<(&str, String)> = vec![
+        ("rt", epoch_millis.to_string()),
+        ("dvchost", event.system_name.clone()),
+    ];
+    let mut optional = |key: &'static str, value: Option<String>| {
+        if let Some(value) = value {
+            extensions.push((key, value));
+        }
+    };
+    optional("suser", event.real_user_profile.clone());
+    optional("src", event.remote_address.clone());
+    optional("spt", event.remote_port.map(|port| port.to_string()));
+    optional("act", Some(event.event_action.clone()));
+    optional("externalId", Some(event.event_id.clone()));
+    optional("dproc", event.qualified_job_name.clone());
+    optional("cn1", Some(event.sequence_number.to_string()));
+    optional("cn1Label", Some("sequence".into()));
+    optional("duser", event.effective_user_profile.clone());
+    optional("cs1", Some(event.connection_method.clone()));
+    optional("cs1Label", Some("connectionMethod".into()));
+    optional("cs2", Some(event.connection_type.clone()));
+    optional("cs2Label", Some("connectionType".into()));
+    optional(
+        "cs3",
+        Some(format!(
+            "{}/{}",
+            event.receiver_library, event.receiver_name
+        )),
+    );
+    optional("cs3Label", Some("receiver".into()));
+    optional("cs4", event.job_type.clone());
+    optional("cs4Label", Some("jobType".into()));
+    optional("cs5", Some(event.privileged.to_string()));
+    optional("cs5Label", Some("privileged".into()));
+    optional(
+        "msg",
+        event
+            .message
+            .clone()
+            .or_else(|| event.entry_type_detail.clone()),
+    );
+    extensions.retain(|(key, _)| {
+        !drop
+            .iter()
+            .any(|dropped| key == dropped || key.strip_suffix("Label") == Some(dropped))
+    });
+    let name = event
+        .entry_type_detail
+        .clone()
+        .unwrap_or_else(|| event.event_action.clone());
+    format!(
+        "CEF:0|auditfwd|auditfwd|{}|{}|{}|{}|{}",
+        env!("CARGO_PKG_VERSION"),
+        cef_header(&msgid(event)),
+        cef_header(&name),
+        cef_severity(event.severity),
+        extensions
+            .iter()
+            .map(|(key, value)| format!("{key}={}", cef_value(value)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
+}
+
+/// LEEF attribute value escaping: `\`, the `^` delimiter, and line ends.
+pub fn leef_value(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('^', "\\^")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+}
+
+fn leef_body(event: &Event, dropped: usize) -> String {
+    let drop = &LEEF_DROP_ORDER[..dropped.min(LEEF_DROP_ORDER.len())];
+    let epoch_millis = chrono::DateTime::parse_from_rfc3339(&event.entry_timestamp)
+        .map_or(0, |instant| instant.timestamp_millis());
+    let attributes: Vec<(&str, Option<String>)> = vec![
+        ("devTime", Some(epoch_millis.to_string())),
+        ("identHostName", Some(event.system_name.clone())),
+        ("usrName", event.real_user_profile.clone()),
+        ("src", event.remote_address.clone()),
+        ("srcPort", event.remote_port.map(|port| port.to_string())),
+        ("sev", Some(cef_severity(event.severity).to_string())),
+        ("cat", Some(event.event_action.clone())),
+        ("eventId", Some(event.event_id.clone())),
+        ("jobName", event.qualified_job_name.clone()),
+        ("sequence", Some(event.sequence_number.to_string())),
+        ("privileged", Some(event.privileged.to_string())),
+        ("effectiveUser", event.effective_user_profile.clone()),
+        ("connectionMethod", Some(event.connection_method.clone())),
+        ("connectionType", Some(event.connection_type.clone())),
+        (
+            "receiver",
+            Some(format!(
+                "{}/{}",
+                event.receiver_library, event.receiver_name
+            )),
+        ),
+        ("jobType", event.job_type.clone()),
+        (
+            "msg",
+            event
+                .message
+                .clone()
+                .or_else(|| event.entry_type_detail.clone()),
+        ),
+    ];
+    let pairs: Vec<String> = attributes
+        .into_iter()
+        .filter(|(key, value)| value.is_some() && !drop.contains(key))
+        .map(|(key, value)| format!("{key}={}", leef_value(&value.unwrap_or_default())))
+        .collect();
+    format!(
+        "LEEF:2.0|auditfwd|auditfwd|{}|{}|^|{}",
+        env!("CARGO_PKG_VERSION"),
+        leef_header(&msgid(event)),
+        pairs.join("^")
+    )
+}
+
+fn leef_header(text: &str) -> String {
+    text.replace('|', "_")
+}
+
+fn body(event: &Event, kind: SyslogBody, dropped: usize) -> String {
+    match kind {
+        SyslogBody::Json => json_body(event, dropped),
+        SyslogBody::Cef => cef_body(event, dropped),
+        SyslogBody::Leef => leef_body(event, dropped),
+    }
+}
+
+fn body_drop_count(kind: SyslogBody) -> usize {
+    match kind {
+        SyslogBody::Json => JSON_DROP_ORDER.len(),
+        SyslogBody::Cef => CEF_DROP_ORDER.len(),
+        SyslogBody::Leef => LEEF_DROP_ORDER.len(),
+    }
+}
+
+/// One whole message (without framing); `dropped` counts optional items left out.
+fn render(event: &Event, config: &SyslogSinkConfig, facility: u8, dropped: usize) -> String {
+    let pri = u16::from(facility) * 8 + u16::from(syslog_severity(event.severity));
+    let body_drops = body_drop_count(config.body);
+    let message = body(event, config.body, dropped.min(body_drops));
+    let app = printable(&config.app_name, 48);
+    let procid = printable(event.job_number.as_deref().unwrap_or("-"), 128);
+    match config.protocol {
+        SyslogProtocol::Rfc5424 => {
+            let sd = structured_data(event, &config.sd_id, dropped.saturating_sub(body_drops));
+            format!(
+                "<{pri}>1 {} {} {app} {procid} {} {sd} {message}",
+                event.entry_timestamp,
+                printable(&event.system_name, 255),
+                msgid(event)
+            )
+        }
+        SyslogProtocol::Rfc3164 => {
+            let timestamp = chrono::DateTime::parse_from_rfc3339(&event.entry_timestamp)
+                .map(|instant| instant.format("%b %e %H:%M:%S").to_string())
+                .unwrap_or_else(|_| "Jan  1 00:00:00".into());
+            let tag: String = app.chars().take(32).collect();
+            format!(
+                "<{pri}>{timestamp} {} {tag}[{procid}]: {message}",
+                printable(&event.system_name, 255)
+            )
+        }
+    }
+}
+
+/// The message for `event`, trimmed of optional items until it fits in
+/// `max_message_bytes`; `true` when something was dropped or it still does not fit.
+pub fn message(event: &Event, config: &SyslogSinkConfig, facility: u8) -> (String, bool) {
+    let most = body_drop_count(config.body) + SD_DROP_ORDER.len();
+    let mut dropped = 0;
+    loop {
+        let text = render(event, config, facility, dropped);
+        if text.len() <= config.max_message_bytes || dropped >= most {
+            return (text, dropped > 0);
+        }
+        dropped += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::tests::row;
+    use crate::enrich::Enricher;
+
+    fn event() -> Event {
+        let mut row = row("S", "INT", "QPADEV0001", Some("QSECOFR"));
+        row.remote_address = Some("192.0.2.9".into());
+        row.remote_port = Some(50123);
+        row.qualified_job_name = Some("123456/Q\"SEC]OFR\\/QPADEV0001".into());
+        Enricher::new(&crate::config::AlertsConfig::default()).enrich(&row)
+    }
+
+    fn config(body: SyslogBody, protocol: SyslogProtocol) -> SyslogSinkConfig {
+        SyslogSinkConfig {
+            body,
+            protocol,
+            ..SyslogSinkConfig::default()
+        }
+    }
+
+    #[test]
+    fn rfc5424_header_sd_and_json_body() {
+        let event = event();
+        let (text, trimmed) = message(
+            &event,
+            &config(SyslogBody::Json, SyslogProtocol::Rfc5424),
+            4,
+        );
+        assert!(!trimmed);
+        // auth (4) * 8 + high (3) = 35
+        assert!(text.starts_with("<35>1 2026-04-08T10:15:30.000120Z PROD1 auditfwd 123456 JS_S [auditfwd@32473 event_id=\"PROD1:QGPL/AUDRCV0042:42\" seq=\"42\""), "{text}");
+        assert!(
+            text.contains(" job=\"123456/Q\\\"SEC\\]OFR\\\\/QPADEV0001\""),
+            "{text}"
+        );
+        let body = text.split_once("] ").unwrap().1;
+        let parsed: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(parsed["event_id"], "PROD1:QGPL/AUDRCV0042:42");
+    }
+
+    #[test]
+    fn rfc3164_header() {
+        let (text, _) = message(
+            &event(),
+            &config(SyslogBody::Json, SyslogProtocol::Rfc3164),
+            4,
+        );
+        assert!(
+            text.starts_with("<35>Apr  8 10:15:30 PROD1 auditfwd[123456]: {"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn cef_and_leef_escape_and_carry_the_fields_siems_parse() {
+        let event = event();
+        let (cef, _) = message(&event, &config(SyslogBody::Cef, SyslogProtocol::Rfc5424), 4);
+        let cef = cef.split_once("] ").unwrap().1;
+        assert!(cef.starts_with(&format!("CEF:0|auditfwd|auditfwd|{}|JS_S|Job started|8|rt=1775643330000 dvchost=PROD1 suser=QSECOFR src=192.0.2.9 spt=50123 act=job_start externalId=PROD1:QGPL/AUDRCV0042:42", env!("CARGO_PKG_VERSION"))), "{cef}");
+        assert!(
+            cef.contains("dproc=123456/Q\"SEC]OFR\\\\/QPADEV0001"),
+            "{cef}"
+        );
+        assert_eq!(cef_value("a=b\\c\nd"), "a\\=b\\\\c\\nd");
+        assert_eq!(cef_header("a|b\\"), "a\\|b\\\\");
+        let (leef, _) = message(
+            &event,
+            &config(SyslogBody::Leef, SyslogProtocol::Rfc5424),
+            4,
+        );
+        let leef = leef.split_once("] ").unwrap().1;
+        assert!(leef.starts_with(&format!("LEEF:2.0|auditfwd|auditfwd|{}|JS_S|^|devTime=1775643330000^identHostName=PROD1^usrName=QSECOFR^src=192.0.2.9^srcPort=50123^sev=8^cat=job_start", env!("CARGO_PKG_VERSION"))), "{leef}");
+        assert_eq!(leef_value("a^b\\c"), "a\\^b\\\\c");
+    }
+
+    #[test]
+    fn oversize_drops_optional_items_in_order_and_never_cuts() {
+        let event = event();
+        let full = message(
+            &event,
+            &config(SyslogBody::Json, SyslogProtocol::Rfc5424),
+            4,
+        )
+        .0;
+        let limit = full.len() - 60;
+        let small = SyslogSinkConfig {
+            max_message_bytes: limit,
+            ..config(SyslogBody::Json, SyslogProtocol::Rfc5424)
+        };
+        let (text, trimmed) = message(&event, &small, 4);
+        assert!(trimmed && text.len() <= limit, "{} > {limit}", text.len());
+        let body: serde_json::Value =
+            serde_json::from_str(text.split_once("] ").unwrap().1).unwrap();
+        assert!(
+            body.get("target_qualified_job_name").is_none(),
+            "dropped first"
+        );
+        assert_eq!(
+            body["event_id"], "PROD1:QGPL/AUDRCV0042:42",
+            "required fields stay"
+        );
+        let tiny = SyslogSinkConfig {
+            max_message_bytes: 10,
+            ..small
+        };
+        let (text, trimmed) = message(&event, &tiny, 4);
+        assert!(trimmed);
+        assert!(
+            serde_json::from_str::<serde_json::Value>(text.split_once("] ").unwrap().1).is_ok(),
+            "still whole JSON"
+        );
+    }
+
+    #[test]
+    fn facilities_and_msgids() {
+        assert_eq!(facility_code("auth"), Some(4));
+        assert_eq!(facility_code("LOCAL7"), Some(23));
+        assert_eq!(facility_code("nope"), None);
+        assert_eq!(escape_sd_value("a\"b\\c]d"), "a\\\"b\\\\c\\]d");
+    }
+}
