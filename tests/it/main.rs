@@ -10,4 +10,5 @@ mod lab;
 mod odbc;
 mod package;
 mod schema;
+mod syslog;
 mod telemetry;
