@@ -291,6 +291,7 @@ pub enum SinkConfig {
     Stdout(StdoutSinkConfig),
     SplunkHec(SplunkHecSinkConfig),
     Syslog(SyslogSinkConfig),
+    Kafka(KafkaSinkConfig),
 }
 
 impl SinkConfig {
@@ -300,6 +301,7 @@ impl SinkConfig {
             SinkConfig::File(file) => format!("file:{}", file.path.display()),
             SinkConfig::Stdout(_) => "stdout".into(),
             SinkConfig::SplunkHec(hec) => format!("splunk_hec:{}", hec.endpoint),
+            SinkConfig::Kafka(kafka) => format!("kafka:{}@{}", kafka.topic, kafka.brokers),
             SinkConfig::Syslog(syslog) => {
                 format!("syslog:{:?}:{}", syslog.transport, syslog.address).to_lowercase()
             }
@@ -368,6 +370,89 @@ impl Default for SplunkHecSinkConfig {
             request_timeout: Duration::from_secs(30),
         }
     }
+}
+
+/// Kafka: idempotent, keyed by event id, acknowledged when every record of the
+/// batch is acknowledged by the brokers (acks=all).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaSinkConfig {
+    /// bootstrap.servers: "kafka1:9093,kafka2:9093".
+    pub brokers: String,
+    pub topic: String,
+    /// Privileged or high-severity events also go here (empty = no alert topic).
+    pub alert_topic: String,
+    /// "copy": alerts go to both topics; "move": alerts go to alert_topic only.
+    pub alert_routing: AlertRouting,
+    /// "json": native schema v1.
+    pub format: KafkaFormat,
+    /// compression.type: "zstd", "lz4", "gzip", "snappy" or "none".
+    pub compression: String,
+    /// How long librdkafka keeps trying one record (message.timeout.ms).
+    #[serde(with = "humantime_serde")]
+    pub delivery_timeout: Duration,
+    /// sasl.password; or sasl_password_file, or AUDITFWD_SINKS__<n>__SASL_PASSWORD.
+    pub sasl_password: Secret,
+    pub sasl_password_file: Option<PathBuf>,
+    /// Any librdkafka property, passed through (TLS, SASL, linger, ...). Values of
+    /// keys that name a password, secret or key are redacted when printed.
+    #[serde(serialize_with = "serialize_redacted_map")]
+    pub librdkafka: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for KafkaSinkConfig {
+    fn default() -> Self {
+        KafkaSinkConfig {
+            brokers: String::new(),
+            topic: String::new(),
+            alert_topic: String::new(),
+            alert_routing: AlertRouting::Copy,
+            format: KafkaFormat::Json,
+            compression: "zstd".into(),
+            delivery_timeout: Duration::from_secs(120),
+            sasl_password: Secret::default(),
+            sasl_password_file: None,
+            librdkafka: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// True for librdkafka property names whose values are secrets.
+pub fn is_secret_property(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "secret", "ssl.key.pem", "private.key"]
+        .iter()
+        .any(|marker| key.contains(marker))
+}
+
+fn serialize_redacted_map<S: Serializer>(
+    map: &std::collections::BTreeMap<String, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut out = serializer.serialize_map(Some(map.len()))?;
+    for (key, value) in map {
+        let shown = if is_secret_property(key) {
+            Secret::REDACTED
+        } else {
+            value.as_str()
+        };
+        out.serialize_entry(key, shown)?;
+    }
+    out.end()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertRouting {
+    Copy,
+    Move,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KafkaFormat {
+    Json,
 }
 
 /// Syslog: RFC 5424 (or 3164) over TCP, TLS, RELP or UDP, with JSON, CEF or LEEF bodies.
@@ -861,6 +946,37 @@ impl Config {
         }
         let mut file_paths = std::collections::HashSet::new();
         for (index, sink) in self.sinks.iter().enumerate() {
+            if let SinkConfig::Kafka(kafka) = sink {
+                let key = |name: &str| format!("sinks[{index}].{name}");
+                if kafka.brokers.trim().is_empty() {
+                    fail(
+                        &key("brokers"),
+                        "required, e.g. \"kafka1:9093,kafka2:9093\"".into(),
+                    );
+                }
+                if kafka.topic.trim().is_empty() {
+                    fail(&key("topic"), "required".into());
+                }
+                if !["zstd", "lz4", "gzip", "snappy", "none"].contains(&kafka.compression.as_str())
+                {
+                    fail(
+                        &key("compression"),
+                        format!(
+                            "{:?} is not zstd, lz4, gzip, snappy or none",
+                            kafka.compression
+                        ),
+                    );
+                }
+                if !kafka.sasl_password.is_empty() && kafka.sasl_password_file.is_some() {
+                    fail(
+                        &key("sasl_password_file"),
+                        "set either sasl_password or sasl_password_file, not both".into(),
+                    );
+                }
+                if kafka.librdkafka.contains_key("sasl.password") {
+                    fail(&key("librdkafka"), "put the SASL password in sasl_password, sasl_password_file or AUDITFWD_SINKS__<n>__SASL_PASSWORD, not in the librdkafka table".into());
+                }
+            }
             if let SinkConfig::Syslog(syslog) = sink {
                 let key = |name: &str| format!("sinks[{index}].{name}");
                 if syslog

@@ -409,6 +409,7 @@ async fn sink_task(
             return;
         }
     }
+    tokio::task::block_in_place(|| sink.shutdown(pipeline.shutdown_grace));
 }
 
 /// Delivers until acknowledged, retrying transient errors with backoff; returns

@@ -4,6 +4,7 @@
 //! for the network sinks). The pipeline retries, dead-letters and commits.
 
 mod file;
+mod kafka;
 mod splunk_hec;
 mod stdout;
 pub mod syslog;
@@ -14,6 +15,7 @@ use crate::config::SinkConfig;
 use crate::event::EventBatch;
 
 pub use file::FileSink;
+pub use kafka::KafkaSink;
 pub use splunk_hec::HecSink;
 pub use stdout::StdoutSink;
 pub use syslog::SyslogSink;
@@ -69,6 +71,7 @@ pub enum Sink {
     Stdout(StdoutSink),
     SplunkHec(Box<HecSink>),
     Syslog(Box<SyslogSink>),
+    Kafka(Box<KafkaSink>),
 }
 
 impl Sink {
@@ -80,6 +83,7 @@ impl Sink {
             SinkConfig::Stdout(_) => Sink::Stdout(StdoutSink::new()),
             SinkConfig::SplunkHec(hec) => Sink::SplunkHec(Box::new(HecSink::new(hec)?)),
             SinkConfig::Syslog(syslog) => Sink::Syslog(Box::new(SyslogSink::new(syslog)?)),
+            SinkConfig::Kafka(kafka) => Sink::Kafka(Box::new(KafkaSink::new(kafka)?)),
         })
     }
 
@@ -90,6 +94,14 @@ impl Sink {
             Sink::Stdout(_) => Ok(()),
             Sink::SplunkHec(sink) => sink.check().await,
             Sink::Syslog(sink) => sink.check().await,
+            Sink::Kafka(sink) => sink.check().await,
+        }
+    }
+
+    /// Hands over what a client library still buffers (only Kafka buffers).
+    pub fn shutdown(&self, grace: std::time::Duration) {
+        if let Sink::Kafka(sink) = self {
+            sink.flush(grace);
         }
     }
 
@@ -103,6 +115,7 @@ impl Sink {
             Sink::Stdout(sink) => sink.deliver(batch).await,
             Sink::SplunkHec(sink) => sink.deliver(batch).await,
             Sink::Syslog(sink) => sink.deliver(batch).await,
+            Sink::Kafka(sink) => sink.deliver(batch).await,
         }
     }
 }

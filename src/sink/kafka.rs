@@ -1,0 +1,222 @@
+//! Kafka with librdkafka: idempotent, `acks=all`, keyed by `event_id`. A batch is
+//! acknowledged only when every record of it is acknowledged by the brokers;
+//! a full local queue (`QueueFull`) means wait, not fail.
+
+use std::time::Duration;
+
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+
+use super::SinkError;
+use crate::config::{read_secret_file, AlertRouting, KafkaSinkConfig};
+use crate::event::{Event, EventBatch, Severity};
+
+pub struct KafkaSink {
+    config: KafkaSinkConfig,
+    producer: FutureProducer,
+    name: String,
+}
+
+impl KafkaSink {
+    pub fn new(config: &KafkaSinkConfig) -> Result<KafkaSink, SinkError> {
+        let name = format!("kafka {} at {}", config.topic, config.brokers);
+        let mut client = ClientConfig::new();
+        client
+            .set("bootstrap.servers", &config.brokers)
+            .set("client.id", "auditfwd")
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("compression.type", &config.compression)
+            .set(
+                "message.timeout.ms",
+                config.delivery_timeout.as_millis().to_string(),
+            );
+        for (key, value) in &config.librdkafka {
+            client.set(key, value);
+        }
+        let loosened = config
+            .librdkafka
+            .get("acks")
+            .is_some_and(|acks| acks != "all" && acks != "-1")
+            || config
+                .librdkafka
+                .get("enable.idempotence")
+                .is_some_and(|value| value == "false");
+        if loosened {
+            tracing::warn!(sink = %name, "librdkafka overrides loosen delivery (acks other than all, or enable.idempotence = false): acknowledged records can be lost or duplicated by the broker");
+        }
+        let password = match &config.sasl_password_file {
+            Some(path) => Some(
+                read_secret_file("sasl_password_file", path)
+                    .map_err(|error| SinkError::permanent(format!("{name}: {}", error.message)))?,
+            ),
+            None => (!config.sasl_password.is_empty()).then(|| config.sasl_password.clone()),
+        };
+        if let Some(password) = password {
+            client.set("sasl.password", password.expose());
+        }
+        let producer: FutureProducer = client.create().map_err(|error| {
+            SinkError::permanent(format!(
+                "{name}: invalid producer configuration: {error}; check sinks[].librdkafka"
+            ))
+        })?;
+        Ok(KafkaSink {
+            config: config.clone(),
+            producer,
+            name,
+        })
+    }
+
+    /// Start-up check: metadata for the topic(s), reported before reading the journal.
+    pub async fn check(&mut self) -> Result<(), SinkError> {
+        let mut topics = vec![self.config.topic.clone()];
+        if !self.config.alert_topic.is_empty() {
+            topics.push(self.config.alert_topic.clone());
+        }
+        for topic in topics {
+            let producer = self.producer.clone();
+            let wanted = topic.clone();
+            let metadata = tokio::task::spawn_blocking(move || {
+                producer
+                    .client()
+                    .fetch_metadata(Some(&wanted), Duration::from_secs(10))
+            })
+            .await
+            .map_err(|error| {
+                SinkError::transient(format!("{}: metadata task failed: {error}", self.name))
+            })?
+            .map_err(|error| self.classify(&error, &topic))?;
+            match metadata.topics().iter().find(|found| found.name() == topic) {
+                Some(found) => match found.error() {
+                    None => {
+                        tracing::info!(sink = %self.name, topic = %topic, partitions = found.partitions().len(), brokers = metadata.brokers().len(), "Kafka topic ready")
+                    }
+                    Some(error) => {
+                        let error = KafkaError::MetadataFetch(RDKafkaErrorCode::from(error));
+                        return Err(self.classify(&error, &topic));
+                    }
+                },
+                None => {
+                    tracing::warn!(sink = %self.name, topic = %topic, "the brokers do not list the topic yet; deliveries will tell")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn topics_for(&self, event: &Event) -> Vec<&str> {
+        let alert = event.privileged || event.severity >= Severity::High;
+        match (
+            alert && !self.config.alert_topic.is_empty(),
+            self.config.alert_routing,
+        ) {
+            (false, _) => vec![self.config.topic.as_str()],
+            (true, AlertRouting::Copy) => {
+                vec![self.config.topic.as_str(), self.config.alert_topic.as_str()]
+            }
+            (true, AlertRouting::Move) => vec![self.config.alert_topic.as_str()],
+        }
+    }
+
+    pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+        let mut pending = Vec::with_capacity(batch.events.len());
+        for event in &batch.events {
+            let payload = serde_json::to_vec(event).expect("events serialise");
+            let entry_type = event.entry_type.clone().unwrap_or_default();
+            for topic in self.topics_for(event) {
+                let headers = OwnedHeaders::new()
+                    .insert(Header {
+                        key: "schema_version",
+                        value: Some("1"),
+                    })
+                    .insert(Header {
+                        key: "entry_type",
+                        value: Some(entry_type.as_str()),
+                    })
+                    .insert(Header {
+                        key: "system_name",
+                        value: Some(event.system_name.as_str()),
+                    });
+                let mut record = FutureRecord::to(topic)
+                    .key(event.event_id.as_str())
+                    .payload(&payload)
+                    .headers(headers);
+                loop {
+                    match self.producer.send_result(record) {
+                        Ok(delivery) => {
+                            pending.push((topic.to_owned(), delivery));
+                            break;
+                        }
+                        // The local queue is full: wait for deliveries to drain it (backpressure).
+                        Err((
+                            KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull),
+                            returned,
+                        )) => {
+                            record = returned;
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                        Err((error, _)) => return Err(self.classify(&error, topic)),
+                    }
+                }
+            }
+        }
+        let mut first_error = None;
+        for (topic, delivery) in pending {
+            let outcome = match delivery.await {
+                Ok(Ok(_)) => None,
+                Ok(Err((error, _))) => Some(self.classify(&error, &topic)),
+                Err(_) => Some(SinkError::transient(format!(
+                    "{}: the producer dropped a delivery report",
+                    self.name
+                ))),
+            };
+            // Await every report before answering, so nothing of this batch is still in flight.
+            if let Some(error) = outcome {
+                if first_error
+                    .as_ref()
+                    .is_none_or(|first: &SinkError| first.kind == super::ErrorKind::Transient)
+                {
+                    first_error = Some(error);
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes what librdkafka still holds, within `grace`.
+    pub fn flush(&self, grace: Duration) {
+        if let Err(error) = self.producer.flush(grace) {
+            tracing::warn!(sink = %self.name, %error, "Kafka producer flush at shutdown did not finish");
+        }
+    }
+
+    fn classify(&self, error: &KafkaError, topic: &str) -> SinkError {
+        use RDKafkaErrorCode as Code;
+        let name = &self.name;
+        let code = error.rdkafka_error_code();
+        let remedy = match code {
+            Some(Code::TopicAuthorizationFailed | Code::ClusterAuthorizationFailed) => {
+                format!("the principal may not write to topic {topic}: grant WRITE (and IDEMPOTENT_WRITE on the cluster) in the broker's ACLs")
+            }
+            Some(Code::UnknownTopicOrPartition | Code::UnknownTopic) => {
+                format!("topic {topic} does not exist and the brokers do not create it: create it, or enable auto-creation")
+            }
+            Some(Code::MessageSizeTooLarge | Code::InvalidMessageSize | Code::MessageBatchTooLarge) => {
+                "a record is larger than the broker or topic allows: raise max.message.bytes on the topic (and message.max.bytes in sinks[].librdkafka)".into()
+            }
+            Some(Code::SaslAuthenticationFailed | Code::Authentication) => {
+                "the brokers refused the credentials: check sasl.username, the SASL password and sasl.mechanism".into()
+            }
+            Some(Code::InvalidTopic | Code::PolicyViolation | Code::InvalidRecord | Code::InvalidConfig | Code::UnsupportedVersion | Code::InvalidArgument) => {
+                "the brokers reject these records or settings: see the broker's log".into()
+            }
+            _ => return SinkError::transient(format!("{name}: {error}; retrying")),
+        };
+        SinkError::permanent(format!("{name}: {error}; {remedy}"))
+    }
+}
