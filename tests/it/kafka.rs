@@ -71,8 +71,21 @@ pub fn consume(
         .set("session.timeout.ms", "6000")
         .create()
         .expect("consumer");
+    // Every partition the broker reports (an auto-created topic may have several).
+    let reported = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .ok()
+        .and_then(|metadata| {
+            metadata
+                .topics()
+                .iter()
+                .find(|found| found.name() == topic)
+                .map(|found| found.partitions().len() as i32)
+        })
+        .unwrap_or(partitions)
+        .max(partitions);
     let mut assignment = TopicPartitionList::new();
-    for partition in 0..partitions {
+    for partition in 0..reported {
         assignment
             .add_partition_offset(topic, partition, Offset::Beginning)
             .unwrap();
@@ -213,4 +226,256 @@ fn kafka_sasl_password_is_redacted_and_required_keys_are_checked() {
     let output = workspace.run(&["check-config", "-c", file.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(78));
     assert!(crate::harness::stderr(&output).contains("sinks[0].brokers"));
+}
+
+// ---------------------------------------------------------------- tansu, a real broker
+
+struct Tansu {
+    child: std::process::Child,
+    port: u16,
+}
+
+fn tansu_binary() -> String {
+    let binary = std::env::var("TANSU_BIN").unwrap_or_else(|_| "tansu".into());
+    let works = std::process::Command::new(&binary)
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(
+        works,
+        "the tansu broker is missing: `cargo install tansu --locked --features dynostore` (bash .ci/setup does), or set TANSU_BIN"
+    );
+    binary
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Tansu {
+    fn start(port: u16, log: &std::path::Path) -> Tansu {
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = std::process::Command::new(tansu_binary())
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "memory://tansu/",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .expect("start tansu");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "tansu did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let created = std::process::Command::new(tansu_binary())
+            .args([
+                "topic",
+                "create",
+                TOPIC,
+                "--partitions",
+                "1",
+                "--broker",
+                &url,
+            ])
+            .output()
+            .expect("tansu topic create");
+        // A client that asked for the topic's metadata first may have had it
+        // auto-created already; then creating it again fails, which is fine.
+        if !created.status.success() {
+            eprintln!(
+                "tansu topic create: {}{}",
+                String::from_utf8_lossy(&created.stdout),
+                String::from_utf8_lossy(&created.stderr)
+            );
+        }
+        Tansu { child, port }
+    }
+
+    fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn kafka_config_file(
+    workspace: &crate::harness::Workspace,
+    brokers: &str,
+    total: u64,
+    events_per_second: u64,
+) -> String {
+    workspace
+        .write(
+            "auditfwd.toml",
+            &format!(
+                r#"
+[source]
+batch_rows = 100
+poll_interval = "200ms"
+[source.simulator]
+total_events = {total}
+events_per_second = {events_per_second}
+[filter]
+entry_types = []
+exclude_users = []
+[state]
+dir = "data"
+[pipeline]
+max_batches_in_flight = 2
+retry_initial_backoff = "100ms"
+retry_max_backoff = "1s"
+[telemetry]
+listen = "127.0.0.1:0"
+[[sinks]]
+type = "file"
+path = "events.ndjson"
+[[sinks]]
+type = "kafka"
+brokers = "{brokers}"
+topic = "{TOPIC}"
+delivery_timeout = "2m"
+"#
+            ),
+        )
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn tansu_end_to_end_exact_ids_keys_and_schema() {
+    let workspace = crate::harness::Workspace::new();
+    let tansu = Tansu::start(free_port(), &workspace.path("tansu.log"));
+    let config = kafka_config_file(&workspace, &tansu.brokers(), 1000, 0);
+    let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        crate::harness::stderr(&output)
+    );
+    let expected = crate::harness::ids(&workspace.events("events.ndjson"));
+    let records = consume(&tansu.brokers(), TOPIC, 1, expected.len());
+    let keys: Vec<String> = records.iter().map(|(key, _, _)| key.clone()).collect();
+    assert_eq!(
+        keys, expected,
+        "exactly the expected ids, in order, keyed by event id"
+    );
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/schema/event-v1.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for (_, payload, _) in &records {
+        assert!(validator.is_valid(payload), "{payload}");
+    }
+}
+
+fn metric(workspace: &crate::harness::Workspace, name: &str) -> f64 {
+    let log = workspace.log();
+    let port: u16 = log
+        .lines()
+        .find_map(|line| line.split("address=").nth(1))
+        .and_then(|address| address.split_whitespace().next())
+        .and_then(|address| address.rsplit(':').next())
+        .and_then(|port| port.parse().ok())
+        .expect("telemetry port in the log");
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(stream, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name} ")))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+#[test]
+fn tansu_unreachable_at_start_and_hung_mid_run_loses_nothing_and_memory_stays_bounded() {
+    let workspace = crate::harness::Workspace::new();
+    let port = free_port();
+    let config = kafka_config_file(&workspace, &format!("127.0.0.1:{port}"), 4000, 1000);
+    let mut daemon = workspace.spawn(&["run", "-c", &config, "--exit-when-caught-up"]);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        daemon.try_wait().unwrap().is_none(),
+        "the daemon gave up on a broker that is not there yet: {}",
+        workspace.log()
+    );
+    let read_while_down = metric(&workspace, "auditfwd_rows_read_total");
+    assert!(
+        read_while_down <= 500.0,
+        "the source kept reading while nothing could be delivered: {read_while_down}"
+    );
+    let tansu = Tansu::start(port, &workspace.path("tansu.log"));
+    std::thread::sleep(Duration::from_millis(1500));
+    // The broker hangs for longer than a retry cycle.
+    tansu.signal("STOP");
+    std::thread::sleep(Duration::from_millis(1500));
+    let first = metric(&workspace, "auditfwd_rows_read_total");
+    std::thread::sleep(Duration::from_millis(1500));
+    let second = metric(&workspace, "auditfwd_rows_read_total");
+    let committed = metric(&workspace, "auditfwd_batches_committed_total");
+    tansu.signal("CONT");
+    assert!(
+        second - first <= 400.0,
+        "reading went on while the broker hung: {first} → {second}"
+    );
+    let (status, _) = crate::harness::wait_with_limit(&mut daemon, Duration::from_secs(120));
+    assert_eq!(status.code(), Some(0), "{}", workspace.log());
+    assert!(
+        committed < 40.0,
+        "the run was not mid-stream when the broker hung ({committed} batches committed)"
+    );
+    let expected = crate::harness::ids(&workspace.events("events.ndjson"));
+    let distinct: HashSet<&String> = expected.iter().collect();
+    assert_eq!(distinct.len(), 4000);
+    let records = consume(&tansu.brokers(), TOPIC, 1, expected.len());
+    let got: Vec<String> = records.into_iter().map(|(key, _, _)| key).collect();
+    let got_set: HashSet<&String> = got.iter().collect();
+    let lost = distinct.difference(&got_set).count();
+    assert_eq!(
+        lost,
+        0,
+        "{lost} of {} events lost ({} records read)",
+        distinct.len(),
+        got.len()
+    );
+    assert!(
+        got.len() - got_set.len() <= 100,
+        "{} duplicates: more than one batch",
+        got.len() - got_set.len()
+    );
 }
