@@ -1,0 +1,145 @@
+//! Events per second from the simulator through the whole pipeline into a real
+//! Kafka-protocol broker (tansu), next to a bare rdkafka producer sending the same
+//! number of pre-rendered lines with the same acks and idempotence: the limit to
+//! approach. Needs `tansu` on the PATH (or TANSU_BIN).
+//!
+//!     cargo bench --bench kafka            # BENCH_EVENTS=50000 by default
+
+use std::time::{Duration, Instant};
+
+use auditfwd::config::{Config, FilterConfig, KafkaSinkConfig, SinkConfig};
+use auditfwd::pipeline::{self, RunOptions};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+
+fn main() {
+    let events: u64 = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(50_000);
+    let tansu = std::env::var("TANSU_BIN").unwrap_or_else(|_| "tansu".into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("tcp://127.0.0.1:{port}");
+    let mut broker = std::process::Command::new(&tansu)
+        .args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+            "--storage-engine",
+            "memory://tansu/",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect(
+            "tansu on the PATH (cargo install tansu --locked --features dynostore), or TANSU_BIN",
+        );
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for topic in ["pipeline", "bare"] {
+        let _ = std::process::Command::new(&tansu)
+            .args([
+                "topic",
+                "create",
+                topic,
+                "--partitions",
+                "1",
+                "--broker",
+                &url,
+            ])
+            .output();
+    }
+    let brokers = format!("127.0.0.1:{port}");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    // The whole daemon: simulator → enrich → Kafka sink, checkpoint commits included.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.source.batch_rows = 1000;
+    config.source.simulator.total_events = events;
+    config.source.simulator.events_per_second = 0;
+    config.filter = FilterConfig {
+        entry_types: vec![],
+        include_users: vec![],
+        exclude_users: vec![],
+    };
+    config.state.dir = dir.path().join("data");
+    config.sinks = vec![SinkConfig::Kafka(KafkaSinkConfig {
+        brokers: brokers.clone(),
+        topic: "pipeline".into(),
+        ..KafkaSinkConfig::default()
+    })];
+    let started = Instant::now();
+    runtime
+        .block_on(pipeline::run(
+            config,
+            RunOptions {
+                exit_when_caught_up: true,
+            },
+            std::future::pending(),
+        ))
+        .expect("pipeline run");
+    let pipeline_rate = events as f64 / started.elapsed().as_secs_f64();
+
+    // A bare producer: the same number of pre-rendered events, same settings.
+    let lines: Vec<(String, Vec<u8>)> = {
+        let simulator = auditfwd::config::SimulatorConfig {
+            events_per_second: 0,
+            ..Default::default()
+        };
+        let enricher = auditfwd::enrich::Enricher::default();
+        (0..events)
+            .map(|ordinal| {
+                let event =
+                    enricher.enrich(&auditfwd::source::simulator::entry(&simulator, ordinal));
+                (event.event_id.clone(), serde_json::to_vec(&event).unwrap())
+            })
+            .collect()
+    };
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("compression.type", "zstd")
+        .create()
+        .unwrap();
+    let started = Instant::now();
+    runtime.block_on(async {
+        let mut pending = Vec::with_capacity(lines.len());
+        for (key, payload) in &lines {
+            let mut record = FutureRecord::to("bare").key(key.as_str()).payload(payload);
+            loop {
+                match producer.send_result(record) {
+                    Ok(delivery) => {
+                        pending.push(delivery);
+                        break;
+                    }
+                    Err((_, returned)) => {
+                        record = returned;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                }
+            }
+        }
+        for delivery in pending {
+            delivery.await.unwrap().unwrap();
+        }
+    });
+    let bare_rate = events as f64 / started.elapsed().as_secs_f64();
+    let _ = broker.kill();
+    let _ = broker.wait();
+    println!("simulator → pipeline → Kafka: {pipeline_rate:.0} events/s ({events} events)");
+    println!("bare rdkafka producer:         {bare_rate:.0} events/s ({events} events)");
+    println!("ratio bare/pipeline: {:.2}x", bare_rate / pipeline_rate);
+}
