@@ -479,3 +479,63 @@ fn tansu_unreachable_at_start_and_hung_mid_run_loses_nothing_and_memory_stays_bo
         got.len() - got_set.len()
     );
 }
+
+#[test]
+fn tansu_from_the_odbc_lab_delivers_exactly_the_journal() {
+    let lab = crate::lab::Lab::new("kafka");
+    lab.sql("SELECT lab.generate(3000, 3, TIMESTAMP '2026-04-08 08:00:00', INTERVAL '10 milliseconds', 1000)");
+    let expected = lab.all_ids("TRUE");
+    assert_eq!(expected.len(), 3000);
+    let workspace = crate::harness::Workspace::new();
+    let tansu = Tansu::start(free_port(), &workspace.path("tansu.log"));
+    workspace.write("odbc.pw", "lab\n");
+    let config = workspace.write(
+        "auditfwd.toml",
+        &format!(
+            r#"
+[source]
+kind = "odbc"
+batch_rows = 500
+poll_interval = "200ms"
+[source.odbc]
+connection_string = "{connection_string}"
+password_file = "odbc.pw"
+dialect = "postgres"
+start_at = "earliest"
+exclude_own_connections = false
+[filter]
+entry_types = []
+exclude_users = []
+[state]
+dir = "data"
+[[sinks]]
+type = "kafka"
+brokers = "{brokers}"
+topic = "{TOPIC}"
+"#,
+            connection_string = lab.connection_string(),
+            brokers = tansu.brokers()
+        ),
+    );
+    let output = workspace.run(&[
+        "run",
+        "-c",
+        config.to_str().unwrap(),
+        "--exit-when-caught-up",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        crate::harness::stderr(&output)
+    );
+    let keys: Vec<String> = consume(&tansu.brokers(), TOPIC, 1, expected.len())
+        .into_iter()
+        .map(|(key, _, _)| key)
+        .collect();
+    assert_eq!(keys.len(), expected.len(), "record count");
+    assert!(
+        keys == expected,
+        "the records are not the journal's ids in journal order"
+    );
+}
