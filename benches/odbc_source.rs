@@ -85,32 +85,12 @@ fn main() {
     let source_seconds = started.elapsed().as_secs_f64();
     assert_eq!(read, rows, "the source read a different number of rows");
 
-    let columns = [
-        "ENTRY_TIMESTAMP",
-        "SEQUENCE_NUMBER",
-        "SYSTEM_NAME",
-        "RECEIVER_LIBRARY",
-        "RECEIVER_NAME",
-        "ENTRY_TYPE",
-        "JOB_NAME",
-        "JOB_TYPE",
-        "ENTRY_TYPE_DETAIL",
-        "USER_NAME",
-        "QUALIFIED_JOB_NAME",
-        "JOB_USER",
-        "JOB_NUMBER",
-        "JOB_SUBTYPE",
-        "PROGRAM_LIBRARY",
-        "PROGRAM_NAME",
-        "REMOTE_ADDRESS",
-        "REMOTE_PORT",
-        "DEVICE_NAME",
-        "REAL_USER_PROFILE",
-        "EFFECTIVE_USER_PROFILE",
-        "TARGET_QUALIFIED_JOB_NAME",
-    ]
-    .map(|name| format!("X.\"{name}\""))
-    .join(", ");
+    let columns = auditfwd::source::odbc::sql::REQUIRED_COLUMNS
+        .iter()
+        .chain(auditfwd::source::odbc::sql::OPTIONAL_COLUMNS)
+        .map(|name| format!("X.\"{name}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     let copy = format!(
         "COPY (SELECT {columns} FROM systools.audit_journal_js(starting_receiver_name => '*CURAVLCHN') X) TO STDOUT"
     );

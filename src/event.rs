@@ -90,6 +90,44 @@ pub struct Notice {
 }
 
 impl JournalRow {
+    /// A row at a journal position with every optional column absent; sources
+    /// and synthetic notices fill in what they know.
+    pub fn bare(
+        system_name: &str,
+        receiver_library: &str,
+        receiver_name: &str,
+        sequence_number: u64,
+        entry_timestamp_local: NaiveDateTime,
+        entry_timestamp: DateTime<Utc>,
+    ) -> JournalRow {
+        JournalRow {
+            entry_timestamp_local,
+            entry_timestamp,
+            sequence_number,
+            system_name: system_name.to_owned(),
+            receiver_library: receiver_library.to_owned(),
+            receiver_name: receiver_name.to_owned(),
+            entry_type: None,
+            entry_type_detail: None,
+            user_name: None,
+            qualified_job_name: None,
+            job_name: None,
+            job_user: None,
+            job_number: None,
+            job_type: None,
+            job_subtype: None,
+            program_library: None,
+            program_name: None,
+            remote_address: None,
+            remote_port: None,
+            device_name: None,
+            real_user_profile: None,
+            effective_user_profile: None,
+            target_qualified_job_name: None,
+            notice: None,
+        }
+    }
+
     /// `<SYSTEM_NAME>:<RECEIVER_LIBRARY>/<RECEIVER_NAME>:<SEQUENCE_NUMBER>`: the
     /// SIEM's de-duplication key, identical on every delivery of the same entry.
     /// A synthetic row adds `#<action>` to the position it reports about.

@@ -220,3 +220,36 @@ impl KafkaSink {
         SinkError::permanent(format!("{name}: {error}; {remedy}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::tests::row;
+    use crate::enrich::Enricher;
+
+    fn sink(alert_topic: &str, alert_routing: AlertRouting) -> KafkaSink {
+        // Creating a producer connects lazily: no broker is needed here.
+        KafkaSink::new(&KafkaSinkConfig {
+            brokers: "127.0.0.1:1".into(),
+            topic: "main".into(),
+            alert_topic: alert_topic.into(),
+            alert_routing,
+            ..KafkaSinkConfig::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn alerts_are_copied_or_moved_to_the_alert_topic() {
+        let enricher = Enricher::new(&crate::config::AlertsConfig::default());
+        let ordinary = enricher.enrich(&row("S", "INT", "QPADEV0001", Some("JSMITH")));
+        let privileged = enricher.enrich(&row("S", "INT", "QPADEV0001", Some("QSECOFR")));
+        let none = sink("", AlertRouting::Copy);
+        assert_eq!(none.topics_for(&privileged), ["main"]);
+        let copy = sink("alerts", AlertRouting::Copy);
+        assert_eq!(copy.topics_for(&ordinary), ["main"]);
+        assert_eq!(copy.topics_for(&privileged), ["main", "alerts"]);
+        let moved = sink("alerts", AlertRouting::Move);
+        assert_eq!(moved.topics_for(&privileged), ["alerts"]);
+    }
+}

@@ -297,32 +297,15 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
         local += Duration::microseconds(spacing_micros * 2);
     }
 
-    let mut row = JournalRow {
-        entry_timestamp_local: local,
-        entry_timestamp: Utc.from_utc_datetime(&local),
+    let mut row = JournalRow::bare(
+        &config.system_name,
+        RECEIVER_LIBRARY,
+        &receiver_name(receiver),
         sequence_number,
-        system_name: config.system_name.clone(),
-        receiver_library: RECEIVER_LIBRARY.into(),
-        receiver_name: receiver_name(receiver),
-        entry_type: None,
-        entry_type_detail: None,
-        user_name: None,
-        qualified_job_name: None,
-        job_name: None,
-        job_user: None,
-        job_number: Some(job_number.clone()),
-        job_type: None,
-        job_subtype: None,
-        program_library: None,
-        program_name: None,
-        remote_address: None,
-        remote_port: None,
-        device_name: None,
-        real_user_profile: None,
-        effective_user_profile: None,
-        target_qualified_job_name: None,
-        notice: None,
-    };
+        local,
+        Utc.from_utc_datetime(&local),
+    );
+    row.job_number = Some(job_number.clone());
     let set_job = |row: &mut JournalRow,
                    name: &str,
                    job_user: &str,

@@ -388,35 +388,19 @@ impl OdbcSource {
             entry_timestamp_local: None,
             entry_timestamp: None,
         };
-        let row = JournalRow {
-            entry_timestamp_local: local,
-            entry_timestamp: Utc::now(),
-            sequence_number: sequence,
-            system_name: system.to_owned(),
-            receiver_library: receiver.library.clone(),
-            receiver_name: receiver.name.clone(),
-            entry_type: None,
-            entry_type_detail: Some("Journal entries lost before they were read".into()),
-            user_name: None,
-            qualified_job_name: None,
-            job_name: None,
-            job_user: None,
-            job_number: None,
-            job_type: None,
-            job_subtype: None,
-            program_library: None,
-            program_name: None,
-            remote_address: None,
-            remote_port: None,
-            device_name: None,
-            real_user_profile: None,
-            effective_user_profile: None,
-            target_qualified_job_name: None,
-            notice: Some(Notice {
-                action: "audit_gap",
-                message,
-            }),
-        };
+        let mut row = JournalRow::bare(
+            system,
+            &receiver.library,
+            &receiver.name,
+            sequence,
+            local,
+            Utc::now(),
+        );
+        row.entry_type_detail = Some("Journal entries lost before they were read".into());
+        row.notice = Some(Notice {
+            action: "audit_gap",
+            message,
+        });
         self.position = position_of(&cursor);
         OdbcPoll {
             rows: vec![row],
@@ -789,35 +773,21 @@ fn malformed_row(
     local: NaiveDateTime,
     message: String,
 ) -> JournalRow {
-    JournalRow {
-        entry_timestamp_local: local,
-        entry_timestamp: DateTime::<Utc>::from_naive_utc_and_offset(local, Utc),
-        sequence_number: sequence,
-        system_name: system.to_owned(),
-        receiver_library: receiver.library.clone(),
-        receiver_name: receiver.name.clone(),
-        entry_type: None,
-        entry_type_detail: Some("A journal row that could not be read".into()),
-        user_name: None,
-        qualified_job_name: None,
-        job_name: None,
-        job_user: None,
-        job_number: None,
-        job_type: None,
-        job_subtype: None,
-        program_library: None,
-        program_name: None,
-        remote_address: None,
-        remote_port: None,
-        device_name: None,
-        real_user_profile: None,
-        effective_user_profile: None,
-        target_qualified_job_name: None,
-        notice: Some(Notice {
-            action: "malformed_row",
-            message,
-        }),
-    }
+    let utc = DateTime::<Utc>::from_naive_utc_and_offset(local, Utc);
+    let mut row = JournalRow::bare(
+        system,
+        &receiver.library,
+        &receiver.name,
+        sequence,
+        local,
+        utc,
+    );
+    row.entry_type_detail = Some("A journal row that could not be read".into());
+    row.notice = Some(Notice {
+        action: "malformed_row",
+        message,
+    });
+    row
 }
 
 /// The value of `SYSTEM=` or `SERVER=` in a connection string.
