@@ -406,6 +406,7 @@ fn metric(workspace: &crate::harness::Workspace, name: &str) -> f64 {
     let log = workspace.log();
     let port: u16 = log
         .lines()
+        .filter(|line| line.contains("telemetry listening"))
         .find_map(|line| line.split("address=").nth(1))
         .and_then(|address| address.split_whitespace().next())
         .and_then(|address| address.rsplit(':').next())
