@@ -44,6 +44,18 @@ path = "events.ndjson"
         .to_owned()
 }
 
+/// Waits (at most 30 s) until `condition` holds; under load a fixed sleep is not enough.
+fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !condition() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// The ids of an uninterrupted run with the same stream.
 fn reference_ids() -> Vec<String> {
     let workspace = Workspace::new();
@@ -135,7 +147,9 @@ fn sigterm_drains_commits_and_exits_zero_within_the_grace() {
     let workspace = Workspace::new();
     let config = config(&workspace, 4_000, "shutdown_grace = \"5s\"");
     let mut child = workspace.spawn(&["run", "-c", &config]);
-    std::thread::sleep(Duration::from_millis(1_200));
+    wait_for("the first delivered events", || {
+        workspace.events("events.ndjson").len() >= 500
+    });
     signal(&child, "TERM");
     let (status, took) = wait_with_limit(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "{}", workspace.log());
@@ -188,7 +202,9 @@ path = "later/events.ndjson"
         config.to_str().unwrap(),
         "--exit-when-caught-up",
     ]);
-    std::thread::sleep(Duration::from_millis(1_500));
+    wait_for("three delivery attempts", || {
+        workspace.log().contains("attempt=3")
+    });
     assert!(
         child.try_wait().unwrap().is_none(),
         "gave up instead of retrying: {}",
@@ -319,8 +335,10 @@ fn second_daemon_and_checkpoint_tools_refuse_a_state_dir_in_use() {
     let workspace = Workspace::new();
     let config = config(&workspace, 50, "");
     let mut child = workspace.spawn(&["run", "-c", &config]);
-    std::thread::sleep(Duration::from_millis(700));
-    let second = workspace.run(&["run", "-c", &config]);
+    wait_for("the first daemon to hold the state directory", || {
+        workspace.log().contains("sink ready")
+    });
+    let second = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(second.status.code(), Some(73), "{}", stderr(&second));
     assert!(
         stderr(&second).contains("already running"),

@@ -403,6 +403,12 @@ fn tansu_end_to_end_exact_ids_keys_and_schema() {
 }
 
 fn metric(workspace: &crate::harness::Workspace, name: &str) -> f64 {
+    let started = Instant::now();
+    while !workspace.log().contains("telemetry listening")
+        && started.elapsed() < Duration::from_secs(20)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let log = workspace.log();
     let port: u16 = log
         .lines()
