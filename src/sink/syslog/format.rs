@@ -516,3 +516,160 @@ mod tests {
         assert_eq!(escape_sd_value("a\"b\\c]d"), "a\\\"b\\\\c\\]d");
     }
 }
+
+#[cfg(test)]
+mod nasty_values {
+    use super::*;
+    use crate::enrich::tests::row;
+    use crate::enrich::Enricher;
+
+    /// Undoes the CEF/LEEF backslash escapes.
+    fn unescape(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            match (c, c == '\\') {
+                (_, true) => match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('r') => out.push('\r'),
+                    Some(other) => out.push(other),
+                    None => {}
+                },
+                (c, false) => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// Splits on `separator` when not escaped by a backslash.
+    fn split(text: &str, separator: char) -> Vec<String> {
+        split_at_most(text, separator, usize::MAX)
+    }
+
+    /// Like `split`, into at most `limit` parts (the last keeps the rest).
+    fn split_at_most(text: &str, separator: char, limit: usize) -> Vec<String> {
+        let mut parts = vec![String::new()];
+        let mut escaped = false;
+        for c in text.chars() {
+            if !escaped && c == separator && parts.len() < limit {
+                parts.push(String::new());
+                continue;
+            }
+            escaped = !escaped && c == '\\';
+            parts.last_mut().unwrap().push(c);
+        }
+        parts
+    }
+
+    const NASTY: &str = "Jö|h=n\\ \"Ä]\nX^y\r✓";
+
+    fn nasty_event() -> Event {
+        let mut row = row("S", "INT", "QPADEV0001", Some("JSMITH"));
+        row.real_user_profile = Some(NASTY.into());
+        row.qualified_job_name = Some(format!("123456/{NASTY}/QPADEV0001"));
+        Enricher::default().enrich(&row)
+    }
+
+    #[test]
+    fn cef_round_trips_pipes_equals_backslashes_newlines_and_non_ascii() {
+        let config = SyslogSinkConfig {
+            body: SyslogBody::Cef,
+            ..SyslogSinkConfig::default()
+        };
+        let (text, _) = message(&nasty_event(), &config, 4);
+        let body = text.split_once("] ").unwrap().1;
+        assert!(
+            !body.contains('\n') && !body.contains('\r'),
+            "no raw line ends: {body}"
+        );
+        // Pipes need escaping in the header only; the extension is the 8th part.
+        let header = split_at_most(body, '|', 8);
+        assert_eq!(header.len(), 8, "{body}");
+        assert_eq!(
+            &header[..7],
+            [
+                "CEF:0",
+                "auditfwd",
+                "auditfwd",
+                env!("CARGO_PKG_VERSION"),
+                "JS_S",
+                "Job started",
+                "1"
+            ]
+        );
+        // Extensions: a value runs to the next unescaped ` key=`.
+        let extensions = &header[7];
+        let suser = extensions
+            .split(" suser=")
+            .nth(1)
+            .unwrap()
+            .split(" act=")
+            .next()
+            .unwrap();
+        assert_eq!(unescape(suser), NASTY);
+        let dproc = extensions
+            .split(" dproc=")
+            .nth(1)
+            .unwrap()
+            .split(" cn1=")
+            .next()
+            .unwrap();
+        assert_eq!(unescape(dproc), format!("123456/{NASTY}/QPADEV0001"));
+        assert!(
+            !suser.contains("=") || suser.contains("\\="),
+            "= is escaped in values"
+        );
+    }
+
+    #[test]
+    fn leef_round_trips_the_delimiter_backslashes_newlines_and_non_ascii() {
+        let config = SyslogSinkConfig {
+            body: SyslogBody::Leef,
+            ..SyslogSinkConfig::default()
+        };
+        let (text, _) = message(&nasty_event(), &config, 4);
+        let body = text.split_once("] ").unwrap().1;
+        assert!(
+            !body.contains('\n') && !body.contains('\r'),
+            "no raw line ends: {body}"
+        );
+        let header = split(body, '|');
+        assert_eq!(
+            &header[..6],
+            [
+                "LEEF:2.0",
+                "auditfwd",
+                "auditfwd",
+                env!("CARGO_PKG_VERSION"),
+                "JS_S",
+                "^"
+            ]
+        );
+        let attributes: std::collections::HashMap<String, String> =
+            split(&header[6..].join("|"), '^')
+                .into_iter()
+                .filter_map(|pair| {
+                    pair.split_once('=')
+                        .map(|(key, value)| (key.to_owned(), unescape(value)))
+                })
+                .collect();
+        assert_eq!(attributes["usrName"], NASTY);
+        assert_eq!(attributes["jobName"], format!("123456/{NASTY}/QPADEV0001"));
+    }
+
+    #[test]
+    fn structured_data_round_trips_quotes_backslashes_and_brackets() {
+        let (text, _) = message(&nasty_event(), &SyslogSinkConfig::default(), 4);
+        let user = text.split(" user=\"").nth(1).unwrap();
+        let mut value = String::new();
+        let mut chars = user.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => value.push(chars.next().unwrap()),
+                '"' => break,
+                c => value.push(c),
+            }
+        }
+        assert_eq!(value, NASTY);
+    }
+}
