@@ -94,8 +94,19 @@ impl KafkaSink {
                         tracing::info!(sink = %self.name, topic = %topic, partitions = found.partitions().len(), brokers = metadata.brokers().len(), "Kafka topic ready")
                     }
                     Some(error) => {
-                        let error = KafkaError::MetadataFetch(RDKafkaErrorCode::from(error));
-                        return Err(self.classify(&error, &topic));
+                        let code = RDKafkaErrorCode::from(error);
+                        let error = KafkaError::MetadataFetch(code);
+                        if matches!(
+                            code,
+                            RDKafkaErrorCode::UnknownTopicOrPartition
+                                | RDKafkaErrorCode::UnknownTopic
+                        ) {
+                            // It may be created (or auto-created) before the first delivery;
+                            // if it is not, deliveries fail for good and say so.
+                            tracing::warn!(sink = %self.name, topic = %topic, "the brokers do not know the topic yet: create it, or enable auto-creation");
+                        } else {
+                            return Err(self.classify(&error, &topic));
+                        }
                     }
                 },
                 None => {

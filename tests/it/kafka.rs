@@ -419,7 +419,8 @@ fn metric(workspace: &crate::harness::Workspace, name: &str) -> f64 {
         .and_then(|port| port.parse().ok())
         .expect("telemetry port in the log");
     use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))
+        .unwrap_or_else(|error| panic!("telemetry on port {port}: {error}\n{log}"));
     write!(stream, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     let mut text = String::new();
     stream.read_to_string(&mut text).unwrap();
