@@ -6,12 +6,12 @@
 //! The stand-in is a Python program, so the figures measure the pair; the ratio
 //! between the two modes is the point: what waiting for "indexed" costs.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
-use auditfwd::config::{Config, FilterConfig, SinkConfig, SplunkHecSinkConfig};
-use auditfwd::pipeline::{self, RunOptions};
+use auditfwd::config::{SinkConfig, SplunkHecSinkConfig};
 
 const STANDIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/hec_standin.py");
 
@@ -40,43 +40,16 @@ fn run(events: u64, indexer_ack: bool) -> f64 {
         .unwrap();
     let port: u16 = line.trim().strip_prefix("READY ").unwrap().parse().unwrap();
 
-    let mut config = Config::default();
-    config.source.batch_rows = 1000;
-    config.source.simulator.total_events = events;
-    config.source.simulator.events_per_second = 0;
-    config.filter = FilterConfig {
-        entry_types: vec![],
-        include_users: vec![],
-        exclude_users: vec![],
-    };
-    config.state.dir = dir.path().join("data");
-    config.pipeline.max_batches_in_flight = 4;
-    config.sinks = vec![SinkConfig::SplunkHec(SplunkHecSinkConfig {
+    let sink = SinkConfig::SplunkHec(SplunkHecSinkConfig {
         endpoint: format!("http://127.0.0.1:{port}"),
         token: auditfwd::config::Secret::new("bench"),
         indexer_ack,
         ..SplunkHecSinkConfig::default()
-    })];
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let outcome = runtime
-        .block_on(pipeline::run(
-            config,
-            RunOptions {
-                exit_when_caught_up: true,
-            },
-            std::future::pending(),
-        ))
-        .expect("run");
-    let seconds = started.elapsed().as_secs_f64();
-    assert_eq!(outcome, pipeline::Outcome::Drained);
+    });
+    let rate = common::events_per_second(common::simulator_into(dir.path(), events, sink));
     let _ = child.kill();
     let _ = child.wait();
-    events as f64 / seconds
+    rate
 }
 
 fn main() {

@@ -5,10 +5,11 @@
 //!
 //!     cargo bench --bench kafka            # BENCH_EVENTS=50000 by default
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use auditfwd::config::{Config, FilterConfig, KafkaSinkConfig, SinkConfig};
-use auditfwd::pipeline::{self, RunOptions};
+use auditfwd::config::{KafkaSinkConfig, SinkConfig};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 
@@ -65,32 +66,12 @@ fn main() {
 
     // The whole daemon: simulator → enrich → Kafka sink, checkpoint commits included.
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.source.batch_rows = 1000;
-    config.source.simulator.total_events = events;
-    config.source.simulator.events_per_second = 0;
-    config.filter = FilterConfig {
-        entry_types: vec![],
-        include_users: vec![],
-        exclude_users: vec![],
-    };
-    config.state.dir = dir.path().join("data");
-    config.sinks = vec![SinkConfig::Kafka(KafkaSinkConfig {
+    let sink = SinkConfig::Kafka(KafkaSinkConfig {
         brokers: brokers.clone(),
         topic: "pipeline".into(),
         ..KafkaSinkConfig::default()
-    })];
-    let started = Instant::now();
-    runtime
-        .block_on(pipeline::run(
-            config,
-            RunOptions {
-                exit_when_caught_up: true,
-            },
-            std::future::pending(),
-        ))
-        .expect("pipeline run");
-    let pipeline_rate = events as f64 / started.elapsed().as_secs_f64();
+    });
+    let pipeline_rate = common::events_per_second(common::simulator_into(dir.path(), events, sink));
 
     // A bare producer: the same number of pre-rendered events, same settings.
     let lines: Vec<(String, Vec<u8>)> = {

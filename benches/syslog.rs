@@ -6,11 +6,11 @@
 //!
 //! Needs rsyslog, rsyslog-gnutls, rsyslog-relp and openssl (bash .ci/setup).
 
-use std::process::Command;
-use std::time::Instant;
+mod common;
 
-use auditfwd::config::{Config, FilterConfig, SinkConfig, SyslogSinkConfig, SyslogTransport};
-use auditfwd::pipeline::{self, RunOptions};
+use std::process::Command;
+
+use auditfwd::config::{SinkConfig, SyslogSinkConfig, SyslogTransport};
 
 const HARNESS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -40,37 +40,12 @@ fn rsyslog(action: &str, dir: &std::path::Path) {
 
 fn run(events: u64, transport: SyslogTransport, port: u16) -> f64 {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.source.batch_rows = 1000;
-    config.source.simulator.total_events = events;
-    config.source.simulator.events_per_second = 0;
-    config.filter = FilterConfig {
-        entry_types: vec![],
-        include_users: vec![],
-        exclude_users: vec![],
-    };
-    config.state.dir = dir.path().join("data");
-    config.sinks = vec![SinkConfig::Syslog(SyslogSinkConfig {
+    let sink = SinkConfig::Syslog(SyslogSinkConfig {
         address: format!("127.0.0.1:{port}"),
         transport,
         ..SyslogSinkConfig::default()
-    })];
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    runtime
-        .block_on(pipeline::run(
-            config,
-            RunOptions {
-                exit_when_caught_up: true,
-            },
-            std::future::pending(),
-        ))
-        .expect("run");
-    events as f64 / started.elapsed().as_secs_f64()
+    });
+    common::events_per_second(common::simulator_into(dir.path(), events, sink))
 }
 
 fn main() {

@@ -197,20 +197,30 @@ fn cef_header(text: &str) -> String {
     text.replace('\\', "\\\\").replace('|', "\\|")
 }
 
-/// CEF extension value escaping: `\`, `=`, and line ends.
-pub fn cef_value(text: &str) -> String {
+/// Backslash-escapes `\`, then `special`, then line ends as `\n` and `\r`:
+/// the rule CEF extensions (`=`) and LEEF attributes (`^`) share.
+fn escape_with(text: &str, special: char) -> String {
     text.replace('\\', "\\\\")
-        .replace('=', "\\=")
+        .replace(special, &format!("\\{special}"))
         .replace('\n', "\\n")
         .replace('\r', "\\r")
 }
 
+/// Milliseconds since the epoch of the entry, as CEF `rt` and LEEF `devTime` want.
+fn epoch_millis(event: &Event) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(&event.entry_timestamp)
+        .map_or(0, |instant| instant.timestamp_millis())
+}
+
+/// CEF extension value escaping: `\`, `=`, and line ends.
+pub fn cef_value(text: &str) -> String {
+    escape_with(text, '=')
+}
+
 fn cef_body(event: &Event, dropped: usize) -> String {
     let drop = &CEF_DROP_ORDER[..dropped.min(CEF_DROP_ORDER.len())];
-    let epoch_millis = chrono::DateTime::parse_from_rfc3339(&event.entry_timestamp)
-        .map_or(0, |instant| instant.timestamp_millis());
     let mut extensions: Vec<(&str, String)> = vec![
-        ("rt", epoch_millis.to_string()),
+        ("rt", epoch_millis(event).to_string()),
         ("dvchost", event.system_name.clone()),
     ];
     let mut optional = |key: &'static str, value: Option<String>| {
@@ -275,18 +285,13 @@ fn cef_body(event: &Event, dropped: usize) -> String {
 
 /// LEEF attribute value escaping: `\`, the `^` delimiter, and line ends.
 pub fn leef_value(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('^', "\\^")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
+    escape_with(text, '^')
 }
 
 fn leef_body(event: &Event, dropped: usize) -> String {
     let drop = &LEEF_DROP_ORDER[..dropped.min(LEEF_DROP_ORDER.len())];
-    let epoch_millis = chrono::DateTime::parse_from_rfc3339(&event.entry_timestamp)
-        .map_or(0, |instant| instant.timestamp_millis());
     let attributes: Vec<(&str, Option<String>)> = vec![
-        ("devTime", Some(epoch_millis.to_string())),
+        ("devTime", Some(epoch_millis(event).to_string())),
         ("identHostName", Some(event.system_name.clone())),
         ("usrName", event.real_user_profile.clone()),
         ("src", event.remote_address.clone()),
