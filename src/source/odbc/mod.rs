@@ -822,9 +822,14 @@ impl Columns for RowView<'_> {
     fn text(&self, column: &str) -> Option<Cow<'_, str>> {
         // About twenty short names: a scan beats hashing.
         let position = self.columns.iter().position(|name| name == column)?;
+        // Valid UTF-8 (nearly always) is borrowed as is; anything else is
+        // replaced character by character, never dropped.
         self.block
             .at(position, self.row)
-            .map(String::from_utf8_lossy)
+            .map(|bytes| match std::str::from_utf8(bytes) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(bytes),
+            })
     }
 }
 
