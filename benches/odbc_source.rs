@@ -4,6 +4,10 @@
 //!     bash deploy/lab/lab.sh start
 //!     cargo bench --bench odbc_source            # BENCH_ROWS=1000000 by default
 //!
+//! Knobs for exploring the driver: BENCH_BATCH_ROWS (rows per poll, 5000),
+//! BENCH_FETCH (psqlODBC rows per round trip), BENCH_NO_DECLARE_FETCH=1,
+//! BENCH_DRIVER (e.g. "PostgreSQL ANSI").
+//!
 //! Prints both rates and their ratio. The source reads through unixODBC and
 //! psqlODBC with columnar bulk fetch, parses and normalises every row (what the
 //! daemon does before enrichment); COPY only streams text.
@@ -52,6 +56,9 @@ fn main() {
     let mut connection_string = lab(&["odbc-connection-string", &database]);
     if let Ok(fetch) = std::env::var("BENCH_FETCH") {
         connection_string = connection_string.replace("Fetch=1000", &format!("Fetch={fetch}"));
+    }
+    if let Ok(driver) = std::env::var("BENCH_DRIVER") {
+        connection_string = connection_string.replace("PostgreSQL Unicode", &driver);
     }
     if std::env::var("BENCH_NO_DECLARE_FETCH").is_ok() {
         connection_string = connection_string.replace("UseDeclareFetch=1", "UseDeclareFetch=0");
