@@ -447,3 +447,56 @@ fn wrong_password_is_reported_once_with_the_remedy_and_no_secret() {
     );
     assert!(!message.contains("wr0ng-s3cret"), "{message}");
 }
+
+#[test]
+fn an_older_release_without_optional_columns_reads_them_as_null() {
+    let lab = Lab::new("columns");
+    lab.sql("SELECT lab.attach_receiver('AUDRCV0001')");
+    entry(
+        &lab,
+        "S",
+        "QPADEV0001",
+        "INT",
+        "JSMITH",
+        "2026-04-08 10:00:00",
+    );
+    // Replace the function with one that lacks REMOTE_PORT, REMOTE_ADDRESS and
+    // DEVICE_NAME, as an older Db2 for i release might.
+    lab.sql(
+        "ALTER FUNCTION systools.audit_journal_js RENAME TO audit_journal_js_full; \
+         CREATE FUNCTION systools.audit_journal_js( \
+             starting_receiver_library varchar DEFAULT NULL, starting_receiver_name varchar DEFAULT '*CURAVLCHN', \
+             ending_receiver_library varchar DEFAULT NULL, ending_receiver_name varchar DEFAULT '*CURRENT', \
+             starting_timestamp timestamp DEFAULT NULL, ending_timestamp timestamp DEFAULT NULL, \
+             user_name varchar DEFAULT NULL, job varchar DEFAULT NULL, program varchar DEFAULT NULL, \
+             starting_sequence numeric DEFAULT NULL, ending_sequence numeric DEFAULT NULL) \
+         RETURNS TABLE(\"ENTRY_TIMESTAMP\" timestamp, \"SEQUENCE_NUMBER\" numeric, \"SYSTEM_NAME\" varchar, \
+             \"RECEIVER_LIBRARY\" varchar, \"RECEIVER_NAME\" varchar, \"ENTRY_TYPE\" char(1), \"JOB_NAME\" varchar, \
+             \"JOB_TYPE\" varchar, \"REAL_USER_PROFILE\" varchar) \
+         LANGUAGE sql STABLE AS $$ SELECT f.\"ENTRY_TIMESTAMP\", f.\"SEQUENCE_NUMBER\", f.\"SYSTEM_NAME\", \
+             f.\"RECEIVER_LIBRARY\", f.\"RECEIVER_NAME\", f.\"ENTRY_TYPE\", f.\"JOB_NAME\", f.\"JOB_TYPE\", f.\"REAL_USER_PROFILE\" \
+             FROM systools.audit_journal_js_full(starting_receiver_library, starting_receiver_name, ending_receiver_library, \
+             ending_receiver_name, starting_timestamp, ending_timestamp, user_name, job, program, starting_sequence, \
+             ending_sequence) f $$",
+    );
+    let workspace = Workspace::new();
+    let config = configure(&workspace, &lab, &Setup::default());
+    let output = run_caught_up(&workspace, &config);
+    assert!(
+        stderr(&output).contains("lacks some optional columns"),
+        "{}",
+        stderr(&output)
+    );
+    let events = workspace.events("events.ndjson");
+    assert_eq!(ids(&events), lab.all_ids("TRUE"));
+    assert!(
+        events[0]["remote_address"].is_null()
+            && events[0]["remote_port"].is_null()
+            && events[0]["device_name"].is_null()
+    );
+    assert_eq!(events[0]["real_user_profile"], "JSMITH");
+    assert_eq!(
+        events[0]["connection_type"],
+        "5250 / Telnet (Non-Secure unless SSL/Telnet configured)"
+    );
+}
