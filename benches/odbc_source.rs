@@ -98,9 +98,41 @@ fn main() {
         .map(|name| format!("X.\"{name}\""))
         .collect::<Vec<_>>()
         .join(", ");
-    let copy = format!(
-        "COPY (SELECT {columns} FROM systools.audit_journal_js(starting_receiver_name => '*CURAVLCHN') X) TO STDOUT"
+    let select = format!(
+        "SELECT {columns} FROM systools.audit_journal_js(starting_receiver_name => '*CURAVLCHN') X"
     );
+    let copy = format!("COPY ({select}) TO STDOUT");
+
+    // The driver's floor: the same rows through unixODBC + psqlODBC into the same
+    // kind of columnar text buffer, with no parsing at all.
+    let bare_seconds = {
+        use odbc_api::{buffers::TextRowSet, ConnectionOptions, Cursor, Environment};
+        let environment = Environment::new().expect("ODBC environment");
+        let connection = environment
+            .connect_with_connection_string(
+                &source_config.odbc.connection_string.expose().to_owned(),
+                ConnectionOptions::default(),
+            )
+            .expect("connect");
+        let started = Instant::now();
+        let mut cursor = connection
+            .execute(&select, (), None)
+            .expect("query")
+            .expect("a result set");
+        let buffer = TextRowSet::for_cursor(batch_rows, &mut cursor, Some(1024)).expect("buffer");
+        let mut block_cursor = cursor.bind_buffer(buffer).expect("bind");
+        let mut fetched = 0u64;
+        let mut checksum = 0usize;
+        while let Some(block) = block_cursor.fetch().expect("fetch") {
+            fetched += block.num_rows() as u64;
+            checksum += block.at(1, 0).map_or(0, <[u8]>::len);
+        }
+        assert_eq!(
+            fetched, rows,
+            "the bare fetch read a different number of rows ({checksum})"
+        );
+        started.elapsed().as_secs_f64()
+    };
     let started = Instant::now();
     let output = Command::new("bash")
         .arg(LAB)
@@ -122,6 +154,14 @@ fn main() {
     let source_rate = rows as f64 / source_seconds;
     let copy_rate = rows as f64 / copy_seconds;
     println!("odbc source: {rows} rows in {source_seconds:.2}s = {source_rate:.0} rows/s (batch_rows {batch_rows})");
+    let bare_rate = rows as f64 / bare_seconds;
+    println!(
+        "bare ODBC fetch (no parsing): {rows} rows in {bare_seconds:.2}s = {bare_rate:.0} rows/s"
+    );
     println!("psql COPY:   {rows} rows in {copy_seconds:.2}s = {copy_rate:.0} rows/s");
     println!("ratio COPY/source: {:.2}x", copy_rate / source_rate);
+    println!(
+        "ratio COPY/bare fetch: {:.2}x (the driver's share)",
+        copy_rate / bare_rate
+    );
 }
