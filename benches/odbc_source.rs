@@ -110,7 +110,7 @@ fn main() {
         let environment = Environment::new().expect("ODBC environment");
         let connection = environment
             .connect_with_connection_string(
-                &source_config.odbc.connection_string.expose().to_owned(),
+                source_config.odbc.connection_string.expose(),
                 ConnectionOptions::default(),
             )
             .expect("connect");
