@@ -342,8 +342,21 @@ fn udp_needs_accept_loss_and_then_sends() {
     check_rfc5424_json(&received, &sent, "udp");
 }
 
-/// Splits on `separator` not preceded by a backslash.
-fn split_unescaped(text: &str, separator: char) -> Vec<String> {
+/// Adds the format-neutral names `user`, `id`, `job`, `address` for the
+/// format's own keys, so CEF and LEEF are checked by the same assertions.
+fn with_common_names(
+    mut fields: HashMap<String, String>,
+    keys: [&str; 4],
+) -> HashMap<String, String> {
+    for (common, own) in ["user", "id", "job", "address"].into_iter().zip(keys) {
+        let value = fields.get(own).cloned().unwrap_or_default();
+        fields.insert(common.into(), value);
+    }
+    fields
+}
+
+/// Splits on `separator` not preceded by a backslash, into at most `limit` parts.
+fn split_unescaped_at_most(text: &str, separator: char, limit: usize) -> Vec<String> {
     let mut parts = vec![String::new()];
     let mut escaped = false;
     for c in text.chars() {
@@ -353,13 +366,18 @@ fn split_unescaped(text: &str, separator: char) -> Vec<String> {
         } else if c == '\\' {
             parts.last_mut().unwrap().push(c);
             escaped = true;
-        } else if c == separator {
+        } else if c == separator && parts.len() < limit {
             parts.push(String::new());
         } else {
             parts.last_mut().unwrap().push(c);
         }
     }
     parts
+}
+
+/// Splits on `separator` not preceded by a backslash.
+fn split_unescaped(text: &str, separator: char) -> Vec<String> {
+    split_unescaped_at_most(text, separator, usize::MAX)
 }
 
 fn unescape(text: &str) -> String {
@@ -441,7 +459,8 @@ fn cef_and_leef_bodies_parse_with_the_fields_siems_expect() {
                 .as_str()
                 .unwrap();
             let fields: HashMap<String, String> = if body == "cef" {
-                let header = split_unescaped(msg, '|');
+                // Pipes are escaped in the CEF header only: the extension is the 8th part.
+                let header = split_unescaped_at_most(msg, '|', 8);
                 assert_eq!(header.len(), 8, "{msg}");
                 assert_eq!(&header[..3], ["CEF:0", "auditfwd", "auditfwd"]);
                 assert_eq!(
@@ -450,46 +469,22 @@ fn cef_and_leef_bodies_parse_with_the_fields_siems_expect() {
                 );
                 let severity: u8 = header[6].parse().unwrap();
                 assert!((1..=10).contains(&severity));
-                let mut fields = cef_extensions(&header[7]);
-                fields.insert(
-                    "user".into(),
-                    fields.get("suser").cloned().unwrap_or_default(),
-                );
-                fields.insert("id".into(), fields["externalId"].clone());
-                fields.insert(
-                    "job".into(),
-                    fields.get("dproc").cloned().unwrap_or_default(),
-                );
-                fields.insert(
-                    "address".into(),
-                    fields.get("src").cloned().unwrap_or_default(),
-                );
-                fields
+                with_common_names(
+                    cef_extensions(&header[7]),
+                    ["suser", "externalId", "dproc", "src"],
+                )
             } else {
                 assert!(msg.starts_with("LEEF:2.0|auditfwd|auditfwd|"), "{msg}");
                 let header = split_unescaped(msg, '|');
                 assert_eq!(header[5], "^");
-                let mut fields: HashMap<String, String> = split_unescaped(&header[6], '^')
+                let fields: HashMap<String, String> = split_unescaped(&header[6], '^')
                     .iter()
                     .filter_map(|pair| {
                         pair.split_once('=')
                             .map(|(key, value)| (key.to_owned(), unescape(value)))
                     })
                     .collect();
-                fields.insert(
-                    "user".into(),
-                    fields.get("usrName").cloned().unwrap_or_default(),
-                );
-                fields.insert("id".into(), fields["eventId"].clone());
-                fields.insert(
-                    "job".into(),
-                    fields.get("jobName").cloned().unwrap_or_default(),
-                );
-                fields.insert(
-                    "address".into(),
-                    fields.get("src").cloned().unwrap_or_default(),
-                );
-                fields
+                with_common_names(fields, ["usrName", "eventId", "jobName", "src"])
             };
             assert_eq!(
                 fields["id"],
