@@ -1,0 +1,171 @@
+//! Golden native output: the simulator (seeds 1, 2, 3; 50,000 entries each) and
+//! the PostgreSQL lab must produce byte-identical native JSON across refactors.
+//!
+//! Each golden file holds the SHA-256 and line count of the whole output plus
+//! its first lines verbatim (so a change shows what moved). To accept a change
+//! on purpose: `AUDITFWD_UPDATE_GOLDEN=1 cargo test --test it golden`, and say
+//! why in the commit.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::harness::{stderr, Workspace};
+use crate::lab::Lab;
+
+const SHOWN_LINES: usize = 5;
+
+fn golden_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.golden"))
+}
+
+/// What a golden file records about an NDJSON output.
+fn summarize(path: &Path) -> String {
+    let output = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum (coreutils) must be installed");
+    assert!(output.status.success(), "sha256sum failed");
+    let digest = String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .next()
+        .expect("a digest")
+        .to_owned();
+    let text = std::fs::read_to_string(path).expect("read output");
+    let lines = text.lines().count();
+    let mut summary = format!("sha256 {digest}\nlines {lines}\n");
+    for line in text.lines().take(SHOWN_LINES) {
+        summary.push_str(line);
+        summary.push('\n');
+    }
+    summary
+}
+
+fn check(name: &str, output: &Path) {
+    let actual = summarize(output);
+    let golden = golden_path(name);
+    if std::env::var_os("AUDITFWD_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &actual).expect("write golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap_or_else(|error| {
+        panic!(
+            "{}: {error}; create it with AUDITFWD_UPDATE_GOLDEN=1",
+            golden.display()
+        )
+    });
+    if actual != expected {
+        let first_difference = actual
+            .lines()
+            .zip(expected.lines())
+            .position(|(left, right)| left != right)
+            .unwrap_or(0);
+        panic!(
+            "native output of {name} changed (golden file {}), first differing summary line {}:\n  now:    {}\n  golden: {}",
+            golden.display(),
+            first_difference + 1,
+            actual.lines().nth(first_difference).unwrap_or(""),
+            expected.lines().nth(first_difference).unwrap_or(""),
+        );
+    }
+}
+
+fn simulator(seed: u64) {
+    let workspace = Workspace::new();
+    let config = workspace.write(
+        "auditfwd.toml",
+        &format!(
+            r#"
+[source]
+batch_rows = 1000
+[source.simulator]
+seed = {seed}
+total_events = 50000
+events_per_second = 0
+[filter]
+entry_types = []
+exclude_users = []
+[state]
+dir = "data"
+[[sinks]]
+type = "file"
+path = "events.ndjson"
+"#
+        ),
+    );
+    let output = workspace.run(&[
+        "run",
+        "-c",
+        config.to_str().unwrap(),
+        "--exit-when-caught-up",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    check(
+        &format!("simulator-seed{seed}"),
+        &workspace.path("events.ndjson"),
+    );
+}
+
+#[test]
+fn simulator_seed_1_native_output_is_unchanged() {
+    simulator(1);
+}
+
+#[test]
+fn simulator_seed_2_native_output_is_unchanged() {
+    simulator(2);
+}
+
+#[test]
+fn simulator_seed_3_native_output_is_unchanged() {
+    simulator(3);
+}
+
+/// The lab: generated traffic over several receivers, one deleted receiver (an
+/// audit gap), a sequence reset, own connections excluded, Rome local time.
+#[test]
+fn lab_native_output_is_unchanged() {
+    let lab = Lab::new("golden");
+    lab.sql("SELECT lab.generate(6000, 7, TIMESTAMP '2026-10-25 01:30:00', INTERVAL '1 second', 1500)");
+    lab.sql("SELECT lab.attach_receiver('AUDRCV0005', 'QGPL', true, TIMESTAMP '2026-10-25 04:00:00')");
+    lab.sql("SELECT lab.generate(2000, 8, TIMESTAMP '2026-10-25 04:00:00', INTERVAL '1 second', 1500)");
+    lab.sql("SELECT lab.delete_receiver('AUDRCV0002')");
+    let workspace = Workspace::new();
+    workspace.write("odbc.pw", "lab\n");
+    let config = workspace.write(
+        "auditfwd.toml",
+        &format!(
+            r#"
+[source]
+kind = "odbc"
+batch_rows = 700
+poll_interval = "200ms"
+[source.odbc]
+connection_string = "{}"
+password_file = "odbc.pw"
+dialect = "postgres"
+timezone = "Europe/Rome"
+start_at = "earliest"
+query_timeout = "20s"
+[filter]
+entry_types = []
+exclude_users = []
+[state]
+dir = "data"
+[[sinks]]
+type = "file"
+path = "events.ndjson"
+"#,
+            lab.connection_string()
+        ),
+    );
+    let output = workspace.run(&[
+        "run",
+        "-c",
+        config.to_str().unwrap(),
+        "--exit-when-caught-up",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    check("lab", &workspace.path("events.ndjson"));
+}
