@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Prefix of every environment variable the configuration reads.
 pub const ENV_PREFIX: &str = "AUDITFWD_";
 /// Environment variables with the prefix that are not configuration keys.
-pub const ENV_NOT_KEYS: &[&str] = &["config"];
+pub const ENV_NOT_KEYS: &[&str] = &["config", "failpoints"];
 
 /// The whole configuration.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -37,7 +37,7 @@ pub struct Config {
 pub struct SourceConfig {
     pub kind: SourceKind,
     /// Pause between polls once the source has caught up.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "duration")]
     pub poll_interval: Duration,
     /// Most rows read per poll: also the size of a delivery batch.
     pub batch_rows: usize,
@@ -111,7 +111,7 @@ pub struct OdbcConfig {
     /// First run only: "now", "earliest" or a local timestamp.
     pub start_at: String,
     pub exclude_own_connections: bool,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "duration")]
     pub query_timeout: Duration,
 }
 
@@ -189,49 +189,7 @@ impl Default for StateConfig {
     }
 }
 
-/// Queues, retries and shutdown.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PipelineConfig {
-    /// Batches read but not yet committed, across all stages. Bounds memory
-    /// (see ARCHITECTURE.md) and how much is sent again after a crash.
-    pub max_batches_in_flight: usize,
-    /// SIGTERM/SIGINT: time to drain and commit before exiting anyway.
-    #[serde(with = "humantime_serde")]
-    pub shutdown_grace: Duration,
-    /// First pause after a transient sink error; doubles up to `retry_max_backoff`.
-    #[serde(with = "humantime_serde")]
-    pub retry_initial_backoff: Duration,
-    #[serde(with = "humantime_serde")]
-    pub retry_max_backoff: Duration,
-    /// Attempts before a transient error is treated as permanent; 0 = retry forever.
-    pub retry_max_attempts: u32,
-    /// What a permanent sink error does: "stop" the daemon (exit 69), or write
-    /// the batch to `dead_letter_path` and go on.
-    pub on_permanent_error: PermanentErrorPolicy,
-    pub dead_letter_path: PathBuf,
-}
-
-impl Default for PipelineConfig {
-    fn default() -> Self {
-        PipelineConfig {
-            max_batches_in_flight: 4,
-            shutdown_grace: Duration::from_secs(20),
-            retry_initial_backoff: Duration::from_millis(500),
-            retry_max_backoff: Duration::from_secs(60),
-            retry_max_attempts: 0,
-            on_permanent_error: PermanentErrorPolicy::Stop,
-            dead_letter_path: PathBuf::from("./dead-letter.ndjson"),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PermanentErrorPolicy {
-    Stop,
-    DeadLetter,
-}
+pub use crate::pipeline::config::{PermanentErrorPolicy, PipelineConfig};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -259,10 +217,10 @@ pub struct TelemetryConfig {
     pub listen: String,
     /// /health turns 503 when the checkpoint has not advanced for this long while
     /// work is pending (an idle, caught-up journal is healthy).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "duration")]
     pub health_max_checkpoint_age: Duration,
     /// How often the one-line INFO summary is logged (and sent as systemd STATUS=).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "duration")]
     pub summary_interval: Duration,
 }
 
@@ -338,7 +296,7 @@ pub struct SplunkHecSinkConfig {
     /// Poll /services/collector/ack and acknowledge a batch only once indexed.
     pub indexer_ack: bool,
     /// No acknowledgement by then: the batch is sent again (duplicates, never loss).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "duration")]
     pub ack_timeout: Duration,
     /// Largest request body before compression; batches are split to stay under it.
     pub max_batch_bytes: usize,
@@ -348,7 +306,7 @@ pub struct SplunkHecSinkConfig {
     /// false accepts any certificate: only for tests, and logged loudly.
     pub tls_verify: bool,
     /// Longest wait for one HTTP request.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "duration")]
     pub request_timeout: Duration,
 }
 
@@ -389,7 +347,7 @@ pub struct KafkaSinkConfig {
     /// compression.type: "zstd", "lz4", "gzip", "snappy" or "none".
     pub compression: String,
     /// How long librdkafka keeps trying one record (message.timeout.ms).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "duration")]
     pub delivery_timeout: Duration,
     /// sasl.password; or sasl_password_file, or AUDITFWD_SINKS__<n>__SASL_PASSWORD.
     pub sasl_password: Secret,
@@ -486,7 +444,7 @@ pub struct SyslogSinkConfig {
     /// Required for udp: UDP cannot confirm delivery, so loss must be accepted knowingly.
     pub accept_loss: bool,
     /// Connect, TLS handshake and write time limit.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "duration")]
     pub connect_timeout: Duration,
 }
 
@@ -608,8 +566,8 @@ pub fn read_secret_file(key: &str, path: &Path) -> Result<Secret, ConfigError> {
     Ok(Secret::new(text.lines().next().unwrap_or("").to_owned()))
 }
 
-/// Durations as humantime strings ("5s", "1m 30s").
-mod humantime_serde {
+/// Durations as humantime strings ("5s", "1m 30s"), for `#[serde(with = "duration")]`.
+pub mod duration {
     use super::*;
 
     pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -651,6 +609,53 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// Problems found while validating, collected so all are reported at once.
+#[derive(Debug, Default)]
+pub struct Problems {
+    pub errors: Vec<ConfigError>,
+}
+
+impl Problems {
+    /// Records a problem with `key` (its origin is found later).
+    pub fn fail(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            key: key.into(),
+            origin: String::new(),
+            message: message.into(),
+        });
+    }
+
+    /// Records a problem unless `minimum <= value <= maximum`.
+    pub fn duration_in(
+        &mut self,
+        key: impl Into<String>,
+        value: Duration,
+        minimum: Duration,
+        maximum: Duration,
+    ) {
+        if value < minimum || value > maximum {
+            let show = |duration: Duration| humantime::format_duration(duration).to_string();
+            let lowest = if minimum.is_zero() {
+                "0s".to_owned()
+            } else {
+                show(minimum)
+            };
+            self.fail(
+                key,
+                format!(
+                    "{} is out of range; use {lowest} to {}",
+                    show(value),
+                    show(maximum)
+                ),
+            );
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
 
 /// Several configuration problems, reported together.
 #[derive(Debug)]
@@ -796,7 +801,9 @@ impl Config {
     /// Checks what deserialisation cannot: ranges, empty values, conflicts.
     /// Touches nothing outside the struct (secret files are read when building).
     pub fn validate(&self) -> Vec<ConfigError> {
-        let mut errors = Vec::new();
+        let mut problems = Problems::default();
+        self.pipeline.validate("pipeline", &mut problems);
+        let mut errors = problems.errors;
         let mut fail = |key: &str, message: String| {
             errors.push(ConfigError {
                 key: key.into(),
@@ -893,32 +900,6 @@ impl Config {
         }
         if self.state.dir.as_os_str().is_empty() {
             fail("state.dir", "must name a directory".into());
-        }
-        let pipeline = &self.pipeline;
-        if pipeline.max_batches_in_flight == 0 || pipeline.max_batches_in_flight > 1024 {
-            fail(
-                "pipeline.max_batches_in_flight",
-                format!(
-                    "{} is out of range; use 1 to 1024",
-                    pipeline.max_batches_in_flight
-                ),
-            );
-        }
-        if pipeline.retry_initial_backoff.is_zero()
-            || pipeline.retry_initial_backoff > pipeline.retry_max_backoff
-        {
-            fail(
-                "pipeline.retry_initial_backoff",
-                "must be above zero and at most pipeline.retry_max_backoff".into(),
-            );
-        }
-        if pipeline.on_permanent_error == PermanentErrorPolicy::DeadLetter
-            && pipeline.dead_letter_path.as_os_str().is_empty()
-        {
-            fail(
-                "pipeline.dead_letter_path",
-                "required when pipeline.on_permanent_error = \"dead_letter\"".into(),
-            );
         }
         if !self.telemetry.listen.is_empty()
             && self

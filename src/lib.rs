@@ -5,22 +5,31 @@ pub mod checkpoint;
 pub mod config;
 pub mod enrich;
 pub mod event;
+pub mod failpoint;
 pub mod pipeline;
+pub mod retry;
 pub mod sink;
 pub mod source;
 pub mod telemetry;
 
-/// Process exit codes (sysexits.h where one fits).
+/// Process exit codes (sysexits.h), one table for every command. README.md
+/// ("Exit codes") and `auditfwd --help` show the same table.
 pub mod exit_code {
+    /// Done: drained, caught up, or stopped by a signal with nothing lost.
     pub const OK: i32 = 0;
-    /// A runtime failure: the source stopped, an internal error.
-    pub const FAILURE: i32 = 1;
     /// Bad input to the `enrich` command (EX_DATAERR).
     pub const DATA_ERROR: i32 = 65;
-    /// A sink rejected data for good with `on_permanent_error = "stop"` (EX_UNAVAILABLE).
+    /// A peer refused for good: a sink rejected data with
+    /// `on_permanent_error = "stop"`, or failed its start-up check (EX_UNAVAILABLE).
     pub const UNAVAILABLE: i32 = 69;
-    /// The state directory cannot be used (EX_CANTCREAT).
+    /// Internal error: a panic, or a thread or task that ended unexpectedly
+    /// (EX_SOFTWARE). Nothing was committed past what was delivered.
+    pub const SOFTWARE: i32 = 70;
+    /// `enrich` cannot write its output (EX_IOERR).
+    pub const IO_ERROR: i32 = 74;
+    /// The state directory is locked by another process or unusable (EX_CANTCREAT).
     pub const STATE: i32 = 73;
-    /// Invalid configuration (EX_CONFIG): systemd must not restart-loop on it.
+    /// Configuration, including unreadable secret, CA and key files, and a
+    /// source that needs an operator (EX_CONFIG): systemd must not restart-loop.
     pub const CONFIG: i32 = 78;
 }

@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use auditfwd::checkpoint::{CheckpointError, CheckpointStore};
+use auditfwd::checkpoint::CheckpointStore;
 use auditfwd::config::{self, CommandLine, Config, ConfigErrors};
 use auditfwd::enrich::Enricher;
 use auditfwd::event::Cursor;
 use auditfwd::exit_code;
-use auditfwd::pipeline::{self, Outcome, RunError, RunOptions};
+use auditfwd::pipeline::{self, Outcome, RunOptions};
 use auditfwd::source::rows::{journal_row, LocalClock, RowReader};
 
 #[derive(Parser)]
@@ -29,8 +29,14 @@ use auditfwd::source::rows::{journal_row, LocalClock, RowReader};
 
 Configuration layers, lowest first: built-in defaults, each -c file in order,
 AUDITFWD_* environment variables (nested keys joined by __), --set KEY=VALUE.
-Exit codes: 0 ok, 1 runtime failure, 65 bad enrich input, 69 permanent sink error,
-73 state directory unusable, 78 configuration error."
+Exit codes:
+  0   done: drained, caught up, or stopped by a signal with nothing lost
+  65  enrich: bad input rows (the good ones are written)
+  69  a peer refused for good (sink start-up check, permanent delivery error)
+  70  internal error: a panic or an unexpected end (nothing committed past delivery)
+  73  state directory locked by another process or unusable
+  74  enrich: cannot write the output
+  78  configuration, including unreadable secret, CA and key files"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -192,8 +198,8 @@ fn run(args: &ConfigArgs, exit_when_caught_up: bool) -> i32 {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("auditfwd: cannot start the runtime: {error}");
-            return exit_code::FAILURE;
+            tracing::error!("cannot start the runtime: {error}");
+            return exit_code::SOFTWARE;
         }
     };
     let result = runtime.block_on(pipeline::run(
@@ -203,6 +209,9 @@ fn run(args: &ConfigArgs, exit_when_caught_up: bool) -> i32 {
         },
         shutdown_signal(),
     ));
+    // A reader stuck in a poll, or a client library's flush, must not keep
+    // the process alive past the end of the run.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(Outcome::Drained) => {
             tracing::info!("stopped; everything read was delivered and committed");
@@ -215,22 +224,27 @@ fn run(args: &ConfigArgs, exit_when_caught_up: bool) -> i32 {
             exit_code::OK
         }
         Err(error) => {
-            tracing::error!("{error}");
-            eprintln!("auditfwd: {error}");
-            match error {
-                RunError::Checkpoint(_) => exit_code::STATE,
-                RunError::Source(_) => exit_code::CONFIG,
-                RunError::SinkStartup { .. }
-                | RunError::PermanentDelivery { .. }
-                | RunError::DeadLetter { .. } => exit_code::UNAVAILABLE,
-                // A source that needs an operator (credentials, authority) must
-                // not be restarted in a loop: that could disable the profile.
-                RunError::SourceFailed(_) => exit_code::CONFIG,
-                RunError::Thread(_) => exit_code::FAILURE,
-                RunError::Telemetry(_) => exit_code::CONFIG,
-            }
+            let code = error.exit_code();
+            tracing::error!(exit_code = code, "{}", error_chain(&error));
+            code
         }
     }
+}
+
+/// An error and its causes, "outer: inner: innermost", skipping causes whose
+/// text the outer message already contains.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// Completes on SIGTERM or SIGINT.
@@ -303,7 +317,7 @@ fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {
                     .and_then(|()| out.write_all(b"\n"));
                 if let Err(error) = written {
                     eprintln!("auditfwd: cannot write output: {error}");
-                    return exit_code::FAILURE;
+                    return exit_code::IO_ERROR;
                 }
             }
             Err(message) => {
@@ -314,7 +328,7 @@ fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {
     }
     if let Err(error) = out.flush() {
         eprintln!("auditfwd: cannot write output: {error}");
-        return exit_code::FAILURE;
+        return exit_code::IO_ERROR;
     }
     if bad_rows > 0 {
         eprintln!("auditfwd: {bad_rows} row(s) could not be enriched (see above)");
@@ -337,10 +351,7 @@ fn checkpoint(action: CheckpointAction) -> i32 {
         Ok(store) => store,
         Err(error) => {
             eprintln!("auditfwd: {error}");
-            return match error {
-                CheckpointError::Locked { .. } => exit_code::FAILURE,
-                _ => exit_code::STATE,
-            };
+            return exit_code::STATE;
         }
     };
     let result = match action {

@@ -35,14 +35,34 @@ impl FileSink {
         Ok(self.file.as_mut().expect("opened above"))
     }
 
-    /// Appends the batch and syncs it to disk. Runs on a tokio worker thread
-    /// through `block_in_place`: a file write is short and the sink is sequential.
-    pub fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+    /// Appends the batch and syncs it to disk, on a blocking thread so the
+    /// runtime's workers never wait for the disk.
+    pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
         let bytes = batch.to_ndjson();
-        let result = tokio::task::block_in_place(|| {
+        let mut owned = FileSink {
+            path: self.path.clone(),
+            file: self.file.take(),
+        };
+        let (owned, result) = tokio::task::spawn_blocking(move || {
+            let result = owned.write_synced(&bytes);
+            (owned, result)
+        })
+        .await
+        .map_err(|error| {
+            SinkError::transient(format!(
+                "file sink {}: the writer thread failed: {error}",
+                self.path.display()
+            ))
+        })?;
+        self.file = owned.file;
+        result
+    }
+
+    fn write_synced(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
+        let result = (|| {
             let file = self.open()?;
             let length_before = file.metadata().map(|meta| meta.len());
-            match file.write_all(&bytes).and_then(|()| file.sync_data()) {
+            match file.write_all(bytes).and_then(|()| file.sync_data()) {
                 Ok(()) => Ok(()),
                 Err(error) => {
                     // Cut a half-written batch off so the retry does not glue a
@@ -53,7 +73,7 @@ impl FileSink {
                     Err(self.classify("write failed", &error))
                 }
             }
-        });
+        })();
         if result.is_err() {
             // Reopen next time: the file may have been rotated, removed or remounted.
             self.file = None;

@@ -111,7 +111,7 @@ impl Sink {
             return Ok(());
         }
         match self {
-            Sink::File(sink) => sink.deliver(batch),
+            Sink::File(sink) => sink.deliver(batch).await,
             Sink::Stdout(sink) => sink.deliver(batch).await,
             Sink::SplunkHec(sink) => sink.deliver(batch).await,
             Sink::Syslog(sink) => sink.deliver(batch).await,

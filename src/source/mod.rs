@@ -6,7 +6,7 @@ pub mod odbc;
 pub mod rows;
 pub mod simulator;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use tracing::warn;
 
 use crate::config::{read_secret_file, FilterConfig, SourceConfig, SourceKind};
 use crate::event::{Cursor, JournalRow};
+use crate::retry::Backoff;
 
 /// Rows from one poll, in journal order, and the cursor after them. A batch may
 /// have no rows and still move the cursor (a receiver read to its end).
@@ -32,8 +33,66 @@ pub enum SourceMessage {
     Started,
     /// Nothing more to read right now (sent once each time the source catches up).
     CaughtUp,
-    /// The source cannot go on without an operator; the text says what to do.
-    Failed(String),
+    /// The reader ended as asked (`exit_when_caught_up`); nothing follows.
+    Finished,
+    /// The source cannot go on without an operator; the error says what to do.
+    Failed(odbc::OdbcError),
+    /// The reader thread panicked: a bug. The text is the panic message.
+    Panicked(String),
+}
+
+/// Whether the reader thread is stuck inside a poll, for the systemd watchdog.
+/// A reader that waits for the pipeline (backpressure) or sleeps between polls
+/// is not stuck; one whose poll has not returned for too long is.
+#[derive(Debug)]
+pub struct ReaderHeartbeat {
+    origin: std::time::Instant,
+    /// Milliseconds since `origin` + 1 when the current poll began; 0 outside a poll.
+    poll_began: AtomicU64,
+}
+
+impl ReaderHeartbeat {
+    pub fn new() -> ReaderHeartbeat {
+        ReaderHeartbeat {
+            origin: std::time::Instant::now(),
+            poll_began: AtomicU64::new(0),
+        }
+    }
+
+    fn enter_poll(&self) {
+        let now = self.origin.elapsed().as_millis() as u64 + 1;
+        self.poll_began.store(now, Ordering::Release);
+    }
+
+    fn leave_poll(&self) {
+        self.poll_began.store(0, Ordering::Release);
+    }
+
+    /// How long the current poll has been running, if one is.
+    pub fn in_poll_for(&self) -> Option<Duration> {
+        match self.poll_began.load(Ordering::Acquire) {
+            0 => None,
+            began => {
+                let now = self.origin.elapsed().as_millis() as u64 + 1;
+                Some(Duration::from_millis(now.saturating_sub(began)))
+            }
+        }
+    }
+}
+
+impl Default for ReaderHeartbeat {
+    fn default() -> Self {
+        ReaderHeartbeat::new()
+    }
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +175,19 @@ impl Source {
         }
     }
 
+    /// A poll running longer than this means the reader is stuck (for the
+    /// watchdog): the query timeout plus a margin for ODBC; the simulator
+    /// polls memory, so seconds are already abnormal.
+    pub fn wedge_limit(&self, config: &SourceConfig) -> Duration {
+        match self {
+            Source::Simulator(_) => Duration::from_secs(5),
+            Source::Odbc(_) => config
+                .odbc
+                .query_timeout
+                .saturating_add(Duration::from_secs(30)),
+        }
+    }
+
     fn name(&self) -> &'static str {
         match self {
             Source::Simulator(_) => "simulator",
@@ -133,73 +205,118 @@ impl Source {
 
 /// Runs the reader on its own thread until `stop` is set, the receiver is
 /// dropped, or (with `exit_when_caught_up`) the source has nothing more to read.
-/// Transient source errors are retried here with backoff, forever.
+/// Transient source errors are retried here with backoff, forever. A panic is
+/// caught and reported as [`SourceMessage::Panicked`], never as an end.
 pub fn spawn_reader(
-    mut source: Source,
+    source: Source,
     config: &SourceConfig,
     sender: mpsc::Sender<SourceMessage>,
     stop: Arc<AtomicBool>,
     exit_when_caught_up: bool,
     metrics: Arc<crate::telemetry::Metrics>,
+    heartbeat: Arc<ReaderHeartbeat>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
-    let batch_rows = config.batch_rows;
-    let poll_interval = config.poll_interval;
+    let reader = Reader {
+        batch_rows: config.batch_rows,
+        poll_interval: config.poll_interval,
+        sender,
+        stop,
+        exit_when_caught_up,
+        metrics,
+        heartbeat,
+    };
     std::thread::Builder::new()
         .name(format!("source-{}", source.name()))
         .spawn(move || {
-            let mut was_caught_up = false;
-            let mut started = false;
-            let mut failures: u32 = 0;
-            while !stop.load(Ordering::Acquire) {
-                match source.poll(batch_rows) {
-                    Ok(poll) => {
-                        metrics.record_source_ok(poll.caught_up);
-                        if !started {
-                            started = true;
-                            if sender.blocking_send(SourceMessage::Started).is_err() {
-                                return;
-                            }
-                        }
-                        if failures > 0 {
-                            tracing::info!(host = %source.host(), attempts = failures + 1, "source reconnected");
-                            failures = 0;
-                        }
-                        if let Some(cursor) = poll.cursor {
-                            was_caught_up = false;
-                            let batch = RowBatch { rows: poll.rows, cursor };
-                            if sender.blocking_send(SourceMessage::Rows(batch)).is_err() {
-                                return;
-                            }
-                        }
-                        if poll.caught_up {
-                            if !was_caught_up && sender.blocking_send(SourceMessage::CaughtUp).is_err() {
-                                return;
-                            }
-                            was_caught_up = true;
-                            if exit_when_caught_up {
-                                return;
-                            }
-                            sleep_unless_stopped(&stop, poll_interval);
-                        } else if poll.paced {
-                            sleep_unless_stopped(&stop, poll_interval.min(Duration::from_millis(200)));
-                        }
-                    }
-                    Err(odbc::OdbcError::Transient(message)) => {
-                        metrics.record_source_error(&message);
-                        failures += 1;
-                        let delay = Duration::from_millis(500)
-                            .saturating_mul(1 << failures.min(7))
-                            .min(Duration::from_secs(60));
-                        warn!(host = %source.host(), attempt = failures, retry_in = ?delay, error = %message, "source error; reconnecting with backoff");
-                        sleep_unless_stopped(&stop, delay);
-                    }
-                    Err(odbc::OdbcError::Fatal(message)) => {
-                        let _ = sender.blocking_send(SourceMessage::Failed(message));
-                        return;
-                    }
-                }
+            let sender = reader.sender.clone();
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.run(source)));
+            if let Err(payload) = outcome {
+                let _ = sender.blocking_send(SourceMessage::Panicked(panic_message(&*payload)));
             }
         })
+}
+
+struct Reader {
+    batch_rows: usize,
+    poll_interval: Duration,
+    sender: mpsc::Sender<SourceMessage>,
+    stop: Arc<AtomicBool>,
+    exit_when_caught_up: bool,
+    metrics: Arc<crate::telemetry::Metrics>,
+    heartbeat: Arc<ReaderHeartbeat>,
+}
+
+impl Reader {
+    /// Returns when stopped, when the pipeline is gone, or when finished.
+    fn run(&self, mut source: Source) {
+        let mut was_caught_up = false;
+        let mut started = false;
+        let mut failures: u32 = 0;
+        // Reconnects wait 0.5 s, 1 s, 2 s, ... up to a minute, with jitter.
+        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(60), 0);
+        let send = |message| self.sender.blocking_send(message).is_ok();
+        while !self.stop.load(Ordering::Acquire) {
+            self.heartbeat.enter_poll();
+            crate::failpoint::hit("reader.poll");
+            let polled = source.poll(self.batch_rows);
+            self.heartbeat.leave_poll();
+            match polled {
+                Ok(poll) => {
+                    self.metrics.record_source_ok(poll.caught_up);
+                    if !started {
+                        started = true;
+                        if !send(SourceMessage::Started) {
+                            return;
+                        }
+                    }
+                    if failures > 0 {
+                        tracing::info!(host = %source.host(), attempts = failures + 1, "source reconnected");
+                        failures = 0;
+                        backoff.reset();
+                    }
+                    if let Some(cursor) = poll.cursor {
+                        was_caught_up = false;
+                        let batch = RowBatch {
+                            rows: poll.rows,
+                            cursor,
+                        };
+                        if !send(SourceMessage::Rows(batch)) {
+                            return;
+                        }
+                    }
+                    if poll.caught_up {
+                        if !was_caught_up && !send(SourceMessage::CaughtUp) {
+                            return;
+                        }
+                        was_caught_up = true;
+                        if self.exit_when_caught_up {
+                            send(SourceMessage::Finished);
+                            return;
+                        }
+                        sleep_unless_stopped(&self.stop, self.poll_interval);
+                    } else if poll.paced {
+                        sleep_unless_stopped(
+                            &self.stop,
+                            self.poll_interval.min(Duration::from_millis(200)),
+                        );
+                    }
+                }
+                Err(error @ odbc::OdbcError::Transient(..)) => {
+                    let message = error.to_string();
+                    self.metrics.record_source_error(&message);
+                    failures += 1;
+                    let delay = backoff.next_delay();
+                    warn!(host = %source.host(), attempt = failures, retry_in = ?delay, error = %message, "source error; reconnecting with backoff");
+                    sleep_unless_stopped(&self.stop, delay);
+                }
+                Err(error) => {
+                    send(SourceMessage::Failed(error));
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// Sleeps in short steps so a stop request is seen within 50 ms.

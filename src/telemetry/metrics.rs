@@ -19,6 +19,8 @@ pub struct SinkMetrics {
     permanent_errors: AtomicU64,
     events_dead_lettered: AtomicU64,
     up: AtomicBool,
+    /// The dead-letter brake holds: the sink refuses everything.
+    dead_letter_brake: AtomicBool,
     last_error: Mutex<Option<String>>,
 }
 
@@ -77,6 +79,7 @@ impl Metrics {
                     permanent_errors: AtomicU64::new(0),
                     events_dead_lettered: AtomicU64::new(0),
                     up: AtomicBool::new(true),
+                    dead_letter_brake: AtomicBool::new(false),
                     last_error: Mutex::new(None),
                 })
                 .collect(),
@@ -129,6 +132,15 @@ impl Metrics {
                     .fetch_add(events as u64, Ordering::Relaxed);
             }
             None => sink.up.store(false, Ordering::Relaxed),
+        }
+    }
+
+    /// The dead-letter brake of `sink` engaged (the sink is down) or released.
+    pub fn record_dead_letter_brake(&self, sink: usize, engaged: bool) {
+        let sink = &self.sinks[sink];
+        sink.dead_letter_brake.store(engaged, Ordering::Relaxed);
+        if engaged {
+            sink.up.store(false, Ordering::Relaxed);
         }
     }
 
@@ -298,7 +310,7 @@ impl Metrics {
             self.journal_lag_seconds().unwrap_or(-1.0),
         );
         type PerSink<'a> = (&'a str, &'a str, &'a str, fn(&SinkMetrics) -> f64);
-        let per_sink: [PerSink; 5] = [
+        let per_sink: [PerSink; 6] = [
             (
                 "auditfwd_events_delivered_total",
                 "counter",
@@ -322,6 +334,12 @@ impl Metrics {
                 "counter",
                 "Events written to the dead-letter file.",
                 |sink| sink.events_dead_lettered.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "auditfwd_sink_dead_letter_brake",
+                "gauge",
+                "1 while the sink is treated as down because it refused batch after batch (dead-letter brake).",
+                |sink| f64::from(u8::from(sink.dead_letter_brake.load(Ordering::Relaxed))),
             ),
             (
                 "auditfwd_sink_up",

@@ -230,7 +230,7 @@ path = "later/events.ndjson"
     );
 }
 
-fn failing_sink_config(workspace: &Workspace, policy: &str) -> String {
+fn failing_sink_config(workspace: &Workspace, policy: &str, extra: &str) -> String {
     workspace
         .write(
             "auditfwd.toml",
@@ -249,6 +249,7 @@ retry_max_backoff = "40ms"
 retry_max_attempts = 3
 on_permanent_error = "{policy}"
 dead_letter_path = "dead.ndjson"
+{extra}
 [[sinks]]
 type = "file"
 path = "good.ndjson"
@@ -266,7 +267,7 @@ path = "missing-dir/events.ndjson"
 #[test]
 fn permanent_error_with_stop_policy_exits_69_and_commits_nothing_undelivered() {
     let workspace = Workspace::new();
-    let config = failing_sink_config(&workspace, "stop");
+    let config = failing_sink_config(&workspace, "stop", "");
     let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(output.status.code(), Some(69), "{}", stderr(&output));
     let message = stderr(&output);
@@ -286,7 +287,8 @@ fn permanent_error_with_stop_policy_exits_69_and_commits_nothing_undelivered() {
 #[test]
 fn permanent_error_with_dead_letter_policy_sets_the_batch_aside_and_goes_on() {
     let workspace = Workspace::new();
-    let config = failing_sink_config(&workspace, "dead_letter");
+    // This sink refuses every batch: without lifting the brake it would count as down.
+    let config = failing_sink_config(&workspace, "dead_letter", "dead_letter_max_consecutive = 0");
     let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let good: HashSet<String> = ids(&workspace.events("good.ndjson")).into_iter().collect();
@@ -346,7 +348,7 @@ fn second_daemon_and_checkpoint_tools_refuse_a_state_dir_in_use() {
         stderr(&second)
     );
     let show = workspace.run(&["checkpoint", "show", "-c", &config]);
-    assert_ne!(show.status.code(), Some(0));
+    assert_eq!(show.status.code(), Some(73), "{}", stderr(&show));
     assert!(
         stderr(&show).contains("already running"),
         "{}",
@@ -422,4 +424,48 @@ fn checkpoint_set_moves_the_position_and_show_prints_it() {
     assert_eq!(cleared.status.code(), Some(0));
     let show = workspace.run(&["checkpoint", "show", "-c", &config]);
     assert!(stdout(&show).contains("no checkpoint"), "{}", stdout(&show));
+}
+
+#[test]
+fn a_sink_that_refuses_everything_trips_the_dead_letter_brake_instead_of_filling_the_disk() {
+    use std::os::unix::fs::PermissionsExt;
+    let workspace = Workspace::new();
+    let config = failing_sink_config(
+        &workspace,
+        "dead_letter",
+        "shutdown_grace = \"1s\"\n[filter]\nentry_types = []\nexclude_users = []",
+    );
+    let mut child = workspace.spawn(&["run", "-c", &config]);
+    wait_for("the brake to engage", || {
+        workspace.log().contains("treated as down")
+    });
+    // Three batches of 100 were set aside; then the brake held.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(workspace.events("dead.ndjson").len(), 300);
+    let mode = std::fs::metadata(workspace.path("dead.ndjson"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "dead-letter file mode {mode:o}");
+    assert!(child.try_wait().unwrap().is_none(), "{}", workspace.log());
+    let show = workspace.run(&["checkpoint", "show", "-c", &config]);
+    assert_eq!(
+        show.status.code(),
+        Some(73),
+        "the state directory is in use"
+    );
+    signal(&child, "TERM");
+    let (status, _) = wait_with_limit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{}", workspace.log());
+    // The checkpoint covers the three dead-lettered batches and nothing after.
+    let show = workspace.run(&["checkpoint", "show", "-c", &config]);
+    let good = ids(&workspace.events("good.ndjson"));
+    assert!(
+        stdout(&show).contains(&format!(
+            "\"sequence_number\": {}",
+            good[299].rsplit(':').next().unwrap()
+        )),
+        "{}",
+        stdout(&show)
+    );
 }

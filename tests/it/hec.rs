@@ -297,7 +297,9 @@ fn invalid_data_goes_to_the_dead_letter_file_when_configured() {
         &workspace,
         &standin,
         "",
-        "on_permanent_error = \"dead_letter\"\ndead_letter_path = \"dead.ndjson\"",
+        // Every request after the second is refused: lift the dead-letter brake,
+        // which would otherwise (rightly) treat this sink as down.
+        "on_permanent_error = \"dead_letter\"\ndead_letter_path = \"dead.ndjson\"\ndead_letter_max_consecutive = 0",
     );
     let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));

@@ -4,6 +4,7 @@
 mod config;
 mod daemon;
 mod enrich_cli;
+mod failures;
 mod golden;
 mod harness;
 mod hec;

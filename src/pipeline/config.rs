@@ -1,0 +1,110 @@
+//! `[pipeline]`: queues, retries, the permanent-error policy and shutdown.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{duration, Problems};
+
+/// Queues, retries and shutdown.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// Batches read but not yet committed, across all stages. Bounds memory
+    /// (see ARCHITECTURE.md) and how much is sent again after a crash.
+    pub max_batches_in_flight: usize,
+    /// SIGTERM/SIGINT/SIGHUP: time to drain and commit before exiting anyway.
+    #[serde(with = "duration")]
+    pub shutdown_grace: Duration,
+    /// First pause after a transient sink error; doubles up to `retry_max_backoff`.
+    #[serde(with = "duration")]
+    pub retry_initial_backoff: Duration,
+    /// Longest pause between retries; also caps a peer's `Retry-After`.
+    #[serde(with = "duration")]
+    pub retry_max_backoff: Duration,
+    /// Attempts before a transient error is treated as permanent; 0 = retry forever.
+    pub retry_max_attempts: u32,
+    /// What a permanent sink error does: "stop" the daemon (exit 69), or write
+    /// the batch to `dead_letter_path` and go on.
+    pub on_permanent_error: PermanentErrorPolicy,
+    pub dead_letter_path: PathBuf,
+    /// With "dead_letter": after this many dead-lettered batches in a row the
+    /// sink is treated as down (retried with backoff, /health 503) instead of
+    /// filling the file; 0 = no limit.
+    pub dead_letter_max_consecutive: u32,
+    /// With "dead_letter": the same once the file holds this many bytes; 0 = no limit.
+    pub dead_letter_max_bytes: u64,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            max_batches_in_flight: 4,
+            shutdown_grace: Duration::from_secs(20),
+            retry_initial_backoff: Duration::from_millis(500),
+            retry_max_backoff: Duration::from_secs(60),
+            retry_max_attempts: 0,
+            on_permanent_error: PermanentErrorPolicy::Stop,
+            dead_letter_path: PathBuf::from("./dead-letter.ndjson"),
+            // A poisoned batch is rare; three in a row means the sink refuses everything.
+            dead_letter_max_consecutive: 3,
+            dead_letter_max_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PermanentErrorPolicy {
+    Stop,
+    DeadLetter,
+}
+
+impl PipelineConfig {
+    /// Ranges and conflicts; `key` is the section's key ("pipeline").
+    pub fn validate(&self, key: &str, problems: &mut Problems) {
+        let at = |name: &str| format!("{key}.{name}");
+        if self.max_batches_in_flight == 0 || self.max_batches_in_flight > 1024 {
+            problems.fail(
+                at("max_batches_in_flight"),
+                format!(
+                    "{} is out of range; use 1 to 1024",
+                    self.max_batches_in_flight
+                ),
+            );
+        }
+        problems.duration_in(
+            at("shutdown_grace"),
+            self.shutdown_grace,
+            Duration::ZERO,
+            Duration::from_secs(3600),
+        );
+        problems.duration_in(
+            at("retry_initial_backoff"),
+            self.retry_initial_backoff,
+            Duration::from_millis(1),
+            Duration::from_secs(3600),
+        );
+        problems.duration_in(
+            at("retry_max_backoff"),
+            self.retry_max_backoff,
+            Duration::from_millis(1),
+            Duration::from_secs(24 * 3600),
+        );
+        if self.retry_initial_backoff > self.retry_max_backoff {
+            problems.fail(
+                at("retry_initial_backoff"),
+                "must be at most pipeline.retry_max_backoff",
+            );
+        }
+        if self.on_permanent_error == PermanentErrorPolicy::DeadLetter
+            && self.dead_letter_path.as_os_str().is_empty()
+        {
+            problems.fail(
+                at("dead_letter_path"),
+                "required when pipeline.on_permanent_error = \"dead_letter\"",
+            );
+        }
+    }
+}

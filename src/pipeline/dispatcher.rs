@@ -1,0 +1,294 @@
+//! The dispatcher loop: takes batches from the reader, enriches them, hands
+//! them to every sink task, records acknowledgements in the ledger and commits
+//! what every sink holds. It also watches the reader and the sink tasks: any
+//! unexpected end or panic stops the run with an internal error, and the
+//! systemd watchdog is fed only while the reader is not stuck in a poll.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tracing::{debug, error, info, warn};
+
+use super::ledger::Ledger;
+use super::sink_task::Report;
+use super::{Outcome, RunError};
+use crate::checkpoint::CheckpointStore;
+use crate::enrich::{Enricher, Filter};
+use crate::event::EventBatch;
+use crate::source::{ReaderHeartbeat, SourceMessage};
+use crate::telemetry::notify::Notifier;
+use crate::telemetry::Metrics;
+
+/// Everything the loop owns.
+pub(super) struct Dispatcher {
+    pub store: Arc<CheckpointStore>,
+    pub stats: Arc<Metrics>,
+    pub notifier: Notifier,
+    pub ledger: Ledger,
+    pub source: mpsc::Receiver<SourceMessage>,
+    pub stop_reader: Arc<AtomicBool>,
+    pub heartbeat: Arc<ReaderHeartbeat>,
+    /// A poll running longer than this means the reader is stuck.
+    pub wedge_limit: Duration,
+    pub sink_senders: Vec<mpsc::Sender<Arc<EventBatch>>>,
+    pub reports: mpsc::Receiver<Report>,
+    pub sink_tasks: JoinSet<()>,
+    pub enricher: Enricher,
+    pub filter: Filter,
+    pub max_in_flight: usize,
+    pub grace: Duration,
+    pub summary_interval: Duration,
+}
+
+/// What the loop knows about the run so far.
+#[derive(Default)]
+struct State {
+    source_open: bool,
+    source_finished: bool,
+    shutdown_seen: bool,
+    draining_since: Option<Instant>,
+    ready_sent: bool,
+    wedge_reported: bool,
+}
+
+impl Dispatcher {
+    /// Runs until drained, shut down, or failed. Leaves the sink tasks to the caller.
+    pub async fn run(&mut self, shutdown: impl Future<Output = ()>) -> Result<Outcome, RunError> {
+        let mut state = State {
+            source_open: true,
+            ..State::default()
+        };
+        let mut summary = tokio::time::interval(self.summary_interval);
+        summary.tick().await;
+        let watchdog_interval = self.notifier.watchdog_interval();
+        let mut watchdog =
+            tokio::time::interval(watchdog_interval.unwrap_or(Duration::from_secs(3600)));
+        let mut reports_open = true;
+        tokio::pin!(shutdown);
+
+        loop {
+            if !state.source_open && self.ledger.is_empty() {
+                return Ok(Outcome::Drained);
+            }
+            let deadline = state.draining_since.map(|since| since + self.grace);
+            tokio::select! {
+                () = &mut shutdown, if !state.shutdown_seen => self.begin_shutdown(&mut state),
+                message = self.source.recv(), if state.source_open && self.ledger.len() < self.max_in_flight => {
+                    self.on_source(message, &mut state).await?;
+                }
+                report = self.reports.recv(), if reports_open => match report {
+                    Some(report) => self.on_report(report).await?,
+                    // Every task has ended: `join_next` says how.
+                    None => reports_open = false,
+                },
+                joined = self.sink_tasks.join_next(), if !self.sink_tasks.is_empty() => {
+                    self.on_task_end(joined, &state).await?;
+                }
+                () = sleep_until(deadline) => {
+                    warn!(undelivered = self.ledger.len(), "shutdown grace expired; undelivered batches will be read again at the next start");
+                    return Ok(Outcome::GraceExpired { undelivered_batches: self.ledger.len() });
+                }
+                _ = summary.tick() => {
+                    let line = self.stats.summary();
+                    info!("summary: {line}");
+                    self.notifier.status(&line);
+                }
+                _ = watchdog.tick(), if watchdog_interval.is_some() => self.feed_watchdog(&mut state),
+            }
+            if self.sink_tasks.is_empty() && !reports_open && !self.ledger.is_empty() {
+                return Err(RunError::Internal(format!(
+                    "every sink task has ended with {} batches undelivered",
+                    self.ledger.len()
+                )));
+            }
+        }
+    }
+
+    fn begin_shutdown(&mut self, state: &mut State) {
+        state.shutdown_seen = true;
+        self.notifier.stopping();
+        info!(in_flight_batches = self.ledger.len(), grace = ?self.grace, "shutdown requested: no more reading; draining in-flight batches");
+        self.stop_reader.store(true, Ordering::Release);
+        // Closing the receiver unblocks a reader waiting to send.
+        self.source.close();
+        while self.source.try_recv().is_ok() {}
+        state.source_open = false;
+        self.sink_senders.clear();
+        state.draining_since = Some(Instant::now());
+    }
+
+    async fn on_source(
+        &mut self,
+        message: Option<SourceMessage>,
+        state: &mut State,
+    ) -> Result<(), RunError> {
+        match message {
+            Some(SourceMessage::Rows(batch)) => {
+                let rows_read = batch.rows.len();
+                let events: Vec<_> = batch
+                    .rows
+                    .iter()
+                    .filter(|row| self.filter.accepts(row))
+                    .map(|row| self.enricher.enrich(row))
+                    .collect();
+                let gaps = events
+                    .iter()
+                    .filter(|event| event.event_action == "audit_gap")
+                    .count();
+                self.stats
+                    .record_read(rows_read, rows_read - events.len(), gaps);
+                let newest_entry_micros = batch
+                    .rows
+                    .iter()
+                    .rev()
+                    .filter(|row| row.notice.is_none() && self.filter.accepts(row))
+                    .map(|row| row.entry_timestamp.timestamp_micros())
+                    .next();
+                let id = self
+                    .ledger
+                    .register(batch.cursor.clone(), newest_entry_micros);
+                let batch = Arc::new(EventBatch {
+                    id,
+                    events,
+                    rows_read,
+                    cursor: batch.cursor,
+                });
+                debug!(batch = id, rows = rows_read, events = batch.events.len(), cursor = %batch.cursor, "batch read");
+                for sender in &self.sink_senders {
+                    // Capacity equals the in-flight bound, so this never waits long;
+                    // a closed channel means the task ended, which `join_next` reports.
+                    let _ = sender.send(batch.clone()).await;
+                }
+            }
+            Some(SourceMessage::Started) => {
+                if !state.ready_sent {
+                    state.ready_sent = true;
+                    self.notifier.ready();
+                    self.notifier.status("started; reading the journal");
+                }
+            }
+            Some(SourceMessage::CaughtUp) => {
+                info!(
+                    read_rows = self.stats.rows_read(),
+                    "caught up with the journal"
+                )
+            }
+            Some(SourceMessage::Finished) => {
+                state.source_finished = true;
+            }
+            Some(SourceMessage::Failed(error)) => return Err(RunError::SourceFailed(error)),
+            Some(SourceMessage::Panicked(message)) => {
+                error!(panic = %message, "the source reader panicked");
+                return Err(RunError::Internal(format!(
+                    "the source reader panicked: {message}"
+                )));
+            }
+            None => {
+                if !state.source_finished {
+                    return Err(RunError::Internal(
+                        "the source reader ended without saying why".into(),
+                    ));
+                }
+                state.source_open = false;
+                self.sink_senders.clear();
+                info!("source finished; delivering what is in flight");
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_report(&mut self, report: Report) -> Result<(), RunError> {
+        match report {
+            Report::Ack { batch, sink } => {
+                self.ledger
+                    .acknowledge(batch, sink)
+                    .map_err(|error| RunError::Internal(error.to_string()))?;
+                self.commit().await
+            }
+            Report::Fatal(error) => Err(error),
+        }
+    }
+
+    /// Commits the longest fully acknowledged prefix, flushed, off the runtime's threads.
+    async fn commit(&mut self) -> Result<(), RunError> {
+        let Some(commit) = self.ledger.take_committable() else {
+            return Ok(());
+        };
+        let store = self.store.clone();
+        let cursor = commit.cursor.clone();
+        tokio::task::spawn_blocking(move || store.commit(&cursor))
+            .await
+            .map_err(|error| {
+                RunError::Internal(format!("the checkpoint writer failed: {error}"))
+            })??;
+        self.stats
+            .record_commit(commit.batches, &commit.cursor, commit.newest_entry_micros);
+        debug!(cursor = %commit.cursor, batches = commit.batches, "checkpoint committed");
+        Ok(())
+    }
+
+    /// A sink task ended. Only an orderly end after its channel closed is
+    /// expected; a panic or any other end stops the run.
+    async fn on_task_end(
+        &mut self,
+        joined: Option<Result<(), tokio::task::JoinError>>,
+        state: &State,
+    ) -> Result<(), RunError> {
+        match joined {
+            Some(Err(error)) if error.is_panic() => {
+                let message = crate::source::panic_message(&*error.into_panic());
+                error!(panic = %message, "a sink task panicked");
+                Err(RunError::Internal(format!(
+                    "a sink task panicked: {message}"
+                )))
+            }
+            Some(Err(error)) => Err(RunError::Internal(format!(
+                "a sink task was cancelled: {error}"
+            ))),
+            Some(Ok(())) => {
+                // A task that reported a fatal error ends right after: report that.
+                while let Ok(report) = self.reports.try_recv() {
+                    self.on_report(report).await?;
+                }
+                if state.source_open {
+                    Err(RunError::Internal(
+                        "a sink task ended while the source was still open".into(),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn feed_watchdog(&mut self, state: &mut State) {
+        match self.heartbeat.in_poll_for() {
+            Some(running) if running > self.wedge_limit => {
+                if !state.wedge_reported {
+                    state.wedge_reported = true;
+                    error!(poll_running_for = ?running, limit = ?self.wedge_limit, "the source reader is stuck in a poll; withholding watchdog pings so systemd restarts the daemon");
+                }
+            }
+            _ => {
+                if state.wedge_reported {
+                    state.wedge_reported = false;
+                    info!("the source reader is moving again; watchdog pings resume");
+                }
+                self.notifier.watchdog();
+            }
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
