@@ -11,7 +11,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use auditfwd::config::{SinkConfig, SplunkHecSinkConfig};
+use auditfwd::sink::{SinkConfig, SplunkHecSinkConfig};
 
 const STANDIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/hec_standin.py");
 

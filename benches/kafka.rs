@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use auditfwd::config::{KafkaSinkConfig, SinkConfig};
+use auditfwd::sink::{KafkaSinkConfig, SinkConfig};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 
@@ -75,7 +75,7 @@ fn main() {
 
     // A bare producer: the same number of pre-rendered events, same settings.
     let lines: Vec<(String, Vec<u8>)> = {
-        let simulator = auditfwd::config::SimulatorConfig {
+        let simulator = auditfwd::source::config::SimulatorConfig {
             events_per_second: 0,
             ..Default::default()
         };

@@ -15,7 +15,10 @@
 use std::process::Command;
 use std::time::Instant;
 
-use auditfwd::config::{Dialect, FilterConfig, Secret, SourceConfig, SourceKind};
+use auditfwd::config::Secret;
+use auditfwd::enrich::FilterConfig;
+use auditfwd::source::config::{SourceConfig, SourceKind};
+use auditfwd::source::odbc::config::Dialect;
 use auditfwd::source::odbc::OdbcSource;
 
 const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/lab/lab.sh");

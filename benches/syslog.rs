@@ -10,7 +10,8 @@ mod common;
 
 use std::process::Command;
 
-use auditfwd::config::{SinkConfig, SyslogSinkConfig, SyslogTransport};
+use auditfwd::sink::syslog::config::SyslogTransport;
+use auditfwd::sink::{SinkConfig, SyslogSinkConfig};
 
 const HARNESS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -160,3 +160,27 @@ mod tests {
         }
     }
 }
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// Directory of the sled database that holds the checkpoint.
+    pub dir: PathBuf,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig {
+            dir: PathBuf::from("./data"),
+        }
+    }
+}
+
+impl StateConfig {
+    /// `key` is "state".
+    pub fn validate(&self, key: &str, problems: &mut crate::config::Problems) {
+        if self.dir.as_os_str().is_empty() {
+            problems.fail(format!("{key}.dir"), "must name a directory");
+        }
+    }
+}

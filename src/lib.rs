@@ -1,6 +1,7 @@
 //! auditfwd: streams IBM i JS audit entries (`SYSTOOLS.AUDIT_JOURNAL_JS`) to a
 //! SIEM, at least once. See ARCHITECTURE.md for the map and the invariants.
 
+pub mod app;
 pub mod checkpoint;
 pub mod config;
 pub mod enrich;
@@ -8,6 +9,7 @@ pub mod event;
 pub mod failpoint;
 pub mod pipeline;
 pub mod retry;
+pub mod settings;
 pub mod sink;
 pub mod source;
 pub mod telemetry;

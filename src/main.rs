@@ -6,12 +6,13 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use auditfwd::app::{self, Outcome, RunOptions};
 use auditfwd::checkpoint::CheckpointStore;
-use auditfwd::config::{self, CommandLine, Config, ConfigErrors};
+use auditfwd::config::{CommandLine, ConfigErrors};
 use auditfwd::enrich::Enricher;
 use auditfwd::event::Cursor;
 use auditfwd::exit_code;
-use auditfwd::pipeline::{self, Outcome, RunOptions};
+use auditfwd::settings::Config;
 use auditfwd::source::rows::{journal_row, LocalClock, RowReader};
 
 #[derive(Parser)]
@@ -152,7 +153,7 @@ fn load(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
             .push(assignment)
             .map_err(|error| ConfigErrors(vec![error]))?;
     }
-    config::load(&args.config, &command_line)
+    Config::load(&args.config, &command_line)
 }
 
 fn config_failed(errors: &ConfigErrors) -> i32 {
@@ -202,7 +203,7 @@ fn run(args: &ConfigArgs, exit_when_caught_up: bool) -> i32 {
             return exit_code::SOFTWARE;
         }
     };
-    let result = runtime.block_on(pipeline::run(
+    let result = runtime.block_on(app::run(
         config,
         RunOptions {
             exit_when_caught_up,

@@ -3,8 +3,10 @@
 
 use std::time::Instant;
 
-use auditfwd::config::{Config, FilterConfig, SinkConfig};
-use auditfwd::pipeline::{self, Outcome, RunOptions};
+use auditfwd::app::{self, Outcome, RunOptions};
+use auditfwd::enrich::FilterConfig;
+use auditfwd::settings::Config;
+use auditfwd::sink::SinkConfig;
 
 /// `events` simulator entries, unpaced, all forwarded, 1000-row batches, into `sink`.
 pub fn simulator_into(state: &std::path::Path, events: u64, sink: SinkConfig) -> Config {
@@ -35,7 +37,7 @@ pub fn events_per_second(config: Config) -> f64 {
     let events = config.source.simulator.total_events;
     let started = Instant::now();
     let outcome = runtime()
-        .block_on(pipeline::run(
+        .block_on(app::run(
             config,
             RunOptions {
                 exit_when_caught_up: true,

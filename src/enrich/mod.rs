@@ -4,10 +4,11 @@
 //! `enrich` command classify with the same code.
 
 pub mod classify;
+pub mod config;
 
 use std::collections::HashSet;
 
-use crate::config::{AlertsConfig, FilterConfig};
+pub use self::config::{AlertsConfig, FilterConfig};
 use crate::event::{format_local, format_utc, Event, JournalRow, Severity, SCHEMA_VERSION};
 
 /// Turns rows into events with a fixed set of privileged profiles.

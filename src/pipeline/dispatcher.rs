@@ -25,7 +25,7 @@ use crate::telemetry::notify::Notifier;
 use crate::telemetry::Metrics;
 
 /// Everything the loop owns.
-pub(super) struct Dispatcher {
+pub(crate) struct Dispatcher {
     pub store: Arc<CheckpointStore>,
     pub stats: Arc<Metrics>,
     pub notifier: Notifier,

@@ -6,8 +6,8 @@
 //!                                                            dead letter            acked prefix
 //! ```
 //!
-//! Files, one concern each: this one wires a run together (the app);
-//! `dispatcher.rs` is the loop; `ledger.rs` the pure bookkeeping of what may be
+//! Files, one concern each: this one holds the run's outcome and error types
+//! (the wiring of a run is `crate::app`); `dispatcher.rs` is the loop; `ledger.rs` the pure bookkeeping of what may be
 //! committed; `sink_task.rs` delivery with retry and the permanent-error
 //! policy; `dead_letter.rs` the dead-letter file; `config.rs` the `[pipeline]`
 //! section. The retry pause policy is `crate::retry::Backoff`.
@@ -18,34 +18,17 @@
 
 pub mod config;
 pub mod dead_letter;
-mod dispatcher;
+pub(crate) mod dispatcher;
 pub mod ledger;
-mod sink_task;
+pub(crate) mod sink_task;
 
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
-
-use tokio::sync::mpsc;
-use tokio::task::JoinSet;
-use tracing::{info, warn};
-
-use crate::checkpoint::{CheckpointError, CheckpointStore};
-use crate::config::Config;
-use crate::enrich::{Enricher, Filter};
-use crate::event::EventBatch;
+use crate::checkpoint::CheckpointError;
 use crate::exit_code;
-use crate::sink::{ErrorKind, Sink, SinkError};
-use crate::source::{self, ReaderHeartbeat, Source, SourceError, SourceMessage};
-use crate::telemetry::notify::Notifier;
-use crate::telemetry::{http, Metrics};
+use crate::sink::SinkError;
+use crate::source::SourceError;
 
 pub use self::config::{PermanentErrorPolicy, PipelineConfig};
-use self::dead_letter::{DeadLetter, DeadLetterError};
-use self::dispatcher::Dispatcher;
-use self::ledger::Ledger;
-use self::sink_task::{Report, SinkTask};
+use self::dead_letter::DeadLetterError;
 
 /// How `run` was asked to behave.
 #[derive(Clone, Copy, Debug, Default)]
@@ -120,152 +103,5 @@ impl RunError {
             | RunError::DeadLetter { .. } => exit_code::UNAVAILABLE,
             RunError::Internal(_) => exit_code::SOFTWARE,
         }
-    }
-}
-
-/// Runs the daemon until the source is exhausted (with `exit_when_caught_up`),
-/// `shutdown` completes, or something fails for good.
-pub async fn run(
-    config: Config,
-    options: RunOptions,
-    shutdown: impl Future<Output = ()>,
-) -> Result<Outcome, RunError> {
-    let notifier = Notifier::from_environment();
-    let state_dir = config.state.dir.clone();
-    let store = tokio::task::spawn_blocking(move || CheckpointStore::open(&state_dir))
-        .await
-        .map_err(|error| RunError::Internal(format!("opening the state directory: {error}")))??;
-    let store = Arc::new(store);
-    let checkpoint = store.load()?;
-    match &checkpoint {
-        Some(checkpoint) => {
-            info!(cursor = %checkpoint.cursor, committed_at = %checkpoint.committed_at, "resuming after the checkpoint")
-        }
-        None => {
-            info!(state_dir = %config.state.dir.display(), "no checkpoint yet: starting from the source's beginning")
-        }
-    }
-
-    let sink_configs = config.effective_sinks();
-    let names: Vec<String> = sink_configs.iter().map(|sink| sink.describe()).collect();
-    let stats = Arc::new(Metrics::new(&names));
-    let _listener = match config.telemetry.listen.as_str() {
-        "" => None,
-        address => {
-            let listener = http::bind(address).await.map_err(RunError::Telemetry)?;
-            if let Ok(bound) = listener.local_addr() {
-                info!(address = %bound, "telemetry listening: /metrics and /health");
-            }
-            Some(AbortOnDrop(tokio::spawn(http::serve(
-                listener,
-                stats.clone(),
-                config.telemetry.health_max_checkpoint_age,
-            ))))
-        }
-    };
-    let mut sinks = Vec::with_capacity(sink_configs.len());
-    for (sink_config, name) in sink_configs.iter().zip(&names) {
-        let mut sink = Sink::build(sink_config).map_err(|error| RunError::SinkSetup {
-            sink: name.clone(),
-            error,
-        })?;
-        match sink.check().await {
-            Ok(()) => info!(sink = %name, "sink ready"),
-            Err(error) if error.kind == ErrorKind::Permanent => {
-                return Err(RunError::SinkStartup {
-                    sink: name.clone(),
-                    error,
-                });
-            }
-            Err(error) => {
-                warn!(sink = %name, %error, "sink not reachable yet; deliveries will retry with backoff")
-            }
-        }
-        sinks.push((name.clone(), sink));
-    }
-
-    let source = Source::open(
-        &config.source,
-        &config.filter,
-        checkpoint.as_ref().map(|c| &c.cursor),
-    )?;
-    let wedge_limit = source.wedge_limit(&config.source);
-    let (source_sender, source_receiver) = mpsc::channel::<SourceMessage>(1);
-    let stop_reader = Arc::new(AtomicBool::new(false));
-    let heartbeat = Arc::new(ReaderHeartbeat::new());
-    let reader = source::spawn_reader(
-        source,
-        &config.source,
-        source_sender,
-        stop_reader.clone(),
-        options.exit_when_caught_up,
-        stats.clone(),
-        heartbeat.clone(),
-    )
-    .map_err(|error| RunError::Internal(format!("cannot start the source thread: {error}")))?;
-
-    let in_flight = config.pipeline.max_batches_in_flight;
-    let (report_sender, reports) = mpsc::channel::<Report>(in_flight * sinks.len() + 1);
-    let dead_letter = Arc::new(DeadLetter::new(&config.pipeline.dead_letter_path));
-    let mut sink_senders = Vec::new();
-    let mut sink_tasks = JoinSet::new();
-    let sink_count = sinks.len();
-    for (index, (name, sink)) in sinks.into_iter().enumerate() {
-        let (sender, receiver) = mpsc::channel::<Arc<EventBatch>>(in_flight);
-        sink_senders.push(sender);
-        let task = SinkTask {
-            index,
-            name,
-            sink,
-            pipeline: config.pipeline.clone(),
-            dead_letter: dead_letter.clone(),
-            stats: stats.clone(),
-            reports: report_sender.clone(),
-        };
-        sink_tasks.spawn(task.run(receiver));
-    }
-    drop(report_sender);
-
-    let mut dispatcher = Dispatcher {
-        store,
-        stats: stats.clone(),
-        notifier,
-        ledger: Ledger::new(sink_count),
-        source: source_receiver,
-        stop_reader: stop_reader.clone(),
-        heartbeat,
-        wedge_limit,
-        sink_senders,
-        reports,
-        sink_tasks,
-        enricher: Enricher::new(&config.alerts),
-        filter: Filter::new(&config.filter),
-        max_in_flight: in_flight,
-        grace: config.pipeline.shutdown_grace,
-        summary_interval: config.telemetry.summary_interval,
-    };
-    let result = dispatcher.run(shutdown).await;
-    dispatcher.notifier.stopping();
-
-    stop_reader.store(true, Ordering::Release);
-    dispatcher.source.close();
-    dispatcher.sink_tasks.abort_all();
-    while dispatcher.sink_tasks.join_next().await.is_some() {}
-    // The reader sees the stop flag within 50 ms unless it is inside a poll;
-    // a stuck one is left behind (the process exits around it).
-    let waited_since = tokio::time::Instant::now();
-    while !reader.is_finished() && waited_since.elapsed() < Duration::from_secs(2) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    info!("summary: {}", stats.summary());
-    result
-}
-
-/// Aborts a background task when the run ends.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }

@@ -18,7 +18,7 @@ use crate::telemetry::Metrics;
 
 /// What a sink task tells the dispatcher.
 #[derive(Debug)]
-pub(super) enum Report {
+pub(crate) enum Report {
     /// `sink` holds batch `batch` durably, or set it aside in the dead-letter file.
     Ack { batch: u64, sink: usize },
     /// The run must stop.
@@ -89,7 +89,7 @@ pub(crate) async fn deliver_with_retry<D: Deliver>(
 }
 
 /// Everything one sink task needs.
-pub(super) struct SinkTask {
+pub(crate) struct SinkTask {
     pub index: usize,
     pub name: String,
     pub sink: Sink,

@@ -2,23 +2,19 @@
 //! [`Sink::deliver`], and only when the batch is durably in the destination's
 //! hands (fsync for a file, flush for stdout; broker or indexer acknowledgement
 //! for the network sinks). The pipeline retries, dead-letters and commits.
-
-mod file;
-mod kafka;
-mod splunk_hec;
-mod stdout;
-pub mod syslog;
+//!
+//! Each sink is a folder: `mod.rs` (the sink, implementing [`Component`]) and
+//! `config.rs` (its section, with `describe`, `validate` and `load_files`).
+//! The set is closed and listed once, in the `sinks!` invocation below: adding
+//! a sink is a new folder plus one line there.
 
 use std::fmt;
+use std::time::Duration;
 
-use crate::config::SinkConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Problems;
 use crate::event::EventBatch;
-
-pub use file::FileSink;
-pub use kafka::KafkaSink;
-pub use splunk_hec::HecSink;
-pub use stdout::StdoutSink;
-pub use syslog::SyslogSink;
 
 /// What the pipeline does next with a failed delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,57 +61,103 @@ impl fmt::Display for SinkError {
 
 impl std::error::Error for SinkError {}
 
-/// The closed set of sinks.
-pub enum Sink {
-    File(FileSink),
-    Stdout(StdoutSink),
-    SplunkHec(Box<HecSink>),
-    Syslog(Box<SyslogSink>),
-    Kafka(Box<KafkaSink>),
+/// What every sink provides; the `sinks!` list dispatches to it.
+pub(crate) trait Component: Sized {
+    type Config;
+    /// Builds the sink; fails only on local set-up problems, which are permanent.
+    fn build(config: &Self::Config) -> Result<Self, SinkError>;
+    /// Start-up check, before the journal is read.
+    async fn check(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+    /// Delivers every event of a non-empty batch; `Ok` is the acknowledgement.
+    async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError>;
+    /// Hands over what a client library still buffers. Blocking.
+    fn shutdown(&self, _grace: Duration) {}
 }
 
-impl Sink {
-    /// Builds a sink; fails only on local set-up problems (unreadable CA or
-    /// secret file), which are permanent.
-    pub fn build(config: &SinkConfig) -> Result<Sink, SinkError> {
-        Ok(match config {
-            SinkConfig::File(file) => Sink::File(FileSink::new(file.path.clone())),
-            SinkConfig::Stdout(_) => Sink::Stdout(StdoutSink::new()),
-            SinkConfig::SplunkHec(hec) => Sink::SplunkHec(Box::new(HecSink::new(hec)?)),
-            SinkConfig::Syslog(syslog) => Sink::Syslog(Box::new(SyslogSink::new(syslog)?)),
-            SinkConfig::Kafka(kafka) => Sink::Kafka(Box::new(KafkaSink::new(kafka)?)),
-        })
-    }
+/// Declares the sink modules and the closed `SinkConfig` and `Sink` enums.
+macro_rules! sinks {
+    ($($variant:ident => $module:ident :: { $config:ident, $sink:ident },)*) => {
+        $(pub mod $module;)*
+        $(pub use self::$module::config::$config; pub use self::$module::$sink;)*
 
-    /// Start-up check, before the journal is read.
-    pub async fn check(&mut self) -> Result<(), SinkError> {
-        match self {
-            Sink::File(sink) => sink.check(),
-            Sink::Stdout(_) => Ok(()),
-            Sink::SplunkHec(sink) => sink.check().await,
-            Sink::Syslog(sink) => sink.check().await,
-            Sink::Kafka(sink) => sink.check().await,
+        /// One destination, chosen by `type`.
+        #[derive(Clone, Debug, Serialize, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        pub enum SinkConfig {
+            $($variant($config),)*
         }
-    }
 
-    /// Hands over what a client library still buffers (only Kafka buffers).
-    pub fn shutdown(&self, grace: std::time::Duration) {
-        if let Sink::Kafka(sink) = self {
-            sink.flush(grace);
-        }
-    }
+        impl SinkConfig {
+            /// Short name for logs: "file:/var/log/x.ndjson", "stdout".
+            pub fn describe(&self) -> String {
+                match self {
+                    $(SinkConfig::$variant(config) => config.describe(),)*
+                }
+            }
 
-    /// Delivers every event of the batch; `Ok` is the acknowledgement.
-    pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
-        if batch.events.is_empty() {
-            return Ok(());
+            /// `key` is "sinks[N]".
+            pub fn validate(&self, key: &str, problems: &mut Problems) {
+                match self {
+                    $(SinkConfig::$variant(config) => config.validate(key, problems),)*
+                }
+            }
+
+            /// Reads and checks the files the sink names (secrets, CA, keys).
+            pub fn load_files(&self, key: &str, problems: &mut Problems) {
+                match self {
+                    $(SinkConfig::$variant(config) => config.load_files(key, problems),)*
+                }
+            }
         }
-        match self {
-            Sink::File(sink) => sink.deliver(batch).await,
-            Sink::Stdout(sink) => sink.deliver(batch).await,
-            Sink::SplunkHec(sink) => sink.deliver(batch).await,
-            Sink::Syslog(sink) => sink.deliver(batch).await,
-            Sink::Kafka(sink) => sink.deliver(batch).await,
+
+        /// The closed set of sinks.
+        pub enum Sink {
+            $($variant(Box<$sink>),)*
         }
-    }
+
+        impl Sink {
+            /// Builds a sink; fails only on local set-up problems, which are permanent.
+            pub fn build(config: &SinkConfig) -> Result<Sink, SinkError> {
+                Ok(match config {
+                    $(SinkConfig::$variant(config) => {
+                        Sink::$variant(Box::new(<$sink as Component>::build(config)?))
+                    })*
+                })
+            }
+
+            /// Start-up check, before the journal is read.
+            pub async fn check(&mut self) -> Result<(), SinkError> {
+                match self {
+                    $(Sink::$variant(sink) => Component::check(sink.as_mut()).await,)*
+                }
+            }
+
+            /// Hands over what a client library still buffers. Blocking.
+            pub fn shutdown(&self, grace: Duration) {
+                match self {
+                    $(Sink::$variant(sink) => Component::shutdown(sink.as_ref(), grace),)*
+                }
+            }
+
+            /// Delivers every event of the batch; `Ok` is the acknowledgement.
+            pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+                if batch.events.is_empty() {
+                    return Ok(());
+                }
+                match self {
+                    $(Sink::$variant(sink) => Component::deliver(sink.as_mut(), batch).await,)*
+                }
+            }
+        }
+    };
+}
+
+sinks! {
+    File => file::{ FileSinkConfig, FileSink },
+    Stdout => stdout::{ StdoutSinkConfig, StdoutSink },
+    SplunkHec => splunk_hec::{ SplunkHecSinkConfig, HecSink },
+    Syslog => syslog::{ SyslogSinkConfig, SyslogSink },
+    Kafka => kafka::{ KafkaSinkConfig, KafkaSink },
 }

@@ -2,6 +2,7 @@
 //! pipeline through a bounded channel. The channel's capacity is the
 //! backpressure: when it is full the reader blocks and stops polling the journal.
 
+pub mod config;
 pub mod odbc;
 pub mod rows;
 pub mod simulator;
@@ -13,7 +14,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::warn;
 
-use crate::config::{read_secret_file, FilterConfig, SourceConfig, SourceKind};
+use self::config::{SourceConfig, SourceKind};
+use crate::config::read_secret_file;
+use crate::enrich::config::FilterConfig;
 use crate::event::{Cursor, JournalRow};
 use crate::retry::Backoff;
 

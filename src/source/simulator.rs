@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
 
-use crate::config::SimulatorConfig;
+use super::config::SimulatorConfig;
 use crate::event::{Cursor, JournalRow};
 
 /// Journal entries per receiver before it is detached and a new one attached.

@@ -15,7 +15,9 @@ use tracing_subscriber::fmt::FmtContext;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{LogConfig, LogFormat};
+pub mod config;
+
+use self::config::{LogConfig, LogFormat};
 
 pub use metrics::Metrics;
 

@@ -4,8 +4,11 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use auditfwd::config::{Config, FilterConfig, KafkaSinkConfig, PermanentErrorPolicy, SinkConfig};
-use auditfwd::pipeline::{self, Outcome, RunError, RunOptions};
+use auditfwd::app::{self, Outcome, RunError, RunOptions};
+use auditfwd::enrich::FilterConfig;
+use auditfwd::pipeline::PermanentErrorPolicy;
+use auditfwd::settings::Config;
+use auditfwd::sink::{KafkaSinkConfig, SinkConfig};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
 use rdkafka::mocking::MockCluster;
@@ -34,7 +37,7 @@ pub fn config(state: &std::path::Path, brokers: &str, total: u64) -> Config {
     };
     kafka.delivery_timeout = Duration::from_secs(20);
     config.sinks = vec![
-        SinkConfig::File(auditfwd::config::FileSinkConfig {
+        SinkConfig::File(auditfwd::sink::FileSinkConfig {
             path: state.join("events.ndjson"),
         }),
         SinkConfig::Kafka(kafka),
@@ -48,7 +51,7 @@ pub fn run(config: Config) -> Result<Outcome, RunError> {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(pipeline::run(
+    runtime.block_on(app::run(
         config,
         RunOptions {
             exit_when_caught_up: true,

@@ -1,6 +1,7 @@
 //! The integration test binary: the real `auditfwd` executable, driven as an
 //! operator or systemd would drive it.
 
+mod architecture;
 mod config;
 mod daemon;
 mod enrich_cli;

@@ -166,8 +166,10 @@ fn metrics_parse_as_prometheus_text_and_agree_with_what_was_sent() {
         "the simulator's entries are in the past"
     );
     // The checkpoint gauge stands on the last entry read (entry 2999 of the stream).
-    let last =
-        auditfwd::source::simulator::entry(&auditfwd::config::SimulatorConfig::default(), 2999);
+    let last = auditfwd::source::simulator::entry(
+        &auditfwd::source::config::SimulatorConfig::default(),
+        2999,
+    );
     assert_eq!(
         value("auditfwd_checkpoint_sequence_number"),
         last.sequence_number as f64

@@ -6,7 +6,7 @@
 //! [`SD_DROP_ORDER`], until the message fits; a message that still does not fit
 //! is sent whole and counted.
 
-use crate::config::{SyslogBody, SyslogProtocol, SyslogSinkConfig};
+use super::config::{SyslogBody, SyslogProtocol, SyslogSinkConfig};
 use crate::event::{Event, Severity};
 
 /// JSON body fields dropped first when a message is too large, in this order.
@@ -409,7 +409,7 @@ mod tests {
         row.remote_address = Some("192.0.2.9".into());
         row.remote_port = Some(50123);
         row.qualified_job_name = Some("123456/Q\"SEC]OFR\\/QPADEV0001".into());
-        Enricher::new(&crate::config::AlertsConfig::default()).enrich(&row)
+        Enricher::new(&crate::enrich::config::AlertsConfig::default()).enrich(&row)
     }
 
     fn config(body: SyslogBody, protocol: SyslogProtocol) -> SyslogSinkConfig {

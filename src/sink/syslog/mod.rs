@@ -6,6 +6,7 @@
 //!   data in flight loses it (reconnect and resend only cover the failed batch);
 //! - **udp**: sent; nothing confirms it, so it needs `accept_loss = true`.
 
+pub mod config;
 pub mod format;
 mod relp;
 
@@ -16,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
 use super::SinkError;
-use crate::config::{SyslogFraming, SyslogSinkConfig, SyslogTransport};
+use self::config::{SyslogFraming, SyslogSinkConfig, SyslogTransport};
 use crate::event::EventBatch;
 
 /// A byte stream: plain TCP or TLS.
@@ -277,4 +278,20 @@ fn tls_connector(
         tokio_rustls::TlsConnector::from(Arc::new(client_config)),
         name,
     ))
+}
+
+impl super::Component for SyslogSink {
+    type Config = SyslogSinkConfig;
+
+    fn build(config: &SyslogSinkConfig) -> Result<SyslogSink, SinkError> {
+        SyslogSink::new(config)
+    }
+
+    async fn check(&mut self) -> Result<(), SinkError> {
+        SyslogSink::check(self).await
+    }
+
+    async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+        SyslogSink::deliver(self, batch).await
+    }
 }

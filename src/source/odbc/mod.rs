@@ -9,6 +9,7 @@
 //!
 //! Runs on the source thread: every call here blocks.
 
+pub mod config;
 pub mod sql;
 
 use std::borrow::Cow;
@@ -22,10 +23,13 @@ use odbc_api::{
 };
 use tracing::{error, info, warn};
 
+use self::config::OdbcConfig;
 use self::sql::{Query, SqlFilter, Start, Value};
 use super::rows::{journal_row, Columns, LocalClock};
-use crate::config::{FilterConfig, OdbcConfig, Secret, SourceConfig};
+use crate::config::Secret;
+use crate::enrich::config::FilterConfig;
 use crate::event::{Cursor as JournalCursor, JournalRow, Notice};
+use crate::source::config::SourceConfig;
 
 /// Longest text read from one column; longer values are cut by the driver.
 const MAX_COLUMN_BYTES: usize = 1024;

@@ -6,7 +6,7 @@
 //! Columns are selected by name, quoted upper-case, so the same text reads Db2 for i
 //! and the PostgreSQL lab, whose columns carry the same quoted names.
 
-use crate::config::Dialect;
+use super::config::Dialect;
 
 /// Columns without which a row cannot become an event.
 pub const REQUIRED_COLUMNS: &[&str] = &[

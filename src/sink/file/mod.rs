@@ -4,6 +4,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind as IoKind, Write};
 use std::path::PathBuf;
 
+pub mod config;
+
+use self::config::FileSinkConfig;
 use super::SinkError;
 use crate::event::EventBatch;
 
@@ -131,6 +134,22 @@ fn cut_torn_tail(file: &File) -> std::io::Result<()> {
         "file sink: cut a torn last line left by a crash; its batch is sent again"
     );
     file.set_len(0)
+}
+
+impl super::Component for FileSink {
+    type Config = FileSinkConfig;
+
+    fn build(config: &FileSinkConfig) -> Result<FileSink, SinkError> {
+        Ok(FileSink::new(config.path.clone()))
+    }
+
+    async fn check(&mut self) -> Result<(), SinkError> {
+        FileSink::check(self)
+    }
+
+    async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+        FileSink::deliver(self, batch).await
+    }
 }
 
 #[cfg(test)]

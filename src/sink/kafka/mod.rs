@@ -9,8 +9,11 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
+pub mod config;
+
+use self::config::{AlertRouting, KafkaSinkConfig};
 use super::SinkError;
-use crate::config::{read_secret_file, AlertRouting, KafkaSinkConfig};
+use crate::config::read_secret_file;
 use crate::event::{Event, EventBatch, Severity};
 
 pub struct KafkaSink {
@@ -232,6 +235,26 @@ impl KafkaSink {
     }
 }
 
+impl super::Component for KafkaSink {
+    type Config = KafkaSinkConfig;
+
+    fn build(config: &KafkaSinkConfig) -> Result<KafkaSink, SinkError> {
+        KafkaSink::new(config)
+    }
+
+    async fn check(&mut self) -> Result<(), SinkError> {
+        KafkaSink::check(self).await
+    }
+
+    async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+        KafkaSink::deliver(self, batch).await
+    }
+
+    fn shutdown(&self, grace: std::time::Duration) {
+        self.flush(grace);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,7 +275,7 @@ mod tests {
 
     #[test]
     fn alerts_are_copied_or_moved_to_the_alert_topic() {
-        let enricher = Enricher::new(&crate::config::AlertsConfig::default());
+        let enricher = Enricher::new(&crate::enrich::config::AlertsConfig::default());
         let ordinary = enricher.enrich(&row("S", "INT", "QPADEV0001", Some("JSMITH")));
         let privileged = enricher.enrich(&row("S", "INT", "QPADEV0001", Some("QSECOFR")));
         let none = sink("", AlertRouting::Copy);

@@ -15,8 +15,11 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use tokio::time::Instant;
 
+pub mod config;
+
+use self::config::{HecCompression, SplunkHecSinkConfig};
 use super::SinkError;
-use crate::config::{read_secret_file, HecCompression, SplunkHecSinkConfig};
+use crate::config::read_secret_file;
 use crate::event::{Event, EventBatch};
 
 pub struct HecSink {
@@ -373,6 +376,22 @@ impl HecSink {
             }
         };
         SinkError::permanent(format!("splunk_hec {endpoint}: {said}; {remedy}"))
+    }
+}
+
+impl super::Component for HecSink {
+    type Config = SplunkHecSinkConfig;
+
+    fn build(config: &SplunkHecSinkConfig) -> Result<HecSink, SinkError> {
+        HecSink::new(config)
+    }
+
+    async fn check(&mut self) -> Result<(), SinkError> {
+        HecSink::check(self).await
+    }
+
+    async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+        HecSink::deliver(self, batch).await
     }
 }
 

@@ -2,6 +2,9 @@
 
 use tokio::io::AsyncWriteExt;
 
+pub mod config;
+
+use self::config::StdoutSinkConfig;
 use super::SinkError;
 use crate::event::EventBatch;
 
@@ -36,5 +39,17 @@ impl StdoutSink {
 impl Default for StdoutSink {
     fn default() -> Self {
         StdoutSink::new()
+    }
+}
+
+impl super::Component for StdoutSink {
+    type Config = StdoutSinkConfig;
+
+    fn build(_config: &StdoutSinkConfig) -> Result<StdoutSink, SinkError> {
+        Ok(StdoutSink::new())
+    }
+
+    async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+        StdoutSink::deliver(self, batch).await
     }
 }

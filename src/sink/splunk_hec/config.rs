@@ -1,0 +1,124 @@
+//! `type = "splunk_hec"`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{check_readable_file, duration, read_secret_file, Problems, Secret};
+
+/// Splunk HTTP Event Collector, acknowledged when Splunk says the events were
+/// indexed (indexer acknowledgement), not merely received.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplunkHecSinkConfig {
+    /// Base URL of the collector, e.g. "https://splunk.example.com:8088".
+    pub endpoint: String,
+    /// HEC token; or `token_file`, or AUDITFWD_SINKS__<n>__TOKEN. Redacted everywhere.
+    pub token: Secret,
+    pub token_file: Option<PathBuf>,
+    /// Target index; empty = the token's default index.
+    pub index: String,
+    pub sourcetype: String,
+    pub source: String,
+    /// Poll /services/collector/ack and acknowledge a batch only once indexed.
+    pub indexer_ack: bool,
+    /// No acknowledgement by then: the batch is sent again (duplicates, never loss).
+    #[serde(with = "duration")]
+    pub ack_timeout: Duration,
+    /// Largest request body before compression; batches are split to stay under it.
+    pub max_batch_bytes: usize,
+    pub compression: HecCompression,
+    /// PEM file of a CA to trust for the collector's certificate.
+    pub tls_ca_file: Option<PathBuf>,
+    /// false accepts any certificate: only for tests, and logged loudly.
+    pub tls_verify: bool,
+    /// Longest wait for one HTTP request.
+    #[serde(with = "duration")]
+    pub request_timeout: Duration,
+}
+
+impl Default for SplunkHecSinkConfig {
+    fn default() -> Self {
+        SplunkHecSinkConfig {
+            endpoint: String::new(),
+            token: Secret::default(),
+            token_file: None,
+            index: String::new(),
+            sourcetype: "ibmi:audit:js".into(),
+            source: "auditfwd".into(),
+            indexer_ack: true,
+            ack_timeout: Duration::from_secs(60),
+            max_batch_bytes: 1024 * 1024,
+            compression: HecCompression::Gzip,
+            tls_ca_file: None,
+            tls_verify: true,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HecCompression {
+    None,
+    Gzip,
+}
+
+impl SplunkHecSinkConfig {
+    pub fn describe(&self) -> String {
+        format!("splunk_hec:{}", self.endpoint)
+    }
+
+    /// `key` is "sinks[N]".
+    pub fn validate(&self, key: &str, problems: &mut Problems) {
+        let at = |name: &str| format!("{key}.{name}");
+        let endpoint = self.endpoint.trim_end_matches('/');
+        if !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+            || endpoint.len() < 10
+        {
+            problems.fail(
+                at("endpoint"),
+                format!(
+                    "{:?} is not a URL like \"https://splunk.example.com:8088\"",
+                    self.endpoint
+                ),
+            );
+        }
+        if self.token.is_empty() && self.token_file.is_none() {
+            problems.fail(
+                at("token"),
+                "required: set token, token_file or AUDITFWD_SINKS__<n>__TOKEN",
+            );
+        }
+        if !self.token.is_empty() && self.token_file.is_some() {
+            problems.fail(at("token_file"), "set either token or token_file, not both");
+        }
+        if self.max_batch_bytes < 1024 {
+            problems.fail(
+                at("max_batch_bytes"),
+                format!("{} is too small; use at least 1024", self.max_batch_bytes),
+            );
+        }
+        let hour = Duration::from_secs(3600);
+        problems.duration_in(at("ack_timeout"), self.ack_timeout, Duration::from_millis(1), hour);
+        problems.duration_in(
+            at("request_timeout"),
+            self.request_timeout,
+            Duration::from_millis(1),
+            hour,
+        );
+    }
+
+    /// Reads the token file and checks the CA file once.
+    pub fn load_files(&self, key: &str, problems: &mut Problems) {
+        if let Some(path) = &self.token_file {
+            if let Err(error) = read_secret_file(&format!("{key}.token_file"), path) {
+                problems.errors.push(error);
+            }
+        }
+        if let Some(path) = &self.tls_ca_file {
+            check_readable_file(&format!("{key}.tls_ca_file"), path, problems);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! `type = "syslog"`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{check_readable_file, duration, Problems};
+
+/// Syslog: RFC 5424 (or 3164) over TCP, TLS, RELP or UDP, with JSON, CEF or LEEF bodies.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyslogSinkConfig {
+    /// host:port of the receiver.
+    pub address: String,
+    /// "tcp" | "tls" | "relp" | "udp". Only relp confirms delivery (see the docs).
+    pub transport: SyslogTransport,
+    /// "octet-counting" (RFC 6587) | "lf"; tcp and tls only.
+    pub framing: SyslogFraming,
+    /// "rfc5424" | "rfc3164" (old receivers).
+    pub protocol: SyslogProtocol,
+    /// "json" (native schema v1) | "cef" | "leef".
+    pub body: SyslogBody,
+    /// Facility name; the severity comes from the event.
+    pub facility: String,
+    pub app_name: String,
+    /// STRUCTURED-DATA id; 32473 is the documentation enterprise number: set your own.
+    pub sd_id: String,
+    /// Larger messages lose optional fields in a documented order; never cut.
+    pub max_message_bytes: usize,
+    /// CA that signed the receiver's certificate (tls); default: public roots.
+    pub tls_ca_file: Option<PathBuf>,
+    /// Client certificate and key for mutual TLS.
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+    /// Name to verify the certificate against; default: the host of `address`.
+    pub tls_server_name: String,
+    /// Required for udp: UDP cannot confirm delivery, so loss must be accepted knowingly.
+    pub accept_loss: bool,
+    /// Connect, TLS handshake and write time limit.
+    #[serde(with = "duration")]
+    pub connect_timeout: Duration,
+}
+
+impl Default for SyslogSinkConfig {
+    fn default() -> Self {
+        SyslogSinkConfig {
+            address: String::new(),
+            transport: SyslogTransport::Tcp,
+            framing: SyslogFraming::OctetCounting,
+            protocol: SyslogProtocol::Rfc5424,
+            body: SyslogBody::Json,
+            facility: "auth".into(),
+            app_name: "auditfwd".into(),
+            sd_id: "auditfwd@32473".into(),
+            max_message_bytes: 8192,
+            tls_ca_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_server_name: String::new(),
+            accept_loss: false,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogTransport {
+    Tcp,
+    Tls,
+    Relp,
+    Udp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyslogFraming {
+    #[serde(rename = "octet-counting")]
+    OctetCounting,
+    #[serde(rename = "lf")]
+    Lf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogProtocol {
+    Rfc5424,
+    Rfc3164,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogBody {
+    Json,
+    Cef,
+    Leef,
+}
+
+impl SyslogSinkConfig {
+    pub fn describe(&self) -> String {
+        format!("syslog:{:?}:{}", self.transport, self.address).to_lowercase()
+    }
+
+    /// `key` is "sinks[N]".
+    pub fn validate(&self, key: &str, problems: &mut Problems) {
+        let at = |name: &str| format!("{key}.{name}");
+        if self
+            .address
+            .rsplit_once(':')
+            .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+        {
+            problems.fail(at("address"), format!("{:?} is not host:port", self.address));
+        }
+        if self.transport == SyslogTransport::Udp && !self.accept_loss {
+            problems.fail(at("accept_loss"), "transport = \"udp\" cannot confirm delivery: events can be lost without a trace; set accept_loss = true to accept that, or use relp");
+        }
+        if super::format::facility_code(&self.facility).is_none() {
+            problems.fail(at("facility"), format!("{:?} is not a syslog facility (auth, authpriv, security, local0..local7, ...)", self.facility));
+        }
+        let (name, number) = self.sd_id.split_once('@').unwrap_or(("", ""));
+        let printable = |text: &str| {
+            text.chars()
+                .all(|c| ('!'..='~').contains(&c) && !matches!(c, '=' | ']' | '"'))
+        };
+        if name.is_empty()
+            || number.is_empty()
+            || !number.chars().all(|c| c.is_ascii_digit() || c == '.')
+            || self.sd_id.len() > 32
+            || !printable(&self.sd_id)
+        {
+            problems.fail(at("sd_id"), format!("{:?} is not an SD-ID like \"auditfwd@32473\" (name@private enterprise number, at most 32 characters)", self.sd_id));
+        }
+        if self.app_name.is_empty() || self.app_name.len() > 48 || !printable(&self.app_name) {
+            problems.fail(at("app_name"), "1 to 48 printable characters");
+        }
+        if self.max_message_bytes < 480 {
+            problems.fail(
+                at("max_message_bytes"),
+                "at least 480 (RFC 5424 receivers must take 480 bytes)",
+            );
+        }
+        if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
+            problems.fail(at("tls_key_file"), "set tls_cert_file and tls_key_file together");
+        }
+        if self.transport != SyslogTransport::Tls
+            && (self.tls_ca_file.is_some() || self.tls_cert_file.is_some())
+        {
+            problems.fail(at("transport"), "tls_* keys need transport = \"tls\"");
+        }
+        problems.duration_in(
+            at("connect_timeout"),
+            self.connect_timeout,
+            Duration::from_millis(1),
+            Duration::from_secs(3600),
+        );
+    }
+
+    /// Checks the CA, certificate and key files once: a typo is exit 78, not a restart loop.
+    pub fn load_files(&self, key: &str, problems: &mut Problems) {
+        for (name, path) in [
+            ("tls_ca_file", &self.tls_ca_file),
+            ("tls_cert_file", &self.tls_cert_file),
+            ("tls_key_file", &self.tls_key_file),
+        ] {
+            if let Some(path) = path {
+                check_readable_file(&format!("{key}.{name}"), path, problems);
+            }
+        }
+    }
+}

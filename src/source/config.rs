@@ -1,0 +1,125 @@
+//! `[source]`: which journal reader runs, and how often it polls.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::odbc::config::OdbcConfig;
+use crate::config::{duration, Problems};
+
+/// Which journal reader runs, and how often it polls.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceConfig {
+    pub kind: SourceKind,
+    /// Pause between polls once the source has caught up.
+    #[serde(with = "duration")]
+    pub poll_interval: Duration,
+    /// Most rows read per poll: also the size of a delivery batch.
+    pub batch_rows: usize,
+    pub simulator: SimulatorConfig,
+    pub odbc: OdbcConfig,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        SourceConfig {
+            kind: SourceKind::Simulator,
+            // IBM warns that polling the journal functions sub-second hurts the system.
+            poll_interval: Duration::from_secs(5),
+            batch_rows: 1000,
+            simulator: SimulatorConfig::default(),
+            odbc: OdbcConfig::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// Deterministic synthetic JS traffic: the embedded default.
+    Simulator,
+    /// `SYSTOOLS.AUDIT_JOURNAL_JS` over ODBC.
+    Odbc,
+}
+
+/// The embedded traffic generator.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimulatorConfig {
+    /// Same seed, same event stream.
+    pub seed: u64,
+    /// Pace of production; 0 = as fast as the pipeline takes them.
+    pub events_per_second: u64,
+    /// 0 = endless; N = exactly N journal entries, then idle.
+    pub total_events: u64,
+    pub system_name: String,
+    /// Local time of the first entry (the simulated system runs on UTC).
+    pub start_timestamp: chrono::NaiveDateTime,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        SimulatorConfig {
+            seed: 1,
+            events_per_second: 200,
+            total_events: 0,
+            system_name: "SIMSYS".into(),
+            start_timestamp: chrono::NaiveDate::from_ymd_opt(2026, 1, 5)
+                .and_then(|date| date.and_hms_opt(8, 0, 0))
+                .expect("valid constant date"),
+        }
+    }
+}
+
+impl SourceConfig {
+    /// Ranges and required keys; `key` is the section's key ("source").
+    pub fn validate(&self, key: &str, problems: &mut Problems) {
+        if self.batch_rows == 0 || self.batch_rows > 100_000 {
+            problems.fail(
+                format!("{key}.batch_rows"),
+                format!("{} is out of range; use 1 to 100000", self.batch_rows),
+            );
+        }
+        if self.poll_interval < Duration::from_millis(100) {
+            problems.fail(
+                format!("{key}.poll_interval"),
+                "below 100ms; IBM warns that sub-second polling of the journal functions hurts the system",
+            );
+        } else {
+            problems.duration_in(
+                format!("{key}.poll_interval"),
+                self.poll_interval,
+                Duration::from_millis(100),
+                Duration::from_secs(24 * 3600),
+            );
+        }
+        let system = &self.simulator.system_name;
+        if !is_system_name(system) {
+            problems.fail(
+                format!("{key}.simulator.system_name"),
+                format!("{system:?} is not an IBM i system name (1 to 8 letters and digits)"),
+            );
+        }
+        if self.kind == SourceKind::Odbc {
+            self.odbc.validate(&format!("{key}.odbc"), problems);
+        }
+    }
+
+    /// Checks the files the source names (the password file).
+    pub fn load_files(&self, key: &str, problems: &mut Problems) {
+        if self.kind == SourceKind::Odbc {
+            self.odbc.load_files(&format!("{key}.odbc"), problems);
+        }
+    }
+}
+
+/// 1 to 8 characters, none of which could make an event id ambiguous.
+fn is_system_name(name: &str) -> bool {
+    let name = name.trim();
+    !name.is_empty()
+        && name.len() <= 8
+        && name
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || "$#@_".contains(character))
+}
