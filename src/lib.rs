@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod enrich;
 pub mod event;
+pub mod fsmode;
 pub mod pipeline;
 pub mod sink;
 pub mod source;

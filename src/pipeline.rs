@@ -34,6 +34,9 @@ use crate::telemetry::{http, Metrics};
 pub struct RunOptions {
     /// Exit once the source has nothing more to read and everything is committed.
     pub exit_when_caught_up: bool,
+    /// Start even if the state directory lost its checkpoint (see
+    /// `CheckpointStore::open_checked`); an `audit_gap` event is sent first.
+    pub accept_lost_checkpoint: bool,
 }
 
 /// How a run that did not fail ended.
@@ -98,7 +101,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<Outcome, RunError> {
     let notifier = Notifier::from_environment();
-    let store = tokio::task::block_in_place(|| CheckpointStore::open(&config.state.dir))?;
+    let (store, mut lost_checkpoint) = tokio::task::block_in_place(|| {
+        CheckpointStore::open_checked(&config.state.dir, options.accept_lost_checkpoint)
+    })?;
+    if let Some(lost) = &lost_checkpoint {
+        error!(state_dir = %lost.dir.display(), "the checkpoint was lost; starting from the source's start point as --accept-lost-checkpoint asks, and sending an audit_gap event");
+    }
     let checkpoint = store.load()?;
     match &checkpoint {
         Some(checkpoint) => {
@@ -225,7 +233,10 @@ pub async fn run(
                 match message {
                     Some(SourceMessage::Rows(batch)) => {
                         let rows_read = batch.rows.len();
-                        let events: Vec<_> = batch.rows.iter().filter(|row| filter.accepts(row)).map(|row| enricher.enrich(row)).collect();
+                        let mut events: Vec<_> = batch.rows.iter().filter(|row| filter.accepts(row)).map(|row| enricher.enrich(row)).collect();
+                        if let Some(lost) = lost_checkpoint.take() {
+                            events.insert(0, enricher.enrich(&lost.audit_gap_row(batch.rows.first(), &batch.cursor)));
+                        }
                         let gaps = events.iter().filter(|event| event.event_action == "audit_gap").count();
                         stats.record_read(rows_read, rows_read - events.len(), gaps);
                         let batch = Arc::new(EventBatch { id: next_batch_id, events, rows_read, cursor: batch.cursor });

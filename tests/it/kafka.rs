@@ -52,6 +52,7 @@ pub fn run(config: Config) -> Result<Outcome, RunError> {
         config,
         RunOptions {
             exit_when_caught_up: true,
+            ..RunOptions::default()
         },
         std::future::pending(),
     ))
