@@ -234,11 +234,12 @@ pub async fn run(
                     Some(SourceMessage::Rows(batch)) => {
                         let rows_read = batch.rows.len();
                         let mut events: Vec<_> = batch.rows.iter().filter(|row| filter.accepts(row)).map(|row| enricher.enrich(row)).collect();
+                        let filtered = rows_read - events.len();
                         if let Some(lost) = lost_checkpoint.take() {
                             events.insert(0, enricher.enrich(&lost.audit_gap_row(batch.rows.first(), &batch.cursor)));
                         }
                         let gaps = events.iter().filter(|event| event.event_action == "audit_gap").count();
-                        stats.record_read(rows_read, rows_read - events.len(), gaps);
+                        stats.record_read(rows_read, filtered, gaps);
                         let batch = Arc::new(EventBatch { id: next_batch_id, events, rows_read, cursor: batch.cursor });
                         next_batch_id += 1;
                         debug!(batch = batch.id, rows = rows_read, events = batch.events.len(), cursor = %batch.cursor, "batch read");

@@ -6,6 +6,7 @@ mod daemon;
 mod enrich_cli;
 mod harness;
 mod hec;
+mod hostile;
 mod kafka;
 mod lab;
 mod odbc;
