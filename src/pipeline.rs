@@ -454,9 +454,14 @@ async fn deliver_with_retry(
                         "gave up after {attempt} attempts (pipeline.retry_max_attempts): {error}"
                     )));
                 }
-                let delay = backoff
-                    .next_delay()
-                    .max(error.retry_after.unwrap_or_default());
+                // A peer's Retry-After is honoured up to retry_max_backoff: one
+                // answer of `Retry-After: 31536000` must not park the sink a year.
+                let delay = backoff.next_delay().max(
+                    error
+                        .retry_after
+                        .unwrap_or_default()
+                        .min(pipeline.retry_max_backoff),
+                );
                 warn!(sink = %name, attempt, retry_in = ?delay, %error, "delivery failed; retrying");
                 tokio::time::sleep(delay).await;
             }

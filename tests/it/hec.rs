@@ -87,7 +87,7 @@ exclude_users = []
 dir = "data"
 [pipeline]
 retry_initial_backoff = "50ms"
-retry_max_backoff = "300ms"
+{max_backoff}
 {pipeline}
 [[sinks]]
 type = "file"
@@ -101,6 +101,11 @@ index = "ibmi"
 {hec}
 "#,
                 port = standin.port,
+                max_backoff = if pipeline.contains("retry_max_backoff") {
+                    ""
+                } else {
+                    "retry_max_backoff = \"300ms\""
+                },
                 ack_timeout = if hec.contains("ack_timeout") {
                     ""
                 } else {
@@ -115,10 +120,18 @@ index = "ibmi"
 
 /// Runs to completion and checks every delivered event was indexed at least once.
 fn run_and_check_nothing_lost(extra: &[&str], hec: &str) -> (Workspace, Standin, String) {
+    run_and_check_nothing_lost_with(extra, hec, "")
+}
+
+fn run_and_check_nothing_lost_with(
+    extra: &[&str],
+    hec: &str,
+    pipeline: &str,
+) -> (Workspace, Standin, String) {
     let workspace = Workspace::new();
     workspace.write("hec.token", &format!("{TOKEN}\n"));
     let standin = Standin::start(&workspace, &[&["--ack", "--ack-read-once"], extra].concat());
-    let config = configure(&workspace, &standin, hec, "");
+    let config = configure(&workspace, &standin, hec, pipeline);
     let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let expected: HashSet<String> = ids(&workspace.events("events.ndjson"))
@@ -193,9 +206,13 @@ fn clean_run_indexes_everything_with_correct_envelopes_gzip_and_bounded_bodies()
 
 #[test]
 fn server_busy_and_throttling_are_retried_honouring_retry_after() {
-    let (_, standin, log) =
-        run_and_check_nothing_lost(&["--fault", "busy:3", "--fault", "throttle:2"], "");
-    // The pipeline's own backoff here is at most 300ms; Retry-After: 1 stretches it.
+    let (_, standin, log) = run_and_check_nothing_lost_with(
+        &["--fault", "busy:3", "--fault", "throttle:2"],
+        "",
+        "retry_max_backoff = \"2s\"",
+    );
+    // The pipeline's own backoff here starts at 50ms and doubles for at most
+    // 5 retries (≤ 800ms); Retry-After: 1 (below the 2s cap) stretches it.
     assert!(
         log.contains("retry_in=1s"),
         "Retry-After was not honoured: {log}"
@@ -203,6 +220,21 @@ fn server_busy_and_throttling_are_retried_honouring_retry_after() {
     let stats = standin.stats();
     assert_eq!(stats["rejected"]["503"], 3, "{stats}");
     assert_eq!(stats["rejected"]["429"], 2, "{stats}");
+}
+
+#[test]
+fn a_retry_after_of_a_year_is_capped_by_retry_max_backoff() {
+    let started = std::time::Instant::now();
+    let (_, standin, log) =
+        run_and_check_nothing_lost(&["--fault", "busy:2", "--retry-after", "31536000"], "");
+    assert_eq!(standin.stats()["rejected"]["503"], 2);
+    // retry_max_backoff is 300ms in this configuration.
+    assert!(
+        log.contains("retry_in=300ms"),
+        "Retry-After was not capped: {log}"
+    );
+    assert!(!log.contains("retry_in=31536000s"), "{log}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
 }
 
 #[test]
