@@ -154,7 +154,7 @@ mod tests {
             ("", ""),
         ] {
             std::fs::write(&path, before).unwrap();
-            let file = OpenOptions::new()
+            let file = std::fs::OpenOptions::new()
                 .read(true)
                 .append(true)
                 .open(&path)
