@@ -14,3 +14,4 @@ mod package;
 mod schema;
 mod syslog;
 mod telemetry;
+mod tls_refusals;
