@@ -156,7 +156,7 @@ impl CheckpointStore {
             })?;
         // sled creates its files with the umask's modes; the data is the
         // position in a security journal, so it is narrowed to the owner.
-        fsmode::restrict_tree(dir).map_err(|error| directory_error(dir, &error))?;
+        restrict_store_files(dir).map_err(|error| directory_error(dir, &error))?;
         let marked = dir.join(MARKER_FILE).exists();
         Ok(CheckpointStore {
             dir: dir.into(),
@@ -198,6 +198,11 @@ impl CheckpointStore {
                 first_commit_at,
             }),
         ))
+    }
+
+    /// The directory's marker says it held a checkpoint, and there is none now.
+    pub fn is_lost(&self) -> Result<bool, CheckpointError> {
+        Ok(self.dir.join(MARKER_FILE).exists() && self.load()?.is_none())
     }
 
     pub fn load(&self) -> Result<Option<Checkpoint>, CheckpointError> {
@@ -272,7 +277,7 @@ impl CheckpointStore {
         file.write_all(&serde_json::to_vec_pretty(&marker).expect("marker serialises"))?;
         file.sync_all()?;
         // Snapshots sled wrote since the open are narrowed too.
-        fsmode::restrict_tree(&self.dir)
+        restrict_store_files(&self.dir)
     }
 
     fn write_error(&self, error: &sled::Error) -> CheckpointError {
@@ -341,6 +346,14 @@ pub fn operator_cursor(
         sequence_number: sequence,
         entry_timestamp_local,
         entry_timestamp: None,
+    })
+}
+
+/// Narrows sled's files and the marker to the owner; anything else an operator
+/// keeps in the state directory is left as it is.
+fn restrict_store_files(dir: &Path) -> io::Result<()> {
+    fsmode::restrict_entries(dir, |name| {
+        matches!(name, "conf" | "db" | "blobs" | MARKER_FILE) || name.starts_with("snap.")
     })
 }
 

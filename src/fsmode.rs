@@ -46,27 +46,37 @@ pub fn create_private_dir_all(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Restricts what a library created inside `dir` with its own modes (sled's
-/// `conf`, `db`, `blobs/`, snapshots) to the owner: files `0600`,
-/// directories `0700`, one level of subdirectories deep. Symbolic links are
-/// left alone.
-pub fn restrict_tree(dir: &Path) -> io::Result<()> {
+/// Restricts the entries of `dir` that `select` picks by name (what a library
+/// created with its own modes, e.g. sled's `conf`, `db`, `blobs/`, `snap.*`) to
+/// the owner: files `0600`, directories `0700` with everything under them.
+/// Other entries are not touched, so a state directory shared with other files
+/// keeps theirs. Symbolic links are left alone; bits are only ever removed.
+pub fn restrict_entries(dir: &Path, select: impl Fn(&str) -> bool) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        let kind = entry.file_type()?;
-        if kind.is_symlink() {
-            continue;
+        if select(&entry.file_name().to_string_lossy()) {
+            restrict(&entry)?;
         }
-        let mode = if kind.is_dir() {
-            restrict_tree(&entry.path())?;
-            PRIVATE_DIR_MODE
-        } else {
-            PRIVATE_FILE_MODE
-        };
-        let current = entry.metadata()?.permissions().mode() & 0o777;
-        if current & !mode != 0 {
-            std::fs::set_permissions(entry.path(), Permissions::from_mode(current & mode))?;
+    }
+    Ok(())
+}
+
+fn restrict(entry: &std::fs::DirEntry) -> io::Result<()> {
+    let kind = entry.file_type()?;
+    if kind.is_symlink() {
+        return Ok(());
+    }
+    let mode = if kind.is_dir() {
+        for inner in std::fs::read_dir(entry.path())? {
+            restrict(&inner?)?;
         }
+        PRIVATE_DIR_MODE
+    } else {
+        PRIVATE_FILE_MODE
+    };
+    let current = entry.metadata()?.permissions().mode() & 0o777;
+    if current & !mode != 0 {
+        std::fs::set_permissions(entry.path(), Permissions::from_mode(current & mode))?;
     }
     Ok(())
 }
@@ -112,9 +122,13 @@ mod tests {
         std::fs::set_permissions(&sub, Permissions::from_mode(0o755)).unwrap();
         std::fs::write(sub.join("1"), "x").unwrap();
         std::fs::set_permissions(sub.join("1"), Permissions::from_mode(0o644)).unwrap();
-        restrict_tree(dir.path()).unwrap();
+        let other = dir.path().join("operator-notes.txt");
+        std::fs::write(&other, "x").unwrap();
+        std::fs::set_permissions(&other, Permissions::from_mode(0o644)).unwrap();
+        restrict_entries(dir.path(), |name| name == "existing" || name == "blobs").unwrap();
         assert_eq!(mode(&existing), 0o600);
         assert_eq!(mode(&sub), 0o700);
         assert_eq!(mode(&sub.join("1")), 0o600);
+        assert_eq!(mode(&other), 0o644, "entries not selected are left alone");
     }
 }

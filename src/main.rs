@@ -367,6 +367,10 @@ fn checkpoint(action: CheckpointAction) -> i32 {
                 "{}",
                 serde_json::to_string_pretty(&checkpoint).expect("checkpoint serialises")
             ),
+            None if store.is_lost().unwrap_or(false) => println!(
+                "no checkpoint in {}, but it held one: the checkpoint was lost. `auditfwd run` refuses to start until you set the position (`auditfwd checkpoint set`) or start once with --accept-lost-checkpoint",
+                config.state.dir.display()
+            ),
             None => println!("no checkpoint in {}", config.state.dir.display()),
         }),
         CheckpointAction::Set {

@@ -94,6 +94,8 @@ fn a_lost_checkpoint_stops_the_run_until_the_operator_accepts_the_gap() {
         TOTAL,
         "nothing may be read before the loss is accepted"
     );
+    let show = workspace.run(&["checkpoint", "show", "-c", &config]);
+    assert!(stdout(&show).contains("was lost"), "{}", stdout(&show));
 
     let accepted = workspace.run(&[
         "run",
