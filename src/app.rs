@@ -34,9 +34,16 @@ pub async fn run(
 ) -> Result<Outcome, RunError> {
     let notifier = Notifier::from_environment();
     let state_dir = config.state.dir.clone();
-    let store = tokio::task::spawn_blocking(move || CheckpointStore::open(&state_dir))
-        .await
-        .map_err(|error| RunError::Internal(format!("opening the state directory: {error}")))??;
+    let accept_lost = options.accept_lost_checkpoint;
+    let (store, lost_checkpoint) =
+        tokio::task::spawn_blocking(move || CheckpointStore::open_checked(&state_dir, accept_lost))
+            .await
+            .map_err(|error| {
+                RunError::Internal(format!("opening the state directory: {error}"))
+            })??;
+    if let Some(lost) = &lost_checkpoint {
+        tracing::error!(state_dir = %lost.dir.display(), "the checkpoint was lost; starting from the source's start point as --accept-lost-checkpoint asks, and sending an audit_gap event");
+    }
     let store = Arc::new(store);
     let checkpoint = store.load()?;
     match &checkpoint {
@@ -133,6 +140,7 @@ pub async fn run(
         stats: stats.clone(),
         notifier,
         ledger: Ledger::new(sink_count),
+        lost_checkpoint,
         source: source_receiver,
         stop_reader: stop_reader.clone(),
         heartbeat,

@@ -2,15 +2,30 @@
 //!
 //! Written only by the pipeline's committer, only over batches every sink
 //! acknowledged, in order, and flushed to disk on every commit.
+//!
+//! Beside sled's files the store keeps a marker file, [`MARKER_FILE`], written
+//! after the first commit. A directory with the marker but no checkpoint has
+//! *lost* one (sled's files were deleted, restored from an old backup, or the
+//! volume was replaced): [`CheckpointStore::open_checked`] refuses to treat
+//! that as a first run unless the operator says so, because a first run with
+//! `start_at = "now"` would silently skip every entry since the loss.
+//!
+//! Everything the store creates is owner-only (see [`crate::fsmode`]).
 
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::event::Cursor;
+use crate::event::{Cursor, JournalRow, Notice};
+use crate::fsmode;
 
 const CURSOR_KEY: &[u8] = b"cursor";
+
+/// The marker file, in the state directory, that says a checkpoint was stored here.
+pub const MARKER_FILE: &str = "auditfwd-checkpoint.marker";
 
 /// What is stored: the cursor and when it was committed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,51 +38,171 @@ pub struct Checkpoint {
 pub enum CheckpointError {
     #[error("the state directory {dir} is in use by another process (is auditfwd already running? stop it first, e.g. `systemctl stop auditfwd`)")]
     Locked { dir: PathBuf },
+    #[error("cannot use the state directory {dir}: {reason}. {advice}")]
+    Directory {
+        dir: PathBuf,
+        reason: String,
+        advice: &'static str,
+    },
     #[error("cannot open the checkpoint store in {dir}: {detail}. If the directory is damaged, move it aside, start again and set the position with `auditfwd checkpoint set` (see the runbook in deploy/)")]
     Open { dir: PathBuf, detail: String },
     #[error("the checkpoint in {dir} is unreadable ({detail}). Move the directory aside and set the position with `auditfwd checkpoint set`")]
     Corrupt { dir: PathBuf, detail: String },
-    #[error("cannot write the checkpoint in {dir}: {detail}")]
-    Write { dir: PathBuf, detail: String },
+    #[error("cannot write the checkpoint in {dir}: {reason}. {advice}")]
+    Write {
+        dir: PathBuf,
+        reason: String,
+        advice: &'static str,
+    },
+    #[error("the checkpoint in {dir} is lost: {marker} says a checkpoint was stored here (first at {first_commit_at}), but the store is gone or empty. Starting as a first run could skip or repeat entries without a trace. To continue on purpose, either set the position with `auditfwd checkpoint set --system SYS --receiver LIB/NAME --sequence N` (the last entry your SIEM has), or start once with `auditfwd run --accept-lost-checkpoint`, which starts from source.start_at and sends an audit_gap event")]
+    Lost {
+        dir: PathBuf,
+        marker: PathBuf,
+        first_commit_at: String,
+    },
+}
+
+/// A checkpoint that existed and is gone, accepted with `--accept-lost-checkpoint`.
+///
+/// The pipeline sends one `audit_gap` event built by [`LostCheckpoint::audit_gap_row`]
+/// with the first batch it reads, so the SIEM records that entries between the
+/// lost position and the new start may be missing (or repeated).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LostCheckpoint {
+    pub dir: PathBuf,
+    /// When the lost store first committed, as the marker recorded it.
+    pub first_commit_at: Option<DateTime<Utc>>,
+}
+
+impl LostCheckpoint {
+    /// The `audit_gap` notice row, placed at the position of the first row read
+    /// after the loss (or, for a batch without rows, at its cursor), so its
+    /// `event_id` (`<position>#audit_gap`) is the same on every redelivery.
+    pub fn audit_gap_row(&self, first_row: Option<&JournalRow>, cursor: &Cursor) -> JournalRow {
+        let mut row = match first_row {
+            Some(first) => JournalRow::bare(
+                &first.system_name,
+                &first.receiver_library,
+                &first.receiver_name,
+                first.sequence_number,
+                first.entry_timestamp_local,
+                first.entry_timestamp,
+            ),
+            None => {
+                let now = Utc::now();
+                JournalRow::bare(
+                    &cursor.system_name,
+                    &cursor.receiver_library,
+                    &cursor.receiver_name,
+                    cursor.sequence_number,
+                    cursor.entry_timestamp_local.unwrap_or(now.naive_utc()),
+                    cursor.entry_timestamp.unwrap_or(now),
+                )
+            }
+        };
+        row.entry_type_detail = Some("Checkpoint lost; entries may be missing".into());
+        row.notice = Some(Notice {
+            action: "audit_gap",
+            message: format!(
+                "the checkpoint in {} was lost (first stored {}); auditfwd was started with --accept-lost-checkpoint and resumed from source.start_at: entries between the lost position and this one may be missing or repeated",
+                self.dir.display(),
+                self.first_commit_at
+                    .map_or_else(|| "at an unknown time".to_owned(), |at| at.to_rfc3339()),
+            ),
+        });
+        row
+    }
 }
 
 /// The sled-backed store. One process per directory (sled locks it).
 pub struct CheckpointStore {
     dir: PathBuf,
     db: sled::Db,
+    /// The marker is known to exist (checked or written in this process).
+    marked: AtomicBool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Marker {
+    first_commit_at: DateTime<Utc>,
+    note: String,
 }
 
 impl CheckpointStore {
+    /// Opens (creating `0700` if missing) the store in `dir`. Does not look for
+    /// a lost checkpoint: the `checkpoint` tools use this, `run` uses
+    /// [`CheckpointStore::open_checked`].
     pub fn open(dir: &Path) -> Result<CheckpointStore, CheckpointError> {
-        if let Err(error) = std::fs::create_dir_all(dir) {
-            return Err(CheckpointError::Open {
-                dir: dir.into(),
-                detail: error.to_string(),
-            });
+        fsmode::create_private_dir_all(dir).map_err(|error| directory_error(dir, &error))?;
+        if !dir.is_dir() {
+            return Err(directory_error(dir, &io::Error::from_raw_os_error(ENOTDIR)));
         }
         let db = sled::Config::new()
             .path(dir)
             .open()
-            .map_err(|error| match &error {
-                sled::Error::Io(io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock
-                        || io.to_string().contains("lock") =>
-                {
+            .map_err(|error| match error {
+                sled::Error::Io(io) if is_lock_error(&io) => {
                     CheckpointError::Locked { dir: dir.into() }
                 }
+                sled::Error::Io(io) if io.raw_os_error().is_some() => directory_error(dir, &io),
                 sled::Error::Corruption { .. } => CheckpointError::Corrupt {
                     dir: dir.into(),
-                    detail: error.to_string(),
+                    detail: describe_sled(&error),
                 },
-                _ => CheckpointError::Open {
+                other => CheckpointError::Open {
                     dir: dir.into(),
-                    detail: error.to_string(),
+                    detail: describe_sled(&other),
                 },
             })?;
+        // sled creates its files with the umask's modes; the data is the
+        // position in a security journal, so it is narrowed to the owner.
+        restrict_store_files(dir).map_err(|error| directory_error(dir, &error))?;
+        let marked = dir.join(MARKER_FILE).exists();
         Ok(CheckpointStore {
             dir: dir.into(),
             db,
+            marked: AtomicBool::new(marked),
         })
+    }
+
+    /// Opens the store for `run`. A directory whose marker says it held a
+    /// checkpoint, but whose store is gone or empty, is an error
+    /// ([`CheckpointError::Lost`], exit 73) unless `accept_lost`; then the store
+    /// opens empty and the [`LostCheckpoint`] is returned for the pipeline to
+    /// report as an `audit_gap` event.
+    pub fn open_checked(
+        dir: &Path,
+        accept_lost: bool,
+    ) -> Result<(CheckpointStore, Option<LostCheckpoint>), CheckpointError> {
+        let store = CheckpointStore::open(dir)?;
+        let marker_path = dir.join(MARKER_FILE);
+        if !marker_path.exists() || store.load()?.is_some() {
+            return Ok((store, None));
+        }
+        let first_commit_at = std::fs::read(&marker_path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Marker>(&bytes).ok())
+            .map(|marker| marker.first_commit_at);
+        if !accept_lost {
+            return Err(CheckpointError::Lost {
+                dir: dir.into(),
+                marker: marker_path,
+                first_commit_at: first_commit_at
+                    .map_or_else(|| "an unknown time".to_owned(), |at| at.to_rfc3339()),
+            });
+        }
+        Ok((
+            store,
+            Some(LostCheckpoint {
+                dir: dir.into(),
+                first_commit_at,
+            }),
+        ))
+    }
+
+    /// The directory's marker says it held a checkpoint, and there is none now.
+    pub fn is_lost(&self) -> Result<bool, CheckpointError> {
+        Ok(self.dir.join(MARKER_FILE).exists() && self.load()?.is_none())
     }
 
     pub fn load(&self) -> Result<Option<Checkpoint>, CheckpointError> {
@@ -78,7 +213,7 @@ impl CheckpointStore {
         match self
             .db
             .get(CURSOR_KEY)
-            .map_err(|error| corrupt(error.to_string()))?
+            .map_err(|error| corrupt(describe_sled(&error)))?
         {
             None => Ok(None),
             Some(bytes) => serde_json::from_slice(&bytes)
@@ -87,41 +222,197 @@ impl CheckpointStore {
         }
     }
 
-    /// Stores `cursor` and flushes it to disk before returning.
+    /// Stores `cursor` and flushes it to disk before returning. The first
+    /// commit also writes the marker (after the flush, so a marker always
+    /// means a checkpoint was durable once).
     pub fn commit(&self, cursor: &Cursor) -> Result<(), CheckpointError> {
         let checkpoint = Checkpoint {
             cursor: cursor.clone(),
             committed_at: Utc::now(),
         };
         let bytes = serde_json::to_vec(&checkpoint).expect("checkpoint serialises");
-        let write = |detail: String| CheckpointError::Write {
-            dir: self.dir.clone(),
-            detail,
-        };
         self.db
             .insert(CURSOR_KEY, bytes)
-            .map_err(|error| write(error.to_string()))?;
-        self.db.flush().map_err(|error| write(error.to_string()))?;
+            .map_err(|error| self.write_error(&error))?;
+        self.db.flush().map_err(|error| self.write_error(&error))?;
+        if !self.marked.load(Ordering::Relaxed) {
+            self.write_marker(checkpoint.committed_at)
+                .map_err(|error| self.write_error(&sled::Error::Io(error)))?;
+            self.marked.store(true, Ordering::Relaxed);
+        }
         Ok(())
     }
 
     /// Forgets the position: the next run starts from the source's beginning.
+    /// Also removes the marker: a cleared store is a deliberate first run.
     pub fn clear(&self) -> Result<(), CheckpointError> {
-        let write = |detail: String| CheckpointError::Write {
-            dir: self.dir.clone(),
-            detail,
-        };
         self.db
             .remove(CURSOR_KEY)
-            .map_err(|error| write(error.to_string()))?;
-        self.db.flush().map_err(|error| write(error.to_string()))?;
+            .map_err(|error| self.write_error(&error))?;
+        self.db.flush().map_err(|error| self.write_error(&error))?;
+        match std::fs::remove_file(self.dir.join(MARKER_FILE)) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => return Err(self.write_error(&sled::Error::Io(error))),
+        }
+        self.marked.store(false, Ordering::Relaxed);
         Ok(())
+    }
+
+    fn write_marker(&self, first_commit_at: DateTime<Utc>) -> io::Result<()> {
+        use std::io::Write;
+        let path = self.dir.join(MARKER_FILE);
+        if path.exists() {
+            return Ok(());
+        }
+        let marker = Marker {
+            first_commit_at,
+            note: "written by auditfwd at the first checkpoint; while it is here, a missing or empty checkpoint store stops `auditfwd run` instead of starting over".into(),
+        };
+        let mut file = fsmode::private_file_options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)?;
+        file.write_all(&serde_json::to_vec_pretty(&marker).expect("marker serialises"))?;
+        file.sync_all()?;
+        // Snapshots sled wrote since the open are narrowed too.
+        restrict_store_files(&self.dir)
+    }
+
+    fn write_error(&self, error: &sled::Error) -> CheckpointError {
+        let (reason, advice) = match error {
+            sled::Error::Io(io) if io.raw_os_error().is_some() => (io.to_string(), advice(io)),
+            other => (
+                describe_sled(other),
+                "Check the filesystem that holds state.dir",
+            ),
+        };
+        CheckpointError::Write {
+            dir: self.dir.clone(),
+            reason,
+            advice,
+        }
+    }
+}
+
+/// The cursor an operator gives `auditfwd checkpoint set`, validated: every
+/// name present and free of the `:` and `/` that separate them in an event id
+/// (so `:/:5` or `--receiver /X` is refused), and the timestamp shown as typed
+/// when it does not parse.
+pub fn operator_cursor(
+    system: &str,
+    receiver: &str,
+    sequence: u64,
+    timestamp: Option<&str>,
+) -> Result<Cursor, String> {
+    let Some((library, name)) = receiver.split_once('/') else {
+        return Err(format!(
+            "--receiver {receiver}: expected LIBRARY/NAME, e.g. QGPL/AUDRCV0042"
+        ));
+    };
+    let name_of = |flag: &str, what: &str, value: &str| -> Result<String, String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(format!(
+                "{flag}: the {what} is empty; give it as the journal shows it, e.g. {}",
+                match what {
+                    "system name" => "--system SYS1",
+                    _ => "--receiver QGPL/AUDRCV0042",
+                }
+            ));
+        }
+        if value.contains([':', '/']) || value.chars().any(char::is_whitespace) {
+            return Err(format!(
+                "{flag}: the {what} {value:?} contains ':', '/' or a blank, which no IBM i name has"
+            ));
+        }
+        Ok(value.to_uppercase())
+    };
+    let system_name = name_of("--system", "system name", system)?;
+    let receiver_library = name_of("--receiver", "receiver library", library)?;
+    let receiver_name = name_of("--receiver", "receiver name", name)?;
+    let entry_timestamp_local =
+        match timestamp {
+            None => None,
+            Some(text) => Some(crate::source::rows::parse_local_timestamp(text).ok_or_else(
+                || format!("--timestamp {text}: not a timestamp like 2026-04-08T10:15:30.123456"),
+            )?),
+        };
+    Ok(Cursor {
+        system_name,
+        receiver_library,
+        receiver_name,
+        sequence_number: sequence,
+        entry_timestamp_local,
+        entry_timestamp: None,
+    })
+}
+
+/// Narrows sled's files and the marker to the owner; anything else an operator
+/// keeps in the state directory is left as it is.
+fn restrict_store_files(dir: &Path) -> io::Result<()> {
+    fsmode::restrict_entries(dir, |name| {
+        matches!(name, "conf" | "db" | "blobs" | MARKER_FILE) || name.starts_with("snap.")
+    })
+}
+
+const ENOTDIR: i32 = 20;
+const EEXIST: i32 = 17;
+const ENOSPC: i32 = 28;
+const EROFS: i32 = 30;
+const EDQUOT: i32 = 122;
+const EACCES: i32 = 13;
+const EPERM: i32 = 1;
+
+/// What the operator should do about an I/O error on the state directory.
+fn advice(error: &io::Error) -> &'static str {
+    match error.raw_os_error() {
+        Some(EACCES | EPERM) => "Give the user auditfwd runs as read, write and search access to the directory and its parents (e.g. `chown -R auditfwd: <dir>`), or set state.dir to a directory it owns",
+        Some(ENOSPC | EDQUOT) => "The filesystem (or the user's quota) is full: free some space there; the checkpoint itself needs only a few megabytes",
+        Some(EEXIST | ENOTDIR) => "Something that is not a directory is in the way: state.dir (and each of its parents) must be a directory; move the file aside or set state.dir elsewhere",
+        Some(EROFS) => "The filesystem is mounted read-only: set state.dir to a writable filesystem (with systemd, StateDirectory= provides one)",
+        _ => "Check that state.dir is a writable directory on a local filesystem",
+    }
+}
+
+fn directory_error(dir: &Path, error: &io::Error) -> CheckpointError {
+    CheckpointError::Directory {
+        dir: dir.into(),
+        reason: plain_io(error),
+        advice: advice(error),
+    }
+}
+
+/// An I/O error as a sentence: the OS text for an OS error, otherwise its kind
+/// (a library's own message may embed `Debug` forms).
+fn plain_io(error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(_) => error.to_string(),
+        None => error.kind().to_string(),
+    }
+}
+
+fn is_lock_error(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::WouldBlock || error.to_string().contains("lock")
+}
+
+/// sled's `Display` can carry `Debug` forms (a lock error, a backtrace): say
+/// what happened in words instead.
+fn describe_sled(error: &sled::Error) -> String {
+    match error {
+        sled::Error::Io(io) => plain_io(io),
+        sled::Error::Corruption { .. } => "sled found corrupted data".into(),
+        sled::Error::CollectionNotFound(_) => "sled lacks its default tree".into(),
+        sled::Error::Unsupported(what) => format!("unsupported by sled: {what}"),
+        sled::Error::ReportableBug(_) => "sled reported an internal error".into(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn cursor(sequence_number: u64) -> Cursor {
         Cursor {
@@ -132,6 +423,52 @@ mod tests {
             entry_timestamp_local: None,
             entry_timestamp: None,
         }
+    }
+
+    /// Removes what sled keeps, as a lost volume or a bad restore would, and
+    /// leaves the marker.
+    fn lose_sled_files(dir: &Path) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().unwrap() == MARKER_FILE {
+                continue;
+            }
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn operator_cursor_refuses_empty_names_and_shows_a_bad_timestamp_plainly() {
+        let ok = operator_cursor(
+            " sys1 ",
+            "qgpl/audrcv0042",
+            5,
+            Some("2026-04-08T10:15:30.5"),
+        )
+        .unwrap();
+        assert_eq!(ok.to_string(), "SYS1:QGPL/AUDRCV0042:5");
+        for (system, receiver) in [
+            ("", "/"),
+            ("SYS1", "/X"),
+            ("SYS1", "QGPL/"),
+            ("  ", "Q/X"),
+            ("A:B", "Q/X"),
+            ("SYS1", "Q/X/Y"),
+            ("SYS1", "QGPL"),
+        ] {
+            let error = operator_cursor(system, receiver, 5, None).unwrap_err();
+            assert!(
+                error.starts_with("--system") || error.starts_with("--receiver"),
+                "{system:?} {receiver:?}: {error}"
+            );
+        }
+        let error = operator_cursor("SYS1", "Q/X", 5, Some("yesterday")).unwrap_err();
+        assert!(error.starts_with("--timestamp yesterday: "), "{error}");
+        assert!(!error.contains("Some("), "{error}");
     }
 
     #[test]
@@ -157,6 +494,164 @@ mod tests {
             Err(CheckpointError::Locked { .. }) => {}
             Err(other) => panic!("expected Locked, got {other}"),
             Ok(_) => panic!("expected Locked, got a second handle"),
+        }
+    }
+
+    #[test]
+    fn a_store_that_existed_and_is_gone_is_lost_not_a_first_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        // A first run: nothing to lose.
+        let (store, lost) = CheckpointStore::open_checked(&state, false).unwrap();
+        assert_eq!(lost, None);
+        store.commit(&cursor(5)).unwrap();
+        drop(store);
+        // Resuming: the checkpoint is there.
+        let (store, lost) = CheckpointStore::open_checked(&state, false).unwrap();
+        assert_eq!(
+            (lost, store.load().unwrap().unwrap().cursor),
+            (None, cursor(5))
+        );
+        drop(store);
+
+        lose_sled_files(&state);
+        let error = match CheckpointStore::open_checked(&state, false) {
+            Err(error) => error,
+            Ok(_) => panic!("a lost checkpoint opened as a first run"),
+        };
+        assert!(matches!(error, CheckpointError::Lost { .. }), "{error}");
+        let message = error.to_string();
+        for needed in [
+            "auditfwd checkpoint set",
+            "--accept-lost-checkpoint",
+            "lost",
+        ] {
+            assert!(
+                message.contains(needed),
+                "{needed:?} missing from: {message}"
+            );
+        }
+
+        // Accepted on purpose: the store opens empty and says what was lost.
+        let (store, lost) = CheckpointStore::open_checked(&state, true).unwrap();
+        let lost = lost.expect("the loss is reported");
+        assert!(lost.first_commit_at.is_some());
+        assert_eq!(store.load().unwrap(), None);
+        // The next commit makes it a normal store again.
+        store.commit(&cursor(6)).unwrap();
+        drop(store);
+        assert_eq!(
+            CheckpointStore::open_checked(&state, false).unwrap().1,
+            None
+        );
+    }
+
+    #[test]
+    fn an_emptied_store_is_lost_and_clear_is_a_deliberate_first_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = CheckpointStore::open(dir.path()).unwrap();
+        store.commit(&cursor(5)).unwrap();
+        // The cursor key alone removed (e.g. a store replaced by an empty one).
+        store.db.remove(CURSOR_KEY).unwrap();
+        store.db.flush().unwrap();
+        drop(store);
+        assert!(matches!(
+            CheckpointStore::open_checked(dir.path(), false),
+            Err(CheckpointError::Lost { .. })
+        ));
+        let store = CheckpointStore::open(dir.path()).unwrap();
+        store.clear().unwrap();
+        drop(store);
+        assert_eq!(
+            CheckpointStore::open_checked(dir.path(), false).unwrap().1,
+            None
+        );
+    }
+
+    #[test]
+    fn the_audit_gap_row_sits_at_the_first_position_read_after_the_loss() {
+        let lost = LostCheckpoint {
+            dir: "/var/lib/auditfwd".into(),
+            first_commit_at: None,
+        };
+        let first = JournalRow::bare(
+            "SYS1",
+            "QSYS",
+            "AUDRCV0009",
+            42,
+            chrono::NaiveDate::from_ymd_opt(2026, 4, 8)
+                .unwrap()
+                .and_hms_opt(10, 0, 0)
+                .unwrap(),
+            Utc::now(),
+        );
+        let row = lost.audit_gap_row(Some(&first), &cursor(1));
+        assert_eq!(row.event_id(), "SYS1:QSYS/AUDRCV0009:42#audit_gap");
+        let notice = row.notice.as_ref().unwrap();
+        assert_eq!(notice.action, "audit_gap");
+        assert!(notice.message.contains("/var/lib/auditfwd"));
+        let row = lost.audit_gap_row(None, &cursor(3));
+        assert_eq!(row.event_id(), "SYS1:QGPL/AUDRCV0001:3#audit_gap");
+    }
+
+    #[test]
+    fn state_files_are_owner_only_whatever_the_umask() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("var/state");
+        let store = CheckpointStore::open(&state).unwrap();
+        store.commit(&cursor(1)).unwrap();
+        drop(store);
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&state), 0o700);
+        assert_eq!(mode(&dir.path().join("var")), 0o700);
+        let mut files = 0;
+        for entry in std::fs::read_dir(&state).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                files += 1;
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+            } else {
+                assert_eq!(mode(&path), 0o700, "{}", path.display());
+            }
+        }
+        assert!(files >= 2, "sled's files and the marker");
+    }
+
+    #[test]
+    fn state_directory_advice_depends_on_the_error() {
+        let dir = PathBuf::from("/var/lib/auditfwd");
+        let text =
+            |code: i32| directory_error(&dir, &io::Error::from_raw_os_error(code)).to_string();
+        let (denied, full, in_the_way) = (text(EACCES), text(ENOSPC), text(EEXIST));
+        assert!(
+            denied.contains("access") && denied.contains("chown"),
+            "{denied}"
+        );
+        assert!(full.contains("full") && full.contains("space"), "{full}");
+        assert!(in_the_way.contains("not a directory"), "{in_the_way}");
+        assert!(text(ENOTDIR).contains("not a directory"));
+        assert_ne!(denied, full);
+        // A library's custom error is reduced to its kind, never its Debug form.
+        let custom = io::Error::other("could not acquire: Os { code: 5, kind: Other }");
+        let described = describe_sled(&sled::Error::Io(custom));
+        assert!(!described.contains("Os {"), "{described}");
+    }
+
+    #[test]
+    fn a_file_in_place_of_the_state_directory_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("state");
+        std::fs::write(&file, "").unwrap();
+        for path in [file.clone(), file.join("sub")] {
+            let error = match CheckpointStore::open(&path) {
+                Err(error) => error.to_string(),
+                Ok(_) => panic!("opened a store in a file"),
+            };
+            assert!(error.contains("not a directory"), "{error}");
+            assert!(
+                !error.contains("Os {") && !error.contains("Custom {"),
+                "{error}"
+            );
         }
     }
 }

@@ -7,10 +7,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use auditfwd::app::{self, Outcome, RunOptions};
-use auditfwd::checkpoint::CheckpointStore;
+use auditfwd::checkpoint::{operator_cursor, CheckpointStore};
 use auditfwd::config::{CommandLine, ConfigErrors};
 use auditfwd::enrich::Enricher;
-use auditfwd::event::Cursor;
 use auditfwd::exit_code;
 use auditfwd::settings::Config;
 use auditfwd::source::rows::{journal_row, LocalClock, RowReader};
@@ -67,6 +66,11 @@ enum Command {
         /// acknowledged everything.
         #[arg(long)]
         exit_when_caught_up: bool,
+        /// Start even though the state directory shows that it held a
+        /// checkpoint which is now gone or empty: read from source.start_at and
+        /// send an audit_gap event first. Without it such a start exits 73.
+        #[arg(long)]
+        accept_lost_checkpoint: bool,
     },
     /// Validate the configuration and print it as TOML, secrets redacted.
     CheckConfig {
@@ -129,7 +133,14 @@ fn main() -> ExitCode {
         Command::Run {
             config,
             exit_when_caught_up,
-        } => run(&config, exit_when_caught_up),
+            accept_lost_checkpoint,
+        } => run(
+            &config,
+            RunOptions {
+                exit_when_caught_up,
+                accept_lost_checkpoint,
+            },
+        ),
         Command::CheckConfig { config } => check_config(&config),
         Command::Enrich {
             config,
@@ -176,7 +187,7 @@ fn check_config(args: &ConfigArgs) -> i32 {
     }
 }
 
-fn run(args: &ConfigArgs, exit_when_caught_up: bool) -> i32 {
+fn run(args: &ConfigArgs, options: RunOptions) -> i32 {
     let config = match load(args) {
         Ok(config) => config,
         Err(errors) => return config_failed(&errors),
@@ -203,13 +214,7 @@ fn run(args: &ConfigArgs, exit_when_caught_up: bool) -> i32 {
             return exit_code::SOFTWARE;
         }
     };
-    let result = runtime.block_on(app::run(
-        config,
-        RunOptions {
-            exit_when_caught_up,
-        },
-        shutdown_signal(),
-    ));
+    let result = runtime.block_on(app::run(config, options, shutdown_signal()));
     // A reader stuck in a poll, or a client library's flush, must not keep
     // the process alive past the end of the run.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
@@ -248,23 +253,31 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Completes on SIGTERM or SIGINT.
+/// Completes on SIGTERM, SIGINT or SIGHUP, after logging which one arrived.
+///
+/// SIGHUP (a closed terminal, or `systemctl kill -s HUP` by habit) drains
+/// exactly as SIGTERM does: auditfwd has no configuration reload, and the
+/// default action (die at once, no drain, no log line) is the worst answer.
 async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    use tokio::signal::unix::{signal, SignalKind};
+    async fn received(kind: SignalKind, name: &'static str) -> &'static str {
+        match signal(kind) {
+            Ok(mut stream) => {
+                stream.recv().await;
+                name
             }
             Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+                tracing::warn!(%error, "cannot listen for {name}");
+                std::future::pending().await
             }
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
-        () = terminate => tracing::info!("SIGTERM received"),
     }
+    let name = tokio::select! {
+        name = received(SignalKind::terminate(), "SIGTERM") => name,
+        name = received(SignalKind::interrupt(), "SIGINT") => name,
+        name = received(SignalKind::hangup(), "SIGHUP") => name,
+    };
+    tracing::info!(signal = name, "{name} received; draining as for SIGTERM");
 }
 
 fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {
@@ -305,11 +318,16 @@ fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut bad_rows = 0usize;
     for item in rows {
-        let result = item
-            .map_err(|error| error.to_string())
-            .and_then(|(line, raw)| {
-                journal_row(&raw, &mut clock).map_err(|error| format!("input line {line}: {error}"))
-            });
+        let result = item.map_err(|error| error.to_string()).and_then(|input_row| {
+            if input_row.replaced_invalid_utf8 {
+                eprintln!(
+                    "auditfwd: {input}: input line {}: bytes that are not UTF-8 were replaced by U+FFFD; row kept",
+                    input_row.line
+                );
+            }
+            journal_row(&input_row.row, &mut clock)
+                .map_err(|error| format!("input line {}: {error}", input_row.line))
+        });
         match result {
             Ok(row) => {
                 let event = enricher.enrich(&row);
@@ -361,6 +379,10 @@ fn checkpoint(action: CheckpointAction) -> i32 {
                 "{}",
                 serde_json::to_string_pretty(&checkpoint).expect("checkpoint serialises")
             ),
+            None if store.is_lost().unwrap_or(false) => println!(
+                "no checkpoint in {}, but it held one: the checkpoint was lost. `auditfwd run` refuses to start until you set the position (`auditfwd checkpoint set`) or start once with --accept-lost-checkpoint",
+                config.state.dir.display()
+            ),
             None => println!("no checkpoint in {}", config.state.dir.display()),
         }),
         CheckpointAction::Set {
@@ -370,28 +392,12 @@ fn checkpoint(action: CheckpointAction) -> i32 {
             timestamp,
             ..
         } => {
-            let Some((library, name)) = receiver.split_once('/') else {
-                eprintln!("auditfwd: --receiver {receiver:?}: expected LIBRARY/NAME, e.g. QGPL/AUDRCV0042");
-                return exit_code::CONFIG;
-            };
-            let entry_timestamp_local = match timestamp
-                .as_deref()
-                .map(auditfwd::source::rows::parse_local_timestamp)
-            {
-                None => None,
-                Some(Some(parsed)) => Some(parsed),
-                Some(None) => {
-                    eprintln!("auditfwd: --timestamp {timestamp:?} is not a timestamp like 2026-04-08T10:15:30.123456");
+            let cursor = match operator_cursor(&system, &receiver, sequence, timestamp.as_deref()) {
+                Ok(cursor) => cursor,
+                Err(message) => {
+                    eprintln!("auditfwd: checkpoint set: {message}");
                     return exit_code::CONFIG;
                 }
-            };
-            let cursor = Cursor {
-                system_name: system.trim().to_uppercase(),
-                receiver_library: library.trim().to_uppercase(),
-                receiver_name: name.trim().to_uppercase(),
-                sequence_number: sequence,
-                entry_timestamp_local,
-                entry_timestamp: None,
             };
             store
                 .commit(&cursor)

@@ -41,6 +41,7 @@ pub fn events_per_second(config: Config) -> f64 {
             config,
             RunOptions {
                 exit_when_caught_up: true,
+                ..RunOptions::default()
             },
             std::future::pending(),
         ))

@@ -30,6 +30,8 @@ pub(crate) struct Dispatcher {
     pub stats: Arc<Metrics>,
     pub notifier: Notifier,
     pub ledger: Ledger,
+    /// Reported as an `audit_gap` at the head of the first batch.
+    pub lost_checkpoint: Option<crate::checkpoint::LostCheckpoint>,
     pub source: mpsc::Receiver<SourceMessage>,
     pub stop_reader: Arc<AtomicBool>,
     pub heartbeat: Arc<ReaderHeartbeat>,
@@ -130,18 +132,22 @@ impl Dispatcher {
         match message {
             Some(SourceMessage::Rows(batch)) => {
                 let rows_read = batch.rows.len();
-                let events: Vec<_> = batch
+                let mut events: Vec<_> = batch
                     .rows
                     .iter()
                     .filter(|row| self.filter.accepts(row))
                     .map(|row| self.enricher.enrich(row))
                     .collect();
+                let filtered = rows_read - events.len();
+                if let Some(lost) = self.lost_checkpoint.take() {
+                    let gap = lost.audit_gap_row(batch.rows.first(), &batch.cursor);
+                    events.insert(0, self.enricher.enrich(&gap));
+                }
                 let gaps = events
                     .iter()
                     .filter(|event| event.event_action == "audit_gap")
                     .count();
-                self.stats
-                    .record_read(rows_read, rows_read - events.len(), gaps);
+                self.stats.record_read(rows_read, filtered, gaps);
                 let newest_entry_micros = batch
                     .rows
                     .iter()

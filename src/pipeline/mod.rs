@@ -35,6 +35,9 @@ use self::dead_letter::DeadLetterError;
 pub struct RunOptions {
     /// Exit once the source has nothing more to read and everything is committed.
     pub exit_when_caught_up: bool,
+    /// Start even if the state directory lost its checkpoint (see
+    /// `CheckpointStore::open_checked`); an `audit_gap` event is sent first.
+    pub accept_lost_checkpoint: bool,
 }
 
 /// How a run that did not fail ended.

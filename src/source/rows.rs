@@ -229,21 +229,46 @@ fn parse_unsigned(text: &str) -> Option<u64> {
     whole.parse().ok()
 }
 
+/// The longest input line `enrich` accepts, in bytes. A journal row is a few
+/// kilobytes; anything near this is not a row, and reading it whole would let
+/// one bad line take the memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
 /// Reads rows from JSON lines (an object per line, IBM's column names as keys)
-/// or CSV with a header row, deciding by the first non-blank character.
+/// or CSV with a header row, deciding by the first non-blank character after an
+/// optional UTF-8 byte order mark.
+///
+/// Hostile input is bounded and never lost silently: a line longer than
+/// [`MAX_LINE_BYTES`] is an error naming the line (JSON lines: that row is
+/// skipped and reading goes on; CSV: reading stops, as the record boundaries
+/// are no longer known); bytes that are not UTF-8 are replaced by U+FFFD and
+/// the row is kept, with [`InputRow::replaced_invalid_utf8`] set so the caller
+/// can say so.
 pub struct RowReader<R: std::io::BufRead> {
     inner: Inner<R>,
 }
 
+/// One row read from the input.
+#[derive(Debug)]
+pub struct InputRow {
+    /// The line the row starts on (1-based; the CSV header is line 1).
+    pub line: usize,
+    pub row: RawRow,
+    /// Some bytes were not UTF-8 and were replaced by U+FFFD.
+    pub replaced_invalid_utf8: bool,
+}
+
 enum Inner<R: std::io::BufRead> {
     Json {
-        lines: std::io::Lines<R>,
+        input: R,
         line: usize,
+        buffer: Vec<u8>,
     },
     Csv {
-        records: csv::StringRecordsIntoIter<R>,
+        records: csv::ByteRecordsIntoIter<LineLimit<R>>,
         header: Vec<String>,
         line: usize,
+        failed: bool,
     },
 }
 
@@ -255,13 +280,30 @@ pub struct InputError {
     pub message: String,
 }
 
+fn too_long(line: usize) -> InputError {
+    InputError {
+        line,
+        message: format!(
+            "the line is longer than {MAX_LINE_BYTES} bytes, the limit for one row; is this an AUDIT_JOURNAL_JS export?"
+        ),
+    }
+}
+
 impl<R: std::io::BufRead> RowReader<R> {
     pub fn new(mut input: R) -> Result<RowReader<R>, InputError> {
+        let io_error = |error: std::io::Error| InputError {
+            line: 1,
+            message: error.to_string(),
+        };
+        if input
+            .fill_buf()
+            .map_err(io_error)?
+            .starts_with(b"\xEF\xBB\xBF")
+        {
+            input.consume(3);
+        }
         let starts_with_brace = loop {
-            let buffer = input.fill_buf().map_err(|error| InputError {
-                line: 1,
-                message: error.to_string(),
-            })?;
+            let buffer = input.fill_buf().map_err(io_error)?;
             match buffer.iter().position(|byte| !byte.is_ascii_whitespace()) {
                 Some(position) => break buffer[position] == b'{',
                 None if buffer.is_empty() => break true,
@@ -273,81 +315,232 @@ impl<R: std::io::BufRead> RowReader<R> {
         };
         let inner = if starts_with_brace {
             Inner::Json {
-                lines: input.lines(),
+                input,
                 line: 0,
+                buffer: Vec::new(),
             }
         } else {
-            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(false)
+                .from_reader(LineLimit::new(input));
             let header = reader
-                .headers()
-                .map_err(|error| InputError {
-                    line: 1,
-                    message: format!("CSV header: {error}"),
-                })?
+                .byte_headers()
+                .map_err(|error| csv_error(error, 1))?
                 .iter()
-                .map(|name| name.trim().trim_start_matches('\u{feff}').to_uppercase())
+                .map(|name| {
+                    String::from_utf8_lossy(name)
+                        .trim()
+                        .trim_start_matches('\u{feff}')
+                        .to_uppercase()
+                })
                 .collect();
             Inner::Csv {
-                records: reader.into_records(),
+                records: reader.into_byte_records(),
                 header,
                 line: 1,
+                failed: false,
             }
         };
         Ok(RowReader { inner })
     }
 }
 
+fn csv_error(error: csv::Error, line: usize) -> InputError {
+    let line = error
+        .position()
+        .map_or(line, |position| position.line() as usize);
+    match error.kind() {
+        csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            // LineLimit's error: the line number it counted is the exact one.
+            let line = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<LineTooLong>())
+                .map_or(line, |too_long| too_long.0);
+            too_long(line)
+        }
+        _ => InputError {
+            line,
+            message: error.to_string(),
+        },
+    }
+}
+
+/// Decodes `bytes` as UTF-8, replacing what is not; says whether it had to.
+fn lossy(bytes: &[u8]) -> (Cow<'_, str>, bool) {
+    let text = String::from_utf8_lossy(bytes);
+    let replaced = matches!(text, Cow::Owned(_));
+    (text, replaced)
+}
+
+/// Discards the rest of the current line without buffering it.
+fn skip_line(input: &mut impl std::io::BufRead) -> std::io::Result<()> {
+    loop {
+        let buffer = input.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        match buffer.iter().position(|byte| *byte == b'\n') {
+            Some(position) => {
+                input.consume(position + 1);
+                return Ok(());
+            }
+            None => {
+                let length = buffer.len();
+                input.consume(length);
+            }
+        }
+    }
+}
+
 impl<R: std::io::BufRead> Iterator for RowReader<R> {
-    type Item = Result<(usize, RawRow), InputError>;
+    type Item = Result<InputRow, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        use std::io::{BufRead, Read};
         match &mut self.inner {
-            Inner::Json { lines, line } => loop {
+            Inner::Json {
+                input,
+                line,
+                buffer,
+            } => loop {
                 *line += 1;
-                let text = match lines.next()? {
-                    Ok(text) => text,
+                buffer.clear();
+                let read = input
+                    .by_ref()
+                    .take(MAX_LINE_BYTES as u64 + 1)
+                    .read_until(b'\n', buffer);
+                match read {
                     Err(error) => {
                         return Some(Err(InputError {
                             line: *line,
                             message: error.to_string(),
                         }))
                     }
-                };
+                    Ok(0) => return None,
+                    Ok(_) => {}
+                }
+                if buffer.last() == Some(&b'\n') {
+                    buffer.pop();
+                    if buffer.last() == Some(&b'\r') {
+                        buffer.pop();
+                    }
+                } else if buffer.len() > MAX_LINE_BYTES {
+                    if let Err(error) = skip_line(input) {
+                        return Some(Err(InputError {
+                            line: *line,
+                            message: error.to_string(),
+                        }));
+                    }
+                    return Some(Err(too_long(*line)));
+                }
+                let (text, replaced_invalid_utf8) = lossy(buffer);
                 if text.trim().is_empty() {
                     continue;
                 }
-                return Some(json_row(&text).map(|row| (*line, row)).map_err(|message| {
-                    InputError {
-                        line: *line,
-                        message,
-                    }
-                }));
+                return Some(
+                    json_row(&text)
+                        .map(|row| InputRow {
+                            line: *line,
+                            row,
+                            replaced_invalid_utf8,
+                        })
+                        .map_err(|message| InputError {
+                            line: *line,
+                            message,
+                        }),
+                );
             },
             Inner::Csv {
                 records,
                 header,
                 line,
+                failed,
             } => {
+                if *failed {
+                    return None;
+                }
                 let record = records.next()?;
                 *line += 1;
                 Some(match record {
-                    Ok(record) => Ok((
-                        record
-                            .position()
-                            .map_or(*line, |position| position.line() as usize),
-                        header
+                    Ok(record) => {
+                        let mut replaced_invalid_utf8 = false;
+                        let row = header
                             .iter()
                             .cloned()
-                            .zip(record.iter().map(|value| Some(value.to_owned())))
-                            .collect(),
-                    )),
-                    Err(error) => Err(InputError {
-                        line: *line,
-                        message: error.to_string(),
-                    }),
+                            .zip(record.iter().map(|value| {
+                                let (text, replaced) = lossy(value);
+                                replaced_invalid_utf8 |= replaced;
+                                Some(text.into_owned())
+                            }))
+                            .collect();
+                        Ok(InputRow {
+                            line: record
+                                .position()
+                                .map_or(*line, |position| position.line() as usize),
+                            row,
+                            replaced_invalid_utf8,
+                        })
+                    }
+                    Err(error) => {
+                        // After an I/O error (or an over-long line) the record
+                        // boundaries are unknown: stop rather than guess.
+                        if error.is_io_error() {
+                            *failed = true;
+                        }
+                        Err(csv_error(error, *line))
+                    }
                 })
             }
         }
+    }
+}
+
+/// Passes bytes through, failing with [`LineTooLong`] once a line grows past
+/// [`MAX_LINE_BYTES`], so the CSV reader never buffers a whole giant record.
+struct LineLimit<R> {
+    inner: R,
+    line: usize,
+    line_bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("input line {0} is longer than the limit")]
+struct LineTooLong(usize);
+
+impl<R> LineLimit<R> {
+    fn new(inner: R) -> LineLimit<R> {
+        LineLimit {
+            inner,
+            line: 1,
+            line_bytes: 0,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LineLimit<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.line_bytes > MAX_LINE_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                LineTooLong(self.line),
+            ));
+        }
+        let read = self.inner.read(out)?;
+        for byte in &out[..read] {
+            if *byte == b'\n' {
+                self.line += 1;
+                self.line_bytes = 0;
+            } else {
+                self.line_bytes += 1;
+                if self.line_bytes > MAX_LINE_BYTES {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        LineTooLong(self.line),
+                    ));
+                }
+            }
+        }
+        Ok(read)
     }
 }
 
@@ -524,7 +717,7 @@ mod tests {
             "\n{\"ENTRY_TYPE\":\"S\",\"sequence_number\":5,\"REMOTE_ADDRESS\":null}\n\n[1]\n";
         let rows: Vec<_> = RowReader::new(json.as_bytes()).unwrap().collect();
         assert_eq!(rows.len(), 2);
-        let (line, row) = rows[0].as_ref().unwrap();
+        let InputRow { line, row, .. } = rows[0].as_ref().unwrap();
         assert_eq!(*line, 2);
         assert_eq!(row["SEQUENCE_NUMBER"].as_deref(), Some("5"));
         assert_eq!(row["REMOTE_ADDRESS"], None);
@@ -536,8 +729,141 @@ mod tests {
             .map(Result::unwrap)
             .collect();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].1["ENTRY_TYPE"].as_deref(), Some("S"));
-        assert_eq!(rows[0].1["JOB_NAME"].as_deref(), Some("QZDAS,OINIT"));
-        assert_eq!(rows[1].0, 3);
+        assert_eq!(rows[0].row["ENTRY_TYPE"].as_deref(), Some("S"));
+        assert_eq!(rows[0].row["JOB_NAME"].as_deref(), Some("QZDAS,OINIT"));
+        assert_eq!(rows[1].line, 3);
+    }
+
+    #[test]
+    fn reader_reads_a_bom_prefixed_json_lines_file_as_json() {
+        let json = "\u{feff}{\"SEQUENCE_NUMBER\":1}\n{\"SEQUENCE_NUMBER\":2}\n";
+        let rows: Vec<_> = RowReader::new(json.as_bytes())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let sequences: Vec<_> = rows
+            .iter()
+            .map(|row| (row.line, row.row["SEQUENCE_NUMBER"].clone()))
+            .collect();
+        assert_eq!(
+            sequences,
+            [(1, Some("1".to_owned())), (2, Some("2".to_owned()))]
+        );
+    }
+
+    #[test]
+    fn reader_keeps_a_row_with_a_non_utf8_byte_and_says_so() {
+        let mut json = b"{\"JOB_NAME\":\"QZDAS".to_vec();
+        json.push(0xFF);
+        json.extend_from_slice(b"INIT\",\"SEQUENCE_NUMBER\":7}\r\n{\"SEQUENCE_NUMBER\":8}\n");
+        let rows: Vec<_> = RowReader::new(&json[..])
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].replaced_invalid_utf8);
+        assert_eq!(
+            rows[0].row["JOB_NAME"].as_deref(),
+            Some("QZDAS\u{fffd}INIT")
+        );
+        assert!(!rows[1].replaced_invalid_utf8);
+
+        let mut csv = b"JOB_NAME,SEQUENCE_NUMBER\nQZ".to_vec();
+        csv.push(0xC3);
+        csv.extend_from_slice(b"X,7\nOK,8\n");
+        let rows: Vec<_> = RowReader::new(&csv[..])
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].replaced_invalid_utf8);
+        assert_eq!(rows[0].row["JOB_NAME"].as_deref(), Some("QZ\u{fffd}X"));
+    }
+
+    #[test]
+    fn an_overlong_line_is_an_error_naming_it_and_the_next_rows_still_come() {
+        let long = format!("{{\"JOB_NAME\":\"{}\"}}", "A".repeat(MAX_LINE_BYTES));
+        let json = format!("{{\"SEQUENCE_NUMBER\":1}}\n{long}\n{{\"SEQUENCE_NUMBER\":3}}\n");
+        let rows: Vec<_> = RowReader::new(json.as_bytes()).unwrap().collect();
+        assert_eq!(rows.len(), 3);
+        let error = rows[1].as_ref().unwrap_err();
+        assert_eq!(error.line, 2);
+        assert!(error.to_string().contains("longer than"), "{error}");
+        assert_eq!(rows[2].as_ref().unwrap().line, 3);
+
+        let csv = format!(
+            "JOB_NAME,SEQUENCE_NUMBER\nA,1\n{},2\nB,3\n",
+            "A".repeat(MAX_LINE_BYTES + 1)
+        );
+        let rows: Vec<_> = RowReader::new(csv.as_bytes()).unwrap().collect();
+        assert!(rows[0].is_ok());
+        let error = rows.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(error.line, 3, "{error}");
+        assert!(error.to_string().contains("longer than"), "{error}");
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            #[test]
+            fn timestamp_parser_never_panics(text in "\\PC{0,40}") {
+                let _ = parse_local_timestamp(&text);
+            }
+
+            #[test]
+            fn timestamp_parser_reads_every_printed_form_back(
+                days in 0i64..200_000, micros_of_day in 0i64..86_400_000_000, form in 0usize..3,
+            ) {
+                let date = chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + Duration::days(days);
+                let time = date.and_hms_opt(0, 0, 0).unwrap() + Duration::microseconds(micros_of_day);
+                let format = ["%Y-%m-%d-%H.%M.%S%.6f", "%Y-%m-%d %H:%M:%S%.6f", "%Y-%m-%dT%H:%M:%S%.6f"][form];
+                let text = time.format(format).to_string();
+                prop_assert_eq!(parse_local_timestamp(&text), Some(time), "{}", text);
+            }
+
+            #[test]
+            fn row_parser_never_panics_and_keeps_the_event_id_columns(
+                columns in proptest::collection::hash_map(
+                    proptest::sample::select(vec!["ENTRY_TIMESTAMP", "SEQUENCE_NUMBER", "SYSTEM_NAME", "RECEIVER_LIBRARY", "RECEIVER_NAME", "REMOTE_PORT", "USER_NAME"]),
+                    proptest::option::of("\\PC{0,30}"),
+                    0..8,
+                ),
+            ) {
+                let raw: RawRow = columns.into_iter().map(|(key, value)| (key.to_owned(), value)).collect();
+                if let Ok(row) = journal_row(&raw, &mut LocalClock::utc()) {
+                    prop_assert_eq!(Some(row.system_name.as_str()), raw["SYSTEM_NAME"].as_deref().map(|text| text.trim_end_matches([' ', '\0'])));
+                }
+            }
+
+            /// Whatever the bytes, the reader never panics, and every non-blank
+            /// line of a JSON-lines input gives exactly one row or one error.
+            #[test]
+            fn reader_accounts_for_every_json_line(lines in proptest::collection::vec(proptest::collection::vec(any::<u8>().prop_filter("no newline", |byte| *byte != b'\n'), 0..40), 1..12)) {
+                let mut input = b"{}\n".to_vec();
+                for line in &lines {
+                    input.extend_from_slice(line);
+                    input.push(b'\n');
+                }
+                let items: Vec<_> = RowReader::new(&input[..]).unwrap().collect();
+                let expected = 1 + lines
+                    .iter()
+                    .filter(|line| !String::from_utf8_lossy(line).trim().is_empty())
+                    .count();
+                prop_assert_eq!(items.len(), expected);
+            }
+
+            #[test]
+            fn reader_never_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+                if let Ok(reader) = RowReader::new(&bytes[..]) {
+                    for item in reader.take(1000) {
+                        let _ = item;
+                    }
+                }
+            }
+        }
     }
 }

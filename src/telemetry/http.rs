@@ -1,14 +1,56 @@
-//! A small HTTP/1.1 listener for `/metrics` (Prometheus text) and `/health`.
-//! GET only, one request per connection, bodies of a few KB: no framework needed.
+//! The telemetry listener: `/metrics` (Prometheus text) and `/health`, served
+//! by hyper's HTTP/1 server.
+//!
+//! It faces whatever can reach `telemetry.listen`, so every resource has a
+//! bound ([`Limits`]): at most `max_connections` at once (past that, new
+//! connections wait in the kernel's backlog instead of taking descriptors), a
+//! header-read timeout (a client that connects and says nothing is dropped), a
+//! whole-connection timeout, one request per connection, and a growing pause
+//! after an accept error (at the descriptor limit `accept` fails at once; it
+//! must not be retried in a tight loop). GET and HEAD only.
 
-use std::net::SocketAddr;
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use super::Metrics;
+
+/// The listener's resource bounds.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// From accepting a connection to the end of its request headers.
+    pub header_read_timeout: Duration,
+    /// The whole connection, request and answer included.
+    pub connection_timeout: Duration,
+    /// Longest pause after consecutive accept errors (it starts at 10 ms).
+    pub max_accept_pause: Duration,
+}
+
+impl Default for Limits {
+    /// A scraper sends its request at once and reads a few KB: a few seconds
+    /// each is generous, and 32 connections are more than any set of scrapers
+    /// and health checkers needs while staying far below a descriptor limit.
+    fn default() -> Limits {
+        Limits {
+            max_connections: 32,
+            header_read_timeout: Duration::from_secs(3),
+            connection_timeout: Duration::from_secs(10),
+            max_accept_pause: Duration::from_secs(1),
+        }
+    }
+}
 
 /// Binds `address`; the error names it.
 pub async fn bind(address: &str) -> Result<TcpListener, String> {
@@ -17,73 +59,188 @@ pub async fn bind(address: &str) -> Result<TcpListener, String> {
         .map_err(|error| format!("cannot listen on telemetry.listen = {address:?}: {error}"))
 }
 
-/// Serves until the task is dropped.
+/// Serves with the default [`Limits`] until the task is dropped.
 pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, max_checkpoint_age: Duration) {
+    serve_with(listener, metrics, max_checkpoint_age, Limits::default()).await;
+}
+
+/// Serves until the task is dropped.
+pub async fn serve_with(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    max_checkpoint_age: Duration,
+    limits: Limits,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let first_pause = Duration::from_millis(10);
+    let mut pause = first_pause;
     loop {
-        let Ok((stream, peer)) = listener.accept().await else {
-            continue;
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let stream = match listener.accept().await {
+            Ok((stream, _peer)) => {
+                pause = first_pause;
+                stream
+            }
+            Err(error) => {
+                // EMFILE/ENFILE/ENOBUFS fail at once and keep failing until
+                // something closes: wait instead of spinning.
+                if pause == first_pause {
+                    tracing::warn!(%error, "telemetry listener cannot accept; pausing");
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(limits.max_accept_pause);
+                continue;
+            }
         };
         let metrics = metrics.clone();
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(
-                Duration::from_secs(5),
-                answer(stream, peer, &metrics, max_checkpoint_age),
-            )
-            .await;
+            let _slot = slot;
+            let service = service_fn(move |request: Request<Incoming>| {
+                let response = answer(&request, &metrics, max_checkpoint_age);
+                async move { Ok::<_, Infallible>(response) }
+            });
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .keep_alive(false)
+                .max_buf_size(16 * 1024)
+                .serve_connection(TokioIo::new(stream), service);
+            // Errors here are the client's (a reset, a timeout, bad HTTP).
+            let _ = tokio::time::timeout(limits.connection_timeout, connection).await;
         });
     }
 }
 
-async fn answer(
-    mut stream: TcpStream,
-    _peer: SocketAddr,
+fn answer(
+    request: &Request<Incoming>,
     metrics: &Metrics,
     max_checkpoint_age: Duration,
-) -> std::io::Result<()> {
-    let mut request = Vec::with_capacity(1024);
-    let mut buffer = [0u8; 1024];
-    while !request.windows(4).any(|window| window == b"\r\n\r\n") && request.len() < 16 * 1024 {
-        let read = stream.read(&mut buffer).await?;
-        if read == 0 {
-            break;
-        }
-        request.extend_from_slice(&buffer[..read]);
-    }
-    let line = String::from_utf8_lossy(&request);
-    let mut parts = line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (status, content_type, body) = match (method, path.split('?').next().unwrap_or("")) {
-        ("GET", "/metrics") => (
-            "200 OK",
+) -> Response<Full<Bytes>> {
+    const TEXT: &str = "text/plain; charset=utf-8";
+    let (status, content_type, body) = match (request.method(), request.uri().path()) {
+        (&Method::GET | &Method::HEAD, "/metrics") => (
+            StatusCode::OK,
             "text/plain; version=0.0.4; charset=utf-8",
             metrics.render(),
         ),
-        ("GET", "/health") => match metrics.health(max_checkpoint_age) {
-            Ok(()) => ("200 OK", "text/plain; charset=utf-8", "ok\n".to_owned()),
+        (&Method::GET | &Method::HEAD, "/health") => match metrics.health(max_checkpoint_age) {
+            Ok(()) => (StatusCode::OK, TEXT, "ok\n".to_owned()),
             Err(reasons) => (
-                "503 Service Unavailable",
-                "text/plain; charset=utf-8",
+                StatusCode::SERVICE_UNAVAILABLE,
+                TEXT,
                 reasons.join("\n") + "\n",
             ),
         },
-        ("GET", _) => (
-            "404 Not Found",
-            "text/plain; charset=utf-8",
+        (&Method::GET | &Method::HEAD, _) => (
+            StatusCode::NOT_FOUND,
+            TEXT,
             "try /metrics or /health\n".to_owned(),
         ),
         _ => (
-            "405 Method Not Allowed",
-            "text/plain; charset=utf-8",
-            "GET only\n".to_owned(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            TEXT,
+            "GET or HEAD only\n".to_owned(),
         ),
     };
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    if method != "HEAD" {
-        stream.write_all(body.as_bytes()).await?;
+    // hyper sends Content-Length for HEAD from the body it is given, and
+    // sends no body.
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
     }
-    stream.shutdown().await
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    async fn start(limits: Limits) -> std::net::SocketAddr {
+        let listener = bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let metrics = Arc::new(Metrics::new(&["file:x".to_owned()]));
+        tokio::spawn(serve_with(
+            listener,
+            metrics,
+            Duration::from_secs(3600),
+            limits,
+        ));
+        address
+    }
+
+    async fn exchange(address: std::net::SocketAddr, request: &str) -> String {
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut response))
+            .await
+            .expect("answered in time")
+            .unwrap();
+        response
+    }
+
+    #[tokio::test]
+    async fn get_head_and_other_methods() {
+        let address = start(Limits::default()).await;
+        let get = exchange(address, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        assert!(get.starts_with("HTTP/1.1 200"), "{get}");
+        assert!(get.contains("auditfwd_"), "{get}");
+        let head = exchange(address, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        let (headers, body) = head.split_once("\r\n\r\n").unwrap();
+        assert!(
+            headers.to_ascii_lowercase().contains("content-length:"),
+            "{head}"
+        );
+        assert_eq!(body, "", "HEAD has no body");
+        let post = exchange(
+            address,
+            "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+        )
+        .await;
+        assert!(post.starts_with("HTTP/1.1 405"), "{post}");
+        assert!(
+            post.to_ascii_lowercase().contains("allow: get, head"),
+            "{post}"
+        );
+        let missing = exchange(address, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+    }
+
+    #[tokio::test]
+    async fn idle_connections_are_capped_and_dropped_after_the_header_timeout() {
+        let limits = Limits {
+            max_connections: 4,
+            header_read_timeout: Duration::from_millis(300),
+            connection_timeout: Duration::from_secs(2),
+            max_accept_pause: Duration::from_millis(100),
+        };
+        let address = start(limits).await;
+        let mut idle = Vec::new();
+        for _ in 0..8 {
+            idle.push(TcpStream::connect(address).await.unwrap());
+        }
+        // The first four hold every slot; a scraper still gets its answer
+        // once the header timeout has dropped them (and the next four).
+        let started = tokio::time::Instant::now();
+        let answer = exchange(address, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+        // The silent ones were closed by the server, not left open.
+        let mut buffer = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(3), idle[0].read(&mut buffer))
+            .await
+            .expect("the idle connection is closed");
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    }
 }

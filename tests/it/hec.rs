@@ -213,7 +213,8 @@ fn server_busy_and_throttling_are_retried_honouring_retry_after() {
         "",
         "retry_max_backoff = \"2s\"",
     );
-    // The pipeline's own backoff starts at 50ms and doubles; Retry-After: 1 stretches it.
+    // The pipeline's own backoff here starts at 50ms and doubles for at most
+    // 5 retries (≤ 800ms); Retry-After: 1 (below the 2s cap) stretches it.
     assert!(
         log.contains("retry_in=1s"),
         "Retry-After was not honoured: {log}"
@@ -221,6 +222,30 @@ fn server_busy_and_throttling_are_retried_honouring_retry_after() {
     let stats = standin.stats();
     assert_eq!(stats["rejected"]["503"], 3, "{stats}");
     assert_eq!(stats["rejected"]["429"], 2, "{stats}");
+}
+
+#[test]
+fn a_retry_after_of_a_year_is_capped_by_retry_max_backoff() {
+    let workspace = Workspace::new();
+    workspace.write("hec.token", &format!("{TOKEN}\n"));
+    let standin = Standin::start(
+        &workspace,
+        &["--ack", "--fault", "busy:2", "--retry-after", "31536000"],
+    );
+    // retry_max_backoff is 300ms in this configuration.
+    let config = configure(&workspace, &standin, "", "");
+    let mut child = workspace.spawn(&["run", "-c", &config, "--exit-when-caught-up"]);
+    // Obeyed, the first Retry-After would park the sink for a year.
+    let (status, _) =
+        crate::harness::wait_with_limit(&mut child, std::time::Duration::from_secs(60));
+    let log = workspace.log();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert_eq!(standin.stats()["rejected"]["503"], 2);
+    assert!(
+        log.contains("retry_in=300ms"),
+        "Retry-After was not capped: {log}"
+    );
+    assert_eq!(standin.indexed().len(), 600);
 }
 
 #[test]

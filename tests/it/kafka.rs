@@ -55,6 +55,7 @@ pub fn run(config: Config) -> Result<Outcome, RunError> {
         config,
         RunOptions {
             exit_when_caught_up: true,
+            ..RunOptions::default()
         },
         std::future::pending(),
     ))

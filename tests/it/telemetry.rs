@@ -264,3 +264,95 @@ fn logs_carry_journald_priorities_or_json() {
         );
     }
 }
+
+/// CPU seconds (user + system) the process has used, from /proc.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/<pid>/stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    // After the command name: state is field 3, utime 14 and stime 15 (1-based).
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+#[test]
+fn idle_connections_at_the_descriptor_limit_neither_spin_nor_lock_out_scrapers() {
+    let workspace = Workspace::new();
+    let log = std::fs::File::create(workspace.path("daemon.log")).unwrap();
+    // A descriptor limit far below the number of idle sockets thrown at it.
+    let mut child = std::process::Command::new("prlimit")
+        .args(["--nofile=100", "--"])
+        .arg(crate::harness::BIN)
+        .args([
+            "run",
+            "--set",
+            "telemetry.listen=127.0.0.1:0",
+            "--set",
+            "source.simulator.events_per_second=5",
+            "--set",
+            "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
+        ])
+        .current_dir(workspace.dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("prlimit (util-linux) is needed: apt-get install util-linux");
+    let port = telemetry_port(&workspace);
+    let idle: Vec<_> = (0..300)
+        .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    assert!(idle.len() >= 200, "could open only {} sockets", idle.len());
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_seconds(child.id());
+    std::thread::sleep(Duration::from_secs(3));
+    let used = cpu_seconds(child.id()) - before;
+    assert!(
+        used < 0.6,
+        "the daemon used {used:.2} CPU seconds in 3 s with idle connections: it spins"
+    );
+    drop(idle);
+    // Slots held by the idle sockets are freed by the header timeout.
+    let started = Instant::now();
+    let (status, body) = get(port, "/health");
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "/health took {:?}",
+        started.elapsed()
+    );
+    signal(&child, "TERM");
+    let (status, _) = wait_with_limit(&mut child, Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0), "{}", workspace.log());
+}
+
+#[test]
+fn head_answers_like_get_without_a_body() {
+    let workspace = Workspace::new();
+    let mut child = workspace.spawn(&[
+        "run",
+        "--set",
+        "telemetry.listen=127.0.0.1:0",
+        "--set",
+        "source.simulator.events_per_second=5",
+        "--set",
+        "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
+    ]);
+    let port = telemetry_port(&workspace);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(stream, "HEAD /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.ends_with("\r\n\r\n"), "no body: {response}");
+    signal(&child, "TERM");
+    let (status, _) = wait_with_limit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+}

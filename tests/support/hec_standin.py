@@ -283,6 +283,7 @@ class State:
             elif name == "invalid-after":
                 self.invalid_after = int(value)
         self.ack_delay = self.slow_ack if self.slow_ack is not None else args.ack_delay
+        self.retry_after = str(getattr(args, "retry_after", "1"))
 
         # Counters.
         self.event_requests = 0
@@ -706,11 +707,11 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "busy":
             # [TRB] 503 code 9. Retry-After: ASSUMED (Splunk's docs do not
             # say HEC sends it).
-            return self._reject(9, headers=[("Retry-After", "1")])
+            return self._reject(9, headers=[("Retry-After", st.retry_after)])
         if fault == "throttle":
             # ASSUMED: Splunk's HEC docs list no 429; some deployments (and
             # load balancers in front of HEC) send it. Body reuses code 9.
-            return self._reject(9, status=429, headers=[("Retry-After", "1")])
+            return self._reject(9, status=429, headers=[("Retry-After", st.retry_after)])
         if st.unauthorized_after is not None and accepted_so_far >= st.unauthorized_after:
             return self._reject(3)
         if st.invalid_after is not None and accepted_so_far >= st.invalid_after:
@@ -893,6 +894,8 @@ def main(argv=None):
     p.add_argument("--ack-delay", type=float, default=0.2, help="seconds until an ack turns true (default 0.2)")
     p.add_argument("--fault", type=parse_fault, action="append", default=[], metavar="NAME:COUNT",
                    help="inject a fault; repeatable: " + ", ".join(FAULT_NAMES))
+    p.add_argument("--retry-after", default="1", metavar="SECONDS",
+                   help="the Retry-After value the busy and throttle faults send (default 1)")
     p.add_argument("--tls-cert", help="PEM certificate (chain) for HTTPS")
     p.add_argument("--tls-key", help="PEM private key for HTTPS")
     # Extensions beyond the brief:

@@ -1,6 +1,10 @@
 //! Newline-delimited JSON appended to a file; acknowledged after write + fsync.
+//!
+//! A new file is created `0600` (audit data). A path that is not a regular file
+//! (`/dev/null` for a dry run, a FIFO, a terminal) is written without `fsync`,
+//! which such files refuse with EINVAL, and without the torn-line repair.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{ErrorKind as IoKind, Write};
 use std::path::PathBuf;
 
@@ -13,11 +17,17 @@ use crate::event::EventBatch;
 pub struct FileSink {
     path: PathBuf,
     file: Option<File>,
+    /// A regular file (synced, repaired); false for devices and FIFOs.
+    regular: bool,
 }
 
 impl FileSink {
     pub fn new(path: PathBuf) -> FileSink {
-        FileSink { path, file: None }
+        FileSink {
+            path,
+            file: None,
+            regular: true,
+        }
     }
 
     pub fn check(&mut self) -> Result<(), SinkError> {
@@ -26,13 +36,20 @@ impl FileSink {
 
     fn open(&mut self) -> Result<&mut File, SinkError> {
         if self.file.is_none() {
-            let file = OpenOptions::new()
+            let file = crate::fsmode::private_file_options()
                 .create(true)
                 .append(true)
                 .read(true)
                 .open(&self.path)
                 .map_err(|error| self.classify("cannot open", &error))?;
-            cut_torn_tail(&file).map_err(|error| self.classify("cannot repair", &error))?;
+            self.regular = file
+                .metadata()
+                .map_err(|error| self.classify("cannot inspect", &error))?
+                .file_type()
+                .is_file();
+            if self.regular {
+                cut_torn_tail(&file).map_err(|error| self.classify("cannot repair", &error))?;
+            }
             self.file = Some(file);
         }
         Ok(self.file.as_mut().expect("opened above"))
@@ -42,10 +59,7 @@ impl FileSink {
     /// runtime's workers never wait for the disk.
     pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
         let bytes = batch.to_ndjson();
-        let mut owned = FileSink {
-            path: self.path.clone(),
-            file: self.file.take(),
-        };
+        let mut owned = std::mem::replace(self, FileSink::new(self.path.clone()));
         let (owned, result) = tokio::task::spawn_blocking(move || {
             let result = owned.write_synced(&bytes);
             (owned, result)
@@ -57,7 +71,7 @@ impl FileSink {
                 self.path.display()
             ))
         })?;
-        self.file = owned.file;
+        *self = owned;
         result
     }
 
@@ -65,12 +79,21 @@ impl FileSink {
         let result = (|| {
             let file = self.open()?;
             let length_before = file.metadata().map(|meta| meta.len());
-            match file.write_all(bytes).and_then(|()| file.sync_data()) {
+            let regular = self.regular;
+            let file = self.file.as_mut().expect("opened above");
+            let written = file.write_all(bytes).and_then(|()| {
+                if regular {
+                    file.sync_data()
+                } else {
+                    file.flush()
+                }
+            });
+            match written {
                 Ok(()) => Ok(()),
                 Err(error) => {
                     // Cut a half-written batch off so the retry does not glue a
                     // broken line to a whole one.
-                    if let Ok(length) = length_before {
+                    if let (true, Ok(length)) = (regular, length_before) {
                         let _ = file.set_len(length);
                     }
                     Err(self.classify("write failed", &error))
@@ -167,7 +190,7 @@ mod tests {
             ("", ""),
         ] {
             std::fs::write(&path, before).unwrap();
-            let file = OpenOptions::new()
+            let file = std::fs::OpenOptions::new()
                 .read(true)
                 .append(true)
                 .open(&path)

@@ -677,4 +677,110 @@ mod nasty_values {
         }
         assert_eq!(value, NASTY);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Undoes a backslash escape: `\n`/`\r` to line ends, `\x` to `x`.
+        fn unescape(text: &str) -> String {
+            let mut out = String::new();
+            let mut chars = text.chars();
+            while let Some(c) = chars.next() {
+                if c != '\\' {
+                    out.push(c);
+                    continue;
+                }
+                match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('r') => out.push('\r'),
+                    Some(other) => out.push(other),
+                    None => out.push('\\'),
+                }
+            }
+            out
+        }
+
+        /// Every `special` in `escaped` is preceded by an odd run of backslashes.
+        fn specials_escaped(escaped: &str, special: char) -> bool {
+            let chars: Vec<char> = escaped.chars().collect();
+            chars.iter().enumerate().all(|(index, c)| {
+                *c != special
+                    || chars[..index]
+                        .iter()
+                        .rev()
+                        .take_while(|c| **c == '\\')
+                        .count()
+                        % 2
+                        == 1
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            #[test]
+            fn sd_values_round_trip_and_escape_every_special(text in "\\PC{0,60}|[\\\\\\]\"a]{0,20}") {
+                let escaped = escape_sd_value(&text);
+                prop_assert_eq!(unescape(&escaped), text);
+                for special in ['"', ']'] {
+                    prop_assert!(specials_escaped(&escaped, special), "{}", escaped);
+                }
+            }
+
+            #[test]
+            fn cef_and_leef_values_round_trip_on_one_line(text in "\\PC{0,60}|[\\\\=^\\n\\ra]{0,20}") {
+                for (escaped, special) in [(cef_value(&text), '='), (leef_value(&text), '^')] {
+                    prop_assert!(!escaped.contains(['\n', '\r']), "{:?}", escaped);
+                    prop_assert!(specials_escaped(&escaped, special), "{:?}", escaped);
+                    prop_assert_eq!(unescape(&escaped), text.clone());
+                }
+                let header = cef_header(&text);
+                prop_assert!(specials_escaped(&header, '|'), "{:?}", header);
+                prop_assert!(!leef_header(&text).contains('|'));
+            }
+
+            /// Whatever the journal's text fields hold, every body is one line,
+            /// every message fits max_message_bytes (or says it trimmed), a printable
+            /// RFC 5424 header, and (untrimmed JSON) the event back.
+            #[test]
+            fn messages_stay_one_bounded_line(
+                job_name in "\\PC{0,40}|[\\n\\r\"\\]|=^\\\\ ]{0,20}",
+                user in "\\PC{0,40}",
+                address in "\\PC{0,40}",
+                max_message_bytes in 480usize..2048,
+            ) {
+                let mut row = crate::enrich::tests::row("S", "INT", &job_name, Some(&user));
+                row.remote_address = Some(address);
+                row.qualified_job_name = Some(format!("123456/{user}/{job_name}"));
+                let event = Enricher::new(&crate::enrich::config::AlertsConfig::default()).enrich(&row);
+                for body in [SyslogBody::Json, SyslogBody::Cef, SyslogBody::Leef] {
+                    for protocol in [SyslogProtocol::Rfc5424, SyslogProtocol::Rfc3164] {
+                        let config = SyslogSinkConfig { body, protocol, max_message_bytes, ..SyslogSinkConfig::default() };
+                        let (text, trimmed) = message(&event, &config, 4);
+                        // RFC 5424 SD values may hold line ends (octet counting
+                        // carries them; LF framing blanks them in the transport);
+                        // the bodies never do.
+                        let whole_body = super::super::body(&event, body, 0);
+                        prop_assert!(!whole_body.contains(['\n', '\r']), "{:?}", whole_body);
+                        if protocol == SyslogProtocol::Rfc3164 {
+                            prop_assert!(!text.contains(['\n', '\r']), "{:?}", text);
+                        }
+                        prop_assert!(text.len() <= max_message_bytes || trimmed, "{} > {}", text.len(), max_message_bytes);
+                        if protocol == SyslogProtocol::Rfc5424 {
+                            let header: Vec<&str> = text.splitn(7, ' ').collect();
+                            prop_assert!(header[..6].iter().all(|field| !field.is_empty() && field.chars().all(|c| ('!'..='~').contains(&c))), "{:?}", text);
+                        }
+                        if !trimmed {
+                            prop_assert!(text.ends_with(&whole_body), "{:?}", text);
+                        }
+                        if body == SyslogBody::Json {
+                            let parsed: serde_json::Value = serde_json::from_str(&whole_body).unwrap();
+                            prop_assert_eq!(&parsed["job_name"], &serde_json::json!(event.job_name));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

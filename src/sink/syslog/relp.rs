@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
 /// Messages sent before waiting for their answers.
 const WINDOW: usize = 128;
@@ -178,8 +178,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RelpClient<S> {
         }
         let mut data = vec![0; length];
         self.stream.read_exact(&mut data).await?;
-        let mut trailer = Vec::new();
-        self.stream.read_until(b'\n', &mut trailer).await?;
+        // The trailer is exactly one LF; reading "until LF" would let a
+        // broken or hostile server grow the buffer without end.
+        if self.stream.read_u8().await? != b'\n' {
+            return Err(broken("RELP frame without its trailing LF"));
+        }
         Ok(Frame {
             txnr,
             command: fields[1].clone(),
@@ -240,5 +243,78 @@ mod tests {
         let refused = client.send_all(&["c".into()], Duration::from_secs(5)).await;
         assert!(refused.unwrap_err().to_string().contains("500"));
         assert_eq!(server.await.unwrap(), "2 syslog 1 a\n3 syslog 2 bb\n");
+    }
+
+    fn read_all_frames(bytes: Vec<u8>) -> (Vec<Frame>, Option<std::io::Error>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let mut client = RelpClient {
+                stream: BufReader::new(std::io::Cursor::new(bytes)),
+                next_txnr: 1,
+            };
+            let mut frames = Vec::new();
+            loop {
+                match client.read_frame().await {
+                    Ok(frame) => frames.push(frame),
+                    Err(error) => return (frames, Some(error)),
+                }
+                if frames.len() > 10_000 {
+                    return (frames, None);
+                }
+            }
+        })
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            /// What `encode` writes, the reader reads back, frame for frame.
+            #[test]
+            fn frames_round_trip(
+                frames in proptest::collection::vec(
+                    (0u32..=MAX_TXNR, "[a-z]{1,10}", proptest::collection::vec(any::<u8>(), 0..300)),
+                    1..6,
+                ),
+            ) {
+                let bytes: Vec<u8> = frames
+                    .iter()
+                    .flat_map(|(txnr, command, data)| encode(*txnr, command, data))
+                    .collect();
+                let (read, error) = read_all_frames(bytes);
+                let expected: Vec<Frame> = frames
+                    .into_iter()
+                    .map(|(txnr, command, data)| Frame { txnr, command, data })
+                    .collect();
+                prop_assert_eq!(read, expected);
+                prop_assert_eq!(error.map(|error| error.kind()), Some(std::io::ErrorKind::UnexpectedEof));
+            }
+
+            /// Any bytes from a server end in frames or an error, never a panic
+            /// or a frame longer than the limit.
+            #[test]
+            fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+                let (frames, _) = read_all_frames(bytes);
+                prop_assert!(frames.iter().all(|frame| frame.data.len() <= 128 * 1024));
+            }
+
+            /// Mutating one byte of a valid stream is still handled.
+            #[test]
+            fn corrupted_frames_never_panic(
+                data in proptest::collection::vec(any::<u8>(), 0..100),
+                position in any::<prop::sample::Index>(),
+                byte in any::<u8>(),
+            ) {
+                let mut bytes = encode(7, "rsp", &data);
+                let at = position.index(bytes.len());
+                bytes[at] = byte;
+                let _ = read_all_frames(bytes);
+            }
+        }
     }
 }
