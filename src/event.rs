@@ -1,6 +1,8 @@
 //! The event model: a journal row as read, its position in the journal, and the
 //! enriched event that every sink receives (native schema v1).
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -162,9 +164,11 @@ pub struct Event {
     pub schema_version: u32,
     pub event_id: String,
     /// RFC 3339, UTC, microseconds.
-    pub entry_timestamp: String,
+    #[serde(with = "utc_micros")]
+    pub entry_timestamp: DateTime<Utc>,
     /// The journal's local time, as read (no zone).
-    pub entry_timestamp_local: String,
+    #[serde(with = "local_micros")]
+    pub entry_timestamp_local: NaiveDateTime,
     pub system_name: String,
     pub receiver_library: String,
     pub receiver_name: String,
@@ -172,8 +176,8 @@ pub struct Event {
     pub entry_type: Option<String>,
     pub entry_type_detail: Option<String>,
     /// IBM's JOB_EVENT_TYPE label, verbatim.
-    pub job_event_type: String,
-    pub event_action: String,
+    pub job_event_type: Cow<'static, str>,
+    pub event_action: Cow<'static, str>,
     pub user_name: Option<String>,
     pub real_user_profile: Option<String>,
     pub effective_user_profile: Option<String>,
@@ -186,8 +190,8 @@ pub struct Event {
     pub remote_address: Option<String>,
     pub remote_port: Option<u32>,
     /// IBM's CONNECTION_TYPE label, verbatim.
-    pub connection_type: String,
-    pub connection_method: String,
+    pub connection_type: Cow<'static, str>,
+    pub connection_method: Cow<'static, str>,
     pub connection_secure: Option<bool>,
     pub privileged: bool,
     pub severity: Severity,
@@ -198,6 +202,49 @@ pub struct Event {
     /// Set on synthetic events only (for example an audit gap).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub message: Option<String>,
+}
+
+/// `DateTime<Utc>` as RFC 3339 with exactly six fractional digits and `Z`.
+mod utc_micros {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        value: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&value.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|instant| instant.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// `NaiveDateTime` with exactly six fractional digits and no zone.
+mod local_micros {
+    use chrono::NaiveDateTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        value: &NaiveDateTime,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&value.format("%Y-%m-%dT%H:%M:%S%.6f"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<NaiveDateTime, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f")
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Formats a UTC instant as RFC 3339 with exactly six fractional digits.

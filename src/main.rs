@@ -330,7 +330,7 @@ fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {
         });
         match result {
             Ok(row) => {
-                let event = enricher.enrich(&row);
+                let event = enricher.enrich_owned(row);
                 let written = serde_json::to_writer(&mut out, &event)
                     .map_err(std::io::Error::from)
                     .and_then(|()| out.write_all(b"\n"));

@@ -9,7 +9,9 @@ pub mod config;
 use std::collections::HashSet;
 
 pub use self::config::{AlertsConfig, FilterConfig};
-use crate::event::{format_local, format_utc, Event, JournalRow, Severity, SCHEMA_VERSION};
+use std::borrow::Cow;
+
+use crate::event::{Event, JournalRow, Severity, SCHEMA_VERSION};
 
 /// Turns rows into events with a fixed set of privileged profiles.
 #[derive(Clone, Debug, Default)]
@@ -32,8 +34,15 @@ impl Enricher {
         profile.is_some_and(|name| self.privileged_profiles.contains(&name.to_uppercase()))
     }
 
-    /// Classifies one row.
+    /// Classifies one row (a copy of it; the pipeline uses [`Enricher::enrich_owned`]).
     pub fn enrich(&self, row: &JournalRow) -> Event {
+        self.enrich_owned(row.clone())
+    }
+
+    /// Classifies one row, moving its values into the event: no copies of the
+    /// text columns, and the fixed labels are static strings.
+    pub fn enrich_owned(&self, row: JournalRow) -> Event {
+        let event_id = row.event_id();
         let entry_type = row.entry_type.as_deref();
         let job_type = row.job_type.as_deref();
         let job_name = row.job_name.as_deref();
@@ -44,46 +53,50 @@ impl Enricher {
             Some(notice) => notice.action,
             None => classify::event_action(entry_type),
         };
+        let job_event_type = classify::job_event_type(entry_type);
+        let connection_type = classify::connection_type(job_type, job_name);
+        let entry_type_detail = match row.entry_type_detail {
+            Some(detail) => Some(detail),
+            None => classify::entry_type_description(entry_type).map(str::to_owned),
+        };
+        let severity = match row.notice {
+            Some(_) => Severity::High,
+            None => severity(privileged, method.secure, action),
+        };
         Event {
             schema_version: SCHEMA_VERSION,
-            event_id: row.event_id(),
-            entry_timestamp: format_utc(&row.entry_timestamp),
-            entry_timestamp_local: format_local(&row.entry_timestamp_local),
-            system_name: row.system_name.clone(),
-            receiver_library: row.receiver_library.clone(),
-            receiver_name: row.receiver_name.clone(),
+            event_id,
+            entry_timestamp: row.entry_timestamp,
+            entry_timestamp_local: row.entry_timestamp_local,
+            system_name: row.system_name,
+            receiver_library: row.receiver_library,
+            receiver_name: row.receiver_name,
             sequence_number: row.sequence_number,
-            entry_type: row.entry_type.clone(),
-            entry_type_detail: row
-                .entry_type_detail
-                .clone()
-                .or_else(|| classify::entry_type_description(entry_type).map(str::to_owned)),
-            job_event_type: classify::job_event_type(entry_type).to_owned(),
-            event_action: action.to_owned(),
-            user_name: row.user_name.clone(),
-            real_user_profile: row.real_user_profile.clone(),
-            effective_user_profile: row.effective_user_profile.clone(),
-            qualified_job_name: row.qualified_job_name.clone(),
-            job_name: row.job_name.clone(),
-            job_user: row.job_user.clone(),
-            job_number: row.job_number.clone(),
-            job_type: row.job_type.clone(),
-            job_subtype: row.job_subtype.clone(),
-            remote_address: row.remote_address.clone(),
+            entry_type: row.entry_type,
+            entry_type_detail,
+            job_event_type: Cow::Borrowed(job_event_type),
+            event_action: Cow::Borrowed(action),
+            user_name: row.user_name,
+            real_user_profile: row.real_user_profile,
+            effective_user_profile: row.effective_user_profile,
+            qualified_job_name: row.qualified_job_name,
+            job_name: row.job_name,
+            job_user: row.job_user,
+            job_number: row.job_number,
+            job_type: row.job_type,
+            job_subtype: row.job_subtype,
+            remote_address: row.remote_address,
             remote_port: row.remote_port,
-            connection_type: classify::connection_type(job_type, job_name).to_owned(),
-            connection_method: method.name.to_owned(),
+            connection_type: Cow::Borrowed(connection_type),
+            connection_method: Cow::Borrowed(method.name),
             connection_secure: method.secure,
             privileged,
-            severity: match row.notice {
-                Some(_) => Severity::High,
-                None => severity(privileged, method.secure, action),
-            },
-            device_name: row.device_name.clone(),
-            program_library: row.program_library.clone(),
-            program_name: row.program_name.clone(),
-            target_qualified_job_name: row.target_qualified_job_name.clone(),
-            message: row.notice.as_ref().map(|notice| notice.message.clone()),
+            severity,
+            device_name: row.device_name,
+            program_library: row.program_library,
+            program_name: row.program_name,
+            target_qualified_job_name: row.target_qualified_job_name,
+            message: row.notice.map(|notice| notice.message),
         }
     }
 }
@@ -252,12 +265,15 @@ pub(crate) mod tests {
     fn event_carries_ids_labels_and_nulls() {
         let event = Enricher::default().enrich(&row("S", "INT", "QPADEV0001", Some("JSMITH")));
         assert_eq!(event.event_id, "PROD1:QGPL/AUDRCV0042:42");
-        assert_eq!(event.entry_timestamp, "2026-04-08T10:15:30.000120Z");
-        assert_eq!(event.entry_timestamp_local, "2026-04-08T10:15:30.000120");
         assert_eq!(event.job_event_type, "Start");
         assert_eq!(event.connection_type, classify::LABEL_INTERACTIVE);
         assert_eq!(event.entry_type_detail.as_deref(), Some("Job started"));
         let json = serde_json::to_value(&event).unwrap();
+        // Instants in the event, fixed six-digit text on the wire.
+        assert_eq!(json["entry_timestamp"], "2026-04-08T10:15:30.000120Z");
+        assert_eq!(json["entry_timestamp_local"], "2026-04-08T10:15:30.000120");
+        let back: crate::event::Event = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, event);
         assert!(json["remote_address"].is_null());
         assert!(json["connection_secure"].is_null());
         assert!(json.get("message").is_none());

@@ -132,29 +132,28 @@ impl Dispatcher {
         match message {
             Some(SourceMessage::Rows(batch)) => {
                 let rows_read = batch.rows.len();
-                let mut events: Vec<_> = batch
-                    .rows
-                    .iter()
-                    .filter(|row| self.filter.accepts(row))
-                    .map(|row| self.enricher.enrich(row))
-                    .collect();
-                let filtered = rows_read - events.len();
-                if let Some(lost) = self.lost_checkpoint.take() {
-                    let gap = lost.audit_gap_row(batch.rows.first(), &batch.cursor);
-                    events.insert(0, self.enricher.enrich(&gap));
+                let gap = self
+                    .lost_checkpoint
+                    .take()
+                    .map(|lost| lost.audit_gap_row(batch.rows.first(), &batch.cursor));
+                let mut events: Vec<_> = Vec::with_capacity(rows_read + 1);
+                events.extend(gap.map(|row| self.enricher.enrich_owned(row)));
+                let mut newest_entry_micros = None;
+                let mut kept = 0;
+                for row in batch.rows {
+                    if self.filter.accepts(&row) {
+                        kept += 1;
+                        if row.notice.is_none() {
+                            newest_entry_micros = Some(row.entry_timestamp.timestamp_micros());
+                        }
+                        events.push(self.enricher.enrich_owned(row));
+                    }
                 }
                 let gaps = events
                     .iter()
                     .filter(|event| event.event_action == "audit_gap")
                     .count();
-                self.stats.record_read(rows_read, filtered, gaps);
-                let newest_entry_micros = batch
-                    .rows
-                    .iter()
-                    .rev()
-                    .filter(|row| row.notice.is_none() && self.filter.accepts(row))
-                    .map(|row| row.entry_timestamp.timestamp_micros())
-                    .next();
+                self.stats.record_read(rows_read, rows_read - kept, gaps);
                 let id = self
                     .ledger
                     .register(batch.cursor.clone(), newest_entry_micros);

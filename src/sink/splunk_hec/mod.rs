@@ -84,15 +84,12 @@ fn new_channel() -> String {
 /// One envelope: `time` is written as text, seconds with exactly six decimals,
 /// because an f64 cannot hold epoch seconds to the microsecond reliably.
 pub fn envelope(event: &Event, config: &SplunkHecSinkConfig) -> String {
-    let time = chrono::DateTime::parse_from_rfc3339(&event.entry_timestamp)
-        .map(|instant| {
-            format!(
-                "{}.{:06}",
-                instant.timestamp(),
-                instant.timestamp_subsec_micros()
-            )
-        })
-        .unwrap_or_else(|_| "0".into());
+    let instant = event.entry_timestamp;
+    let time = format!(
+        "{}.{:06}",
+        instant.timestamp(),
+        instant.timestamp_subsec_micros()
+    );
     let text = |value: &str| serde_json::to_string(value).expect("strings serialise");
     let index = if config.index.is_empty() {
         String::new()

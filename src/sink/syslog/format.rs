@@ -148,11 +148,11 @@ fn sd_params(event: &Event) -> Vec<(&'static str, String)> {
                 event.receiver_library, event.receiver_name
             )),
         ),
-        ("action", Some(event.event_action.clone())),
+        ("action", Some(event.event_action.to_string())),
         ("user", event.real_user_profile.clone()),
         ("effective_user", event.effective_user_profile.clone()),
         ("job", event.qualified_job_name.clone()),
-        ("method", Some(event.connection_method.clone())),
+        ("method", Some(event.connection_method.to_string())),
         ("remote_address", event.remote_address.clone()),
         (
             "remote_port",
@@ -208,8 +208,7 @@ fn escape_with(text: &str, special: char) -> String {
 
 /// Milliseconds since the epoch of the entry, as CEF `rt` and LEEF `devTime` want.
 fn epoch_millis(event: &Event) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(&event.entry_timestamp)
-        .map_or(0, |instant| instant.timestamp_millis())
+    event.entry_timestamp.timestamp_millis()
 }
 
 /// CEF extension value escaping: `\`, `=`, and line ends.
@@ -231,15 +230,15 @@ fn cef_body(event: &Event, dropped: usize) -> String {
     optional("suser", event.real_user_profile.clone());
     optional("src", event.remote_address.clone());
     optional("spt", event.remote_port.map(|port| port.to_string()));
-    optional("act", Some(event.event_action.clone()));
+    optional("act", Some(event.event_action.to_string()));
     optional("externalId", Some(event.event_id.clone()));
     optional("dproc", event.qualified_job_name.clone());
     optional("cn1", Some(event.sequence_number.to_string()));
     optional("cn1Label", Some("sequence".into()));
     optional("duser", event.effective_user_profile.clone());
-    optional("cs1", Some(event.connection_method.clone()));
+    optional("cs1", Some(event.connection_method.to_string()));
     optional("cs1Label", Some("connectionMethod".into()));
-    optional("cs2", Some(event.connection_type.clone()));
+    optional("cs2", Some(event.connection_type.to_string()));
     optional("cs2Label", Some("connectionType".into()));
     optional(
         "cs3",
@@ -268,7 +267,7 @@ fn cef_body(event: &Event, dropped: usize) -> String {
     let name = event
         .entry_type_detail
         .clone()
-        .unwrap_or_else(|| event.event_action.clone());
+        .unwrap_or_else(|| event.event_action.to_string());
     format!(
         "CEF:0|auditfwd|auditfwd|{}|{}|{}|{}|{}",
         env!("CARGO_PKG_VERSION"),
@@ -297,14 +296,14 @@ fn leef_body(event: &Event, dropped: usize) -> String {
         ("src", event.remote_address.clone()),
         ("srcPort", event.remote_port.map(|port| port.to_string())),
         ("sev", Some(cef_severity(event.severity).to_string())),
-        ("cat", Some(event.event_action.clone())),
+        ("cat", Some(event.event_action.to_string())),
         ("eventId", Some(event.event_id.clone())),
         ("jobName", event.qualified_job_name.clone()),
         ("sequence", Some(event.sequence_number.to_string())),
         ("privileged", Some(event.privileged.to_string())),
         ("effectiveUser", event.effective_user_profile.clone()),
-        ("connectionMethod", Some(event.connection_method.clone())),
-        ("connectionType", Some(event.connection_type.clone())),
+        ("connectionMethod", Some(event.connection_method.to_string())),
+        ("connectionType", Some(event.connection_type.to_string())),
         (
             "receiver",
             Some(format!(
@@ -366,15 +365,13 @@ fn render(event: &Event, config: &SyslogSinkConfig, facility: u8, dropped: usize
             let sd = structured_data(event, &config.sd_id, dropped.saturating_sub(body_drops));
             format!(
                 "<{pri}>1 {} {} {app} {procid} {} {sd} {message}",
-                event.entry_timestamp,
+                crate::event::format_utc(&event.entry_timestamp),
                 printable(&event.system_name, 255),
                 msgid(event)
             )
         }
         SyslogProtocol::Rfc3164 => {
-            let timestamp = chrono::DateTime::parse_from_rfc3339(&event.entry_timestamp)
-                .map(|instant| instant.format("%b %e %H:%M:%S").to_string())
-                .unwrap_or_else(|_| "Jan  1 00:00:00".into());
+            let timestamp = event.entry_timestamp.format("%b %e %H:%M:%S").to_string();
             let tag: String = app.chars().take(32).collect();
             format!(
                 "<{pri}>{timestamp} {} {tag}[{procid}]: {message}",
