@@ -208,6 +208,10 @@ fn run(args: &ConfigArgs, options: RunOptions) -> i32 {
         }
     };
     let result = runtime.block_on(pipeline::run(config, options, shutdown_signal()));
+    // A sink write stuck in a blocking thread (stdout into a pipe nobody reads)
+    // would hold the runtime's drop, and the process, past shutdown_grace: what
+    // it was writing is not committed, so it is abandoned.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match result {
         Ok(Outcome::Drained) => {
             tracing::info!("stopped; everything read was delivered and committed");
