@@ -480,7 +480,7 @@ mod tests {
             store.commit(&cursor(7)).unwrap();
             store.commit(&cursor(9)).unwrap();
         }
-        let store = CheckpointStore::open(dir.path()).unwrap();
+        let (store, _) = reopen_checked(dir.path(), false).unwrap();
         assert_eq!(store.load().unwrap().unwrap().cursor, cursor(9));
         store.clear().unwrap();
         assert_eq!(store.load().unwrap(), None);
@@ -515,7 +515,7 @@ mod tests {
         drop(store);
 
         lose_sled_files(&state);
-        let error = match CheckpointStore::open_checked(&state, false) {
+        let error = match reopen_checked(&state, false) {
             Err(error) => error,
             Ok(_) => panic!("a lost checkpoint opened as a first run"),
         };
@@ -533,7 +533,7 @@ mod tests {
         }
 
         // Accepted on purpose: the store opens empty and says what was lost.
-        let (store, lost) = CheckpointStore::open_checked(&state, true).unwrap();
+        let (store, lost) = reopen_checked(&state, true).unwrap();
         let lost = lost.expect("the loss is reported");
         assert!(lost.first_commit_at.is_some());
         assert_eq!(store.load().unwrap(), None);
@@ -546,6 +546,25 @@ mod tests {
         );
     }
 
+    /// sled's background flusher can hold the directory lock for a moment after
+    /// the last handle is dropped; a reopen in the same process waits it out.
+    fn reopen_checked(
+        dir: &Path,
+        accept_lost: bool,
+    ) -> Result<(CheckpointStore, Option<LostCheckpoint>), CheckpointError> {
+        let started = std::time::Instant::now();
+        loop {
+            match CheckpointStore::open_checked(dir, accept_lost) {
+                Err(CheckpointError::Locked { .. })
+                    if started.elapsed() < std::time::Duration::from_secs(5) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
     #[test]
     fn an_emptied_store_is_lost_and_clear_is_a_deliberate_first_run() {
         let dir = tempfile::tempdir().unwrap();
@@ -555,17 +574,15 @@ mod tests {
         store.db.remove(CURSOR_KEY).unwrap();
         store.db.flush().unwrap();
         drop(store);
-        assert!(matches!(
-            CheckpointStore::open_checked(dir.path(), false),
-            Err(CheckpointError::Lost { .. })
-        ));
-        let store = CheckpointStore::open(dir.path()).unwrap();
+        match reopen_checked(dir.path(), false) {
+            Err(CheckpointError::Lost { .. }) => {}
+            Err(other) => panic!("expected Lost, got {other}"),
+            Ok(_) => panic!("expected Lost, got a store"),
+        }
+        let (store, _) = reopen_checked(dir.path(), true).unwrap();
         store.clear().unwrap();
         drop(store);
-        assert_eq!(
-            CheckpointStore::open_checked(dir.path(), false).unwrap().1,
-            None
-        );
+        assert_eq!(reopen_checked(dir.path(), false).unwrap().1, None);
     }
 
     #[test]

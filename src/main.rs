@@ -215,9 +215,11 @@ fn run(args: &ConfigArgs, options: RunOptions) -> i32 {
         }
     };
     let result = runtime.block_on(app::run(config, options, shutdown_signal()));
-    // A reader stuck in a poll, or a client library's flush, must not keep
-    // the process alive past the end of the run.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    // A reader stuck in a poll, or a sink write stuck in a blocking thread
+    // (stdout into a pipe nobody reads), would hold the runtime's drop, and
+    // the process, past shutdown_grace: what they hold is not committed, so it
+    // is abandoned.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match result {
         Ok(Outcome::Drained) => {
             tracing::info!("stopped; everything read was delivered and committed");

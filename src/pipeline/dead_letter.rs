@@ -3,7 +3,6 @@
 //! audit data.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::event::EventBatch;
@@ -60,10 +59,9 @@ impl DeadLetter {
             serde_json::to_writer(&mut bytes, &line).map_err(|error| failed(error.into()))?;
             bytes.push(b'\n');
         }
-        let mut file = std::fs::OpenOptions::new()
+        let mut file = crate::fsmode::private_file_options()
             .create(true)
             .append(true)
-            .mode(0o600)
             .open(&self.path)
             .map_err(failed)?;
         file.write_all(&bytes)

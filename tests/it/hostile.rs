@@ -295,3 +295,35 @@ fn enrich_refuses_an_overlong_line_by_number_and_goes_on() {
         "{message}"
     );
 }
+
+#[test]
+fn a_blocked_stdout_does_not_keep_the_daemon_past_the_grace() {
+    let workspace = Workspace::new();
+    // stdout is a pipe nobody reads: once its buffer is full every write blocks.
+    let mut child = workspace
+        .command(&[
+            "run",
+            "--set",
+            "source.simulator.events_per_second=0",
+            "--set",
+            "pipeline.shutdown_grace=\"1s\"",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(workspace.path("daemon.log")).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for("the pipe to fill", || {
+        workspace.log().contains("sink ready")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    signal(&child, "TERM");
+    let (status, elapsed) = wait_with_limit(&mut child, Duration::from_secs(15));
+    assert!(
+        elapsed < Duration::from_secs(6),
+        "exited {elapsed:?} after SIGTERM with a 1s grace: {}",
+        workspace.log()
+    );
+    assert_eq!(status.code(), Some(0), "{}", workspace.log());
+    drop(child.stdout.take());
+}
