@@ -20,6 +20,11 @@ use auditfwd::sink::{SinkConfig, SplunkHecSinkConfig};
 const STANDIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/hec_standin.py");
 
 fn run(events: u64, ack_delay: f64, max_in_flight: usize) -> f64 {
+    let config_for = |sink| {
+        let mut config = common::simulator_into(std::path::Path::new("/nonexistent"), events, sink);
+        config.pipeline.max_batches_in_flight = max_in_flight.max(config.pipeline.max_batches_in_flight);
+        config
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new("python3")
         .arg(STANDIN)
@@ -51,7 +56,9 @@ fn run(events: u64, ack_delay: f64, max_in_flight: usize) -> f64 {
         max_in_flight,
         ..SplunkHecSinkConfig::default()
     });
-    let rate = common::events_per_second(common::simulator_into(dir.path(), events, sink));
+    let mut config = config_for(sink);
+    config.state.dir = dir.path().join("data");
+    let rate = common::events_per_second(config);
     let _ = child.kill();
     let _ = child.wait();
     let store = std::fs::read_to_string(dir.path().join("store.jsonl")).unwrap();
@@ -78,7 +85,10 @@ fn main() {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(20_000);
-    let in_flight = auditfwd::sink::SplunkHecSinkConfig::default().max_in_flight;
+    let in_flight: usize = std::env::var("BENCH_IN_FLIGHT")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(auditfwd::sink::SplunkHecSinkConfig::default().max_in_flight);
     let at_once = run(events, 0.0, in_flight);
     let two_seconds = run(events, 2.0, in_flight);
     let sequential = run(events, 2.0, 1);
