@@ -57,6 +57,8 @@ struct Poll {
     caught_up: bool,
     /// The simulator is pacing itself: poll again soon.
     paced: bool,
+    /// Statements run on the server by this poll (ODBC only).
+    queries: odbc::QueryCounts,
 }
 
 impl Source {
@@ -96,6 +98,7 @@ impl Source {
                     paced: !caught_up && rows.len() < max_rows,
                     rows,
                     caught_up,
+                    queries: odbc::QueryCounts::default(),
                 })
             }
             Source::Odbc(source) => {
@@ -111,6 +114,7 @@ impl Source {
                     cursor: poll.cursor,
                     caught_up: poll.caught_up,
                     paced: false,
+                    queries: poll.queries,
                 })
             }
         }
@@ -154,6 +158,10 @@ pub fn spawn_reader(
                 match source.poll(batch_rows) {
                     Ok(poll) => {
                         metrics.record_source_ok(poll.caught_up);
+                        metrics.record_source_queries(
+                            poll.queries.audit_journal_js,
+                            poll.queries.journal_receiver_info,
+                        );
                         if !started {
                             started = true;
                             if sender.blocking_send(SourceMessage::Started).is_err() {
@@ -194,7 +202,7 @@ pub fn spawn_reader(
                         sleep_unless_stopped(&stop, delay);
                     }
                     Err(odbc::OdbcError::Fatal(message)) => {
-                        let _ = sender.blocking_send(SourceMessage::Failed(message));
+                        let _ = sender.blocking_send(SourceMessage::Failed(message.into()));
                         return;
                     }
                 }
