@@ -188,7 +188,7 @@ impl OdbcSource {
     }
 
     /// Hands out the next rows: from the last window while it has some, else
-    /// from a new call. On a transient error the connection is dropped; rows
+    /// from a new call. On an error the connection is dropped; rows
     /// already read stay to be handed out.
     pub fn poll(&mut self) -> Result<OdbcPoll, OdbcError> {
         let result = if self.pending.is_empty() && self.pending_end.is_none() {
@@ -196,7 +196,8 @@ impl OdbcSource {
         } else {
             Ok(self.next_chunk())
         };
-        if matches!(result, Err(OdbcError::Transient(_))) {
+        if result.is_err() {
+            // After any error the statements may be mid-cursor: start afresh.
             self.disconnect();
         }
         result.map(|mut poll| {

@@ -343,18 +343,40 @@ fn visit_cursor(
     max_rows: usize,
     mut visit: impl FnMut(&RowView<'_>),
 ) -> Result<(), odbc_api::Error> {
-    let names: Vec<String> = cursor.column_names()?.collect::<Result<_, _>>()?;
+    let names: Result<Vec<String>, odbc_api::Error> =
+        cursor.column_names().and_then(|names| names.collect());
+    let buffer = names.and_then(|names| {
+        let buffer = TextRowSet::for_cursor(
+            max_rows.clamp(1, FETCH_ROWS),
+            &mut cursor,
+            Some(MAX_COLUMN_BYTES),
+        )?;
+        Ok((names, buffer))
+    });
+    let (names, mut buffer) = match buffer {
+        Ok(ready) => ready,
+        Err(error) => {
+            // See below: a cursor on a lost connection must not be dropped.
+            std::mem::forget(cursor);
+            return Err(error);
+        }
+    };
     let index = ColumnIndex::new(&names);
-    let buffer = TextRowSet::for_cursor(
-        max_rows.clamp(1, FETCH_ROWS),
-        &mut cursor,
-        Some(MAX_COLUMN_BYTES),
-    )?;
-    let mut block_cursor = cursor.bind_buffer(buffer)?;
+    let mut block_cursor = cursor.bind_buffer(&mut buffer)?;
     let mut seen = 0;
     while seen < max_rows {
-        let Some(block) = block_cursor.fetch()? else {
-            break;
+        let block = match block_cursor.fetch() {
+            Ok(Some(block)) => block,
+            Ok(None) => break,
+            Err(error) => {
+                // odbc-api panics when it cannot close a cursor on drop, which is
+                // what a lost connection does to a prepared statement's cursor.
+                // Forget the cursor (a statement reference and a borrow, nothing
+                // on the heap); the caller drops the whole session after any
+                // error, which frees the statement.
+                std::mem::forget(block_cursor);
+                return Err(error);
+            }
         };
         for row in 0..block.num_rows().min(max_rows - seen) {
             visit(&RowView {
