@@ -19,8 +19,9 @@ use crate::source::rows::Columns;
 
 /// Longest text read from one column; longer values are cut by the driver.
 const MAX_COLUMN_BYTES: usize = 1024;
-/// Rows per block fetched from the driver.
-const FETCH_ROWS: usize = 2_000;
+/// Rows per block fetched from the driver: each column takes up to
+/// MAX_COLUMN_BYTES per row in the block, so this bounds the buffer (about 5 MB).
+const FETCH_ROWS: usize = 500;
 
 type Statement = Prepared<StatementConnection<Arc<Connection<'static>>>>;
 
