@@ -1,27 +1,22 @@
-//! Rows per second of the ODBC source alone against the PostgreSQL lab, next to
-//! `psql COPY` of the same rows from the same function, in one run.
+//! A catch-up against the materializing PostgreSQL lab: `psql COPY` of the
+//! journal function next to the auditfwd daemon (ODBC source → file sink,
+//! `--exit-when-caught-up`), on the same rows, in one run, per size.
 //!
 //!     bash deploy/lab/lab.sh start
-//!     cargo bench --bench odbc_source            # BENCH_ROWS=1000000 by default
+//!     cargo bench --bench odbc_source          # BENCH_SIZES=200000,1000000 by default
 //!
-//! Knobs for exploring the driver: BENCH_BATCH_ROWS (rows per poll, 5000),
-//! BENCH_FETCH (psqlODBC rows per round trip), BENCH_NO_DECLARE_FETCH=1,
-//! BENCH_DRIVER (e.g. "PostgreSQL ANSI").
-//!
-//! Prints both rates and their ratio. The source reads through unixODBC and
-//! psqlODBC with columnar bulk fetch, parses and normalises every row (what the
-//! daemon does before enrichment); COPY only streams text.
+//! Each size is one receiver of that many entries. Prints both rates and their
+//! ratio, the table-function calls the daemon made (from pg_stat_user_functions,
+//! and per 1,000 events), the peak RSS of the daemon process (GNU time's %M),
+//! and how time grows from the first size to the last. BENCH_BATCH_ROWS sets
+//! `source.batch_rows` (default 1000, the daemon's default).
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use auditfwd::config::Secret;
-use auditfwd::enrich::FilterConfig;
-use auditfwd::source::config::{SourceConfig, SourceKind};
-use auditfwd::source::odbc::config::Dialect;
-use auditfwd::source::odbc::OdbcSource;
-
 const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/lab/lab.sh");
+const AUDITFWD: &str = env!("CARGO_BIN_EXE_auditfwd");
 
 fn lab(args: &[&str]) -> String {
     let output = Command::new("bash")
@@ -37,63 +32,51 @@ fn lab(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
-fn main() {
-    let rows: u64 = std::env::var("BENCH_ROWS")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(1_000_000);
-    let batch_rows: usize = std::env::var("BENCH_BATCH_ROWS")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(5_000);
-    let database = format!("bench_{}", std::process::id());
+fn function_calls(database: &str) -> u64 {
+    lab(&[
+        "psql",
+        database,
+        "-At",
+        "-c",
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions \
+         WHERE schemaname = 'systools' AND funcname = 'audit_journal_js'",
+    ])
+    .parse()
+    .expect("a count")
+}
+
+/// Statistics reach pg_stat_user_functions when a session ends: wait until the
+/// count stops moving.
+fn settled_calls(database: &str) -> u64 {
+    let mut last = function_calls(database);
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let now = function_calls(database);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+    last
+}
+
+struct Run {
+    rows: u64,
+    copy_seconds: f64,
+    daemon_seconds: f64,
+    calls: u64,
+    peak_rss_kib: u64,
+}
+
+fn run(rows: u64, batch_rows: usize) -> Run {
+    let database = format!("bench_{}_{rows}", std::process::id());
     lab(&["new-db", &database]);
     let started = Instant::now();
-    lab(&["psql", &database, "-q", "-c", &format!("SELECT lab.generate({rows}, 1, TIMESTAMP '2026-04-08 08:00:00', INTERVAL '10 milliseconds', 250000)")]);
+    lab(&["psql", &database, "-q", "-c", &format!("SELECT lab.generate({rows}, 1, TIMESTAMP '2026-04-08 08:00:00', INTERVAL '10 milliseconds', {rows})")]);
     println!(
-        "generated {rows} rows in {:.1}s",
+        "[{rows}] generated {rows} entries in one receiver in {:.1}s",
         started.elapsed().as_secs_f64()
     );
-
-    // BENCH_FETCH overrides psqlODBC's Fetch (rows per round trip with UseDeclareFetch=1).
-    let mut connection_string = lab(&["odbc-connection-string", &database]);
-    if let Ok(fetch) = std::env::var("BENCH_FETCH") {
-        connection_string = connection_string.replace("Fetch=1000", &format!("Fetch={fetch}"));
-    }
-    if let Ok(driver) = std::env::var("BENCH_DRIVER") {
-        connection_string = connection_string.replace("PostgreSQL Unicode", &driver);
-    }
-    if std::env::var("BENCH_NO_DECLARE_FETCH").is_ok() {
-        connection_string = connection_string.replace("UseDeclareFetch=1", "UseDeclareFetch=0");
-    }
-    let mut source_config = SourceConfig {
-        kind: SourceKind::Odbc,
-        batch_rows,
-        ..SourceConfig::default()
-    };
-    source_config.odbc.connection_string = Secret::new(connection_string);
-    source_config.odbc.dialect = Dialect::Postgres;
-    source_config.odbc.start_at = "earliest".into();
-    source_config.odbc.exclude_own_connections = false;
-    let filter = FilterConfig {
-        entry_types: vec![],
-        include_users: vec![],
-        exclude_users: vec![],
-    };
-    let mut source =
-        OdbcSource::new(&source_config, &filter, Secret::default(), None).expect("source");
-
-    let mut read = 0u64;
-    let started = Instant::now();
-    loop {
-        let poll = source.poll().expect("poll");
-        read += poll.rows.len() as u64;
-        if poll.caught_up {
-            break;
-        }
-    }
-    let source_seconds = started.elapsed().as_secs_f64();
-    assert_eq!(read, rows, "the source read a different number of rows");
 
     let columns = auditfwd::source::odbc::sql::REQUIRED_COLUMNS
         .iter()
@@ -101,51 +84,88 @@ fn main() {
         .map(|name| format!("X.\"{name}\""))
         .collect::<Vec<_>>()
         .join(", ");
-    let select = format!(
-        "SELECT {columns} FROM systools.audit_journal_js(starting_receiver_name => '*CURAVLCHN') X"
+    let copy = format!(
+        "COPY (SELECT {columns} FROM systools.audit_journal_js(starting_receiver_name => '*CURAVLCHN') X) TO STDOUT"
     );
-    let copy = format!("COPY ({select}) TO STDOUT");
-
-    // The driver's floor: the same rows through unixODBC + psqlODBC into the same
-    // kind of columnar text buffer, with no parsing at all.
-    let bare_seconds = {
-        use odbc_api::{buffers::TextRowSet, ConnectionOptions, Cursor, Environment};
-        let environment = Environment::new().expect("ODBC environment");
-        let connection = environment
-            .connect_with_connection_string(
-                source_config.odbc.connection_string.expose(),
-                ConnectionOptions::default(),
-            )
-            .expect("connect");
-        let started = Instant::now();
-        let mut cursor = connection
-            .execute(&select, (), None)
-            .expect("query")
-            .expect("a result set");
-        let buffer = TextRowSet::for_cursor(batch_rows, &mut cursor, Some(1024)).expect("buffer");
-        let mut block_cursor = cursor.bind_buffer(buffer).expect("bind");
-        let mut fetched = 0u64;
-        let mut checksum = 0usize;
-        while let Some(block) = block_cursor.fetch().expect("fetch") {
-            fetched += block.num_rows() as u64;
-            checksum += block.at(1, 0).map_or(0, <[u8]>::len);
-        }
-        assert_eq!(
-            fetched, rows,
-            "the bare fetch read a different number of rows ({checksum})"
-        );
-        started.elapsed().as_secs_f64()
-    };
     let started = Instant::now();
     let output = Command::new("bash")
         .arg(LAB)
         .args(["psql", &database, "-q", "-c", &copy])
-        .stdout(std::process::Stdio::piped())
         .output()
         .expect("psql COPY");
     let copy_seconds = started.elapsed().as_secs_f64();
     let copied = output.stdout.iter().filter(|byte| **byte == b'\n').count() as u64;
     assert_eq!(copied, rows, "COPY returned a different number of rows");
+    let calls_before = settled_calls(&database);
+
+    let workspace = tempfile::tempdir().expect("temporary directory");
+    let dir = workspace.path();
+    let connection_string: String = lab(&["odbc-connection-string", &database])
+        .split(';')
+        .filter(|pair| !pair.trim().to_uppercase().starts_with("PWD="))
+        .collect::<Vec<_>>()
+        .join(";");
+    std::fs::write(dir.join("odbc.pw"), "lab\n").unwrap();
+    let config = dir.join("auditfwd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[source]
+kind = "odbc"
+batch_rows = {batch_rows}
+[source.odbc]
+connection_string = "{connection_string}"
+password_file = "{password}"
+dialect = "postgres"
+timezone = "UTC"
+start_at = "earliest"
+exclude_own_connections = false
+[filter]
+entry_types = []
+exclude_users = []
+[state]
+dir = "{state}"
+[[sinks]]
+type = "file"
+path = "{events}"
+"#,
+            password = dir.join("odbc.pw").display(),
+            state = dir.join("data").display(),
+            events = dir.join("events.ndjson").display(),
+        ),
+    )
+    .unwrap();
+    let timing = dir.join("time.txt");
+    let started = Instant::now();
+    let status = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&timing)
+        .arg(AUDITFWD)
+        .args(["run", "-c"])
+        .arg(&config)
+        .arg("--exit-when-caught-up")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("log.txt")).unwrap())
+        .status()
+        .expect("run auditfwd under /usr/bin/time (apt-get install time)");
+    let daemon_seconds = started.elapsed().as_secs_f64();
+    assert!(
+        status.success(),
+        "auditfwd failed: {}",
+        std::fs::read_to_string(dir.join("log.txt")).unwrap_or_default()
+    );
+    let peak_rss_kib: u64 = std::fs::read_to_string(&timing)
+        .expect("GNU time output")
+        .lines()
+        .last()
+        .and_then(|line| line.trim().parse().ok())
+        .expect("peak RSS in KiB");
+    let delivered = count_lines(&dir.join("events.ndjson"));
+    assert_eq!(delivered, rows, "auditfwd delivered a different number");
+    let calls = settled_calls(&database) - calls_before;
 
     lab(&[
         "psql",
@@ -154,17 +174,63 @@ fn main() {
         "-c",
         &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
     ]);
-    let source_rate = rows as f64 / source_seconds;
-    let copy_rate = rows as f64 / copy_seconds;
-    println!("odbc source: {rows} rows in {source_seconds:.2}s = {source_rate:.0} rows/s (batch_rows {batch_rows})");
-    let bare_rate = rows as f64 / bare_seconds;
-    println!(
-        "bare ODBC fetch (no parsing): {rows} rows in {bare_seconds:.2}s = {bare_rate:.0} rows/s"
-    );
-    println!("psql COPY:   {rows} rows in {copy_seconds:.2}s = {copy_rate:.0} rows/s");
-    println!("ratio COPY/source: {:.2}x", copy_rate / source_rate);
-    println!(
-        "ratio COPY/bare fetch: {:.2}x (the driver's share)",
-        copy_rate / bare_rate
-    );
+    Run {
+        rows,
+        copy_seconds,
+        daemon_seconds,
+        calls,
+        peak_rss_kib,
+    }
+}
+
+fn count_lines(path: &Path) -> u64 {
+    std::fs::read(path)
+        .expect("events file")
+        .iter()
+        .filter(|byte| **byte == b'\n')
+        .count() as u64
+}
+
+fn main() {
+    let sizes: Vec<u64> = std::env::var("BENCH_SIZES")
+        .unwrap_or_else(|_| "200000,1000000".into())
+        .split(',')
+        .map(|size| size.trim().parse().expect("BENCH_SIZES: numbers"))
+        .collect();
+    let batch_rows: usize = std::env::var("BENCH_BATCH_ROWS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(1_000);
+    let runs: Vec<Run> = sizes.iter().map(|rows| run(*rows, batch_rows)).collect();
+    println!();
+    println!("| entries in one receiver | psql COPY | auditfwd → file | auditfwd / COPY | function calls | calls per 1,000 events | peak RSS |");
+    println!("|---|---|---|---|---|---|---|");
+    for run in &runs {
+        let copy_rate = run.rows as f64 / run.copy_seconds;
+        let daemon_rate = run.rows as f64 / run.daemon_seconds;
+        println!(
+            "| {} | {:.2} s = {:.0} rows/s | {:.2} s = {:.0} rows/s | {:.2}× | {} | {:.3} | {:.1} MiB |",
+            run.rows,
+            run.copy_seconds,
+            copy_rate,
+            run.daemon_seconds,
+            daemon_rate,
+            daemon_rate / copy_rate,
+            run.calls,
+            run.calls as f64 * 1000.0 / run.rows as f64,
+            run.peak_rss_kib as f64 / 1024.0,
+        );
+    }
+    if let (Some(first), Some(last)) = (runs.first(), runs.last()) {
+        if last.rows != first.rows {
+            println!(
+                "time({}) / time({}) = {:.2} for {:.1}× the entries (auditfwd); COPY: {:.2}",
+                last.rows,
+                first.rows,
+                last.daemon_seconds / first.daemon_seconds,
+                last.rows as f64 / first.rows as f64,
+                last.copy_seconds / first.copy_seconds,
+            );
+        }
+    }
 }

@@ -132,6 +132,8 @@ timezone = 'UTC'
 log_timezone = 'UTC'
 logging_collector = off
 log_min_messages = warning
+# Count calls of the stand-in table functions (pg_stat_user_functions).
+track_functions = 'pl'
 EOF
     # Host connections: password (SCRAM) on loopback only; the unix socket lives in
     # the 0700 lab directory and trusts local users of that directory.
@@ -143,6 +145,11 @@ EOF
 }
 
 ensure_role_and_databases() {
+    # Count calls of the stand-in functions in pg_stat_user_functions (also on
+    # clusters made before this setting existed).
+    if [[ "$(super_psql -d postgres -At -c "SHOW track_functions")" != pl ]]; then
+        super_psql -d postgres -c "ALTER SYSTEM SET track_functions = 'pl'" -c "SELECT pg_reload_conf()" >/dev/null
+    fi
     super_psql -d postgres <<EOF
 SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', '$LAB_ROLE', '$LAB_PASSWORD')
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$LAB_ROLE') \gexec

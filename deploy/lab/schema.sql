@@ -3,7 +3,8 @@
 --
 --   lab.receivers, lab.entries          storage (the journal QSYS/QAUDJRN, JS entries only)
 --   qsys2.journal_receiver_info         view, IBM's column names
---   systools.audit_journal_js(...)      table function, IBM's parameter and column names
+--   systools.audit_journal_js(...)      table function, IBM's parameter and column names;
+--                                       materializes its result like one (see below)
 --   lab.attach_receiver, lab.add_entry, lab.delete_receiver, lab.generate, lab.reset
 --
 -- Column names are quoted upper case ("SEQUENCE_NUMBER"), as Db2 for i reports them;
@@ -181,7 +182,18 @@ $$;
 -- ---------------------------------------------------------------------------
 -- QSYS2.JOURNAL_RECEIVER_INFO (the columns auditfwd uses).
 -- ---------------------------------------------------------------------------
-CREATE VIEW qsys2.journal_receiver_info AS
+-- Materialized and counted like the table function (pg_stat_user_functions).
+CREATE FUNCTION lab.journal_receiver_info()
+RETURNS TABLE ("JOURNAL_RECEIVER_LIBRARY" varchar(10), "JOURNAL_RECEIVER_NAME" varchar(10),
+               "JOURNAL_LIBRARY" varchar(10), "JOURNAL_NAME" varchar(10),
+               "ATTACH_TIMESTAMP" timestamp(6), "DETACH_TIMESTAMP" timestamp(6),
+               "STATUS" varchar(8), "FIRST_SEQUENCE_NUMBER" numeric(21, 0),
+               "LAST_SEQUENCE_NUMBER" numeric(21, 0),
+               "PREVIOUS_JOURNAL_RECEIVER_LIBRARY" varchar(10), "PREVIOUS_JOURNAL_RECEIVER" varchar(10),
+               "NEXT_JOURNAL_RECEIVER_LIBRARY" varchar(10), "NEXT_JOURNAL_RECEIVER" varchar(10))
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY
 SELECT
     r.receiver_library          AS "JOURNAL_RECEIVER_LIBRARY",
     r.receiver_name             AS "JOURNAL_RECEIVER_NAME",
@@ -198,6 +210,11 @@ SELECT
     r.next_receiver_name        AS "NEXT_JOURNAL_RECEIVER"
 FROM lab.receivers AS r
 ORDER BY r.receiver_ordinal;
+END
+$$;
+
+CREATE VIEW qsys2.journal_receiver_info AS
+SELECT * FROM lab.journal_receiver_info();
 
 -- ---------------------------------------------------------------------------
 -- Receiver resolution for the table function.
@@ -306,7 +323,9 @@ END
 $$;
 
 -- ---------------------------------------------------------------------------
--- SYSTOOLS.AUDIT_JOURNAL_JS.
+-- lab.audit_journal_js_inlined: the old, too kind stand-in, kept only to show the
+-- difference (no test or bench uses it). It is inlined into the caller, so LIMIT
+-- stops early, which no table function on IBM i does.
 --
 -- Rows come back in journal order (chain order, then sequence), and a bounded read
 -- streams from the primary key instead of materialising the chain. The function is
@@ -322,7 +341,7 @@ $$;
 -- lab.journal_bounds resolves the receivers and raises IBM's errors; it runs once
 -- per InitPlan (a few index probes each).
 -- ---------------------------------------------------------------------------
-CREATE FUNCTION systools.audit_journal_js(
+CREATE FUNCTION lab.audit_journal_js_inlined(
     starting_receiver_library varchar   DEFAULT NULL,
     starting_receiver_name    varchar   DEFAULT '*CURAVLCHN',
     ending_receiver_library   varchar   DEFAULT NULL,
@@ -412,6 +431,42 @@ LANGUAGE sql STABLE AS $$
           AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
         ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER"
     )
+$$;
+
+COMMENT ON FUNCTION lab.audit_journal_js_inlined IS
+    'Inlined, early-stopping variant of the stand-in: not like IBM i; kept for comparison only.';
+
+-- ---------------------------------------------------------------------------
+-- SYSTOOLS.AUDIT_JOURNAL_JS: behaves like a Db2 for i table function.
+--
+-- PL/pgSQL, so it is never inlined: RETURN QUERY builds the whole result of the
+-- call (everything its receiver, sequence and time range covers) in a tuplestore
+-- before the caller sees the first row. A caller's ORDER BY / LIMIT therefore
+-- cannot stop it early, exactly as ORDER BY ... FETCH FIRST cannot on IBM i: the
+-- cost of a call is the size of its range. Each call is counted in
+-- pg_stat_user_functions (lab.sh sets track_functions = 'pl').
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION systools.audit_journal_js(
+    starting_receiver_library varchar   DEFAULT NULL,
+    starting_receiver_name    varchar   DEFAULT '*CURAVLCHN',
+    ending_receiver_library   varchar   DEFAULT NULL,
+    ending_receiver_name      varchar   DEFAULT '*CURRENT',
+    starting_timestamp        timestamp DEFAULT NULL,
+    ending_timestamp          timestamp DEFAULT NULL,
+    user_name                 varchar   DEFAULT NULL,
+    job                       varchar   DEFAULT NULL,
+    program                   varchar   DEFAULT NULL,
+    starting_sequence         numeric   DEFAULT NULL,
+    ending_sequence           numeric   DEFAULT NULL)
+RETURNS SETOF lab.audit_journal_js_row
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY
+    SELECT * FROM lab.audit_journal_js_inlined(
+        starting_receiver_library, starting_receiver_name, ending_receiver_library,
+        ending_receiver_name, starting_timestamp, ending_timestamp, user_name, job,
+        program, starting_sequence, ending_sequence);
+END
 $$;
 
 COMMENT ON FUNCTION systools.audit_journal_js IS

@@ -119,6 +119,8 @@ struct Poll {
     caught_up: bool,
     /// The simulator is pacing itself: poll again soon.
     paced: bool,
+    /// Statements run on the server by this poll (ODBC only).
+    queries: odbc::QueryCounts,
 }
 
 impl Source {
@@ -158,6 +160,7 @@ impl Source {
                     paced: !caught_up && rows.len() < max_rows,
                     rows,
                     caught_up,
+                    queries: odbc::QueryCounts::default(),
                 })
             }
             Source::Odbc(source) => {
@@ -173,6 +176,7 @@ impl Source {
                     cursor: poll.cursor,
                     caught_up: poll.caught_up,
                     paced: false,
+                    queries: poll.queries,
                 })
             }
         }
@@ -267,6 +271,10 @@ impl Reader {
             match polled {
                 Ok(poll) => {
                     self.metrics.record_source_ok(poll.caught_up);
+                    self.metrics.record_source_queries(
+                        poll.queries.audit_journal_js,
+                        poll.queries.journal_receiver_info,
+                    );
                     if !started {
                         started = true;
                         if !send(SourceMessage::Started) {

@@ -32,6 +32,8 @@ pub struct Metrics {
     batches_in_flight: AtomicI64,
     audit_gaps: AtomicU64,
     source_reconnects: AtomicU64,
+    source_queries_audit_journal_js: AtomicU64,
+    source_queries_journal_receiver_info: AtomicU64,
     source_up: AtomicBool,
     source_caught_up: AtomicBool,
     source_error: Mutex<Option<String>>,
@@ -62,6 +64,8 @@ impl Metrics {
             batches_in_flight: AtomicI64::new(0),
             audit_gaps: AtomicU64::new(0),
             source_reconnects: AtomicU64::new(0),
+            source_queries_audit_journal_js: AtomicU64::new(0),
+            source_queries_journal_receiver_info: AtomicU64::new(0),
             source_up: AtomicBool::new(true),
             source_caught_up: AtomicBool::new(false),
             source_error: Mutex::new(None),
@@ -99,6 +103,15 @@ impl Metrics {
         self.source_up.store(true, Ordering::Relaxed);
         self.source_caught_up.store(caught_up, Ordering::Relaxed);
         *lock(&self.source_error) = None;
+    }
+
+    /// Statements the source ran on the IBM i: table-function calls and
+    /// receiver-chain reads.
+    pub fn record_source_queries(&self, audit_journal_js: u64, journal_receiver_info: u64) {
+        self.source_queries_audit_journal_js
+            .fetch_add(audit_journal_js, Ordering::Relaxed);
+        self.source_queries_journal_receiver_info
+            .fetch_add(journal_receiver_info, Ordering::Relaxed);
     }
 
     pub fn record_source_error(&self, message: &str) {
@@ -308,6 +321,12 @@ impl Metrics {
             "gauge",
             "Now minus the newest delivered entry's timestamp (-1 before the first delivery).",
             self.journal_lag_seconds().unwrap_or(-1.0),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP auditfwd_source_queries_total Statements the source ran on the IBM i, by what they read (each audit_journal_js call reads and sorts one sequence window).\n# TYPE auditfwd_source_queries_total counter\nauditfwd_source_queries_total{{function=\"audit_journal_js\"}} {}\nauditfwd_source_queries_total{{function=\"journal_receiver_info\"}} {}",
+            self.source_queries_audit_journal_js.load(Ordering::Relaxed),
+            self.source_queries_journal_receiver_info.load(Ordering::Relaxed),
         );
         type PerSink<'a> = (&'a str, &'a str, &'a str, fn(&SinkMetrics) -> f64);
         let per_sink: [PerSink; 6] = [

@@ -419,11 +419,13 @@ fn nulls_padding_lower_case_users_and_own_connections() {
     assert!(events[0]["remote_address"].is_null() && events[0]["remote_port"].is_null());
     assert_eq!(events[0]["job_user"], "QUSER", "CHAR padding trimmed");
     assert_eq!(events[0]["connection_type"], "ODBC / JDBC (Non-Secure)");
-    // Rows the SQL filter drops never reach auditfwd: the checkpoint stands on the
-    // last row the query returned (the 5250 row), past the own-connection row it dropped.
+    // Rows the SQL filter drops never reach auditfwd, yet the checkpoint covers
+    // them: it stands at the end of the sequence window read (the receiver's last
+    // entry, a filtered-out row), past the own-connection row it dropped.
     let show = workspace.run(&["checkpoint", "show", "-c", &config]);
-    let last_returned = lab.all_ids("\"JOB_NAME\" = 'QPADEV0009'").pop().unwrap();
-    let last_sequence = last_returned.rsplit(':').next().unwrap();
+    let last_in_receiver = lab.all_ids("TRUE").pop().unwrap();
+    assert!(last_in_receiver.contains("AUDRCV0001"));
+    let last_sequence = last_in_receiver.rsplit(':').next().unwrap();
     assert!(
         stdout(&show).contains(&format!("\"sequence_number\": {last_sequence}")),
         "{}",
@@ -499,4 +501,160 @@ fn an_older_release_without_optional_columns_reads_them_as_null() {
         events[0]["connection_type"],
         "5250 / Telnet (Non-Secure unless SSL/Telnet configured)"
     );
+}
+
+/// An IPL: the journal detached its receiver at power-down and attached a new
+/// one, sequence restarted at 1, five minutes later during the IPL.
+fn ipl_journal(lab: &Lab, delete_between: bool) {
+    lab.sql(
+        "SELECT lab.attach_receiver('AUDRCV0001', 'QGPL', false, TIMESTAMP '2026-04-08 09:00:00')",
+    );
+    entry(
+        lab,
+        "S",
+        "QPADEV0001",
+        "INT",
+        "JSMITH",
+        "2026-04-08 09:30:00",
+    );
+    entry(
+        lab,
+        "E",
+        "QPADEV0001",
+        "INT",
+        "JSMITH",
+        "2026-04-08 09:40:00",
+    );
+    if delete_between {
+        lab.sql("SELECT lab.attach_receiver('AUDRCV0002', 'QGPL', false, TIMESTAMP '2026-04-08 09:50:00')");
+        entry(
+            lab,
+            "S",
+            "QPADEV0002",
+            "INT",
+            "MROSSI",
+            "2026-04-08 09:55:00",
+        );
+    }
+    lab.sql(
+        "SELECT lab.attach_receiver('AUDRCV0003', 'QGPL', true, TIMESTAMP '2026-04-08 10:10:00')",
+    );
+    entry(
+        lab,
+        "S",
+        "QPADEV0003",
+        "INT",
+        "LCHEN",
+        "2026-04-08 10:11:00",
+    );
+    entry(
+        lab,
+        "E",
+        "QPADEV0003",
+        "INT",
+        "LCHEN",
+        "2026-04-08 10:12:00",
+    );
+    if delete_between {
+        lab.sql("SELECT lab.delete_receiver('AUDRCV0002')");
+        // The journal no longer names AUDRCV0001's successor.
+        lab.sql("UPDATE lab.receivers SET next_receiver_library = NULL, next_receiver_name = NULL WHERE receiver_name = 'AUDRCV0001'");
+    }
+    // Detached at power-down, five minutes before the new receiver was attached.
+    lab.sql("UPDATE lab.receivers SET detach_timestamp = TIMESTAMP '2026-04-08 10:05:00' WHERE receiver_name = 'AUDRCV0001'");
+}
+
+#[test]
+fn a_reset_receiver_named_as_next_is_no_gap_however_late_it_was_attached() {
+    let lab = Lab::new("ipl");
+    ipl_journal(&lab, false);
+    assert_eq!(
+        lab.sql("SELECT next_receiver_name FROM lab.receivers WHERE receiver_name = 'AUDRCV0001'"),
+        "AUDRCV0003"
+    );
+    let workspace = Workspace::new();
+    let config = configure(&workspace, &lab, &Setup::default());
+    let output = run_caught_up(&workspace, &config);
+    let events = workspace.events("events.ndjson");
+    assert!(
+        events
+            .iter()
+            .all(|event| event["event_action"] != "audit_gap"),
+        "{events:?}"
+    );
+    assert!(
+        !stderr(&output).contains("audit gap"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(ids(&events), lab.all_ids("TRUE"));
+    assert!(ids(&events)[2].ends_with("AUDRCV0003:1"), "{events:?}");
+}
+
+#[test]
+fn without_the_link_a_deleted_receiver_before_a_late_reset_is_exactly_one_gap() {
+    let lab = Lab::new("iplgap");
+    ipl_journal(&lab, true);
+    let workspace = Workspace::new();
+    let config = configure(&workspace, &lab, &Setup::default());
+    run_caught_up(&workspace, &config);
+    let events = workspace.events("events.ndjson");
+    let gaps: Vec<_> = events
+        .iter()
+        .filter(|event| event["event_action"] == "audit_gap")
+        .collect();
+    assert_eq!(gaps.len(), 1, "{events:?}");
+    assert_eq!(events.len(), 5, "{events:?}");
+    assert_eq!(events[2]["event_action"], "audit_gap");
+    let mut expected = lab.all_ids("\"RECEIVER_NAME\" = 'AUDRCV0001'");
+    expected.extend(lab.all_ids("\"RECEIVER_NAME\" = 'AUDRCV0003'"));
+    let mut got = ids(&events[..2]);
+    got.extend(ids(&events[3..]));
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_long_receiver_costs_one_call_per_window_of_sequence_numbers() {
+    let lab = Lab::new("windows");
+    // 30,000 entries whose sequence numbers span about 120,000 (other entry
+    // types interleave), in one receiver, read with small batches.
+    lab.sql("SELECT lab.generate(30000, 3, TIMESTAMP '2026-04-08 08:00:00', INTERVAL '10 milliseconds', 1000000)");
+    let span: u64 = lab
+        .sql("SELECT max(last_sequence_number) FROM lab.receivers")
+        .parse()
+        .unwrap();
+    let calls = || -> u64 {
+        lab.sql("SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'audit_journal_js'")
+            .parse()
+            .unwrap()
+    };
+    // (Reading the expected ids calls the function too: before counting.)
+    let expected = lab.all_ids("TRUE");
+    let before = calls();
+    let workspace = Workspace::new();
+    let config = configure(
+        &workspace,
+        &lab,
+        &Setup {
+            batch_rows: 100,
+            ..Setup::default()
+        },
+    );
+    run_caught_up(&workspace, &config);
+    // Statistics arrive when the daemon's session has ended.
+    let mut made = calls() - before;
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = calls() - before;
+        if now == made && made > 0 {
+            break;
+        }
+        made = now;
+    }
+    assert_eq!(
+        made,
+        span.div_ceil(10_000),
+        "table-function calls for {span} sequence numbers (batch_rows 100): one per 10,000"
+    );
+    assert_eq!(ids(&workspace.events("events.ndjson")), expected);
 }

@@ -1,52 +1,46 @@
-//! The ODBC source: tails `SYSTOOLS.AUDIT_JOURNAL_JS` receiver by receiver.
+//! The ODBC source: tails `SYSTOOLS.AUDIT_JOURNAL_JS` receiver by receiver, in
+//! bounded sequence windows.
 //!
-//! The position is (receiver library, receiver name, sequence number). Each poll
-//! reads the position's receiver from the next sequence number on, in sequence
-//! order, at most `batch_rows` rows. When a detached receiver has nothing more,
-//! the reader moves to the next one in the chain (`QSYS2.JOURNAL_RECEIVER_INFO`).
-//! Timestamps are used only for the very first start. This survives sequence
-//! resets (each receiver is read on its own) and repeated local hours.
+//! The position is (receiver library, receiver name, sequence number). Each
+//! table-function call reads one receiver from the next sequence number to at
+//! most [`chain::WINDOW_ENTRIES`] sequence numbers further (never past the
+//! receiver's LAST_SEQUENCE_NUMBER), whole, in one statement that finishes; its
+//! rows are handed out `batch_rows` at a time, and the next call is made only
+//! when they are all handed out, so backpressure stops the calls. When a
+//! detached receiver is read to its end, the reader moves to the next one in
+//! the chain (`QSYS2.JOURNAL_RECEIVER_INFO`). Timestamps are used only for the
+//! very first start. This survives sequence resets (each receiver is read on its
+//! own) and repeated local hours.
 //!
-//! Runs on the source thread: every call here blocks.
+//! Parts: [`chain`] decides (pure), [`session`] talks to the driver,
+//! [`classify`] turns driver errors into what happens next, [`sql`] writes the
+//! statements (pure). Runs on the source thread: every call here blocks.
 
+pub mod chain;
+pub mod classify;
 pub mod config;
+pub mod session;
 pub mod sql;
 
-use std::borrow::Cow;
-use std::sync::OnceLock;
+use std::collections::VecDeque;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use odbc_api::buffers::TextRowSet;
-use odbc_api::parameter::InputParameter;
-use odbc_api::{
-    Connection, ConnectionOptions, Cursor, Environment, IntoParameter, ResultSetMetadata,
-};
 use tracing::{error, info, warn};
 
 use self::config::OdbcConfig;
-use self::sql::{Query, SqlFilter, Start, Value};
+use self::chain::{Decision, ReceiverId, ReceiverInfo, WINDOW_ENTRIES};
+use self::classify::{classify, Doing};
+pub use self::classify::{DriverError, Failure, OdbcError};
+use self::session::{Kind, RowView, Session, Target};
+use self::sql::{SqlFilter, Start};
 use super::rows::{journal_row, Columns, LocalClock};
 use crate::config::Secret;
 use crate::enrich::config::FilterConfig;
 use crate::event::{Cursor as JournalCursor, JournalRow, Notice};
 use crate::source::config::SourceConfig;
 
-/// Longest text read from one column; longer values are cut by the driver.
-const MAX_COLUMN_BYTES: usize = 1024;
 /// Database host-server jobs: the forwarder's own connection shows up as these.
 const OWN_CONNECTION_JOBS: &[&str] = &["QZDASOINIT", "QZDASSINIT"];
-
-/// Why a poll failed, by what happens next.
-#[derive(Debug, thiserror::Error)]
-pub enum OdbcError {
-    /// Connection lost, timeout, server busy: reconnect with backoff.
-    #[error("{0}")]
-    Transient(String),
-    /// Nothing will work until an operator acts (bad credentials, no authority,
-    /// no such function): the message says what to do.
-    #[error("{0}")]
-    Fatal(String),
-}
 
 /// What one poll produced.
 #[derive(Debug, Default)]
@@ -57,6 +51,17 @@ pub struct OdbcPoll {
     pub caught_up: bool,
     /// Rows dropped as the forwarder's own database connections.
     pub own_rows_dropped: usize,
+    /// Statements run on the server since the previous successful poll.
+    pub queries: QueryCounts,
+}
+
+/// Statements run against the IBM i, by what they read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueryCounts {
+    /// Calls of SYSTOOLS.AUDIT_JOURNAL_JS (each reads and sorts its range).
+    pub audit_journal_js: u64,
+    /// Reads of QSYS2.JOURNAL_RECEIVER_INFO.
+    pub journal_receiver_info: u64,
 }
 
 /// Where the next read starts.
@@ -69,44 +74,14 @@ enum Position {
     },
     /// First start with `start_at = "earliest"`.
     FromOldest,
-    /// After a delivered (or skipped) entry.
+    /// After an entry read (delivered, skipped, or the end of a window).
     After {
-        system: String,
+        /// Unknown until the first row is read on a first start.
+        system: Option<String>,
         receiver: ReceiverId,
         sequence: u64,
         timestamp: Option<NaiveDateTime>,
     },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct ReceiverId {
-    library: String,
-    name: String,
-}
-
-impl std::fmt::Display for ReceiverId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.library, self.name)
-    }
-}
-
-/// One row of `QSYS2.JOURNAL_RECEIVER_INFO`.
-#[derive(Clone, Debug)]
-struct ReceiverInfo {
-    id: ReceiverId,
-    attached: bool,
-    first_sequence: Option<u64>,
-    last_sequence: Option<u64>,
-    attach_timestamp: Option<NaiveDateTime>,
-    detach_timestamp: Option<NaiveDateTime>,
-    next: Option<ReceiverId>,
-}
-
-struct Session {
-    connection: Connection<'static>,
-    /// Columns selected, in order: the required ones and the optional ones this release has.
-    columns: Vec<String>,
-    own_profile: Option<String>,
 }
 
 pub struct OdbcSource {
@@ -115,21 +90,26 @@ pub struct OdbcSource {
     batch_rows: usize,
     filter: SqlFilter,
     session: Option<Session>,
+    /// The receiver chain as last read; kept while a detached receiver is read
+    /// window by window (its end cannot move), read again otherwise.
+    receivers: Option<Vec<ReceiverInfo>>,
     position: Position,
+    /// Rows of the last window not handed out yet, and the cursor after them.
+    pending: VecDeque<JournalRow>,
+    pending_end: Option<JournalCursor>,
+    pending_own: usize,
+    unreported: QueryCounts,
+    total: QueryCounts,
     clock: LocalClock,
     host: String,
 }
 
-fn environment() -> Result<&'static Environment, OdbcError> {
-    static ENVIRONMENT: OnceLock<Result<Environment, String>> = OnceLock::new();
-    ENVIRONMENT
-        .get_or_init(|| Environment::new().map_err(|error| error.to_string()))
-        .as_ref()
-        .map_err(|error| {
-            OdbcError::Fatal(format!(
-                "cannot create the ODBC environment (is unixODBC installed?): {error}"
-            ))
-        })
+/// What one read of a receiver brought back.
+struct Read {
+    rows: Vec<JournalRow>,
+    /// The last row read, kept or not: (system, sequence, local time).
+    last: Option<(Option<String>, u64, Option<NaiveDateTime>)>,
+    own_dropped: usize,
 }
 
 impl OdbcSource {
@@ -151,12 +131,7 @@ impl OdbcSource {
         let position = match cursor {
             Some(cursor) => {
                 clock.resume_after(cursor.entry_timestamp);
-                Position::After {
-                    system: cursor.system_name.clone(),
-                    receiver: ReceiverId { library: cursor.receiver_library.clone(), name: cursor.receiver_name.clone() },
-                    sequence: cursor.sequence_number,
-                    timestamp: cursor.entry_timestamp_local,
-                }
+                position_of(cursor)
             }
             None => match config.start_at.trim() {
                 "earliest" => Position::FromOldest,
@@ -175,6 +150,9 @@ impl OdbcSource {
                 .map(|name| name.trim().to_uppercase())
                 .collect::<Vec<_>>()
         };
+        if config.timezone == "server" {
+            warn!("source.odbc.timezone = \"server\" reads local times as UTC; set the IANA zone of the IBM i (e.g. \"Europe/Rome\") for correct UTC and DST handling");
+        }
         Ok(OdbcSource {
             host: host_of(config.connection_string.expose()),
             filter: SqlFilter {
@@ -182,9 +160,15 @@ impl OdbcSource {
                 include_users: upper(&filter.include_users),
                 exclude_users: upper(&filter.exclude_users),
             },
-            batch_rows: source.batch_rows,
+            batch_rows: source.batch_rows.max(1),
             session: None,
+            receivers: None,
             position,
+            pending: VecDeque::new(),
+            pending_end: None,
+            pending_own: 0,
+            unreported: QueryCounts::default(),
+            total: QueryCounts::default(),
             clock,
             config,
             password,
@@ -196,40 +180,55 @@ impl OdbcSource {
         &self.host
     }
 
+    /// Statements run since the source was made.
+    pub fn queries(&self) -> QueryCounts {
+        self.total
+    }
+
     /// Drops the connection; the next poll reconnects.
     pub fn disconnect(&mut self) {
         self.session = None;
+        self.receivers = None;
     }
 
-    /// Reads the next rows. On a transient error the connection is dropped.
+    /// Hands out the next rows: from the last window while it has some, else
+    /// from a new call. On an error the connection is dropped; rows
+    /// already read stay to be handed out.
     pub fn poll(&mut self) -> Result<OdbcPoll, OdbcError> {
-        let result = self.poll_connected();
-        if matches!(result, Err(OdbcError::Transient(_))) {
-            self.session = None;
+        let result = if self.pending.is_empty() && self.pending_end.is_none() {
+            self.poll_connected()
+        } else {
+            Ok(self.next_chunk())
+        };
+        if result.is_err() {
+            // After any error the statements may be mid-cursor: start afresh.
+            self.disconnect();
         }
-        result
+        result.map(|mut poll| {
+            poll.queries = std::mem::take(&mut self.unreported);
+            poll
+        })
     }
 
     fn poll_connected(&mut self) -> Result<OdbcPoll, OdbcError> {
         self.connect()?;
-        let receivers = self.receivers()?;
-        if receivers.is_empty() {
-            return Err(OdbcError::Fatal(
-                "QSYS2.JOURNAL_RECEIVER_INFO shows no receiver for QSYS/QAUDJRN: is auditing set up (CHGSECAUD), and may this profile see the receivers (*USE)?".into(),
-            ));
-        }
-        // Moving between receivers needs no delivery, so a few steps run per poll.
-        for _ in 0..receivers.len() + 2 {
+        // Steps that make no call (moving between receivers) run in one poll;
+        // at most one table-function call is made per poll.
+        for _ in 0..64 {
             match self.position.clone() {
                 Position::FromOldest => {
+                    let receivers = self.refresh_receivers()?;
                     let oldest = &receivers[0];
-                    self.position = Position::FromTime {
-                        at: NaiveDateTime::MIN,
-                        receiver: Some(oldest.id.clone()),
+                    self.position = Position::After {
+                        system: None,
+                        receiver: oldest.id.clone(),
+                        sequence: oldest.first_sequence.unwrap_or(1).saturating_sub(1),
+                        timestamp: None,
                     };
                 }
                 Position::FromTime { at, receiver } => {
-                    let index = match receiver.as_ref().and_then(|id| find(&receivers, id)) {
+                    let receivers = self.refresh_receivers()?;
+                    let index = match receiver.as_ref().and_then(|id| chain::find(&receivers, id)) {
                         Some(index) => index,
                         None => receivers
                             .iter()
@@ -239,40 +238,32 @@ impl OdbcSource {
                             .unwrap_or(0),
                     };
                     let info = &receivers[index];
-                    let start = match info.first_sequence {
-                        Some(first) if at == NaiveDateTime::MIN => Start::Sequence(first),
-                        _ if at == NaiveDateTime::MIN => Start::Sequence(0),
-                        _ => Start::Timestamp(at),
-                    };
-                    let (rows, cursor, own) = self.read(&info.id, &start)?;
-                    if let Some(cursor) = cursor {
-                        self.position = position_of(&cursor);
-                        return Ok(OdbcPoll {
-                            rows,
-                            cursor: Some(cursor),
-                            caught_up: false,
-                            own_rows_dropped: own,
-                        });
+                    let read = self.read(
+                        &info.id,
+                        Kind::FromTimestamp,
+                        &Start::Timestamp(at),
+                        None,
+                        None,
+                    )?;
+                    if let Some((system, sequence, timestamp)) = read.last {
+                        self.position = Position::After {
+                            system,
+                            receiver: info.id.clone(),
+                            sequence,
+                            timestamp,
+                        };
+                        let end = self.end_cursor(&read.rows);
+                        return Ok(self.deliver(read.rows, read.own_dropped, end));
                     }
-                    if info.attached {
-                        return Ok(OdbcPoll {
-                            caught_up: true,
-                            ..OdbcPoll::default()
-                        });
-                    }
-                    match receivers.get(index + 1) {
-                        Some(next) => {
+                    match chain::after_empty_open_read(&receivers, index) {
+                        Decision::Move { next } | Decision::Gap { next, .. } => {
+                            // Nothing read yet: no entry can have been missed.
                             self.position = Position::FromTime {
                                 at,
-                                receiver: Some(next.id.clone()),
+                                receiver: Some(receivers[next].id.clone()),
                             }
                         }
-                        None => {
-                            return Ok(OdbcPoll {
-                                caught_up: true,
-                                ..OdbcPoll::default()
-                            })
-                        }
+                        _ => return Ok(caught_up()),
                     }
                 }
                 Position::After {
@@ -281,96 +272,232 @@ impl OdbcSource {
                     sequence,
                     timestamp,
                 } => {
-                    let Some(index) = find(&receivers, &receiver) else {
-                        // The receiver holding the position is gone: entries after it were never read.
-                        let resume = successor_of(&receivers, &receiver, timestamp);
-                        let message = format!(
-                            "audit gap: receiver {receiver} was deleted before it was read to the end; entries after sequence {sequence} in it{} are lost; continuing with receiver {} (keep receivers longer than the longest outage)",
-                            timestamp.map(|at| format!(" (after local time {at})")).unwrap_or_default(),
-                            resume.id
-                        );
-                        return Ok(self.gap(&system, &receiver, sequence, message, resume));
-                    };
-                    let info = receivers[index].clone();
-                    if !info.attached && info.last_sequence.is_some_and(|last| last < sequence) {
-                        let resume = receivers.get(index + 1).unwrap_or(&info).clone();
-                        let message = format!(
-                            "audit gap: receiver {receiver} now ends at sequence {} but sequence {sequence} was already read from it: the receiver was replaced; its entries cannot be trusted to be complete; continuing with receiver {}",
-                            info.last_sequence.unwrap_or(0),
-                            resume.id
-                        );
-                        return Ok(self.gap(&system, &receiver, sequence, message, &resume));
-                    }
-                    let (rows, cursor, own) =
-                        self.read(&info.id, &Start::Sequence(sequence.saturating_add(1)))?;
-                    if let Some(cursor) = cursor {
-                        if let Some(first) =
-                            rows.first().filter(|row| row.sequence_number <= sequence)
+                    let receivers = match self.receivers.take() {
+                        // A detached receiver with more to read: its end cannot move.
+                        Some(cached)
+                            if matches!(
+                                chain::decide(&cached, &receiver, sequence, timestamp, WINDOW_ENTRIES),
+                                Decision::Read { index, last: Some(_), .. } if !cached[index].attached
+                            ) =>
                         {
-                            let message = format!(
-                                "audit gap: sequence numbers went backwards inside receiver {receiver} (read {} after {sequence}); entries may be missing or repeated",
-                                first.sequence_number
-                            );
-                            error!("{message}");
+                            cached
                         }
-                        self.position = position_of(&cursor);
-                        return Ok(OdbcPoll {
-                            rows,
-                            cursor: Some(cursor),
-                            caught_up: false,
-                            own_rows_dropped: own,
-                        });
-                    }
-                    if info.attached {
-                        return Ok(OdbcPoll {
-                            caught_up: true,
-                            ..OdbcPoll::default()
-                        });
-                    }
-                    // A detached receiver read to its end: go on with the next one.
-                    let next_index = info
-                        .next
-                        .as_ref()
-                        .and_then(|next| find(&receivers, next))
-                        .or_else(|| (index + 1 < receivers.len()).then_some(index + 1));
-                    let Some(next_index) = next_index else {
-                        return Ok(OdbcPoll {
-                            caught_up: true,
-                            ..OdbcPoll::default()
-                        });
+                        _ => self.refresh_receivers()?,
                     };
-                    let next = &receivers[next_index];
-                    if let Some(lost) = chain_break(&info, next) {
-                        let message = format!(
-                            "audit gap: between receiver {receiver} (read to sequence {sequence}) and receiver {}: {lost}; those entries were deleted before they were read; continuing with receiver {}",
-                            next.id, next.id
-                        );
-                        let resume = next.clone();
-                        return Ok(self.gap(&system, &receiver, sequence, message, &resume));
+                    let decision =
+                        chain::decide(&receivers, &receiver, sequence, timestamp, WINDOW_ENTRIES);
+                    self.receivers = Some(receivers.clone());
+                    match decision {
+                        Decision::Read {
+                            index,
+                            first,
+                            last: Some(last),
+                        } => {
+                            let info = &receivers[index];
+                            let read = self.read(
+                                &info.id,
+                                Kind::Window,
+                                &Start::Sequence(first),
+                                Some(last),
+                                system.as_deref(),
+                            )?;
+                            if let Some(row) = read
+                                .rows
+                                .first()
+                                .filter(|row| row.sequence_number <= sequence)
+                            {
+                                error!("audit gap: sequence numbers went backwards inside receiver {receiver} (read {} after {sequence}); entries may be missing or repeated", row.sequence_number);
+                            }
+                            let system = system.or_else(|| {
+                                read.last.as_ref().and_then(|(system, _, _)| system.clone())
+                            });
+                            let last_row = read.rows.last();
+                            let timestamp =
+                                last_row.map(|row| row.entry_timestamp_local).or(timestamp);
+                            let end = system.as_ref().map(|system| JournalCursor {
+                                system_name: system.clone(),
+                                receiver_library: receiver.library.clone(),
+                                receiver_name: receiver.name.clone(),
+                                sequence_number: last,
+                                entry_timestamp_local: timestamp,
+                                entry_timestamp: last_row.map(|row| row.entry_timestamp),
+                            });
+                            self.position = Position::After {
+                                system,
+                                receiver,
+                                sequence: last,
+                                timestamp,
+                            };
+                            return Ok(self.deliver(read.rows, read.own_dropped, end));
+                        }
+                        Decision::Read {
+                            index,
+                            first,
+                            last: None,
+                        } => {
+                            let info = &receivers[index];
+                            let read = self.read(
+                                &info.id,
+                                Kind::FromSequence,
+                                &Start::Sequence(first),
+                                None,
+                                system.as_deref(),
+                            )?;
+                            if let Some((seen_system, last, last_timestamp)) = read.last {
+                                self.position = Position::After {
+                                    system: system.or(seen_system),
+                                    receiver,
+                                    sequence: last,
+                                    timestamp: last_timestamp.or(timestamp),
+                                };
+                                let end = self.end_cursor(&read.rows);
+                                return Ok(self.deliver(read.rows, read.own_dropped, end));
+                            }
+                            let decision = chain::after_empty_open_read(&receivers, index);
+                            if let Some(poll) = self
+                                .follow(decision, &receivers, system, receiver, sequence, timestamp)
+                            {
+                                return Ok(poll);
+                            }
+                        }
+                        other => {
+                            if let Some(poll) = self
+                                .follow(other, &receivers, system, receiver, sequence, timestamp)
+                            {
+                                return Ok(poll);
+                            }
+                        }
                     }
-                    let cursor = JournalCursor {
-                        system_name: system.clone(),
-                        receiver_library: next.id.library.clone(),
-                        receiver_name: next.id.name.clone(),
-                        sequence_number: next.first_sequence.unwrap_or(1).saturating_sub(1),
-                        entry_timestamp_local: timestamp,
-                        entry_timestamp: None,
-                    };
-                    info!(from = %receiver, to = %next.id, "receiver read to its end; moving to the next one");
-                    self.position = position_of(&cursor);
-                    return Ok(OdbcPoll {
-                        rows: Vec::new(),
-                        cursor: Some(cursor),
-                        caught_up: false,
-                        own_rows_dropped: 0,
-                    });
                 }
             }
         }
-        Ok(OdbcPoll {
-            caught_up: true,
-            ..OdbcPoll::default()
-        })
+        Ok(OdbcPoll::default())
+    }
+
+    /// Carries out a decision that makes no call; `None` to go on stepping.
+    fn follow(
+        &mut self,
+        decision: Decision,
+        receivers: &[ReceiverInfo],
+        system: Option<String>,
+        receiver: ReceiverId,
+        sequence: u64,
+        timestamp: Option<NaiveDateTime>,
+    ) -> Option<OdbcPoll> {
+        let shown_system = system.clone().unwrap_or_else(|| "UNKNOWN".to_owned());
+        match decision {
+            Decision::Read { .. } => None,
+            Decision::CaughtUp => Some(caught_up()),
+            Decision::Move { next } => {
+                let next = &receivers[next];
+                info!(from = %receiver, to = %next.id, "receiver read to its end; moving to the next one");
+                self.position = Position::After {
+                    system,
+                    receiver: next.id.clone(),
+                    sequence: next.first_sequence.unwrap_or(1).saturating_sub(1),
+                    timestamp,
+                };
+                // The checkpoint moves too (when there is one to move).
+                let cursor = self.position_cursor()?;
+                Some(OdbcPoll {
+                    cursor: Some(JournalCursor {
+                        entry_timestamp: None,
+                        ..cursor
+                    }),
+                    ..OdbcPoll::default()
+                })
+            }
+            Decision::Gap { next, lost } => {
+                let next = &receivers[next];
+                let message = format!(
+                    "audit gap: between receiver {receiver} (read to sequence {sequence}) and receiver {}: {lost}; those entries were deleted before they were read; continuing with receiver {}",
+                    next.id, next.id
+                );
+                Some(self.gap(&shown_system, &receiver, sequence, message, next))
+            }
+            Decision::Deleted { resume } => {
+                let resume = &receivers[resume];
+                let message = format!(
+                    "audit gap: receiver {receiver} was deleted before it was read to the end; entries after sequence {sequence} in it{} are lost; continuing with receiver {} (keep receivers longer than the longest outage)",
+                    timestamp.map(|at| format!(" (after local time {at})")).unwrap_or_default(),
+                    resume.id
+                );
+                Some(self.gap(&shown_system, &receiver, sequence, message, resume))
+            }
+            Decision::Replaced { resume, last } => {
+                let resume = &receivers[resume];
+                let message = format!(
+                    "audit gap: receiver {receiver} now ends at sequence {last} but sequence {sequence} was already read from it: the receiver was replaced; its entries cannot be trusted to be complete; continuing with receiver {}",
+                    resume.id
+                );
+                Some(self.gap(&shown_system, &receiver, sequence, message, resume))
+            }
+        }
+    }
+
+    /// The cursor of the current position, when the system is known.
+    fn position_cursor(&self) -> Option<JournalCursor> {
+        match &self.position {
+            Position::After {
+                system: Some(system),
+                receiver,
+                sequence,
+                timestamp,
+            } => Some(JournalCursor {
+                system_name: system.clone(),
+                receiver_library: receiver.library.clone(),
+                receiver_name: receiver.name.clone(),
+                sequence_number: *sequence,
+                entry_timestamp_local: *timestamp,
+                entry_timestamp: None,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The cursor after a rows-bounded read: the last row's, unless rows the
+    /// forwarder dropped (its own) came after it.
+    fn end_cursor(&self, rows: &[JournalRow]) -> Option<JournalCursor> {
+        match (&self.position, rows.last()) {
+            (Position::After { sequence, .. }, Some(row)) if row.sequence_number == *sequence => {
+                Some(JournalCursor::of(row))
+            }
+            _ => self.position_cursor(),
+        }
+    }
+
+    /// Keeps `rows` to hand out, `end` being the cursor after the last of them;
+    /// returns the first chunk.
+    fn deliver(
+        &mut self,
+        rows: Vec<JournalRow>,
+        own_dropped: usize,
+        end: Option<JournalCursor>,
+    ) -> OdbcPoll {
+        self.pending = rows.into();
+        self.pending_end = end;
+        self.pending_own = own_dropped;
+        self.next_chunk()
+    }
+
+    /// The next `batch_rows` rows of the last read, with the cursor after them.
+    fn next_chunk(&mut self) -> OdbcPoll {
+        let take = self.pending.len().min(self.batch_rows);
+        let rows: Vec<JournalRow> = self.pending.drain(..take).collect();
+        let cursor = if self.pending.is_empty() {
+            self.pending_end
+                .take()
+                .or_else(|| rows.last().map(JournalCursor::of))
+        } else {
+            rows.last().map(JournalCursor::of)
+        };
+        OdbcPoll {
+            rows,
+            cursor,
+            caught_up: false,
+            own_rows_dropped: std::mem::take(&mut self.pending_own),
+            queries: QueryCounts::default(),
+        }
     }
 
     /// A synthetic `audit_gap` row about `receiver`, and the position after it.
@@ -411,6 +538,7 @@ impl OdbcSource {
             cursor: Some(cursor),
             caught_up: false,
             own_rows_dropped: 0,
+            queries: QueryCounts::default(),
         }
     }
 
@@ -418,7 +546,6 @@ impl OdbcSource {
         if self.session.is_some() {
             return Ok(());
         }
-        let environment = environment()?;
         let mut text = self.config.connection_string.expose().to_owned();
         if !self.password.is_empty() {
             if !text.trim_end().ends_with(';') && !text.trim().is_empty() {
@@ -429,338 +556,233 @@ impl OdbcSource {
                 self.password.expose().replace('}', "}}")
             ));
         }
-        let connection = environment
-            .connect_with_connection_string(
-                &text,
-                ConnectionOptions {
-                    login_timeout_sec: Some(30),
-                    ..ConnectionOptions::default()
-                },
-            )
-            .map_err(|error| self.classify("connect", &error))?;
-        let dialect = self.config.dialect;
-        let discovered = column_names(&connection, &sql::discover_columns(dialect), self.timeout())
-            .map_err(|error| {
-                self.classify("read the columns of SYSTOOLS.AUDIT_JOURNAL_JS", &error)
-            })?;
-        let available: std::collections::HashSet<String> =
-            discovered.iter().map(|name| name.to_uppercase()).collect();
-        let missing: Vec<&str> = sql::REQUIRED_COLUMNS
-            .iter()
-            .copied()
-            .filter(|name| !available.contains(*name))
-            .collect();
-        if !missing.is_empty() {
-            return Err(OdbcError::Fatal(format!(
-                "SYSTOOLS.AUDIT_JOURNAL_JS on {} lacks the columns {missing:?}; apply the Db2 for i PTF group that ships it (see deploy/ibmi/)",
-                self.host
-            )));
-        }
-        let mut columns: Vec<String> = sql::REQUIRED_COLUMNS
-            .iter()
-            .map(|name| name.to_string())
-            .collect();
-        let absent: Vec<&str> = sql::OPTIONAL_COLUMNS
-            .iter()
-            .copied()
-            .filter(|name| !available.contains(*name))
-            .collect();
-        columns.extend(
-            sql::OPTIONAL_COLUMNS
-                .iter()
-                .filter(|name| available.contains(**name))
-                .map(|name| name.to_string()),
-        );
-        if !absent.is_empty() {
-            warn!(host = %self.host, columns = ?absent, "this release lacks some optional columns; they will be null");
-        }
-        let own_profile = if self.config.exclude_own_connections {
-            let rows = text_rows(&connection, &sql::current_user(dialect), self.timeout(), 1)
-                .map_err(|error| self.classify("read the current user", &error))?;
-            rows.first()
-                .and_then(|row| row.first().cloned().flatten())
-                .map(|name| name.trim().to_uppercase())
-        } else {
-            None
-        };
-        if self.config.timezone == "server" {
-            warn!("source.odbc.timezone = \"server\" reads local times as UTC; set the IANA zone of the IBM i (e.g. \"Europe/Rome\") for correct UTC and DST handling");
-        }
-        info!(host = %self.host, columns = columns.len(), own_profile = ?own_profile, "connected to the audit journal");
-        self.session = Some(Session {
-            connection,
-            columns,
-            own_profile,
-        });
+        let secrets = [
+            self.password.expose(),
+            pwd_in(self.config.connection_string.expose()).unwrap_or(""),
+        ];
+        let session = Session::open(&Target {
+            connection_string: &text,
+            host: &self.host,
+            secrets: &secrets,
+            dialect: self.config.dialect,
+            filter: &self.filter,
+            timeout_seconds: self.config.query_timeout.as_secs().max(1) as usize,
+            exclude_own_connections: self.config.exclude_own_connections,
+        })?;
+        self.session = Some(session);
+        self.receivers = None;
         Ok(())
     }
 
-    fn timeout(&self) -> Option<usize> {
-        Some(self.config.query_timeout.as_secs().max(1) as usize)
+    fn fail(&self, doing: Doing, error: &odbc_api::Error) -> OdbcError {
+        let secrets = [
+            self.password.expose(),
+            pwd_in(self.config.connection_string.expose()).unwrap_or(""),
+        ];
+        classify(&doing, &self.host, DriverError::redacted(error, &secrets))
     }
 
-    fn receivers(&mut self) -> Result<Vec<ReceiverInfo>, OdbcError> {
-        let timeout = self.timeout();
-        let session = self.session.as_ref().expect("connected");
-        let table = text_rows(&session.connection, &sql::receivers(), timeout, 100_000)
-            .map_err(|error| self.classify("read QSYS2.JOURNAL_RECEIVER_INFO", &error))?;
-        Ok(table
-            .iter()
-            .filter_map(|row| {
-                let text = |index: usize| {
-                    row.get(index)
-                        .cloned()
-                        .flatten()
-                        .map(|value| value.trim().to_owned())
-                        .filter(|value| !value.is_empty())
-                };
-                let number = |index: usize| {
-                    text(index).and_then(|value| {
-                        value
-                            .split('.')
-                            .next()
-                            .and_then(|whole| whole.parse::<u64>().ok())
-                    })
-                };
-                let id = ReceiverId {
-                    library: text(0)?,
-                    name: text(1)?,
-                };
-                let next = match (text(7), text(8)) {
-                    (Some(library), Some(name)) => Some(ReceiverId { library, name }),
-                    (None, Some(name)) => Some(ReceiverId {
-                        library: id.library.clone(),
-                        name,
-                    }),
-                    _ => None,
-                };
-                Some(ReceiverInfo {
-                    attached: text(2).is_some_and(|status| status.eq_ignore_ascii_case("ATTACHED")),
-                    first_sequence: number(3),
-                    last_sequence: number(4),
-                    attach_timestamp: text(5)
-                        .and_then(|value| super::rows::parse_local_timestamp(&value)),
-                    detach_timestamp: text(6)
-                        .and_then(|value| super::rows::parse_local_timestamp(&value)),
-                    next,
-                    id,
+    /// Reads `QSYS2.JOURNAL_RECEIVER_INFO` (oldest first), never empty.
+    fn refresh_receivers(&mut self) -> Result<Vec<ReceiverInfo>, OdbcError> {
+        let session = self.session.as_mut().expect("connected");
+        self.unreported.journal_receiver_info += 1;
+        self.total.journal_receiver_info += 1;
+        let query = sql::receivers();
+        let mut receivers = Vec::new();
+        let result = session.run(Kind::Receivers, &query.params, 1_000_000, |view| {
+            let text = |index: usize| {
+                view.at(index)
+                    .map(|value| value.trim().to_owned())
+                    .filter(|value| !value.is_empty())
+            };
+            let number = |index: usize| {
+                text(index).and_then(|value| {
+                    value
+                        .split('.')
+                        .next()
+                        .and_then(|whole| whole.parse::<u64>().ok())
                 })
-            })
-            .collect())
+            };
+            let (Some(library), Some(name)) = (text(0), text(1)) else {
+                return;
+            };
+            let id = ReceiverId { library, name };
+            let next = match (text(7), text(8)) {
+                (Some(library), Some(name)) => Some(ReceiverId { library, name }),
+                (None, Some(name)) => Some(ReceiverId {
+                    library: id.library.clone(),
+                    name,
+                }),
+                _ => None,
+            };
+            receivers.push(ReceiverInfo {
+                attached: text(2).is_some_and(|status| status.eq_ignore_ascii_case("ATTACHED")),
+                first_sequence: number(3),
+                last_sequence: number(4),
+                attach_timestamp: text(5)
+                    .and_then(|value| super::rows::parse_local_timestamp(&value)),
+                detach_timestamp: text(6)
+                    .and_then(|value| super::rows::parse_local_timestamp(&value)),
+                next,
+                id,
+            });
+        });
+        if let Err(error) = result {
+            return Err(self.fail(Doing::ReceiverInfo, &error));
+        }
+        if receivers.is_empty() {
+            return Err(OdbcError::fatal(
+                "QSYS2.JOURNAL_RECEIVER_INFO shows no receiver for QSYS/QAUDJRN: is auditing set up (CHGSECAUD), and may this profile see the receivers (*USE)?",
+            ));
+        }
+        Ok(receivers)
     }
 
-    /// Reads one receiver from `start`; returns the kept rows, the cursor of the
-    /// last row read (kept or not), and how many own-connection rows were dropped.
+    /// One call of the table function over `receiver`: a window from `start` to
+    /// `last` (whole), or from `start` bounded by `batch_rows` when `last` is
+    /// `None`. Own-connection rows are dropped before they are parsed.
     fn read(
         &mut self,
         receiver: &ReceiverId,
+        kind: Kind,
         start: &Start,
-    ) -> Result<(Vec<JournalRow>, Option<JournalCursor>, usize), OdbcError> {
-        let timeout = self.timeout();
-        let session = self.session.as_ref().expect("connected");
-        let query = sql::read_receiver(
-            self.config.dialect,
-            &session.columns,
-            &receiver.library,
-            &receiver.name,
-            start,
-            &self.filter,
-            self.batch_rows,
-        );
+        last: Option<u64>,
+        system: Option<&str>,
+    ) -> Result<Read, OdbcError> {
+        let query = match (last, start) {
+            (Some(last), Start::Sequence(first)) => sql::read_window(
+                self.config.dialect,
+                &[],
+                &receiver.library,
+                &receiver.name,
+                *first,
+                last,
+                &self.filter,
+            ),
+            _ => sql::read_receiver(
+                self.config.dialect,
+                &[],
+                &receiver.library,
+                &receiver.name,
+                start,
+                &self.filter,
+                self.batch_rows,
+            ),
+        };
+        let max_rows = match (last, start) {
+            (Some(last), Start::Sequence(first)) => {
+                usize::try_from(last.saturating_sub(*first).saturating_add(1)).unwrap_or(usize::MAX)
+            }
+            _ => self.batch_rows,
+        };
+        self.unreported.audit_journal_js += 1;
+        self.total.audit_journal_js += 1;
+        let session = self.session.as_mut().expect("connected");
         let own_profile = session.own_profile.clone();
-        let mut rows = Vec::with_capacity(self.batch_rows.min(10_000));
-        let mut last_cursor = None;
+        let mut rows: Vec<JournalRow> = Vec::with_capacity(max_rows.min(WINDOW_ENTRIES as usize));
+        let mut last_seen: Option<(Option<String>, u64, Option<NaiveDateTime>)> = None;
         let mut own_dropped = 0;
         let clock = &mut self.clock;
-        let position = &self.position;
-        let visited = visit_rows(
-            &session.connection,
-            &query,
-            timeout,
-            self.batch_rows,
-            |view| {
-                match journal_row(view, clock) {
-                    Ok(row) => {
-                        last_cursor = Some(JournalCursor::of(&row));
-                        let own = own_profile.as_deref().is_some_and(|own| {
-                            row.real_user_profile
-                                .as_deref()
-                                .is_some_and(|user| user.eq_ignore_ascii_case(own))
-                                && row.job_name.as_deref().is_some_and(|job| {
-                                    OWN_CONNECTION_JOBS
-                                        .iter()
-                                        .any(|prefix| job.starts_with(prefix))
-                                })
-                        });
-                        if own {
-                            own_dropped += 1;
-                        } else {
-                            rows.push(row);
-                        }
-                    }
-                    Err(problem) => {
-                        // A row that cannot become an event is still reported, never skipped silently.
-                        let sequence = view.text("SEQUENCE_NUMBER").and_then(|text| {
-                            text.trim()
-                                .split('.')
-                                .next()
-                                .and_then(|whole| whole.parse::<u64>().ok())
-                        });
-                        let (system, anchor) = match (&last_cursor, position) {
-                            (Some(cursor), _) => {
-                                (cursor.system_name.clone(), cursor.sequence_number)
-                            }
-                            (
-                                None,
-                                Position::After {
-                                    system, sequence, ..
-                                },
-                            ) => (system.clone(), *sequence),
-                            (None, _) => ("UNKNOWN".to_owned(), 0),
-                        };
-                        let message = format!(
-                            "malformed row in receiver {receiver} near sequence {}: {problem}",
-                            sequence.unwrap_or(anchor)
-                        );
-                        error!("{message}");
-                        let local = clock.now_local();
-                        let row = malformed_row(
-                            &system,
-                            receiver,
-                            sequence.unwrap_or(anchor),
-                            local,
-                            message,
-                        );
-                        if sequence.is_some() {
-                            last_cursor = Some(JournalCursor {
-                                entry_timestamp_local: None,
-                                entry_timestamp: None,
-                                ..JournalCursor::of(&row)
-                            });
-                        }
-                        rows.push(row);
-                    }
-                }
-            },
-        );
-        if let Err(error) = visited {
-            return Err(self.classify(&format!("read receiver {receiver}"), &error));
-        }
-        Ok((rows, last_cursor, own_dropped))
-    }
-
-    /// Turns a driver error into transient or fatal, with the remedy, and
-    /// without the password.
-    fn classify(&self, doing: &str, error: &odbc_api::Error) -> OdbcError {
-        let state = match error {
-            odbc_api::Error::Diagnostics { record, .. } => record.state.as_str().to_owned(),
-            _ => String::new(),
+        let anchor = match &self.position {
+            Position::After { sequence, .. } => *sequence,
+            _ => 0,
         };
-        let mut detail = error.to_string().replace('\n', " ");
-        for secret in [
-            self.password.expose(),
-            pwd_in(self.config.connection_string.expose()).unwrap_or(""),
-        ] {
-            if secret.len() >= 3 {
-                detail = detail.replace(secret, Secret::REDACTED);
+        let result = session.run(kind, &query.params, max_rows, |view| {
+            if is_own(view, own_profile.as_deref()) {
+                own_dropped += 1;
+                let sequence = view
+                    .text("SEQUENCE_NUMBER")
+                    .and_then(|text| parse_sequence(&text));
+                if let Some(sequence) = sequence {
+                    let timestamp = view
+                        .text("ENTRY_TIMESTAMP")
+                        .and_then(|text| super::rows::parse_local_timestamp(text.trim()));
+                    let known = system
+                        .map(str::to_owned)
+                        .or_else(|| last_seen.as_ref().and_then(|(system, _, _)| system.clone()));
+                    let known = known
+                        .or_else(|| view.text("SYSTEM_NAME").map(|text| text.trim().to_owned()));
+                    last_seen = Some((known, sequence, timestamp));
+                }
+                return;
             }
+            match journal_row(view, clock) {
+                Ok(row) => {
+                    let known = match last_seen.take() {
+                        Some((Some(known), _, _)) => Some(known),
+                        _ => Some(row.system_name.clone()),
+                    };
+                    last_seen = Some((known, row.sequence_number, Some(row.entry_timestamp_local)));
+                    rows.push(row);
+                }
+                Err(problem) => {
+                    // A row that cannot become an event is still reported, never skipped silently.
+                    let sequence = view
+                        .text("SEQUENCE_NUMBER")
+                        .and_then(|text| parse_sequence(&text));
+                    let known = system
+                        .map(str::to_owned)
+                        .or_else(|| last_seen.as_ref().and_then(|(system, _, _)| system.clone()));
+                    let near = sequence
+                        .or(last_seen.as_ref().map(|(_, sequence, _)| *sequence))
+                        .unwrap_or(anchor);
+                    let message = format!(
+                        "malformed row in receiver {receiver} near sequence {near}: {problem}"
+                    );
+                    error!("{message}");
+                    let local = clock.now_local();
+                    let shown = known.clone().unwrap_or_else(|| "UNKNOWN".to_owned());
+                    let row = malformed_row(&shown, receiver, near, local, message);
+                    if let Some(sequence) = sequence {
+                        last_seen = Some((known.or(Some(shown)), sequence, None));
+                    }
+                    rows.push(row);
+                }
+            }
+        });
+        if let Err(error) = result {
+            return Err(self.fail(Doing::Read(receiver.clone()), &error));
         }
-        let host = &self.host;
-        // psqlODBC reports a refused password as 08001 with the server's text;
-        // the IBM i Access driver uses its CWBSY* security messages.
-        let refused = matches!(state.as_str(), "28000" | "28P01")
-            || [
-                "password authentication failed",
-                "CWBSY",
-                "authentication failed",
-            ]
-            .iter()
-            .any(|marker| detail.contains(marker));
-        if refused {
-            // Never retried: each attempt is a failed sign-on, and QMAXSIGN
-            // (3 by default) would disable the profile.
-            return OdbcError::Fatal(format!(
-                "cannot {doing} on {host}: the server rejected the user or password (SQLSTATE {state}); not retrying, since repeated failed sign-ons can disable the profile (QMAXSIGN). Check UID in source.odbc.connection_string and source.odbc.password / password_file, then start again. Driver said: {detail}"
-            ));
-        }
-        match state.as_str() {
-            "42501" => OdbcError::Fatal(format!(
-                "cannot {doing} on {host}: the profile lacks authority (SQLSTATE 42501). It needs *USE on QSYS/QAUDJRN and on every receiver, and *OBJEXIST on QAUDJRN; no special authority (see deploy/ibmi/). Driver said: {detail}"
-            )),
-            "42883" | "42704" if doing.contains("columns") => OdbcError::Fatal(format!(
-                "cannot {doing} on {host}: SYSTOOLS.AUDIT_JOURNAL_JS is not there (SQLSTATE {state}); it needs IBM i 7.3 or later with the Db2 PTF group. Driver said: {detail}"
-            )),
-            // Syntax or access-rule errors in our own statement: retrying cannot help.
-            syntax if syntax.starts_with("42") => OdbcError::Fatal(format!(
-                "cannot {doing} on {host}: the server rejected the statement (SQLSTATE {state}); is source.odbc.dialect right for this server? Driver said: {detail}"
-            )),
-            "IM002" | "IM003" => OdbcError::Fatal(format!(
-                "cannot {doing}: the ODBC driver named in source.odbc.connection_string is not installed or not registered in odbcinst.ini (SQLSTATE {state}). Driver said: {detail}"
-            )),
-            _ => OdbcError::Transient(format!("cannot {doing} on {host} (SQLSTATE {}): {detail}", if state.is_empty() { "none" } else { &state })),
-        }
-    }
-}
-
-/// Why the chain from `current` to `next` has a hole, if it has one: the named
-/// next receiver is gone, or sequence numbers jump without a reset, or after a
-/// reset the attach time does not follow the detach time.
-fn chain_break(current: &ReceiverInfo, next: &ReceiverInfo) -> Option<String> {
-    if let Some(named) = current.next.as_ref().filter(|named| **named != next.id) {
-        return Some(format!("receiver {named} is missing"));
-    }
-    match (current.last_sequence, next.first_sequence) {
-        (Some(last), Some(first)) if first != last.saturating_add(1) && first != 1 => Some(format!(
-            "sequence numbers {} to {} are missing",
-            last.saturating_add(1),
-            first.saturating_sub(1)
-        )),
-        (Some(_), Some(1)) => match (current.detach_timestamp, next.attach_timestamp) {
-            (Some(detached), Some(attached)) if (attached - detached).num_seconds().abs() > 5 => Some(
-                "at least one receiver is missing (the sequence restarts, and the next receiver was not attached when this one was detached)".into(),
-            ),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The receiver to continue with after `lost` disappeared: the first one whose
-/// generated name follows it (CHGJRN JRNRCV(*GEN) counts the name up), else the
-/// first attached after the last entry read, else the oldest there is.
-fn successor_of<'a>(
-    receivers: &'a [ReceiverInfo],
-    lost: &ReceiverId,
-    last_read: Option<NaiveDateTime>,
-) -> &'a ReceiverInfo {
-    let stem = lost
-        .name
-        .trim_end_matches(|character: char| character.is_ascii_digit());
-    receivers
-        .iter()
-        .filter(|info| {
-            info.id.library == lost.library
-                && info.id.name.len() == lost.name.len()
-                && info.id.name.starts_with(stem)
-                && info.id.name > lost.name
+        Ok(Read {
+            rows,
+            last: last_seen,
+            own_dropped,
         })
-        .min_by(|left, right| left.id.name.cmp(&right.id.name))
-        .or_else(|| {
-            receivers.iter().find(|info| {
-                last_read
-                    .is_some_and(|at| info.attach_timestamp.is_some_and(|attached| attached >= at))
+    }
+}
+
+fn caught_up() -> OdbcPoll {
+    OdbcPoll {
+        caught_up: true,
+        ..OdbcPoll::default()
+    }
+}
+
+/// A row of the forwarder's own database connection (when it excludes them).
+fn is_own(view: &RowView<'_>, own_profile: Option<&str>) -> bool {
+    let Some(own) = own_profile else {
+        return false;
+    };
+    view.text("REAL_USER_PROFILE")
+        .is_some_and(|user| user.trim().eq_ignore_ascii_case(own))
+        && view.text("JOB_NAME").is_some_and(|job| {
+            let job = job.trim();
+            OWN_CONNECTION_JOBS.iter().any(|prefix| {
+                job.len() >= prefix.len() && job[..prefix.len()].eq_ignore_ascii_case(prefix)
             })
         })
-        .unwrap_or(&receivers[0])
 }
 
-fn find(receivers: &[ReceiverInfo], id: &ReceiverId) -> Option<usize> {
-    receivers.iter().position(|info| info.id == *id)
+fn parse_sequence(text: &str) -> Option<u64> {
+    text.trim()
+        .split('.')
+        .next()
+        .and_then(|whole| whole.parse::<u64>().ok())
 }
 
 fn position_of(cursor: &JournalCursor) -> Position {
     Position::After {
-        system: cursor.system_name.clone(),
+        system: Some(cursor.system_name.clone()),
         receiver: ReceiverId {
             library: cursor.receiver_library.clone(),
             name: cursor.receiver_name.clone(),
@@ -813,115 +835,6 @@ fn keyword<'a>(connection_string: &'a str, names: &[&str]) -> Option<&'a str> {
             .any(|name| key.trim().eq_ignore_ascii_case(name))
             .then(|| value.trim().trim_start_matches('{').trim_end_matches('}'))
     })
-}
-
-/// One row of a fetched block, looked up by column name.
-struct RowView<'a> {
-    columns: &'a [String],
-    block: &'a TextRowSet,
-    row: usize,
-}
-
-impl Columns for RowView<'_> {
-    fn text(&self, column: &str) -> Option<Cow<'_, str>> {
-        // About twenty short names: a scan beats hashing.
-        let position = self.columns.iter().position(|name| name == column)?;
-        // Valid UTF-8 (nearly always) is borrowed as is; anything else is
-        // replaced character by character, never dropped.
-        self.block
-            .at(position, self.row)
-            .map(|bytes| match std::str::from_utf8(bytes) {
-                Ok(text) => Cow::Borrowed(text),
-                Err(_) => String::from_utf8_lossy(bytes),
-            })
-    }
-}
-
-/// Runs `query` and hands each of at most `max_rows` rows to `visit`, straight
-/// from the columnar fetch buffer.
-fn visit_rows(
-    connection: &Connection<'_>,
-    query: &Query,
-    timeout: Option<usize>,
-    max_rows: usize,
-    mut visit: impl FnMut(&RowView<'_>),
-) -> Result<(), odbc_api::Error> {
-    let params = bind(query);
-    let Some(mut cursor) = connection.execute(&query.text, params.as_slice(), timeout)? else {
-        return Ok(());
-    };
-    let columns: Vec<String> = cursor
-        .column_names()?
-        .map(|name| name.map(|name| name.to_uppercase()))
-        .collect::<Result<_, _>>()?;
-    let buffer = TextRowSet::for_cursor(
-        max_rows.clamp(1, 5_000),
-        &mut cursor,
-        Some(MAX_COLUMN_BYTES),
-    )?;
-    let mut block_cursor = cursor.bind_buffer(buffer)?;
-    let mut seen = 0;
-    while seen < max_rows {
-        let Some(block) = block_cursor.fetch()? else {
-            break;
-        };
-        for row in 0..block.num_rows().min(max_rows - seen) {
-            visit(&RowView {
-                columns: &columns,
-                block,
-                row,
-            });
-        }
-        seen += block.num_rows();
-    }
-    Ok(())
-}
-
-fn bind(query: &Query) -> Vec<Box<dyn InputParameter>> {
-    query
-        .params
-        .iter()
-        .map(|value| -> Box<dyn InputParameter> {
-            match value {
-                Value::Text(text) => Box::new(text.clone().into_parameter()),
-                Value::Integer(number) => Box::new(*number),
-            }
-        })
-        .collect()
-}
-
-fn column_names(
-    connection: &Connection<'_>,
-    query: &Query,
-    timeout: Option<usize>,
-) -> Result<Vec<String>, odbc_api::Error> {
-    let params = bind(query);
-    match connection.execute(&query.text, params.as_slice(), timeout)? {
-        Some(mut cursor) => cursor.column_names()?.collect(),
-        None => Ok(Vec::new()),
-    }
-}
-
-/// Runs `query` and reads at most `max_rows` rows as text, by column position.
-fn text_rows(
-    connection: &Connection<'_>,
-    query: &Query,
-    timeout: Option<usize>,
-    max_rows: usize,
-) -> Result<Vec<Vec<Option<String>>>, odbc_api::Error> {
-    let mut rows = Vec::new();
-    visit_rows(connection, query, timeout, max_rows, |view| {
-        rows.push(
-            (0..view.columns.len())
-                .map(|column| {
-                    view.block
-                        .at(column, view.row)
-                        .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
-                })
-                .collect(),
-        )
-    })?;
-    Ok(rows)
 }
 
 #[cfg(test)]

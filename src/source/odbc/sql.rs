@@ -109,11 +109,72 @@ pub fn read_receiver(
          ENDING_RECEIVER_NAME => CAST(? AS VARCHAR(10)), \
          {start_argument}"
     );
-    let select_list = columns
+    let where_clause = filter_clause(filter, &mut params);
+    params.push(Value::Integer(i64::try_from(max_rows).unwrap_or(i64::MAX)));
+    // PostgreSQL's FETCH FIRST takes a bare parameter only; psqlODBC may send the
+    // marker as `$1::int8`, which LIMIT accepts and FETCH FIRST does not.
+    let bound = match dialect {
+        Dialect::Db2i => "FETCH FIRST ? ROWS ONLY",
+        Dialect::Postgres => "LIMIT CAST(? AS BIGINT)",
+    };
+    Query {
+        text: format!(
+            "SELECT {} FROM {} X{where_clause} ORDER BY X.\"SEQUENCE_NUMBER\" {bound}",
+            select_list(columns),
+            function_call(dialect, &arguments)
+        ),
+        params,
+    }
+}
+
+/// `SELECT <columns> FROM <JS function over one receiver, sequences first..=last>
+/// WHERE <filters> ORDER BY SEQUENCE_NUMBER`: one bounded window, read whole.
+/// The text depends only on the columns and the filter, so it is prepared once
+/// per connection; the receiver and the bounds are parameters.
+pub fn read_window(
+    dialect: Dialect,
+    columns: &[String],
+    receiver_library: &str,
+    receiver_name: &str,
+    first: u64,
+    last: u64,
+    filter: &SqlFilter,
+) -> Query {
+    let mut params = vec![
+        Value::Text(receiver_library.into()),
+        Value::Text(receiver_name.into()),
+        Value::Text(receiver_library.into()),
+        Value::Text(receiver_name.into()),
+        Value::Text(first.to_string()),
+        Value::Text(last.to_string()),
+    ];
+    let arguments = "STARTING_RECEIVER_LIBRARY => CAST(? AS VARCHAR(10)), \
+         STARTING_RECEIVER_NAME => CAST(? AS VARCHAR(10)), \
+         ENDING_RECEIVER_LIBRARY => CAST(? AS VARCHAR(10)), \
+         ENDING_RECEIVER_NAME => CAST(? AS VARCHAR(10)), \
+         STARTING_SEQUENCE => CAST(? AS DECIMAL(21, 0)), \
+         ENDING_SEQUENCE => CAST(? AS DECIMAL(21, 0))";
+    let where_clause = filter_clause(filter, &mut params);
+    Query {
+        text: format!(
+            "SELECT {} FROM {} X{where_clause} ORDER BY X.\"SEQUENCE_NUMBER\"",
+            select_list(columns),
+            function_call(dialect, arguments)
+        ),
+        params,
+    }
+}
+
+fn select_list(columns: &[String]) -> String {
+    columns
         .iter()
         .map(|column| format!("X.\"{column}\""))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+}
+
+/// ` WHERE ...` for the filter (empty without one); pushes its parameters.
+fn filter_clause(filter: &SqlFilter, params: &mut Vec<Value>) -> String {
     let mut conditions = Vec::new();
     if !filter.entry_types.is_empty() {
         conditions.push(format!(
@@ -136,24 +197,10 @@ pub fn read_receiver(
         ));
         params.extend(filter.exclude_users.iter().cloned().map(Value::Text));
     }
-    let where_clause = if conditions.is_empty() {
+    if conditions.is_empty() {
         String::new()
     } else {
         format!(" WHERE {}", conditions.join(" AND "))
-    };
-    params.push(Value::Integer(i64::try_from(max_rows).unwrap_or(i64::MAX)));
-    // PostgreSQL's FETCH FIRST takes a bare parameter only; psqlODBC may send the
-    // marker as `$1::int8`, which LIMIT accepts and FETCH FIRST does not.
-    let bound = match dialect {
-        Dialect::Db2i => "FETCH FIRST ? ROWS ONLY",
-        Dialect::Postgres => "LIMIT CAST(? AS BIGINT)",
-    };
-    Query {
-        text: format!(
-            "SELECT {select_list} FROM {} X{where_clause} ORDER BY X.\"SEQUENCE_NUMBER\" {bound}",
-            function_call(dialect, &arguments)
-        ),
-        params,
     }
 }
 
@@ -373,6 +420,37 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_window_binds_both_bounds_and_has_no_row_limit() {
+        for dialect in [Dialect::Db2i, Dialect::Postgres] {
+            let query = read_window(
+                dialect,
+                &columns(),
+                "QGPL",
+                "AUDRCV0042",
+                10_001,
+                20_000,
+                &hostile_filter(),
+            );
+            assert!(query.text.contains("STARTING_SEQUENCE => CAST(? AS DECIMAL(21, 0)), ENDING_SEQUENCE => CAST(? AS DECIMAL(21, 0))"), "{}", query.text);
+            assert!(
+                query.text.ends_with("ORDER BY X.\"SEQUENCE_NUMBER\""),
+                "{}",
+                query.text
+            );
+            assert!(!query.text.contains("LIMIT") && !query.text.contains("FETCH FIRST"));
+            assert!(!query.text.contains("10001") && !query.text.contains("20000"));
+            assert_eq!(query.text.matches('?').count(), query.params.len());
+            assert_eq!(
+                query.params[4..6],
+                [Value::Text("10001".into()), Value::Text("20000".into())]
+            );
+            // Same text for any receiver and bounds: prepared once.
+            let other = read_window(dialect, &columns(), "X", "Y", 1, 2, &hostile_filter());
+            assert_eq!(other.text, query.text);
         }
     }
 

@@ -1,0 +1,439 @@
+//! The driver glue: one connection, its statements prepared once, and rows
+//! handed straight from the columnar fetch buffer. Every call here blocks.
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+
+use odbc_api::buffers::TextRowSet;
+use odbc_api::handles::StatementConnection;
+use odbc_api::parameter::InputParameter;
+use odbc_api::{
+    Connection, ConnectionOptions, ConnectionTransitions, Cursor, Environment, IntoParameter,
+    Prepared, ResultSetMetadata,
+};
+
+use super::classify::{classify, Doing, DriverError, OdbcError};
+use super::sql::{self, Query, SqlFilter, Value};
+use super::config::Dialect;
+use crate::source::rows::Columns;
+
+/// Longest text read from one column; longer values are cut by the driver.
+const MAX_COLUMN_BYTES: usize = 1024;
+/// Rows per block fetched from the driver: each column takes up to
+/// MAX_COLUMN_BYTES per row in the block, so this bounds the buffer (about 5 MB).
+const FETCH_ROWS: usize = 500;
+
+type Statement = Prepared<StatementConnection<Arc<Connection<'static>>>>;
+
+/// The statements a session runs, each prepared once per connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `QSYS2.JOURNAL_RECEIVER_INFO` for QSYS/QAUDJRN.
+    Receivers,
+    /// One receiver, one sequence window (`sql::read_window`).
+    Window,
+    /// One receiver from a sequence, bounded by rows (`sql::read_receiver`).
+    FromSequence,
+    /// One receiver from a local time, bounded by rows (`sql::read_receiver`).
+    FromTimestamp,
+}
+
+pub struct Session {
+    /// Columns selected, in order: the required ones and the optional ones this release has.
+    pub columns: Vec<String>,
+    pub own_profile: Option<String>,
+    receivers: Statement,
+    window: Statement,
+    from_sequence: Statement,
+    from_timestamp: Statement,
+}
+
+/// Where the connection goes and how it reads.
+pub struct Target<'a> {
+    pub connection_string: &'a str,
+    pub host: &'a str,
+    pub secrets: &'a [&'a str],
+    pub dialect: Dialect,
+    pub filter: &'a SqlFilter,
+    pub timeout_seconds: usize,
+    pub exclude_own_connections: bool,
+}
+
+fn environment() -> Result<&'static Environment, OdbcError> {
+    static ENVIRONMENT: OnceLock<Result<Environment, String>> = OnceLock::new();
+    ENVIRONMENT
+        .get_or_init(|| Environment::new().map_err(|error| error.to_string()))
+        .as_ref()
+        .map_err(|error| {
+            OdbcError::fatal(format!(
+                "cannot create the ODBC environment (is unixODBC installed?): {error}"
+            ))
+        })
+}
+
+impl Session {
+    /// Connects, learns the columns this release has, and prepares the statements.
+    pub fn open(target: &Target<'_>) -> Result<Session, OdbcError> {
+        let fail = |doing: Doing| {
+            move |error: odbc_api::Error| {
+                classify(
+                    &doing,
+                    target.host,
+                    DriverError::redacted(&error, target.secrets),
+                )
+            }
+        };
+        let connection = environment()?
+            .connect_with_connection_string(
+                target.connection_string,
+                ConnectionOptions {
+                    login_timeout_sec: Some(30),
+                    ..ConnectionOptions::default()
+                },
+            )
+            .map_err(fail(Doing::Connect))?;
+        let timeout = Some(target.timeout_seconds);
+        let discovered = column_names(&connection, &sql::discover_columns(target.dialect), timeout)
+            .map_err(fail(Doing::DiscoverColumns))?;
+        let available: std::collections::HashSet<String> =
+            discovered.iter().map(|name| name.to_uppercase()).collect();
+        let missing: Vec<&str> = sql::REQUIRED_COLUMNS
+            .iter()
+            .copied()
+            .filter(|name| !available.contains(*name))
+            .collect();
+        if !missing.is_empty() {
+            return Err(OdbcError::fatal(format!(
+                "SYSTOOLS.AUDIT_JOURNAL_JS on {} lacks the columns {missing:?}; apply the Db2 for i PTF group that ships it (see deploy/ibmi/)",
+                target.host
+            )));
+        }
+        let mut columns: Vec<String> = sql::REQUIRED_COLUMNS
+            .iter()
+            .map(|name| name.to_string())
+            .collect();
+        let absent: Vec<&str> = sql::OPTIONAL_COLUMNS
+            .iter()
+            .copied()
+            .filter(|name| !available.contains(*name))
+            .collect();
+        columns.extend(
+            sql::OPTIONAL_COLUMNS
+                .iter()
+                .filter(|name| available.contains(**name))
+                .map(|name| name.to_string()),
+        );
+        if !absent.is_empty() {
+            tracing::warn!(host = %target.host, columns = ?absent, "this release lacks some optional columns; they will be null");
+        }
+        let own_profile = if target.exclude_own_connections {
+            let mut first = None;
+            let query = sql::current_user(target.dialect);
+            let params = bind(&query.params);
+            if let Some(cursor) = connection
+                .execute(&query.text, params.as_slice(), timeout)
+                .map_err(fail(Doing::CurrentUser))?
+            {
+                visit_cursor(cursor, 1, |view| {
+                    first = view.at(0).map(|name| name.trim().to_uppercase());
+                })
+                .map_err(fail(Doing::CurrentUser))?;
+            }
+            first
+        } else {
+            None
+        };
+        // odbc-api's way to own several prepared statements on one connection.
+        // The Arc never crosses threads on its own: the session (all statements
+        // together) lives on the source thread.
+        #[allow(clippy::arc_with_non_send_sync)]
+        let shared = Arc::new(connection);
+        let prepare = |text: &str, doing: Doing| -> Result<Statement, OdbcError> {
+            let mut statement = Arc::clone(&shared)
+                .into_prepared(text)
+                .map_err(fail(doing.clone()))?;
+            statement
+                .set_query_timeout_sec(target.timeout_seconds)
+                .map_err(fail(doing))?;
+            Ok(statement)
+        };
+        let any = Doing::Read(super::chain::ReceiverId {
+            library: "*ANY".into(),
+            name: "*ANY".into(),
+        });
+        let timestamp = chrono::NaiveDateTime::MIN;
+        let session = Session {
+            receivers: prepare(&sql::receivers().text, Doing::ReceiverInfo)?,
+            window: prepare(
+                &sql::read_window(target.dialect, &columns, "", "", 0, 0, target.filter).text,
+                any.clone(),
+            )?,
+            from_sequence: prepare(
+                &sql::read_receiver(
+                    target.dialect,
+                    &columns,
+                    "",
+                    "",
+                    &sql::Start::Sequence(0),
+                    target.filter,
+                    1,
+                )
+                .text,
+                any.clone(),
+            )?,
+            from_timestamp: prepare(
+                &sql::read_receiver(
+                    target.dialect,
+                    &columns,
+                    "",
+                    "",
+                    &sql::Start::Timestamp(timestamp),
+                    target.filter,
+                    1,
+                )
+                .text,
+                any,
+            )?,
+            columns,
+            own_profile,
+        };
+        tracing::info!(host = %target.host, columns = session.columns.len(), own_profile = ?session.own_profile, "connected to the audit journal");
+        Ok(session)
+    }
+
+    /// Runs the prepared statement `kind` with `params` and hands each of at
+    /// most `max_rows` rows to `visit`.
+    pub fn run(
+        &mut self,
+        kind: Kind,
+        params: &[Value],
+        max_rows: usize,
+        visit: impl FnMut(&RowView<'_>),
+    ) -> Result<(), odbc_api::Error> {
+        let statement = match kind {
+            Kind::Receivers => &mut self.receivers,
+            Kind::Window => &mut self.window,
+            Kind::FromSequence => &mut self.from_sequence,
+            Kind::FromTimestamp => &mut self.from_timestamp,
+        };
+        let params = bind(params);
+        match statement.execute(params.as_slice())? {
+            Some(cursor) => visit_cursor(cursor, max_rows, visit),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Where each column IBM names sits in this statement's result, resolved once
+/// per statement from the driver's column names.
+pub struct ColumnIndex {
+    slots: [Option<usize>; KNOWN.len()],
+    count: usize,
+}
+
+/// Every column a row is read by, in one list: required, then optional.
+const KNOWN: [&str; 22] = [
+    "ENTRY_TIMESTAMP",
+    "SEQUENCE_NUMBER",
+    "SYSTEM_NAME",
+    "RECEIVER_LIBRARY",
+    "RECEIVER_NAME",
+    "ENTRY_TYPE",
+    "JOB_NAME",
+    "JOB_TYPE",
+    "ENTRY_TYPE_DETAIL",
+    "USER_NAME",
+    "QUALIFIED_JOB_NAME",
+    "JOB_USER",
+    "JOB_NUMBER",
+    "JOB_SUBTYPE",
+    "PROGRAM_LIBRARY",
+    "PROGRAM_NAME",
+    "REMOTE_ADDRESS",
+    "REMOTE_PORT",
+    "DEVICE_NAME",
+    "REAL_USER_PROFILE",
+    "EFFECTIVE_USER_PROFILE",
+    "TARGET_QUALIFIED_JOB_NAME",
+];
+
+/// The slot of a known column name: a `match` compiles to length checks and a
+/// few byte compares, with no allocation and no hashing.
+fn slot(name: &str) -> Option<usize> {
+    Some(match name {
+        "ENTRY_TIMESTAMP" => 0,
+        "SEQUENCE_NUMBER" => 1,
+        "SYSTEM_NAME" => 2,
+        "RECEIVER_LIBRARY" => 3,
+        "RECEIVER_NAME" => 4,
+        "ENTRY_TYPE" => 5,
+        "JOB_NAME" => 6,
+        "JOB_TYPE" => 7,
+        "ENTRY_TYPE_DETAIL" => 8,
+        "USER_NAME" => 9,
+        "QUALIFIED_JOB_NAME" => 10,
+        "JOB_USER" => 11,
+        "JOB_NUMBER" => 12,
+        "JOB_SUBTYPE" => 13,
+        "PROGRAM_LIBRARY" => 14,
+        "PROGRAM_NAME" => 15,
+        "REMOTE_ADDRESS" => 16,
+        "REMOTE_PORT" => 17,
+        "DEVICE_NAME" => 18,
+        "REAL_USER_PROFILE" => 19,
+        "EFFECTIVE_USER_PROFILE" => 20,
+        "TARGET_QUALIFIED_JOB_NAME" => 21,
+        _ => return None,
+    })
+}
+
+impl ColumnIndex {
+    pub fn new(names: &[String]) -> ColumnIndex {
+        let mut slots = [None; KNOWN.len()];
+        for (position, name) in names.iter().enumerate() {
+            if let Some(slot) = slot(&name.to_uppercase()) {
+                slots[slot].get_or_insert(position);
+            }
+        }
+        ColumnIndex {
+            slots,
+            count: names.len(),
+        }
+    }
+}
+
+/// One row of a fetched block.
+pub struct RowView<'a> {
+    index: &'a ColumnIndex,
+    block: &'a TextRowSet,
+    row: usize,
+}
+
+impl RowView<'_> {
+    /// The text at column position `position` (any statement).
+    pub fn at(&self, position: usize) -> Option<Cow<'_, str>> {
+        if position >= self.index.count {
+            return None;
+        }
+        // Valid UTF-8 (nearly always) is borrowed as is; anything else is
+        // replaced character by character, never dropped.
+        self.block
+            .at(position, self.row)
+            .map(|bytes| match std::str::from_utf8(bytes) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(bytes),
+            })
+    }
+
+    pub fn columns(&self) -> usize {
+        self.index.count
+    }
+}
+
+impl Columns for RowView<'_> {
+    fn text(&self, column: &str) -> Option<Cow<'_, str>> {
+        let position = self.index.slots[slot(column)?]?;
+        self.at(position)
+    }
+}
+
+/// Hands each of at most `max_rows` rows of `cursor` to `visit`, straight from
+/// the columnar fetch buffer; the column names are resolved once.
+fn visit_cursor(
+    mut cursor: impl Cursor,
+    max_rows: usize,
+    mut visit: impl FnMut(&RowView<'_>),
+) -> Result<(), odbc_api::Error> {
+    let names: Result<Vec<String>, odbc_api::Error> =
+        cursor.column_names().and_then(|names| names.collect());
+    let buffer = names.and_then(|names| {
+        let buffer = TextRowSet::for_cursor(
+            max_rows.clamp(1, FETCH_ROWS),
+            &mut cursor,
+            Some(MAX_COLUMN_BYTES),
+        )?;
+        Ok((names, buffer))
+    });
+    let (names, mut buffer) = match buffer {
+        Ok(ready) => ready,
+        Err(error) => {
+            // See below: a cursor on a lost connection must not be dropped.
+            std::mem::forget(cursor);
+            return Err(error);
+        }
+    };
+    let index = ColumnIndex::new(&names);
+    let mut block_cursor = cursor.bind_buffer(&mut buffer)?;
+    let mut seen = 0;
+    while seen < max_rows {
+        let block = match block_cursor.fetch() {
+            Ok(Some(block)) => block,
+            Ok(None) => break,
+            Err(error) => {
+                // odbc-api panics when it cannot close a cursor on drop, which is
+                // what a lost connection does to a prepared statement's cursor.
+                // Forget the cursor (a statement reference and a borrow, nothing
+                // on the heap); the caller drops the whole session after any
+                // error, which frees the statement.
+                std::mem::forget(block_cursor);
+                return Err(error);
+            }
+        };
+        for row in 0..block.num_rows().min(max_rows - seen) {
+            visit(&RowView {
+                index: &index,
+                block,
+                row,
+            });
+        }
+        seen += block.num_rows();
+    }
+    Ok(())
+}
+
+fn bind(params: &[Value]) -> Vec<Box<dyn InputParameter>> {
+    params
+        .iter()
+        .map(|value| -> Box<dyn InputParameter> {
+            match value {
+                Value::Text(text) => Box::new(text.clone().into_parameter()),
+                Value::Integer(number) => Box::new(*number),
+            }
+        })
+        .collect()
+}
+
+fn column_names(
+    connection: &Connection<'_>,
+    query: &Query,
+    timeout: Option<usize>,
+) -> Result<Vec<String>, odbc_api::Error> {
+    let params = bind(&query.params);
+    match connection.execute(&query.text, params.as_slice(), timeout)? {
+        Some(mut cursor) => cursor.column_names()?.collect(),
+        None => Ok(Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_column_has_its_own_slot() {
+        for (expected, name) in KNOWN.iter().enumerate() {
+            assert_eq!(slot(name), Some(expected), "{name}");
+        }
+        let listed: Vec<&str> = sql::REQUIRED_COLUMNS
+            .iter()
+            .chain(sql::OPTIONAL_COLUMNS)
+            .copied()
+            .collect();
+        assert_eq!(listed, KNOWN, "the slots follow the SQL column lists");
+        assert_eq!(slot("THREAD"), None);
+        let index = ColumnIndex::new(&["sequence_number".into(), "ENTRY_TIMESTAMP".into()]);
+        assert_eq!(index.slots[1], Some(0));
+        assert_eq!(index.slots[0], Some(1));
+        assert_eq!(index.slots[2], None);
+    }
+}
