@@ -66,6 +66,9 @@ pub enum HecCompression {
 }
 
 impl SplunkHecSinkConfig {
+    /// Keys whose values are secrets (kept as given text, never printed).
+    pub const SECRET_KEYS: &'static [&'static str] = &["token"];
+
     pub fn describe(&self) -> String {
         format!("splunk_hec:{}", self.endpoint)
     }
