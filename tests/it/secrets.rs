@@ -178,6 +178,9 @@ fn an_index_beyond_the_sinks_of_the_files_is_an_error_naming_it() {
     }
 }
 
+/// A named invocation: arguments and environment variables.
+type Case = (String, Vec<String>, Vec<(String, String)>);
+
 /// Secret values of every type, each distinctive enough to find in output.
 const INTEGER: &str = "27182818";
 const FLOAT: &str = "3.14159265";
@@ -191,7 +194,7 @@ const LIST_INSIDE: &str = "16180339";
 #[test]
 fn no_secret_value_in_any_output_from_any_layer_or_error() {
     let workspace = Workspace::new();
-    let mut cases: Vec<(String, Vec<String>, Vec<(String, String)>)> = Vec::new();
+    let mut cases: Vec<Case> = Vec::new();
     let sinks = "[[sinks]]\ntype = \"splunk_hec\"\nendpoint = \"http://127.0.0.1:1\"\ntoken_file = \"hec.token\"\n[[sinks]]\ntype = \"kafka\"\nbrokers = \"127.0.0.1:1\"\ntopic = \"t\"\n";
     workspace.write("hec.token", "Zx9-Secret-File\n");
     let odbc = "[source]\nkind = \"odbc\"\n[source.odbc]\nconnection_string = \"DSN=auditfwd-no-such-dsn;UID=U\"\n";
@@ -306,7 +309,7 @@ fn no_secret_value_in_any_output_from_any_layer_or_error() {
         &format!("{odbc}[[sinks]]\ntype = \"file\"\npath = \"events.ndjson\"\n"),
     );
     let runnable = runnable.to_str().unwrap().to_owned();
-    let mut runs: Vec<(String, Vec<String>, Vec<(String, String)>)> = Vec::new();
+    let mut runs: Vec<Case> = Vec::new();
     for value in [INTEGER, FLOAT, TEXT, LIST] {
         for (key, variable, prefix) in [
             (
