@@ -242,7 +242,10 @@ impl KafkaSinkConfig {
         if let Err(error) = created {
             let text = match error {
                 rdkafka::error::KafkaError::ClientCreation(text) => text,
-                other => other.to_string(),
+                // One property refused: `check_properties` names it. The
+                // error's own text would show the value.
+                rdkafka::error::KafkaError::ClientConfig(..) => return,
+                _ => "the client cannot be created".to_owned(),
             };
             let hint = if text.contains("sasl.password") {
                 "; set sasl_password, sasl_password_file or AUDITFWD_SINKS__<n>__SASL_PASSWORD"
@@ -269,5 +272,59 @@ impl KafkaSinkConfig {
             }
         }
         self.check_client(key, problems);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_properties_by_what_the_name_says() {
+        for secret in [
+            "sasl.password",
+            "ssl.key.password",
+            "ssl.keystore.password",
+            "ssl.key.pem",
+            "sasl.oauthbearer.client.secret",
+            "sasl.oauthbearer.config",
+            "sasl.jaas.config",
+            "sasl.passwd",
+            "SASL.PASSWORD",
+            "some.future.token",
+        ] {
+            assert!(is_secret_property(secret), "{secret}");
+        }
+        for plain in ["sasl.username", "linger.ms", "security.protocol", "acks"] {
+            assert!(!is_secret_property(plain), "{plain}");
+        }
+    }
+
+    fn problems(librdkafka: &[(&str, &str)]) -> Vec<String> {
+        let config = KafkaSinkConfig {
+            brokers: "127.0.0.1:1".into(),
+            topic: "t".into(),
+            librdkafka: librdkafka
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect(),
+            ..KafkaSinkConfig::default()
+        };
+        let mut problems = Problems::default();
+        config.validate("sinks[0]", &mut problems);
+        config.load_files("sinks[0]", &mut problems);
+        problems.errors.iter().map(|error| error.to_string()).collect()
+    }
+
+    #[test]
+    fn properties_are_checked_as_librdkafka_checks_them() {
+        assert!(problems(&[("linger.ms", "5")]).is_empty());
+        let unknown = problems(&[("sasl.passwd", "TopSecret123")]);
+        assert!(unknown.len() == 1 && unknown[0].contains("\"sasl.passwd\""), "{unknown:?}");
+        let bad = problems(&[("ssl.key.password", "TopSecret123"), ("acks", "1")]);
+        assert!(bad.len() == 1 && bad[0].contains("acks"), "{bad:?}");
+        for text in unknown.iter().chain(&bad) {
+            assert!(!text.contains("TopSecret123"), "{text}");
+        }
     }
 }
