@@ -178,6 +178,30 @@ pub fn check_readable_file(key: &str, path: &Path, problems: &mut Problems) {
     }
 }
 
+/// Checks that a CA or certificate file named by `key` holds at least one PEM
+/// certificate: a file with none verifies no peer, and every connection
+/// would fail at run time.
+pub fn check_pem_certificates(key: &str, path: &Path, problems: &mut Problems) {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    match CertificateDer::pem_file_iter(path)
+        .and_then(|certificates| certificates.collect::<Result<Vec<_>, _>>())
+    {
+        Ok(certificates) if certificates.is_empty() => problems.fail(
+            key,
+            format!(
+                "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                path.display()
+            ),
+        ),
+        Ok(_) => {}
+        Err(error) => problems.fail(
+            key,
+            format!("{} is not a PEM certificate file: {error}", path.display()),
+        ),
+    }
+}
+
 /// The absolute, normal form of `path`, to compare two spellings of one file:
 /// relative to the working directory, its longest existing ancestor resolved
 /// (symbolic links, `..`), and the rest with `.` and `..` removed.

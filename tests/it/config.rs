@@ -278,6 +278,9 @@ fn unreadable_password_file_is_a_configuration_error() {
     );
 }
 
+/// A self-signed CA certificate: CA files are parsed at load.
+const EXAMPLE_CA: &str = "-----BEGIN CERTIFICATE-----\nMIIBkjCCATmgAwIBAgIUavhPIbEddA7ROYUw77nNeN9GOF4wCgYIKoZIzj0EAwIw\nHjEcMBoGA1UEAwwTYXVkaXRmd2QgZXhhbXBsZSBDQTAgFw0yNjExMjgwNjUyMzZa\nGA8yMTI2MTEwNDA2NTIzNlowHjEcMBoGA1UEAwwTYXVkaXRmd2QgZXhhbXBsZSBD\nQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABAEngsXNTmfo9qtKFRkI5q0wTFkH\nDqrvtQjz4fZ2vzxJD28TroBj1B5lkLc4Hzhfrg5D+pu6IbybAzWT9z6Z5S+jUzBR\nMB0GA1UdDgQWBBQjkU1nssIYeax4BHVF3OFxjKcODzAfBgNVHSMEGDAWgBQjkU1n\nssIYeax4BHVF3OFxjKcODzAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cA\nMEQCICaU2DHmIS0vP0BNKZZ6iBoKwfY7TPsjsh1rLgzQRyM3AiB/ETenCowY2XI5\nBd8WLt160GhKp6Gh9Y+modSnUNwqMg==\n-----END CERTIFICATE-----\n";
+
 #[test]
 fn commented_sink_examples_in_the_example_file_load() {
     // The example file shows network sinks commented out; each must still load
@@ -321,7 +324,7 @@ fn commented_sink_examples_in_the_example_file_load() {
         while let Some(start) = block.find("\"/etc/auditfwd/") {
             let end = start + 1 + block[start + 1..].find('"').unwrap();
             let name = block[start + 15..end].replace('/', "_");
-            let stand_in = workspace.write(&name, "example\n");
+            let stand_in = workspace.write(&name, EXAMPLE_CA);
             block.replace_range(start + 1..end, stand_in.to_str().unwrap());
         }
         let path = workspace.write(&format!("sink{index}.toml"), &block);
@@ -496,4 +499,52 @@ fn rows_in_flight_have_an_overall_bound_naming_both_keys() {
         &[],
     ));
     assert_eq!(batch_rows(&table), 100_000);
+}
+
+#[test]
+fn tls_set_up_errors_are_configuration_errors_in_check_config_and_run() {
+    let workspace = Workspace::new();
+    workspace.write("empty-ca.pem", "not a certificate\n");
+    workspace.write("ca.pem", EXAMPLE_CA);
+    for (name, sink, key) in [
+        (
+            "HEC CA without a certificate",
+            "type = \"splunk_hec\"\nendpoint = \"https://x.example:8088\"\ntoken = \"t\"\ntls_ca_file = \"empty-ca.pem\"\n",
+            "sinks[0].tls_ca_file",
+        ),
+        (
+            "syslog CA without a certificate",
+            "type = \"syslog\"\naddress = \"x.example:6514\"\ntransport = \"tls\"\ntls_ca_file = \"empty-ca.pem\"\n",
+            "sinks[0].tls_ca_file",
+        ),
+        (
+            "syslog TLS server name",
+            "type = \"syslog\"\naddress = \"x.example:6514\"\ntransport = \"tls\"\ntls_ca_file = \"ca.pem\"\ntls_server_name = \"not a name!\"\n",
+            "sinks[0].tls_server_name",
+        ),
+        (
+            "syslog client key that is not a key",
+            "type = \"syslog\"\naddress = \"x.example:6514\"\ntransport = \"tls\"\ntls_ca_file = \"ca.pem\"\ntls_cert_file = \"ca.pem\"\ntls_key_file = \"ca.pem\"\n",
+            "sinks[0].tls_key_file",
+        ),
+    ] {
+        let file = workspace.write("tls.toml", &format!("[[sinks]]\n{sink}"));
+        let file = file.to_str().unwrap();
+        for command in ["check-config", "run"] {
+            let output = workspace.run(&[command, "-c", file, "--set", "state.dir=./state"]);
+            let message = stderr(&output);
+            assert_eq!(output.status.code(), Some(78), "{command}, {name}: {message}");
+            assert!(message.contains(key), "{command}, {name}: {message}");
+        }
+    }
+    // A real CA loads.
+    let file = workspace.write(
+        "tls.toml",
+        "[[sinks]]\ntype = \"syslog\"\naddress = \"x.example:6514\"\ntransport = \"tls\"\ntls_ca_file = \"ca.pem\"\n",
+    );
+    printed(&check_config(
+        &workspace,
+        &["-c", file.to_str().unwrap()],
+        &[],
+    ));
 }

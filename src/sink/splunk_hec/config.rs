@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{check_readable_file, duration, read_secret_file, Problems, Secret};
+use crate::config::{
+    check_pem_certificates, check_readable_file, duration, read_secret_file, Problems, Secret,
+};
 
 /// Splunk HTTP Event Collector, acknowledged when Splunk says the events were
 /// indexed (indexer acknowledgement), not merely received.
@@ -121,7 +123,24 @@ impl SplunkHecSinkConfig {
             }
         }
         if let Some(path) = &self.tls_ca_file {
-            check_readable_file(&format!("{key}.tls_ca_file"), path, problems);
+            let at = format!("{key}.tls_ca_file");
+            check_readable_file(&at, path, problems);
+            check_pem_certificates(&at, path, problems);
+            // The HTTP client the sink builds at start-up, built here without
+            // a connection: a CA file that holds no certificate is exit 78.
+            if let Ok(pem) = std::fs::read(path) {
+                let client = reqwest::Certificate::from_pem(&pem).and_then(|certificate| {
+                    reqwest::Client::builder()
+                        .add_root_certificate(certificate)
+                        .build()
+                });
+                if let Err(error) = client {
+                    problems.fail(
+                        at,
+                        format!("{} is not a usable PEM certificate: {error}", path.display()),
+                    );
+                }
+            }
         }
     }
 }
