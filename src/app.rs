@@ -119,13 +119,14 @@ pub async fn run(
     let mut sink_senders = Vec::new();
     let mut sink_tasks = JoinSet::new();
     let sink_count = sinks.len();
-    for (index, (name, sink)) in sinks.into_iter().enumerate() {
+    for (index, ((name, sink), sink_config)) in sinks.into_iter().zip(&sink_configs).enumerate() {
         let (sender, receiver) = mpsc::channel::<Arc<EventBatch>>(in_flight);
         sink_senders.push(sender);
         let task = SinkTask {
             index,
             name,
             sink,
+            max_in_flight: sink_config.max_in_flight().clamp(1, in_flight),
             pipeline: config.pipeline.clone(),
             dead_letter: dead_letter.clone(),
             stats: stats.clone(),

@@ -40,7 +40,8 @@ pub struct PipelineConfig {
 impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
-            max_batches_in_flight: 4,
+            // Enough to hide a Splunk or Kafka acknowledgement latency of seconds.
+            max_batches_in_flight: 16,
             shutdown_grace: Duration::from_secs(20),
             retry_initial_backoff: Duration::from_millis(500),
             retry_max_backoff: Duration::from_secs(60),

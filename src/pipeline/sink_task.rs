@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 use super::config::{PermanentErrorPolicy, PipelineConfig};
@@ -13,7 +15,7 @@ use super::dead_letter::DeadLetter;
 use super::RunError;
 use crate::event::EventBatch;
 use crate::retry::Backoff;
-use crate::sink::{ErrorKind, Sink, SinkError};
+use crate::sink::{ErrorKind, Pending, Sink, SinkError};
 use crate::telemetry::Metrics;
 
 /// What a sink task tells the dispatcher.
@@ -25,15 +27,22 @@ pub(crate) enum Report {
     Fatal(RunError),
 }
 
-/// Something that can be asked to deliver a batch: the real sinks, and
-/// scripted ones in tests.
-pub(crate) trait Deliver {
-    async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError>;
+/// Something a sink task can hand batches to: the real sinks, and scripted
+/// ones in tests.
+pub(crate) trait Deliver: Send + 'static {
+    /// Starts delivering; the [`Pending`] completes with the acknowledgement.
+    async fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError>;
+    /// Hands over what a client library still buffers. Blocking.
+    fn shutdown(&self, _grace: Duration) {}
 }
 
 impl Deliver for Sink {
-    async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
-        Sink::deliver(self, batch).await
+    async fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError> {
+        Sink::start(self, batch).await
+    }
+
+    fn shutdown(&self, grace: Duration) {
+        Sink::shutdown(self, grace)
     }
 }
 
@@ -56,66 +65,102 @@ impl RetryPolicy {
     }
 }
 
-/// Delivers until acknowledged, retrying transient errors with backoff (at
-/// least the peer's `Retry-After`, at most `max_backoff`). Returns a permanent
-/// error, or a transient one past `max_attempts`. `on_retry` hears each failure.
-pub(crate) async fn deliver_with_retry<D: Deliver>(
-    sink: &mut D,
-    batch: &EventBatch,
-    policy: &RetryPolicy,
-    backoff: &mut Backoff,
-    mut on_retry: impl FnMut(u32, Duration, &SinkError),
-) -> Result<u32, SinkError> {
-    backoff.reset();
-    let mut attempt: u32 = 0;
-    loop {
-        attempt = attempt.saturating_add(1);
-        crate::failpoint::hit("sink.deliver");
-        match sink.deliver(batch).await {
-            Ok(()) => return Ok(attempt),
-            Err(error) if error.kind == ErrorKind::Permanent => return Err(error),
-            Err(error) => {
-                if policy.max_attempts > 0 && attempt >= policy.max_attempts {
-                    return Err(SinkError::permanent(format!(
-                        "gave up after {attempt} attempts (pipeline.retry_max_attempts): {error}"
-                    )));
-                }
-                let delay = backoff.next_delay_after(error.retry_after);
-                on_retry(attempt, delay, &error);
-                tokio::time::sleep(delay).await;
-            }
-        }
-    }
-}
-
 /// Everything one sink task needs.
-pub(crate) struct SinkTask {
+pub(crate) struct SinkTask<S: Deliver = Sink> {
     pub index: usize,
     pub name: String,
-    pub sink: Sink,
+    pub sink: S,
+    /// Batches started and not yet acknowledged (or waiting to be resent).
+    pub max_in_flight: usize,
     pub pipeline: PipelineConfig,
     pub dead_letter: Arc<DeadLetter>,
     pub stats: Arc<Metrics>,
     pub reports: mpsc::Sender<Report>,
 }
 
-impl SinkTask {
-    /// Runs until the batch channel closes (then hands over what a client
-    /// library still buffers) or a fatal error was reported.
+/// A batch whose delivery failed transiently, waiting to be sent again alone.
+struct Retry {
+    at: Instant,
+    batch: Arc<EventBatch>,
+    attempt: u32,
+}
+
+/// What the task loop does next.
+enum Step {
+    Go,
+    Stop,
+}
+
+/// The moving parts of one running task.
+struct Flight {
+    /// Deliveries handed to the peer: (batch, attempt, acknowledgement).
+    started: JoinSet<(Arc<EventBatch>, u32, Result<(), SinkError>)>,
+    retries: Vec<Retry>,
+    /// A peer's `Retry-After` stops new sends for the whole sink until then.
+    paused_until: Option<Instant>,
+    backoff: Backoff,
+    brake: Brake,
+}
+
+impl<S: Deliver> SinkTask<S> {
+    /// Runs until the batch channel closes and everything started has an
+    /// answer (then hands over what a client library still buffers), or until
+    /// a fatal error was reported. Up to `max_in_flight` batches are started
+    /// without waiting for earlier acknowledgements; each answer is reported
+    /// as it comes, in any order; a batch that fails transiently is resent
+    /// alone after a backoff while the others go on.
     pub async fn run(mut self, mut batches: mpsc::Receiver<Arc<EventBatch>>) {
         let policy = RetryPolicy::of(&self.pipeline);
-        let mut backoff = Backoff::new(
-            policy.initial_backoff,
-            policy.max_backoff,
-            self.index as u64,
-        );
-        let mut brake = Brake::new(&self.pipeline);
-        while let Some(batch) = batches.recv().await {
-            let report = self
-                .deliver(&batch, &policy, &mut backoff, &mut brake)
-                .await;
-            let fatal = matches!(report, Report::Fatal(_));
-            if self.reports.send(report).await.is_err() || fatal {
+        let mut flight = Flight {
+            started: JoinSet::new(),
+            retries: Vec::new(),
+            paused_until: None,
+            backoff: Backoff::new(
+                policy.initial_backoff,
+                policy.max_backoff,
+                self.index as u64,
+            ),
+            brake: Brake::new(&self.pipeline),
+        };
+        let mut open = true;
+        loop {
+            if !open && flight.started.is_empty() && flight.retries.is_empty() {
+                break;
+            }
+            let now = Instant::now();
+            let paused = flight.paused_until.is_some_and(|until| until > now);
+            let busy = flight.started.len() + flight.retries.len();
+            let next_retry = flight.retries.iter().map(|retry| retry.at).min();
+            let wake = match (next_retry, flight.paused_until) {
+                (Some(retry), Some(until)) => Some(retry.max(until)),
+                (retry, _) => retry,
+            };
+            let step = tokio::select! {
+                batch = batches.recv(), if open && !paused && busy < self.max_in_flight => match batch {
+                    Some(batch) => self.start(batch, 1, &policy, &mut flight).await,
+                    None => {
+                        open = false;
+                        Step::Go
+                    }
+                },
+                Some(done) = flight.started.join_next(), if !flight.started.is_empty() => match done {
+                    Ok((batch, attempt, result)) => self.answered(batch, attempt, result, &policy, &mut flight).await,
+                    // A panic inside a delivery is this task's panic: the dispatcher reports it.
+                    Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                    Err(_) => Step::Stop,
+                },
+                () = sleep_until(wake) => {
+                    let now = Instant::now();
+                    match flight.retries.iter().position(|retry| retry.at <= now) {
+                        Some(due) if flight.paused_until.is_none_or(|until| until <= now) => {
+                            let retry = flight.retries.swap_remove(due);
+                            self.start(retry.batch, retry.attempt, &policy, &mut flight).await
+                        }
+                        _ => Step::Go,
+                    }
+                }
+            };
+            if let Step::Stop = step {
                 return;
             }
         }
@@ -124,75 +169,148 @@ impl SinkTask {
         let _ = tokio::task::spawn_blocking(move || sink.shutdown(grace)).await;
     }
 
-    async fn deliver(
+    /// Hands a batch to the sink; the acknowledgement is awaited in `started`.
+    async fn start(
         &mut self,
-        batch: &Arc<EventBatch>,
+        batch: Arc<EventBatch>,
+        attempt: u32,
         policy: &RetryPolicy,
-        backoff: &mut Backoff,
-        brake: &mut Brake,
-    ) -> Report {
-        let (index, name, stats) = (self.index, self.name.clone(), self.stats.clone());
-        loop {
-            let result = deliver_with_retry(&mut self.sink, batch, policy, backoff, |attempt, delay, error| {
-                stats.record_retry(index, &error.message);
-                warn!(sink = %name, attempt, retry_in = ?delay, %error, "delivery failed; retrying");
-            })
-            .await;
-            let error = match result {
-                Ok(attempts) => {
-                    if attempts > 1 {
-                        info!(sink = %name, attempts, batch = batch.id, "delivered after retrying");
-                    }
-                    brake.delivered();
-                    stats.record_delivered(index, batch.events.len());
-                    return Report::Ack {
-                        batch: batch.id,
-                        sink: index,
-                    };
-                }
-                Err(error) => error,
-            };
-            if self.pipeline.on_permanent_error == PermanentErrorPolicy::Stop {
-                stats.record_permanent(index, &error.message, None);
-                error!(sink = %name, %error, "permanent delivery error; stopping");
-                return Report::Fatal(RunError::PermanentDelivery { sink: name, error });
+        flight: &mut Flight,
+    ) -> Step {
+        crate::failpoint::hit("sink.deliver");
+        match self.sink.start(&batch).await {
+            Ok(pending) => {
+                flight
+                    .started
+                    .spawn(async move { (batch, attempt, pending.await) });
+                Step::Go
             }
-            if let Some(reason) = brake.engaged(self.dead_letter.size()) {
-                // A sink that refuses everything is down, not a source of dead letters.
-                stats.record_permanent(index, &error.message, None);
-                stats.record_dead_letter_brake(index, true);
-                let delay = backoff.next_delay();
-                error!(sink = %name, %error, retry_in = ?delay, "{reason}: the sink is treated as down and the batch is retried instead of dead-lettered");
-                tokio::time::sleep(delay).await;
-                continue;
+            Err(error) => {
+                self.answered(batch, attempt, Err(error), policy, flight)
+                    .await
             }
-            let dead_letter = self.dead_letter.clone();
-            let (sink_name, batch_for_file, error_for_file) =
-                (name.clone(), batch.clone(), error.clone());
-            let written = tokio::task::spawn_blocking(move || {
-                dead_letter.write(&sink_name, &error_for_file, &batch_for_file)
-            })
-            .await;
-            return match written {
-                Ok(Ok(())) => {
-                    brake.dead_lettered();
-                    stats.record_dead_letter_brake(index, false);
-                    stats.record_permanent(index, &error.message, Some(batch.events.len()));
-                    error!(sink = %name, %error, events = batch.events.len(), path = %self.dead_letter.path().display(), "permanent delivery error; batch written to the dead-letter file");
-                    Report::Ack {
-                        batch: batch.id,
-                        sink: index,
-                    }
-                }
-                Ok(Err(failure)) => Report::Fatal(RunError::DeadLetter {
-                    sink: name,
-                    source: failure,
-                }),
-                Err(join) => Report::Fatal(RunError::Internal(format!(
-                    "the dead-letter writer of sink {name} failed: {join}"
-                ))),
-            };
         }
+    }
+
+    /// One answer from the peer: report it, schedule a resend, or apply the
+    /// permanent-error policy.
+    async fn answered(
+        &mut self,
+        batch: Arc<EventBatch>,
+        attempt: u32,
+        result: Result<(), SinkError>,
+        policy: &RetryPolicy,
+        flight: &mut Flight,
+    ) -> Step {
+        let (index, name) = (self.index, self.name.clone());
+        let error = match result {
+            Ok(()) => {
+                if attempt > 1 {
+                    info!(sink = %name, attempts = attempt, batch = batch.id, "delivered after retrying");
+                }
+                flight.brake.delivered();
+                flight.backoff.reset();
+                self.stats.record_dead_letter_brake(index, false);
+                self.stats.record_delivered(index, batch.events.len());
+                return self
+                    .report(Report::Ack {
+                        batch: batch.id,
+                        sink: index,
+                    })
+                    .await;
+            }
+            Err(error) if error.kind == ErrorKind::Transient => {
+                if policy.max_attempts > 0 && attempt >= policy.max_attempts {
+                    SinkError::permanent(format!(
+                        "gave up after {attempt} attempts (pipeline.retry_max_attempts): {error}"
+                    ))
+                } else {
+                    let delay = flight.backoff.next_delay_after(error.retry_after);
+                    self.stats.record_retry(index, &error.message);
+                    warn!(sink = %name, attempt, batch = batch.id, retry_in = ?delay, %error, "delivery failed; retrying");
+                    let at = Instant::now() + delay;
+                    if error.retry_after.is_some() {
+                        // The peer asked the whole sink to wait (503 busy, 429).
+                        flight.paused_until = Some(at);
+                    }
+                    flight.retries.push(Retry {
+                        at,
+                        batch,
+                        attempt: attempt + 1,
+                    });
+                    return Step::Go;
+                }
+            }
+            Err(error) => error,
+        };
+        if self.pipeline.on_permanent_error == PermanentErrorPolicy::Stop {
+            self.stats.record_permanent(index, &error.message, None);
+            error!(sink = %name, %error, "permanent delivery error; stopping");
+            let _ = self
+                .reports
+                .send(Report::Fatal(RunError::PermanentDelivery {
+                    sink: name,
+                    error,
+                }))
+                .await;
+            return Step::Stop;
+        }
+        if let Some(reason) = flight.brake.engaged(self.dead_letter.size()) {
+            // A sink that refuses everything is down, not a source of dead letters.
+            self.stats.record_permanent(index, &error.message, None);
+            self.stats.record_dead_letter_brake(index, true);
+            let delay = flight.backoff.next_delay();
+            error!(sink = %name, %error, retry_in = ?delay, "{reason}: the sink is treated as down and the batch is retried instead of dead-lettered");
+            flight.retries.push(Retry {
+                at: Instant::now() + delay,
+                batch,
+                attempt: attempt + 1,
+            });
+            return Step::Go;
+        }
+        let dead_letter = self.dead_letter.clone();
+        let (sink_name, batch_for_file, error_for_file) =
+            (name.clone(), batch.clone(), error.clone());
+        let written = tokio::task::spawn_blocking(move || {
+            dead_letter.write(&sink_name, &error_for_file, &batch_for_file)
+        })
+        .await;
+        let report = match written {
+            Ok(Ok(())) => {
+                flight.brake.dead_lettered();
+                self.stats
+                    .record_permanent(index, &error.message, Some(batch.events.len()));
+                error!(sink = %name, %error, events = batch.events.len(), path = %self.dead_letter.path().display(), "permanent delivery error; batch written to the dead-letter file");
+                Report::Ack {
+                    batch: batch.id,
+                    sink: index,
+                }
+            }
+            Ok(Err(failure)) => Report::Fatal(RunError::DeadLetter {
+                sink: name,
+                source: failure,
+            }),
+            Err(join) => Report::Fatal(RunError::Internal(format!(
+                "the dead-letter writer of sink {name} failed: {join}"
+            ))),
+        };
+        self.report(report).await
+    }
+
+    async fn report(&mut self, report: Report) -> Step {
+        let fatal = matches!(report, Report::Fatal(_));
+        if self.reports.send(report).await.is_err() || fatal {
+            Step::Stop
+        } else {
+            Step::Go
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -246,124 +364,241 @@ mod tests {
     use super::*;
     use crate::event::Cursor;
     use std::collections::VecDeque;
+    use std::sync::Mutex;
 
-    /// Answers deliveries from a script and records when each attempt came.
+    /// Answers each start from a script: an immediate error, or an
+    /// acknowledgement after a delay (or a failure after a delay).
+    #[derive(Clone, Debug)]
+    enum Answer {
+        Refuse(SinkError),
+        AckAfter(u64),
+        FailAfter(u64, SinkError),
+    }
+
     struct Scripted {
-        answers: VecDeque<Result<(), SinkError>>,
-        attempts_at: Vec<tokio::time::Instant>,
+        answers: VecDeque<Answer>,
+        /// (batch id, time of start) of every start.
+        starts: Arc<Mutex<Vec<(u64, Instant)>>>,
     }
 
     impl Deliver for Scripted {
-        async fn deliver(&mut self, _batch: &EventBatch) -> Result<(), SinkError> {
-            self.attempts_at.push(tokio::time::Instant::now());
-            self.answers.pop_front().unwrap_or(Ok(()))
+        async fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError> {
+            self.starts.lock().unwrap().push((batch.id, Instant::now()));
+            match self.answers.pop_front().unwrap_or(Answer::AckAfter(0)) {
+                Answer::Refuse(error) => Err(error),
+                Answer::AckAfter(millis) => Ok(Box::pin(async move {
+                    tokio::time::sleep(Duration::from_millis(millis)).await;
+                    Ok(())
+                })),
+                Answer::FailAfter(millis, error) => Ok(Box::pin(async move {
+                    tokio::time::sleep(Duration::from_millis(millis)).await;
+                    Err(error)
+                })),
+            }
         }
     }
 
-    fn batch() -> EventBatch {
-        EventBatch {
-            id: 0,
+    fn batch(id: u64) -> Arc<EventBatch> {
+        Arc::new(EventBatch {
+            id,
             events: Vec::new(),
             rows_read: 0,
             cursor: Cursor {
                 system_name: "S".into(),
                 receiver_library: "L".into(),
                 receiver_name: "R".into(),
-                sequence_number: 1,
+                sequence_number: id,
                 entry_timestamp_local: None,
                 entry_timestamp: None,
             },
-        }
+        })
     }
 
-    fn policy(max_attempts: u32) -> RetryPolicy {
-        RetryPolicy {
-            initial_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(8),
-            max_attempts,
-        }
-    }
-
-    fn busy(after: Option<u64>) -> Result<(), SinkError> {
+    fn busy(after: Option<u64>) -> SinkError {
         let mut error = SinkError::transient("busy");
         error.retry_after = after.map(Duration::from_secs);
-        Err(error)
+        error
+    }
+
+    struct Run {
+        acks: Vec<(u64, Instant)>,
+        fatal: Option<String>,
+        starts: Vec<(u64, Instant)>,
+        began: Instant,
+    }
+
+    /// Feeds `batches` batches to a task over `answers` and collects the reports.
+    async fn run(
+        answers: Vec<Answer>,
+        batches: u64,
+        max_in_flight: usize,
+        pipeline: PipelineConfig,
+    ) -> Run {
+        let began = Instant::now();
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let (report_sender, mut reports) = mpsc::channel(64);
+        let (batch_sender, batch_receiver) = mpsc::channel(64);
+        let directory = tempfile::tempdir().unwrap();
+        let task = SinkTask {
+            index: 0,
+            name: "scripted".into(),
+            sink: Scripted {
+                answers: answers.into(),
+                starts: starts.clone(),
+            },
+            max_in_flight,
+            pipeline,
+            dead_letter: Arc::new(DeadLetter::new(&directory.path().join("dead.ndjson"))),
+            stats: Arc::new(Metrics::new(&["scripted".to_owned()])),
+            reports: report_sender,
+        };
+        let handle = tokio::spawn(task.run(batch_receiver));
+        for id in 0..batches {
+            batch_sender.send(batch(id)).await.unwrap();
+        }
+        drop(batch_sender);
+        let mut acks = Vec::new();
+        let mut fatal = None;
+        while let Some(report) = reports.recv().await {
+            match report {
+                Report::Ack { batch, .. } => acks.push((batch, Instant::now())),
+                Report::Fatal(error) => fatal = Some(error.to_string()),
+            }
+        }
+        handle.await.unwrap();
+        let starts = starts.lock().unwrap().clone();
+        Run {
+            acks,
+            fatal,
+            starts,
+            began,
+        }
+    }
+
+    fn pipeline() -> PipelineConfig {
+        PipelineConfig {
+            retry_initial_backoff: Duration::from_secs(1),
+            retry_max_backoff: Duration::from_secs(8),
+            ..PipelineConfig::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn batches_in_flight_hide_the_acknowledgement_latency() {
+        // Eight batches, each acknowledged 2 s after it was sent, four at a time.
+        let answers = vec![Answer::AckAfter(2000); 8];
+        let result = run(answers, 8, 4, pipeline()).await;
+        assert_eq!(result.acks.len(), 8);
+        let last = result.acks.iter().map(|(_, at)| *at).max().unwrap();
+        // Two waves of 2 s, not eight.
+        assert_eq!(last - result.began, Duration::from_secs(4));
+        let in_first_wave = result
+            .starts
+            .iter()
+            .filter(|(_, at)| *at == result.began)
+            .count();
+        assert_eq!(in_first_wave, 4, "never more than max_in_flight at once");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn acknowledgements_are_reported_in_the_order_they_come() {
+        let answers = vec![
+            Answer::AckAfter(3000),
+            Answer::AckAfter(1000),
+            Answer::AckAfter(2000),
+        ];
+        let result = run(answers, 3, 3, pipeline()).await;
+        let order: Vec<u64> = result.acks.iter().map(|(batch, _)| *batch).collect();
+        assert_eq!(order, [1, 2, 0]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_batch_is_resent_alone_while_the_others_are_acknowledged() {
+        let answers = vec![
+            Answer::AckAfter(100),
+            Answer::FailAfter(100, busy(None)),
+            Answer::AckAfter(100),
+            Answer::AckAfter(100),
+        ];
+        let result = run(answers, 3, 3, pipeline()).await;
+        let started: Vec<u64> = result.starts.iter().map(|(batch, _)| *batch).collect();
+        assert_eq!(started, [0, 1, 2, 1], "only batch 1 was sent again");
+        let order: Vec<u64> = result.acks.iter().map(|(batch, _)| *batch).collect();
+        assert_eq!(order, [0, 2, 1]);
+        // The resend waited for the backoff: [0.5 s, 1 s] after the failure.
+        let resent = result.starts[3].1 - result.began;
+        assert!(
+            resent >= Duration::from_millis(600) && resent <= Duration::from_millis(1100),
+            "{resent:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_pauses_the_whole_sink_up_to_the_maximum_backoff() {
+        let answers = vec![
+            Answer::Refuse(busy(Some(5))),
+            Answer::AckAfter(0),
+            Answer::AckAfter(0),
+        ];
+        let result = run(answers, 2, 4, pipeline()).await;
+        // Batch 0 was refused at t=0 with Retry-After 5 s: nothing else was sent
+        // before t=5 s, although batch 1 was waiting and there was room.
+        let after_refusal: Vec<Duration> = result.starts[1..]
+            .iter()
+            .map(|(_, at)| *at - result.began)
+            .collect();
+        assert!(
+            after_refusal.iter().all(|at| *at >= Duration::from_secs(5)),
+            "{after_refusal:?}"
+        );
+        assert_eq!(result.acks.len(), 2);
+
+        let answers = vec![Answer::Refuse(busy(Some(31_536_000))), Answer::AckAfter(0)];
+        let result = run(answers, 1, 4, pipeline()).await;
+        assert_eq!(
+            result.starts[1].1 - result.began,
+            Duration::from_secs(8),
+            "a year-long Retry-After is capped at retry_max_backoff"
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn transient_errors_back_off_exponentially_until_delivered() {
-        let mut sink = Scripted {
-            answers: [busy(None), busy(None), busy(None), busy(None), Ok(())].into(),
-            attempts_at: Vec::new(),
-        };
-        let started = tokio::time::Instant::now();
-        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(8), 7);
-        let mut delays = Vec::new();
-        let attempts = deliver_with_retry(
-            &mut sink,
-            &batch(),
-            &policy(0),
-            &mut backoff,
-            |_, delay, _| delays.push(delay),
-        )
-        .await
-        .expect("delivered");
-        assert_eq!(attempts, 5);
-        for (delay, bound) in delays.iter().zip([1, 2, 4, 8]) {
-            let bound = Duration::from_secs(bound);
-            assert!(
-                *delay >= bound / 2 && *delay <= bound,
-                "{delay:?} vs {bound:?}"
-            );
-        }
-        let waited = sink.attempts_at[4] - started;
-        assert_eq!(waited, delays.iter().sum::<Duration>());
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn retry_after_is_obeyed_but_capped_by_the_maximum_backoff() {
-        let mut sink = Scripted {
-            answers: [busy(Some(5)), busy(Some(31_536_000)), Ok(())].into(),
-            attempts_at: Vec::new(),
-        };
-        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(8), 7);
-        deliver_with_retry(&mut sink, &batch(), &policy(0), &mut backoff, |_, _, _| {})
-            .await
-            .expect("delivered");
-        let gaps: Vec<Duration> = sink
-            .attempts_at
+        let answers = vec![
+            Answer::Refuse(busy(None)),
+            Answer::Refuse(busy(None)),
+            Answer::Refuse(busy(None)),
+            Answer::Refuse(busy(None)),
+            Answer::AckAfter(0),
+        ];
+        let result = run(answers, 1, 1, pipeline()).await;
+        let gaps: Vec<Duration> = result
+            .starts
             .windows(2)
-            .map(|pair| pair[1] - pair[0])
+            .map(|pair| pair[1].1 - pair[0].1)
             .collect();
-        assert_eq!(gaps[0], Duration::from_secs(5));
-        assert_eq!(gaps[1], Duration::from_secs(8));
+        for (gap, bound) in gaps.iter().zip([1, 2, 4, 8]) {
+            let bound = Duration::from_secs(bound);
+            assert!(*gap >= bound / 2 && *gap <= bound, "{gap:?} vs {bound:?}");
+        }
+        assert_eq!(result.acks.len(), 1);
     }
 
     #[tokio::test(start_paused = true)]
-    async fn permanent_errors_and_exhausted_attempts_are_returned_at_once() {
-        let mut sink = Scripted {
-            answers: [Err(SinkError::permanent("403"))].into(),
-            attempts_at: Vec::new(),
-        };
-        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(8), 7);
-        let error = deliver_with_retry(&mut sink, &batch(), &policy(0), &mut backoff, |_, _, _| {})
-            .await
-            .unwrap_err();
-        assert_eq!(error.message, "403");
-        assert_eq!(sink.attempts_at.len(), 1);
+    async fn permanent_errors_stop_and_exhausted_attempts_are_permanent() {
+        let answers = vec![Answer::Refuse(SinkError::permanent("403"))];
+        let result = run(answers, 1, 2, pipeline()).await;
+        assert!(result.acks.is_empty());
+        assert!(result.fatal.unwrap().contains("403"));
 
-        let mut sink = Scripted {
-            answers: [busy(None), busy(None), busy(None)].into(),
-            attempts_at: Vec::new(),
+        let config = PipelineConfig {
+            retry_max_attempts: 3,
+            ..pipeline()
         };
-        let error = deliver_with_retry(&mut sink, &batch(), &policy(3), &mut backoff, |_, _, _| {})
-            .await
-            .unwrap_err();
-        assert_eq!(error.kind, ErrorKind::Permanent);
-        assert!(
-            error.message.starts_with("gave up after 3 attempts"),
-            "{error}"
-        );
+        let answers = vec![Answer::Refuse(busy(None)); 3];
+        let result = run(answers, 1, 1, config).await;
+        assert_eq!(result.starts.len(), 3);
+        assert!(result.fatal.unwrap().contains("gave up after 3 attempts"));
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! a sink is a new folder plus one line there.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -61,6 +63,11 @@ impl fmt::Display for SinkError {
 
 impl std::error::Error for SinkError {}
 
+/// A delivery handed to the peer, waiting for its acknowledgement. It owns what
+/// it needs (never the sink), so a sink task can start the next batch while
+/// earlier ones wait: that is how a sink keeps several batches in flight.
+pub type Pending = Pin<Box<dyn Future<Output = Result<(), SinkError>> + Send>>;
+
 /// What every sink provides; the `sinks!` list dispatches to it.
 pub(crate) trait Component: Sized {
     type Config;
@@ -72,6 +79,14 @@ pub(crate) trait Component: Sized {
     }
     /// Delivers every event of a non-empty batch; `Ok` is the acknowledgement.
     async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError>;
+    /// Starts delivering a non-empty batch; the returned [`Pending`] completes
+    /// with the acknowledgement. Sinks whose peer acknowledges late (Kafka,
+    /// Splunk HEC) return as soon as the batch is handed over; the default
+    /// delivers to the end first, one batch at a time.
+    async fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError> {
+        let result = self.deliver(batch).await;
+        Ok(Box::pin(std::future::ready(result)))
+    }
     /// Hands over what a client library still buffers. Blocking.
     fn shutdown(&self, _grace: Duration) {}
 }
@@ -101,6 +116,13 @@ macro_rules! sinks {
             pub fn validate(&self, key: &str, problems: &mut Problems) {
                 match self {
                     $(SinkConfig::$variant(config) => config.validate(key, problems),)*
+                }
+            }
+
+            /// Batches this sink may have sent and not yet acknowledged.
+            pub fn max_in_flight(&self) -> usize {
+                match self {
+                    $(SinkConfig::$variant(config) => config.max_in_flight(),)*
                 }
             }
 
@@ -138,6 +160,16 @@ macro_rules! sinks {
             pub fn shutdown(&self, grace: Duration) {
                 match self {
                     $(Sink::$variant(sink) => Component::shutdown(sink.as_ref(), grace),)*
+                }
+            }
+
+            /// Starts delivering the batch; the [`Pending`] is the acknowledgement.
+            pub async fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError> {
+                if batch.events.is_empty() {
+                    return Ok(Box::pin(std::future::ready(Ok(()))));
+                }
+                match self {
+                    $(Sink::$variant(sink) => Component::start(sink.as_mut(), batch).await,)*
                 }
             }
 

@@ -403,3 +403,114 @@ fn the_token_is_redacted_from_printed_configuration() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_lost_ack_resends_only_its_batch_while_the_others_stay_acknowledged() {
+    let workspace = Workspace::new();
+    workspace.write("hec.token", TOKEN);
+    // The first request's ack never turns true; acks otherwise come after 0.3 s.
+    let standin = Standin::start(
+        &workspace,
+        &["--ack", "--ack-delay", "0.3", "--fault", "ack-never:1"],
+    );
+    let config = configure(
+        &workspace,
+        &standin,
+        "max_in_flight = 8\nack_poll_interval = \"100ms\"\nack_timeout = \"2s\"",
+        "max_batches_in_flight = 8",
+    );
+    let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stats = standin.stats();
+    // Six batches of 100 events, one body each, plus the one resend.
+    assert_eq!(stats["event_requests"], 7, "{stats}");
+    let indexed: Vec<String> = standin
+        .indexed()
+        .iter()
+        .map(|line| {
+            line["envelope"]["event"]["event_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let distinct: HashSet<&String> = indexed.iter().collect();
+    assert_eq!(distinct.len(), 600);
+    assert!(
+        indexed.len() <= 700,
+        "more than the lost batch was sent again"
+    );
+}
+
+#[test]
+fn kill_9_with_many_batches_in_flight_loses_nothing_and_repeats_at_most_what_was_in_flight() {
+    let workspace = Workspace::new();
+    workspace.write("hec.token", TOKEN);
+    // A fast file sink next to a slow HEC (acks after 1 s): the file sink runs
+    // ahead, the HEC sink holds up to 8 batches in flight.
+    let standin = Standin::start(&workspace, &["--ack", "--ack-delay", "1"]);
+    let config = configure(
+        &workspace,
+        &standin,
+        "max_in_flight = 8\nack_poll_interval = \"100ms\"\nack_timeout = \"20s\"",
+        "max_batches_in_flight = 8",
+    );
+    let mut child = workspace.spawn(&["run", "-c", &config, "--exit-when-caught-up"]);
+    let started = std::time::Instant::now();
+    while standin.indexed().len() < 200 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{}",
+            workspace.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    crate::harness::signal(&child, "KILL");
+    let _ = child.wait();
+    // The checkpoint never passed an event the slow sink had not acknowledged.
+    let show = workspace.run(&["checkpoint", "show", "-c", &config]);
+    let indexed_before: HashSet<String> = standin
+        .indexed()
+        .iter()
+        .map(|line| {
+            line["envelope"]["event"]["event_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    if let Ok(checkpoint) = serde_json::from_str::<serde_json::Value>(&stdout(&show)) {
+        let committed = checkpoint["cursor"]["sequence_number"].as_u64().unwrap();
+        for event in workspace.events("events.ndjson") {
+            if event["sequence_number"].as_u64().unwrap() <= committed
+                && event["receiver_name"] == checkpoint["cursor"]["receiver_name"]
+            {
+                assert!(
+                    indexed_before.contains(event["event_id"].as_str().unwrap()),
+                    "the checkpoint ({committed}) passed {} which the slow sink never acknowledged",
+                    event["event_id"]
+                );
+            }
+        }
+    }
+    let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let indexed: Vec<String> = standin
+        .indexed()
+        .iter()
+        .map(|line| {
+            line["envelope"]["event"]["event_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let distinct: HashSet<&String> = indexed.iter().collect();
+    assert_eq!(distinct.len(), 600, "entries lost across kill -9");
+    // At most max_batches_in_flight (8) batches of 100 are sent twice.
+    assert!(
+        indexed.len() - distinct.len() <= 800,
+        "{} repeats",
+        indexed.len() - distinct.len()
+    );
+}

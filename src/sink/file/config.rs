@@ -14,6 +14,11 @@ pub struct FileSinkConfig {
 }
 
 impl FileSinkConfig {
+    /// Delivered one batch at a time: the peer answers at once.
+    pub fn max_in_flight(&self) -> usize {
+        1
+    }
+
     pub fn describe(&self) -> String {
         format!("file:{}", self.path.display())
     }

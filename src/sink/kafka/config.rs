@@ -21,6 +21,9 @@ pub struct KafkaSinkConfig {
     pub alert_routing: AlertRouting,
     /// "json": native schema v1.
     pub format: KafkaFormat,
+    /// Batches produced and not yet acknowledged by the brokers at once (at
+    /// most pipeline.max_batches_in_flight); idempotence keeps per-partition order.
+    pub max_in_flight: usize,
     /// compression.type: "zstd", "lz4", "gzip", "snappy" or "none".
     pub compression: String,
     /// How long librdkafka keeps trying one record (message.timeout.ms).
@@ -49,6 +52,7 @@ impl Default for KafkaSinkConfig {
             alert_topic: String::new(),
             alert_routing: AlertRouting::Copy,
             format: KafkaFormat::Json,
+            max_in_flight: 8,
             compression: "zstd".into(),
             delivery_timeout: Duration::from_secs(120),
             sasl_password: Secret::default(),
@@ -111,6 +115,10 @@ fn serialize_redacted_map<S: Serializer>(
 }
 
 impl KafkaSinkConfig {
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight
+    }
+
     /// Keys whose values are secrets (kept as given text, never printed).
     pub const SECRET_KEYS: &'static [&'static str] = &["sasl_password"];
 
@@ -123,6 +131,8 @@ impl KafkaSinkConfig {
             ("enable.idempotence", "true".into()),
             ("acks", "all".into()),
             ("compression.type", self.compression.clone()),
+            ("linger.ms", "5".into()),
+            ("batch.size", "1048576".into()),
             (
                 "message.timeout.ms",
                 self.delivery_timeout.as_millis().to_string(),
@@ -144,6 +154,12 @@ impl KafkaSinkConfig {
         let at = |name: &str| format!("{key}.{name}");
         if self.brokers.trim().is_empty() {
             problems.fail(at("brokers"), "required, e.g. \"kafka1:9093,kafka2:9093\"");
+        }
+        if self.max_in_flight == 0 || self.max_in_flight > 1024 {
+            problems.fail(
+                at("max_in_flight"),
+                format!("{} is out of range; use 1 to 1024", self.max_in_flight),
+            );
         }
         if self.topic.trim().is_empty() {
             problems.fail(at("topic"), "required");

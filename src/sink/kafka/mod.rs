@@ -32,6 +32,10 @@ impl KafkaSink {
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("compression.type", &config.compression)
+            // Throughput defaults (overridable in [sinks.librdkafka]): wait up to
+            // 5 ms to fill batches of up to 1 MiB.
+            .set("linger.ms", "5")
+            .set("batch.size", "1048576")
             .set(
                 "message.timeout.ms",
                 config.delivery_timeout.as_millis().to_string(),
@@ -135,6 +139,14 @@ impl KafkaSink {
     }
 
     pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+        self.start(batch).await?.await
+    }
+
+    /// Hands every record of the batch to librdkafka (waiting while its local
+    /// queue is full) and returns a future, owning nothing of the sink, that
+    /// completes when every delivery report is back: the next batch can be
+    /// produced meanwhile, and librdkafka pipelines them.
+    pub async fn start(&mut self, batch: &EventBatch) -> Result<super::Pending, SinkError> {
         let mut pending = Vec::with_capacity(batch.events.len());
         for event in &batch.events {
             let payload = serde_json::to_vec(event).expect("events serialise");
@@ -176,14 +188,34 @@ impl KafkaSink {
                 }
             }
         }
+        let name = self.name.clone();
+        Ok(Box::pin(async move { await_reports(&name, pending).await }))
+    }
+
+    /// Flushes what librdkafka still holds, within `grace`.
+    pub fn flush(&self, grace: Duration) {
+        if let Err(error) = self.producer.flush(grace) {
+            tracing::warn!(sink = %self.name, %error, "Kafka producer flush at shutdown did not finish");
+        }
+    }
+
+    fn classify(&self, error: &KafkaError, topic: &str) -> SinkError {
+        classify(&self.name, error, topic)
+    }
+}
+
+/// Awaits every delivery report of one batch; the first permanent error wins.
+async fn await_reports(
+    name: &str,
+    pending: Vec<(String, rdkafka::producer::DeliveryFuture)>,
+) -> Result<(), SinkError> {
         let mut first_error = None;
         for (topic, delivery) in pending {
             let outcome = match delivery.await {
                 Ok(Ok(_)) => None,
-                Ok(Err((error, _))) => Some(self.classify(&error, &topic)),
+                Ok(Err((error, _))) => Some(classify(name, &error, &topic)),
                 Err(_) => Some(SinkError::transient(format!(
-                    "{}: the producer dropped a delivery report",
-                    self.name
+                    "{name}: the producer dropped a delivery report"
                 ))),
             };
             // Await every report before answering, so nothing of this batch is still in flight.
@@ -200,18 +232,12 @@ impl KafkaSink {
             Some(error) => Err(error),
             None => Ok(()),
         }
-    }
+}
 
-    /// Flushes what librdkafka still holds, within `grace`.
-    pub fn flush(&self, grace: Duration) {
-        if let Err(error) = self.producer.flush(grace) {
-            tracing::warn!(sink = %self.name, %error, "Kafka producer flush at shutdown did not finish");
-        }
-    }
-
-    fn classify(&self, error: &KafkaError, topic: &str) -> SinkError {
+/// By what happens next: authorization, unknown topic, oversize records and
+/// refused credentials are permanent, with the remedy; the rest retries.
+fn classify(name: &str, error: &KafkaError, topic: &str) -> SinkError {
         use RDKafkaErrorCode as Code;
-        let name = &self.name;
         let code = error.rdkafka_error_code();
         let remedy = match code {
             Some(Code::TopicAuthorizationFailed | Code::ClusterAuthorizationFailed) => {
@@ -232,7 +258,6 @@ impl KafkaSink {
             _ => return SinkError::transient(format!("{name}: {error}; retrying")),
         };
         SinkError::permanent(format!("{name}: {error}; {remedy}"))
-    }
 }
 
 impl super::Component for KafkaSink {
@@ -248,6 +273,10 @@ impl super::Component for KafkaSink {
 
     async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
         KafkaSink::deliver(self, batch).await
+    }
+
+    async fn start(&mut self, batch: &EventBatch) -> Result<super::Pending, SinkError> {
+        KafkaSink::start(self, batch).await
     }
 
     fn shutdown(&self, grace: std::time::Duration) {

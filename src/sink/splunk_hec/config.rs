@@ -28,6 +28,12 @@ pub struct SplunkHecSinkConfig {
     /// No acknowledgement by then: the batch is sent again (duplicates, never loss).
     #[serde(with = "duration")]
     pub ack_timeout: Duration,
+    /// How often the pending ackIds of the channel are polled (all in one request).
+    #[serde(with = "duration")]
+    pub ack_poll_interval: Duration,
+    /// Batches sent and not yet acknowledged at once (at most
+    /// pipeline.max_batches_in_flight): hides Splunk's indexing latency.
+    pub max_in_flight: usize,
     /// Largest request body before compression; batches are split to stay under it.
     pub max_batch_bytes: usize,
     pub compression: HecCompression,
@@ -51,6 +57,8 @@ impl Default for SplunkHecSinkConfig {
             source: "auditfwd".into(),
             indexer_ack: true,
             ack_timeout: Duration::from_secs(60),
+            ack_poll_interval: Duration::from_millis(500),
+            max_in_flight: 16,
             max_batch_bytes: 1024 * 1024,
             compression: HecCompression::Gzip,
             tls_ca_file: None,
@@ -73,6 +81,10 @@ impl SplunkHecSinkConfig {
 
     pub fn describe(&self) -> String {
         format!("splunk_hec:{}", self.endpoint)
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight
     }
 
     /// `key` is "sinks[N]".
@@ -107,6 +119,18 @@ impl SplunkHecSinkConfig {
         }
         let hour = Duration::from_secs(3600);
         problems.duration_in(at("ack_timeout"), self.ack_timeout, Duration::from_millis(1), hour);
+        problems.duration_in(
+            at("ack_poll_interval"),
+            self.ack_poll_interval,
+            Duration::from_millis(10),
+            Duration::from_secs(60),
+        );
+        if self.max_in_flight == 0 || self.max_in_flight > 1024 {
+            problems.fail(
+                at("max_in_flight"),
+                format!("{} is out of range; use 1 to 1024", self.max_in_flight),
+            );
+        }
         problems.duration_in(
             at("request_timeout"),
             self.request_timeout,

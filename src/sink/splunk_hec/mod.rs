@@ -5,6 +5,8 @@
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use flate2::write::GzEncoder;
@@ -13,7 +15,7 @@ use reqwest::header::{
 };
 use reqwest::StatusCode;
 use serde::Deserialize;
-use tokio::time::Instant;
+use tokio::sync::oneshot;
 
 pub mod config;
 
@@ -28,6 +30,31 @@ pub struct HecSink {
     /// `X-Splunk-Request-Channel`: one per sink instance and run.
     channel: String,
     endpoint: String,
+    /// ackIds sent and not yet reported indexed, with who waits for each.
+    acks: Arc<AckBoard>,
+    /// The task that polls every pending ackId of the channel in one request.
+    poller: Option<AbortOnDrop>,
+}
+
+/// Pending ackIds of the channel and the deliveries waiting on them.
+#[derive(Default)]
+struct AckBoard {
+    waiting: Mutex<HashMap<u64, oneshot::Sender<()>>>,
+}
+
+impl AckBoard {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<()>>> {
+        self.waiting.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+/// Aborts the poller when the sink goes away.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[derive(Deserialize)]
@@ -168,6 +195,8 @@ impl HecSink {
             client,
             channel: new_channel(),
             endpoint,
+            acks: Arc::new(AckBoard::default()),
+            poller: None,
         })
     }
 
@@ -210,12 +239,22 @@ impl HecSink {
     }
 
     pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+        self.start(batch).await?.await
+    }
+
+    /// Sends the batch (split to `max_batch_bytes`) and returns a future that
+    /// completes once Splunk reports every part indexed. Later batches are
+    /// sent meanwhile; one poller asks for all pending ackIds at once. After
+    /// `ack_timeout` without an acknowledgement the future fails transiently
+    /// and the pipeline sends that batch alone again.
+    pub async fn start(&mut self, batch: &EventBatch) -> Result<super::Pending, SinkError> {
         let envelopes: Vec<String> = batch
             .events
             .iter()
             .map(|event| envelope(event, &self.config))
             .collect();
         let bodies = split(&envelopes, self.config.max_batch_bytes);
+        drop(envelopes);
         let mut ack_ids = Vec::with_capacity(bodies.len());
         for body in bodies {
             if body.len() > self.config.max_batch_bytes {
@@ -232,10 +271,58 @@ impl HecSink {
                 ack_ids.push(ack);
             }
         }
-        if self.config.indexer_ack && !ack_ids.is_empty() {
-            self.wait_for_acks(ack_ids).await?;
+        if !self.config.indexer_ack || ack_ids.is_empty() {
+            return Ok(Box::pin(std::future::ready(Ok(()))));
         }
-        Ok(())
+        let mut answers = Vec::with_capacity(ack_ids.len());
+        {
+            let mut waiting = self.acks.lock();
+            for id in &ack_ids {
+                let (sender, receiver) = oneshot::channel();
+                waiting.insert(*id, sender);
+                answers.push(receiver);
+            }
+        }
+        self.ensure_poller();
+        let (board, timeout) = (self.acks.clone(), self.config.ack_timeout);
+        let (endpoint, channel) = (self.endpoint.clone(), self.channel.clone());
+        Ok(Box::pin(async move {
+            let all = async {
+                for answer in answers {
+                    // A dropped sender means the board was cleared: not indexed.
+                    answer.await.map_err(|_| ())?;
+                }
+                Ok::<(), ()>(())
+            };
+            match tokio::time::timeout(timeout, all).await {
+                Ok(Ok(())) => Ok(()),
+                _ => {
+                    let mut waiting = board.lock();
+                    for id in &ack_ids {
+                        waiting.remove(id);
+                    }
+                    Err(SinkError::transient(format!(
+                        "splunk_hec {endpoint}: no indexer acknowledgement within ack_timeout ({timeout:?}) for ackIds {ack_ids:?} on channel {channel}; sending the batch again"
+                    )))
+                }
+            }
+        }))
+    }
+
+    /// Starts the ack poller once (it needs the runtime, so not in `new`).
+    fn ensure_poller(&mut self) {
+        if self.poller.is_some() {
+            return;
+        }
+        let poller = AckPoller {
+            client: self.client.clone(),
+            url: format!("{}/services/collector/ack", self.endpoint),
+            headers: self.headers(),
+            board: self.acks.clone(),
+            interval: self.config.ack_poll_interval,
+            endpoint: self.endpoint.clone(),
+        };
+        self.poller = Some(AbortOnDrop(tokio::spawn(poller.run())));
     }
 
     async fn send(&self, body: String) -> Result<Option<u64>, SinkError> {
@@ -285,51 +372,6 @@ impl HecSink {
         Err(self.classify(status, reply.as_ref(), &text, retry_after))
     }
 
-    /// Polls the ack endpoint with backoff until every id is true; after
-    /// `ack_timeout` the batch is reported transient, so it is sent again.
-    async fn wait_for_acks(&self, mut waiting: Vec<u64>) -> Result<(), SinkError> {
-        let url = format!("{}/services/collector/ack", self.endpoint);
-        let deadline = Instant::now() + self.config.ack_timeout;
-        let mut pause = Duration::from_millis(100);
-        loop {
-            tokio::time::sleep(pause).await;
-            let body = serde_json::json!({ "acks": waiting }).to_string();
-            let response = self
-                .client
-                .post(&url)
-                .headers(self.headers())
-                .body(body)
-                .send()
-                .await
-                .map_err(|error| self.network_error("poll acknowledgements", &error))?;
-            let status = response.status();
-            let text = response.text().await.unwrap_or_default();
-            if status.is_success() {
-                let reply: AckReply = serde_json::from_str(&text).map_err(|error| {
-                    SinkError::transient(format!(
-                        "splunk_hec {}: unreadable ack reply ({error}): {}",
-                        self.endpoint,
-                        text.trim()
-                    ))
-                })?;
-                waiting.retain(|id| !reply.acks.get(&id.to_string()).copied().unwrap_or(false));
-                if waiting.is_empty() {
-                    return Ok(());
-                }
-            } else {
-                let reply: Option<HecReply> = serde_json::from_str(&text).ok();
-                return Err(self.classify(status, reply.as_ref(), &text, None));
-            }
-            if Instant::now() >= deadline {
-                return Err(SinkError::transient(format!(
-                    "splunk_hec {}: no indexer acknowledgement within ack_timeout ({:?}) for ackIds {waiting:?} on channel {}; sending the batch again",
-                    self.endpoint, self.config.ack_timeout, self.channel
-                )));
-            }
-            pause = (pause * 2).min(Duration::from_secs(2));
-        }
-    }
-
     fn network_error(&self, doing: &str, error: &reqwest::Error) -> SinkError {
         // reqwest's text names the URL, never the token (it is only in a header).
         let mut message = format!("splunk_hec {}: cannot {doing}: {error}", self.endpoint);
@@ -376,6 +418,64 @@ impl HecSink {
     }
 }
 
+/// Polls `/services/collector/ack` for every pending ackId of the channel in
+/// one request per `ack_poll_interval`, and wakes the deliveries whose ids
+/// came back true. Errors are logged and polling goes on: a delivery that
+/// never hears back fails by its own `ack_timeout`.
+struct AckPoller {
+    client: reqwest::Client,
+    url: String,
+    headers: HeaderMap,
+    board: Arc<AckBoard>,
+    interval: Duration,
+    endpoint: String,
+}
+
+impl AckPoller {
+    async fn run(self) {
+        loop {
+            tokio::time::sleep(self.interval).await;
+            let ids: Vec<u64> = self.board.lock().keys().copied().collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let body = serde_json::json!({ "acks": ids }).to_string();
+            let answer = self
+                .client
+                .post(&self.url)
+                .headers(self.headers.clone())
+                .body(body)
+                .send()
+                .await;
+            let text = match answer {
+                Ok(response) if response.status().is_success() => {
+                    response.text().await.unwrap_or_default()
+                }
+                Ok(response) => {
+                    tracing::warn!(endpoint = %self.endpoint, status = %response.status(), "acknowledgement poll refused; polling again");
+                    continue;
+                }
+                Err(error) => {
+                    tracing::warn!(endpoint = %self.endpoint, %error, "acknowledgement poll failed; polling again");
+                    continue;
+                }
+            };
+            let Ok(reply) = serde_json::from_str::<AckReply>(&text) else {
+                tracing::warn!(endpoint = %self.endpoint, reply = %text.trim(), "unreadable acknowledgement reply; polling again");
+                continue;
+            };
+            let mut waiting = self.board.lock();
+            for (id, indexed) in reply.acks {
+                if indexed {
+                    if let Some(sender) = id.parse::<u64>().ok().and_then(|id| waiting.remove(&id)) {
+                        let _ = sender.send(());
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl super::Component for HecSink {
     type Config = SplunkHecSinkConfig;
 
@@ -389,6 +489,10 @@ impl super::Component for HecSink {
 
     async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
         HecSink::deliver(self, batch).await
+    }
+
+    async fn start(&mut self, batch: &EventBatch) -> Result<super::Pending, SinkError> {
+        HecSink::start(self, batch).await
     }
 }
 

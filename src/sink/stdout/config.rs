@@ -10,6 +10,11 @@ use crate::config::Problems;
 pub struct StdoutSinkConfig {}
 
 impl StdoutSinkConfig {
+    /// Delivered one batch at a time: the peer answers at once.
+    pub fn max_in_flight(&self) -> usize {
+        1
+    }
+
     pub fn describe(&self) -> String {
         "stdout".into()
     }

@@ -97,6 +97,11 @@ pub enum SyslogBody {
 }
 
 impl SyslogSinkConfig {
+    /// Delivered one batch at a time: the peer answers at once.
+    pub fn max_in_flight(&self) -> usize {
+        1
+    }
+
     pub fn describe(&self) -> String {
         format!("syslog:{:?}:{}", self.transport, self.address).to_lowercase()
     }
