@@ -148,20 +148,29 @@ impl SplunkHecSinkConfig {
         }
         if let Some(path) = &self.tls_ca_file {
             let at = format!("{key}.tls_ca_file");
+            let before = problems.errors.len();
             check_readable_file(&at, path, problems);
-            check_pem_certificates(&at, path, problems);
+            if problems.errors.len() == before {
+                check_pem_certificates(&at, path, problems);
+            }
             // The HTTP client the sink builds at start-up, built here without
-            // a connection: a CA file that holds no certificate is exit 78.
-            if let Ok(pem) = std::fs::read(path) {
-                let client = reqwest::Certificate::from_pem(&pem).and_then(|certificate| {
-                    reqwest::Client::builder()
-                        .add_root_certificate(certificate)
-                        .build()
-                });
+            // a connection, so what it would refuse is exit 78.
+            if problems.errors.len() == before {
+                let client = std::fs::read(path)
+                    .map_err(|error| error.to_string())
+                    .and_then(|pem| {
+                        reqwest::Certificate::from_pem(&pem)
+                            .and_then(|certificate| {
+                                reqwest::Client::builder()
+                                    .add_root_certificate(certificate)
+                                    .build()
+                            })
+                            .map_err(|error| error.to_string())
+                    });
                 if let Err(error) = client {
                     problems.fail(
                         at,
-                        format!("{} is not a usable PEM certificate: {error}", path.display()),
+                        format!("{} is not a usable CA certificate: {error}", path.display()),
                     );
                 }
             }
