@@ -458,6 +458,11 @@ fn librdkafka_properties_are_checked_at_load_without_a_broker() {
             "\"queue.buffering.max.ms\"",
         ),
         (
+            "bad value of a property with named values",
+            "\"security.protocol\" = \"TopSecret123\"\n",
+            "\"security.protocol\"",
+        ),
+        (
             "conflict seen only at creation",
             "\"acks\" = \"1\"\n\"ssl.key.password\" = \"TopSecret123\"\n",
             "sinks[0].librdkafka",

@@ -207,13 +207,25 @@ impl KafkaSinkConfig {
                     key,
                     "librdkafka has no such property (see librdkafka's CONFIGURATION.md); its value is not shown",
                 ),
-                rdkafka::error::KafkaError::ClientConfig(_, description, ..) => problems.fail(
-                    key,
-                    format!(
-                        "librdkafka refuses the value: {}",
-                        self.scrub(&name, &description, &value)
-                    ),
-                ),
+                rdkafka::error::KafkaError::ClientConfig(_, description, ..) => {
+                    // librdkafka quotes the value it refuses: the key is named,
+                    // the value (which may be a misplaced secret) is not.
+                    let description = if value.is_empty() {
+                        description
+                    } else {
+                        description.replace(
+                            &format!("\"{value}\""),
+                            &format!("\"{}\"", Secret::REDACTED),
+                        )
+                    };
+                    problems.fail(
+                        key,
+                        format!(
+                            "librdkafka refuses the value: {}",
+                            self.scrub(&name, &description, &value)
+                        ),
+                    )
+                }
                 _ => problems.fail(key, "librdkafka refuses the property (NUL byte?)"),
             }
         }
