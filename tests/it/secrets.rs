@@ -495,6 +495,31 @@ fn librdkafka_properties_are_checked_at_load_without_a_broker() {
     }
 }
 
+/// The load-time check builds a producer without `bootstrap.servers`: a broker
+/// that is listening is not contacted by `check-config`.
+#[test]
+fn checking_librdkafka_properties_contacts_no_broker() {
+    let broker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    broker.set_nonblocking(true).unwrap();
+    let port = broker.local_addr().unwrap().port();
+    let workspace = Workspace::new();
+    let file = workspace.write(
+        "kafka.toml",
+        &format!("[[sinks]]\ntype = \"kafka\"\nbrokers = \"127.0.0.1:{port}\"\ntopic = \"t\"\n[sinks.librdkafka]\n\"linger.ms\" = \"20\"\n"),
+    );
+    let output = auditfwd(
+        &workspace,
+        &["check-config", "-c", file.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", all_output(&output));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    match broker.accept() {
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("check-config connected to the broker: {other:?}"),
+    }
+}
+
 #[test]
 fn secret_librdkafka_properties_are_redacted_by_what_they_are() {
     let workspace = Workspace::new();
