@@ -3,12 +3,12 @@
 //! the checks that span sections (file paths shared by two sinks, a watched
 //! profile that the filter drops).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::StateConfig;
-use crate::config::{Problems, Validate};
+use crate::config::{resolve_path, Problems, Validate};
 use crate::enrich::config::{AlertsConfig, FilterConfig};
 use crate::pipeline::config::{PermanentErrorPolicy, PipelineConfig};
 use crate::sink::{SinkConfig, StdoutSinkConfig};
@@ -30,7 +30,20 @@ pub struct Config {
     pub sinks: Vec<SinkConfig>,
 }
 
+/// Most rows read but not yet committed: `pipeline.max_batches_in_flight ×
+/// source.batch_rows`, bounded as a product so memory has an overall bound
+/// (about 2 KB per row and event: some 400 MB here; see ARCHITECTURE.md).
+pub const MAX_ROWS_IN_FLIGHT: usize = 200_000;
+
 impl Validate for Config {
+    fn secret_keys() -> Vec<&'static str> {
+        // `[source.odbc]` holds `connection_string` and `password`.
+        let mut keys = vec!["connection_string", "password"];
+        keys.extend(crate::sink::SplunkHecSinkConfig::SECRET_KEYS);
+        keys.extend(crate::sink::KafkaSinkConfig::SECRET_KEYS);
+        keys
+    }
+
     fn validate(&self, problems: &mut Problems) {
         self.source.validate("source", problems);
         self.filter.validate("filter", problems);
@@ -42,7 +55,7 @@ impl Validate for Config {
         for (index, sink) in self.sinks.iter().enumerate() {
             sink.validate(&format!("sinks[{index}]"), problems);
         }
-        self.check_paths(problems);
+        self.check_rows_in_flight(problems);
     }
 
     fn load_files(&mut self, problems: &mut Problems) {
@@ -50,6 +63,7 @@ impl Validate for Config {
         for (index, sink) in self.sinks.iter().enumerate() {
             sink.load_files(&format!("sinks[{index}]"), problems);
         }
+        self.check_paths(problems);
     }
 }
 
@@ -62,35 +76,81 @@ impl Config {
         crate::config::load(files, command_line)
     }
 
-    /// Two sinks writing one file, or the dead-letter file on a sink's file.
+    /// The product of the two knobs that size what is held in memory.
+    fn check_rows_in_flight(&self, problems: &mut Problems) {
+        let batches = self.pipeline.max_batches_in_flight;
+        let rows = self.source.batch_rows;
+        let product = batches.saturating_mul(rows);
+        if product > MAX_ROWS_IN_FLIGHT {
+            problems.fail(
+                "pipeline.max_batches_in_flight",
+                format!(
+                    "pipeline.max_batches_in_flight ({batches}) × source.batch_rows ({rows}) = {product} rows in flight, above the bound of {MAX_ROWS_IN_FLIGHT} (about 2 KB of memory each); lower pipeline.max_batches_in_flight, the knob that trades memory for throughput (more batches in flight hide a slow sink's latency), or source.batch_rows (fewer rows per poll)"
+                ),
+            );
+        }
+    }
+
+    /// Compares resolved paths (`a.ndjson`, `./a.ndjson` and `/abs/a.ndjson`
+    /// are one file): two sinks writing one file, the dead-letter file on a
+    /// sink's file, and files inside the state directory (whose checkpoint
+    /// they would destroy).
     fn check_paths(&self, problems: &mut Problems) {
+        let state = resolve_path(&self.state.dir);
         let mut seen: Vec<PathBuf> = Vec::new();
         for (index, sink) in self.sinks.iter().enumerate() {
             if let SinkConfig::File(file) = sink {
                 if file.path.as_os_str().is_empty() {
                     continue;
                 }
-                if seen.contains(&file.path) {
+                let key = format!("sinks[{index}].path");
+                let path = resolve_path(&file.path);
+                if seen.contains(&path) {
                     problems.fail(
-                        format!("sinks[{index}].path"),
+                        &key,
                         format!(
-                            "{} is already the path of another file sink",
-                            file.path.display()
+                            "{} is already the path of another file sink ({}): every event would be written twice",
+                            file.path.display(),
+                            path.display()
                         ),
                     );
                 }
-                seen.push(file.path.clone());
+                if path.starts_with(&state) {
+                    problems.fail(
+                        &key,
+                        format!(
+                            "{} is inside the state directory {} (state.dir), where it would destroy the checkpoint: write events elsewhere",
+                            path.display(),
+                            state.display()
+                        ),
+                    );
+                }
+                seen.push(path);
             }
         }
         if self.pipeline.on_permanent_error == PermanentErrorPolicy::DeadLetter
-            && seen
-                .iter()
-                .any(|path| same_path(path, &self.pipeline.dead_letter_path))
+            && !self.pipeline.dead_letter_path.as_os_str().is_empty()
         {
-            problems.fail(
-                "pipeline.dead_letter_path",
-                "is also the path of a file sink: dead letters would mix with delivered events",
-            );
+            let dead_letter = resolve_path(&self.pipeline.dead_letter_path);
+            if seen.contains(&dead_letter) {
+                problems.fail(
+                    "pipeline.dead_letter_path",
+                    format!(
+                        "{} is also the path of a file sink: dead letters would mix with delivered events",
+                        dead_letter.display()
+                    ),
+                );
+            }
+            if dead_letter.starts_with(&state) {
+                problems.fail(
+                    "pipeline.dead_letter_path",
+                    format!(
+                        "{} is inside the state directory {} (state.dir), where it would destroy the checkpoint: put it elsewhere",
+                        dead_letter.display(),
+                        state.display()
+                    ),
+                );
+            }
         }
     }
 
@@ -128,10 +188,4 @@ impl Config {
         }
         warnings
     }
-}
-
-/// The same file, spelled the same way or not (`a.ndjson` vs `./a.ndjson`).
-fn same_path(left: &Path, right: &Path) -> bool {
-    let normal = |path: &Path| -> PathBuf { path.components().collect() };
-    normal(left) == normal(right)
 }

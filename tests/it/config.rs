@@ -278,6 +278,9 @@ fn unreadable_password_file_is_a_configuration_error() {
     );
 }
 
+/// A self-signed CA certificate: CA files are parsed at load.
+const EXAMPLE_CA: &str = "-----BEGIN CERTIFICATE-----\nMIIBkjCCATmgAwIBAgIUavhPIbEddA7ROYUw77nNeN9GOF4wCgYIKoZIzj0EAwIw\nHjEcMBoGA1UEAwwTYXVkaXRmd2QgZXhhbXBsZSBDQTAgFw0yNjExMjgwNjUyMzZa\nGA8yMTI2MTEwNDA2NTIzNlowHjEcMBoGA1UEAwwTYXVkaXRmd2QgZXhhbXBsZSBD\nQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABAEngsXNTmfo9qtKFRkI5q0wTFkH\nDqrvtQjz4fZ2vzxJD28TroBj1B5lkLc4Hzhfrg5D+pu6IbybAzWT9z6Z5S+jUzBR\nMB0GA1UdDgQWBBQjkU1nssIYeax4BHVF3OFxjKcODzAfBgNVHSMEGDAWgBQjkU1n\nssIYeax4BHVF3OFxjKcODzAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cA\nMEQCICaU2DHmIS0vP0BNKZZ6iBoKwfY7TPsjsh1rLgzQRyM3AiB/ETenCowY2XI5\nBd8WLt160GhKp6Gh9Y+modSnUNwqMg==\n-----END CERTIFICATE-----\n";
+
 #[test]
 fn commented_sink_examples_in_the_example_file_load() {
     // The example file shows network sinks commented out; each must still load
@@ -313,13 +316,15 @@ fn commented_sink_examples_in_the_example_file_load() {
     let workspace = Workspace::new();
     workspace.write("hec.token", "t0ken\n");
     for (index, block) in blocks.iter().enumerate() {
-        let mut block = block.replace("token = \"\"", "token_file = \"hec.token\"");
+        let mut block = block
+            .replace("sasl_password = \"\"", "sasl_password_file = \"hec.token\"")
+            .replace("token = \"\"", "token_file = \"hec.token\"");
         // Files the examples name (CA, certificates) are read at load: give the
         // example stand-ins for them so only the keys are under test.
         while let Some(start) = block.find("\"/etc/auditfwd/") {
             let end = start + 1 + block[start + 1..].find('"').unwrap();
             let name = block[start + 15..end].replace('/', "_");
-            let stand_in = workspace.write(&name, "example\n");
+            let stand_in = workspace.write(&name, EXAMPLE_CA);
             block.replace_range(start + 1..end, stand_in.to_str().unwrap());
         }
         let path = workspace.write(&format!("sink{index}.toml"), &block);
@@ -331,4 +336,215 @@ fn commented_sink_examples_in_the_example_file_load() {
             stderr(&output)
         );
     }
+}
+
+#[test]
+fn one_file_spelled_two_ways_is_one_file() {
+    let workspace = Workspace::new();
+    std::fs::create_dir(workspace.path("logs")).unwrap();
+    let absolute = workspace.path("a.ndjson");
+    let absolute = absolute.to_str().unwrap();
+    let sink = |path: &str| format!("[[sinks]]\ntype = \"file\"\npath = \"{path}\"\n");
+    for (first, second) in [
+        ("a.ndjson", "./a.ndjson"),
+        ("a.ndjson", absolute),
+        ("logs/../a.ndjson", "a.ndjson"),
+        ("./logs/b.ndjson", "logs//b.ndjson"),
+    ] {
+        let file = workspace.write("twice.toml", &(sink(first) + &sink(second)));
+        let output = check_config(&workspace, &["-c", file.to_str().unwrap()], &[]);
+        assert_eq!(output.status.code(), Some(78), "{first} vs {second}");
+        assert!(
+            stderr(&output).contains("sinks[1].path"),
+            "{}",
+            stderr(&output)
+        );
+    }
+
+    // The dead-letter file on a sink's file, however spelled.
+    let file = workspace.write(
+        "dead.toml",
+        &format!(
+            "[pipeline]\non_permanent_error = \"dead_letter\"\ndead_letter_path = \"./logs/../a.ndjson\"\n{}",
+            sink(absolute)
+        ),
+    );
+    let output = check_config(&workspace, &["-c", file.to_str().unwrap()], &[]);
+    assert_eq!(output.status.code(), Some(78));
+    assert!(
+        stderr(&output).contains("pipeline.dead_letter_path"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Different files stay accepted.
+    let file = workspace.write(
+        "distinct.toml",
+        &format!(
+            "[pipeline]\non_permanent_error = \"dead_letter\"\ndead_letter_path = \"dead.ndjson\"\n{}{}",
+            sink("a.ndjson"),
+            sink("logs/a.ndjson")
+        ),
+    );
+    printed(&check_config(
+        &workspace,
+        &["-c", file.to_str().unwrap()],
+        &[],
+    ));
+}
+
+#[test]
+fn files_inside_the_state_directory_are_refused() {
+    let workspace = Workspace::new();
+    let state = workspace.path("state");
+    std::fs::create_dir(&state).unwrap();
+    let state_absolute = state.to_str().unwrap();
+    for (dir, sink_path, dead_letter, key) in [
+        (
+            "state",
+            "state/events.ndjson",
+            "dead.ndjson",
+            "sinks[0].path",
+        ),
+        (
+            state_absolute,
+            "./state/events.ndjson",
+            "dead.ndjson",
+            "sinks[0].path",
+        ),
+        ("./state/", "state", "dead.ndjson", "sinks[0].path"),
+        (
+            "not-yet",
+            "not-yet/sub/events.ndjson",
+            "dead.ndjson",
+            "sinks[0].path",
+        ),
+        (
+            "state",
+            "events.ndjson",
+            "./state/dead.ndjson",
+            "pipeline.dead_letter_path",
+        ),
+    ] {
+        let file = workspace.write(
+            "inside.toml",
+            &format!(
+                "[state]\ndir = \"{dir}\"\n[pipeline]\non_permanent_error = \"dead_letter\"\ndead_letter_path = \"{dead_letter}\"\n[[sinks]]\ntype = \"file\"\npath = \"{sink_path}\"\n"
+            ),
+        );
+        let output = check_config(&workspace, &["-c", file.to_str().unwrap()], &[]);
+        let message = stderr(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(78),
+            "{dir} {sink_path} {dead_letter}"
+        );
+        assert!(
+            message.contains(key) && message.contains("state directory"),
+            "{message}"
+        );
+    }
+    // A sibling whose name starts like the state directory is outside it.
+    let file = workspace.write(
+        "beside.toml",
+        "[state]\ndir = \"state\"\n[[sinks]]\ntype = \"file\"\npath = \"state-events.ndjson\"\n",
+    );
+    printed(&check_config(
+        &workspace,
+        &["-c", file.to_str().unwrap()],
+        &[],
+    ));
+}
+
+#[test]
+fn rows_in_flight_have_an_overall_bound_naming_both_keys() {
+    let workspace = Workspace::new();
+    let output = check_config(
+        &workspace,
+        &[
+            "--set",
+            "pipeline.max_batches_in_flight=1024",
+            "--set",
+            "source.batch_rows=100000",
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(78));
+    let message = stderr(&output);
+    assert!(
+        message.contains("pipeline.max_batches_in_flight")
+            && message.contains("source.batch_rows")
+            && message.contains("200000")
+            && message.contains("memory for throughput"),
+        "{message}"
+    );
+    // `run` refuses it the same way, before reading anything.
+    let output = workspace.run(&[
+        "run",
+        "--set",
+        "pipeline.max_batches_in_flight=3",
+        "--set",
+        "source.batch_rows=100000",
+    ]);
+    assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
+    // At the bound is fine.
+    let table = printed(&check_config(
+        &workspace,
+        &[
+            "--set",
+            "pipeline.max_batches_in_flight=2",
+            "--set",
+            "source.batch_rows=100000",
+        ],
+        &[],
+    ));
+    assert_eq!(batch_rows(&table), 100_000);
+}
+
+#[test]
+fn tls_set_up_errors_are_configuration_errors_in_check_config_and_run() {
+    let workspace = Workspace::new();
+    workspace.write("empty-ca.pem", "not a certificate\n");
+    workspace.write("ca.pem", EXAMPLE_CA);
+    for (name, sink, key) in [
+        (
+            "HEC CA without a certificate",
+            "type = \"splunk_hec\"\nendpoint = \"https://x.example:8088\"\ntoken = \"t\"\ntls_ca_file = \"empty-ca.pem\"\n",
+            "sinks[0].tls_ca_file",
+        ),
+        (
+            "syslog CA without a certificate",
+            "type = \"syslog\"\naddress = \"x.example:6514\"\ntransport = \"tls\"\ntls_ca_file = \"empty-ca.pem\"\n",
+            "sinks[0].tls_ca_file",
+        ),
+        (
+            "syslog TLS server name",
+            "type = \"syslog\"\naddress = \"x.example:6514\"\ntransport = \"tls\"\ntls_ca_file = \"ca.pem\"\ntls_server_name = \"not a name!\"\n",
+            "sinks[0].tls_server_name",
+        ),
+        (
+            "syslog client key that is not a key",
+            "type = \"syslog\"\naddress = \"x.example:6514\"\ntransport = \"tls\"\ntls_ca_file = \"ca.pem\"\ntls_cert_file = \"ca.pem\"\ntls_key_file = \"ca.pem\"\n",
+            "sinks[0].tls_key_file",
+        ),
+    ] {
+        let file = workspace.write("tls.toml", &format!("[[sinks]]\n{sink}"));
+        let file = file.to_str().unwrap();
+        for command in ["check-config", "run"] {
+            let output = workspace.run(&[command, "-c", file, "--set", "state.dir=./state"]);
+            let message = stderr(&output);
+            assert_eq!(output.status.code(), Some(78), "{command}, {name}: {message}");
+            assert!(message.contains(key), "{command}, {name}: {message}");
+        }
+    }
+    // A real CA loads.
+    let file = workspace.write(
+        "tls.toml",
+        "[[sinks]]\ntype = \"syslog\"\naddress = \"x.example:6514\"\ntransport = \"tls\"\ntls_ca_file = \"ca.pem\"\n",
+    );
+    printed(&check_config(
+        &workspace,
+        &["-c", file.to_str().unwrap()],
+        &[],
+    ));
 }

@@ -15,6 +15,7 @@ mod lab;
 mod odbc;
 mod package;
 mod schema;
+mod secrets;
 mod syslog;
 mod telemetry;
 mod tls_refusals;

@@ -32,9 +32,15 @@ pub struct KafkaSinkConfig {
     /// sasl.password; or sasl_password_file, or AUDITFWD_SINKS__<n>__SASL_PASSWORD.
     pub sasl_password: Secret,
     pub sasl_password_file: Option<PathBuf>,
-    /// Any librdkafka property, passed through (TLS, SASL, linger, ...). Values of
-    /// keys that name a password, secret or key are redacted when printed.
-    #[serde(serialize_with = "serialize_redacted_map")]
+    /// Any librdkafka property, passed through (TLS, SASL, linger, ...); any
+    /// scalar is taken as text. Checked at load like librdkafka will (unknown
+    /// property, bad value, conflicting settings) without contacting a broker.
+    /// Values of keys that name a password, secret, token, key, ... are
+    /// redacted when printed ([`is_secret_property`]).
+    #[serde(
+        serialize_with = "serialize_redacted_map",
+        deserialize_with = "crate::config::scalar_text_map"
+    )]
     pub librdkafka: std::collections::BTreeMap<String, String>,
 }
 
@@ -69,12 +75,26 @@ pub enum KafkaFormat {
     Json,
 }
 
-/// True for librdkafka property names whose values are secrets.
+/// True for librdkafka property names whose values are (or may be) secrets:
+/// by what the name says, not by an exact list, so a property librdkafka adds
+/// later (or a misspelt one) is redacted too.
 pub fn is_secret_property(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["password", "secret", "ssl.key.pem", "private.key"]
-        .iter()
-        .any(|marker| key.contains(marker))
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "key",
+        "jaas",
+        "credential",
+        "oauthbearer.config",
+        "sasl.oauthbearer",
+        "private",
+    ]
+    .iter()
+    .any(|marker| key.contains(marker))
 }
 
 fn serialize_redacted_map<S: Serializer>(
@@ -97,6 +117,32 @@ fn serialize_redacted_map<S: Serializer>(
 impl KafkaSinkConfig {
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight
+    }
+
+    /// Keys whose values are secrets (kept as given text, never printed).
+    pub const SECRET_KEYS: &'static [&'static str] = &["sasl_password"];
+
+    /// The librdkafka properties the producer is built with (the SASL password
+    /// aside): auditfwd's own, then the `librdkafka` table over them.
+    pub fn client_properties(&self) -> Vec<(String, String)> {
+        let mut properties: std::collections::BTreeMap<String, String> = [
+            ("bootstrap.servers", self.brokers.clone()),
+            ("client.id", "auditfwd".into()),
+            ("enable.idempotence", "true".into()),
+            ("acks", "all".into()),
+            ("compression.type", self.compression.clone()),
+            ("linger.ms", "5".into()),
+            ("batch.size", "1048576".into()),
+            (
+                "message.timeout.ms",
+                self.delivery_timeout.as_millis().to_string(),
+            ),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect();
+        properties.extend(self.librdkafka.clone());
+        properties.into_iter().collect()
     }
 
     pub fn describe(&self) -> String {
@@ -139,14 +185,174 @@ impl KafkaSinkConfig {
         if self.librdkafka.contains_key("sasl.password") {
             problems.fail(at("librdkafka"), "put the SASL password in sasl_password, sasl_password_file or AUDITFWD_SINKS__<n>__SASL_PASSWORD, not in the librdkafka table");
         }
+        self.check_properties(key, problems);
     }
 
-    /// Reads the SASL password file once, so a typo in its path is exit 78.
+    /// Sets every property on a librdkafka configuration, as the producer
+    /// will: an unknown property or a bad value is exit 78 here, naming the
+    /// key, never the value of a secret or unknown one. No I/O.
+    fn check_properties(&self, key: &str, problems: &mut Problems) {
+        for (name, value) in self.client_properties() {
+            let mut single = rdkafka::ClientConfig::new();
+            single.set(name.as_str(), value.as_str());
+            let Err(error) = single.create_native_config() else {
+                continue;
+            };
+            let key = format!("{key}.librdkafka.\"{name}\"");
+            match error {
+                rdkafka::error::KafkaError::ClientConfig(
+                    rdkafka::types::RDKafkaConfRes::RD_KAFKA_CONF_UNKNOWN,
+                    ..
+                ) => problems.fail(
+                    key,
+                    "librdkafka has no such property (see librdkafka's CONFIGURATION.md); its value is not shown",
+                ),
+                rdkafka::error::KafkaError::ClientConfig(_, description, ..) => {
+                    // librdkafka quotes the value it refuses: the key is named,
+                    // the value (which may be a misplaced secret) is not.
+                    let description = if value.is_empty() {
+                        description
+                    } else {
+                        description.replace(
+                            &format!("\"{value}\""),
+                            &format!("\"{}\"", Secret::REDACTED),
+                        )
+                    };
+                    problems.fail(
+                        key,
+                        format!(
+                            "librdkafka refuses the value: {}",
+                            self.scrub(&name, &description, &value)
+                        ),
+                    )
+                }
+                _ => problems.fail(key, "librdkafka refuses the property (NUL byte?)"),
+            }
+        }
+    }
+
+    /// `text` without the value of `name` if that value is a secret, nor any
+    /// other secret this sink holds.
+    fn scrub(&self, name: &str, text: &str, value: &str) -> String {
+        let mut text = text.to_owned();
+        let mut secrets: Vec<&str> = self
+            .librdkafka
+            .iter()
+            .filter(|(key, _)| is_secret_property(key))
+            .map(|(_, value)| value.as_str())
+            .collect();
+        if is_secret_property(name) {
+            secrets.push(value);
+        }
+        secrets.push(self.sasl_password.expose());
+        for secret in secrets.into_iter().filter(|secret| !secret.is_empty()) {
+            text = text.replace(secret, Secret::REDACTED);
+        }
+        text
+    }
+
+    /// Builds (and drops) a producer from the properties, without
+    /// `bootstrap.servers` so that it contacts no broker: what librdkafka
+    /// only checks when the client is created (conflicting settings, a
+    /// missing SSL file, a SASL mechanism this build lacks) is exit 78 in
+    /// `check-config` and `run` alike, not exit 69 at start-up.
+    fn check_client(&self, key: &str, problems: &mut Problems) {
+        let mut client = rdkafka::ClientConfig::new();
+        for (name, value) in self.client_properties() {
+            if name != "bootstrap.servers" {
+                client.set(name, value);
+            }
+        }
+        if !self.sasl_password.is_empty() || self.sasl_password_file.is_some() {
+            client.set("sasl.password", "placeholder");
+        }
+        let created: Result<rdkafka::producer::BaseProducer, _> = client.create();
+        if let Err(error) = created {
+            let text = match error {
+                rdkafka::error::KafkaError::ClientCreation(text) => text,
+                // One property refused: `check_properties` names it. The
+                // error's own text would show the value.
+                rdkafka::error::KafkaError::ClientConfig(..) => return,
+                _ => "the client cannot be created".to_owned(),
+            };
+            let hint = if text.contains("sasl.password") {
+                "; set sasl_password, sasl_password_file or AUDITFWD_SINKS__<n>__SASL_PASSWORD"
+            } else {
+                ""
+            };
+            problems.fail(
+                format!("{key}.librdkafka"),
+                format!(
+                    "librdkafka refuses these settings: {}{hint}",
+                    self.scrub("", &text, "")
+                ),
+            );
+        }
+    }
+
+    /// Reads the SASL password file once, so a typo in its path is exit 78,
+    /// then has librdkafka check the settings as a whole (it reads the SSL
+    /// files they name).
     pub fn load_files(&self, key: &str, problems: &mut Problems) {
         if let Some(path) = &self.sasl_password_file {
             if let Err(error) = read_secret_file(&format!("{key}.sasl_password_file"), path) {
                 problems.errors.push(error);
             }
+        }
+        self.check_client(key, problems);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_properties_by_what_the_name_says() {
+        for secret in [
+            "sasl.password",
+            "ssl.key.password",
+            "ssl.keystore.password",
+            "ssl.key.pem",
+            "sasl.oauthbearer.client.secret",
+            "sasl.oauthbearer.config",
+            "sasl.jaas.config",
+            "sasl.passwd",
+            "SASL.PASSWORD",
+            "some.future.token",
+        ] {
+            assert!(is_secret_property(secret), "{secret}");
+        }
+        for plain in ["sasl.username", "linger.ms", "security.protocol", "acks"] {
+            assert!(!is_secret_property(plain), "{plain}");
+        }
+    }
+
+    fn problems(librdkafka: &[(&str, &str)]) -> Vec<String> {
+        let config = KafkaSinkConfig {
+            brokers: "127.0.0.1:1".into(),
+            topic: "t".into(),
+            librdkafka: librdkafka
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect(),
+            ..KafkaSinkConfig::default()
+        };
+        let mut problems = Problems::default();
+        config.validate("sinks[0]", &mut problems);
+        config.load_files("sinks[0]", &mut problems);
+        problems.errors.iter().map(|error| error.to_string()).collect()
+    }
+
+    #[test]
+    fn properties_are_checked_as_librdkafka_checks_them() {
+        assert!(problems(&[("linger.ms", "5")]).is_empty());
+        let unknown = problems(&[("sasl.passwd", "TopSecret123")]);
+        assert!(unknown.len() == 1 && unknown[0].contains("\"sasl.passwd\""), "{unknown:?}");
+        let bad = problems(&[("ssl.key.password", "TopSecret123"), ("acks", "1")]);
+        assert!(bad.len() == 1 && bad[0].contains("acks"), "{bad:?}");
+        for text in unknown.iter().chain(&bad) {
+            assert!(!text.contains("TopSecret123"), "{text}");
         }
     }
 }

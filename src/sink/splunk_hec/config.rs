@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{check_readable_file, duration, read_secret_file, Problems, Secret};
+use crate::config::{
+    check_pem_certificates, check_readable_file, duration, read_secret_file, Problems, Secret,
+};
 
 /// Splunk HTTP Event Collector, acknowledged when Splunk says the events were
 /// indexed (indexer acknowledgement), not merely received.
@@ -74,6 +76,9 @@ pub enum HecCompression {
 }
 
 impl SplunkHecSinkConfig {
+    /// Keys whose values are secrets (kept as given text, never printed).
+    pub const SECRET_KEYS: &'static [&'static str] = &["token"];
+
     pub fn describe(&self) -> String {
         format!("splunk_hec:{}", self.endpoint)
     }
@@ -142,7 +147,33 @@ impl SplunkHecSinkConfig {
             }
         }
         if let Some(path) = &self.tls_ca_file {
-            check_readable_file(&format!("{key}.tls_ca_file"), path, problems);
+            let at = format!("{key}.tls_ca_file");
+            let before = problems.errors.len();
+            check_readable_file(&at, path, problems);
+            if problems.errors.len() == before {
+                check_pem_certificates(&at, path, problems);
+            }
+            // The HTTP client the sink builds at start-up, built here without
+            // a connection, so what it would refuse is exit 78.
+            if problems.errors.len() == before {
+                let client = std::fs::read(path)
+                    .map_err(|error| error.to_string())
+                    .and_then(|pem| {
+                        reqwest::Certificate::from_pem(&pem)
+                            .and_then(|certificate| {
+                                reqwest::Client::builder()
+                                    .add_root_certificate(certificate)
+                                    .build()
+                            })
+                            .map_err(|error| error.to_string())
+                    });
+                if let Err(error) = client {
+                    problems.fail(
+                        at,
+                        format!("{} is not a usable CA certificate: {error}", path.display()),
+                    );
+                }
+            }
         }
     }
 }

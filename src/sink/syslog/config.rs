@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{check_readable_file, duration, Problems};
+use crate::config::{check_pem_certificates, check_readable_file, duration, Problems};
 
 /// Syslog: RFC 5424 (or 3164) over TCP, TLS, RELP or UDP, with JSON, CEF or LEEF bodies.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -162,13 +162,35 @@ impl SyslogSinkConfig {
 
     /// Checks the CA, certificate and key files once: a typo is exit 78, not a restart loop.
     pub fn load_files(&self, key: &str, problems: &mut Problems) {
+        let before = problems.errors.len();
         for (name, path) in [
             ("tls_ca_file", &self.tls_ca_file),
             ("tls_cert_file", &self.tls_cert_file),
             ("tls_key_file", &self.tls_key_file),
         ] {
             if let Some(path) = path {
+                let readable = problems.errors.len();
                 check_readable_file(&format!("{key}.{name}"), path, problems);
+                if name != "tls_key_file" && problems.errors.len() == readable {
+                    check_pem_certificates(&format!("{key}.{name}"), path, problems);
+                }
+            }
+        }
+        // What the sink would refuse when it starts (a CA file with no
+        // certificate, a key that does not match, a bad server name): the
+        // same set-up, which needs no peer, so `check-config` says it too.
+        if problems.errors.len() == before && self.transport == SyslogTransport::Tls {
+            if let Err(error) = super::tls_connector(self) {
+                let name = if error.message.contains("server name") {
+                    "tls_server_name"
+                } else if error.message.contains("tls_key_file")
+                    || error.message.contains("client certificate")
+                {
+                    "tls_key_file"
+                } else {
+                    "transport"
+                };
+                problems.fail(format!("{key}.{name}"), error.message);
             }
         }
     }
