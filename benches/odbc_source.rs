@@ -12,7 +12,8 @@
 //! psqlODBC with columnar bulk fetch, parses and normalises every row (what the
 //! daemon does before enrichment); COPY only streams text.
 
-use std::process::Command;
+mod common;
+
 use std::time::Instant;
 
 use auditfwd::config::Secret;
@@ -20,43 +21,21 @@ use auditfwd::enrich::FilterConfig;
 use auditfwd::source::config::{SourceConfig, SourceKind};
 use auditfwd::source::odbc::config::Dialect;
 use auditfwd::source::odbc::OdbcSource;
-
-const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/lab/lab.sh");
-
-fn lab(args: &[&str]) -> String {
-    let output = Command::new("bash")
-        .arg(LAB)
-        .args(args)
-        .output()
-        .expect("run lab.sh");
-    assert!(
-        output.status.success(),
-        "lab.sh {args:?} failed (start the lab: bash deploy/lab/lab.sh start): {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
+use common::peers::Lab;
 
 fn main() {
-    let rows: u64 = std::env::var("BENCH_ROWS")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(1_000_000);
-    let batch_rows: usize = std::env::var("BENCH_BATCH_ROWS")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(5_000);
-    let database = format!("bench_{}", std::process::id());
-    lab(&["new-db", &database]);
+    let rows = common::knob("BENCH_ROWS", 1_000_000);
+    let batch_rows = common::knob("BENCH_BATCH_ROWS", 5_000) as usize;
+    let lab = Lab::new("bench");
     let started = Instant::now();
-    lab(&["psql", &database, "-q", "-c", &format!("SELECT lab.generate({rows}, 1, TIMESTAMP '2026-04-08 08:00:00', INTERVAL '10 milliseconds', 250000)")]);
+    lab.sql(&format!("SELECT lab.generate({rows}, 1, TIMESTAMP '2026-04-08 08:00:00', INTERVAL '10 milliseconds', 250000)"));
     println!(
         "generated {rows} rows in {:.1}s",
         started.elapsed().as_secs_f64()
     );
 
     // BENCH_FETCH overrides psqlODBC's Fetch (rows per round trip with UseDeclareFetch=1).
-    let mut connection_string = lab(&["odbc-connection-string", &database]);
+    let mut connection_string = lab.connection_string_with_password();
     if let Ok(fetch) = std::env::var("BENCH_FETCH") {
         connection_string = connection_string.replace("Fetch=1000", &format!("Fetch={fetch}"));
     }
@@ -137,23 +116,17 @@ fn main() {
         started.elapsed().as_secs_f64()
     };
     let started = Instant::now();
-    let output = Command::new("bash")
-        .arg(LAB)
-        .args(["psql", &database, "-q", "-c", &copy])
-        .stdout(std::process::Stdio::piped())
-        .output()
-        .expect("psql COPY");
+    let output = lab.psql(&["-q", "-c", &copy]);
+    assert!(
+        output.status.success(),
+        "psql COPY: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let copy_seconds = started.elapsed().as_secs_f64();
     let copied = output.stdout.iter().filter(|byte| **byte == b'\n').count() as u64;
     assert_eq!(copied, rows, "COPY returned a different number of rows");
 
-    lab(&[
-        "psql",
-        "postgres",
-        "-q",
-        "-c",
-        &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
-    ]);
+    drop(lab);
     let source_rate = rows as f64 / source_seconds;
     let copy_rate = rows as f64 / copy_seconds;
     println!("odbc source: {rows} rows in {source_seconds:.2}s = {source_rate:.0} rows/s (batch_rows {batch_rows})");
