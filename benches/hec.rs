@@ -12,42 +12,20 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
 use auditfwd::sink::{SinkConfig, SplunkHecSinkConfig};
-
-const STANDIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/hec_standin.py");
+use common::peers::HecStandin;
 
 fn run(events: u64, ack_delay: f64, max_in_flight: usize) -> f64 {
     let config_for = |sink| {
         let mut config = common::simulator_into(std::path::Path::new("/nonexistent"), events, sink);
-        config.pipeline.max_batches_in_flight = max_in_flight.max(config.pipeline.max_batches_in_flight);
+        config.pipeline.max_batches_in_flight =
+            max_in_flight.max(config.pipeline.max_batches_in_flight);
         config
     };
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new("python3")
-        .arg(STANDIN)
-        .args([
-            "--port",
-            "0",
-            "--token",
-            "bench",
-            "--ack",
-            "--ack-delay",
-            &ack_delay.to_string(),
-            "--store",
-        ])
-        .arg(dir.path().join("store.jsonl"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line.trim().strip_prefix("READY ").unwrap().parse().unwrap();
+    let ack_delay = ack_delay.to_string();
+    let standin = HecStandin::start(dir.path(), "bench", &["--ack", "--ack-delay", &ack_delay]);
+    let port = standin.port;
 
     let sink = SinkConfig::SplunkHec(SplunkHecSinkConfig {
         endpoint: format!("http://127.0.0.1:{port}"),
@@ -59,9 +37,8 @@ fn run(events: u64, ack_delay: f64, max_in_flight: usize) -> f64 {
     let mut config = config_for(sink);
     config.state.dir = dir.path().join("data");
     let rate = common::events_per_second(config);
-    let _ = child.kill();
-    let _ = child.wait();
-    let store = std::fs::read_to_string(dir.path().join("store.jsonl")).unwrap();
+    drop(standin);
+    let store = std::fs::read_to_string(dir.path().join("indexed.jsonl")).unwrap();
     let indexed: std::collections::HashSet<String> = store
         .lines()
         .map(|line| {

@@ -13,59 +13,16 @@ use auditfwd::sink::{KafkaSinkConfig, SinkConfig};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 
+use common::peers::Tansu;
+
 fn main() {
-    let events: u64 = std::env::var("BENCH_EVENTS")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(50_000);
-    let tansu = std::env::var("TANSU_BIN").unwrap_or_else(|_| "tansu".into());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("tcp://127.0.0.1:{port}");
-    let mut broker = std::process::Command::new(&tansu)
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-            "--storage-engine",
-            "memory://tansu/",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect(
-            "tansu on the PATH (cargo install tansu --locked --features dynostore), or TANSU_BIN",
-        );
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    for topic in ["pipeline", "bare"] {
-        let _ = std::process::Command::new(&tansu)
-            .args([
-                "topic",
-                "create",
-                topic,
-                "--partitions",
-                "1",
-                "--broker",
-                &url,
-            ])
-            .output();
-    }
-    let brokers = format!("127.0.0.1:{port}");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let events = common::knob("BENCH_EVENTS", 50_000);
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Tansu::start(&dir.path().join("tansu.log"), &["pipeline", "bare"]);
+    let brokers = broker.brokers();
+    let runtime = common::runtime();
 
     // The whole daemon: simulator → enrich → Kafka sink, checkpoint commits included.
-    let dir = tempfile::tempdir().unwrap();
     let sink = SinkConfig::Kafka(KafkaSinkConfig {
         brokers: brokers.clone(),
         topic: "pipeline".into(),
@@ -118,8 +75,7 @@ fn main() {
         }
     });
     let bare_rate = events as f64 / started.elapsed().as_secs_f64();
-    let _ = broker.kill();
-    let _ = broker.wait();
+    drop(broker);
     println!("simulator → pipeline → Kafka: {pipeline_rate:.0} events/s ({events} events)");
     println!("bare rdkafka producer:         {bare_rate:.0} events/s ({events} events)");
     println!("ratio bare/pipeline: {:.2}x", bare_rate / pipeline_rate);

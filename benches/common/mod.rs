@@ -1,51 +1,36 @@
-//! What the pipeline benchmarks share: a simulator configuration that forwards
-//! every entry, and a run to completion on a two-worker runtime.
+//! What the benchmarks share. Peers, ports, waiting and the in-process
+//! pipeline are the test harness's own files (tests/it/harness/), included by
+//! path, so tests and benches start peers and run the daemon the same way.
+//! Each bench uses a part.
+#![allow(dead_code, unused_imports)]
 
 use std::time::Instant;
 
-use auditfwd::app::{self, Outcome, RunOptions};
-use auditfwd::enrich::FilterConfig;
+use auditfwd::app::Outcome;
 use auditfwd::settings::Config;
-use auditfwd::sink::SinkConfig;
 
-/// `events` simulator entries, unpaced, all forwarded, 1000-row batches, into `sink`.
-pub fn simulator_into(state: &std::path::Path, events: u64, sink: SinkConfig) -> Config {
-    let mut config = Config::default();
-    config.source.batch_rows = 1000;
-    config.source.simulator.total_events = events;
-    config.source.simulator.events_per_second = 0;
-    config.filter = FilterConfig {
-        entry_types: vec![],
-        include_users: vec![],
-        exclude_users: vec![],
-    };
-    config.state.dir = state.join("data");
-    config.sinks = vec![sink];
-    config
-}
+#[path = "../../tests/it/harness/in_process.rs"]
+mod in_process;
+#[path = "../../tests/it/harness/peers/mod.rs"]
+pub mod peers;
+#[path = "../../tests/it/harness/wait.rs"]
+pub mod wait;
 
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+pub use in_process::{runtime, simulator_into};
 
 /// Runs `config` until everything is delivered; events per second.
 pub fn events_per_second(config: Config) -> f64 {
     let events = config.source.simulator.total_events;
     let started = Instant::now();
-    let outcome = runtime()
-        .block_on(app::run(
-            config,
-            RunOptions {
-                exit_when_caught_up: true,
-                ..RunOptions::default()
-            },
-            std::future::pending(),
-        ))
-        .expect("pipeline run");
+    let outcome = in_process::run_caught_up(config).expect("pipeline run");
     assert_eq!(outcome, Outcome::Drained);
     events as f64 / started.elapsed().as_secs_f64()
+}
+
+/// BENCH_EVENTS (or another knob) from the environment, or `default`.
+pub fn knob(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(default)
 }

@@ -4,56 +4,30 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::harness::{
-    ids, multiplicity, signal, stderr, stdout, wait_with_limit, TestRandom, Workspace,
+    self, ids, multiplicity, signal, stderr, stdout, wait_with_limit, ConfigBuilder, TestRandom,
+    Workspace,
 };
 
 const TOTAL: u64 = 12_000;
 const BATCH_ROWS: u64 = 250;
 
-/// A config: simulator with every entry forwarded, one file sink.
-fn config(workspace: &Workspace, events_per_second: u64, extra: &str) -> String {
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-[source]
-batch_rows = {BATCH_ROWS}
-poll_interval = "200ms"
-[source.simulator]
-total_events = {TOTAL}
-events_per_second = {events_per_second}
-[filter]
-entry_types = []
-exclude_users = []
-[state]
-dir = "data"
-[pipeline]
-max_batches_in_flight = 1
-retry_initial_backoff = "50ms"
-retry_max_backoff = "200ms"
-{extra}
-[[sinks]]
-type = "file"
-path = "events.ndjson"
-"#
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
+/// A config: simulator with every entry forwarded, one file sink; `pipeline`
+/// adds `[pipeline]` keys.
+fn config(workspace: &Workspace, events_per_second: u64, pipeline: &str) -> String {
+    workspace.config(
+        &ConfigBuilder::simulator(TOTAL, events_per_second)
+            .source(&format!("batch_rows = {BATCH_ROWS}\npoll_interval = \"200ms\""))
+            .pipeline(
+                "max_batches_in_flight = 1\nretry_initial_backoff = \"50ms\"\nretry_max_backoff = \"200ms\"",
+            )
+            .pipeline(pipeline)
+            .file_sink("events.ndjson"),
+    )
 }
 
 /// Waits (at most 30 s) until `condition` holds; under load a fixed sleep is not enough.
-fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
-    let started = std::time::Instant::now();
-    while !condition() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn wait_for(what: &str, condition: impl FnMut() -> bool) {
+    harness::wait_for(what, Duration::from_secs(30), condition);
 }
 
 /// The ids of an uninterrupted run with the same stream.
@@ -230,44 +204,26 @@ path = "later/events.ndjson"
     );
 }
 
-fn failing_sink_config(workspace: &Workspace, policy: &str, extra: &str) -> String {
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-[source]
-batch_rows = 100
-[source.simulator]
-total_events = 600
-events_per_second = 0
-[state]
-dir = "data"
-[pipeline]
-retry_initial_backoff = "20ms"
-retry_max_backoff = "40ms"
-retry_max_attempts = 3
-on_permanent_error = "{policy}"
-dead_letter_path = "dead.ndjson"
-{extra}
-[[sinks]]
-type = "file"
-path = "good.ndjson"
-[[sinks]]
-type = "file"
-path = "missing-dir/events.ndjson"
-"#
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
+/// Two file sinks, the second failing for good (its directory is missing);
+/// the default filter; `policy` for `on_permanent_error`; `pipeline` adds keys.
+fn failing_sink_config(policy: &str, pipeline: &str) -> ConfigBuilder {
+    ConfigBuilder::new()
+        .source("batch_rows = 100")
+        .table("source.simulator", "total_events = 600\nevents_per_second = 0")
+        .table("state", "dir = \"data\"")
+        .pipeline(&format!(
+            "retry_initial_backoff = \"20ms\"\nretry_max_backoff = \"40ms\"\nretry_max_attempts = 3\n\
+             on_permanent_error = \"{policy}\"\ndead_letter_path = \"dead.ndjson\""
+        ))
+        .pipeline(pipeline)
+        .file_sink("good.ndjson")
+        .file_sink("missing-dir/events.ndjson")
 }
 
 #[test]
 fn permanent_error_with_stop_policy_exits_69_and_commits_nothing_undelivered() {
     let workspace = Workspace::new();
-    let config = failing_sink_config(&workspace, "stop", "");
+    let config = workspace.config(&failing_sink_config("stop", ""));
     let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(output.status.code(), Some(69), "{}", stderr(&output));
     let message = stderr(&output);
@@ -288,7 +244,10 @@ fn permanent_error_with_stop_policy_exits_69_and_commits_nothing_undelivered() {
 fn permanent_error_with_dead_letter_policy_sets_the_batch_aside_and_goes_on() {
     let workspace = Workspace::new();
     // This sink refuses every batch: without lifting the brake it would count as down.
-    let config = failing_sink_config(&workspace, "dead_letter", "dead_letter_max_consecutive = 0");
+    let config = workspace.config(&failing_sink_config(
+        "dead_letter",
+        "dead_letter_max_consecutive = 0",
+    ));
     let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let good: HashSet<String> = ids(&workspace.events("good.ndjson")).into_iter().collect();
@@ -430,10 +389,9 @@ fn checkpoint_set_moves_the_position_and_show_prints_it() {
 fn a_sink_that_refuses_everything_trips_the_dead_letter_brake_instead_of_filling_the_disk() {
     use std::os::unix::fs::PermissionsExt;
     let workspace = Workspace::new();
-    let config = failing_sink_config(
-        &workspace,
-        "dead_letter",
-        "shutdown_grace = \"1s\"\n[filter]\nentry_types = []\nexclude_users = []",
+    let config = workspace.config(
+        &failing_sink_config("dead_letter", "shutdown_grace = \"1s\"")
+            .table("filter", "entry_types = []\nexclude_users = []"),
     );
     let mut child = workspace.spawn(&["run", "-c", &config]);
     wait_for("the brake to engage", || {

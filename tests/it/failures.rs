@@ -6,41 +6,20 @@ use std::collections::HashSet;
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
-use crate::harness::{ids, signal, stderr, stdout, wait_with_limit, Workspace};
+use crate::harness::{ids, signal, stderr, stdout, wait_with_limit, ConfigBuilder, Workspace};
 
 const TOTAL: u64 = 6000;
 
-fn config(workspace: &Workspace, extra: &str) -> String {
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-[source]
-batch_rows = 250
-poll_interval = "200ms"
-[source.simulator]
-total_events = {TOTAL}
-events_per_second = 0
-[filter]
-entry_types = []
-exclude_users = []
-[state]
-dir = "data"
-[pipeline]
-max_batches_in_flight = 2
-retry_initial_backoff = "50ms"
-retry_max_backoff = "200ms"
-{extra}
-[[sinks]]
-type = "file"
-path = "events.ndjson"
-"#
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
+fn config(workspace: &Workspace, pipeline: &str) -> String {
+    workspace.config(
+        &ConfigBuilder::simulator(TOTAL, 0)
+            .source("batch_rows = 250\npoll_interval = \"200ms\"")
+            .pipeline(
+                "max_batches_in_flight = 2\nretry_initial_backoff = \"50ms\"\nretry_max_backoff = \"200ms\"",
+            )
+            .pipeline(pipeline)
+            .file_sink("events.ndjson"),
+    )
 }
 
 /// The event id the stored checkpoint points at, if there is one.

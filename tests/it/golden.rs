@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::harness::Lab;
 use crate::harness::{stderr, Workspace};
-use crate::lab::Lab;
 
 const SHOWN_LINES: usize = 5;
 

@@ -2,124 +2,35 @@
 //! which follows Splunk's documented protocol, indexer acknowledgement included.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 
-use crate::harness::{ids, stderr, stdout, Workspace};
+use crate::harness::config::merged;
+use crate::harness::{ids, stderr, stdout, ConfigBuilder, HecStandin, Workspace};
 
-const STANDIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/hec_standin.py");
 const TOKEN: &str = "11111111-2222-3333-4444-555555555555";
 
-struct Standin {
-    child: Child,
-    port: u16,
-    store: std::path::PathBuf,
-}
-
-impl Standin {
-    fn start(workspace: &Workspace, extra: &[&str]) -> Standin {
-        let store = workspace.path("indexed.jsonl");
-        let mut child = Command::new("python3")
-            .arg(STANDIN)
-            .args(["--port", "0", "--token", TOKEN, "--store"])
-            .arg(&store)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(workspace.path("standin.log")).unwrap())
-            .spawn()
-            .expect("python3 is needed for the HEC stand-in: apt-get install python3");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .strip_prefix("READY ")
-            .and_then(|port| port.trim().parse().ok())
-            .unwrap_or_else(|| {
-                panic!(
-                    "the HEC stand-in did not start: {line:?} {}",
-                    std::fs::read_to_string(workspace.path("standin.log")).unwrap_or_default()
-                )
-            });
-        Standin { child, port, store }
-    }
-
-    fn indexed(&self) -> Vec<serde_json::Value> {
-        crate::harness::read_events(&self.store)
-    }
-
-    fn stats(&self) -> serde_json::Value {
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        use std::io::{Read, Write};
-        write!(
-            stream,
-            "GET /_standin/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        serde_json::from_str(response.split_once("\r\n\r\n").unwrap().1).unwrap()
-    }
-}
-
-impl Drop for Standin {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn configure(workspace: &Workspace, standin: &Standin, hec: &str, pipeline: &str) -> String {
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-[source]
-batch_rows = 100
-[source.simulator]
-total_events = 600
-events_per_second = 0
-[filter]
-entry_types = []
-exclude_users = []
-[state]
-dir = "data"
-[pipeline]
-retry_initial_backoff = "50ms"
-{max_backoff}
-{pipeline}
-[[sinks]]
-type = "file"
-path = "events.ndjson"
-[[sinks]]
-type = "splunk_hec"
-endpoint = "http://127.0.0.1:{port}"
-token_file = "hec.token"
-index = "ibmi"
-{ack_timeout}
-{hec}
-"#,
-                port = standin.port,
-                max_backoff = if pipeline.contains("retry_max_backoff") {
-                    ""
-                } else {
-                    "retry_max_backoff = \"300ms\""
-                },
-                ack_timeout = if hec.contains("ack_timeout") {
-                    ""
-                } else {
-                    "ack_timeout = \"1s\""
-                },
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
+/// 600 simulator entries into a file sink and the stand-in; `hec` and
+/// `pipeline` add or replace keys of their sections.
+fn configure(workspace: &Workspace, standin: &HecStandin, hec: &str, pipeline: &str) -> String {
+    let hec_sink = merged(
+        &format!(
+            "type = \"splunk_hec\"\nendpoint = \"http://127.0.0.1:{}\"\ntoken_file = \"hec.token\"\n\
+             index = \"ibmi\"\nack_timeout = \"1s\"",
+            standin.port
+        ),
+        hec,
+    );
+    workspace.config(
+        &ConfigBuilder::simulator(600, 0)
+            .source("batch_rows = 100")
+            .pipeline("retry_initial_backoff = \"50ms\"\nretry_max_backoff = \"300ms\"")
+            .pipeline(pipeline)
+            .file_sink("events.ndjson")
+            .sink(&hec_sink),
+    )
 }
 
 /// Runs to completion and checks every delivered event was indexed at least once.
-fn run_and_check_nothing_lost(extra: &[&str], hec: &str) -> (Workspace, Standin, String) {
+fn run_and_check_nothing_lost(extra: &[&str], hec: &str) -> (Workspace, HecStandin, String) {
     run_and_check_nothing_lost_with(extra, hec, "")
 }
 
@@ -127,10 +38,14 @@ fn run_and_check_nothing_lost_with(
     extra: &[&str],
     hec: &str,
     pipeline: &str,
-) -> (Workspace, Standin, String) {
+) -> (Workspace, HecStandin, String) {
     let workspace = Workspace::new();
     workspace.write("hec.token", &format!("{TOKEN}\n"));
-    let standin = Standin::start(&workspace, &[&["--ack", "--ack-read-once"], extra].concat());
+    let standin = HecStandin::start(
+        workspace.dir.path(),
+        TOKEN,
+        &[&["--ack", "--ack-read-once"], extra].concat(),
+    );
     let config = configure(&workspace, &standin, hec, pipeline);
     let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -228,8 +143,9 @@ fn server_busy_and_throttling_are_retried_honouring_retry_after() {
 fn a_retry_after_of_a_year_is_capped_by_retry_max_backoff() {
     let workspace = Workspace::new();
     workspace.write("hec.token", &format!("{TOKEN}\n"));
-    let standin = Standin::start(
-        &workspace,
+    let standin = HecStandin::start(
+        workspace.dir.path(),
+        TOKEN,
         &["--ack", "--fault", "busy:2", "--retry-after", "31536000"],
     );
     // retry_max_backoff is 300ms in this configuration.
@@ -273,7 +189,7 @@ fn acks_that_come_false_or_slowly_are_waited_for() {
 fn without_indexer_ack_a_200_with_code_0_acknowledges() {
     let workspace = Workspace::new();
     workspace.write("hec.token", TOKEN);
-    let standin = Standin::start(&workspace, &[]);
+    let standin = HecStandin::start(workspace.dir.path(), TOKEN, &[]);
     let config = configure(
         &workspace,
         &standin,
@@ -290,7 +206,11 @@ fn without_indexer_ack_a_200_with_code_0_acknowledges() {
 fn a_refused_token_stops_with_the_remedy_and_the_checkpoint_stays_behind() {
     let workspace = Workspace::new();
     workspace.write("hec.token", TOKEN);
-    let standin = Standin::start(&workspace, &["--ack", "--fault", "unauthorized-after:2"]);
+    let standin = HecStandin::start(
+        workspace.dir.path(),
+        TOKEN,
+        &["--ack", "--fault", "unauthorized-after:2"],
+    );
     let config = configure(&workspace, &standin, "max_batch_bytes = 200000", "");
     let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(output.status.code(), Some(69), "{}", stderr(&output));
@@ -335,7 +255,11 @@ fn a_refused_token_stops_with_the_remedy_and_the_checkpoint_stays_behind() {
 fn invalid_data_goes_to_the_dead_letter_file_when_configured() {
     let workspace = Workspace::new();
     workspace.write("hec.token", TOKEN);
-    let standin = Standin::start(&workspace, &["--ack", "--fault", "invalid-after:2"]);
+    let standin = HecStandin::start(
+        workspace.dir.path(),
+        TOKEN,
+        &["--ack", "--fault", "invalid-after:2"],
+    );
     let config = configure(
         &workspace,
         &standin,
@@ -409,8 +333,9 @@ fn a_lost_ack_resends_only_its_batch_while_the_others_stay_acknowledged() {
     let workspace = Workspace::new();
     workspace.write("hec.token", TOKEN);
     // The first request's ack never turns true; acks otherwise come after 0.3 s.
-    let standin = Standin::start(
-        &workspace,
+    let standin = HecStandin::start(
+        workspace.dir.path(),
+        TOKEN,
         &["--ack", "--ack-delay", "0.3", "--fault", "ack-never:1"],
     );
     let config = configure(
@@ -448,7 +373,7 @@ fn kill_9_with_many_batches_in_flight_loses_nothing_and_repeats_at_most_what_was
     workspace.write("hec.token", TOKEN);
     // A fast file sink next to a slow HEC (acks after 1 s): the file sink runs
     // ahead, the HEC sink holds up to 8 batches in flight.
-    let standin = Standin::start(&workspace, &["--ack", "--ack-delay", "1"]);
+    let standin = HecStandin::start(workspace.dir.path(), TOKEN, &["--ack", "--ack-delay", "1"]);
     let config = configure(
         &workspace,
         &standin,

@@ -7,51 +7,21 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::harness::{ids, signal, stderr, stdout, wait_with_limit, Workspace, BIN};
+use crate::harness::{
+    ids, signal, stderr, stdout, wait_for, wait_with_limit, ConfigBuilder, Workspace, BIN,
+};
 
 const TOTAL: u64 = 600;
 
 fn config(workspace: &Workspace, events_per_second: u64, sink_path: &str) -> String {
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-[source]
-batch_rows = 100
-poll_interval = "200ms"
-[source.simulator]
-total_events = {TOTAL}
-events_per_second = {events_per_second}
-[filter]
-entry_types = []
-exclude_users = []
-[state]
-dir = "data"
-[pipeline]
-max_batches_in_flight = 1
-retry_initial_backoff = "50ms"
-retry_max_backoff = "200ms"
-[[sinks]]
-type = "file"
-path = "{sink_path}"
-"#
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
-    let started = std::time::Instant::now();
-    while !condition() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    workspace.config(
+        &ConfigBuilder::simulator(TOTAL, events_per_second)
+            .source("batch_rows = 100\npoll_interval = \"200ms\"")
+            .pipeline(
+                "max_batches_in_flight = 1\nretry_initial_backoff = \"50ms\"\nretry_max_backoff = \"200ms\"",
+            )
+            .file_sink(sink_path),
+    )
 }
 
 fn mode(path: &Path) -> u32 {
@@ -124,7 +94,7 @@ fn sighup_drains_and_commits_like_sigterm() {
     let workspace = Workspace::new();
     let config = config(&workspace, 100, "events.ndjson");
     let mut child = workspace.spawn(&["run", "-c", &config]);
-    wait_for("some events", || {
+    wait_for("some events", Duration::from_secs(30), || {
         workspace.events("events.ndjson").len() >= 100
     });
     signal(&child, "HUP");
@@ -313,7 +283,7 @@ fn a_blocked_stdout_does_not_keep_the_daemon_past_the_grace() {
         .stderr(std::fs::File::create(workspace.path("daemon.log")).unwrap())
         .spawn()
         .unwrap();
-    wait_for("the pipe to fill", || {
+    wait_for("the pipe to fill", Duration::from_secs(30), || {
         workspace.log().contains("sink ready")
     });
     std::thread::sleep(Duration::from_secs(2));

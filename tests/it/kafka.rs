@@ -4,8 +4,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use auditfwd::app::{self, Outcome, RunError, RunOptions};
-use auditfwd::enrich::FilterConfig;
+use auditfwd::app::{Outcome, RunError};
 use auditfwd::pipeline::PermanentErrorPolicy;
 use auditfwd::settings::Config;
 use auditfwd::sink::{KafkaSinkConfig, SinkConfig};
@@ -15,51 +14,32 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
+use crate::harness::in_process::simulator_into;
+use crate::harness::{free_port, ConfigBuilder, Lab, Tansu};
+
 pub const TOPIC: &str = "ibmi.audit.js";
 
 pub fn config(state: &std::path::Path, brokers: &str, total: u64) -> Config {
-    let mut config = Config::default();
-    config.source.batch_rows = 100;
-    config.source.simulator.total_events = total;
-    config.source.simulator.events_per_second = 0;
-    config.filter = FilterConfig {
-        entry_types: vec![],
-        include_users: vec![],
-        exclude_users: vec![],
-    };
-    config.state.dir = state.join("data");
-    config.pipeline.retry_initial_backoff = Duration::from_millis(50);
-    config.pipeline.retry_max_backoff = Duration::from_millis(300);
     let mut kafka = KafkaSinkConfig {
         brokers: brokers.into(),
         topic: TOPIC.into(),
         ..KafkaSinkConfig::default()
     };
     kafka.delivery_timeout = Duration::from_secs(20);
-    config.sinks = vec![
+    let mut config = simulator_into(state, total, SinkConfig::Kafka(kafka));
+    config.source.batch_rows = 100;
+    config.pipeline.retry_initial_backoff = Duration::from_millis(50);
+    config.pipeline.retry_max_backoff = Duration::from_millis(300);
+    config.sinks.insert(
+        0,
         SinkConfig::File(auditfwd::sink::FileSinkConfig {
             path: state.join("events.ndjson"),
         }),
-        SinkConfig::Kafka(kafka),
-    ];
+    );
     config
 }
 
-pub fn run(config: Config) -> Result<Outcome, RunError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(app::run(
-        config,
-        RunOptions {
-            exit_when_caught_up: true,
-            ..RunOptions::default()
-        },
-        std::future::pending(),
-    ))
-}
+pub use crate::harness::in_process::run_caught_up as run;
 
 /// Every record of `topic` (partition 0..partitions), read from the beginning.
 pub fn consume(
@@ -234,149 +214,30 @@ fn kafka_sasl_password_is_redacted_and_required_keys_are_checked() {
 
 // ---------------------------------------------------------------- tansu, a real broker
 
-struct Tansu {
-    child: std::process::Child,
-    port: u16,
-}
-
-fn tansu_binary() -> String {
-    let binary = std::env::var("TANSU_BIN").unwrap_or_else(|_| "tansu".into());
-    let works = std::process::Command::new(&binary)
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(
-        works,
-        "the tansu broker is missing: `cargo install tansu --locked --features dynostore` (bash .ci/setup does), or set TANSU_BIN"
-    );
-    binary
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl Tansu {
-    fn start(port: u16, log: &std::path::Path) -> Tansu {
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = std::process::Command::new(tansu_binary())
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-                "--storage-engine",
-                "memory://tansu/",
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .expect("start tansu");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "tansu did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let created = std::process::Command::new(tansu_binary())
-            .args([
-                "topic",
-                "create",
-                TOPIC,
-                "--partitions",
-                "1",
-                "--broker",
-                &url,
-            ])
-            .output()
-            .expect("tansu topic create");
-        // A client that asked for the topic's metadata first may have had it
-        // auto-created already; then creating it again fails, which is fine.
-        if !created.status.success() {
-            eprintln!(
-                "tansu topic create: {}{}",
-                String::from_utf8_lossy(&created.stdout),
-                String::from_utf8_lossy(&created.stderr)
-            );
-        }
-        Tansu { child, port }
-    }
-
-    fn brokers(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn signal(&self, name: &str) {
-        let status = std::process::Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
-
-impl Drop for Tansu {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn kafka_config_file(
     workspace: &crate::harness::Workspace,
     brokers: &str,
     total: u64,
     events_per_second: u64,
 ) -> String {
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-[source]
-batch_rows = 100
-poll_interval = "200ms"
-[source.simulator]
-total_events = {total}
-events_per_second = {events_per_second}
-[filter]
-entry_types = []
-exclude_users = []
-[state]
-dir = "data"
-[pipeline]
-max_batches_in_flight = 2
-retry_initial_backoff = "100ms"
-retry_max_backoff = "1s"
-[telemetry]
-listen = "127.0.0.1:0"
-[[sinks]]
-type = "file"
-path = "events.ndjson"
-[[sinks]]
-type = "kafka"
-brokers = "{brokers}"
-topic = "{TOPIC}"
-delivery_timeout = "2m"
-"#
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
+    workspace.config(
+        &ConfigBuilder::simulator(total, events_per_second)
+            .source("batch_rows = 100\npoll_interval = \"200ms\"")
+            .pipeline(
+                "max_batches_in_flight = 2\nretry_initial_backoff = \"100ms\"\nretry_max_backoff = \"1s\"",
+            )
+            .table("telemetry", "listen = \"127.0.0.1:0\"")
+            .file_sink("events.ndjson")
+            .sink(&format!(
+                "type = \"kafka\"\nbrokers = \"{brokers}\"\ntopic = \"{TOPIC}\"\ndelivery_timeout = \"2m\""
+            )),
+    )
 }
 
 #[test]
 fn tansu_end_to_end_exact_ids_keys_and_schema() {
     let workspace = crate::harness::Workspace::new();
-    let tansu = Tansu::start(free_port(), &workspace.path("tansu.log"));
+    let tansu = Tansu::start(&workspace.path("tansu.log"), &[TOPIC]);
     let config = kafka_config_file(&workspace, &tansu.brokers(), 1000, 0);
     let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(
@@ -451,7 +312,7 @@ fn tansu_unreachable_at_start_and_hung_mid_run_loses_nothing_and_memory_stays_bo
         read_while_down <= 500.0,
         "the source kept reading while nothing could be delivered: {read_while_down}"
     );
-    let tansu = Tansu::start(port, &workspace.path("tansu.log"));
+    let tansu = Tansu::start_on(port, &workspace.path("tansu.log"), &[TOPIC]);
     std::thread::sleep(Duration::from_millis(1500));
     // The broker hangs for longer than a retry cycle.
     tansu.signal("STOP");
@@ -494,12 +355,12 @@ fn tansu_unreachable_at_start_and_hung_mid_run_loses_nothing_and_memory_stays_bo
 
 #[test]
 fn tansu_from_the_odbc_lab_delivers_exactly_the_journal() {
-    let lab = crate::lab::Lab::new("kafka");
+    let lab = Lab::new("kafka");
     lab.sql("SELECT lab.generate(3000, 3, TIMESTAMP '2026-04-08 08:00:00', INTERVAL '10 milliseconds', 1000)");
     let expected = lab.all_ids("TRUE");
     assert_eq!(expected.len(), 3000);
     let workspace = crate::harness::Workspace::new();
-    let tansu = Tansu::start(free_port(), &workspace.path("tansu.log"));
+    let tansu = Tansu::start(&workspace.path("tansu.log"), &[TOPIC]);
     workspace.write("odbc.pw", "lab\n");
     let config = workspace.write(
         "auditfwd.toml",

@@ -11,7 +11,6 @@ mod harness;
 mod hec;
 mod hostile;
 mod kafka;
-mod lab;
 mod odbc;
 mod package;
 mod schema;

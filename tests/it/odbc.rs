@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use crate::harness::Lab;
 use crate::harness::{ids, stderr, stdout, wait_with_limit, Workspace};
-use crate::lab::Lab;
 
 struct Setup {
     batch_rows: usize,

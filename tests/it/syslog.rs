@@ -2,141 +2,18 @@
 //! every transport, every body format, and receiver restarts.
 
 use std::collections::{HashMap, HashSet};
-use std::process::Command;
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::harness::{ids, stderr, wait_with_limit, Workspace};
-
-const HARNESS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/support/syslog/rsyslog.sh"
-);
-
-struct Rsyslog {
-    dir: tempfile::TempDir,
-    base: u16,
-}
-
-impl Rsyslog {
-    fn start() -> Rsyslog {
-        static NEXT: AtomicU16 = AtomicU16::new(0);
-        let base =
-            21_000 + (std::process::id() % 50) as u16 * 100 + NEXT.fetch_add(10, Ordering::Relaxed);
-        let rsyslog = Rsyslog {
-            dir: tempfile::tempdir().unwrap(),
-            base,
-        };
-        rsyslog.harness("start");
-        rsyslog
-    }
-
-    fn harness(&self, action: &str) {
-        let output = Command::new("bash")
-            .arg(HARNESS)
-            .arg(action)
-            .arg(self.dir.path())
-            .env("SYSLOG_TCP_PORT", self.port("tcp").to_string())
-            .env("SYSLOG_TLS_PORT", self.port("tls").to_string())
-            .env("SYSLOG_RELP_PORT", self.port("relp").to_string())
-            .env("SYSLOG_UDP_PORT", self.port("udp").to_string())
-            .env("SYSLOG_MTLS_PORT", self.port("mtls").to_string())
-            .output()
-            .expect("run tests/support/syslog/rsyslog.sh");
-        assert!(
-            output.status.success(),
-            "rsyslog.sh {action} failed (needs `apt-get install rsyslog rsyslog-gnutls rsyslog-relp openssl`; bash .ci/setup does): {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    fn port(&self, listener: &str) -> u16 {
-        self.base
-            + match listener {
-                "tcp" => 0,
-                "tls" => 1,
-                "relp" => 2,
-                "udp" => 3,
-                _ => 4,
-            }
-    }
-
-    fn tls(&self, name: &str) -> String {
-        self.dir.path().join("tls").join(name).display().to_string()
-    }
-
-    fn received(&self, listener: &str) -> Vec<serde_json::Value> {
-        let path = self
-            .dir
-            .path()
-            .join("out")
-            .join(format!("{listener}.jsonl"));
-        std::fs::read_to_string(path)
-            .unwrap_or_default()
-            .lines()
-            .map(|line| {
-                serde_json::from_str(line)
-                    .unwrap_or_else(|error| panic!("rsyslog wrote bad JSON ({error}): {line}"))
-            })
-            .collect()
-    }
-
-    /// Waits until `count` lines arrived (rsyslog writes asynchronously to a RELP ack).
-    fn wait_for(&self, listener: &str, count: usize) -> Vec<serde_json::Value> {
-        let started = Instant::now();
-        loop {
-            let lines = self.received(listener);
-            if lines.len() >= count || started.elapsed() > Duration::from_secs(10) {
-                return lines;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Rsyslog {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(HARNESS)
-            .arg("stop")
-            .arg(self.dir.path())
-            .output();
-    }
-}
+use crate::harness::{ids, stderr, wait_with_limit, ConfigBuilder, Rsyslog, Workspace};
 
 fn configure(workspace: &Workspace, total: u64, events_per_second: u64, sink: &str) -> String {
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-[source]
-batch_rows = 50
-poll_interval = "200ms"
-[source.simulator]
-total_events = {total}
-events_per_second = {events_per_second}
-[filter]
-entry_types = []
-exclude_users = []
-[state]
-dir = "data"
-[pipeline]
-retry_initial_backoff = "100ms"
-retry_max_backoff = "500ms"
-[[sinks]]
-type = "file"
-path = "events.ndjson"
-[[sinks]]
-type = "syslog"
-{sink}
-"#
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
+    workspace.config(
+        &ConfigBuilder::simulator(total, events_per_second)
+            .source("batch_rows = 50\npoll_interval = \"200ms\"")
+            .pipeline("retry_initial_backoff = \"100ms\"\nretry_max_backoff = \"500ms\"")
+            .file_sink("events.ndjson")
+            .sink(&format!("type = \"syslog\"\n{sink}")),
+    )
 }
 
 fn run(workspace: &Workspace, config: &str) {
@@ -214,7 +91,7 @@ fn transport_case(sink: impl Fn(&Rsyslog) -> String, listener: &str, total: u64)
     let config = configure(&workspace, total, 0, &sink(&rsyslog));
     run(&workspace, &config);
     let events = workspace.events("events.ndjson");
-    let received = rsyslog.wait_for(listener, events.len());
+    let received = rsyslog.received_at_least(listener, events.len());
     check_rfc5424_json(&received, &events, listener);
     assert_eq!(received.len(), events.len(), "no duplicates without faults");
 }
@@ -326,7 +203,7 @@ fn udp_needs_accept_loss_and_then_sends() {
     );
     run(&workspace, &config);
     let events = workspace.events("events.ndjson");
-    let received = rsyslog.wait_for("udp", events.len());
+    let received = rsyslog.received_at_least("udp", events.len());
     // UDP confirms nothing; on loopback nearly everything arrives. What did arrive is whole.
     assert!(
         received.len() * 10 >= events.len() * 9,
@@ -436,7 +313,7 @@ fn cef_and_leef_bodies_parse_with_the_fields_siems_expect() {
         let _ = std::fs::OpenOptions::new()
             .write(true)
             .truncate(true)
-            .open(rsyslog.dir.path().join("out/tcp.jsonl"));
+            .open(rsyslog.dir().join("out/tcp.jsonl"));
         let config = configure(
             &workspace,
             300,
@@ -448,7 +325,7 @@ fn cef_and_leef_bodies_parse_with_the_fields_siems_expect() {
         );
         run(&workspace, &config);
         let events = workspace.events("events.ndjson");
-        let received = rsyslog.wait_for("tcp", events.len());
+        let received = rsyslog.received_at_least("tcp", events.len());
         assert_eq!(received.len(), events.len(), "{body}");
         let by_id: HashMap<String, &serde_json::Value> = received
             .iter()
@@ -525,7 +402,7 @@ fn rfc3164_for_old_receivers() {
     );
     run(&workspace, &config);
     let events = workspace.events("events.ndjson");
-    let received = rsyslog.wait_for("tcp", events.len());
+    let received = rsyslog.received_at_least("tcp", events.len());
     assert_eq!(received.len(), events.len());
     for (line, event) in received.iter().zip(&events) {
         assert_eq!(line["protocol_version"], "0");
@@ -557,7 +434,7 @@ fn oversize_messages_lose_optional_fields_but_stay_whole() {
         "{}",
         stderr(&output)
     );
-    let received = rsyslog.wait_for("tcp", 100);
+    let received = rsyslog.received_at_least("tcp", 100);
     assert_eq!(received.len(), 100);
     for line in &received {
         assert!(line["rawmsg"].as_str().unwrap().len() <= 900, "{line}");
@@ -582,9 +459,9 @@ fn restart_case(transport: &str, listener: &str) -> (Vec<String>, Vec<String>) {
     );
     let mut child = workspace.spawn(&["run", "-c", &config, "--exit-when-caught-up"]);
     std::thread::sleep(Duration::from_millis(1200));
-    rsyslog.harness("kill");
+    rsyslog.script("kill");
     std::thread::sleep(Duration::from_millis(800));
-    rsyslog.harness("start");
+    rsyslog.script("start");
     let (status, _) = wait_with_limit(&mut child, Duration::from_secs(60));
     assert_eq!(status.code(), Some(0), "{}", workspace.log());
     assert!(
@@ -594,7 +471,7 @@ fn restart_case(transport: &str, listener: &str) -> (Vec<String>, Vec<String>) {
     );
     let sent = ids(&workspace.events("events.ndjson"));
     let received: Vec<String> = rsyslog
-        .wait_for(listener, sent.len())
+        .received_at_least(listener, sent.len())
         .iter()
         .filter_map(event_id_in)
         .collect();

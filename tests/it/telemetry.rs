@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
-use crate::harness::{ids, signal, stderr, wait_with_limit, Workspace};
+use crate::harness::{ids, signal, stderr, wait_for, wait_with_limit, Workspace};
 
 fn get(port: u16, path: &str) -> (u16, String) {
     let mut stream =
@@ -48,14 +48,6 @@ fn telemetry_port(workspace: &Workspace) -> u16 {
         "no telemetry listening line in the log: {}",
         workspace.log()
     );
-}
-
-fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !condition() {
-        assert!(started.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]
@@ -133,7 +125,7 @@ fn metrics_parse_as_prometheus_text_and_agree_with_what_was_sent() {
         "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
     ]);
     let port = telemetry_port(&workspace);
-    wait_until("all 3000 rows committed", Duration::from_secs(30), || {
+    wait_for("all 3000 rows committed", Duration::from_secs(30), || {
         let (_, body) = get(port, "/metrics");
         body.contains("auditfwd_rows_read_total 3000\n")
             && body.contains("auditfwd_batches_in_flight 0\n")
@@ -200,13 +192,13 @@ fn health_is_503_while_a_sink_is_down_and_200_after_it_recovers() {
         "sinks=[{type=\"file\",path=\"later/events.ndjson\"}]",
     ]);
     let port = telemetry_port(&workspace);
-    wait_until("a 503", Duration::from_secs(20), || {
+    wait_for("a 503", Duration::from_secs(20), || {
         get(port, "/health").0 == 503
     });
     let (_, reason) = get(port, "/health");
     assert!(reason.contains("later/events.ndjson"), "{reason}");
     std::fs::create_dir(workspace.path("later")).unwrap();
-    wait_until("a 200 after recovery", Duration::from_secs(20), || {
+    wait_for("a 200 after recovery", Duration::from_secs(20), || {
         get(port, "/health").0 == 200
     });
     let (_, body) = get(port, "/metrics");

@@ -6,18 +6,18 @@
 //! Certificates come from tests/support/tls/bad_certs.sh (openssl); the syslog
 //! receiver is `openssl s_server`, the HEC receiver the HEC stand-in over HTTPS.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{signal, stderr, stdout, wait_with_limit, Workspace};
+use crate::harness::{
+    free_port, signal, stderr, stdout, wait_with_limit, ConfigBuilder, HecStandin, Workspace,
+};
 
 const BAD_CERTS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/support/tls/bad_certs.sh"
 );
-const STANDIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/hec_standin.py");
 const TOKEN: &str = "11111111-2222-3333-4444-555555555555";
 
 /// A case: which CA the sink trusts, which certificate the receiver shows, and
@@ -65,21 +65,16 @@ fn certificates(workspace: &Workspace) -> PathBuf {
     dir
 }
 
-struct Receiver(Child);
+/// A running receiver; it stops when dropped.
+type Receiver = Box<dyn std::any::Any>;
 
-impl Drop for Receiver {
+struct OpensslServer(Child);
+
+impl Drop for OpensslServer {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `openssl s_server` showing `cert`; returns once it accepts.
@@ -107,62 +102,36 @@ fn tls_server(certs: &Path, cert: &str) -> (Receiver, u16) {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    (Receiver(child), port)
+    (Box::new(OpensslServer(child)), port)
 }
 
 /// The HEC stand-in over HTTPS with `cert`.
 fn hec_server(workspace: &Workspace, certs: &Path, cert: &str) -> (Receiver, u16) {
-    let mut child = Command::new("python3")
-        .arg(STANDIN)
-        .args(["--port", "0", "--token", TOKEN, "--store"])
-        .arg(workspace.path("indexed.jsonl"))
-        .arg("--tls-cert")
-        .arg(certs.join(cert))
-        .arg("--tls-key")
-        .arg(certs.join("server-key.pem"))
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(workspace.path("standin.log")).unwrap())
-        .spawn()
-        .expect("python3 is needed for the HEC stand-in: apt-get install python3");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .strip_prefix("READY ")
-        .and_then(|port| port.trim().parse().ok())
-        .unwrap_or_else(|| panic!("the HEC stand-in did not start: {line:?}"));
-    (Receiver(child), port)
+    let cert = certs.join(cert);
+    let key = certs.join("server-key.pem");
+    let standin = HecStandin::start(
+        workspace.dir.path(),
+        TOKEN,
+        &[
+            "--tls-cert",
+            cert.to_str().expect("UTF-8 path"),
+            "--tls-key",
+            key.to_str().expect("UTF-8 path"),
+        ],
+    );
+    let port = standin.port;
+    (Box::new(standin), port)
 }
 
 fn config(workspace: &Workspace, sink: &str) -> String {
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-[source]
-batch_rows = 50
-[source.simulator]
-total_events = 100
-events_per_second = 0
-[filter]
-entry_types = []
-exclude_users = []
-[state]
-dir = "data"
-[pipeline]
-retry_initial_backoff = "100ms"
-retry_max_backoff = "300ms"
-shutdown_grace = "2s"
-[[sinks]]
-{sink}
-"#
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
+    workspace.config(
+        &ConfigBuilder::simulator(100, 0)
+            .source("batch_rows = 50")
+            .pipeline(
+                "retry_initial_backoff = \"100ms\"\nretry_max_backoff = \"300ms\"\nshutdown_grace = \"2s\"",
+            )
+            .sink(sink),
+    )
 }
 
 /// The control delivers everything; each bad case is refused with its reason,

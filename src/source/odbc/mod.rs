@@ -27,10 +27,10 @@ use std::collections::VecDeque;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use tracing::{error, info, warn};
 
-use self::config::OdbcConfig;
 use self::chain::{Decision, ReceiverId, ReceiverInfo, WINDOW_ENTRIES};
 use self::classify::{classify, Doing};
 pub use self::classify::{DriverError, Failure, OdbcError};
+use self::config::OdbcConfig;
 use self::session::{Kind, RowView, Session, Target};
 use self::sql::{SqlFilter, Start};
 use super::rows::{journal_row, Columns, LocalClock};

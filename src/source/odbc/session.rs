@@ -13,8 +13,8 @@ use odbc_api::{
 };
 
 use super::classify::{classify, Doing, DriverError, OdbcError};
-use super::sql::{self, Query, SqlFilter, Value};
 use super::config::Dialect;
+use super::sql::{self, Query, SqlFilter, Value};
 use crate::source::rows::Columns;
 
 /// Longest text read from one column; longer values are cut by the driver.

@@ -1,6 +1,7 @@
 //! The PostgreSQL lab (deploy/lab/): a real PostgreSQL reached through unixODBC
 //! and psqlODBC, standing in for the IBM i services. Each test gets its own
-//! database cloned from the lab's template.
+//! database cloned from the lab's template, dropped when the value drops.
+//! `lab.sh` reads LAB_DIR and LAB_PORT, so parallel labs stay apart.
 
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,15 +47,7 @@ impl Lab {
 
     /// Runs SQL as the lab role; returns unaligned, tuples-only output.
     pub fn sql(&self, statement: &str) -> String {
-        let output = lab(&[
-            "psql",
-            &self.database,
-            "-At",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            statement,
-        ]);
+        let output = self.psql(&["-At", "-v", "ON_ERROR_STOP=1", "-c", statement]);
         assert!(
             output.status.success(),
             "SQL failed: {statement}\n{}",
@@ -65,16 +58,25 @@ impl Lab {
             .to_owned()
     }
 
-    /// The psqlODBC connection string without the password (given separately).
-    pub fn connection_string(&self) -> String {
+    /// `psql` on this database with `args`, as it ran (COPY's raw stdout).
+    pub fn psql(&self, args: &[&str]) -> std::process::Output {
+        lab(&[&["psql", self.database.as_str()], args].concat())
+    }
+
+    /// The psqlODBC connection string, password included.
+    pub fn connection_string_with_password(&self) -> String {
         let output = lab(&["odbc-connection-string", &self.database]);
         assert!(
             output.status.success(),
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        String::from_utf8_lossy(&output.stdout)
-            .trim()
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// The psqlODBC connection string without the password (given separately).
+    pub fn connection_string(&self) -> String {
+        self.connection_string_with_password()
             .split(';')
             .filter(|pair| !pair.trim().to_uppercase().starts_with("PWD="))
             .collect::<Vec<_>>()

@@ -1,4 +1,18 @@
-//! Shared helpers: a scratch directory with a config file, and the binary.
+//! The one test harness: a scratch [`Workspace`] with the binary, a
+//! [`ConfigBuilder`] for its `auditfwd.toml`, [`wait_for`] and [`free_port`]
+//! (`wait.rs`), and the real peers (`peers/`: tansu, the lab, rsyslog, the HEC
+//! stand-in), and the daemon in process (`in_process.rs`). The benches include
+//! `wait.rs`, `peers/` and `in_process.rs` with `#[path]`
+//! (benches/common/mod.rs), so those files name nothing from this crate.
+
+pub mod config;
+pub mod in_process;
+pub mod peers;
+pub mod wait;
+
+pub use config::ConfigBuilder;
+pub use peers::{HecStandin, Lab, Rsyslog, Tansu};
+pub use wait::{free_port, wait_for};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +41,14 @@ impl Workspace {
         let path = self.path(name);
         std::fs::write(&path, text).expect("write file");
         path
+    }
+
+    /// Writes `config` as `auditfwd.toml`; its path, for `-c`.
+    pub fn config(&self, config: &ConfigBuilder) -> String {
+        self.write("auditfwd.toml", &config.to_toml())
+            .to_str()
+            .expect("UTF-8 temp path")
+            .to_owned()
     }
 
     /// A command for the binary, run in the workspace, with no AUDITFWD_*
@@ -117,11 +139,7 @@ pub fn wait_with_limit(child: &mut Child, limit: Duration) -> (std::process::Exi
 }
 
 pub fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -{name} failed");
+    peers::signal_pid(child.id(), name);
 }
 
 /// Counts of each id.

@@ -1,0 +1,124 @@
+//! `auditfwd.toml` built from sections instead of pasted: most tests want the
+//! simulator, every entry forwarded, state in `data/`, and differ in a few
+//! keys of `[source]`, `[pipeline]` and their sinks.
+
+/// Tables in the order first named, each a list of `key = value` lines, then
+/// the `[[sinks]]` in order.
+#[derive(Clone, Debug, Default)]
+pub struct ConfigBuilder {
+    tables: Vec<(String, Vec<String>)>,
+    sinks: Vec<String>,
+}
+
+impl ConfigBuilder {
+    /// An empty file (every default).
+    pub fn new() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// The simulator with `total_events` at `events_per_second` (0: unpaced),
+    /// no filter (every entry type, every user), state in `data/`.
+    pub fn simulator(total_events: u64, events_per_second: u64) -> ConfigBuilder {
+        ConfigBuilder::new()
+            .table("source", "")
+            .table(
+                "source.simulator",
+                &format!("total_events = {total_events}\nevents_per_second = {events_per_second}"),
+            )
+            .table("filter", "entry_types = []\nexclude_users = []")
+            .table("state", "dir = \"data\"")
+    }
+
+    /// Adds the `key = value` lines of `lines` to `[name]`; a key already
+    /// there takes the new value. Blank lines are skipped.
+    pub fn table(mut self, name: &str, lines: &str) -> ConfigBuilder {
+        let index = match self.tables.iter().position(|(table, _)| table == name) {
+            Some(index) => index,
+            None => {
+                self.tables.push((name.to_owned(), Vec::new()));
+                self.tables.len() - 1
+            }
+        };
+        merge_into(&mut self.tables[index].1, lines);
+        self
+    }
+
+    /// `[source]` lines.
+    pub fn source(self, lines: &str) -> ConfigBuilder {
+        self.table("source", lines)
+    }
+
+    /// `[pipeline]` lines.
+    pub fn pipeline(self, lines: &str) -> ConfigBuilder {
+        self.table("pipeline", lines)
+    }
+
+    /// A `[[sinks]]` entry with the body `lines` (`type = …` first).
+    pub fn sink(mut self, lines: &str) -> ConfigBuilder {
+        self.sinks.push(lines.trim().to_owned());
+        self
+    }
+
+    /// A file sink writing NDJSON to `path`.
+    pub fn file_sink(self, path: &str) -> ConfigBuilder {
+        self.sink(&format!("type = \"file\"\npath = \"{path}\""))
+    }
+
+    pub fn to_toml(&self) -> String {
+        let mut text = String::new();
+        for (name, entries) in &self.tables {
+            text.push_str(&format!("[{name}]\n"));
+            for entry in entries {
+                text.push_str(entry);
+                text.push('\n');
+            }
+        }
+        for sink in &self.sinks {
+            text.push_str("[[sinks]]\n");
+            text.push_str(sink);
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// `base` with the `key = value` lines of `overrides`: a key already in
+/// `base` takes the new value, a new key is added at the end. For a sink body
+/// with defaults that a test may replace.
+pub fn merged(base: &str, overrides: &str) -> String {
+    let mut entries = Vec::new();
+    merge_into(&mut entries, base);
+    merge_into(&mut entries, overrides);
+    entries.join("\n")
+}
+
+fn merge_into(entries: &mut Vec<String>, lines: &str) {
+    for line in lines.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        let key = key_of(line);
+        match entries.iter_mut().find(|entry| key_of(entry) == key) {
+            Some(entry) => *entry = line.to_owned(),
+            None => entries.push(line.to_owned()),
+        }
+    }
+}
+
+fn key_of(line: &str) -> &str {
+    line.split('=').next().unwrap_or(line).trim()
+}
+
+#[test]
+fn later_lines_replace_a_key_and_tables_keep_their_order() {
+    let text = ConfigBuilder::simulator(10, 0)
+        .source("batch_rows = 5")
+        .pipeline("retry_max_backoff = \"1s\"")
+        .pipeline("retry_max_backoff = \"2s\"\nshutdown_grace = \"1s\"")
+        .file_sink("events.ndjson")
+        .to_toml();
+    assert_eq!(
+        text,
+        "[source]\nbatch_rows = 5\n[source.simulator]\ntotal_events = 10\nevents_per_second = 0\n\
+         [filter]\nentry_types = []\nexclude_users = []\n[state]\ndir = \"data\"\n\
+         [pipeline]\nretry_max_backoff = \"2s\"\nshutdown_grace = \"1s\"\n\
+         [[sinks]]\ntype = \"file\"\npath = \"events.ndjson\"\n"
+    );
+}
