@@ -37,23 +37,13 @@ fn run(events: u64, ack_delay: f64, max_in_flight: usize) -> f64 {
     let mut config = config_for(sink);
     config.state.dir = dir.path().join("data");
     let rate = common::events_per_second(config);
-    drop(standin);
-    let store = std::fs::read_to_string(dir.path().join("indexed.jsonl")).unwrap();
-    let indexed: std::collections::HashSet<String> = store
-        .lines()
-        .map(|line| {
-            let record: serde_json::Value = serde_json::from_str(line).unwrap();
-            record["envelope"]["event"]["event_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let indexed: std::collections::HashSet<String> = standin.indexed_ids().into_iter().collect();
     assert_eq!(
         indexed.len() as u64,
         events,
         "the stand-in did not index exactly the events sent"
     );
+    drop(standin);
     rate
 }
 

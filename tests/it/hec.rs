@@ -53,16 +53,7 @@ fn run_and_check_nothing_lost_with(
         .into_iter()
         .collect();
     assert_eq!(expected.len(), 600);
-    let indexed: HashSet<String> = standin
-        .indexed()
-        .iter()
-        .map(|line| {
-            line["envelope"]["event"]["event_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let indexed: HashSet<String> = standin.indexed_ids().into_iter().collect();
     let missing: Vec<_> = expected.difference(&indexed).collect();
     assert!(
         missing.is_empty(),
@@ -275,16 +266,7 @@ fn invalid_data_goes_to_the_dead_letter_file_when_configured() {
         .iter()
         .map(|line| line["event"]["event_id"].as_str().unwrap().to_owned())
         .collect();
-    let indexed: HashSet<String> = standin
-        .indexed()
-        .iter()
-        .map(|line| {
-            line["envelope"]["event"]["event_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let indexed: HashSet<String> = standin.indexed_ids().into_iter().collect();
     let all: HashSet<String> = ids(&workspace.events("events.ndjson"))
         .into_iter()
         .collect();
@@ -349,16 +331,7 @@ fn a_lost_ack_resends_only_its_batch_while_the_others_stay_acknowledged() {
     let stats = standin.stats();
     // Six batches of 100 events, one body each, plus the one resend.
     assert_eq!(stats["event_requests"], 7, "{stats}");
-    let indexed: Vec<String> = standin
-        .indexed()
-        .iter()
-        .map(|line| {
-            line["envelope"]["event"]["event_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let indexed: Vec<String> = standin.indexed_ids();
     let distinct: HashSet<&String> = indexed.iter().collect();
     assert_eq!(distinct.len(), 600);
     assert!(
@@ -394,16 +367,7 @@ fn kill_9_with_many_batches_in_flight_loses_nothing_and_repeats_at_most_what_was
     let _ = child.wait();
     // The checkpoint never passed an event the slow sink had not acknowledged.
     let show = workspace.run(&["checkpoint", "show", "-c", &config]);
-    let indexed_before: HashSet<String> = standin
-        .indexed()
-        .iter()
-        .map(|line| {
-            line["envelope"]["event"]["event_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let indexed_before: HashSet<String> = standin.indexed_ids().into_iter().collect();
     if let Ok(checkpoint) = serde_json::from_str::<serde_json::Value>(&stdout(&show)) {
         let committed = checkpoint["cursor"]["sequence_number"].as_u64().unwrap();
         for event in workspace.events("events.ndjson") {
@@ -420,16 +384,7 @@ fn kill_9_with_many_batches_in_flight_loses_nothing_and_repeats_at_most_what_was
     }
     let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let indexed: Vec<String> = standin
-        .indexed()
-        .iter()
-        .map(|line| {
-            line["envelope"]["event"]["event_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let indexed: Vec<String> = standin.indexed_ids();
     let distinct: HashSet<&String> = indexed.iter().collect();
     assert_eq!(distinct.len(), 600, "entries lost across kill -9");
     // At most max_batches_in_flight (8) batches of 100 are sent twice.

@@ -58,6 +58,19 @@ impl HecStandin {
             .collect()
     }
 
+    /// The event id of every event indexed so far, repeats included.
+    pub fn indexed_ids(&self) -> Vec<String> {
+        self.indexed()
+            .iter()
+            .map(|line| {
+                line["envelope"]["event"]["event_id"]
+                    .as_str()
+                    .expect("an indexed event has an event_id")
+                    .to_owned()
+            })
+            .collect()
+    }
+
     /// The stand-in's counters: `GET /_standin/stats`.
     pub fn stats(&self) -> serde_json::Value {
         let mut stream =
