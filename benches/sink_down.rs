@@ -1,0 +1,104 @@
+//! Memory with a sink down: the daemon (release binary) reads an endless
+//! simulator backlog into a Splunk HEC sink whose collector does not answer
+//! (connection refused), with the default batches in flight, for
+//! BENCH_DOWN_SECONDS (default 600, as the issue asks). Prints the peak and
+//! final RSS of the daemon, and the rows it read at the start and at the end of
+//! the outage: backpressure must stop the reading, so memory stays flat.
+//!
+//!     cargo bench --bench sink_down            # BENCH_DOWN_SECONDS=600
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const AUDITFWD: &str = env!("CARGO_BIN_EXE_auditfwd");
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn rows_read(port: u16) -> Option<u64> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("auditfwd_rows_read_total "))
+        .and_then(|value| value.trim().parse::<f64>().ok())
+        .map(|value| value as u64)
+}
+
+fn main() {
+    let seconds = common::knob("BENCH_DOWN_SECONDS", 600);
+    let dir = tempfile::tempdir().unwrap();
+    let dead_port = common::wait::free_port();
+    let telemetry = common::wait::free_port();
+    std::fs::write(dir.path().join("hec.token"), "bench\n").unwrap();
+    let config = dir.path().join("auditfwd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[source]
+batch_rows = 1000
+[source.simulator]
+total_events = 0
+events_per_second = 0
+[filter]
+entry_types = []
+exclude_users = []
+[state]
+dir = "data"
+[telemetry]
+listen = "127.0.0.1:{telemetry}"
+[[sinks]]
+type = "splunk_hec"
+endpoint = "http://127.0.0.1:{dead_port}"
+token_file = "hec.token"
+"#
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(AUDITFWD)
+        .args(["run", "-c", config.to_str().unwrap()])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start auditfwd");
+    let pid = child.id();
+    let started = Instant::now();
+    let mut first_rows = None;
+    let mut samples = Vec::new();
+    while started.elapsed() < Duration::from_secs(seconds) {
+        std::thread::sleep(Duration::from_secs(1));
+        samples.push(rss_kib(pid, "VmRSS:"));
+        if first_rows.is_none() && started.elapsed() > Duration::from_secs(10) {
+            first_rows = rows_read(telemetry);
+        }
+    }
+    let last_rows = rows_read(telemetry);
+    let peak = rss_kib(pid, "VmHWM:");
+    let _ = child.kill();
+    let _ = child.wait();
+    let last = samples.last().copied().unwrap_or(0);
+    let tenth = samples.get(samples.len() / 10).copied().unwrap_or(0);
+    println!("sink down for {seconds} s, simulator backlog unpaced, batch_rows 1000, defaults in flight");
+    println!("rows read at 10 s: {first_rows:?}; at the end: {last_rows:?} (backpressure: equal)");
+    println!(
+        "RSS: at 10% of the outage {} KiB, at the end {} KiB, peak {} KiB ({:.1} MiB; target <= 64 MiB)",
+        tenth,
+        last,
+        peak,
+        peak as f64 / 1024.0
+    );
+}
