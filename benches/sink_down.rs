@@ -92,7 +92,9 @@ token_file = "hec.token"
     let _ = child.wait();
     let last = samples.last().copied().unwrap_or(0);
     let tenth = samples.get(samples.len() / 10).copied().unwrap_or(0);
-    println!("sink down for {seconds} s, simulator backlog unpaced, batch_rows 1000, defaults in flight");
+    println!(
+        "sink down for {seconds} s, simulator backlog unpaced, batch_rows 1000, defaults in flight"
+    );
     println!("rows read at 10 s: {first_rows:?}; at the end: {last_rows:?} (backpressure: equal)");
     println!(
         "RSS: at 10% of the outage {} KiB, at the end {} KiB, peak {} KiB ({:.1} MiB; target <= 64 MiB)",
