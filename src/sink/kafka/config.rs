@@ -131,6 +131,8 @@ impl KafkaSinkConfig {
             ("enable.idempotence", "true".into()),
             ("acks", "all".into()),
             ("compression.type", self.compression.clone()),
+            // Throughput defaults (overridable in [sinks.librdkafka]): wait up to
+            // 5 ms to fill batches of up to 1 MiB.
             ("linger.ms", "5".into()),
             ("batch.size", "1048576".into()),
             (

@@ -25,22 +25,10 @@ pub struct KafkaSink {
 impl KafkaSink {
     pub fn new(config: &KafkaSinkConfig) -> Result<KafkaSink, SinkError> {
         let name = format!("kafka {} at {}", config.topic, config.brokers);
+        // One list of properties, shared with the load-time check
+        // (`KafkaSinkConfig::client_properties`): defaults, then [sinks.librdkafka].
         let mut client = ClientConfig::new();
-        client
-            .set("bootstrap.servers", &config.brokers)
-            .set("client.id", "auditfwd")
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("compression.type", &config.compression)
-            // Throughput defaults (overridable in [sinks.librdkafka]): wait up to
-            // 5 ms to fill batches of up to 1 MiB.
-            .set("linger.ms", "5")
-            .set("batch.size", "1048576")
-            .set(
-                "message.timeout.ms",
-                config.delivery_timeout.as_millis().to_string(),
-            );
-        for (key, value) in &config.librdkafka {
+        for (key, value) in config.client_properties() {
             client.set(key, value);
         }
         let loosened = config
