@@ -214,7 +214,11 @@ fn run(args: &ConfigArgs, options: RunOptions) -> i32 {
             return exit_code::SOFTWARE;
         }
     };
-    let result = runtime.block_on(app::run(config, options, shutdown_signal()));
+    let shutdown = {
+        let _inside = runtime.enter();
+        shutdown_signal()
+    };
+    let result = runtime.block_on(app::run(config, options, shutdown));
     // A reader stuck in a poll, or a sink write stuck in a blocking thread
     // (stdout into a pipe nobody reads), would hold the runtime's drop, and
     // the process, past shutdown_grace: what they hold is not committed, so it
@@ -260,26 +264,38 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 /// SIGHUP (a closed terminal, or `systemctl kill -s HUP` by habit) drains
 /// exactly as SIGTERM does: auditfwd has no configuration reload, and the
 /// default action (die at once, no drain, no log line) is the worst answer.
-async fn shutdown_signal() {
+///
+/// The handlers are installed when this is called, not when the future is
+/// first polled: a signal that arrives during start-up (sink checks, the first
+/// connection) is kept and drains the run as soon as it starts, instead of
+/// killing the process with the default action. Call it inside the runtime.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    async fn received(kind: SignalKind, name: &'static str) -> &'static str {
-        match signal(kind) {
-            Ok(mut stream) => {
-                stream.recv().await;
-                name
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for {name}");
-                std::future::pending().await
+    let listen = |kind: SignalKind, name: &'static str| {
+        let stream = signal(kind)
+            .inspect_err(|error| tracing::warn!(%error, "cannot listen for {name}"))
+            .ok();
+        async move {
+            match stream {
+                Some(mut stream) => {
+                    stream.recv().await;
+                    name
+                }
+                None => std::future::pending().await,
             }
         }
-    }
-    let name = tokio::select! {
-        name = received(SignalKind::terminate(), "SIGTERM") => name,
-        name = received(SignalKind::interrupt(), "SIGINT") => name,
-        name = received(SignalKind::hangup(), "SIGHUP") => name,
     };
-    tracing::info!(signal = name, "{name} received; draining as for SIGTERM");
+    let terminate = listen(SignalKind::terminate(), "SIGTERM");
+    let interrupt = listen(SignalKind::interrupt(), "SIGINT");
+    let hangup = listen(SignalKind::hangup(), "SIGHUP");
+    async move {
+        let name = tokio::select! {
+            name = terminate => name,
+            name = interrupt => name,
+            name = hangup => name,
+        };
+        tracing::info!(signal = name, "{name} received; draining as for SIGTERM");
+    }
 }
 
 fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {

@@ -295,3 +295,42 @@ fn a_fatal_error_is_printed_once() {
         "{text}"
     );
 }
+
+/// A SIGTERM during start-up (here: a HEC health check the peer never answers)
+/// is kept and drains the run once it starts; it does not kill the process.
+#[test]
+fn a_signal_during_start_up_drains_instead_of_killing() {
+    let workspace = Workspace::new();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    workspace.write("hec.token", "t0ken\n");
+    let config = config(&workspace, "");
+    let sink = format!(
+        "sinks=[{{type=\"splunk_hec\",endpoint=\"http://127.0.0.1:{port}\",token_file=\"hec.token\",request_timeout=\"4s\"}}]"
+    );
+    let mut child = workspace.spawn(&["run", "-c", &config, "--set", &sink]);
+    let started = Instant::now();
+    while !workspace.log().contains("auditfwd starting") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{}",
+            workspace.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "TERM");
+    let (status, _) = wait_with_limit(&mut child, Duration::from_secs(30));
+    drop(silent);
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "killed instead of drained: {}",
+        workspace.log()
+    );
+    assert!(
+        workspace.log().contains("SIGTERM received"),
+        "{}",
+        workspace.log()
+    );
+}
