@@ -212,6 +212,7 @@ pub(crate) mod tests {
             effective_user_profile: user.map(String::from),
             target_qualified_job_name: None,
             notice: None,
+            details: None,
         }
     }
 

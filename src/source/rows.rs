@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::event::audit::{Details, Kind, TypeSpec, Value};
 use crate::event::JournalRow;
 
 /// A row as named columns; keys are IBM's upper-case column names.
@@ -215,7 +216,115 @@ pub fn journal_row(row: &impl Columns, clock: &mut LocalClock) -> Result<Journal
         effective_user_profile: take(row, "EFFECTIVE_USER_PROFILE"),
         target_qualified_job_name: take(row, "TARGET_QUALIFIED_JOB_NAME"),
         notice: None,
+        details: None,
     })
+}
+
+/// Builds a [`JournalRow`] of audit entry type `spec` from named text columns:
+/// the common header, then (for JS) JS's own columns or (for the others) the
+/// type's typed entry-specific block.
+pub fn typed_row(
+    spec: &'static TypeSpec,
+    row: &impl Columns,
+    clock: &mut LocalClock,
+) -> Result<JournalRow, RowError> {
+    if spec.is_js() {
+        return journal_row(row, clock);
+    }
+    let details = details(spec, row)?;
+    let timestamp_text = required(row, "ENTRY_TIMESTAMP")?;
+    let entry_timestamp_local =
+        parse_local_timestamp(&timestamp_text).ok_or_else(|| RowError::Invalid {
+            column: "ENTRY_TIMESTAMP",
+            value: timestamp_text.clone(),
+            expected: "a timestamp like 2026-04-08-10.15.30.123456",
+        })?;
+    let sequence_text = required(row, "SEQUENCE_NUMBER")?;
+    let sequence_number = parse_unsigned(&sequence_text).ok_or_else(|| RowError::Invalid {
+        column: "SEQUENCE_NUMBER",
+        value: sequence_text.clone(),
+        expected: "a whole number from 0 to 18446744073709551615",
+    })?;
+    let mut typed = JournalRow::bare(
+        &required(row, "SYSTEM_NAME")?,
+        &required(row, "RECEIVER_LIBRARY")?,
+        &required(row, "RECEIVER_NAME")?,
+        sequence_number,
+        entry_timestamp_local,
+        clock.to_utc(&entry_timestamp_local),
+    );
+    typed.user_name = take(row, "USER_NAME");
+    typed.qualified_job_name = take(row, "QUALIFIED_JOB_NAME");
+    typed.job_name = take(row, "JOB_NAME");
+    typed.job_user = take(row, "JOB_USER");
+    typed.job_number = take(row, "JOB_NUMBER");
+    typed.program_library = take(row, "PROGRAM_LIBRARY");
+    typed.program_name = take(row, "PROGRAM_NAME");
+    typed.remote_address = take(row, "REMOTE_ADDRESS");
+    typed.remote_port = port(row)?;
+    typed.details = Some(details);
+    Ok(typed)
+}
+
+/// Reads and types the entry-specific columns of `spec` from `row`.
+pub fn details(spec: &'static TypeSpec, row: &impl Columns) -> Result<Details, RowError> {
+    let values = spec
+        .columns
+        .iter()
+        .map(|column| {
+            let Some(text) = take(row, column.name) else {
+                return Ok(Value::Null);
+            };
+            match column.kind {
+                Kind::Text => Ok(Value::Text(text)),
+                Kind::Integer => parse_integer(&text)
+                    .map(Value::Integer)
+                    .ok_or(RowError::Invalid {
+                        column: column.name,
+                        value: text,
+                        expected: "a whole number",
+                    }),
+                Kind::Flag => parse_flag(&text).map(Value::Flag).ok_or(RowError::Invalid {
+                    column: column.name,
+                    value: text,
+                    expected: "Y or N",
+                }),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Details { spec, values })
+}
+
+fn port(row: &impl Columns) -> Result<Option<u32>, RowError> {
+    match take(row, "REMOTE_PORT") {
+        None => Ok(None),
+        Some(text) => parse_unsigned(&text)
+            .and_then(|port| u32::try_from(port).ok())
+            .map(Some)
+            .ok_or(RowError::Invalid {
+                column: "REMOTE_PORT",
+                value: text,
+                expected: "a port number",
+            }),
+    }
+}
+
+fn parse_integer(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let whole = match text.split_once('.') {
+        Some((whole, fraction)) if fraction.bytes().all(|byte| byte == b'0') => whole,
+        Some(_) => return None,
+        None => text,
+    };
+    whole.trim_start_matches('+').parse().ok()
+}
+
+fn parse_flag(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_uppercase().as_str() {
+        "Y" | "YES" | "*YES" | "1" | "TRUE" => Some(true),
+        "N" | "NO" | "*NO" | "0" | "FALSE" => Some(false),
+        _ => None,
+    }
 }
 
 /// Whole numbers as drivers print DECIMAL: "42", "42.", "42.000", "+42".

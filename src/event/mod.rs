@@ -6,6 +6,8 @@ use std::borrow::Cow;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod audit;
+
 /// Version of the native JSON schema (`schema/event-v1.schema.json`).
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -80,6 +82,8 @@ pub struct JournalRow {
     pub target_qualified_job_name: Option<String>,
     /// Set on synthetic rows that report something about the journal itself.
     pub notice: Option<Notice>,
+    /// The typed entry-specific block of a non-JS entry; `None` for JS.
+    pub details: Option<audit::Details>,
 }
 
 /// What a synthetic row reports (for example an audit gap).
@@ -127,6 +131,7 @@ impl JournalRow {
             effective_user_profile: None,
             target_qualified_job_name: None,
             notice: None,
+            details: None,
         }
     }
 

@@ -1,0 +1,327 @@
+//! Audit entry types beyond JS: what each one is, how its entry-specific
+//! columns are typed, and what each of its codes means to a SOC.
+//!
+//! The catalog ([`catalog`]) is data. This module turns a row's columns into a
+//! typed [`Details`] block and decides the event's action and severity
+//! ([`detect`]): detections are fields on the event, not a rules engine.
+
+pub mod catalog;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::event::Severity;
+
+/// How a column's text is typed in the event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Text, CHAR padding trimmed; empty is null.
+    Text,
+    /// A whole number (DECIMAL or INTEGER as the driver prints it).
+    Integer,
+    /// `Y`/`N` (also `YES`/`NO`, `*YES`/`*NO`, `1`/`0`) as a boolean.
+    Flag,
+}
+
+/// An entry-specific column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// IBM's column name, upper case.
+    pub name: &'static str,
+    pub kind: Kind,
+}
+
+/// What one code of a type means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeSpec {
+    pub code: &'static str,
+    /// Readable label for the code.
+    pub label: &'static str,
+    /// The event's `event_action` unless a detection says more.
+    pub action: &'static str,
+    pub severity: Severity,
+}
+
+/// One audit entry type and its SYSTOOLS function.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TypeSpec {
+    /// Two-letter journal entry type, e.g. `PW`.
+    pub code: &'static str,
+    pub name: &'static str,
+    /// The SYSTOOLS table function, without the schema.
+    pub function: &'static str,
+    /// The QAUDLVL (or QAUDLVL2) value that makes the system write it.
+    pub qaudlvl: &'static str,
+    /// The Db2 for i PTF group level that brings the function.
+    pub since: &'static str,
+    /// The column whose value is the entry's code.
+    pub code_column: &'static str,
+    /// Entry-specific columns, after the common header ones.
+    pub columns: &'static [Column],
+    pub codes: &'static [CodeSpec],
+}
+
+impl TypeSpec {
+    /// The type named `code` (case-insensitive).
+    pub fn find(code: &str) -> Option<&'static TypeSpec> {
+        catalog::ALL
+            .iter()
+            .copied()
+            .find(|spec| spec.code.eq_ignore_ascii_case(code.trim()))
+    }
+
+    pub fn is_js(&self) -> bool {
+        self.code == "JS"
+    }
+
+    /// The meaning of `code`, if the catalog knows it.
+    pub fn code_spec(&self, code: &str) -> Option<&'static CodeSpec> {
+        self.codes.iter().find(|spec| spec.code == code)
+    }
+
+    /// Lower-case key of the type's block in the v2 event, e.g. `pw`.
+    pub fn key(&self) -> &'static str {
+        match self.code {
+            "JS" => "js",
+            "PW" => "pw",
+            "CP" => "cp",
+            "AF" => "af",
+            "SV" => "sv",
+            "PS" => "ps",
+            "GR" => "gr",
+            "CA" => "ca",
+            "OW" => "ow",
+            "AD" => "ad",
+            "PA" => "pa",
+            other => unreachable!("type {other} is missing from TypeSpec::key"),
+        }
+    }
+
+    /// The column naming the profile the entry is about, when not the job's user.
+    pub fn target_user_column(&self) -> Option<&'static str> {
+        match self.code {
+            "PW" => Some("AUDIT_USER_NAME"),
+            "CP" => Some("USER_PROFILE"),
+            "AF" | "PS" | "CA" | "GR" => Some("USER_PROFILE_NAME"),
+            "OW" => Some("NEW_OWNER"),
+            "AD" => Some("CHGUSRAUD_USER_PROFILE"),
+            _ => None,
+        }
+    }
+}
+
+/// A typed value of an entry-specific column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Null,
+    Text(String),
+    Integer(i64),
+    Flag(bool),
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => serializer.serialize_none(),
+            Value::Text(text) => serializer.serialize_str(text),
+            Value::Integer(number) => serializer.serialize_i64(*number),
+            Value::Flag(flag) => serializer.serialize_bool(*flag),
+        }
+    }
+}
+
+/// The entry-specific values of one row, in the order of its type's columns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Details {
+    pub spec: &'static TypeSpec,
+    pub values: Vec<Value>,
+}
+
+impl Details {
+    /// The value of `column`, if this type has it.
+    pub fn value(&self, column: &str) -> Option<&Value> {
+        self.spec
+            .columns
+            .iter()
+            .position(|spec| spec.name == column)
+            .map(|index| &self.values[index])
+    }
+
+    /// The text of `column`; `None` for null, absent or not text.
+    pub fn text(&self, column: &str) -> Option<&str> {
+        match self.value(column) {
+            Some(Value::Text(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The flag in `column`; `None` for null, absent or not a flag.
+    pub fn flag(&self, column: &str) -> Option<bool> {
+        match self.value(column) {
+            Some(Value::Flag(flag)) => Some(*flag),
+            _ => None,
+        }
+    }
+
+    /// The entry's code (PW violation type, CP command type, ...), upper case.
+    pub fn code(&self) -> Option<&str> {
+        self.text(self.spec.code_column)
+    }
+
+    /// The profile the entry is about (the failed user of a PW, the changed
+    /// profile of a CP, ...).
+    pub fn target_user(&self) -> Option<&str> {
+        self.spec
+            .target_user_column()
+            .and_then(|column| self.text(column))
+    }
+}
+
+/// The typed block of a v2 event: lower-case column names, then the code's label.
+impl Serialize for Details {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.values.len()))?;
+        for (column, value) in self.spec.columns.iter().zip(&self.values) {
+            map.serialize_entry(&LowerCase(column.name), value)?;
+        }
+        map.end()
+    }
+}
+
+/// Serialises an ASCII upper-case column name in lower case without allocating.
+struct LowerCase(&'static str);
+
+impl Serialize for LowerCase {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut buffer = [0u8; 64];
+        let bytes = self.0.as_bytes();
+        if bytes.len() <= buffer.len() {
+            for (target, byte) in buffer.iter_mut().zip(bytes) {
+                *target = byte.to_ascii_lowercase();
+            }
+            let text = std::str::from_utf8(&buffer[..bytes.len()]).expect("ASCII stays UTF-8");
+            serializer.serialize_str(text)
+        } else {
+            serializer.serialize_str(&self.0.to_ascii_lowercase())
+        }
+    }
+}
+
+/// What an entry means: its label, action and severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Detection {
+    pub label: &'static str,
+    pub action: &'static str,
+    pub severity: Severity,
+}
+
+/// System values whose change weakens or blinds auditing.
+const AUDIT_SYSTEM_VALUES: &[&str] = &["QAUDCTL", "QAUDLVL", "QAUDLVL2", "QAUDFRCLVL", "QAUDENDACN"];
+/// System values whose change weakens sign-on or password security.
+const SECURITY_SYSTEM_VALUES: &[&str] = &[
+    "QSECURITY",
+    "QPWDLVL",
+    "QMAXSIGN",
+    "QMAXSGNACN",
+    "QPWDEXPITV",
+    "QPWDMINLEN",
+    "QPWDRULES",
+    "QLMTSECOFR",
+    "QALWOBJRST",
+    "QVFYOBJRST",
+    "QFRCCVNRST",
+    "QRETSVRSEC",
+    "QINACTITV",
+    "QDSPSGNINF",
+    "QCRTAUT",
+    "QUSEADPAUT",
+    "QALWUSRDMN",
+    "QSSLPCL",
+];
+/// Special authorities whose grant is an escalation.
+const ESCALATING_AUTHORITIES: &[&str] = &["ALLOBJ", "SECADM", "AUDIT", "SERVICE"];
+
+/// Label, action and severity of a non-JS entry. `privileged` says whether a
+/// profile is privileged (configured or from the system).
+pub fn detect(details: &Details, privileged: impl Fn(&str) -> bool) -> Detection {
+    let spec = details.spec;
+    let code = details.code().unwrap_or("");
+    let base = spec.code_spec(code);
+    let mut detection = Detection {
+        label: base.map_or("Code not in auditfwd's catalog", |base| base.label),
+        action: base.map_or("audit_entry", |base| base.action),
+        severity: base.map_or(Severity::Low, |base| base.severity),
+    };
+    let raise = |detection: &mut Detection, action: &'static str, severity: Severity| {
+        detection.action = action;
+        detection.severity = detection.severity.max(severity);
+    };
+    match spec.code {
+        "CP" => {
+            let granted = ESCALATING_AUTHORITIES.iter().any(|authority| {
+                details.flag(authority) == Some(true)
+                    && details.flag(&format!("PREVIOUS_{authority}")) != Some(true)
+                    && (code == "CRT" || details.flag(&format!("PREVIOUS_{authority}")).is_some())
+            });
+            if granted {
+                raise(&mut detection, "privilege_granted", Severity::Critical);
+            } else if matches!(code, "CHG" | "SQL") && details.flag("PASSWORD_CHANGED") == Some(true)
+            {
+                raise(&mut detection, "password_changed", Severity::Low);
+            }
+            if details.text("STATUS").is_some_and(|status| status.eq_ignore_ascii_case("*DISABLED"))
+                && code != "CRT"
+                && detection.action == "user_changed"
+            {
+                raise(&mut detection, "user_disabled", Severity::Low);
+            }
+        }
+        "SV" => {
+            let value = details.text("SYSTEM_VALUE").unwrap_or("");
+            if AUDIT_SYSTEM_VALUES.iter().any(|name| name.eq_ignore_ascii_case(value)) {
+                raise(&mut detection, "audit_policy_changed", Severity::High);
+            } else if SECURITY_SYSTEM_VALUES.iter().any(|name| name.eq_ignore_ascii_case(value)) {
+                raise(&mut detection, "security_setting_changed", Severity::Medium);
+            }
+        }
+        "AD" => {
+            let now = details.text("OBJECT_AUDIT").unwrap_or("");
+            let before = details.text("PREV_OBJECT_AUDIT").unwrap_or("");
+            if now.eq_ignore_ascii_case("*NONE") && !before.is_empty() && !before.eq_ignore_ascii_case("*NONE") {
+                raise(&mut detection, "auditing_disabled", Severity::High);
+            }
+        }
+        "PA" => {
+            if details.text("OBJECT_OWNER").is_some_and(&privileged) {
+                detection.severity = detection.severity.max(Severity::High);
+            }
+        }
+        "OW" => {
+            if details.text("NEW_OWNER").is_some_and(&privileged) {
+                detection.severity = detection.severity.max(Severity::Medium);
+            }
+        }
+        _ => {}
+    }
+    if details.target_user().is_some_and(&privileged) {
+        detection.severity = detection.severity.max(Severity::High);
+    }
+    detection
+}
+
+/// Parses `source.audit_types`-style names into specs, JS first when listed.
+pub fn resolve(names: &[String]) -> Result<Vec<&'static TypeSpec>, String> {
+    let mut specs: Vec<&'static TypeSpec> = Vec::new();
+    for name in names {
+        let spec = TypeSpec::find(name).ok_or_else(|| {
+            format!(
+                "{name:?} is not an audit entry type auditfwd reads; use some of {}",
+                catalog::ALL.iter().map(|spec| spec.code).collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        if !specs.contains(&spec) {
+            specs.push(spec);
+        }
+    }
+    specs.sort_by_key(|spec| catalog::ALL.iter().position(|known| known == spec));
+    Ok(specs)
+}
