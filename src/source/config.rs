@@ -17,6 +17,12 @@ pub struct SourceConfig {
     pub poll_interval: Duration,
     /// Most rows read per poll: also the size of a delivery batch.
     pub batch_rows: usize,
+    /// Audit entry types read, e.g. `["JS", "PW", "CP"]`: all over the same
+    /// journal range, merged in sequence order, one checkpoint.
+    pub audit_types: Vec<String>,
+    /// Types of `audit_types` that may be missing on the system (their
+    /// SYSTOOLS function not installed): a warning and a metric, not an error.
+    pub optional_audit_types: Vec<String>,
     pub simulator: SimulatorConfig,
     pub odbc: OdbcConfig,
 }
@@ -28,6 +34,8 @@ impl Default for SourceConfig {
             // IBM warns that polling the journal functions sub-second hurts the system.
             poll_interval: Duration::from_secs(5),
             batch_rows: 1000,
+            audit_types: vec!["JS".into()],
+            optional_audit_types: Vec::new(),
             simulator: SimulatorConfig::default(),
             odbc: OdbcConfig::default(),
         }
@@ -73,6 +81,18 @@ impl Default for SimulatorConfig {
 }
 
 impl SourceConfig {
+    /// The configured audit types, in catalog order (JS first). Valid after `validate`.
+    pub fn types(&self) -> Vec<&'static crate::event::audit::TypeSpec> {
+        crate::event::audit::resolve(&self.audit_types).unwrap_or_default()
+    }
+
+    /// Whether `spec` may be missing on the system.
+    pub fn is_optional(&self, spec: &crate::event::audit::TypeSpec) -> bool {
+        self.optional_audit_types
+            .iter()
+            .any(|name| name.trim().eq_ignore_ascii_case(spec.code))
+    }
+
     /// Ranges and required keys; `key` is the section's key ("source").
     pub fn validate(&self, key: &str, problems: &mut Problems) {
         if self.batch_rows == 0 || self.batch_rows > 100_000 {
@@ -93,6 +113,34 @@ impl SourceConfig {
                 Duration::from_millis(100),
                 Duration::from_secs(24 * 3600),
             );
+        }
+        match crate::event::audit::resolve(&self.audit_types) {
+            Err(problem) => problems.fail(format!("{key}.audit_types"), problem),
+            Ok(types) if types.is_empty() => problems.fail(
+                format!("{key}.audit_types"),
+                "is empty; list at least one type, e.g. [\"JS\"]",
+            ),
+            Ok(_) => {}
+        }
+        match crate::event::audit::resolve(&self.optional_audit_types) {
+            Err(problem) => problems.fail(format!("{key}.optional_audit_types"), problem),
+            Ok(optional) => {
+                for spec in optional {
+                    if !self
+                        .audit_types
+                        .iter()
+                        .any(|name| name.trim().eq_ignore_ascii_case(spec.code))
+                    {
+                        problems.fail(
+                            format!("{key}.optional_audit_types"),
+                            format!(
+                                "{} is not in {key}.audit_types; list it there too",
+                                spec.code
+                            ),
+                        );
+                    }
+                }
+            }
         }
         let system = &self.simulator.system_name;
         if !is_system_name(system) {

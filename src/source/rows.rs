@@ -277,13 +277,15 @@ pub fn details(spec: &'static TypeSpec, row: &impl Columns) -> Result<Details, R
             };
             match column.kind {
                 Kind::Text => Ok(Value::Text(text)),
-                Kind::Integer => parse_integer(&text)
-                    .map(Value::Integer)
-                    .ok_or(RowError::Invalid {
-                        column: column.name,
-                        value: text,
-                        expected: "a whole number",
-                    }),
+                Kind::Integer => {
+                    parse_integer(&text)
+                        .map(Value::Integer)
+                        .ok_or(RowError::Invalid {
+                            column: column.name,
+                            value: text,
+                            expected: "a whole number",
+                        })
+                }
                 Kind::Flag => parse_flag(&text).map(Value::Flag).ok_or(RowError::Invalid {
                     column: column.name,
                     value: text,

@@ -11,13 +11,22 @@ use super::{CodeSpec, Column, Kind, TypeSpec};
 use crate::event::Severity::{Critical, High, Info, Low, Medium};
 
 const fn text(name: &'static str) -> Column {
-    Column { name, kind: Kind::Text }
+    Column {
+        name,
+        kind: Kind::Text,
+    }
 }
 const fn integer(name: &'static str) -> Column {
-    Column { name, kind: Kind::Integer }
+    Column {
+        name,
+        kind: Kind::Integer,
+    }
 }
 const fn flag(name: &'static str) -> Column {
-    Column { name, kind: Kind::Flag }
+    Column {
+        name,
+        kind: Kind::Flag,
+    }
 }
 const fn code(
     code: &'static str,
@@ -25,7 +34,12 @@ const fn code(
     action: &'static str,
     severity: crate::event::Severity,
 ) -> CodeSpec {
-    CodeSpec { code, label, action, severity }
+    CodeSpec {
+        code,
+        label,
+        action,
+        severity,
+    }
 }
 
 /// JS, job change. Its columns are the common ones the v1 event already carries;
@@ -67,22 +81,92 @@ pub const PW: TypeSpec = TypeSpec {
     ],
     codes: &[
         code("A", "APPC bind failure", "appc_bind_failed", Low),
-        code("C", "User authentication with the CHKPWD command failed", "password_check_failed", Low),
-        code("D", "Service tools user ID name not valid", "service_tools_signon_failed", High),
-        code("E", "Service tools user ID password not valid", "service_tools_signon_failed", High),
-        code("F", "Time-based one-time password not valid", "signon_failed_mfa", Medium),
-        code("G", "Authentication exit program denied the sign-on", "signon_failed_exit_program", Medium),
-        code("K", "Multi-factor authentication key not valid", "signon_failed_mfa", Medium),
-        code("O", "Time-based one-time password not provided", "signon_failed_mfa", Medium),
+        code(
+            "C",
+            "User authentication with the CHKPWD command failed",
+            "password_check_failed",
+            Low,
+        ),
+        code(
+            "D",
+            "Service tools user ID name not valid",
+            "service_tools_signon_failed",
+            High,
+        ),
+        code(
+            "E",
+            "Service tools user ID password not valid",
+            "service_tools_signon_failed",
+            High,
+        ),
+        code(
+            "F",
+            "Time-based one-time password not valid",
+            "signon_failed_mfa",
+            Medium,
+        ),
+        code(
+            "G",
+            "Authentication exit program denied the sign-on",
+            "signon_failed_exit_program",
+            Medium,
+        ),
+        code(
+            "K",
+            "Multi-factor authentication key not valid",
+            "signon_failed_mfa",
+            Medium,
+        ),
+        code(
+            "O",
+            "Time-based one-time password not provided",
+            "signon_failed_mfa",
+            Medium,
+        ),
         code("P", "Password not valid", "signon_failed", Medium),
-        code("Q", "Attempted sign-on to a disabled profile", "signon_failed_disabled_profile", Medium),
-        code("R", "Attempted sign-on with an expired password", "signon_failed_password_expired", Low),
-        code("S", "SQL decryption password not valid", "decryption_password_invalid", Medium),
-        code("T", "Multi-factor authentication not satisfied", "signon_failed_mfa", Medium),
+        code(
+            "Q",
+            "Attempted sign-on to a disabled profile",
+            "signon_failed_disabled_profile",
+            Medium,
+        ),
+        code(
+            "R",
+            "Attempted sign-on with an expired password",
+            "signon_failed_password_expired",
+            Low,
+        ),
+        code(
+            "S",
+            "SQL decryption password not valid",
+            "decryption_password_invalid",
+            Medium,
+        ),
+        code(
+            "T",
+            "Multi-factor authentication not satisfied",
+            "signon_failed_mfa",
+            Medium,
+        ),
         code("U", "User name not valid", "unknown_user", Medium),
-        code("X", "Service tools user ID is disabled", "service_tools_signon_failed", High),
-        code("Y", "Service tools user ID not valid", "service_tools_signon_failed", High),
-        code("Z", "Service tools user ID password not valid", "service_tools_signon_failed", High),
+        code(
+            "X",
+            "Service tools user ID is disabled",
+            "service_tools_signon_failed",
+            High,
+        ),
+        code(
+            "Y",
+            "Service tools user ID not valid",
+            "service_tools_signon_failed",
+            High,
+        ),
+        code(
+            "Z",
+            "Service tools user ID password not valid",
+            "service_tools_signon_failed",
+            High,
+        ),
     ],
 };
 
@@ -124,12 +208,42 @@ pub const CP: TypeSpec = TypeSpec {
         text("INITIAL_PROGRAM"),
     ],
     codes: &[
-        code("CRT", "User profile created (CRTUSRPRF)", "user_created", Medium),
-        code("CHG", "User profile changed (CHGUSRPRF)", "user_changed", Low),
-        code("RST", "User profile restored (RSTUSRPRF)", "user_restored", Medium),
-        code("DST", "QSECOFR password reset through DST", "password_reset_dst", Critical),
-        code("RPA", "QSECOFR password reset by the QSYRESPA API", "password_reset_dst", Critical),
-        code("SQL", "User profile changed through SQL", "user_changed", Low),
+        code(
+            "CRT",
+            "User profile created (CRTUSRPRF)",
+            "user_created",
+            Medium,
+        ),
+        code(
+            "CHG",
+            "User profile changed (CHGUSRPRF)",
+            "user_changed",
+            Low,
+        ),
+        code(
+            "RST",
+            "User profile restored (RSTUSRPRF)",
+            "user_restored",
+            Medium,
+        ),
+        code(
+            "DST",
+            "QSECOFR password reset through DST",
+            "password_reset_dst",
+            Critical,
+        ),
+        code(
+            "RPA",
+            "QSECOFR password reset by the QSYRESPA API",
+            "password_reset_dst",
+            Critical,
+        ),
+        code(
+            "SQL",
+            "User profile changed through SQL",
+            "user_changed",
+            Low,
+        ),
     ],
 };
 
@@ -155,28 +269,113 @@ pub const AF: TypeSpec = TypeSpec {
     ],
     codes: &[
         code("A", "Not authorized to object", "access_denied", Low),
-        code("B", "Restricted instruction", "restricted_instruction", Medium),
-        code("C", "Object validation failure", "validation_failure", Medium),
-        code("D", "Unsupported interface or object domain failure", "unsupported_interface", Medium),
-        code("E", "Hardware storage protection error", "storage_protection_violation", Medium),
+        code(
+            "B",
+            "Restricted instruction",
+            "restricted_instruction",
+            Medium,
+        ),
+        code(
+            "C",
+            "Object validation failure",
+            "validation_failure",
+            Medium,
+        ),
+        code(
+            "D",
+            "Unsupported interface or object domain failure",
+            "unsupported_interface",
+            Medium,
+        ),
+        code(
+            "E",
+            "Hardware storage protection error",
+            "storage_protection_violation",
+            Medium,
+        ),
         code("F", "ICAPI authorization error", "access_denied", Low),
         code("G", "ICAPI authentication error", "access_denied", Low),
         code("H", "Scan exit program action", "scan_exit_action", Low),
-        code("I", "System Java inheritance not allowed", "access_denied", Low),
-        code("J", "Submit job profile error", "submit_job_profile_error", Medium),
-        code("K", "Special authority violation", "special_authority_violation", Medium),
-        code("N", "Profile token not a regenerable token", "profile_token_error", Medium),
-        code("O", "Optical object authority failure", "access_denied", Low),
+        code(
+            "I",
+            "System Java inheritance not allowed",
+            "access_denied",
+            Low,
+        ),
+        code(
+            "J",
+            "Submit job profile error",
+            "submit_job_profile_error",
+            Medium,
+        ),
+        code(
+            "K",
+            "Special authority violation",
+            "special_authority_violation",
+            Medium,
+        ),
+        code(
+            "N",
+            "Profile token not a regenerable token",
+            "profile_token_error",
+            Medium,
+        ),
+        code(
+            "O",
+            "Optical object authority failure",
+            "access_denied",
+            Low,
+        ),
         code("P", "Profile swap error", "profile_swap_failed", Medium),
-        code("R", "Hardware protection error", "storage_protection_violation", Medium),
-        code("S", "Default sign-on attempt", "default_signon_attempt", High),
-        code("T", "Not authorized to TCP/IP port", "port_access_denied", Medium),
-        code("U", "User permission request not valid", "access_denied", Low),
-        code("V", "Profile token not valid for generating a new profile token", "profile_token_error", Medium),
-        code("W", "Profile token not valid for swap", "profile_token_error", Medium),
+        code(
+            "R",
+            "Hardware protection error",
+            "storage_protection_violation",
+            Medium,
+        ),
+        code(
+            "S",
+            "Default sign-on attempt",
+            "default_signon_attempt",
+            High,
+        ),
+        code(
+            "T",
+            "Not authorized to TCP/IP port",
+            "port_access_denied",
+            Medium,
+        ),
+        code(
+            "U",
+            "User permission request not valid",
+            "access_denied",
+            Low,
+        ),
+        code(
+            "V",
+            "Profile token not valid for generating a new profile token",
+            "profile_token_error",
+            Medium,
+        ),
+        code(
+            "W",
+            "Profile token not valid for swap",
+            "profile_token_error",
+            Medium,
+        ),
         code("X", "System violation", "system_violation", High),
-        code("Y", "Not authorized to the current JUID field (clear)", "access_denied", Low),
-        code("Z", "Not authorized to the current JUID field (set)", "access_denied", Low),
+        code(
+            "Y",
+            "Not authorized to the current JUID field (clear)",
+            "access_denied",
+            Low,
+        ),
+        code(
+            "Z",
+            "Not authorized to the current JUID field (set)",
+            "access_denied",
+            Low,
+        ),
     ],
 };
 
@@ -197,11 +396,21 @@ pub const SV: TypeSpec = TypeSpec {
     ],
     codes: &[
         code("A", "System value changed", "system_value_changed", Low),
-        code("B", "Service attribute changed", "service_attribute_changed", Low),
+        code(
+            "B",
+            "Service attribute changed",
+            "service_attribute_changed",
+            Low,
+        ),
         code("C", "System clock changed", "clock_changed", Medium),
         code("D", "UTC offset changed", "clock_changed", Medium),
         code("E", "Option changed", "system_option_changed", Low),
-        code("F", "Journal attribute changed", "journal_attribute_changed", Medium),
+        code(
+            "F",
+            "Journal attribute changed",
+            "journal_attribute_changed",
+            Medium,
+        ),
     ],
 };
 
@@ -227,15 +436,60 @@ pub const PS: TypeSpec = TypeSpec {
         text("DEVICE_NAME"),
     ],
     codes: &[
-        code("A", "Profile swap during pass-through", "profile_swap", Info),
-        code("E", "End work on behalf of another user", "profile_swap_end", Info),
-        code("H", "Profile handle generated (QSYGETPH)", "profile_swap", Info),
-        code("I", "All profile tokens invalidated", "profile_token_invalidated", Low),
-        code("M", "Maximum number of profile tokens generated", "profile_token_limit", Medium),
-        code("P", "Profile token generated", "profile_token_generated", Info),
-        code("R", "All profile tokens removed", "profile_token_invalidated", Low),
-        code("S", "Start work on behalf of another user", "profile_swap", Info),
-        code("V", "User profile authenticated", "profile_authenticated", Info),
+        code(
+            "A",
+            "Profile swap during pass-through",
+            "profile_swap",
+            Info,
+        ),
+        code(
+            "E",
+            "End work on behalf of another user",
+            "profile_swap_end",
+            Info,
+        ),
+        code(
+            "H",
+            "Profile handle generated (QSYGETPH)",
+            "profile_swap",
+            Info,
+        ),
+        code(
+            "I",
+            "All profile tokens invalidated",
+            "profile_token_invalidated",
+            Low,
+        ),
+        code(
+            "M",
+            "Maximum number of profile tokens generated",
+            "profile_token_limit",
+            Medium,
+        ),
+        code(
+            "P",
+            "Profile token generated",
+            "profile_token_generated",
+            Info,
+        ),
+        code(
+            "R",
+            "All profile tokens removed",
+            "profile_token_invalidated",
+            Low,
+        ),
+        code(
+            "S",
+            "Start work on behalf of another user",
+            "profile_swap",
+            Info,
+        ),
+        code(
+            "V",
+            "User profile authenticated",
+            "profile_authenticated",
+            Info,
+        ),
     ],
 };
 
@@ -264,7 +518,12 @@ pub const GR: TypeSpec = TypeSpec {
     codes: &[
         code("A", "Exit program added", "exit_program_added", Medium),
         code("D", "Exit program removed", "exit_program_removed", High),
-        code("F", "Function registration operation", "function_usage_changed", Medium),
+        code(
+            "F",
+            "Function registration operation",
+            "function_usage_changed",
+            Medium,
+        ),
         code("R", "Exit program replaced", "exit_program_replaced", High),
     ],
 };
@@ -292,8 +551,18 @@ pub const CA: TypeSpec = TypeSpec {
     ],
     codes: &[
         code("GRANT", "Authority granted", "authority_granted", Low),
-        code("GRTUSRAUT", "Authority granted like another user (GRTUSRAUT)", "authority_granted", Medium),
-        code("REPLACE", "Authority granted with replace", "authority_granted", Low),
+        code(
+            "GRTUSRAUT",
+            "Authority granted like another user (GRTUSRAUT)",
+            "authority_granted",
+            Medium,
+        ),
+        code(
+            "REPLACE",
+            "Authority granted with replace",
+            "authority_granted",
+            Low,
+        ),
         code("REVOKE", "Authority revoked", "authority_revoked", Low),
     ],
 };
@@ -341,10 +610,25 @@ pub const AD: TypeSpec = TypeSpec {
         text("CHGUSRAUD_ACTION_AUDIT_LEVEL"),
     ],
     codes: &[
-        code("D", "Document library object auditing changed (CHGDLOAUD)", "object_auditing_changed", Medium),
-        code("O", "Object auditing changed (CHGOBJAUD or CHGAUD)", "object_auditing_changed", Medium),
+        code(
+            "D",
+            "Document library object auditing changed (CHGDLOAUD)",
+            "object_auditing_changed",
+            Medium,
+        ),
+        code(
+            "O",
+            "Object auditing changed (CHGOBJAUD or CHGAUD)",
+            "object_auditing_changed",
+            Medium,
+        ),
         code("S", "Scan attribute changed", "scan_attribute_changed", Low),
-        code("U", "User auditing changed (CHGUSRAUD)", "user_auditing_changed", Medium),
+        code(
+            "U",
+            "User auditing changed (CHGUSRAUD)",
+            "user_auditing_changed",
+            Medium,
+        ),
     ],
 };
 
@@ -367,9 +651,24 @@ pub const PA: TypeSpec = TypeSpec {
         text("PRIMARY_GROUP"),
     ],
     codes: &[
-        code("A", "Program changed to adopt its owner's authority", "program_adopt_changed", Medium),
-        code("J", "Java program adopts its owner's authority", "program_adopt_changed", Medium),
-        code("M", "Set user or group ID mode bit changed", "program_adopt_changed", Medium),
+        code(
+            "A",
+            "Program changed to adopt its owner's authority",
+            "program_adopt_changed",
+            Medium,
+        ),
+        code(
+            "J",
+            "Java program adopts its owner's authority",
+            "program_adopt_changed",
+            Medium,
+        ),
+        code(
+            "M",
+            "Set user or group ID mode bit changed",
+            "program_adopt_changed",
+            Medium,
+        ),
     ],
 };
 

@@ -215,7 +215,8 @@ pub struct Detection {
 }
 
 /// System values whose change weakens or blinds auditing.
-const AUDIT_SYSTEM_VALUES: &[&str] = &["QAUDCTL", "QAUDLVL", "QAUDLVL2", "QAUDFRCLVL", "QAUDENDACN"];
+const AUDIT_SYSTEM_VALUES: &[&str] =
+    &["QAUDCTL", "QAUDLVL", "QAUDLVL2", "QAUDFRCLVL", "QAUDENDACN"];
 /// System values whose change weakens sign-on or password security.
 const SECURITY_SYSTEM_VALUES: &[&str] = &[
     "QSECURITY",
@@ -264,11 +265,14 @@ pub fn detect(details: &Details, privileged: impl Fn(&str) -> bool) -> Detection
             });
             if granted {
                 raise(&mut detection, "privilege_granted", Severity::Critical);
-            } else if matches!(code, "CHG" | "SQL") && details.flag("PASSWORD_CHANGED") == Some(true)
+            } else if matches!(code, "CHG" | "SQL")
+                && details.flag("PASSWORD_CHANGED") == Some(true)
             {
                 raise(&mut detection, "password_changed", Severity::Low);
             }
-            if details.text("STATUS").is_some_and(|status| status.eq_ignore_ascii_case("*DISABLED"))
+            if details
+                .text("STATUS")
+                .is_some_and(|status| status.eq_ignore_ascii_case("*DISABLED"))
                 && code != "CRT"
                 && detection.action == "user_changed"
             {
@@ -277,16 +281,25 @@ pub fn detect(details: &Details, privileged: impl Fn(&str) -> bool) -> Detection
         }
         "SV" => {
             let value = details.text("SYSTEM_VALUE").unwrap_or("");
-            if AUDIT_SYSTEM_VALUES.iter().any(|name| name.eq_ignore_ascii_case(value)) {
+            if AUDIT_SYSTEM_VALUES
+                .iter()
+                .any(|name| name.eq_ignore_ascii_case(value))
+            {
                 raise(&mut detection, "audit_policy_changed", Severity::High);
-            } else if SECURITY_SYSTEM_VALUES.iter().any(|name| name.eq_ignore_ascii_case(value)) {
+            } else if SECURITY_SYSTEM_VALUES
+                .iter()
+                .any(|name| name.eq_ignore_ascii_case(value))
+            {
                 raise(&mut detection, "security_setting_changed", Severity::Medium);
             }
         }
         "AD" => {
             let now = details.text("OBJECT_AUDIT").unwrap_or("");
             let before = details.text("PREV_OBJECT_AUDIT").unwrap_or("");
-            if now.eq_ignore_ascii_case("*NONE") && !before.is_empty() && !before.eq_ignore_ascii_case("*NONE") {
+            if now.eq_ignore_ascii_case("*NONE")
+                && !before.is_empty()
+                && !before.eq_ignore_ascii_case("*NONE")
+            {
                 raise(&mut detection, "auditing_disabled", Severity::High);
             }
         }
@@ -315,7 +328,11 @@ pub fn resolve(names: &[String]) -> Result<Vec<&'static TypeSpec>, String> {
         let spec = TypeSpec::find(name).ok_or_else(|| {
             format!(
                 "{name:?} is not an audit entry type auditfwd reads; use some of {}",
-                catalog::ALL.iter().map(|spec| spec.code).collect::<Vec<_>>().join(", ")
+                catalog::ALL
+                    .iter()
+                    .map(|spec| spec.code)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })?;
         if !specs.contains(&spec) {
