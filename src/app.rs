@@ -149,7 +149,7 @@ pub async fn run(
         sink_senders,
         reports,
         sink_tasks,
-        enricher: Enricher::new(&config.alerts),
+        enricher: Enricher::new(&config.alerts).with_schema(config.event.schema_version),
         filter: Filter::new(&config.filter),
         max_in_flight: in_flight,
         grace: config.pipeline.shutdown_grace,

@@ -330,7 +330,7 @@ fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {
             return exit_code::DATA_ERROR;
         }
     };
-    let enricher = Enricher::new(&config.alerts);
+    let enricher = Enricher::new(&config.alerts).with_schema(config.event.schema_version);
     let mut clock = LocalClock::new(zone);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::StateConfig;
 use crate::config::{resolve_path, Problems, Validate};
 use crate::enrich::config::{AlertsConfig, FilterConfig};
+use crate::event::config::EventConfig;
 use crate::pipeline::config::{PermanentErrorPolicy, PipelineConfig};
 use crate::sink::{SinkConfig, StdoutSinkConfig};
 use crate::source::config::SourceConfig;
@@ -22,6 +23,7 @@ pub struct Config {
     pub source: SourceConfig,
     pub filter: FilterConfig,
     pub alerts: AlertsConfig,
+    pub event: EventConfig,
     pub state: StateConfig,
     pub pipeline: PipelineConfig,
     pub log: LogConfig,
@@ -48,6 +50,8 @@ impl Validate for Config {
         self.source.validate("source", problems);
         self.filter.validate("filter", problems);
         self.alerts.validate("alerts", problems);
+        self.event.validate("event", problems);
+        self.check_schema_carries_types(problems);
         self.state.validate("state", problems);
         self.pipeline.validate("pipeline", problems);
         self.log.validate("log", problems);
@@ -68,6 +72,29 @@ impl Validate for Config {
 }
 
 impl Config {
+    /// Schema v1 has no place for entry types other than JS.
+    fn check_schema_carries_types(&self, problems: &mut Problems) {
+        if self.event.schema_version != crate::event::SCHEMA_VERSION_V1 {
+            return;
+        }
+        let others: Vec<&str> = self
+            .source
+            .types()
+            .iter()
+            .filter(|spec| !spec.is_js())
+            .map(|spec| spec.code)
+            .collect();
+        if !others.is_empty() {
+            problems.fail(
+                "event.schema_version",
+                format!(
+                    "schema 1 carries JS entries only, but source.audit_types lists {}; use schema_version = 2",
+                    others.join(", ")
+                ),
+            );
+        }
+    }
+
     /// Loads the layered configuration (see [`crate::config::load`]).
     pub fn load(
         files: &[PathBuf],

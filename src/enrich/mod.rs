@@ -11,15 +11,27 @@ use std::collections::HashSet;
 pub use self::config::{AlertsConfig, FilterConfig};
 use std::borrow::Cow;
 
+use crate::event::audit::{self, Details};
 use crate::event::{Event, JournalRow, Severity, SCHEMA_VERSION};
 
-/// Turns rows into events with a fixed set of privileged profiles.
-#[derive(Clone, Debug, Default)]
+/// Turns rows into events: the configured privileged profiles, those the
+/// system reports (refreshed from `QSYS2.USER_INFO`), and the schema to write.
+#[derive(Clone, Debug)]
 pub struct Enricher {
     privileged_profiles: HashSet<String>,
+    /// Profiles holding *ALLOBJ or *SECADM, as the system last reported them.
+    system_privileged: HashSet<String>,
+    schema_version: u32,
+}
+
+impl Default for Enricher {
+    fn default() -> Self {
+        Enricher::new(&AlertsConfig::default())
+    }
 }
 
 impl Enricher {
+    /// An enricher writing the current schema ([`SCHEMA_VERSION`]).
     pub fn new(alerts: &AlertsConfig) -> Enricher {
         Enricher {
             privileged_profiles: alerts
@@ -27,11 +39,38 @@ impl Enricher {
                 .iter()
                 .map(|name| name.trim().to_uppercase())
                 .collect(),
+            system_privileged: HashSet::new(),
+            schema_version: SCHEMA_VERSION,
         }
     }
 
+    /// The same enricher writing native schema `version` (1 or 2).
+    pub fn with_schema(mut self, version: u32) -> Enricher {
+        self.schema_version = version;
+        self
+    }
+
+    /// Replaces the profiles the system reports as privileged.
+    pub fn set_system_privileged(&mut self, profiles: impl IntoIterator<Item = String>) {
+        self.system_privileged = profiles
+            .into_iter()
+            .map(|name| name.trim().to_uppercase())
+            .collect();
+    }
+
+    /// How many profiles the system reported as privileged.
+    pub fn system_privileged_count(&self) -> usize {
+        self.system_privileged.len()
+    }
+
+    /// Whether `profile` is configured as privileged or holds *ALLOBJ/*SECADM.
+    pub fn is_privileged_name(&self, profile: &str) -> bool {
+        let upper = profile.trim().to_uppercase();
+        self.privileged_profiles.contains(&upper) || self.system_privileged.contains(&upper)
+    }
+
     fn is_privileged(&self, profile: Option<&str>) -> bool {
-        profile.is_some_and(|name| self.privileged_profiles.contains(&name.to_uppercase()))
+        profile.is_some_and(|name| self.is_privileged_name(name))
     }
 
     /// Classifies one row (a copy of it; the pipeline uses [`Enricher::enrich_owned`]).
@@ -41,7 +80,10 @@ impl Enricher {
 
     /// Classifies one row, moving its values into the event: no copies of the
     /// text columns, and the fixed labels are static strings.
-    pub fn enrich_owned(&self, row: JournalRow) -> Event {
+    pub fn enrich_owned(&self, mut row: JournalRow) -> Event {
+        if let Some(details) = row.details.take() {
+            return self.enrich_typed(row, details);
+        }
         let event_id = row.event_id();
         let entry_type = row.entry_type.as_deref();
         let job_type = row.job_type.as_deref();
@@ -63,8 +105,19 @@ impl Enricher {
             Some(_) => Severity::High,
             None => severity(privileged, method.secure, action),
         };
+        let is_notice = row.notice.is_some();
         Event {
-            schema_version: SCHEMA_VERSION,
+            schema_version: self.schema_version,
+            audit_type: (!is_notice).then_some("JS"),
+            code: if is_notice {
+                None
+            } else {
+                row.entry_type.clone()
+            },
+            code_label: Cow::Borrowed(if is_notice { action } else { job_event_type }),
+            target_user: None,
+            details: None,
+            signal: None,
             event_id,
             entry_timestamp: row.entry_timestamp,
             entry_timestamp_local: row.entry_timestamp_local,
@@ -97,6 +150,73 @@ impl Enricher {
             program_name: row.program_name,
             target_qualified_job_name: row.target_qualified_job_name,
             message: row.notice.map(|notice| notice.message),
+        }
+    }
+}
+
+impl Enricher {
+    /// A non-JS entry: the common envelope, the typed block, and what the
+    /// catalog and the detections say it means.
+    fn enrich_typed(&self, row: JournalRow, details: Details) -> Event {
+        let event_id = row.event_id();
+        let target_user = details.target_user().map(str::to_owned);
+        let privileged =
+            self.is_privileged(row.user_name.as_deref()) || self.is_privileged(target_user.as_deref());
+        let detection = audit::detect(&details, |name| self.is_privileged_name(name));
+        let code_label = match details.spec.code_spec(details.code().unwrap_or("")) {
+            Some(_) => Cow::Borrowed(detection.label),
+            // A code the catalog does not know: IBM's own description, when the row has one.
+            None => ["VIOLATION_TYPE_DETAIL", "ENTRY_TYPE_DETAIL"]
+                .iter()
+                .find_map(|column| details.text(column))
+                .map(|text| Cow::Owned(text.to_owned()))
+                .unwrap_or(Cow::Borrowed(detection.label)),
+        };
+        let severity = if privileged {
+            detection.severity.max(Severity::High)
+        } else {
+            detection.severity
+        };
+        Event {
+            schema_version: self.schema_version,
+            event_id,
+            entry_timestamp: row.entry_timestamp,
+            entry_timestamp_local: row.entry_timestamp_local,
+            system_name: row.system_name,
+            receiver_library: row.receiver_library,
+            receiver_name: row.receiver_name,
+            sequence_number: row.sequence_number,
+            entry_type: None,
+            entry_type_detail: None,
+            job_event_type: Cow::Borrowed(""),
+            event_action: Cow::Borrowed(detection.action),
+            user_name: row.user_name,
+            real_user_profile: None,
+            effective_user_profile: None,
+            qualified_job_name: row.qualified_job_name,
+            job_name: row.job_name,
+            job_user: row.job_user,
+            job_number: row.job_number,
+            job_type: None,
+            job_subtype: None,
+            remote_address: row.remote_address,
+            remote_port: row.remote_port,
+            connection_type: Cow::Borrowed(""),
+            connection_method: Cow::Borrowed(""),
+            connection_secure: None,
+            privileged,
+            severity,
+            device_name: None,
+            program_library: row.program_library,
+            program_name: row.program_name,
+            target_qualified_job_name: None,
+            message: None,
+            audit_type: Some(details.spec.code),
+            code: details.code().map(str::to_owned),
+            code_label,
+            target_user,
+            details: Some(details),
+            signal: None,
         }
     }
 }
@@ -142,8 +262,11 @@ impl Filter {
 
     /// True when the row is forwarded. Users are compared on REAL_USER_PROFILE,
     /// upper-case, as IBM's query does; an empty list means "all".
+    /// The filter is about JS entries (their codes and REAL_USER_PROFILE);
+    /// entries of other types and notices always pass: a failed sign-on by
+    /// QUSER's host-server job is exactly what a SOC wants to see.
     pub fn accepts(&self, row: &JournalRow) -> bool {
-        if row.notice.is_some() {
+        if row.notice.is_some() || row.details.is_some() {
             return true;
         }
         if !self.entry_types.is_empty() {
@@ -264,7 +387,7 @@ pub(crate) mod tests {
 
     #[test]
     fn event_carries_ids_labels_and_nulls() {
-        let event = Enricher::default().enrich(&row("S", "INT", "QPADEV0001", Some("JSMITH")));
+        let event = Enricher::default().with_schema(1).enrich(&row("S", "INT", "QPADEV0001", Some("JSMITH")));
         assert_eq!(event.event_id, "PROD1:QGPL/AUDRCV0042:42");
         assert_eq!(event.job_event_type, "Start");
         assert_eq!(event.connection_type, classify::LABEL_INTERACTIVE);

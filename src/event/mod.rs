@@ -1,5 +1,5 @@
 //! The event model: a journal row as read, its position in the journal, and the
-//! enriched event that every sink receives (native schema v1).
+//! enriched event that every sink receives (native schema v1 or v2).
 
 use std::borrow::Cow;
 
@@ -8,8 +8,13 @@ use serde::{Deserialize, Serialize};
 
 pub mod audit;
 
-/// Version of the native JSON schema (`schema/event-v1.schema.json`).
-pub const SCHEMA_VERSION: u32 = 1;
+pub mod config;
+
+/// The native JSON schema auditfwd writes unless configured otherwise
+/// (`deploy/schema/event-v2.schema.json`).
+pub const SCHEMA_VERSION: u32 = 2;
+/// The JS-only schema of earlier releases, kept for one release.
+pub const SCHEMA_VERSION_V1: u32 = 1;
 
 /// A position in the audit journal: the last entry that was delivered.
 ///
@@ -161,10 +166,12 @@ pub enum Severity {
     Critical,
 }
 
-/// The enriched event: one line of native JSON (schema v1).
+/// The enriched event: one line of native JSON, in the layout of its
+/// `schema_version`: v1 (JS only; field order below is its output order) or v2
+/// (a common envelope and a typed block per audit type, see [`Event::serialize`]).
 ///
-/// Field order is the output order. Absent values serialise as `null`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Absent values serialise as `null`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct Event {
     pub schema_version: u32,
     pub event_id: String,
@@ -205,8 +212,181 @@ pub struct Event {
     pub program_name: Option<String>,
     pub target_qualified_job_name: Option<String>,
     /// Set on synthetic events only (for example an audit gap).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(default)]
     pub message: Option<String>,
+    /// Journal entry type (`JS`, `PW`, ...); `None` on synthetic events. (v2)
+    #[serde(skip)]
+    pub audit_type: Option<&'static str>,
+    /// The entry's code within its type (JS entry type, PW violation type, CP
+    /// command type, ...). (v2)
+    #[serde(skip)]
+    pub code: Option<String>,
+    /// A readable label for the code: IBM's JOB_EVENT_TYPE for JS. (v2)
+    #[serde(skip)]
+    pub code_label: Cow<'static, str>,
+    /// The profile the entry is about, when not the job's user. (v2)
+    #[serde(skip)]
+    pub target_user: Option<String>,
+    /// The typed entry-specific block of a non-JS entry. (v2)
+    #[serde(skip)]
+    pub details: Option<audit::Details>,
+    /// What a stateful signal saw (for example a burst of failed sign-ons). (v2)
+    #[serde(skip)]
+    pub signal: Option<Signal>,
+}
+
+/// The facts behind a signal event that auditfwd derives from several entries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Signal {
+    /// What the entries share: `user` or `remote_address`.
+    pub key_kind: &'static str,
+    /// The shared user name or address.
+    pub key: String,
+    /// How many entries made the signal.
+    pub count: usize,
+    /// The window they fell within, in seconds.
+    pub window_seconds: u64,
+    /// Local time of the first entry counted.
+    #[serde(with = "local_micros")]
+    pub first_entry_timestamp_local: NaiveDateTime,
+}
+
+/// A timestamp field written with exactly six fractional digits.
+struct Micros<'a, T>(&'a T);
+
+impl Serialize for Micros<'_, DateTime<Utc>> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        utc_micros::serialize(self.0, serializer)
+    }
+}
+
+impl Serialize for Micros<'_, NaiveDateTime> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        local_micros::serialize(self.0, serializer)
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.schema_version == SCHEMA_VERSION_V1 {
+            self.serialize_v1(serializer)
+        } else {
+            self.serialize_v2(serializer)
+        }
+    }
+}
+
+impl Event {
+    /// Schema v1: the JS fields, flat, in declaration order.
+    fn serialize_v1<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let fields = if self.message.is_some() { 36 } else { 35 };
+        let mut out = serializer.serialize_struct("Event", fields)?;
+        out.serialize_field("schema_version", &self.schema_version)?;
+        out.serialize_field("event_id", &self.event_id)?;
+        out.serialize_field("entry_timestamp", &Micros(&self.entry_timestamp))?;
+        out.serialize_field("entry_timestamp_local", &Micros(&self.entry_timestamp_local))?;
+        out.serialize_field("system_name", &self.system_name)?;
+        out.serialize_field("receiver_library", &self.receiver_library)?;
+        out.serialize_field("receiver_name", &self.receiver_name)?;
+        out.serialize_field("sequence_number", &self.sequence_number)?;
+        out.serialize_field("entry_type", &self.entry_type)?;
+        out.serialize_field("entry_type_detail", &self.entry_type_detail)?;
+        out.serialize_field("job_event_type", &self.job_event_type)?;
+        out.serialize_field("event_action", &self.event_action)?;
+        out.serialize_field("user_name", &self.user_name)?;
+        out.serialize_field("real_user_profile", &self.real_user_profile)?;
+        out.serialize_field("effective_user_profile", &self.effective_user_profile)?;
+        out.serialize_field("qualified_job_name", &self.qualified_job_name)?;
+        out.serialize_field("job_name", &self.job_name)?;
+        out.serialize_field("job_user", &self.job_user)?;
+        out.serialize_field("job_number", &self.job_number)?;
+        out.serialize_field("job_type", &self.job_type)?;
+        out.serialize_field("job_subtype", &self.job_subtype)?;
+        out.serialize_field("remote_address", &self.remote_address)?;
+        out.serialize_field("remote_port", &self.remote_port)?;
+        out.serialize_field("connection_type", &self.connection_type)?;
+        out.serialize_field("connection_method", &self.connection_method)?;
+        out.serialize_field("connection_secure", &self.connection_secure)?;
+        out.serialize_field("privileged", &self.privileged)?;
+        out.serialize_field("severity", &self.severity)?;
+        out.serialize_field("device_name", &self.device_name)?;
+        out.serialize_field("program_library", &self.program_library)?;
+        out.serialize_field("program_name", &self.program_name)?;
+        out.serialize_field("target_qualified_job_name", &self.target_qualified_job_name)?;
+        if let Some(message) = &self.message {
+            out.serialize_field("message", message)?;
+        }
+        out.end()
+    }
+
+    /// Schema v2: a common envelope for every audit type, then one typed block
+    /// named after the type (`js`, `pw`, `cp`, ...), or `signal` for a signal.
+    fn serialize_v2<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut out = serializer.serialize_map(None)?;
+        out.serialize_entry("schema_version", &self.schema_version)?;
+        out.serialize_entry("event_id", &self.event_id)?;
+        out.serialize_entry("entry_timestamp", &Micros(&self.entry_timestamp))?;
+        out.serialize_entry("entry_timestamp_local", &Micros(&self.entry_timestamp_local))?;
+        out.serialize_entry("system_name", &self.system_name)?;
+        out.serialize_entry("receiver_library", &self.receiver_library)?;
+        out.serialize_entry("receiver_name", &self.receiver_name)?;
+        out.serialize_entry("sequence_number", &self.sequence_number)?;
+        out.serialize_entry("audit_type", &self.audit_type)?;
+        out.serialize_entry("code", &self.code)?;
+        out.serialize_entry("code_label", &self.code_label)?;
+        out.serialize_entry("event_action", &self.event_action)?;
+        out.serialize_entry("severity", &self.severity)?;
+        out.serialize_entry("privileged", &self.privileged)?;
+        out.serialize_entry("user_name", &self.user_name)?;
+        out.serialize_entry("effective_user", &self.effective_user_profile)?;
+        out.serialize_entry("target_user", &self.target_user)?;
+        out.serialize_entry("qualified_job_name", &self.qualified_job_name)?;
+        out.serialize_entry("job_name", &self.job_name)?;
+        out.serialize_entry("job_user", &self.job_user)?;
+        out.serialize_entry("job_number", &self.job_number)?;
+        out.serialize_entry("remote_address", &self.remote_address)?;
+        out.serialize_entry("remote_port", &self.remote_port)?;
+        out.serialize_entry("program_library", &self.program_library)?;
+        out.serialize_entry("program_name", &self.program_name)?;
+        if let Some(message) = &self.message {
+            out.serialize_entry("message", message)?;
+        }
+        if let Some(signal) = &self.signal {
+            out.serialize_entry("signal", signal)?;
+        }
+        match (&self.details, self.audit_type) {
+            (Some(details), _) => out.serialize_entry(details.spec.key(), details)?,
+            (None, Some("JS")) => out.serialize_entry("js", &JsBlock(self))?,
+            _ => {}
+        }
+        out.end()
+    }
+}
+
+/// The `js` block of a v2 event: JS's own columns and IBM's labels.
+struct JsBlock<'a>(&'a Event);
+
+impl Serialize for JsBlock<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let event = self.0;
+        let mut out = serializer.serialize_struct("js", 12)?;
+        out.serialize_field("entry_type", &event.entry_type)?;
+        out.serialize_field("entry_type_detail", &event.entry_type_detail)?;
+        out.serialize_field("job_event_type", &event.job_event_type)?;
+        out.serialize_field("connection_type", &event.connection_type)?;
+        out.serialize_field("connection_method", &event.connection_method)?;
+        out.serialize_field("connection_secure", &event.connection_secure)?;
+        out.serialize_field("real_user_profile", &event.real_user_profile)?;
+        out.serialize_field("effective_user_profile", &event.effective_user_profile)?;
+        out.serialize_field("job_type", &event.job_type)?;
+        out.serialize_field("job_subtype", &event.job_subtype)?;
+        out.serialize_field("device_name", &event.device_name)?;
+        out.serialize_field("target_qualified_job_name", &event.target_qualified_job_name)?;
+        out.end()
+    }
 }
 
 /// `DateTime<Utc>` as RFC 3339 with exactly six fractional digits and `Z`.

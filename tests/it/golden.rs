@@ -94,7 +94,8 @@ fn check(name: &str, output: &Path) {
     }
 }
 
-fn simulator(seed: u64) {
+/// Simulator output in native schema `schema`, compared with golden file `name`.
+fn simulator(seed: u64, schema: u32, name: &str) {
     let workspace = Workspace::new();
     let config = workspace.write(
         "auditfwd.toml",
@@ -109,6 +110,8 @@ events_per_second = 0
 [filter]
 entry_types = []
 exclude_users = []
+[event]
+schema_version = {schema}
 [state]
 dir = "data"
 [[sinks]]
@@ -124,25 +127,28 @@ path = "events.ndjson"
         "--exit-when-caught-up",
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    check(
-        &format!("simulator-seed{seed}"),
-        &workspace.path("events.ndjson"),
-    );
+    check(name, &workspace.path("events.ndjson"));
 }
 
 #[test]
 fn simulator_seed_1_native_output_is_unchanged() {
-    simulator(1);
+    simulator(1, 1, "simulator-seed1");
 }
 
 #[test]
 fn simulator_seed_2_native_output_is_unchanged() {
-    simulator(2);
+    simulator(2, 1, "simulator-seed2");
 }
 
 #[test]
 fn simulator_seed_3_native_output_is_unchanged() {
-    simulator(3);
+    simulator(3, 1, "simulator-seed3");
+}
+
+/// Schema v2 of the same JS stream: its own golden, so v1 and v2 each stay fixed.
+#[test]
+fn simulator_seed_1_native_v2_output_is_unchanged() {
+    simulator(1, 2, "simulator-seed1-v2");
 }
 
 /// The lab: generated traffic over several receivers, one deleted receiver (an
@@ -180,6 +186,8 @@ query_timeout = "20s"
 [filter]
 entry_types = []
 exclude_users = []
+[event]
+schema_version = 1
 [state]
 dir = "data"
 [[sinks]]
