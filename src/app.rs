@@ -110,6 +110,10 @@ pub async fn run(
         options.exit_when_caught_up,
         stats.clone(),
         heartbeat.clone(),
+        config
+            .alerts
+            .privileged_from_system
+            .then_some(config.alerts.privileged_refresh),
     )
     .map_err(|error| RunError::Internal(format!("cannot start the source thread: {error}")))?;
 
@@ -151,6 +155,14 @@ pub async fn run(
         sink_tasks,
         enricher: Enricher::new(&config.alerts).with_schema(config.event.schema_version),
         filter: Filter::new(&config.filter),
+        burst: (config.alerts.signon_failure_burst.enabled
+            && config.source.types().iter().any(|spec| spec.code == "PW"))
+        .then(|| {
+            crate::enrich::burst::BurstDetector::new(
+                &config.alerts.signon_failure_burst,
+                checkpoint.as_ref().and_then(|c| c.cursor.signals.as_ref()),
+            )
+        }),
         max_in_flight: in_flight,
         grace: config.pipeline.shutdown_grace,
         summary_interval: config.telemetry.summary_interval,

@@ -346,6 +346,7 @@ pub fn operator_cursor(
         sequence_number: sequence,
         entry_timestamp_local,
         entry_timestamp: None,
+        signals: None,
     })
 }
 
@@ -422,6 +423,7 @@ mod tests {
             sequence_number,
             entry_timestamp_local: None,
             entry_timestamp: None,
+            signals: None,
         }
     }
 

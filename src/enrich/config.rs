@@ -32,12 +32,46 @@ impl Default for FilterConfig {
 pub struct AlertsConfig {
     /// Profiles whose use marks an event `privileged` (real or effective user).
     pub privileged_profiles: Vec<String>,
+    /// Also treat as privileged every profile the system reports holding
+    /// *ALLOBJ or *SECADM (`QSYS2.USER_INFO`, ODBC source only).
+    pub privileged_from_system: bool,
+    /// How often that list is read again.
+    #[serde(with = "crate::config::duration")]
+    pub privileged_refresh: std::time::Duration,
+    /// A `signon_failure_burst` event when one user or one remote address
+    /// collects this many PW failures within `window`.
+    pub signon_failure_burst: BurstConfig,
 }
 
 impl Default for AlertsConfig {
     fn default() -> Self {
         AlertsConfig {
             privileged_profiles: vec!["QSECOFR".into()],
+            privileged_from_system: true,
+            privileged_refresh: std::time::Duration::from_secs(3600),
+            signon_failure_burst: BurstConfig::default(),
+        }
+    }
+}
+
+/// `[alerts.signon_failure_burst]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BurstConfig {
+    pub enabled: bool,
+    /// Failures that make a burst (2 to 1000).
+    pub threshold: usize,
+    /// The window they must fall within, by entry time (1 s to 24 h).
+    #[serde(with = "crate::config::duration")]
+    pub window: std::time::Duration,
+}
+
+impl Default for BurstConfig {
+    fn default() -> Self {
+        BurstConfig {
+            enabled: true,
+            threshold: 5,
+            window: std::time::Duration::from_secs(300),
         }
     }
 }
@@ -76,6 +110,25 @@ impl AlertsConfig {
             &format!("{key}.privileged_profiles"),
             &self.privileged_profiles,
             problems,
+        );
+        problems.duration_in(
+            format!("{key}.privileged_refresh"),
+            self.privileged_refresh,
+            std::time::Duration::from_secs(60),
+            std::time::Duration::from_secs(7 * 24 * 3600),
+        );
+        let burst = &self.signon_failure_burst;
+        if !(2..=1000).contains(&burst.threshold) {
+            problems.fail(
+                format!("{key}.signon_failure_burst.threshold"),
+                format!("{} is out of range; use 2 to 1000", burst.threshold),
+            );
+        }
+        problems.duration_in(
+            format!("{key}.signon_failure_burst.window"),
+            burst.window,
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(24 * 3600),
         );
     }
 }

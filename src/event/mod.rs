@@ -32,6 +32,30 @@ pub struct Cursor {
     /// The same instant in UTC, as resolved when it was read.
     #[serde(default)]
     pub entry_timestamp: Option<DateTime<Utc>>,
+    /// What the stream's stateful signals remembered after this entry, so a
+    /// restart from this position continues them exactly (absent when no
+    /// signal is enabled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signals: Option<SignalState>,
+}
+
+/// The memory of the stateful signals at a position (see `enrich::burst`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalState {
+    /// Recent sign-on failures per user and per remote address.
+    pub failures: Vec<FailureTrail>,
+}
+
+/// Recent failures of one key, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailureTrail {
+    /// `user` or `remote_address`.
+    pub kind: String,
+    pub key: String,
+    /// Entry times, UTC microseconds since the epoch.
+    pub times: Vec<i64>,
 }
 
 impl Cursor {
@@ -44,6 +68,7 @@ impl Cursor {
             sequence_number: row.sequence_number,
             entry_timestamp_local: Some(row.entry_timestamp_local),
             entry_timestamp: Some(row.entry_timestamp),
+            signals: None,
         }
     }
 }
@@ -246,9 +271,9 @@ pub struct Signal {
     pub count: usize,
     /// The window they fell within, in seconds.
     pub window_seconds: u64,
-    /// Local time of the first entry counted.
-    #[serde(with = "local_micros")]
-    pub first_entry_timestamp_local: NaiveDateTime,
+    /// Time of the first entry counted (UTC).
+    #[serde(with = "utc_micros")]
+    pub first_entry_timestamp: DateTime<Utc>,
 }
 
 /// A timestamp field written with exactly six fractional digits.
@@ -285,7 +310,10 @@ impl Event {
         out.serialize_field("schema_version", &self.schema_version)?;
         out.serialize_field("event_id", &self.event_id)?;
         out.serialize_field("entry_timestamp", &Micros(&self.entry_timestamp))?;
-        out.serialize_field("entry_timestamp_local", &Micros(&self.entry_timestamp_local))?;
+        out.serialize_field(
+            "entry_timestamp_local",
+            &Micros(&self.entry_timestamp_local),
+        )?;
         out.serialize_field("system_name", &self.system_name)?;
         out.serialize_field("receiver_library", &self.receiver_library)?;
         out.serialize_field("receiver_name", &self.receiver_name)?;
@@ -328,7 +356,10 @@ impl Event {
         out.serialize_entry("schema_version", &self.schema_version)?;
         out.serialize_entry("event_id", &self.event_id)?;
         out.serialize_entry("entry_timestamp", &Micros(&self.entry_timestamp))?;
-        out.serialize_entry("entry_timestamp_local", &Micros(&self.entry_timestamp_local))?;
+        out.serialize_entry(
+            "entry_timestamp_local",
+            &Micros(&self.entry_timestamp_local),
+        )?;
         out.serialize_entry("system_name", &self.system_name)?;
         out.serialize_entry("receiver_library", &self.receiver_library)?;
         out.serialize_entry("receiver_name", &self.receiver_name)?;
@@ -384,7 +415,10 @@ impl Serialize for JsBlock<'_> {
         out.serialize_field("job_type", &event.job_type)?;
         out.serialize_field("job_subtype", &event.job_subtype)?;
         out.serialize_field("device_name", &event.device_name)?;
-        out.serialize_field("target_qualified_job_name", &event.target_qualified_job_name)?;
+        out.serialize_field(
+            "target_qualified_job_name",
+            &event.target_qualified_job_name,
+        )?;
         out.end()
     }
 }

@@ -42,6 +42,8 @@ pub(crate) struct Dispatcher {
     pub sink_tasks: JoinSet<()>,
     pub enricher: Enricher,
     pub filter: Filter,
+    /// The `signon_failure_burst` signal, when enabled and PW is read.
+    pub burst: Option<crate::enrich::burst::BurstDetector>,
     pub max_in_flight: usize,
     pub grace: Duration,
     pub summary_interval: Duration,
@@ -146,22 +148,31 @@ impl Dispatcher {
                         if row.notice.is_none() {
                             newest_entry_micros = Some(row.entry_timestamp.timestamp_micros());
                         }
-                        events.push(self.enricher.enrich_owned(row));
+                        let event = self.enricher.enrich_owned(row);
+                        let signals = match &mut self.burst {
+                            Some(burst) => burst.observe(&event),
+                            None => Vec::new(),
+                        };
+                        events.push(event);
+                        events.extend(signals);
                     }
+                }
+                let mut cursor = batch.cursor;
+                if let Some(burst) = &self.burst {
+                    // The signal's memory is committed with the position it belongs to.
+                    cursor.signals = Some(burst.snapshot());
                 }
                 let gaps = events
                     .iter()
                     .filter(|event| event.event_action == "audit_gap")
                     .count();
                 self.stats.record_read(rows_read, rows_read - kept, gaps);
-                let id = self
-                    .ledger
-                    .register(batch.cursor.clone(), newest_entry_micros);
+                let id = self.ledger.register(cursor.clone(), newest_entry_micros);
                 let batch = Arc::new(EventBatch {
                     id,
                     events,
                     rows_read,
-                    cursor: batch.cursor,
+                    cursor,
                 });
                 debug!(batch = id, rows = rows_read, events = batch.events.len(), cursor = %batch.cursor, "batch read");
                 for sender in &self.sink_senders {
@@ -169,6 +180,11 @@ impl Dispatcher {
                     // a closed channel means the task ended, which `join_next` reports.
                     let _ = sender.send(batch.clone()).await;
                 }
+            }
+            Some(SourceMessage::PrivilegedProfiles(profiles)) => {
+                self.enricher.set_system_privileged(profiles);
+                self.stats
+                    .record_system_privileged(self.enricher.system_privileged_count());
             }
             Some(SourceMessage::Started) => {
                 if !state.ready_sent {

@@ -149,6 +149,7 @@ mod tests {
             sequence_number: sequence,
             entry_timestamp_local: None,
             entry_timestamp: None,
+            signals: None,
         }
     }
 

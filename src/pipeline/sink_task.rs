@@ -410,6 +410,7 @@ mod tests {
                 sequence_number: id,
                 entry_timestamp_local: None,
                 entry_timestamp: None,
+                signals: None,
             },
         })
     }

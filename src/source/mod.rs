@@ -42,6 +42,9 @@ pub enum SourceMessage {
     Failed(odbc::OdbcError),
     /// The reader thread panicked: a bug. The text is the panic message.
     Panicked(String),
+    /// The profiles the system reports holding *ALLOBJ or *SECADM
+    /// (`QSYS2.USER_INFO`), read at start and then at an interval.
+    PrivilegedProfiles(Vec<String>),
 }
 
 /// Whether the reader thread is stuck inside a poll, for the systemd watchdog.
@@ -195,6 +198,22 @@ impl Source {
         }
     }
 
+    /// Optional audit types whose function the system lacks.
+    fn missing_types(&self) -> Vec<&'static str> {
+        match self {
+            Source::Simulator(_) => Vec::new(),
+            Source::Odbc(source) => source.missing_types(),
+        }
+    }
+
+    /// Profiles holding *ALLOBJ or *SECADM, from the system (ODBC only).
+    fn privileged_profiles(&mut self) -> Option<Result<Vec<String>, odbc::OdbcError>> {
+        match self {
+            Source::Simulator(_) => None,
+            Source::Odbc(source) => Some(source.privileged_profiles()),
+        }
+    }
+
     fn name(&self) -> &'static str {
         match self {
             Source::Simulator(_) => "simulator",
@@ -222,8 +241,10 @@ pub fn spawn_reader(
     exit_when_caught_up: bool,
     metrics: Arc<crate::telemetry::Metrics>,
     heartbeat: Arc<ReaderHeartbeat>,
+    privileged_refresh: Option<Duration>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let reader = Reader {
+        privileged_refresh,
         batch_rows: config.batch_rows,
         poll_interval: config.poll_interval,
         sender,
@@ -245,6 +266,8 @@ pub fn spawn_reader(
 }
 
 struct Reader {
+    /// How often to read the privileged profiles from the system; `None`: never.
+    privileged_refresh: Option<Duration>,
     batch_rows: usize,
     poll_interval: Duration,
     sender: mpsc::Sender<SourceMessage>,
@@ -263,6 +286,7 @@ impl Reader {
         // Reconnects wait 0.5 s, 1 s, 2 s, ... up to a minute, with jitter.
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(60), 0);
         let send = |message| self.sender.blocking_send(message).is_ok();
+        let mut privileged_due = std::time::Instant::now();
         while !self.stop.load(Ordering::Acquire) {
             self.heartbeat.enter_poll();
             crate::failpoint::hit("reader.poll");
@@ -273,8 +297,27 @@ impl Reader {
                     self.metrics.record_source_ok(poll.caught_up);
                     self.metrics.record_source_queries(
                         poll.queries.audit_journal_js,
+                        poll.queries.audit_journal_types,
                         poll.queries.journal_receiver_info,
                     );
+                    self.metrics.record_missing_types(&source.missing_types());
+                    if let Some(interval) = self.privileged_refresh {
+                        if std::time::Instant::now() >= privileged_due {
+                            privileged_due = std::time::Instant::now() + interval;
+                            match source.privileged_profiles() {
+                                Some(Ok(profiles)) => {
+                                    tracing::info!(profiles = profiles.len(), next_in = ?interval, "read the profiles holding *ALLOBJ or *SECADM from QSYS2.USER_INFO");
+                                    if !send(SourceMessage::PrivilegedProfiles(profiles)) {
+                                        return;
+                                    }
+                                }
+                                Some(Err(error)) => {
+                                    warn!(host = %source.host(), error = %error, retry_in = ?interval, "cannot read QSYS2.USER_INFO for privileged profiles (needs *USE on QSYS2.USER_INFO and *READ on the profiles); keeping the configured list and the last one read");
+                                }
+                                None => {}
+                            }
+                        }
+                    }
                     if !started {
                         started = true;
                         if !send(SourceMessage::Started) {

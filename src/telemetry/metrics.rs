@@ -33,7 +33,12 @@ pub struct Metrics {
     audit_gaps: AtomicU64,
     source_reconnects: AtomicU64,
     source_queries_audit_journal_js: AtomicU64,
+    source_queries_audit_journal_types: AtomicU64,
     source_queries_journal_receiver_info: AtomicU64,
+    /// Optional audit types the system lacks (not read).
+    source_missing_types: Mutex<Vec<&'static str>>,
+    /// Profiles the system reported holding *ALLOBJ or *SECADM (-1: never read).
+    system_privileged: AtomicI64,
     source_up: AtomicBool,
     source_caught_up: AtomicBool,
     source_error: Mutex<Option<String>>,
@@ -65,7 +70,10 @@ impl Metrics {
             audit_gaps: AtomicU64::new(0),
             source_reconnects: AtomicU64::new(0),
             source_queries_audit_journal_js: AtomicU64::new(0),
+            source_queries_audit_journal_types: AtomicU64::new(0),
             source_queries_journal_receiver_info: AtomicU64::new(0),
+            source_missing_types: Mutex::new(Vec::new()),
+            system_privileged: AtomicI64::new(-1),
             source_up: AtomicBool::new(true),
             source_caught_up: AtomicBool::new(false),
             source_error: Mutex::new(None),
@@ -107,11 +115,32 @@ impl Metrics {
 
     /// Statements the source ran on the IBM i: table-function calls and
     /// receiver-chain reads.
-    pub fn record_source_queries(&self, audit_journal_js: u64, journal_receiver_info: u64) {
+    pub fn record_source_queries(
+        &self,
+        audit_journal_js: u64,
+        audit_journal_types: u64,
+        journal_receiver_info: u64,
+    ) {
         self.source_queries_audit_journal_js
             .fetch_add(audit_journal_js, Ordering::Relaxed);
+        self.source_queries_audit_journal_types
+            .fetch_add(audit_journal_types, Ordering::Relaxed);
         self.source_queries_journal_receiver_info
             .fetch_add(journal_receiver_info, Ordering::Relaxed);
+    }
+
+    /// How many profiles the system last reported as privileged.
+    pub fn record_system_privileged(&self, count: usize) {
+        self.system_privileged
+            .store(i64::try_from(count).unwrap_or(i64::MAX), Ordering::Relaxed);
+    }
+
+    /// The optional audit types the system lacks, as the source last found.
+    pub fn record_missing_types(&self, types: &[&'static str]) {
+        let mut missing = lock(&self.source_missing_types);
+        if missing.as_slice() != types {
+            *missing = types.to_vec();
+        }
     }
 
     pub fn record_source_error(&self, message: &str) {
@@ -324,9 +353,25 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
-            "# HELP auditfwd_source_queries_total Statements the source ran on the IBM i, by what they read (each audit_journal_js call reads and sorts one sequence window).\n# TYPE auditfwd_source_queries_total counter\nauditfwd_source_queries_total{{function=\"audit_journal_js\"}} {}\nauditfwd_source_queries_total{{function=\"journal_receiver_info\"}} {}",
+            "# HELP auditfwd_source_queries_total Statements the source ran on the IBM i, by what they read (each audit_journal_js call reads and sorts one sequence window; audit_journal_other_types counts the calls of the other types' functions, one per type per window).\n# TYPE auditfwd_source_queries_total counter\nauditfwd_source_queries_total{{function=\"audit_journal_js\"}} {}\nauditfwd_source_queries_total{{function=\"audit_journal_other_types\"}} {}\nauditfwd_source_queries_total{{function=\"journal_receiver_info\"}} {}",
             self.source_queries_audit_journal_js.load(Ordering::Relaxed),
+            self.source_queries_audit_journal_types.load(Ordering::Relaxed),
             self.source_queries_journal_receiver_info.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP auditfwd_source_audit_type_missing Optional audit types (source.optional_audit_types) whose SYSTOOLS function this system lacks: 1 while not read.\n# TYPE auditfwd_source_audit_type_missing gauge"
+        );
+        for code in lock(&self.source_missing_types).iter() {
+            let _ = writeln!(
+                out,
+                "auditfwd_source_audit_type_missing{{type=\"{code}\"}} 1"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP auditfwd_privileged_profiles_from_system Profiles QSYS2.USER_INFO last reported holding *ALLOBJ or *SECADM (-1: not read).\n# TYPE auditfwd_privileged_profiles_from_system gauge\nauditfwd_privileged_profiles_from_system {}",
+            self.system_privileged.load(Ordering::Relaxed)
         );
         type PerSink<'a> = (&'a str, &'a str, &'a str, fn(&SinkMetrics) -> f64);
         let per_sink: [PerSink; 6] = [
@@ -402,6 +447,7 @@ mod tests {
             sequence_number: 42,
             entry_timestamp_local: None,
             entry_timestamp: None,
+            signals: None,
         }
     }
 

@@ -106,6 +106,7 @@ pub enum Doing {
     DiscoverColumns,
     CurrentUser,
     ReceiverInfo,
+    UserInfo,
     Read(ReceiverId),
 }
 
@@ -113,9 +114,12 @@ impl std::fmt::Display for Doing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Doing::Connect => f.write_str("connect"),
-            Doing::DiscoverColumns => f.write_str("read the columns of SYSTOOLS.AUDIT_JOURNAL_JS"),
+            Doing::DiscoverColumns => {
+                f.write_str("read the columns of the SYSTOOLS audit journal functions")
+            }
             Doing::CurrentUser => f.write_str("read the current user"),
             Doing::ReceiverInfo => f.write_str("read QSYS2.JOURNAL_RECEIVER_INFO"),
+            Doing::UserInfo => f.write_str("read QSYS2.USER_INFO"),
             Doing::Read(receiver) => write!(f, "read receiver {receiver}"),
         }
     }

@@ -33,9 +33,10 @@ pub use self::classify::{DriverError, Failure, OdbcError};
 use self::config::OdbcConfig;
 use self::session::{Kind, RowView, Session, Target};
 use self::sql::{SqlFilter, Start};
-use super::rows::{journal_row, Columns, LocalClock};
+use super::rows::{journal_row, typed_row, Columns, LocalClock};
 use crate::config::Secret;
 use crate::enrich::config::FilterConfig;
+use crate::event::audit::TypeSpec;
 use crate::event::{Cursor as JournalCursor, JournalRow, Notice};
 use crate::source::config::SourceConfig;
 
@@ -60,6 +61,9 @@ pub struct OdbcPoll {
 pub struct QueryCounts {
     /// Calls of SYSTOOLS.AUDIT_JOURNAL_JS (each reads and sorts its range).
     pub audit_journal_js: u64,
+    /// Calls of the other types' functions (AUDIT_JOURNAL_PW, ...): each also
+    /// reads its range of the journal.
+    pub audit_journal_types: u64,
     /// Reads of QSYS2.JOURNAL_RECEIVER_INFO.
     pub journal_receiver_info: u64,
 }
@@ -102,14 +106,22 @@ pub struct OdbcSource {
     total: QueryCounts,
     clock: LocalClock,
     host: String,
+    /// Whether JS entries are read (`source.audit_types` lists JS).
+    read_js: bool,
+    /// The other audit types configured, in catalog order, and the optional ones.
+    types: Vec<&'static TypeSpec>,
+    optional: Vec<&'static TypeSpec>,
 }
 
 /// What one read of a receiver brought back.
+#[derive(Default)]
 struct Read {
     rows: Vec<JournalRow>,
     /// The last row read, kept or not: (system, sequence, local time).
     last: Option<(Option<String>, u64, Option<NaiveDateTime>)>,
     own_dropped: usize,
+    /// Rows the statement returned (kept, dropped or malformed).
+    returned: usize,
 }
 
 impl OdbcSource {
@@ -170,6 +182,17 @@ impl OdbcSource {
             unreported: QueryCounts::default(),
             total: QueryCounts::default(),
             clock,
+            read_js: source.types().iter().any(|spec| spec.is_js()),
+            types: source
+                .types()
+                .into_iter()
+                .filter(|spec| !spec.is_js())
+                .collect(),
+            optional: source
+                .types()
+                .into_iter()
+                .filter(|spec| source.is_optional(spec))
+                .collect(),
             config,
             password,
         })
@@ -183,6 +206,25 @@ impl OdbcSource {
     /// Statements run since the source was made.
     pub fn queries(&self) -> QueryCounts {
         self.total
+    }
+
+    /// Optional audit types the connected system lacks.
+    pub fn missing_types(&self) -> Vec<&'static str> {
+        self.session
+            .as_ref()
+            .map(|session| session.missing.iter().map(|spec| spec.code).collect())
+            .unwrap_or_default()
+    }
+
+    /// Profiles holding *ALLOBJ or *SECADM, from `QSYS2.USER_INFO`.
+    pub fn privileged_profiles(&mut self) -> Result<Vec<String>, OdbcError> {
+        self.connect()?;
+        let session = self.session.as_mut().expect("connected");
+        match session.privileged_profiles() {
+            Ok(names) => Ok(names),
+            Err(session::PrivilegedError::Driver(error)) => Err(self.fail(Doing::UserInfo, &error)),
+            Err(session::PrivilegedError::Prepare(text)) => Err(OdbcError::fatal(text)),
+        }
     }
 
     /// Drops the connection; the next poll reconnects.
@@ -321,6 +363,7 @@ impl OdbcSource {
                                 sequence_number: last,
                                 entry_timestamp_local: timestamp,
                                 entry_timestamp: last_row.map(|row| row.entry_timestamp),
+                                signals: None,
                             });
                             self.position = Position::After {
                                 system,
@@ -450,6 +493,7 @@ impl OdbcSource {
                 sequence_number: *sequence,
                 entry_timestamp_local: *timestamp,
                 entry_timestamp: None,
+                signals: None,
             }),
             _ => None,
         }
@@ -518,6 +562,7 @@ impl OdbcSource {
             sequence_number: resume.first_sequence.unwrap_or(1).saturating_sub(1),
             entry_timestamp_local: None,
             entry_timestamp: None,
+            signals: None,
         };
         let mut row = JournalRow::bare(
             system,
@@ -568,6 +613,8 @@ impl OdbcSource {
             filter: &self.filter,
             timeout_seconds: self.config.query_timeout.as_secs().max(1) as usize,
             exclude_own_connections: self.config.exclude_own_connections,
+            types: &self.types,
+            optional: &self.optional,
         })?;
         self.session = Some(session);
         self.receivers = None;
@@ -638,10 +685,177 @@ impl OdbcSource {
         Ok(receivers)
     }
 
-    /// One call of the table function over `receiver`: a window from `start` to
+    /// Reads every configured audit type over the same range of `receiver`
+    /// and merges them in sequence order: a window from `start` to `last`
+    /// (whole), or from `start` bounded by `batch_rows` per type when `last` is
+    /// `None`, in which case only the prefix that every type has read entirely
+    /// is kept (the rest is read again on the next call).
+    fn read(
+        &mut self,
+        receiver: &ReceiverId,
+        kind: Kind,
+        start: &Start,
+        last: Option<u64>,
+        system: Option<&str>,
+    ) -> Result<Read, OdbcError> {
+        let typed = self
+            .session
+            .as_ref()
+            .map_or(0, |session| session.typed.len());
+        if typed == 0 {
+            return self.read_js_rows(receiver, kind, start, last, system);
+        }
+        let clock_before = self.clock.clone();
+        let mut read = if self.read_js {
+            self.read_js_rows(receiver, kind, start, last, system)?
+        } else {
+            Read::default()
+        };
+        let limit = self.batch_rows;
+        // Rows-bounded reads: a type that returned a full chunk may have more
+        // after its last row, so the merge is complete only up to the lowest
+        // such last row.
+        let mut complete_to: Option<u64> = None;
+        let mut note_bound = |part: &Read| {
+            if last.is_none() && part.returned >= limit {
+                if let Some((_, sequence, _)) = part.last {
+                    complete_to = Some(complete_to.map_or(sequence, |bound| bound.min(sequence)));
+                }
+            }
+        };
+        note_bound(&read);
+        for index in 0..typed {
+            let part = self.read_typed_rows(index, receiver, kind, start, last, system)?;
+            note_bound(&part);
+            read.own_dropped += part.own_dropped;
+            read.returned += part.returned;
+            read.rows.extend(part.rows);
+            read.last = match (read.last.take(), part.last) {
+                (Some(mine), Some(theirs)) => Some(if theirs.1 > mine.1 {
+                    (theirs.0.or(mine.0), theirs.1, theirs.2)
+                } else {
+                    (mine.0.or(theirs.0), mine.1, mine.2)
+                }),
+                (mine, theirs) => mine.or(theirs),
+            };
+        }
+        // One journal, one sequence: each part is in order, the merge is a stable sort.
+        read.rows.sort_by_key(|row| row.sequence_number);
+        if let Some(bound) = complete_to {
+            read.rows.retain(|row| row.sequence_number <= bound);
+            let system = read.last.take().and_then(|(system, _, _)| system);
+            let timestamp = read
+                .rows
+                .iter()
+                .rev()
+                .find(|row| row.notice.is_none())
+                .map(|row| row.entry_timestamp_local);
+            read.last = Some((system, bound, timestamp));
+        }
+        // Local times resolve to UTC in journal order (DST), across types.
+        self.clock = clock_before;
+        for row in read.rows.iter_mut().filter(|row| row.notice.is_none()) {
+            row.entry_timestamp = self.clock.to_utc(&row.entry_timestamp_local);
+        }
+        Ok(read)
+    }
+
+    /// One call of the function of the other type at `index` over `receiver`.
+    fn read_typed_rows(
+        &mut self,
+        index: usize,
+        receiver: &ReceiverId,
+        kind: Kind,
+        start: &Start,
+        last: Option<u64>,
+        system: Option<&str>,
+    ) -> Result<Read, OdbcError> {
+        let session = self.session.as_mut().expect("connected");
+        let spec = session.typed[index].spec;
+        let none = SqlFilter::default();
+        let query = match (last, start) {
+            (Some(last), Start::Sequence(first)) => sql::read_window(
+                spec.function,
+                self.config.dialect,
+                &[],
+                &receiver.library,
+                &receiver.name,
+                *first,
+                last,
+                &none,
+            ),
+            _ => sql::read_receiver(
+                spec.function,
+                self.config.dialect,
+                &[],
+                &receiver.library,
+                &receiver.name,
+                start,
+                &none,
+                self.batch_rows,
+            ),
+        };
+        let max_rows = match (last, start) {
+            (Some(last), Start::Sequence(first)) => {
+                usize::try_from(last.saturating_sub(*first).saturating_add(1)).unwrap_or(usize::MAX)
+            }
+            _ => self.batch_rows,
+        };
+        self.unreported.audit_journal_types += 1;
+        self.total.audit_journal_types += 1;
+        // A throwaway clock: UTC is resolved again once all types are merged.
+        let mut clock = self.clock.clone();
+        let anchor = match &self.position {
+            Position::After { sequence, .. } => *sequence,
+            _ => 0,
+        };
+        let mut read = Read::default();
+        let result = session.run_typed(index, kind, &query.params, max_rows, |view| {
+            read.returned += 1;
+            match typed_row(spec, view, &mut clock) {
+                Ok(row) => {
+                    read.last = Some((
+                        Some(row.system_name.clone()),
+                        row.sequence_number,
+                        Some(row.entry_timestamp_local),
+                    ));
+                    read.rows.push(row);
+                }
+                Err(problem) => {
+                    let sequence = view
+                        .text("SEQUENCE_NUMBER")
+                        .and_then(|text| parse_sequence(&text));
+                    let known = system
+                        .map(str::to_owned)
+                        .or_else(|| read.last.as_ref().and_then(|(system, _, _)| system.clone()));
+                    let near = sequence
+                        .or(read.last.as_ref().map(|(_, sequence, _)| *sequence))
+                        .unwrap_or(anchor);
+                    let message = format!(
+                        "malformed {} row in receiver {receiver} near sequence {near}: {problem}",
+                        spec.code
+                    );
+                    error!("{message}");
+                    let local = clock.now_local();
+                    let shown = known.clone().unwrap_or_else(|| "UNKNOWN".to_owned());
+                    let row = malformed_row(&shown, receiver, near, local, message);
+                    if let Some(sequence) = sequence {
+                        read.last = Some((known.or(Some(shown)), sequence, None));
+                    }
+                    read.rows.push(row);
+                }
+            }
+        });
+        if let Err(error) = result {
+            return Err(self.fail(Doing::Read(receiver.clone()), &error));
+        }
+        Ok(read)
+    }
+
+    /// One call of the JS function over `receiver`: a window from `start` to
     /// `last` (whole), or from `start` bounded by `batch_rows` when `last` is
     /// `None`. Own-connection rows are dropped before they are parsed.
-    fn read(
+    fn read_js_rows(
         &mut self,
         receiver: &ReceiverId,
         kind: Kind,
@@ -651,6 +865,7 @@ impl OdbcSource {
     ) -> Result<Read, OdbcError> {
         let query = match (last, start) {
             (Some(last), Start::Sequence(first)) => sql::read_window(
+                sql::JS_FUNCTION,
                 self.config.dialect,
                 &[],
                 &receiver.library,
@@ -660,6 +875,7 @@ impl OdbcSource {
                 &self.filter,
             ),
             _ => sql::read_receiver(
+                sql::JS_FUNCTION,
                 self.config.dialect,
                 &[],
                 &receiver.library,
@@ -687,7 +903,9 @@ impl OdbcSource {
             Position::After { sequence, .. } => *sequence,
             _ => 0,
         };
+        let mut returned = 0;
         let result = session.run(kind, &query.params, max_rows, |view| {
+            returned += 1;
             if is_own(view, own_profile.as_deref()) {
                 own_dropped += 1;
                 let sequence = view
@@ -747,6 +965,7 @@ impl OdbcSource {
             rows,
             last: last_seen,
             own_dropped,
+            returned,
         })
     }
 }

@@ -15,6 +15,7 @@ use odbc_api::{
 use super::classify::{classify, Doing, DriverError, OdbcError};
 use super::config::Dialect;
 use super::sql::{self, Query, SqlFilter, Value};
+use crate::event::audit::TypeSpec;
 use crate::source::rows::Columns;
 
 /// Longest text read from one column; longer values are cut by the driver.
@@ -46,6 +47,23 @@ pub struct Session {
     window: Statement,
     from_sequence: Statement,
     from_timestamp: Statement,
+    /// The other audit types read, each with its own statements, in catalog order.
+    pub typed: Vec<TypedStatements>,
+    /// Optional types whose function this system lacks (not read).
+    pub missing: Vec<&'static TypeSpec>,
+    /// `QSYS2.USER_INFO` for the privileged profiles; `Err` when it could not
+    /// be prepared (no authority, or the release lacks it), said when used.
+    privileged: Result<Statement, String>,
+}
+
+/// The statements of one audit type other than JS.
+pub struct TypedStatements {
+    pub spec: &'static TypeSpec,
+    /// Columns selected: the common header ones, then the type's own, as this release has them.
+    pub columns: Vec<String>,
+    window: Statement,
+    from_sequence: Statement,
+    from_timestamp: Statement,
 }
 
 /// Where the connection goes and how it reads.
@@ -57,6 +75,10 @@ pub struct Target<'a> {
     pub filter: &'a SqlFilter,
     pub timeout_seconds: usize,
     pub exclude_own_connections: bool,
+    /// Audit types other than JS to read, in catalog order.
+    pub types: &'a [&'static TypeSpec],
+    /// Types among `types` that may be missing on the system.
+    pub optional: &'a [&'static TypeSpec],
 }
 
 fn environment() -> Result<&'static Environment, OdbcError> {
@@ -93,8 +115,12 @@ impl Session {
             )
             .map_err(fail(Doing::Connect))?;
         let timeout = Some(target.timeout_seconds);
-        let discovered = column_names(&connection, &sql::discover_columns(target.dialect), timeout)
-            .map_err(fail(Doing::DiscoverColumns))?;
+        let discovered = column_names(
+            &connection,
+            &sql::discover_columns(sql::JS_FUNCTION, target.dialect),
+            timeout,
+        )
+        .map_err(fail(Doing::DiscoverColumns))?;
         let available: std::collections::HashSet<String> =
             discovered.iter().map(|name| name.to_uppercase()).collect();
         let missing: Vec<&str> = sql::REQUIRED_COLUMNS
@@ -125,6 +151,33 @@ impl Session {
         );
         if !absent.is_empty() {
             tracing::warn!(host = %target.host, columns = ?absent, "this release lacks some optional columns; they will be null");
+        }
+        let mut typed_columns: Vec<(&'static TypeSpec, Vec<String>)> = Vec::new();
+        let mut missing = Vec::new();
+        for spec in target.types.iter().copied().filter(|spec| !spec.is_js()) {
+            let query = sql::discover_columns(spec.function, target.dialect);
+            match column_names(&connection, &query, timeout) {
+                Ok(names) => typed_columns.push((spec, typed_select_list(spec, &names, target)?)),
+                Err(error) => {
+                    let driver = DriverError::redacted(&error, target.secrets);
+                    if !is_missing_function(&driver) {
+                        return Err(classify(&Doing::DiscoverColumns, target.host, driver));
+                    }
+                    let why = format!(
+                        "SYSTOOLS.{} (audit type {}, {}) is not on {}: it comes with the Db2 for i PTF group {}",
+                        spec.function, spec.code, spec.name, target.host, spec.since
+                    );
+                    if target.optional.contains(&spec) {
+                        tracing::warn!("{why}; {} is optional (source.optional_audit_types), so it is not read", spec.code);
+                        missing.push(spec);
+                    } else {
+                        return Err(OdbcError::fatal(format!(
+                            "{why}. Apply that PTF group, or remove {} from source.audit_types, or list it in source.optional_audit_types to run without it",
+                            spec.code
+                        )));
+                    }
+                }
+            }
         }
         let own_profile = if target.exclude_own_connections {
             let mut first = None;
@@ -165,11 +218,22 @@ impl Session {
         let session = Session {
             receivers: prepare(&sql::receivers().text, Doing::ReceiverInfo)?,
             window: prepare(
-                &sql::read_window(target.dialect, &columns, "", "", 0, 0, target.filter).text,
+                &sql::read_window(
+                    sql::JS_FUNCTION,
+                    target.dialect,
+                    &columns,
+                    "",
+                    "",
+                    0,
+                    0,
+                    target.filter,
+                )
+                .text,
                 any.clone(),
             )?,
             from_sequence: prepare(
                 &sql::read_receiver(
+                    sql::JS_FUNCTION,
                     target.dialect,
                     &columns,
                     "",
@@ -183,6 +247,7 @@ impl Session {
             )?,
             from_timestamp: prepare(
                 &sql::read_receiver(
+                    sql::JS_FUNCTION,
                     target.dialect,
                     &columns,
                     "",
@@ -192,12 +257,71 @@ impl Session {
                     1,
                 )
                 .text,
-                any,
+                any.clone(),
             )?,
+            typed: typed_columns
+                .into_iter()
+                .map(|(spec, columns)| -> Result<TypedStatements, OdbcError> {
+                    let none = SqlFilter::default();
+                    Ok(TypedStatements {
+                        spec,
+                        window: prepare(
+                            &sql::read_window(
+                                spec.function,
+                                target.dialect,
+                                &columns,
+                                "",
+                                "",
+                                0,
+                                0,
+                                &none,
+                            )
+                            .text,
+                            any.clone(),
+                        )?,
+                        from_sequence: prepare(
+                            &sql::read_receiver(
+                                spec.function,
+                                target.dialect,
+                                &columns,
+                                "",
+                                "",
+                                &sql::Start::Sequence(0),
+                                &none,
+                                1,
+                            )
+                            .text,
+                            any.clone(),
+                        )?,
+                        from_timestamp: prepare(
+                            &sql::read_receiver(
+                                spec.function,
+                                target.dialect,
+                                &columns,
+                                "",
+                                "",
+                                &sql::Start::Timestamp(timestamp),
+                                &none,
+                                1,
+                            )
+                            .text,
+                            any.clone(),
+                        )?,
+                        columns,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            missing,
             columns,
             own_profile,
+            privileged: prepare(
+                &sql::privileged_profiles(target.dialect).text,
+                Doing::UserInfo,
+            )
+            .map_err(|error| error.to_string()),
         };
-        tracing::info!(host = %target.host, columns = session.columns.len(), own_profile = ?session.own_profile, "connected to the audit journal");
+        let types: Vec<&str> = session.typed.iter().map(|typed| typed.spec.code).collect();
+        tracing::info!(host = %target.host, columns = session.columns.len(), other_types = ?types, own_profile = ?session.own_profile, "connected to the audit journal");
         Ok(session)
     }
 
@@ -224,10 +348,114 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Profiles holding *ALLOBJ or *SECADM, from `QSYS2.USER_INFO`, upper case.
+    pub fn privileged_profiles(&mut self) -> Result<Vec<String>, PrivilegedError> {
+        let statement = self
+            .privileged
+            .as_mut()
+            .map_err(|error| PrivilegedError::Prepare(error.clone()))?;
+        let mut names = Vec::new();
+        if let Some(cursor) = statement.execute(()).map_err(PrivilegedError::Driver)? {
+            visit_cursor(cursor, 1_000_000, |view| {
+                if let Some(name) = view.at(0) {
+                    let name = name.trim();
+                    if !name.is_empty() {
+                        names.push(name.to_uppercase());
+                    }
+                }
+            })
+            .map_err(PrivilegedError::Driver)?;
+        }
+        Ok(names)
+    }
+
+    /// Runs statement `kind` of the other type at `index` in [`Session::typed`].
+    pub fn run_typed(
+        &mut self,
+        index: usize,
+        kind: Kind,
+        params: &[Value],
+        max_rows: usize,
+        visit: impl FnMut(&RowView<'_>),
+    ) -> Result<(), odbc_api::Error> {
+        let typed = &mut self.typed[index];
+        let statement = match kind {
+            Kind::Window => &mut typed.window,
+            Kind::FromSequence => &mut typed.from_sequence,
+            Kind::FromTimestamp => &mut typed.from_timestamp,
+            Kind::Receivers => unreachable!("the receiver list has no typed statement"),
+        };
+        let params = bind(params);
+        match statement.execute(params.as_slice())? {
+            Some(cursor) => visit_cursor(cursor, max_rows, visit),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why the privileged profiles could not be read.
+pub enum PrivilegedError {
+    /// The statement could not be prepared at connect (the text says why).
+    Prepare(String),
+    Driver(odbc_api::Error),
+}
+
+/// A table function that does not exist: PostgreSQL's 42883 (undefined
+/// function), Db2 for i's 42704 (SQL0204, object not found) and 42884.
+fn is_missing_function(error: &DriverError) -> bool {
+    matches!(error.sqlstate.as_deref(), Some("42883" | "42704" | "42884"))
+}
+
+/// The columns to select from `spec`'s function, given the names it has.
+fn typed_select_list(
+    spec: &'static TypeSpec,
+    available: &[String],
+    target: &Target<'_>,
+) -> Result<Vec<String>, OdbcError> {
+    let available: std::collections::HashSet<String> =
+        available.iter().map(|name| name.to_uppercase()).collect();
+    let missing: Vec<&str> = sql::COMMON_REQUIRED_COLUMNS
+        .iter()
+        .copied()
+        .filter(|name| !available.contains(*name))
+        .collect();
+    if !missing.is_empty() {
+        return Err(OdbcError::fatal(format!(
+            "SYSTOOLS.{} on {} lacks the columns {missing:?}; apply the Db2 for i PTF group that ships it ({})",
+            spec.function, target.host, spec.since
+        )));
+    }
+    let optional = sql::COMMON_OPTIONAL_COLUMNS
+        .iter()
+        .copied()
+        .chain(spec.columns.iter().map(|column| column.name));
+    let mut absent = Vec::new();
+    let mut columns: Vec<String> = sql::COMMON_REQUIRED_COLUMNS
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    for name in optional {
+        if available.contains(name) {
+            if !columns.iter().any(|known| known == name) {
+                columns.push(name.to_owned());
+            }
+        } else {
+            absent.push(name);
+        }
+    }
+    if !absent.is_empty() {
+        tracing::warn!(host = %target.host, function = spec.function, columns = ?absent, "this release lacks some columns of the function; they will be null");
+    }
+    Ok(columns)
+}
+
 /// Where each column IBM names sits in this statement's result, resolved once
 /// per statement from the driver's column names.
 pub struct ColumnIndex {
     slots: [Option<usize>; KNOWN],
+    /// Columns outside the JS set (other audit types' own), looked up by name.
+    others: Vec<(String, usize)>,
     count: usize,
 }
 
@@ -267,13 +495,19 @@ fn slot(name: &str) -> Option<usize> {
 impl ColumnIndex {
     pub fn new(names: &[String]) -> ColumnIndex {
         let mut slots = [None; KNOWN];
+        let mut others = Vec::new();
         for (position, name) in names.iter().enumerate() {
-            if let Some(slot) = slot(&name.to_uppercase()) {
-                slots[slot].get_or_insert(position);
+            let name = name.to_uppercase();
+            match slot(&name) {
+                Some(slot) => {
+                    slots[slot].get_or_insert(position);
+                }
+                None => others.push((name, position)),
             }
         }
         ColumnIndex {
             slots,
+            others,
             count: names.len(),
         }
     }
@@ -309,7 +543,10 @@ impl RowView<'_> {
 
 impl Columns for RowView<'_> {
     fn text(&self, column: &str) -> Option<Cow<'_, str>> {
-        let position = self.index.slots[slot(column)?]?;
+        let position = match slot(column) {
+            Some(slot) => self.index.slots[slot]?,
+            None => self.index.others.iter().find(|(name, _)| name == column)?.1,
+        };
         self.at(position)
     }
 }

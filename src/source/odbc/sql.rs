@@ -38,6 +38,32 @@ pub const OPTIONAL_COLUMNS: &[&str] = &[
     "TARGET_QUALIFIED_JOB_NAME",
 ];
 
+/// The JS function: the one every supported release has.
+pub const JS_FUNCTION: &str = "AUDIT_JOURNAL_JS";
+
+/// Header columns every audit journal function returns, without which a row
+/// of another type cannot become an event.
+pub const COMMON_REQUIRED_COLUMNS: &[&str] = &[
+    "ENTRY_TIMESTAMP",
+    "SEQUENCE_NUMBER",
+    "SYSTEM_NAME",
+    "RECEIVER_LIBRARY",
+    "RECEIVER_NAME",
+];
+
+/// Header columns read from every type's function when the release has them.
+pub const COMMON_OPTIONAL_COLUMNS: &[&str] = &[
+    "USER_NAME",
+    "QUALIFIED_JOB_NAME",
+    "JOB_NAME",
+    "JOB_USER",
+    "JOB_NUMBER",
+    "PROGRAM_LIBRARY",
+    "PROGRAM_NAME",
+    "REMOTE_ADDRESS",
+    "REMOTE_PORT",
+];
+
 /// A parameter value, bound as text and cast in the statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
@@ -76,6 +102,7 @@ pub enum Start {
 /// `SELECT <columns> FROM <JS function over one receiver> WHERE <filters>
 /// ORDER BY SEQUENCE_NUMBER FETCH FIRST ? ROWS ONLY` (`LIMIT` on PostgreSQL).
 pub fn read_receiver(
+    function: &str,
     dialect: Dialect,
     columns: &[String],
     receiver_library: &str,
@@ -121,7 +148,7 @@ pub fn read_receiver(
         text: format!(
             "SELECT {} FROM {} X{where_clause} ORDER BY X.\"SEQUENCE_NUMBER\" {bound}",
             select_list(columns),
-            function_call(dialect, &arguments)
+            function_call(dialect, function, &arguments)
         ),
         params,
     }
@@ -132,6 +159,7 @@ pub fn read_receiver(
 /// The text depends only on the columns and the filter, so it is prepared once
 /// per connection; the receiver and the bounds are parameters.
 pub fn read_window(
+    function: &str,
     dialect: Dialect,
     columns: &[String],
     receiver_library: &str,
@@ -159,7 +187,7 @@ pub fn read_window(
         text: format!(
             "SELECT {} FROM {} X{where_clause} ORDER BY X.\"SEQUENCE_NUMBER\"",
             select_list(columns),
-            function_call(dialect, arguments)
+            function_call(dialect, function, arguments)
         ),
         params,
     }
@@ -206,11 +234,15 @@ fn filter_clause(filter: &SqlFilter, params: &mut Vec<Value>) -> String {
 
 /// A statement that returns no row but the JS function's columns, to learn
 /// which optional columns this release has.
-pub fn discover_columns(dialect: Dialect) -> Query {
+pub fn discover_columns(function: &str, dialect: Dialect) -> Query {
     Query {
         text: format!(
             "SELECT * FROM {} X WHERE 1 = 0",
-            function_call(dialect, "STARTING_RECEIVER_NAME => CAST(? AS VARCHAR(10))")
+            function_call(
+                dialect,
+                function,
+                "STARTING_RECEIVER_NAME => CAST(? AS VARCHAR(10))"
+            )
         ),
         params: vec![Value::Text("*CURRENT".into())],
     }
@@ -227,6 +259,18 @@ pub fn receivers() -> Query {
                ORDER BY R.\"ATTACH_TIMESTAMP\", R.\"JOURNAL_RECEIVER_NAME\""
             .into(),
         params: vec![Value::Text("QSYS".into()), Value::Text("QAUDJRN".into())],
+    }
+}
+
+/// Profiles holding *ALLOBJ or *SECADM (enabled or not: a disabled one
+/// that is used again is the alert).
+pub fn privileged_profiles(_dialect: Dialect) -> Query {
+    Query {
+        text: "SELECT U.\"AUTHORIZATION_NAME\" FROM QSYS2.USER_INFO U \
+               WHERE U.\"SPECIAL_AUTHORITIES\" LIKE '%*ALLOBJ%' OR U.\"SPECIAL_AUTHORITIES\" LIKE '%*SECADM%' \
+               ORDER BY U.\"AUTHORIZATION_NAME\""
+            .into(),
+        params: Vec::new(),
     }
 }
 
@@ -247,10 +291,14 @@ fn markers(count: usize, sql_type: &str) -> String {
 }
 
 /// The one place the dialects differ: Db2 for i wraps a table function in TABLE().
-fn function_call(dialect: Dialect, arguments: &str) -> String {
+/// `function` is one of the catalog's SYSTOOLS function names, never user text.
+fn function_call(dialect: Dialect, function: &str, arguments: &str) -> String {
+    debug_assert!(function
+        .bytes()
+        .all(|byte| byte.is_ascii_uppercase() || byte == b'_'));
     match dialect {
-        Dialect::Db2i => format!("TABLE(SYSTOOLS.AUDIT_JOURNAL_JS({arguments}))"),
-        Dialect::Postgres => format!("SYSTOOLS.AUDIT_JOURNAL_JS({arguments})"),
+        Dialect::Db2i => format!("TABLE(SYSTOOLS.{function}({arguments}))"),
+        Dialect::Postgres => format!("SYSTOOLS.{function}({arguments})"),
     }
 }
 
@@ -276,6 +324,7 @@ mod tests {
     #[test]
     fn db2_reads_one_receiver_after_a_sequence_with_everything_bound() {
         let query = read_receiver(
+            "AUDIT_JOURNAL_JS",
             Dialect::Db2i,
             &columns(),
             "QGPL",
@@ -331,6 +380,7 @@ mod tests {
                 .unwrap(),
         );
         let db2 = read_receiver(
+            "AUDIT_JOURNAL_JS",
             Dialect::Db2i,
             &columns(),
             "QGPL",
@@ -340,6 +390,7 @@ mod tests {
             10,
         );
         let postgres = read_receiver(
+            "AUDIT_JOURNAL_JS",
             Dialect::Postgres,
             &columns(),
             "QGPL",
@@ -378,6 +429,7 @@ mod tests {
         for dialect in [Dialect::Db2i, Dialect::Postgres] {
             let queries = [
                 read_receiver(
+                    "AUDIT_JOURNAL_JS",
                     dialect,
                     &columns(),
                     "LIBX",
@@ -387,6 +439,7 @@ mod tests {
                     4321,
                 ),
                 read_receiver(
+                    "AUDIT_JOURNAL_JS",
                     dialect,
                     &columns(),
                     "LIBX",
@@ -400,7 +453,7 @@ mod tests {
                     &filter,
                     4321,
                 ),
-                discover_columns(dialect),
+                discover_columns("AUDIT_JOURNAL_JS", dialect),
                 receivers(),
             ];
             for query in queries {
@@ -427,6 +480,7 @@ mod tests {
     fn a_window_binds_both_bounds_and_has_no_row_limit() {
         for dialect in [Dialect::Db2i, Dialect::Postgres] {
             let query = read_window(
+                "AUDIT_JOURNAL_JS",
                 dialect,
                 &columns(),
                 "QGPL",
@@ -449,7 +503,16 @@ mod tests {
                 [Value::Text("10001".into()), Value::Text("20000".into())]
             );
             // Same text for any receiver and bounds: prepared once.
-            let other = read_window(dialect, &columns(), "X", "Y", 1, 2, &hostile_filter());
+            let other = read_window(
+                "AUDIT_JOURNAL_JS",
+                dialect,
+                &columns(),
+                "X",
+                "Y",
+                1,
+                2,
+                &hostile_filter(),
+            );
             assert_eq!(other.text, query.text);
         }
     }
@@ -457,6 +520,7 @@ mod tests {
     #[test]
     fn no_filter_means_no_where_clause() {
         let query = read_receiver(
+            "AUDIT_JOURNAL_JS",
             Dialect::Postgres,
             &columns(),
             "QGPL",
