@@ -107,13 +107,15 @@ pub async fn run(
         &config.source,
         source_sender,
         stop_reader.clone(),
-        options.exit_when_caught_up,
+        source::ReaderOptions {
+            exit_when_caught_up: options.exit_when_caught_up,
+            privileged_refresh: config
+                .alerts
+                .privileged_from_system
+                .then_some(config.alerts.privileged_refresh),
+        },
         stats.clone(),
         heartbeat.clone(),
-        config
-            .alerts
-            .privileged_from_system
-            .then_some(config.alerts.privileged_refresh),
     )
     .map_err(|error| RunError::Internal(format!("cannot start the source thread: {error}")))?;
 

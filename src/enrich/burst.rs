@@ -100,28 +100,31 @@ impl BurstDetector {
         }
     }
 
-    /// Drops keys whose newest failure left the window, and the idlest keys
-    /// beyond [`MAX_KEYS`].
+    /// Past [`MAX_KEYS`], drops the keys whose newest failure left the
+    /// window, then, if still too many, the idlest tenth: amortised, and a
+    /// function of the stream alone.
     fn forget_stale(&mut self, now: i64) {
-        let window = self.window_micros;
-        if self.trails.len() > MAX_KEYS / 2 {
-            self.trails.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|last| now.saturating_sub(*last) <= window)
-            });
+        if self.trails.len() <= MAX_KEYS {
+            return;
         }
-        while self.trails.len() > MAX_KEYS {
-            let idlest = self
+        let window = self.window_micros;
+        self.trails.retain(|_, times| {
+            times
+                .back()
+                .is_some_and(|last| now.saturating_sub(*last) <= window)
+        });
+        let keep = MAX_KEYS * 9 / 10;
+        if self.trails.len() > keep {
+            // Idlest first; ties in key order, so the choice is deterministic.
+            let mut by_idleness: Vec<(i64, (&'static str, String))> = self
                 .trails
                 .iter()
-                .min_by_key(|(_, times)| times.back().copied().unwrap_or(i64::MIN))
-                .map(|(key, _)| key.clone());
-            match idlest {
-                Some(key) => {
-                    self.trails.remove(&key);
-                }
-                None => break,
+                .map(|(key, times)| (times.back().copied().unwrap_or(i64::MIN), key.clone()))
+                .collect();
+            by_idleness.sort_unstable();
+            let excess = self.trails.len() - keep;
+            for (_, key) in by_idleness.into_iter().take(excess) {
+                self.trails.remove(&key);
             }
         }
     }
@@ -142,7 +145,7 @@ impl BurstDetector {
             _ => format!("remote address {key}"),
         };
         let mut event = trigger.clone();
-        event.event_id = format!("{}#signon_failure_burst/{kind}", trigger.event_id);
+        event.event_id = format!("{}#signon_failure_burst_{kind}", trigger.event_id);
         event.code = None;
         event.code_label = Cow::Borrowed("Burst of failed sign-ons");
         event.event_action = Cow::Borrowed("signon_failure_burst");
@@ -165,5 +168,186 @@ impl BurstDetector {
             first_entry_timestamp: first_at,
         });
         event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::enrich::Enricher;
+    use crate::event::audit::{catalog, Details, Value};
+    use crate::event::JournalRow;
+
+    fn config(threshold: usize, window_seconds: u64) -> BurstConfig {
+        BurstConfig {
+            enabled: true,
+            threshold,
+            window: Duration::from_secs(window_seconds),
+        }
+    }
+
+    /// A PW 'P' failure for `user` from `address`, `second` seconds into the day.
+    fn failure(sequence: u64, second: i64, user: &str, address: &str) -> Event {
+        let local = NaiveDate::from_ymd_opt(2026, 3, 2)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap()
+            + chrono::Duration::seconds(second);
+        let mut row = JournalRow::bare(
+            "PROD1",
+            "QGPL",
+            "AUDRCV0001",
+            sequence,
+            local,
+            local.and_utc(),
+        );
+        row.remote_address = Some(address.into());
+        row.user_name = Some("QUSER".into());
+        let values = catalog::PW
+            .columns
+            .iter()
+            .map(|column| match column.name {
+                "VIOLATION_TYPE" => Value::Text("P".into()),
+                "AUDIT_USER_NAME" => Value::Text(user.into()),
+                _ => Value::Null,
+            })
+            .collect();
+        row.details = Some(Details {
+            spec: &catalog::PW,
+            values,
+        });
+        Enricher::default().enrich_owned(row)
+    }
+
+    fn run(detector: &mut BurstDetector, events: &[Event]) -> Vec<Event> {
+        events
+            .iter()
+            .flat_map(|event| detector.observe(event))
+            .collect()
+    }
+
+    #[test]
+    fn fires_at_the_threshold_within_the_window_then_starts_again() {
+        let mut detector = BurstDetector::new(&config(5, 300), None);
+        // Four failures, spread over distinct addresses: no signal yet.
+        let events: Vec<Event> = (0..9)
+            .map(|n| failure(10 + n, n as i64 * 30, "JSMITH", &format!("192.0.2.{n}")))
+            .collect();
+        let signals = run(&mut detector, &events[..4]);
+        assert!(signals.is_empty());
+        let signals = run(&mut detector, &events[4..5]);
+        assert_eq!(signals.len(), 1);
+        let signal = &signals[0];
+        assert_eq!(
+            signal.event_id,
+            "PROD1:QGPL/AUDRCV0001:14#signon_failure_burst_user"
+        );
+        assert_eq!(signal.event_action, "signon_failure_burst");
+        assert_eq!(signal.severity, Severity::High);
+        assert_eq!(signal.signal.as_ref().unwrap().count, 5);
+        assert_eq!(signal.signal.as_ref().unwrap().key, "JSMITH");
+        // The count starts again: four more are not a burst.
+        assert!(run(&mut detector, &events[5..9]).is_empty());
+    }
+
+    #[test]
+    fn failures_outside_the_window_do_not_count() {
+        let mut detector = BurstDetector::new(&config(3, 60), None);
+        let events = [
+            failure(1, 0, "A", "198.51.100.1"),
+            failure(2, 50, "A", "198.51.100.2"),
+            failure(3, 100, "A", "198.51.100.3"), // the first is 100 s old: out
+            failure(4, 110, "A", "198.51.100.4"), // 50, 100, 110: within 60 s
+        ];
+        let signals = run(&mut detector, &events);
+        assert_eq!(signals.len(), 1);
+        assert_eq!(signals[0].sequence_number, 4);
+    }
+
+    #[test]
+    fn one_address_spraying_many_users_is_a_burst_of_the_address() {
+        let mut detector = BurstDetector::new(&config(4, 300), None);
+        let events: Vec<Event> = (0..4)
+            .map(|n| failure(n, n as i64, &format!("USER{n}"), "203.0.113.9"))
+            .collect();
+        let signals = run(&mut detector, &events);
+        assert_eq!(signals.len(), 1);
+        assert!(signals[0]
+            .event_id
+            .ends_with("#signon_failure_burst_remote_address"));
+        assert_eq!(
+            signals[0].signal.as_ref().unwrap().key_kind,
+            "remote_address"
+        );
+    }
+
+    #[test]
+    fn a_privileged_target_makes_the_burst_critical() {
+        let mut detector = BurstDetector::new(&config(2, 300), None);
+        let signals = run(
+            &mut detector,
+            &[
+                failure(1, 0, "QSECOFR", "192.0.2.1"),
+                failure(2, 1, "QSECOFR", "192.0.2.2"),
+            ],
+        );
+        assert_eq!(signals.len(), 1);
+        assert_eq!(signals[0].severity, Severity::Critical);
+    }
+
+    /// A restart in the middle of a window: the committed memory, through the
+    /// checkpoint's JSON, continues the count exactly as an unbroken run does.
+    #[test]
+    fn a_restart_mid_window_continues_the_count_exactly() {
+        let events: Vec<Event> = (0..12)
+            .map(|n| failure(n, n as i64 * 20, "JSMITH", "192.0.2.77"))
+            .collect();
+        let mut unbroken = BurstDetector::new(&config(5, 300), None);
+        let expected: Vec<String> = run(&mut unbroken, &events)
+            .into_iter()
+            .map(|signal| signal.event_id)
+            .collect();
+        assert_eq!(expected.len(), 4, "{expected:?}");
+        for cut in 1..events.len() {
+            let mut first = BurstDetector::new(&config(5, 300), None);
+            let mut ids: Vec<String> = run(&mut first, &events[..cut])
+                .into_iter()
+                .map(|signal| signal.event_id)
+                .collect();
+            let stored = serde_json::to_string(&first.snapshot()).unwrap();
+            let state: SignalState = serde_json::from_str(&stored).unwrap();
+            let mut second = BurstDetector::new(&config(5, 300), Some(&state));
+            ids.extend(
+                run(&mut second, &events[cut..])
+                    .into_iter()
+                    .map(|signal| signal.event_id),
+            );
+            assert_eq!(ids, expected, "restart after {cut} events");
+        }
+    }
+
+    #[test]
+    fn other_types_and_notices_are_not_counted() {
+        let mut detector = BurstDetector::new(&config(2, 300), None);
+        let mut js = failure(1, 0, "A", "192.0.2.1");
+        js.audit_type = Some("JS");
+        let mut notice = failure(2, 1, "A", "192.0.2.1");
+        notice.message = Some("gap".into());
+        assert!(run(&mut detector, &[js, notice]).is_empty());
+        assert!(detector.snapshot().failures.is_empty());
+    }
+
+    #[test]
+    fn memory_is_bounded_under_a_spray_from_many_addresses() {
+        let mut detector = BurstDetector::new(&config(5, 3600), None);
+        for n in 0..(MAX_KEYS as u64 + 500) {
+            let address = format!("10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255);
+            detector.observe(&failure(n, 0, &format!("U{n}"), &address));
+        }
+        assert!(detector.trails.len() <= MAX_KEYS);
     }
 }

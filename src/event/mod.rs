@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 pub mod audit;
 
 pub mod config;
+pub mod schema;
 
 /// The native JSON schema auditfwd writes unless configured otherwise
 /// (`deploy/schema/event-v2.schema.json`).

@@ -238,11 +238,14 @@ pub fn spawn_reader(
     config: &SourceConfig,
     sender: mpsc::Sender<SourceMessage>,
     stop: Arc<AtomicBool>,
-    exit_when_caught_up: bool,
+    options: ReaderOptions,
     metrics: Arc<crate::telemetry::Metrics>,
     heartbeat: Arc<ReaderHeartbeat>,
-    privileged_refresh: Option<Duration>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let ReaderOptions {
+        exit_when_caught_up,
+        privileged_refresh,
+    } = options;
     let reader = Reader {
         privileged_refresh,
         batch_rows: config.batch_rows,
@@ -263,6 +266,15 @@ pub fn spawn_reader(
                 let _ = sender.blocking_send(SourceMessage::Panicked(panic_message(&*payload)));
             }
         })
+}
+
+/// How the reader thread runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReaderOptions {
+    /// End once the source has nothing more to read.
+    pub exit_when_caught_up: bool,
+    /// Read the privileged profiles from the system this often; `None`: never.
+    pub privileged_refresh: Option<Duration>,
 }
 
 struct Reader {

@@ -56,16 +56,16 @@ PROD1,QGPL,AUDRCV0042,1002,2026-04-08-10.15.31.000000,P,PJ,QZDASOINIT,QUSER,1234
         ]
     );
     assert_eq!(
-        events[0]["connection_type"],
+        events[0]["js"]["connection_type"],
         "5250 / Telnet (Non-Secure unless SSL/Telnet configured)"
     );
     assert_eq!(events[0]["privileged"], true);
     assert_eq!(events[0]["severity"], "high");
     assert_eq!(events[0]["remote_port"], 50123);
-    assert_eq!(events[1]["real_user_profile"], "JSMITH");
+    assert_eq!(events[1]["js"]["real_user_profile"], "JSMITH");
     assert!(events[1]["remote_address"].is_null());
     assert!(events[1]["remote_port"].is_null());
-    assert_eq!(events[1]["connection_secure"], true);
+    assert_eq!(events[1]["js"]["connection_secure"], true);
     assert_eq!(
         events[2]["event_action"], "prestart_attach",
         "P rows are not filtered by enrich"

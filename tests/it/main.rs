@@ -13,7 +13,7 @@ mod hostile;
 mod kafka;
 mod odbc;
 mod package;
-mod schema;
+pub mod schema;
 mod secrets;
 mod syslog;
 mod telemetry;

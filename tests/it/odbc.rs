@@ -43,6 +43,10 @@ start_at = "{start_at}"
 query_timeout = "20s"
 [filter]
 {filter}
+# These tests are about reading JS; they keep schema v1's flat layout so
+# their field expectations read as before (v2 is covered by tests/it/lab_types.rs).
+[event]
+schema_version = 1
 [state]
 dir = "data"
 [pipeline]

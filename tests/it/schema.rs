@@ -2,14 +2,30 @@
 
 use crate::harness::Workspace;
 
-fn schema() -> jsonschema::Validator {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/deploy/schema/event-v1.schema.json"
+/// The published schema of native version `version`.
+pub fn schema_of(version: u32) -> jsonschema::Validator {
+    let path = format!(
+        "{}/deploy/schema/event-v{version}.schema.json",
+        env!("CARGO_MANIFEST_DIR")
     );
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+fn schema() -> jsonschema::Validator {
+    schema_of(1)
+}
+
+/// Every line of `events` is valid under `validator`.
+pub fn assert_all_valid(validator: &jsonschema::Validator, events: &[serde_json::Value]) {
+    for event in events {
+        let errors: Vec<String> = validator
+            .iter_errors(event)
+            .map(|error| error.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?} in {event}");
+    }
 }
 
 #[test]
@@ -26,6 +42,8 @@ fn daemon_output_validates_against_the_schema() {
         "filter.entry_types=[]",
         "--set",
         "filter.exclude_users=[]",
+        "--set",
+        "event.schema_version=1",
         "--set",
         "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
     ]);
@@ -82,4 +100,66 @@ fn schema_rejects_what_the_contract_forbids() {
     let mut missing = good.clone();
     missing.as_object_mut().unwrap().remove("event_id");
     assert!(!validator.is_valid(&missing));
+}
+
+/// The default (v2) output of the simulator validates against the v2 schema,
+/// and the JS block carries IBM's labels.
+#[test]
+fn daemon_v2_output_validates_against_the_v2_schema() {
+    let workspace = Workspace::new();
+    let output = workspace.run(&[
+        "run",
+        "--exit-when-caught-up",
+        "--set",
+        "source.simulator.total_events=6000",
+        "--set",
+        "source.simulator.events_per_second=0",
+        "--set",
+        "filter.entry_types=[]",
+        "--set",
+        "filter.exclude_users=[]",
+        "--set",
+        "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = workspace.events("events.ndjson");
+    assert_eq!(events.len(), 6000);
+    assert_all_valid(&schema_of(2), &events);
+    assert!(events
+        .iter()
+        .all(|event| event["schema_version"] == 2 && event["js"].is_object()));
+}
+
+#[test]
+fn v2_schema_rejects_what_the_contract_forbids() {
+    let validator = schema_of(2);
+    let good: serde_json::Value = serde_json::from_str(
+        r#"{"schema_version":2,"event_id":"S:QGPL/R:7","entry_timestamp":"2026-01-05T08:00:00.000000Z","entry_timestamp_local":"2026-01-05T08:00:00.000000","system_name":"S","receiver_library":"QGPL","receiver_name":"R","sequence_number":7,"audit_type":"PW","code":"P","code_label":"Password not valid","event_action":"signon_failed","severity":"medium","privileged":false,"user_name":"QUSER","effective_user":null,"target_user":"JSMITH","qualified_job_name":null,"job_name":null,"job_user":null,"job_number":null,"remote_address":"192.0.2.1","remote_port":null,"program_library":null,"program_name":null,"pw":{"violation_type":"P","violation_type_detail":null,"audit_user_name":"JSMITH","device_name":null,"interface_name":null,"remote_location":null,"local_location":null,"network_id":null,"decrypt_host_variable":null,"decrypt_object_library":null,"decrypt_object_name":null,"decrypt_object_type":null,"decrypt_object_asp_name":null,"decrypt_object_asp_number":null}}"#,
+    )
+    .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&good)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut no_block = good.clone();
+    no_block.as_object_mut().unwrap().remove("pw");
+    assert!(
+        !validator.is_valid(&no_block),
+        "a PW event without its pw block"
+    );
+    let mut wrong_type = good.clone();
+    wrong_type["pw"]["decrypt_object_asp_number"] = serde_json::json!("1");
+    assert!(!validator.is_valid(&wrong_type));
+    let mut unknown_type = good.clone();
+    unknown_type["audit_type"] = serde_json::json!("ZZ");
+    assert!(!validator.is_valid(&unknown_type));
+    let mut extra = good.clone();
+    extra["pw"]["surprise"] = serde_json::json!(1);
+    assert!(!validator.is_valid(&extra));
 }

@@ -62,7 +62,12 @@ fn check_rfc5424_json(
         );
         assert_eq!(
             line["msgid"].as_str().unwrap(),
-            format!("JS_{}", event["entry_type"].as_str().unwrap())
+            format!(
+                "JS_{}",
+                crate::harness::js_field(event, "entry_type")
+                    .as_str()
+                    .unwrap()
+            )
         );
         let sd = line["structured_data"].as_str().unwrap();
         assert!(sd.starts_with("[auditfwd@32473 event_id="), "{sd}");
@@ -70,7 +75,7 @@ fn check_rfc5424_json(
             sd.contains(&format!("seq=\"{}\"", event["sequence_number"])),
             "{sd}"
         );
-        if let Some(user) = event["real_user_profile"].as_str() {
+        if let Some(user) = crate::harness::js_field(event, "real_user_profile").as_str() {
             assert!(sd.contains(&format!("user=\"{user}\"")), "{sd}");
         }
         if let Some(address) = event["remote_address"].as_str() {
@@ -342,7 +347,12 @@ fn cef_and_leef_bodies_parse_with_the_fields_siems_expect() {
                 assert_eq!(&header[..3], ["CEF:0", "auditfwd", "auditfwd"]);
                 assert_eq!(
                     header[4],
-                    format!("JS_{}", event["entry_type"].as_str().unwrap())
+                    format!(
+                        "JS_{}",
+                        crate::harness::js_field(event, "entry_type")
+                            .as_str()
+                            .unwrap()
+                    )
                 );
                 let severity: u8 = header[6].parse().unwrap();
                 assert!((1..=10).contains(&severity));
@@ -370,7 +380,9 @@ fn cef_and_leef_bodies_parse_with_the_fields_siems_expect() {
             );
             assert_eq!(
                 fields["user"],
-                event["real_user_profile"].as_str().unwrap_or(""),
+                crate::harness::js_field(event, "real_user_profile")
+                    .as_str()
+                    .unwrap_or(""),
                 "{body}: {msg}"
             );
             assert_eq!(
@@ -440,7 +452,8 @@ fn oversize_messages_lose_optional_fields_but_stay_whole() {
         assert!(line["rawmsg"].as_str().unwrap().len() <= 900, "{line}");
         let body: serde_json::Value =
             serde_json::from_str(line["msg"].as_str().unwrap()).expect("whole JSON");
-        assert!(body["event_id"].is_string() && body.get("target_qualified_job_name").is_none());
+        let block = body.get("js").unwrap_or(&body);
+        assert!(body["event_id"].is_string() && block.get("target_qualified_job_name").is_none());
     }
 }
 

@@ -303,15 +303,11 @@ pub fn detect(details: &Details, privileged: impl Fn(&str) -> bool) -> Detection
                 raise(&mut detection, "auditing_disabled", Severity::High);
             }
         }
-        "PA" => {
-            if details.text("OBJECT_OWNER").is_some_and(&privileged) {
-                detection.severity = detection.severity.max(Severity::High);
-            }
+        "PA" if details.text("OBJECT_OWNER").is_some_and(&privileged) => {
+            detection.severity = detection.severity.max(Severity::High);
         }
-        "OW" => {
-            if details.text("NEW_OWNER").is_some_and(&privileged) {
-                detection.severity = detection.severity.max(Severity::Medium);
-            }
+        "OW" if details.text("NEW_OWNER").is_some_and(&privileged) => {
+            detection.severity = detection.severity.max(Severity::Medium);
         }
         _ => {}
     }
@@ -341,4 +337,309 @@ pub fn resolve(names: &[String]) -> Result<Vec<&'static TypeSpec>, String> {
     }
     specs.sort_by_key(|spec| catalog::ALL.iter().position(|known| known == spec));
     Ok(specs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A details block of `spec` with `code` in its code column and `extra` values.
+    pub(crate) fn details(spec: &'static TypeSpec, code: &str, extra: &[(&str, Value)]) -> Details {
+        let values = spec
+            .columns
+            .iter()
+            .map(|column| {
+                if let Some((_, value)) = extra.iter().find(|(name, _)| *name == column.name) {
+                    value.clone()
+                } else if column.name == spec.code_column {
+                    Value::Text(code.to_owned())
+                } else {
+                    Value::Null
+                }
+            })
+            .collect();
+        Details { spec, values }
+    }
+
+    fn nobody(_: &str) -> bool {
+        false
+    }
+
+    #[test]
+    fn the_catalog_is_consistent() {
+        let mut keys = std::collections::HashSet::new();
+        for spec in catalog::ALL {
+            assert!(keys.insert(spec.key()), "{} key twice", spec.code);
+            assert_eq!(TypeSpec::find(&spec.code.to_lowercase()), Some(*spec));
+            assert!(
+                spec.function.starts_with("AUDIT_JOURNAL_"),
+                "{}",
+                spec.function
+            );
+            assert!(spec.function.ends_with(spec.code));
+            if !spec.is_js() {
+                assert!(
+                    spec.columns
+                        .iter()
+                        .any(|column| column.name == spec.code_column),
+                    "{}: the code column {} is not among its columns",
+                    spec.code,
+                    spec.code_column
+                );
+                assert!(!spec.codes.is_empty(), "{} has no codes", spec.code);
+                if let Some(target) = spec.target_user_column() {
+                    assert!(
+                        spec.columns.iter().any(|column| column.name == target),
+                        "{}",
+                        spec.code
+                    );
+                }
+            }
+            let mut names = std::collections::HashSet::new();
+            for column in spec.columns {
+                assert!(
+                    names.insert(column.name),
+                    "{}: {} twice",
+                    spec.code,
+                    column.name
+                );
+                assert!(column
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'));
+            }
+            let mut codes = std::collections::HashSet::new();
+            for code in spec.codes {
+                assert!(
+                    codes.insert(code.code),
+                    "{}: code {} twice",
+                    spec.code,
+                    code.code
+                );
+                assert!(!code.label.is_empty());
+                assert!(
+                    code.action
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'_'),
+                    "{}",
+                    code.action
+                );
+            }
+        }
+    }
+
+    /// Every code of every type, with no detection to add: the catalog's label,
+    /// action and severity, exactly.
+    #[test]
+    fn every_code_has_its_catalog_label_action_and_severity() {
+        let mut checked = 0;
+        for spec in catalog::ALL.iter().filter(|spec| !spec.is_js()) {
+            for code in spec.codes {
+                let detection = detect(&details(spec, code.code, &[]), nobody);
+                assert_eq!(
+                    detection,
+                    Detection {
+                        label: code.label,
+                        action: code.action,
+                        severity: code.severity
+                    },
+                    "{} {}",
+                    spec.code,
+                    code.code
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 77, "{checked}");
+    }
+
+    #[test]
+    fn detections_by_table() {
+        use crate::event::Severity::*;
+        let flag = Value::Flag;
+        let text = |value: &str| Value::Text(value.into());
+        type Case = (
+            &'static TypeSpec,
+            &'static str,
+            Vec<(&'static str, Value)>,
+            &'static str,
+            Severity,
+        );
+        let cases: Vec<Case> = vec![
+            (&catalog::PW, "P", vec![], "signon_failed", Medium),
+            (&catalog::PW, "U", vec![], "unknown_user", Medium),
+            (
+                &catalog::PW,
+                "Q",
+                vec![],
+                "signon_failed_disabled_profile",
+                Medium,
+            ),
+            (
+                &catalog::PW,
+                "P",
+                vec![("AUDIT_USER_NAME", text("QSECOFR"))],
+                "signon_failed",
+                High,
+            ),
+            (&catalog::AF, "S", vec![], "default_signon_attempt", High),
+            (&catalog::AF, "A", vec![], "access_denied", Low),
+            (&catalog::CP, "DST", vec![], "password_reset_dst", Critical),
+            (
+                &catalog::CP,
+                "CHG",
+                vec![("ALLOBJ", flag(true)), ("PREVIOUS_ALLOBJ", flag(false))],
+                "privilege_granted",
+                Critical,
+            ),
+            (
+                &catalog::CP,
+                "CHG",
+                vec![("SECADM", flag(true)), ("PREVIOUS_SECADM", flag(false))],
+                "privilege_granted",
+                Critical,
+            ),
+            (
+                &catalog::CP,
+                "CHG",
+                vec![("ALLOBJ", flag(true)), ("PREVIOUS_ALLOBJ", flag(true))],
+                "user_changed",
+                Low,
+            ),
+            (
+                &catalog::CP,
+                "CRT",
+                vec![("ALLOBJ", flag(true))],
+                "privilege_granted",
+                Critical,
+            ),
+            (
+                &catalog::CP,
+                "CRT",
+                vec![("ALLOBJ", flag(false))],
+                "user_created",
+                Medium,
+            ),
+            (
+                &catalog::CP,
+                "CHG",
+                vec![("PASSWORD_CHANGED", flag(true))],
+                "password_changed",
+                Low,
+            ),
+            (
+                &catalog::CP,
+                "CHG",
+                vec![("STATUS", text("*DISABLED"))],
+                "user_disabled",
+                Low,
+            ),
+            (
+                &catalog::SV,
+                "A",
+                vec![("SYSTEM_VALUE", text("QAUDLVL"))],
+                "audit_policy_changed",
+                High,
+            ),
+            (
+                &catalog::SV,
+                "A",
+                vec![("SYSTEM_VALUE", text("QAUDCTL"))],
+                "audit_policy_changed",
+                High,
+            ),
+            (
+                &catalog::SV,
+                "A",
+                vec![("SYSTEM_VALUE", text("QMAXSIGN"))],
+                "security_setting_changed",
+                Medium,
+            ),
+            (
+                &catalog::SV,
+                "A",
+                vec![("SYSTEM_VALUE", text("QDATFMT"))],
+                "system_value_changed",
+                Low,
+            ),
+            (&catalog::SV, "C", vec![], "clock_changed", Medium),
+            (&catalog::GR, "D", vec![], "exit_program_removed", High),
+            (&catalog::GR, "A", vec![], "exit_program_added", Medium),
+            (
+                &catalog::AD,
+                "U",
+                vec![
+                    ("OBJECT_AUDIT", text("*NONE")),
+                    ("PREV_OBJECT_AUDIT", text("*ALL")),
+                ],
+                "auditing_disabled",
+                High,
+            ),
+            (
+                &catalog::AD,
+                "O",
+                vec![
+                    ("OBJECT_AUDIT", text("*ALL")),
+                    ("PREV_OBJECT_AUDIT", text("*NONE")),
+                ],
+                "object_auditing_changed",
+                Medium,
+            ),
+            (
+                &catalog::PA,
+                "A",
+                vec![("OBJECT_OWNER", text("QSECOFR"))],
+                "program_adopt_changed",
+                High,
+            ),
+            (
+                &catalog::OW,
+                "A",
+                vec![("NEW_OWNER", text("QSECOFR"))],
+                "owner_changed",
+                High,
+            ),
+            (&catalog::PW, "9", vec![], "audit_entry", Low),
+        ];
+        let privileged = |name: &str| name == "QSECOFR";
+        for (spec, code, extra, action, severity) in cases {
+            let detection = detect(&details(spec, code, &extra), privileged);
+            assert_eq!(
+                (detection.action, detection.severity),
+                (action, severity),
+                "{} {code} {extra:?}",
+                spec.code
+            );
+        }
+    }
+
+    #[test]
+    fn resolve_keeps_catalog_order_and_names_unknown_types() {
+        let names: Vec<String> = ["pw", "JS", "CP", "PW"].map(String::from).to_vec();
+        let specs = resolve(&names).unwrap();
+        assert_eq!(
+            specs.iter().map(|spec| spec.code).collect::<Vec<_>>(),
+            ["JS", "PW", "CP"]
+        );
+        let error = resolve(&["ZZ".into()]).unwrap_err();
+        assert!(error.contains("\"ZZ\"") && error.contains("PW"), "{error}");
+    }
+
+    #[test]
+    fn details_serialise_with_lower_case_names_and_typed_values() {
+        let block = details(
+            &catalog::PW,
+            "P",
+            &[
+                ("AUDIT_USER_NAME", Value::Text("JSMITH".into())),
+                ("DECRYPT_OBJECT_ASP_NUMBER", Value::Integer(1)),
+            ],
+        );
+        let json = serde_json::to_value(&block).unwrap();
+        assert_eq!(json["violation_type"], "P");
+        assert_eq!(json["audit_user_name"], "JSMITH");
+        assert_eq!(json["decrypt_object_asp_number"], 1);
+        assert!(json["device_name"].is_null());
+        assert_eq!(json.as_object().unwrap().len(), catalog::PW.columns.len());
+    }
 }

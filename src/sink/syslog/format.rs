@@ -102,11 +102,15 @@ fn cef_severity(severity: Severity) -> u8 {
     }
 }
 
-/// MSGID: `JS_<entry type>`, or the action for a synthetic event (RFC 5424: 1-32 printable).
+/// MSGID: `<type>_<code>` (`JS_S`, `PW_P`, `CP_CHG`), `<type>` alone when
+/// the entry has no code, or the action for a synthetic event or a signal
+/// (RFC 5424: 1-32 printable).
 pub fn msgid(event: &Event) -> String {
-    let text = match &event.entry_type {
-        Some(code) => format!("JS_{code}"),
-        None => event.event_action.to_uppercase(),
+    let text = match (&event.entry_type, event.audit_type, &event.code) {
+        (Some(code), _, _) => format!("JS_{code}"),
+        (None, Some(kind), Some(code)) if event.signal.is_none() => format!("{kind}_{code}"),
+        (None, Some(kind), None) if event.signal.is_none() => kind.to_owned(),
+        _ => event.event_action.to_uppercase(),
     };
     printable(&text, 32)
 }
@@ -187,7 +191,12 @@ fn json_body(event: &Event, dropped: usize) -> String {
     let mut value = serde_json::to_value(event).expect("events serialise");
     if let Some(object) = value.as_object_mut() {
         for key in &JSON_DROP_ORDER[..dropped.min(JSON_DROP_ORDER.len())] {
-            object.remove(*key);
+            // v1 has the field at the top; v2 has JS's own fields in its `js` block.
+            if object.remove(*key).is_none() {
+                if let Some(block) = object.get_mut("js").and_then(|js| js.as_object_mut()) {
+                    block.remove(*key);
+                }
+            }
         }
     }
     value.to_string()

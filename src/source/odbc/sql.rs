@@ -101,6 +101,8 @@ pub enum Start {
 
 /// `SELECT <columns> FROM <JS function over one receiver> WHERE <filters>
 /// ORDER BY SEQUENCE_NUMBER FETCH FIRST ? ROWS ONLY` (`LIMIT` on PostgreSQL).
+// Each argument is one part of the statement; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn read_receiver(
     function: &str,
     dialect: Dialect,
@@ -158,6 +160,7 @@ pub fn read_receiver(
 /// WHERE <filters> ORDER BY SEQUENCE_NUMBER`: one bounded window, read whole.
 /// The text depends only on the columns and the filter, so it is prepared once
 /// per connection; the receiver and the bounds are parameters.
+#[allow(clippy::too_many_arguments)]
 pub fn read_window(
     function: &str,
     dialect: Dialect,

@@ -107,6 +107,14 @@ pub fn read_events(path: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// A JS field of a native event, v1 (top level) or v2 (in the `js` block).
+pub fn js_field<'a>(event: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    match event.get("js") {
+        Some(block) => &block[name],
+        None => &event[name],
+    }
+}
+
 pub fn ids(events: &[serde_json::Value]) -> Vec<String> {
     events
         .iter()
