@@ -89,6 +89,10 @@ enum Command {
         #[arg(long, default_value = "UTC")]
         timezone: String,
     },
+    /// List the audit entry types auditfwd reads: SYSTOOLS function, the
+    /// QAUDLVL value that turns each on, the PTF group that brings it, and
+    /// every code with its label, action and severity.
+    AuditTypes,
     /// Inspect or move the stored position (the daemon must not be running).
     Checkpoint {
         #[command(subcommand)]
@@ -147,9 +151,38 @@ fn main() -> ExitCode {
             input,
             timezone,
         } => enrich(&config, &input, &timezone),
+        Command::AuditTypes => audit_types(),
         Command::Checkpoint { action } => checkpoint(action),
     };
     ExitCode::from(code as u8)
+}
+
+/// Prints the audit type catalog, the same table the code uses.
+fn audit_types() -> i32 {
+    use auditfwd::event::audit::catalog;
+    let mut out = String::new();
+    for spec in catalog::ALL {
+        out.push_str(&format!(
+            "{} {}\n  function: SYSTOOLS.{}\n  turned on by QAUDLVL: {}\n  available since: {}\n",
+            spec.code, spec.name, spec.function, spec.qaudlvl, spec.since
+        ));
+        if spec.is_js() {
+            out.push_str("  codes: IBM's JS entry types, labelled as IBM's connection-tracking query does (see README)\n");
+            continue;
+        }
+        out.push_str(&format!("  codes ({}):\n", spec.code_column));
+        for code in spec.codes {
+            out.push_str(&format!(
+                "    {:<10} {:<9} {:<34} {}\n",
+                code.code,
+                format!("{:?}", code.severity).to_lowercase(),
+                code.action,
+                code.label
+            ));
+        }
+    }
+    print!("{out}");
+    exit_code::OK
 }
 
 fn load(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
