@@ -9,6 +9,7 @@ pub mod event;
 pub mod failpoint;
 pub mod fsmode;
 pub mod pipeline;
+pub mod replay;
 pub mod retry;
 pub mod settings;
 pub mod sink;

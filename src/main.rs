@@ -89,6 +89,19 @@ enum Command {
         #[arg(long, default_value = "UTC")]
         timezone: String,
     },
+    /// Resend native events from a file written by the file sink (or a
+    /// dead-letter file) to one configured sink, with progress. Every line is
+    /// checked first: a bad one is reported by number and nothing is sent.
+    Replay {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The NDJSON file to resend.
+        file: std::path::PathBuf,
+        /// The sink: its description (e.g. kafka:audit@host:9092), its type
+        /// when only one sink has it, or its index in [[sinks]].
+        #[arg(long)]
+        sink: String,
+    },
     /// List the audit entry types auditfwd reads: SYSTOOLS function, the
     /// QAUDLVL value that turns each on, the PTF group that brings it, and
     /// every code with its label, action and severity.
@@ -152,9 +165,45 @@ fn main() -> ExitCode {
             timezone,
         } => enrich(&config, &input, &timezone),
         Command::AuditTypes => audit_types(),
+        Command::Replay { config, file, sink } => replay(&config, &file, &sink),
         Command::Checkpoint { action } => checkpoint(action),
     };
     ExitCode::from(code as u8)
+}
+
+fn replay(args: &ConfigArgs, file: &std::path::Path, sink: &str) -> i32 {
+    let config = match load(args) {
+        Ok(config) => config,
+        Err(errors) => return config_failed(&errors),
+    };
+    auditfwd::telemetry::init_logging(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("auditfwd: cannot start the runtime: {error}");
+            return exit_code::SOFTWARE;
+        }
+    };
+    let result = runtime.block_on(auditfwd::replay::replay(&config, file, sink, |line| {
+        eprintln!("{line}")
+    }));
+    match result {
+        Ok(summary) => {
+            eprintln!(
+                "replay: done: {} events in {} batches to {sink} ({} retries)",
+                summary.events, summary.batches, summary.retries
+            );
+            exit_code::OK
+        }
+        Err(error) => {
+            eprintln!("auditfwd: replay: {error}");
+            error.exit_code()
+        }
+    }
 }
 
 /// Prints the audit type catalog, the same table the code uses.

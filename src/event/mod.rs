@@ -10,6 +10,7 @@ pub mod audit;
 
 pub mod config;
 pub mod schema;
+pub mod wire;
 
 /// The native JSON schema auditfwd writes unless configured otherwise
 /// (`deploy/schema/event-v2.schema.json`).

@@ -13,6 +13,7 @@ mod hostile;
 mod kafka;
 mod odbc;
 mod package;
+mod replay;
 pub mod schema;
 mod secrets;
 mod syslog;
