@@ -223,10 +223,12 @@ async fn deliver(
                 kind: ErrorKind::Permanent,
                 message,
                 ..
-            }) => return Err(ReplayError::Sink(format!(
+            }) => {
+                return Err(ReplayError::Sink(format!(
                 "sink {name} refused batch {} for good: {message}; {} events were sent before it",
                 batch.id, summary.events
-            ))),
+            )))
+            }
             Err(error) => {
                 let delay = backoff
                     .next_delay()
@@ -242,7 +244,7 @@ async fn deliver(
 /// `replay: 12000/50000 events (24%), 8000 events/s, about 5s left`.
 pub fn progress_line(done: usize, total: usize, elapsed: Duration) -> String {
     let rate = done as f64 / elapsed.as_secs_f64().max(0.001);
-    let percent = if total == 0 { 100 } else { done * 100 / total };
+    let percent = (done * 100).checked_div(total).unwrap_or(100);
     let left = if rate > 0.0 {
         format!("{:.0}s", (total - done) as f64 / rate)
     } else {

@@ -6,6 +6,8 @@
 pub mod burst;
 pub mod classify;
 pub mod config;
+#[cfg(test)]
+mod conformance;
 
 use std::collections::HashSet;
 
