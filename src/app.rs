@@ -32,6 +32,20 @@ pub async fn run(
     options: RunOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Outcome, RunError> {
+    run_observed(config, options, shutdown, None).await
+}
+
+/// Something called with the run's metrics every couple of seconds and once
+/// at the end (a backfill's progress display).
+pub type Observer = std::sync::Arc<dyn Fn(&Metrics) + Send + Sync>;
+
+/// [`run`], calling `observer` with the metrics while it runs.
+pub async fn run_observed(
+    config: Config,
+    options: RunOptions,
+    shutdown: impl Future<Output = ()>,
+    observer: Option<Observer>,
+) -> Result<Outcome, RunError> {
     let notifier = Notifier::from_environment();
     let state_dir = config.state.dir.clone();
     let accept_lost = options.accept_lost_checkpoint;
@@ -109,6 +123,7 @@ pub async fn run(
         stop_reader.clone(),
         source::ReaderOptions {
             exit_when_caught_up: options.exit_when_caught_up,
+            end_at: options.end_at,
             privileged_refresh: config
                 .alerts
                 .privileged_from_system
@@ -169,7 +184,20 @@ pub async fn run(
         grace: config.pipeline.shutdown_grace,
         summary_interval: config.telemetry.summary_interval,
     };
+    let _observing = observer.clone().map(|observe| {
+        let stats = stats.clone();
+        AbortOnDrop(tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(2));
+            loop {
+                every.tick().await;
+                observe(&stats);
+            }
+        }))
+    });
     let result = dispatcher.run(shutdown).await;
+    if let Some(observe) = &observer {
+        observe(&stats);
+    }
     dispatcher.notifier.stopping();
 
     stop_reader.store(true, Ordering::Release);

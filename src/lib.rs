@@ -2,6 +2,7 @@
 //! SIEM, at least once. See ARCHITECTURE.md for the map and the invariants.
 
 pub mod app;
+pub mod backfill;
 pub mod checkpoint;
 pub mod config;
 pub mod enrich;

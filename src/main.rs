@@ -89,6 +89,26 @@ enum Command {
         #[arg(long, default_value = "UTC")]
         timezone: String,
     },
+    /// Read a closed range of the journal (local times of the IBM i clock)
+    /// into the chosen sinks, without touching the live checkpoint: own state
+    /// under <state.dir>/backfill/, resumable (run the same command again),
+    /// progress on the terminal or as lines. Can run beside the daemon.
+    Backfill {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// First local time of the range, e.g. 2026-10-01T00:00:00.
+        #[arg(long)]
+        from: String,
+        /// Last local time of the range (inclusive).
+        #[arg(long)]
+        to: String,
+        /// A sink to send to (repeat for several); default: every configured sink.
+        #[arg(long = "sink")]
+        sinks: Vec<String>,
+        /// Audit types to read, comma-separated (default: source.audit_types).
+        #[arg(long, value_delimiter = ',')]
+        audit_types: Vec<String>,
+    },
     /// Resend native events from a file written by the file sink (or a
     /// dead-letter file) to one configured sink, with progress. Every line is
     /// checked first: a bad one is reported by number and nothing is sent.
@@ -156,6 +176,7 @@ fn main() -> ExitCode {
             RunOptions {
                 exit_when_caught_up,
                 accept_lost_checkpoint,
+                end_at: None,
             },
         ),
         Command::CheckConfig { config } => check_config(&config),
@@ -165,10 +186,124 @@ fn main() -> ExitCode {
             timezone,
         } => enrich(&config, &input, &timezone),
         Command::AuditTypes => audit_types(),
+        Command::Backfill {
+            config,
+            from,
+            to,
+            sinks,
+            audit_types,
+        } => backfill(&config, &from, &to, sinks, audit_types),
         Command::Replay { config, file, sink } => replay(&config, &file, &sink),
         Command::Checkpoint { action } => checkpoint(action),
     };
     ExitCode::from(code as u8)
+}
+
+fn backfill(
+    args: &ConfigArgs,
+    from: &str,
+    to: &str,
+    sinks: Vec<String>,
+    audit_types: Vec<String>,
+) -> i32 {
+    use auditfwd::backfill::{self, Extent, Progress, Request};
+    let config = match load(args) {
+        Ok(config) => config,
+        Err(errors) => return config_failed(&errors),
+    };
+    let time = |flag: &str, text: &str| {
+        auditfwd::source::rows::parse_local_timestamp(text)
+            .ok_or_else(|| format!("{flag} {text:?} is not a local time like 2026-10-01T00:00:00"))
+    };
+    let request = match (time("--from", from), time("--to", to)) {
+        (Ok(from), Ok(to)) => Request {
+            from,
+            to,
+            sinks,
+            audit_types,
+        },
+        (Err(problem), _) | (_, Err(problem)) => {
+            eprintln!("auditfwd: backfill: {problem}");
+            return exit_code::CONFIG;
+        }
+    };
+    let derived = match backfill::derive(&config, &request) {
+        Ok(derived) => derived,
+        Err(problem) => {
+            eprintln!("auditfwd: backfill: {problem}");
+            return exit_code::CONFIG;
+        }
+    };
+    auditfwd::telemetry::init_logging(&derived.log);
+    let zone: chrono_tz::Tz = match derived.source.odbc.timezone.as_str() {
+        "server" => chrono_tz::Tz::UTC,
+        name => name.parse().unwrap_or(chrono_tz::Tz::UTC),
+    };
+    let end_at = auditfwd::source::rows::LocalClock::new(zone).to_utc(&request.to);
+    // The extent (receivers holding the range) sizes the progress; without it
+    // the backfill still runs, showing entries only.
+    let extent = match auditfwd::source::Source::open(&derived.source, &derived.filter, None) {
+        Ok(auditfwd::source::Source::Odbc(mut source)) => match source.receivers() {
+            Ok(receivers) => Extent::of(&receivers, request.from, request.to),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the receivers to size the progress");
+                Extent::default()
+            }
+        },
+        _ => Extent::default(),
+    };
+    let state = derived.state.dir.clone();
+    tracing::info!(from = %request.from, to = %request.to, state_dir = %state.display(), sinks = %derived.effective_sinks().iter().map(|sink| sink.describe()).collect::<Vec<_>>().join(", "), "backfill starting");
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let progress = std::sync::Arc::new(Progress::new(extent, on_terminal));
+    let observer: app::Observer = {
+        let progress = progress.clone();
+        std::sync::Arc::new(move |metrics: &auditfwd::telemetry::Metrics| {
+            progress.show(metrics.committed_cursor().as_ref())
+        })
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("auditfwd: cannot start the runtime: {error}");
+            return exit_code::SOFTWARE;
+        }
+    };
+    let shutdown = {
+        let _inside = runtime.enter();
+        shutdown_signal()
+    };
+    let options = RunOptions {
+        exit_when_caught_up: true,
+        accept_lost_checkpoint: false,
+        end_at: Some(end_at),
+    };
+    let result = runtime.block_on(app::run_observed(
+        derived,
+        options,
+        shutdown,
+        Some(observer),
+    ));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
+        Ok(_) => {
+            progress.finish();
+            eprintln!(
+                "backfill: stopped with everything read delivered and committed in {}; run the same command again to continue (a finished range reads nothing more), or delete that directory to read the range again",
+                state.display()
+            );
+            exit_code::OK
+        }
+        Err(error) => {
+            let code = error.exit_code();
+            eprintln!("auditfwd: backfill: {}", error_chain(&error));
+            code
+        }
+    }
 }
 
 fn replay(args: &ConfigArgs, file: &std::path::Path, sink: &str) -> i32 {

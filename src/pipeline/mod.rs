@@ -38,6 +38,9 @@ pub struct RunOptions {
     /// Start even if the state directory lost its checkpoint (see
     /// `CheckpointStore::open_checked`); an `audit_gap` event is sent first.
     pub accept_lost_checkpoint: bool,
+    /// Stop reading at the first entry after this instant (a backfill's end):
+    /// the entries up to it are delivered and committed, then the run ends.
+    pub end_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// How a run that did not fail ended.

@@ -245,8 +245,10 @@ pub fn spawn_reader(
     let ReaderOptions {
         exit_when_caught_up,
         privileged_refresh,
+        end_at,
     } = options;
     let reader = Reader {
+        end_at,
         privileged_refresh,
         batch_rows: config.batch_rows,
         poll_interval: config.poll_interval,
@@ -275,9 +277,12 @@ pub struct ReaderOptions {
     pub exit_when_caught_up: bool,
     /// Read the privileged profiles from the system this often; `None`: never.
     pub privileged_refresh: Option<Duration>,
+    /// Stop at the first entry after this instant: send the rows before it, then finish.
+    pub end_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 struct Reader {
+    end_at: Option<chrono::DateTime<chrono::Utc>>,
     /// How often to read the privileged profiles from the system; `None`: never.
     privileged_refresh: Option<Duration>,
     batch_rows: usize,
@@ -341,6 +346,20 @@ impl Reader {
                         failures = 0;
                         backoff.reset();
                     }
+                    let mut poll = poll;
+                    let mut reached_end = false;
+                    if let Some(end) = self.end_at {
+                        // Entries come in journal order: the first one after the end ends the range.
+                        if let Some(beyond) = poll
+                            .rows
+                            .iter()
+                            .position(|row| row.notice.is_none() && row.entry_timestamp > end)
+                        {
+                            poll.rows.truncate(beyond);
+                            poll.cursor = poll.rows.last().map(Cursor::of);
+                            reached_end = true;
+                        }
+                    }
                     if let Some(cursor) = poll.cursor {
                         was_caught_up = false;
                         let batch = RowBatch {
@@ -350,6 +369,11 @@ impl Reader {
                         if !send(SourceMessage::Rows(batch)) {
                             return;
                         }
+                    }
+                    if reached_end {
+                        tracing::info!("reached the end of the requested range");
+                        send(SourceMessage::Finished);
+                        return;
                     }
                     if poll.caught_up {
                         if !was_caught_up && !send(SourceMessage::CaughtUp) {

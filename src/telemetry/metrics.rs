@@ -204,6 +204,11 @@ impl Metrics {
         *lock(&self.last_cursor) = Some(cursor.clone());
     }
 
+    /// The position last committed, if any.
+    pub fn committed_cursor(&self) -> Option<Cursor> {
+        lock(&self.last_cursor).clone()
+    }
+
     pub fn rows_read(&self) -> u64 {
         self.rows_read.load(Ordering::Relaxed)
     }

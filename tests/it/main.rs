@@ -2,6 +2,7 @@
 //! operator or systemd would drive it.
 
 mod architecture;
+mod backfill;
 mod config;
 mod daemon;
 mod enrich_cli;

@@ -208,6 +208,12 @@ impl OdbcSource {
         self.total
     }
 
+    /// The receivers of QSYS/QAUDJRN, oldest first (connects if needed).
+    pub fn receivers(&mut self) -> Result<Vec<ReceiverInfo>, OdbcError> {
+        self.connect()?;
+        self.refresh_receivers()
+    }
+
     /// Optional audit types the connected system lacks.
     pub fn missing_types(&self) -> Vec<&'static str> {
         self.session
