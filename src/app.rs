@@ -32,7 +32,152 @@ pub async fn run(
     options: RunOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Outcome, RunError> {
-    run_observed(config, options, shutdown, None).await
+    if config.sources.is_empty() {
+        run_observed(config, options, shutdown, None).await
+    } else {
+        run_fleet(config, options, shutdown).await
+    }
+}
+
+/// Which source (by operator name) reads which IBM i (by SYSTEM_NAME): two
+/// sources on one system would interleave one journal's positions.
+#[derive(Debug, Default)]
+pub struct SystemRegistry {
+    claimed: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl SystemRegistry {
+    /// Records that `source` reads `system`; the error names both sources.
+    pub fn claim(&self, system: &str, source: &str) -> Result<(), String> {
+        let mut claimed = self
+            .claimed
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        match claimed.get(system) {
+            Some(owner) if owner != source => Err(format!(
+                "sources {owner:?} and {source:?} both read the IBM i whose SYSTEM_NAME is {system}: each system must be listed once in [[sources]]"
+            )),
+            Some(_) => Ok(()),
+            None => {
+                claimed.insert(system.to_owned(), source.to_owned());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What one system's pipeline shares with the rest of a fleet.
+#[derive(Clone, Default)]
+struct Shared {
+    /// Its metrics, already registered with the fleet's listener.
+    metrics: Option<Arc<Metrics>>,
+    systems: Option<Arc<SystemRegistry>>,
+}
+
+type Finished = (String, Result<Outcome, RunError>);
+
+/// Several systems, each with its own reader thread, connection, checkpoint
+/// (`state.dir/<name>`), sinks and sink tasks: one slow or unreachable
+/// system never blocks another. One telemetry listener shows them all, each
+/// labelled `source="<name>"`. A system that fails for good stops alone (the
+/// others go on; the exit code says so at the end), except for two sources on
+/// one SYSTEM_NAME, which stops every one.
+pub async fn run_fleet(
+    config: Config,
+    options: RunOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Outcome, RunError> {
+    let registry = Arc::new(SystemRegistry::default());
+    let mut systems = Vec::new();
+    let mut runs: Vec<Option<std::pin::Pin<Box<dyn Future<Output = Finished> + Send>>>> =
+        Vec::new();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    for source in config.effective_sources() {
+        let name = source.name.trim().to_owned();
+        let one = config.for_source(&source);
+        let sink_names: Vec<String> = one
+            .effective_sinks()
+            .iter()
+            .map(|sink| sink.describe())
+            .collect();
+        let metrics = Arc::new(Metrics::new(&sink_names));
+        systems.push((name.clone(), metrics.clone()));
+        let mut stopped = stopped.clone();
+        let shared = Shared {
+            metrics: Some(metrics),
+            systems: Some(registry.clone()),
+        };
+        runs.push(Some(Box::pin(async move {
+            let shutdown = async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            let result = run_pipeline(one, options, shutdown, None, shared).await;
+            (name, result)
+        })));
+    }
+    info!(systems = %systems.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(", "), "reading several systems");
+    let _listener = match config.telemetry.listen.as_str() {
+        "" => None,
+        address => {
+            let listener = http::bind(address).await.map_err(RunError::Telemetry)?;
+            if let Ok(bound) = listener.local_addr() {
+                info!(address = %bound, "telemetry listening: /metrics and /health, every system labelled");
+            }
+            Some(AbortOnDrop(tokio::spawn(http::serve(
+                listener,
+                Arc::new(crate::telemetry::FleetMetrics { systems }),
+                config.telemetry.health_max_checkpoint_age,
+            ))))
+        }
+    };
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut stopping = false;
+    let mut first_error: Option<RunError> = None;
+    let mut undelivered = 0;
+    let mut grace_expired = false;
+    while runs.iter().any(Option::is_some) {
+        let next = std::future::poll_fn(|cx| {
+            for slot in runs.iter_mut() {
+                if let Some(run) = slot {
+                    if let std::task::Poll::Ready(done) = run.as_mut().poll(cx) {
+                        *slot = None;
+                        return std::task::Poll::Ready(done);
+                    }
+                }
+            }
+            std::task::Poll::Pending
+        });
+        tokio::select! {
+            () = &mut shutdown, if !stopping => {
+                stopping = true;
+                let _ = stop.send(true);
+            }
+            (name, result) = next => match result {
+                Ok(Outcome::Drained) => info!(source = %name, "system done"),
+                Ok(Outcome::GraceExpired { undelivered_batches }) => {
+                    grace_expired = true;
+                    undelivered += undelivered_batches;
+                }
+                Err(error) => {
+                    tracing::error!(source = %name, exit_code = error.exit_code(), "system stopped: {error}");
+                    if error.to_string().contains("each system must be listed once") && !stopping {
+                        stopping = true;
+                        let _ = stop.send(true);
+                    }
+                    if first_error.as_ref().is_none_or(|known| known.exit_code() == crate::exit_code::OK) {
+                        first_error = Some(error);
+                    }
+                }
+            },
+        }
+    }
+    match first_error {
+        Some(error) => Err(error),
+        None if grace_expired => Ok(Outcome::GraceExpired {
+            undelivered_batches: undelivered,
+        }),
+        None => Ok(Outcome::Drained),
+    }
 }
 
 /// Something called with the run's metrics every couple of seconds and once
@@ -45,6 +190,16 @@ pub async fn run_observed(
     options: RunOptions,
     shutdown: impl Future<Output = ()>,
     observer: Option<Observer>,
+) -> Result<Outcome, RunError> {
+    run_pipeline(config, options, shutdown, observer, Shared::default()).await
+}
+
+async fn run_pipeline(
+    config: Config,
+    options: RunOptions,
+    shutdown: impl Future<Output = ()>,
+    observer: Option<Observer>,
+    shared: Shared,
 ) -> Result<Outcome, RunError> {
     let notifier = Notifier::from_environment();
     let state_dir = config.state.dir.clone();
@@ -71,7 +226,10 @@ pub async fn run_observed(
 
     let sink_configs = config.effective_sinks();
     let names: Vec<String> = sink_configs.iter().map(|sink| sink.describe()).collect();
-    let stats = Arc::new(Metrics::new(&names));
+    let stats = shared
+        .metrics
+        .clone()
+        .unwrap_or_else(|| Arc::new(Metrics::new(&names)));
     let _listener = match config.telemetry.listen.as_str() {
         "" => None,
         address => {
@@ -170,7 +328,13 @@ pub async fn run_observed(
         sink_senders,
         reports,
         sink_tasks,
-        enricher: Enricher::new(&config.alerts).with_schema(config.event.schema_version),
+        enricher: Enricher::new(&config.alerts)
+            .with_schema(config.event.schema_version)
+            .with_source_name(&config.source.name),
+        systems: shared
+            .systems
+            .clone()
+            .map(|registry| (registry, config.source.name.trim().to_owned())),
         filter: Filter::new(&config.filter),
         burst: (config.alerts.signon_failure_burst.enabled
             && config.source.types().iter().any(|spec| spec.code == "PW"))

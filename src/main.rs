@@ -108,6 +108,9 @@ enum Command {
         /// Audit types to read, comma-separated (default: source.audit_types).
         #[arg(long, value_delimiter = ',')]
         audit_types: Vec<String>,
+        /// With [[sources]]: the system to read (its name).
+        #[arg(long)]
+        source: Option<String>,
     },
     /// Resend native events from a file written by the file sink (or a
     /// dead-letter file) to one configured sink, with progress. Every line is
@@ -130,6 +133,9 @@ enum Command {
     Checkpoint {
         #[command(subcommand)]
         action: CheckpointAction,
+        /// With [[sources]]: the system whose position to use (its name).
+        #[arg(long, global = true)]
+        source: Option<String>,
     },
 }
 
@@ -192,9 +198,10 @@ fn main() -> ExitCode {
             to,
             sinks,
             audit_types,
-        } => backfill(&config, &from, &to, sinks, audit_types),
+            source,
+        } => backfill(&config, &from, &to, sinks, audit_types, source.as_deref()),
         Command::Replay { config, file, sink } => replay(&config, &file, &sink),
-        Command::Checkpoint { action } => checkpoint(action),
+        Command::Checkpoint { action, source } => checkpoint(action, source.as_deref()),
     };
     ExitCode::from(code as u8)
 }
@@ -205,11 +212,19 @@ fn backfill(
     to: &str,
     sinks: Vec<String>,
     audit_types: Vec<String>,
+    source: Option<&str>,
 ) -> i32 {
     use auditfwd::backfill::{self, Extent, Progress, Request};
     let config = match load(args) {
         Ok(config) => config,
         Err(errors) => return config_failed(&errors),
+    };
+    let config = match select_source(&config, source) {
+        Ok(config) => config,
+        Err(problem) => {
+            eprintln!("auditfwd: backfill: {problem}");
+            return exit_code::CONFIG;
+        }
     };
     let time = |flag: &str, text: &str| {
         auditfwd::source::rows::parse_local_timestamp(text)
@@ -591,7 +606,42 @@ fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {
     exit_code::OK
 }
 
-fn checkpoint(action: CheckpointAction) -> i32 {
+/// The configuration of the system `--source` names: required with
+/// [[sources]], and then one of their names.
+fn select_source(config: &Config, source: Option<&str>) -> Result<Config, String> {
+    let names: Vec<String> = config
+        .sources
+        .iter()
+        .map(|source| source.name.trim().to_owned())
+        .collect();
+    match source {
+        None if config.sources.is_empty() => Ok(config.clone()),
+        None => Err(format!(
+            "the configuration lists several systems: name one with --source ({})",
+            names.join(", ")
+        )),
+        Some(name) if config.sources.is_empty() && name.trim() == config.source.name.trim() => {
+            Ok(config.clone())
+        }
+        Some(name) => config
+            .sources
+            .iter()
+            .find(|source| source.name.trim().eq_ignore_ascii_case(name.trim()))
+            .map(|source| config.for_source(source))
+            .ok_or_else(|| {
+                format!(
+                    "--source {name:?} is not a configured system{}",
+                    if names.is_empty() {
+                        " (this configuration has one [source]; leave --source out)".to_owned()
+                    } else {
+                        format!(": use one of {}", names.join(", "))
+                    }
+                )
+            }),
+    }
+}
+
+fn checkpoint(action: CheckpointAction, source: Option<&str>) -> i32 {
     let args = match &action {
         CheckpointAction::Show { config }
         | CheckpointAction::Set { config, .. }
@@ -600,6 +650,13 @@ fn checkpoint(action: CheckpointAction) -> i32 {
     let config = match load(args) {
         Ok(config) => config,
         Err(errors) => return config_failed(&errors),
+    };
+    let config = match select_source(&config, source) {
+        Ok(config) => config,
+        Err(problem) => {
+            eprintln!("auditfwd: checkpoint: {problem}");
+            return exit_code::CONFIG;
+        }
     };
     let store = match CheckpointStore::open(&config.state.dir) {
         Ok(store) => store,

@@ -21,6 +21,9 @@ use crate::telemetry::config::{LogConfig, TelemetryConfig};
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub source: SourceConfig,
+    /// Several IBM i systems from one daemon: each entry is a `[source]` with
+    /// a `name`. When present, it replaces `[source]`.
+    pub sources: Vec<SourceConfig>,
     pub filter: FilterConfig,
     pub alerts: AlertsConfig,
     pub event: EventConfig,
@@ -48,6 +51,7 @@ impl Validate for Config {
 
     fn validate(&self, problems: &mut Problems) {
         self.source.validate("source", problems);
+        self.check_sources(problems);
         self.filter.validate("filter", problems);
         self.alerts.validate("alerts", problems);
         self.event.validate("event", problems);
@@ -64,6 +68,9 @@ impl Validate for Config {
 
     fn load_files(&mut self, problems: &mut Problems) {
         self.source.load_files("source", problems);
+        for (index, source) in self.sources.iter().enumerate() {
+            source.load_files(&format!("sources[{index}]"), problems);
+        }
         for (index, sink) in self.sinks.iter().enumerate() {
             sink.load_files(&format!("sinks[{index}]"), problems);
         }
@@ -71,16 +78,107 @@ impl Validate for Config {
     }
 }
 
+/// Most systems one daemon reads (each is a thread, a connection and a
+/// pipeline with its own sinks; see ARCHITECTURE.md, "Many systems").
+pub const MAX_SOURCES: usize = 32;
+
 impl Config {
+    /// `[[sources]]`: each valid on its own, named uniquely, and not beside a
+    /// customised `[source]`.
+    fn check_sources(&self, problems: &mut Problems) {
+        if self.sources.is_empty() {
+            return;
+        }
+        let default = toml::to_string(&SourceConfig::default()).ok();
+        if toml::to_string(&self.source).ok() != default {
+            problems.fail(
+                "source",
+                "is set beside [[sources]]; list every system in [[sources]] (each with a name) and remove [source]",
+            );
+        }
+        if self.sources.len() > MAX_SOURCES {
+            problems.fail(
+                "sources",
+                format!("{} systems are more than the {MAX_SOURCES} one daemon reads; run several daemons (deploy/systemd/auditfwd@.service)", self.sources.len()),
+            );
+        }
+        let mut names = std::collections::HashSet::new();
+        for (index, source) in self.sources.iter().enumerate() {
+            let key = format!("sources[{index}]");
+            source.validate(&key, problems);
+            let name = source.name.trim();
+            if name.is_empty()
+                || name.len() > 32
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                problems.fail(
+                    format!("{key}.name"),
+                    format!("{name:?}: give each system a name of 1 to 32 letters, digits, - or _ (it names its state directory)"),
+                );
+            } else if !names.insert(name.to_lowercase()) {
+                problems.fail(format!("{key}.name"), format!("{name:?} names two systems"));
+            }
+        }
+        for (index, sink) in self.sinks.iter().enumerate() {
+            if let SinkConfig::File(file) = sink {
+                if !file.path.to_string_lossy().contains("{source}") {
+                    problems.fail(
+                        format!("sinks[{index}].path"),
+                        "with [[sources]], each system writes its own file: put {source} in the path (e.g. \"events-{source}.ndjson\")",
+                    );
+                }
+            }
+        }
+    }
+
+    /// The systems to read: `[[sources]]`, or `[source]` alone.
+    pub fn effective_sources(&self) -> Vec<SourceConfig> {
+        if self.sources.is_empty() {
+            vec![self.source.clone()]
+        } else {
+            self.sources.clone()
+        }
+    }
+
+    /// The configuration of one system of a fleet: its source, its state
+    /// under `state.dir/<name>`, file sink paths with `{source}` filled in,
+    /// no telemetry listener of its own.
+    pub fn for_source(&self, source: &SourceConfig) -> Config {
+        let mut one = self.clone();
+        one.sources = Vec::new();
+        one.source = source.clone();
+        one.state.dir = self.state.dir.join(source.name.trim());
+        one.telemetry.listen = String::new();
+        one.sinks = self
+            .sinks
+            .iter()
+            .map(|sink| match sink {
+                SinkConfig::File(file) => {
+                    let mut file = file.clone();
+                    file.path = PathBuf::from(
+                        file.path
+                            .to_string_lossy()
+                            .replace("{source}", source.name.trim()),
+                    );
+                    SinkConfig::File(file)
+                }
+                other => other.clone(),
+            })
+            .collect();
+        one
+    }
+
     /// Schema v1 has no place for entry types other than JS.
     fn check_schema_carries_types(&self, problems: &mut Problems) {
         if self.event.schema_version != crate::event::SCHEMA_VERSION_V1 {
             return;
         }
         let others: Vec<&str> = self
-            .source
-            .types()
+            .effective_sources()
             .iter()
+            .flat_map(|source| source.types())
             .filter(|spec| !spec.is_js())
             .map(|spec| spec.code)
             .collect();

@@ -25,6 +25,8 @@ pub struct Enricher {
     /// Profiles holding *ALLOBJ or *SECADM, as the system last reported them.
     system_privileged: HashSet<String>,
     schema_version: u32,
+    /// The operator's name of the system (`[[sources]]`), on every event.
+    source_name: Option<std::sync::Arc<str>>,
 }
 
 impl Default for Enricher {
@@ -44,12 +46,20 @@ impl Enricher {
                 .collect(),
             system_privileged: HashSet::new(),
             schema_version: SCHEMA_VERSION,
+            source_name: None,
         }
     }
 
     /// The same enricher writing native schema `version` (1 or 2).
     pub fn with_schema(mut self, version: u32) -> Enricher {
         self.schema_version = version;
+        self
+    }
+
+    /// The same enricher naming its system `name` on every event (none when empty).
+    pub fn with_source_name(mut self, name: &str) -> Enricher {
+        let name = name.trim();
+        self.source_name = (!name.is_empty()).then(|| std::sync::Arc::from(name));
         self
     }
 
@@ -121,6 +131,7 @@ impl Enricher {
             target_user: None,
             details: None,
             signal: None,
+            source_name: self.source_name.clone(),
             event_id,
             entry_timestamp: row.entry_timestamp,
             entry_timestamp_local: row.entry_timestamp_local,
@@ -220,6 +231,7 @@ impl Enricher {
             target_user,
             details: Some(details),
             signal: None,
+            source_name: self.source_name.clone(),
         }
     }
 }

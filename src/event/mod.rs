@@ -260,6 +260,9 @@ pub struct Event {
     /// What a stateful signal saw (for example a burst of failed sign-ons). (v2)
     #[serde(skip)]
     pub signal: Option<Signal>,
+    /// The operator's name of the system (`[[sources]]`), besides SYSTEM_NAME. (v2)
+    #[serde(skip)]
+    pub source_name: Option<std::sync::Arc<str>>,
 }
 
 /// The facts behind a signal event that auditfwd derives from several entries.
@@ -363,6 +366,7 @@ impl Event {
             &Micros(&self.entry_timestamp_local),
         )?;
         out.serialize_entry("system_name", &self.system_name)?;
+        out.serialize_entry("source", &self.source_name.as_deref())?;
         out.serialize_entry("receiver_library", &self.receiver_library)?;
         out.serialize_entry("receiver_name", &self.receiver_name)?;
         out.serialize_entry("sequence_number", &self.sequence_number)?;

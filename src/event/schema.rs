@@ -15,6 +15,7 @@ const ENVELOPE: &[&str] = &[
     "entry_timestamp",
     "entry_timestamp_local",
     "system_name",
+    "source",
     "receiver_library",
     "receiver_name",
     "sequence_number",
@@ -95,6 +96,7 @@ pub fn v2() -> Value {
                 "description": "True when the job's user, the effective user or the profile the entry is about is privileged (configured, or holding *ALLOBJ or *SECADM on the system).",
                 "type": "boolean"
             }),
+            "source" => nullable("string", "The operator's name for the system in auditfwd's configuration ([[sources]] name), besides the system's own SYSTEM_NAME; null with a single [source] without a name."),
             "effective_user" => nullable("string", "The effective user profile, where the entry type has one (JS)."),
             "target_user" => nullable("string", "The profile the entry is about when it is not the job's user: the failed user of a PW, the changed profile of a CP, the new owner of an OW, ..."),
             other => v1[other].clone(),

@@ -164,6 +164,7 @@ fn v2(json: &Json) -> Result<Event, String> {
         target_user: text(json, "target_user")?,
         details,
         signal,
+        source_name: text(json, "source")?.map(std::sync::Arc::from),
     })
 }
 

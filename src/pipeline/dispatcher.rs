@@ -42,6 +42,9 @@ pub(crate) struct Dispatcher {
     pub sink_tasks: JoinSet<()>,
     pub enricher: Enricher,
     pub filter: Filter,
+    /// In a fleet: the registry of which source reads which SYSTEM_NAME, and
+    /// this source's name; `None` once this source's system is claimed.
+    pub systems: Option<(Arc<crate::app::SystemRegistry>, String)>,
     /// The `signon_failure_burst` signal, when enabled and PW is read.
     pub burst: Option<crate::enrich::burst::BurstDetector>,
     pub max_in_flight: usize,
@@ -133,6 +136,17 @@ impl Dispatcher {
     ) -> Result<(), RunError> {
         match message {
             Some(SourceMessage::Rows(batch)) => {
+                if let Some(row) = batch.rows.iter().find(|row| row.notice.is_none()) {
+                    if let Some((registry, source)) = self.systems.take() {
+                        registry
+                            .claim(&row.system_name, &source)
+                            .map_err(|problem| {
+                                RunError::SourceFailed(crate::source::odbc::OdbcError::fatal(
+                                    problem,
+                                ))
+                            })?;
+                    }
+                }
                 let rows_read = batch.rows.len();
                 let gap = self
                     .lost_checkpoint

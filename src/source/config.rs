@@ -11,6 +11,9 @@ use crate::config::{duration, Problems};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SourceConfig {
+    /// The operator's name for this system (`[[sources]]`: required and
+    /// unique; it names the state subdirectory and labels events and metrics).
+    pub name: String,
     pub kind: SourceKind,
     /// Pause between polls once the source has caught up.
     #[serde(with = "duration")]
@@ -30,6 +33,7 @@ pub struct SourceConfig {
 impl Default for SourceConfig {
     fn default() -> Self {
         SourceConfig {
+            name: String::new(),
             kind: SourceKind::Simulator,
             // IBM warns that polling the journal functions sub-second hurts the system.
             poll_interval: Duration::from_secs(5),

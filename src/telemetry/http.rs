@@ -23,7 +23,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use super::Metrics;
+use super::Telemetry;
 
 /// The listener's resource bounds.
 #[derive(Clone, Copy, Debug)]
@@ -60,14 +60,18 @@ pub async fn bind(address: &str) -> Result<TcpListener, String> {
 }
 
 /// Serves with the default [`Limits`] until the task is dropped.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, max_checkpoint_age: Duration) {
+pub async fn serve<T: Telemetry + Send + Sync + 'static>(
+    listener: TcpListener,
+    metrics: Arc<T>,
+    max_checkpoint_age: Duration,
+) {
     serve_with(listener, metrics, max_checkpoint_age, Limits::default()).await;
 }
 
 /// Serves until the task is dropped.
-pub async fn serve_with(
+pub async fn serve_with<T: Telemetry + Send + Sync + 'static>(
     listener: TcpListener,
-    metrics: Arc<Metrics>,
+    metrics: Arc<T>,
     max_checkpoint_age: Duration,
     limits: Limits,
 ) {
@@ -98,7 +102,7 @@ pub async fn serve_with(
         tokio::spawn(async move {
             let _slot = slot;
             let service = service_fn(move |request: Request<Incoming>| {
-                let response = answer(&request, &metrics, max_checkpoint_age);
+                let response = answer(&request, metrics.as_ref(), max_checkpoint_age);
                 async move { Ok::<_, Infallible>(response) }
             });
             let connection = http1::Builder::new()
@@ -115,7 +119,7 @@ pub async fn serve_with(
 
 fn answer(
     request: &Request<Incoming>,
-    metrics: &Metrics,
+    metrics: &dyn Telemetry,
     max_checkpoint_age: Duration,
 ) -> Response<Full<Bytes>> {
     const TEXT: &str = "text/plain; charset=utf-8";
@@ -168,7 +172,7 @@ mod tests {
     async fn start(limits: Limits) -> std::net::SocketAddr {
         let listener = bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let metrics = Arc::new(Metrics::new(&["file:x".to_owned()]));
+        let metrics = Arc::new(crate::telemetry::Metrics::new(&["file:x".to_owned()]));
         tokio::spawn(serve_with(
             listener,
             metrics,

@@ -3,6 +3,7 @@
 //! logs the periodic summary; nothing logs per event above debug, and no secret
 //! is logged.
 
+pub mod fleet;
 pub mod http;
 pub mod metrics;
 pub mod notify;
@@ -19,6 +20,7 @@ pub mod config;
 
 use self::config::{LogConfig, LogFormat};
 
+pub use fleet::{FleetMetrics, Telemetry};
 pub use metrics::Metrics;
 
 /// Installs the global subscriber, writing to standard error (standard output

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{ids, signal, stderr, wait_for, wait_with_limit, Workspace};
 
-fn get(port: u16, path: &str) -> (u16, String) {
+pub fn get(port: u16, path: &str) -> (u16, String) {
     let mut stream =
         std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to telemetry");
     stream
