@@ -280,3 +280,36 @@ fn sources_need_unique_names_and_per_system_files() {
         "{text}"
     );
 }
+
+/// Scaling out: two daemons, each with its own systems and state, into one
+/// topic; every system exact and in order.
+#[test]
+fn two_instances_with_their_own_systems_share_one_topic() {
+    let labs: Vec<Lab> = (0..4).map(|_| Lab::new("scale")).collect();
+    for (index, lab) in labs.iter().enumerate() {
+        generate(lab, index, 800, 0);
+    }
+    let first = Workspace::new();
+    let second = Workspace::new();
+    let tansu = Tansu::start(&first.path("tansu.log"), &[TOPIC]);
+    let config_first = configure(&first, &labs[..2], &tansu.brokers(), free_port());
+    // The second instance's systems are named s0 and s1 too: names are per instance.
+    let config_second = configure(&second, &labs[2..], &tansu.brokers(), free_port());
+    let mut daemons = [
+        first.spawn(&["run", "-c", &config_first, "--exit-when-caught-up"]),
+        second.spawn(&["run", "-c", &config_second, "--exit-when-caught-up"]),
+    ];
+    for daemon in &mut daemons {
+        let (status, _) = wait_with_limit(daemon, Duration::from_secs(120));
+        assert_eq!(status.code(), Some(0));
+    }
+    let records = consume(&tansu.brokers(), TOPIC, 1, 4 * 800);
+    let received = by_system(&records);
+    for (index, lab) in labs.iter().enumerate() {
+        let expected = lab.all_ids("TRUE");
+        let got = &received[&format!("SYS{index}")];
+        let mut seen = HashSet::new();
+        let order: Vec<&String> = got.iter().filter(|id| seen.insert(*id)).collect();
+        assert_eq!(order, expected.iter().collect::<Vec<_>>(), "SYS{index}");
+    }
+}
