@@ -12,7 +12,7 @@ use auditfwd::config::{CommandLine, ConfigErrors};
 use auditfwd::enrich::Enricher;
 use auditfwd::exit_code;
 use auditfwd::settings::Config;
-use auditfwd::source::rows::{journal_row, LocalClock, RowReader};
+use auditfwd::source::rows::{typed_row, LocalClock, RowReader};
 
 #[derive(Parser)]
 #[command(
@@ -88,6 +88,10 @@ enum Command {
         /// IANA zone of the IBM i clock that wrote ENTRY_TIMESTAMP.
         #[arg(long, default_value = "UTC")]
         timezone: String,
+        /// The audit type the rows are (JS, PW, CP, ...): an export of its
+        /// SYSTOOLS.AUDIT_JOURNAL_xx function.
+        #[arg(long, default_value = "JS")]
+        audit_type: String,
     },
     /// Read a closed range of the journal (local times of the IBM i clock)
     /// into the chosen sinks, without touching the live checkpoint: own state
@@ -190,7 +194,8 @@ fn main() -> ExitCode {
             config,
             input,
             timezone,
-        } => enrich(&config, &input, &timezone),
+            audit_type,
+        } => enrich(&config, &input, &timezone, &audit_type),
         Command::AuditTypes => audit_types(),
         Command::Backfill {
             config,
@@ -530,11 +535,24 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {
+fn enrich(args: &ConfigArgs, input: &str, timezone: &str, audit_type: &str) -> i32 {
     let config = match load(args) {
         Ok(config) => config,
         Err(errors) => return config_failed(&errors),
     };
+    let Some(spec) = auditfwd::event::audit::TypeSpec::find(audit_type) else {
+        eprintln!(
+            "auditfwd: --audit-type {audit_type:?} is not a type auditfwd reads (see auditfwd audit-types)"
+        );
+        return exit_code::CONFIG;
+    };
+    if !spec.is_js() && config.event.schema_version == auditfwd::event::SCHEMA_VERSION_V1 {
+        eprintln!(
+            "auditfwd: --audit-type {} needs event.schema_version = 2",
+            spec.code
+        );
+        return exit_code::CONFIG;
+    }
     let zone: chrono_tz::Tz = match timezone.parse() {
         Ok(zone) => zone,
         Err(_) => {
@@ -575,7 +593,7 @@ fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {
                     input_row.line
                 );
             }
-            journal_row(&input_row.row, &mut clock)
+            typed_row(spec, &input_row.row, &mut clock)
                 .map_err(|error| format!("input line {}: {error}", input_row.line))
         });
         match result {

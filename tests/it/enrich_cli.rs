@@ -143,3 +143,33 @@ fn non_utf8_and_non_object_input_is_an_error_not_a_crash() {
     assert_eq!(output.status.code(), Some(65));
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }
+
+/// An export of another type's function (CSV, as ACS saves it) becomes typed
+/// v2 events with the catalog's labels and detections.
+#[test]
+fn other_audit_types_enrich_into_typed_blocks() {
+    let workspace = Workspace::new();
+    let csv = "ENTRY_TIMESTAMP,SEQUENCE_NUMBER,SYSTEM_NAME,RECEIVER_LIBRARY,RECEIVER_NAME,USER_NAME,USER_PROFILE,COMMAND_TYPE,ALLOBJ,PREVIOUS_ALLOBJ,STATUS\n\
+2026-04-08-10.15.30.000001,11,PROD1,QGPL,AUDRCV0001,QSECOFR,JSMITH    ,CHG,Y,N,*ENABLED\n\
+2026-04-08-10.15.31.000001,12,PROD1,QGPL,AUDRCV0001,QSECOFR,MROSSI,DST,,,\n\
+2026-04-08-10.15.32.000001,13,PROD1,QGPL,AUDRCV0001,QSECOFR,MROSSI,CHG,maybe,,\n";
+    let output = enrich(&workspace, &["--audit-type", "cp"], csv);
+    assert_eq!(output.status.code(), Some(65), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ALLOBJ") && stderr(&output).contains("maybe"),
+        "{}",
+        stderr(&output)
+    );
+    let events = events(&output);
+    assert_eq!(events.len(), 2, "the good rows are still written");
+    assert_eq!(events[0]["audit_type"], "CP");
+    assert_eq!(events[0]["event_action"], "privilege_granted");
+    assert_eq!(events[0]["severity"], "critical");
+    assert_eq!(events[0]["target_user"], "JSMITH");
+    assert_eq!(events[0]["cp"]["allobj"], true);
+    assert_eq!(events[0]["cp"]["previous_allobj"], false);
+    assert_eq!(events[1]["event_action"], "password_reset_dst");
+    assert!(events[1]["cp"]["allobj"].is_null());
+    let unknown = enrich(&workspace, &["--audit-type", "zz"], csv);
+    assert_eq!(unknown.status.code(), Some(78));
+}
