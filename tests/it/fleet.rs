@@ -313,3 +313,27 @@ fn two_instances_with_their_own_systems_share_one_topic() {
         assert_eq!(order, expected.iter().collect::<Vec<_>>(), "SYS{index}");
     }
 }
+
+/// Each system's secrets stay out of check-config, from the file or the
+/// environment (indexed: AUDITFWD_SOURCES__1__ODBC__PASSWORD).
+#[test]
+fn every_systems_secrets_are_redacted() {
+    let workspace = Workspace::new();
+    let config = workspace.write(
+        "fleet.toml",
+        "[[sources]]\nname = \"a\"\nkind = \"odbc\"\n[sources.odbc]\nconnection_string = \"DSN=x;UID=u;PWD=hunter2secret\"\n\
+         [[sources]]\nname = \"b\"\nkind = \"odbc\"\n[sources.odbc]\nconnection_string = \"DSN=y;UID=u\"\n",
+    );
+    let output = workspace
+        .command(&["check-config", "-c", config.to_str().unwrap()])
+        .env("AUDITFWD_SOURCES__1__ODBC__PASSWORD", "sup3rsecretpw")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout).to_string() + &stderr(&output);
+    assert!(
+        !text.contains("hunter2secret") && !text.contains("sup3rsecretpw"),
+        "{text}"
+    );
+    assert!(text.matches("<redacted>").count() >= 3, "{text}");
+}
