@@ -19,8 +19,10 @@ use crate::event::{Event, Severity};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// auditfwd's own JSON, schema v1 or v2 (`event.schema_version`).
+    /// auditfwd's own JSON, schema v1 or v2 (`event.schema_version`);
+    /// `json` is the older name.
     #[default]
+    #[serde(alias = "json")]
     Native,
     /// Elastic Common Schema 8.x JSON.
     Ecs,

@@ -27,6 +27,13 @@ fn read_json(path: &Path) -> Value {
 
 // ---------------------------------------------------------------- events
 
+/// A typed entry with column values that make a detection fire.
+type Detection = (
+    &'static crate::event::audit::TypeSpec,
+    &'static str,
+    Vec<(&'static str, Column)>,
+);
+
 fn bare(sequence: u64) -> JournalRow {
     let local = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
         .unwrap()
@@ -101,11 +108,7 @@ pub(crate) fn every_kind_of_event() -> Vec<crate::event::Event> {
     }
     let flag = Column::Flag;
     let text = |value: &str| Column::Text(value.into());
-    let detections: Vec<(
-        &'static crate::event::audit::TypeSpec,
-        &str,
-        Vec<(&str, Column)>,
-    )> = vec![
+    let detections: Vec<Detection> = vec![
         (
             &catalog::CP,
             "CHG",
@@ -1086,10 +1089,10 @@ fn cef_and_leef_round_trip_hostile_text() {
 
 // ------------------------------------------------- the table's refinements
 
-fn find<'a>(
-    events: &'a [crate::event::Event],
+fn find(
+    events: &[crate::event::Event],
     what: impl Fn(&crate::event::Event) -> bool,
-) -> &'a crate::event::Event {
+) -> &crate::event::Event {
     events
         .iter()
         .find(|event| what(event))

@@ -6,6 +6,7 @@ mod config;
 mod daemon;
 mod enrich_cli;
 mod failures;
+mod formats;
 mod golden;
 mod harness;
 mod hec;

@@ -1,0 +1,211 @@
+//! `sinks[].format`: each sink kind writes the format it is given, and a
+//! format a sink cannot carry is a configuration error naming the key.
+
+use std::collections::HashSet;
+
+use crate::harness::config::merged;
+use crate::harness::{ids, read_events, stderr, stdout, ConfigBuilder, HecStandin, Workspace};
+
+const TOTAL: u64 = 400;
+
+fn simulator() -> ConfigBuilder {
+    ConfigBuilder::simulator(TOTAL, 0).source("batch_rows = 100")
+}
+
+fn run(workspace: &Workspace, config: &str) -> std::process::Output {
+    let output = workspace.run(&["run", "-c", config, "--exit-when-caught-up"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    output
+}
+
+/// An ECS document as the file and stdout sinks write it.
+fn check_ecs(document: &serde_json::Value) {
+    assert_eq!(document["event"]["module"], "ibmi", "{document}");
+    assert_eq!(document["event"]["dataset"], "ibmi.audit");
+    assert_eq!(document["ecs"]["version"], "8.17.0");
+    assert!(document["@timestamp"].as_str().unwrap().ends_with('Z'));
+    assert!(document["event"]["code"]
+        .as_str()
+        .unwrap()
+        .starts_with("JS_"));
+    assert!(document["host"]["hostname"].is_string());
+}
+
+/// An OCSF event as the sinks write it.
+fn check_ocsf(event: &serde_json::Value) {
+    let class_uid = event["class_uid"].as_u64().unwrap();
+    let activity_id = event["activity_id"].as_u64().unwrap();
+    assert_eq!(
+        event["type_uid"].as_u64(),
+        Some(class_uid * 100 + activity_id)
+    );
+    assert_eq!(event["metadata"]["version"], "1.8.0");
+    assert_eq!(event["metadata"]["product"]["name"], "auditfwd");
+    assert!(event["time"].is_u64() && event["severity_id"].is_u64());
+}
+
+#[test]
+fn file_sinks_write_native_ecs_and_ocsf_for_the_same_events() {
+    let workspace = Workspace::new();
+    let config = workspace.config(
+        &simulator()
+            .file_sink("native.ndjson")
+            .sink(&format!(
+                "type = \"file\"\npath = \"{}\"\nformat = \"ecs\"",
+                workspace.path("ecs.ndjson").display()
+            ))
+            .sink(&format!(
+                "type = \"file\"\npath = \"{}\"\nformat = \"ocsf\"",
+                workspace.path("ocsf.ndjson").display()
+            )),
+    );
+    run(&workspace, &config);
+    let native = ids(&workspace.events("native.ndjson"));
+    assert_eq!(native.len() as u64, TOTAL);
+    let ecs = workspace.events("ecs.ndjson");
+    let ocsf = workspace.events("ocsf.ndjson");
+    for document in &ecs {
+        check_ecs(document);
+    }
+    for event in &ocsf {
+        check_ocsf(event);
+    }
+    let ecs_ids: Vec<&str> = ecs
+        .iter()
+        .map(|d| d["event"]["id"].as_str().unwrap())
+        .collect();
+    let ocsf_ids: Vec<&str> = ocsf
+        .iter()
+        .map(|e| e["metadata"]["uid"].as_str().unwrap())
+        .collect();
+    assert_eq!(ecs_ids, native, "same events, same order");
+    assert_eq!(ocsf_ids, native, "same events, same order");
+    // JS starts and ends are OCSF Authentication Logon/Logoff.
+    assert!(ocsf
+        .iter()
+        .any(|event| event["class_uid"] == 3002 && event["activity_id"] == 1));
+}
+
+#[test]
+fn stdout_writes_ocsf() {
+    let workspace = Workspace::new();
+    let config = workspace.config(&simulator().sink("type = \"stdout\"\nformat = \"ocsf\""));
+    let output = run(&workspace, &config);
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len() as u64, TOTAL);
+    lines.iter().for_each(check_ocsf);
+}
+
+#[test]
+fn a_format_the_sink_cannot_carry_is_exit_78_naming_the_key() {
+    let workspace = Workspace::new();
+    for (sink, key) in [
+        (
+            "type = \"file\"\npath = \"x.ndjson\"\nformat = \"cef\"",
+            "sinks[0].format",
+        ),
+        ("type = \"stdout\"\nformat = \"leef\"", "sinks[0].format"),
+        // An unknown value: serde names the sink (its table is tagged by
+        // `type`), the value and the accepted ones.
+        (
+            "type = \"file\"\npath = \"x.ndjson\"\nformat = \"xml\"",
+            "sinks.0",
+        ),
+        (
+            "type = \"file\"\npath = \"x.ndjson\"\nformat = \"xml\"",
+            "`ocsf`",
+        ),
+        (
+            "type = \"syslog\"\naddress = \"127.0.0.1:514\"\nbody = \"cef\"\nformat = \"leef\"",
+            "sinks[0].body",
+        ),
+        (
+            "type = \"kafka\"\nbrokers = \"127.0.0.1:9092\"\ntopic = \"t\"\nformat = \"cef\"",
+            "sinks[0].format",
+        ),
+    ] {
+        let config = workspace.config(&ConfigBuilder::simulator(10, 0).sink(sink));
+        let output = workspace
+            .command(&["check-config", "-c", &config])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(78),
+            "{sink}: {}",
+            stderr(&output)
+        );
+        assert!(stderr(&output).contains(key), "{sink}: {}", stderr(&output));
+    }
+}
+
+#[test]
+fn splunk_hec_sends_the_format_its_sourcetype_and_cim_fields() {
+    const TOKEN: &str = "11111111-2222-3333-4444-555555555555";
+    let workspace = Workspace::new();
+    workspace.write("hec.token", &format!("{TOKEN}\n"));
+    let standin = HecStandin::start(workspace.dir.path(), TOKEN, &["--ack"]);
+    let hec = merged(
+        &format!(
+            "type = \"splunk_hec\"\nendpoint = \"http://127.0.0.1:{}\"\ntoken_file = \"hec.token\"\nindex = \"ibmi\"",
+            standin.port
+        ),
+        "format = \"ocsf\"",
+    );
+    let config = workspace.config(&simulator().file_sink("events.ndjson").sink(&hec));
+    run(&workspace, &config);
+    let expected: HashSet<String> = ids(&workspace.events("events.ndjson"))
+        .into_iter()
+        .collect();
+    let indexed = standin.indexed();
+    let mut seen = HashSet::new();
+    for line in &indexed {
+        let envelope = &line["envelope"];
+        assert_eq!(envelope["sourcetype"], "ibmi:audit:ocsf");
+        check_ocsf(&envelope["event"]);
+        let fields = &envelope["fields"];
+        assert!(
+            fields["signature_id"].as_str().unwrap().starts_with("JS_"),
+            "{fields}"
+        );
+        assert_eq!(fields["dest"], envelope["host"]);
+        assert!(
+            matches!(fields["action"].as_str(), Some("success" | "failure")),
+            "{fields}"
+        );
+        assert!(fields["ibmi_tags"].is_array() || fields.get("ibmi_tags").is_none());
+        seen.insert(
+            envelope["event"]["metadata"]["uid"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(seen, expected, "every event indexed");
+    assert!(indexed
+        .iter()
+        .any(|line| line["envelope"]["fields"]["ibmi_tags"]
+            .as_array()
+            .is_some_and(|tags| tags.iter().any(|tag| tag == "authentication"))));
+}
+
+#[test]
+fn native_file_output_is_unchanged_by_the_format_key() {
+    let workspace = Workspace::new();
+    let config = workspace.config(&simulator().file_sink("default.ndjson").sink(&format!(
+        "type = \"file\"\npath = \"{}\"\nformat = \"native\"",
+        workspace.path("native.ndjson").display()
+    )));
+    run(&workspace, &config);
+    assert_eq!(
+        std::fs::read(workspace.path("default.ndjson")).unwrap(),
+        std::fs::read(workspace.path("native.ndjson")).unwrap()
+    );
+    assert_eq!(
+        read_events(&workspace.path("native.ndjson")).len() as u64,
+        TOTAL
+    );
+}
