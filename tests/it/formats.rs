@@ -209,3 +209,63 @@ fn native_file_output_is_unchanged_by_the_format_key() {
         TOTAL
     );
 }
+
+#[test]
+fn kafka_records_carry_the_format() {
+    let cluster = rdkafka::mocking::MockCluster::new(1).expect("mock cluster");
+    cluster
+        .create_topic(crate::kafka::TOPIC, 1, 1)
+        .expect("topic");
+    let brokers = cluster.bootstrap_servers();
+    let state = tempfile::tempdir().unwrap();
+    let mut config = crate::kafka::config(state.path(), &brokers, 300);
+    for sink in &mut config.sinks {
+        if let auditfwd::sink::SinkConfig::Kafka(kafka) = sink {
+            kafka.format = auditfwd::format::Format::Ecs;
+        }
+    }
+    crate::kafka::run(config).expect("run");
+    let records = crate::kafka::consume(&brokers, crate::kafka::TOPIC, 1, 300);
+    assert_eq!(records.len(), 300);
+    for (key, document, _) in &records {
+        check_ecs(document);
+        assert_eq!(document["event"]["id"], key.as_str(), "the key is the event id");
+    }
+}
+
+#[test]
+fn syslog_bodies_in_leef_and_ocsf() {
+    let rsyslog = crate::harness::Rsyslog::start();
+    for format in ["leef", "ocsf"] {
+        let workspace = Workspace::new();
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(rsyslog.dir().join("out/tcp.jsonl"));
+        let config = workspace.config(&simulator().file_sink("events.ndjson").sink(&format!(
+            "type = \"syslog\"\naddress = \"127.0.0.1:{}\"\nformat = \"{format}\"",
+            rsyslog.port("tcp")
+        )));
+        run(&workspace, &config);
+        let events = workspace.events("events.ndjson");
+        let received = rsyslog.received_at_least("tcp", events.len());
+        assert_eq!(received.len(), events.len(), "{format}");
+        for line in &received {
+            let msg = line["msg"].as_str().unwrap().trim_start();
+            if format == "ocsf" {
+                check_ocsf(&serde_json::from_str(msg).expect("the body is the OCSF event"));
+            } else {
+                let header: Vec<&str> = msg.splitn(7, '|').collect();
+                assert_eq!(header[0], "LEEF:2.0", "{msg}");
+                assert_eq!(header[5], "x09");
+                assert!(header[4].starts_with("JS_"));
+                let attributes: std::collections::HashMap<&str, &str> = header[6]
+                    .split('\t')
+                    .filter_map(|pair| pair.split_once('='))
+                    .collect();
+                assert_eq!(attributes["devTimeFormat"], "MMM dd yyyy HH:mm:ss.SSS z");
+                assert!(attributes.contains_key("devTime") && attributes.contains_key("cat"));
+            }
+        }
+    }
+}
