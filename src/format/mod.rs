@@ -187,6 +187,8 @@ pub fn remote_ip(event: &Event) -> Option<std::net::IpAddr> {
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+pub(crate) mod validate;
 
 /// The entry's typed block, as the native v2 event writes it: its key (`js`,
 /// `pw`, ...) and value; `None` for notices and signals.

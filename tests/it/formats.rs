@@ -229,7 +229,11 @@ fn kafka_records_carry_the_format() {
     assert_eq!(records.len(), 300);
     for (key, document, _) in &records {
         check_ecs(document);
-        assert_eq!(document["event"]["id"], key.as_str(), "the key is the event id");
+        assert_eq!(
+            document["event"]["id"],
+            key.as_str(),
+            "the key is the event id"
+        );
     }
 }
 
@@ -267,5 +271,83 @@ fn syslog_bodies_in_leef_and_ocsf() {
                 assert!(attributes.contains_key("devTime") && attributes.contains_key("cat"));
             }
         }
+    }
+}
+
+/// Every event of `path` (one JSON object a line) validates against OCSF
+/// 1.8.0 or ECS 8.17 (the same validators as the library's unit tests).
+fn validate_file(path: &std::path::Path, format: &str) -> usize {
+    let events = read_events(path);
+    let ocsf = crate::format_validate::OcsfSchema::load();
+    let ecs = crate::format_validate::EcsSchema::load();
+    for event in &events {
+        let errors = match format {
+            "ocsf" => ocsf.validate(event),
+            _ => ecs.validate(event),
+        };
+        assert!(errors.is_empty(), "{format}: {errors:#?}\nin {event:#}");
+    }
+    events.len()
+}
+
+fn file_sinks_in_both_formats(workspace: &Workspace) -> String {
+    ["ecs", "ocsf"]
+        .iter()
+        .map(|format| {
+            format!(
+                "\n[[sinks]]\ntype = \"file\"\npath = \"{}\"\nformat = \"{format}\"\n",
+                workspace.path(&format!("{format}.ndjson")).display()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_simulators_events_validate_as_ocsf_and_ecs() {
+    let workspace = Workspace::new();
+    let base = workspace.config(&ConfigBuilder::simulator(5_000, 0).source("batch_rows = 1000"));
+    let config = std::fs::read_to_string(&base).unwrap() + &file_sinks_in_both_formats(&workspace);
+    let config = workspace.write("formats.toml", &config);
+    run(&workspace, config.to_str().unwrap());
+    for format in ["ecs", "ocsf"] {
+        let count = validate_file(&workspace.path(&format!("{format}.ndjson")), format);
+        assert_eq!(count, 5_000, "{format}");
+    }
+}
+
+#[test]
+fn the_labs_events_validate_as_ocsf_and_ecs() {
+    let lab = crate::harness::Lab::new("formats");
+    lab.sql("SELECT lab.generate(3000, 3, TIMESTAMP '2026-04-08 08:00:00', INTERVAL '10 milliseconds', 1000)");
+    let workspace = Workspace::new();
+    workspace.write("odbc.pw", "lab\n");
+    let config = workspace.write(
+        "auditfwd.toml",
+        &format!(
+            r#"
+[source]
+kind = "odbc"
+batch_rows = 500
+poll_interval = "200ms"
+[source.odbc]
+connection_string = "{connection_string}"
+password_file = "odbc.pw"
+dialect = "postgres"
+start_at = "earliest"
+exclude_own_connections = false
+[filter]
+entry_types = []
+exclude_users = []
+[state]
+dir = "data"
+{sinks}"#,
+            connection_string = lab.connection_string(),
+            sinks = file_sinks_in_both_formats(&workspace),
+        ),
+    );
+    run(&workspace, config.to_str().unwrap());
+    for format in ["ecs", "ocsf"] {
+        let count = validate_file(&workspace.path(&format!("{format}.ndjson")), format);
+        assert!(count >= 3_000, "{format}: {count}");
     }
 }

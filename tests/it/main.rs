@@ -6,6 +6,8 @@ mod config;
 mod daemon;
 mod enrich_cli;
 mod failures;
+#[path = "../../src/format/validate.rs"]
+mod format_validate;
 mod formats;
 mod golden;
 mod harness;
