@@ -26,6 +26,13 @@ pub const JSON_DROP_ORDER: &[&str] = &[
     "job_number",
     "job_name",
     "connection_type",
+    // Schema v2's envelope repeats what the `js` block or the MSGID says.
+    "target_user",
+    "code_label",
+    "job_event_type",
+    "effective_user",
+    "job_type",
+    "connection_secure",
 ];
 
 pub use crate::format::cef::{
