@@ -88,6 +88,9 @@ enum Command {
         /// IANA zone of the IBM i clock that wrote ENTRY_TIMESTAMP.
         #[arg(long, default_value = "UTC")]
         timezone: String,
+        /// Output format: native, ecs, ocsf, cef or leef (one event a line).
+        #[arg(long, default_value = "native", value_parser = parse_format)]
+        format: auditfwd::format::Format,
     },
     /// Inspect or move the stored position (the daemon must not be running).
     Checkpoint {
@@ -146,7 +149,8 @@ fn main() -> ExitCode {
             config,
             input,
             timezone,
-        } => enrich(&config, &input, &timezone),
+            format,
+        } => enrich(&config, &input, &timezone, format),
         Command::Checkpoint { action } => checkpoint(action),
     };
     ExitCode::from(code as u8)
@@ -298,7 +302,16 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {
+/// `--format`: a format by its configuration name.
+fn parse_format(name: &str) -> Result<auditfwd::format::Format, String> {
+    auditfwd::format::Format::ALL
+        .iter()
+        .copied()
+        .find(|format| format.name() == name)
+        .ok_or_else(|| format!("{name:?} is not one of native, ecs, ocsf, cef, leef"))
+}
+
+fn enrich(args: &ConfigArgs, input: &str, timezone: &str, format: auditfwd::format::Format) -> i32 {
     let config = match load(args) {
         Ok(config) => config,
         Err(errors) => return config_failed(&errors),
@@ -349,9 +362,9 @@ fn enrich(args: &ConfigArgs, input: &str, timezone: &str) -> i32 {
         match result {
             Ok(row) => {
                 let event = enricher.enrich_owned(row);
-                let written = serde_json::to_writer(&mut out, &event)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| out.write_all(b"\n"));
+                let mut line = auditfwd::format::encode(&event, format);
+                line.push(b'\n');
+                let written = out.write_all(&line);
                 if let Err(error) = written {
                     eprintln!("auditfwd: cannot write output: {error}");
                     return exit_code::IO_ERROR;

@@ -351,3 +351,42 @@ dir = "data"
         assert!(count >= 3_000, "{format}: {count}");
     }
 }
+
+#[test]
+fn enrich_writes_any_format() {
+    let workspace = Workspace::new();
+    let rows = workspace.write(
+        "rows.jsonl",
+        concat!(
+            r#"{"ENTRY_TIMESTAMP":"2026-04-08-10.15.30.000120","SEQUENCE_NUMBER":"42","SYSTEM_NAME":"PROD1","#,
+            r#""RECEIVER_LIBRARY":"QGPL","RECEIVER_NAME":"AUDRCV0042","ENTRY_TYPE":"S","USER_NAME":"JSMITH","#,
+            r#""QUALIFIED_JOB_NAME":"123456/QUSER/QZDASOINIT","JOB_NAME":"QZDASOINIT","JOB_TYPE":"PJ","#,
+            r#""REMOTE_ADDRESS":"192.0.2.9","REMOTE_PORT":"50123","REAL_USER_PROFILE":"JSMITH"}"#,
+            "\n"
+        ),
+    );
+    let enrich = |format: &str| {
+        let output = workspace
+            .command(&["enrich", "--format", format, "-i", rows.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let ocsf: serde_json::Value = serde_json::from_str(enrich("ocsf").trim()).unwrap();
+    assert!(crate::format_validate::OcsfSchema::load()
+        .validate(&ocsf)
+        .is_empty());
+    assert_eq!(
+        (ocsf["class_uid"].as_u64(), ocsf["logon_type_id"].as_u64()),
+        (Some(3002), Some(8))
+    );
+    let ecs: serde_json::Value = serde_json::from_str(enrich("ecs").trim()).unwrap();
+    assert!(crate::format_validate::EcsSchema::load()
+        .validate(&ecs)
+        .is_empty());
+    assert!(enrich("cef").starts_with("CEF:0|auditfwd|auditfwd|"));
+    assert!(enrich("leef").starts_with("LEEF:2.0|auditfwd|auditfwd|"));
+    let native: serde_json::Value = serde_json::from_str(enrich("native").trim()).unwrap();
+    assert_eq!(native["event_id"], "PROD1:QGPL/AUDRCV0042:42");
+}
