@@ -8,6 +8,7 @@ pub mod config;
 pub mod enrich;
 pub mod event;
 pub mod failpoint;
+pub mod format;
 pub mod fsmode;
 pub mod pipeline;
 pub mod replay;

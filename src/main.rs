@@ -92,6 +92,9 @@ enum Command {
         /// SYSTOOLS.AUDIT_JOURNAL_xx function.
         #[arg(long, default_value = "JS")]
         audit_type: String,
+        /// Output format: native, ecs, ocsf, cef or leef (one event a line).
+        #[arg(long, default_value = "native", value_parser = parse_format)]
+        format: auditfwd::format::Format,
     },
     /// Read a closed range of the journal (local times of the IBM i clock)
     /// into the chosen sinks, without touching the live checkpoint: own state
@@ -195,7 +198,8 @@ fn main() -> ExitCode {
             input,
             timezone,
             audit_type,
-        } => enrich(&config, &input, &timezone, &audit_type),
+            format,
+        } => enrich(&config, &input, &timezone, &audit_type, format),
         Command::AuditTypes => audit_types(),
         Command::Backfill {
             config,
@@ -535,7 +539,22 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-fn enrich(args: &ConfigArgs, input: &str, timezone: &str, audit_type: &str) -> i32 {
+/// `--format`: a format by its configuration name.
+fn parse_format(name: &str) -> Result<auditfwd::format::Format, String> {
+    auditfwd::format::Format::ALL
+        .iter()
+        .copied()
+        .find(|format| format.name() == name)
+        .ok_or_else(|| format!("{name:?} is not one of native, ecs, ocsf, cef, leef"))
+}
+
+fn enrich(
+    args: &ConfigArgs,
+    input: &str,
+    timezone: &str,
+    audit_type: &str,
+    format: auditfwd::format::Format,
+) -> i32 {
     let config = match load(args) {
         Ok(config) => config,
         Err(errors) => return config_failed(&errors),
@@ -599,9 +618,9 @@ fn enrich(args: &ConfigArgs, input: &str, timezone: &str, audit_type: &str) -> i
         match result {
             Ok(row) => {
                 let event = enricher.enrich_owned(row);
-                let written = serde_json::to_writer(&mut out, &event)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| out.write_all(b"\n"));
+                let mut line = auditfwd::format::encode(&event, format);
+                line.push(b'\n');
+                let written = out.write_all(&line);
                 if let Err(error) = written {
                     eprintln!("auditfwd: cannot write output: {error}");
                     return exit_code::IO_ERROR;

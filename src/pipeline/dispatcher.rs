@@ -44,7 +44,7 @@ pub(crate) struct Dispatcher {
     pub filter: Filter,
     /// In a fleet: the registry of which source reads which SYSTEM_NAME, and
     /// this source's name; `None` once this source's system is claimed.
-    pub systems: Option<(Arc<crate::app::SystemRegistry>, String)>,
+    pub systems: Option<(Arc<super::systems::SystemRegistry>, String)>,
     /// The `signon_failure_burst` signal, when enabled and PW is read.
     pub burst: Option<crate::enrich::burst::BurstDetector>,
     pub max_in_flight: usize,

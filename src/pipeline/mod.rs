@@ -21,6 +21,7 @@ pub mod dead_letter;
 pub(crate) mod dispatcher;
 pub mod ledger;
 pub(crate) mod sink_task;
+pub mod systems;
 
 use crate::checkpoint::CheckpointError;
 use crate::exit_code;

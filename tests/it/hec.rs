@@ -86,7 +86,7 @@ fn clean_run_indexes_everything_with_correct_envelopes_gzip_and_bounded_bodies()
         assert_eq!(&envelope["event"], event, "the event is the native record");
         assert_eq!(envelope["host"], event["system_name"]);
         assert_eq!(envelope["index"], "ibmi");
-        assert_eq!(envelope["sourcetype"], "ibmi:audit:js");
+        assert_eq!(envelope["sourcetype"], "ibmi:audit:native");
         let instant =
             chrono::DateTime::parse_from_rfc3339(event["entry_timestamp"].as_str().unwrap())
                 .unwrap();

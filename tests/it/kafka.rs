@@ -34,6 +34,7 @@ pub fn config(state: &std::path::Path, brokers: &str, total: u64) -> Config {
         0,
         SinkConfig::File(auditfwd::sink::FileSinkConfig {
             path: state.join("events.ndjson"),
+            format: Default::default(),
         }),
     );
     config

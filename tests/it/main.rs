@@ -8,6 +8,9 @@ mod daemon;
 mod enrich_cli;
 mod failures;
 mod fleet;
+#[path = "../../src/format/validate.rs"]
+mod format_validate;
+mod formats;
 mod golden;
 mod harness;
 mod hec;

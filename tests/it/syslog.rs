@@ -270,6 +270,7 @@ fn unescape(text: &str) -> String {
             match chars.next() {
                 Some('n') => out.push('\n'),
                 Some('r') => out.push('\r'),
+                Some('t') => out.push('\t'),
                 Some(other) => out.push(other),
                 None => {}
             }
@@ -363,9 +364,10 @@ fn cef_and_leef_bodies_parse_with_the_fields_siems_expect() {
             } else {
                 assert!(msg.starts_with("LEEF:2.0|auditfwd|auditfwd|"), "{msg}");
                 let header = split_unescaped(msg, '|');
-                assert_eq!(header[5], "^");
-                let fields: HashMap<String, String> = split_unescaped(&header[6], '^')
-                    .iter()
+                // LEEF 2.0's default delimiter, the tab, named in the header.
+                assert_eq!(header[5], "x09");
+                let fields: HashMap<String, String> = header[6]
+                    .split('\t')
                     .filter_map(|pair| {
                         pair.split_once('=')
                             .map(|(key, value)| (key.to_owned(), unescape(value)))

@@ -5,12 +5,16 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Problems;
+use crate::format::Format;
 
 /// Newline-delimited JSON appended to a file, acknowledged after write + fsync.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSinkConfig {
     pub path: PathBuf,
+    /// One JSON object a line: "native" (schema v1/v2, the default), "ecs" or "ocsf".
+    #[serde(default)]
+    pub format: Format,
 }
 
 impl FileSinkConfig {
@@ -28,6 +32,8 @@ impl FileSinkConfig {
         if self.path.as_os_str().is_empty() {
             problems.fail(format!("{key}.path"), "must name a file");
         }
+        self.format
+            .validate_json_only(format!("{key}.format"), problems);
     }
 
     pub fn load_files(&self, _key: &str, _problems: &mut Problems) {}

@@ -13,18 +13,21 @@ pub mod config;
 use self::config::FileSinkConfig;
 use super::SinkError;
 use crate::event::EventBatch;
+use crate::format::Format;
 
 pub struct FileSink {
     path: PathBuf,
+    format: Format,
     file: Option<File>,
     /// A regular file (synced, repaired); false for devices and FIFOs.
     regular: bool,
 }
 
 impl FileSink {
-    pub fn new(path: PathBuf) -> FileSink {
+    pub fn new(path: PathBuf, format: Format) -> FileSink {
         FileSink {
             path,
+            format,
             file: None,
             regular: true,
         }
@@ -58,8 +61,8 @@ impl FileSink {
     /// Appends the batch and syncs it to disk, on a blocking thread so the
     /// runtime's workers never wait for the disk.
     pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
-        let bytes = batch.to_ndjson();
-        let mut owned = std::mem::replace(self, FileSink::new(self.path.clone()));
+        let bytes = crate::format::ndjson(&batch.events, self.format);
+        let mut owned = std::mem::replace(self, FileSink::new(self.path.clone(), self.format));
         let (owned, result) = tokio::task::spawn_blocking(move || {
             let result = owned.write_synced(&bytes);
             (owned, result)
@@ -163,7 +166,7 @@ impl super::Component for FileSink {
     type Config = FileSinkConfig;
 
     fn build(config: &FileSinkConfig) -> Result<FileSink, SinkError> {
-        Ok(FileSink::new(config.path.clone()))
+        Ok(FileSink::new(config.path.clone(), config.format))
     }
 
     async fn check(&mut self) -> Result<(), SinkError> {

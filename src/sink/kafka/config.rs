@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::config::{duration, read_secret_file, Problems, Secret};
+use crate::format::Format;
 
 /// Kafka: idempotent, keyed by event id, acknowledged when every record of the
 /// batch is acknowledged by the brokers (acks=all).
@@ -19,8 +20,9 @@ pub struct KafkaSinkConfig {
     pub alert_topic: String,
     /// "copy": alerts go to both topics; "move": alerts go to alert_topic only.
     pub alert_routing: AlertRouting,
-    /// "json": native schema v1.
-    pub format: KafkaFormat,
+    /// The record value: "native" (schema v1/v2, the default; "json" is its
+    /// older name), "ecs" or "ocsf".
+    pub format: Format,
     /// Batches produced and not yet acknowledged by the brokers at once (at
     /// most pipeline.max_batches_in_flight); idempotence keeps per-partition order.
     pub max_in_flight: usize,
@@ -51,7 +53,7 @@ impl Default for KafkaSinkConfig {
             topic: String::new(),
             alert_topic: String::new(),
             alert_routing: AlertRouting::Copy,
-            format: KafkaFormat::Json,
+            format: Format::Native,
             max_in_flight: 8,
             compression: "zstd".into(),
             delivery_timeout: Duration::from_secs(120),
@@ -67,12 +69,6 @@ impl Default for KafkaSinkConfig {
 pub enum AlertRouting {
     Copy,
     Move,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KafkaFormat {
-    Json,
 }
 
 /// True for librdkafka property names whose values are (or may be) secrets:
@@ -157,6 +153,7 @@ impl KafkaSinkConfig {
         if self.brokers.trim().is_empty() {
             problems.fail(at("brokers"), "required, e.g. \"kafka1:9093,kafka2:9093\"");
         }
+        self.format.validate_json_only(at("format"), problems);
         if self.max_in_flight == 0 || self.max_in_flight > 1024 {
             problems.fail(
                 at("max_in_flight"),

@@ -137,7 +137,7 @@ impl KafkaSink {
     pub async fn start(&mut self, batch: &EventBatch) -> Result<super::Pending, SinkError> {
         let mut pending = Vec::with_capacity(batch.events.len());
         for event in &batch.events {
-            let payload = serde_json::to_vec(event).expect("events serialise");
+            let payload = crate::format::encode(event, self.config.format);
             let entry_type = event.entry_type.clone().unwrap_or_default();
             for topic in self.topics_for(event) {
                 let headers = OwnedHeaders::new()

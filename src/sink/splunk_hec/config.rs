@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{
     check_pem_certificates, check_readable_file, duration, read_secret_file, Problems, Secret,
 };
+use crate::format::Format;
 
 /// Splunk HTTP Event Collector, acknowledged when Splunk says the events were
 /// indexed (indexer acknowledgement), not merely received.
@@ -21,8 +22,14 @@ pub struct SplunkHecSinkConfig {
     pub token_file: Option<PathBuf>,
     /// Target index; empty = the token's default index.
     pub index: String,
+    /// Empty: "ibmi:audit:<format>" (`ibmi:audit:native`, ...), the
+    /// sourcetypes of the app in deploy/splunk/.
     pub sourcetype: String,
     pub source: String,
+    /// The event: "native" (schema v1/v2, the default), "ecs" or "ocsf". The
+    /// CIM fields (action, app, dest, user, src, src_user, signature,
+    /// signature_id) and ibmi_tags go beside it as indexed `fields`.
+    pub format: Format,
     /// Poll /services/collector/ack and acknowledge a batch only once indexed.
     pub indexer_ack: bool,
     /// No acknowledgement by then: the batch is sent again (duplicates, never loss).
@@ -53,8 +60,9 @@ impl Default for SplunkHecSinkConfig {
             token: Secret::default(),
             token_file: None,
             index: String::new(),
-            sourcetype: "ibmi:audit:js".into(),
+            sourcetype: String::new(),
             source: "auditfwd".into(),
+            format: Format::Native,
             indexer_ack: true,
             ack_timeout: Duration::from_secs(60),
             ack_poll_interval: Duration::from_millis(500),
@@ -83,6 +91,15 @@ impl SplunkHecSinkConfig {
         format!("splunk_hec:{}", self.endpoint)
     }
 
+    /// The sourcetype sent: `sourcetype`, or the format's (`ibmi:audit:ocsf`).
+    pub fn sourcetype(&self) -> String {
+        if self.sourcetype.is_empty() {
+            self.format.sourcetype()
+        } else {
+            self.sourcetype.clone()
+        }
+    }
+
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight
     }
@@ -102,6 +119,7 @@ impl SplunkHecSinkConfig {
                 ),
             );
         }
+        self.format.validate_json_only(at("format"), problems);
         if self.token.is_empty() && self.token_file.is_none() {
             problems.fail(
                 at("token"),

@@ -124,11 +124,12 @@ pub fn envelope(event: &Event, config: &SplunkHecSinkConfig) -> String {
         format!(",\"index\":{}", text(&config.index))
     };
     format!(
-        "{{\"time\":{time},\"host\":{},\"source\":{},\"sourcetype\":{}{index},\"event\":{}}}",
+        "{{\"time\":{time},\"host\":{},\"source\":{},\"sourcetype\":{}{index},\"event\":{},\"fields\":{}}}",
         text(&event.system_name),
         text(&config.source),
-        text(&config.sourcetype),
-        serde_json::to_string(event).expect("events serialise"),
+        text(&config.sourcetype()),
+        String::from_utf8(crate::format::encode(event, config.format)).expect("JSON is UTF-8"),
+        serde_json::Value::Object(crate::format::cim::fields(event)),
     )
 }
 
@@ -518,7 +519,7 @@ mod tests {
             ..SplunkHecSinkConfig::default()
         };
         let text = envelope(&event, &config);
-        assert!(text.starts_with("{\"time\":1775643330.000120,\"host\":\"PROD1\",\"source\":\"auditfwd\",\"sourcetype\":\"ibmi:audit:js\",\"index\":\"ibmi\",\"event\":{"), "{text}");
+        assert!(text.starts_with("{\"time\":1775643330.000120,\"host\":\"PROD1\",\"source\":\"auditfwd\",\"sourcetype\":\"ibmi:audit:native\",\"index\":\"ibmi\",\"event\":{"), "{text}");
         let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed["event"]["event_id"], "PROD1:QGPL/AUDRCV0042:42");
         let without_index = envelope(&event, &SplunkHecSinkConfig::default());

@@ -3,11 +3,16 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::Problems;
+use crate::format::Format;
 
 /// Newline-delimited JSON on standard output (logs go to standard error).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StdoutSinkConfig {}
+pub struct StdoutSinkConfig {
+    /// One JSON object a line: "native" (schema v1/v2, the default), "ecs" or "ocsf".
+    #[serde(default)]
+    pub format: Format,
+}
 
 impl StdoutSinkConfig {
     /// Delivered one batch at a time: the peer answers at once.
@@ -19,7 +24,10 @@ impl StdoutSinkConfig {
         "stdout".into()
     }
 
-    pub fn validate(&self, _key: &str, _problems: &mut Problems) {}
+    pub fn validate(&self, key: &str, problems: &mut Problems) {
+        self.format
+            .validate_json_only(format!("{key}.format"), problems);
+    }
 
     pub fn load_files(&self, _key: &str, _problems: &mut Problems) {}
 }

@@ -10,17 +10,23 @@ use crate::event::EventBatch;
 
 pub struct StdoutSink {
     out: tokio::io::Stdout,
+    format: crate::format::Format,
 }
 
 impl StdoutSink {
     pub fn new() -> StdoutSink {
+        StdoutSink::with_format(crate::format::Format::Native)
+    }
+
+    pub fn with_format(format: crate::format::Format) -> StdoutSink {
         StdoutSink {
             out: tokio::io::stdout(),
+            format,
         }
     }
 
     pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
-        let bytes = batch.to_ndjson();
+        let bytes = crate::format::ndjson(&batch.events, self.format);
         let result = async {
             self.out.write_all(&bytes).await?;
             self.out.flush().await
@@ -45,8 +51,8 @@ impl Default for StdoutSink {
 impl super::Component for StdoutSink {
     type Config = StdoutSinkConfig;
 
-    fn build(_config: &StdoutSinkConfig) -> Result<StdoutSink, SinkError> {
-        Ok(StdoutSink::new())
+    fn build(config: &StdoutSinkConfig) -> Result<StdoutSink, SinkError> {
+        Ok(StdoutSink::with_format(config.format))
     }
 
     async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {

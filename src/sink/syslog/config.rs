@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_pem_certificates, check_readable_file, duration, Problems};
+use crate::format::Format;
 
 /// Syslog: RFC 5424 (or 3164) over TCP, TLS, RELP or UDP, with JSON, CEF or LEEF bodies.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -19,8 +20,12 @@ pub struct SyslogSinkConfig {
     pub framing: SyslogFraming,
     /// "rfc5424" | "rfc3164" (old receivers).
     pub protocol: SyslogProtocol,
-    /// "json" (native schema v1) | "cef" | "leef".
+    /// "json" (native) | "cef" | "leef": the older spelling of `format`.
     pub body: SyslogBody,
+    /// The message body: "native" (the default; what `body = "json"` wrote),
+    /// "ecs", "ocsf", "cef" (ArcSight) or "leef" (QRadar, LEEF 2.0,
+    /// tab-separated). Set `format` or `body`, not both.
+    pub format: Option<Format>,
     /// Facility name; the severity comes from the event.
     pub facility: String,
     pub app_name: String,
@@ -50,6 +55,7 @@ impl Default for SyslogSinkConfig {
             framing: SyslogFraming::OctetCounting,
             protocol: SyslogProtocol::Rfc5424,
             body: SyslogBody::Json,
+            format: None,
             facility: "auth".into(),
             app_name: "auditfwd".into(),
             sd_id: "auditfwd@32473".into(),
@@ -106,6 +112,15 @@ impl SyslogSinkConfig {
         format!("syslog:{:?}:{}", self.transport, self.address).to_lowercase()
     }
 
+    /// The body's format: `format`, else what `body` names.
+    pub fn format(&self) -> Format {
+        self.format.unwrap_or(match self.body {
+            SyslogBody::Json => Format::Native,
+            SyslogBody::Cef => Format::Cef,
+            SyslogBody::Leef => Format::Leef,
+        })
+    }
+
     /// `key` is "sinks[N]".
     pub fn validate(&self, key: &str, problems: &mut Problems) {
         let at = |name: &str| format!("{key}.{name}");
@@ -115,6 +130,12 @@ impl SyslogSinkConfig {
             .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
         {
             problems.fail(at("address"), format!("{:?} is not host:port", self.address));
+        }
+        if self.format.is_some() && self.body != SyslogBody::Json {
+            problems.fail(
+                at("body"),
+                "set format or body (its older spelling), not both",
+            );
         }
         if self.transport == SyslogTransport::Udp && !self.accept_loss {
             problems.fail(at("accept_loss"), "transport = \"udp\" cannot confirm delivery: events can be lost without a trace; set accept_loss = true to accept that, or use relp");

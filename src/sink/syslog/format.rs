@@ -1,13 +1,15 @@
 //! Syslog messages: RFC 5424 and RFC 3164 headers, STRUCTURED-DATA, and the
-//! JSON, CEF and LEEF bodies. Pure; the transport frames and sends.
+//! body in the sink's format (native, ECS or OCSF JSON, CEF, LEEF: the
+//! formats live in `crate::format`). Pure; the transport frames and sends.
 //!
 //! Oversize messages are never cut. Optional items are dropped, in the order of
 //! [`JSON_DROP_ORDER`], [`CEF_DROP_ORDER`] / [`LEEF_DROP_ORDER`] and then
 //! [`SD_DROP_ORDER`], until the message fits; a message that still does not fit
 //! is sent whole and counted.
 
-use super::config::{SyslogBody, SyslogProtocol, SyslogSinkConfig};
+use super::config::{SyslogProtocol, SyslogSinkConfig};
 use crate::event::{Event, Severity};
+use crate::format::Format;
 
 /// JSON body fields dropped first when a message is too large, in this order.
 pub const JSON_DROP_ORDER: &[&str] = &[
@@ -24,19 +26,18 @@ pub const JSON_DROP_ORDER: &[&str] = &[
     "job_number",
     "job_name",
     "connection_type",
+    // Schema v2's envelope repeats what the `js` block or the MSGID says.
+    "target_user",
+    "code_label",
+    "job_event_type",
+    "effective_user",
+    "job_type",
+    "connection_secure",
 ];
 
-/// CEF extensions dropped first, in this order (the rest are kept).
-pub const CEF_DROP_ORDER: &[&str] = &["cs4", "cs2", "duser", "cs3", "cs1", "msg"];
-/// LEEF attributes dropped first, in this order.
-pub const LEEF_DROP_ORDER: &[&str] = &[
-    "jobType",
-    "connectionType",
-    "effectiveUser",
-    "receiver",
-    "connectionMethod",
-    "msg",
-];
+pub use crate::format::cef::{
+    cef_header, cef_value, leef_header, leef_value, CEF_DROP_ORDER, LEEF_DROP_ORDER,
+};
 /// STRUCTURED-DATA parameters dropped last, in this order.
 pub const SD_DROP_ORDER: &[&str] = &[
     "effective_user",
@@ -92,27 +93,11 @@ pub fn syslog_severity(severity: Severity) -> u8 {
     }
 }
 
-fn cef_severity(severity: Severity) -> u8 {
-    match severity {
-        Severity::Critical => 10,
-        Severity::High => 8,
-        Severity::Medium => 5,
-        Severity::Low => 3,
-        Severity::Info => 1,
-    }
-}
-
 /// MSGID: `<type>_<code>` (`JS_S`, `PW_P`, `CP_CHG`), `<type>` alone when
 /// the entry has no code, or the action for a synthetic event or a signal
 /// (RFC 5424: 1-32 printable).
 pub fn msgid(event: &Event) -> String {
-    let text = match (&event.entry_type, event.audit_type, &event.code) {
-        (Some(code), _, _) => format!("JS_{code}"),
-        (None, Some(kind), Some(code)) if event.signal.is_none() => format!("{kind}_{code}"),
-        (None, Some(kind), None) if event.signal.is_none() => kind.to_owned(),
-        _ => event.event_action.to_uppercase(),
-    };
-    printable(&text, 32)
+    printable(&crate::format::mapping::event_id(event), 32)
 }
 
 /// Keeps printable US-ASCII (33-126), at most `limit` characters; "-" when empty.
@@ -202,171 +187,30 @@ fn json_body(event: &Event, dropped: usize) -> String {
     value.to_string()
 }
 
-fn cef_header(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('|', "\\|")
-}
-
-/// Backslash-escapes `\`, then `special`, then line ends as `\n` and `\r`:
-/// the rule CEF extensions (`=`) and LEEF attributes (`^`) share.
-fn escape_with(text: &str, special: char) -> String {
-    text.replace('\\', "\\\\")
-        .replace(special, &format!("\\{special}"))
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
-}
-
-/// Milliseconds since the epoch of the entry, as CEF `rt` and LEEF `devTime` want.
-fn epoch_millis(event: &Event) -> i64 {
-    event.entry_timestamp.timestamp_millis()
-}
-
-/// CEF extension value escaping: `\`, `=`, and line ends.
-pub fn cef_value(text: &str) -> String {
-    escape_with(text, '=')
-}
-
-fn cef_body(event: &Event, dropped: usize) -> String {
-    let drop = &CEF_DROP_ORDER[..dropped.min(CEF_DROP_ORDER.len())];
-    let mut extensions: Vec<(&str, String)> = vec![
-        ("rt", epoch_millis(event).to_string()),
-        ("dvchost", event.system_name.clone()),
-    ];
-    let mut optional = |key: &'static str, value: Option<String>| {
-        if let Some(value) = value {
-            extensions.push((key, value));
-        }
-    };
-    optional("suser", event.real_user_profile.clone());
-    optional("src", event.remote_address.clone());
-    optional("spt", event.remote_port.map(|port| port.to_string()));
-    optional("act", Some(event.event_action.to_string()));
-    optional("externalId", Some(event.event_id.clone()));
-    optional("dproc", event.qualified_job_name.clone());
-    optional("cn1", Some(event.sequence_number.to_string()));
-    optional("cn1Label", Some("sequence".into()));
-    optional("duser", event.effective_user_profile.clone());
-    optional("cs1", Some(event.connection_method.to_string()));
-    optional("cs1Label", Some("connectionMethod".into()));
-    optional("cs2", Some(event.connection_type.to_string()));
-    optional("cs2Label", Some("connectionType".into()));
-    optional(
-        "cs3",
-        Some(format!(
-            "{}/{}",
-            event.receiver_library, event.receiver_name
-        )),
-    );
-    optional("cs3Label", Some("receiver".into()));
-    optional("cs4", event.job_type.clone());
-    optional("cs4Label", Some("jobType".into()));
-    optional("cs5", Some(event.privileged.to_string()));
-    optional("cs5Label", Some("privileged".into()));
-    optional(
-        "msg",
-        event
-            .message
-            .clone()
-            .or_else(|| event.entry_type_detail.clone()),
-    );
-    extensions.retain(|(key, _)| {
-        !drop
-            .iter()
-            .any(|dropped| key == dropped || key.strip_suffix("Label") == Some(dropped))
-    });
-    let name = event
-        .entry_type_detail
-        .clone()
-        .unwrap_or_else(|| event.event_action.to_string());
-    format!(
-        "CEF:0|auditfwd|auditfwd|{}|{}|{}|{}|{}",
-        env!("CARGO_PKG_VERSION"),
-        cef_header(&msgid(event)),
-        cef_header(&name),
-        cef_severity(event.severity),
-        extensions
-            .iter()
-            .map(|(key, value)| format!("{key}={}", cef_value(value)))
-            .collect::<Vec<_>>()
-            .join(" ")
-    )
-}
-
-/// LEEF attribute value escaping: `\`, the `^` delimiter, and line ends.
-pub fn leef_value(text: &str) -> String {
-    escape_with(text, '^')
-}
-
-fn leef_body(event: &Event, dropped: usize) -> String {
-    let drop = &LEEF_DROP_ORDER[..dropped.min(LEEF_DROP_ORDER.len())];
-    let attributes: Vec<(&str, Option<String>)> = vec![
-        ("devTime", Some(epoch_millis(event).to_string())),
-        ("identHostName", Some(event.system_name.clone())),
-        ("usrName", event.real_user_profile.clone()),
-        ("src", event.remote_address.clone()),
-        ("srcPort", event.remote_port.map(|port| port.to_string())),
-        ("sev", Some(cef_severity(event.severity).to_string())),
-        ("cat", Some(event.event_action.to_string())),
-        ("eventId", Some(event.event_id.clone())),
-        ("jobName", event.qualified_job_name.clone()),
-        ("sequence", Some(event.sequence_number.to_string())),
-        ("privileged", Some(event.privileged.to_string())),
-        ("effectiveUser", event.effective_user_profile.clone()),
-        ("connectionMethod", Some(event.connection_method.to_string())),
-        ("connectionType", Some(event.connection_type.to_string())),
-        (
-            "receiver",
-            Some(format!(
-                "{}/{}",
-                event.receiver_library, event.receiver_name
-            )),
-        ),
-        ("jobType", event.job_type.clone()),
-        (
-            "msg",
-            event
-                .message
-                .clone()
-                .or_else(|| event.entry_type_detail.clone()),
-        ),
-    ];
-    let pairs: Vec<String> = attributes
-        .into_iter()
-        .filter(|(key, value)| value.is_some() && !drop.contains(key))
-        .map(|(key, value)| format!("{key}={}", leef_value(&value.unwrap_or_default())))
-        .collect();
-    format!(
-        "LEEF:2.0|auditfwd|auditfwd|{}|{}|^|{}",
-        env!("CARGO_PKG_VERSION"),
-        leef_header(&msgid(event)),
-        pairs.join("^")
-    )
-}
-
-fn leef_header(text: &str) -> String {
-    text.replace('|', "_")
-}
-
-fn body(event: &Event, kind: SyslogBody, dropped: usize) -> String {
-    match kind {
-        SyslogBody::Json => json_body(event, dropped),
-        SyslogBody::Cef => cef_body(event, dropped),
-        SyslogBody::Leef => leef_body(event, dropped),
+/// The body of `event` in `format`, `dropped` optional items left out.
+fn body(event: &Event, format: Format, dropped: usize) -> String {
+    match format {
+        Format::Native => json_body(event, dropped),
+        Format::Ecs | Format::Ocsf => crate::format::to_json(event, format).to_string(),
+        Format::Cef => crate::format::cef::cef(event, dropped),
+        Format::Leef => crate::format::cef::leef(event, dropped),
     }
 }
 
-fn body_drop_count(kind: SyslogBody) -> usize {
-    match kind {
-        SyslogBody::Json => JSON_DROP_ORDER.len(),
-        SyslogBody::Cef => CEF_DROP_ORDER.len(),
-        SyslogBody::Leef => LEEF_DROP_ORDER.len(),
+fn body_drop_count(format: Format) -> usize {
+    match format {
+        Format::Native => JSON_DROP_ORDER.len(),
+        Format::Ecs | Format::Ocsf => 0,
+        Format::Cef => CEF_DROP_ORDER.len(),
+        Format::Leef => LEEF_DROP_ORDER.len(),
     }
 }
 
 /// One whole message (without framing); `dropped` counts optional items left out.
 fn render(event: &Event, config: &SyslogSinkConfig, facility: u8, dropped: usize) -> String {
     let pri = u16::from(facility) * 8 + u16::from(syslog_severity(event.severity));
-    let body_drops = body_drop_count(config.body);
-    let message = body(event, config.body, dropped.min(body_drops));
+    let body_drops = body_drop_count(config.format());
+    let message = body(event, config.format(), dropped.min(body_drops));
     let app = printable(&config.app_name, 48);
     let procid = printable(event.job_number.as_deref().unwrap_or("-"), 128);
     match config.protocol {
@@ -393,7 +237,7 @@ fn render(event: &Event, config: &SyslogSinkConfig, facility: u8, dropped: usize
 /// The message for `event`, trimmed of optional items until it fits in
 /// `max_message_bytes`; `true` when something was dropped or it still does not fit.
 pub fn message(event: &Event, config: &SyslogSinkConfig, facility: u8) -> (String, bool) {
-    let most = body_drop_count(config.body) + SD_DROP_ORDER.len();
+    let most = body_drop_count(config.format()) + SD_DROP_ORDER.len();
     let mut dropped = 0;
     loop {
         let text = render(event, config, facility, dropped);
@@ -406,6 +250,7 @@ pub fn message(event: &Event, config: &SyslogSinkConfig, facility: u8) -> (Strin
 
 #[cfg(test)]
 mod tests {
+    use super::super::config::SyslogBody;
     use super::*;
     use crate::enrich::tests::row;
     use crate::enrich::Enricher;
@@ -464,7 +309,7 @@ mod tests {
         let event = event();
         let (cef, _) = message(&event, &config(SyslogBody::Cef, SyslogProtocol::Rfc5424), 4);
         let cef = cef.split_once("] ").unwrap().1;
-        assert!(cef.starts_with(&format!("CEF:0|auditfwd|auditfwd|{}|JS_S|Job started|8|rt=1775643330000 dvchost=PROD1 suser=QSECOFR src=192.0.2.9 spt=50123 act=job_start externalId=PROD1:QGPL/AUDRCV0042:42", env!("CARGO_PKG_VERSION"))), "{cef}");
+        assert!(cef.starts_with(&format!("CEF:0|auditfwd|auditfwd|{}|JS_S|Job started|8|rt=1775643330000 dvchost=PROD1 suser=QSECOFR src=192.0.2.9 spt=50123 act=job_start outcome=success externalId=PROD1:QGPL/AUDRCV0042:42", env!("CARGO_PKG_VERSION"))), "{cef}");
         assert!(
             cef.contains("dproc=123456/Q\"SEC]OFR\\\\/QPADEV0001"),
             "{cef}"
@@ -477,8 +322,8 @@ mod tests {
             4,
         );
         let leef = leef.split_once("] ").unwrap().1;
-        assert!(leef.starts_with(&format!("LEEF:2.0|auditfwd|auditfwd|{}|JS_S|^|devTime=1775643330000^identHostName=PROD1^usrName=QSECOFR^src=192.0.2.9^srcPort=50123^sev=8^cat=job_start", env!("CARGO_PKG_VERSION"))), "{leef}");
-        assert_eq!(leef_value("a^b\\c"), "a\\^b\\\\c");
+        assert!(leef.starts_with(&format!("LEEF:2.0|auditfwd|auditfwd|{}|JS_S|x09|devTime=Apr 08 2026 10:15:30.000 UTC\tdevTimeFormat=MMM dd yyyy HH:mm:ss.SSS z\tcat=job_start\tsev=8\tidentHostName=PROD1\tusrName=QSECOFR\tsrc=192.0.2.9\tsrcPort=50123\toutcome=success", env!("CARGO_PKG_VERSION"))), "{leef}");
+        assert_eq!(leef_value("a\tb\\c^"), "a\\tb\\\\c^");
     }
 
     #[test]
@@ -530,6 +375,7 @@ mod tests {
 
 #[cfg(test)]
 mod nasty_values {
+    use super::super::config::SyslogBody;
     use super::*;
     use crate::enrich::tests::row;
     use crate::enrich::Enricher;
@@ -543,6 +389,7 @@ mod nasty_values {
                 (_, true) => match chars.next() {
                     Some('n') => out.push('\n'),
                     Some('r') => out.push('\r'),
+                    Some('t') => out.push('\t'),
                     Some(other) => out.push(other),
                     None => {}
                 },
@@ -550,11 +397,6 @@ mod nasty_values {
             }
         }
         out
-    }
-
-    /// Splits on `separator` when not escaped by a backslash.
-    fn split(text: &str, separator: char) -> Vec<String> {
-        split_at_most(text, separator, usize::MAX)
     }
 
     /// Like `split`, into at most `limit` parts (the last keeps the rest).
@@ -644,7 +486,7 @@ mod nasty_values {
             !body.contains('\n') && !body.contains('\r'),
             "no raw line ends: {body}"
         );
-        let header = split(body, '|');
+        let header = split_at_most(body, '|', 7);
         assert_eq!(
             &header[..6],
             [
@@ -653,17 +495,17 @@ mod nasty_values {
                 "auditfwd",
                 env!("CARGO_PKG_VERSION"),
                 "JS_S",
-                "^"
+                "x09"
             ]
         );
-        let attributes: std::collections::HashMap<String, String> =
-            split(&header[6..].join("|"), '^')
-                .into_iter()
-                .filter_map(|pair| {
-                    pair.split_once('=')
-                        .map(|(key, value)| (key.to_owned(), unescape(value)))
-                })
-                .collect();
+        // Tabs separate attributes; a value never holds a raw tab.
+        let attributes: std::collections::HashMap<String, String> = header[6]
+            .split('\t')
+            .filter_map(|pair| {
+                pair.split_once('=')
+                    .map(|(key, value)| (key.to_owned(), unescape(value)))
+            })
+            .collect();
         assert_eq!(attributes["usrName"], NASTY);
         assert_eq!(attributes["jobName"], format!("123456/{NASTY}/QPADEV0001"));
     }
@@ -700,6 +542,7 @@ mod nasty_values {
                 match chars.next() {
                     Some('n') => out.push('\n'),
                     Some('r') => out.push('\r'),
+                    Some('t') => out.push('\t'),
                     Some(other) => out.push(other),
                     None => out.push('\\'),
                 }
@@ -735,12 +578,14 @@ mod nasty_values {
             }
 
             #[test]
-            fn cef_and_leef_values_round_trip_on_one_line(text in "\\PC{0,60}|[\\\\=^\\n\\ra]{0,20}") {
-                for (escaped, special) in [(cef_value(&text), '='), (leef_value(&text), '^')] {
-                    prop_assert!(!escaped.contains(['\n', '\r']), "{:?}", escaped);
-                    prop_assert!(specials_escaped(&escaped, special), "{:?}", escaped);
-                    prop_assert_eq!(unescape(&escaped), text.clone());
-                }
+            fn cef_and_leef_values_round_trip_on_one_line(text in "\\PC{0,60}|[\\\\=^\\n\\r\\ta]{0,20}") {
+                let escaped = cef_value(&text);
+                prop_assert!(!escaped.contains(['\n', '\r']), "{:?}", escaped);
+                prop_assert!(specials_escaped(&escaped, '='), "{:?}", escaped);
+                prop_assert_eq!(unescape(&escaped), text.clone());
+                let escaped = leef_value(&text);
+                prop_assert!(!escaped.contains(['\n', '\r', '\t']), "{:?}", escaped);
+                prop_assert_eq!(unescape(&escaped), text.clone());
                 let header = cef_header(&text);
                 prop_assert!(specials_escaped(&header, '|'), "{:?}", header);
                 prop_assert!(!leef_header(&text).contains('|'));
@@ -767,7 +612,7 @@ mod nasty_values {
                         // RFC 5424 SD values may hold line ends (octet counting
                         // carries them; LF framing blanks them in the transport);
                         // the bodies never do.
-                        let whole_body = super::super::body(&event, body, 0);
+                        let whole_body = super::super::body(&event, config.format(), 0);
                         prop_assert!(!whole_body.contains(['\n', '\r']), "{:?}", whole_body);
                         if protocol == SyslogProtocol::Rfc3164 {
                             prop_assert!(!text.contains(['\n', '\r']), "{:?}", text);

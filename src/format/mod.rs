@@ -1,0 +1,290 @@
+//! Output formats: pure functions from an [`Event`] to bytes, shared by every
+//! sink. `native` is the event's own serialisation (schema v1 or v2); `ecs`,
+//! `ocsf`, `cef` and `leef` translate it through the one mapping table
+//! ([`mapping`]), from which the Splunk app, the QRadar mapping file and
+//! `deploy/FORMATS.md` are generated too ([`artifacts`]). No I/O, cannot fail.
+
+pub mod artifacts;
+pub mod cef;
+pub mod cim;
+pub mod ecs;
+pub mod mapping;
+pub mod ocsf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, Severity};
+
+/// What a sink writes for each event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// auditfwd's own JSON, schema v1 or v2 (`event.schema_version`);
+    /// `json` is the older name.
+    #[default]
+    #[serde(alias = "json")]
+    Native,
+    /// Elastic Common Schema 8.x JSON.
+    Ecs,
+    /// OCSF 1.8.0 JSON.
+    Ocsf,
+    /// ArcSight CEF text (syslog bodies).
+    Cef,
+    /// QRadar LEEF 2.0 text (syslog bodies).
+    Leef,
+}
+
+impl Format {
+    pub const ALL: &'static [Format] = &[
+        Format::Native,
+        Format::Ecs,
+        Format::Ocsf,
+        Format::Cef,
+        Format::Leef,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Native => "native",
+            Format::Ecs => "ecs",
+            Format::Ocsf => "ocsf",
+            Format::Cef => "cef",
+            Format::Leef => "leef",
+        }
+    }
+
+    /// A JSON object per event (every sink can carry it).
+    pub fn is_json(self) -> bool {
+        matches!(self, Format::Native | Format::Ecs | Format::Ocsf)
+    }
+
+    /// The Splunk sourcetype of events in this format, e.g. `ibmi:audit:ocsf`.
+    pub fn sourcetype(self) -> String {
+        format!("ibmi:audit:{}", self.name())
+    }
+
+    /// Checks a sink's `format` key: `key` is "sinks[N].format". Sinks other
+    /// than syslog write JSON objects only.
+    pub fn validate_json_only(self, key: String, problems: &mut crate::config::Problems) {
+        if !self.is_json() {
+            problems.fail(
+                key,
+                format!(
+                    "{:?} is a syslog body; this sink writes one of \"native\", \"ecs\", \"ocsf\"",
+                    self.name()
+                ),
+            );
+        }
+    }
+}
+
+/// `event` in `format` as a JSON value (`native`, `ecs`, `ocsf`), or a JSON
+/// string holding the CEF or LEEF text.
+pub fn to_json(event: &Event, format: Format) -> serde_json::Value {
+    match format {
+        // Serialising a struct of strings, numbers and options cannot fail.
+        Format::Native => serde_json::to_value(event).expect("events serialise"),
+        Format::Ecs => ecs::ecs(event),
+        Format::Ocsf => ocsf::ocsf(event),
+        Format::Cef => serde_json::Value::String(cef::cef(event, 0)),
+        Format::Leef => serde_json::Value::String(cef::leef(event, 0)),
+    }
+}
+
+/// Appends `event` in `format` to `out`, without a line end.
+pub fn write(event: &Event, format: Format, out: &mut Vec<u8>) {
+    match format {
+        Format::Native => serde_json::to_writer(&mut *out, event).expect("events serialise"),
+        Format::Ecs | Format::Ocsf => {
+            serde_json::to_writer(&mut *out, &to_json(event, format)).expect("values serialise")
+        }
+        Format::Cef => out.extend_from_slice(cef::cef(event, 0).as_bytes()),
+        Format::Leef => out.extend_from_slice(cef::leef(event, 0).as_bytes()),
+    }
+}
+
+/// `event` in `format` as bytes, without a line end.
+pub fn encode(event: &Event, format: Format) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    write(event, format, &mut out);
+    out
+}
+
+/// Events as newline-delimited lines in `format` (what the file and stdout
+/// sinks write).
+pub fn ndjson(events: &[Event], format: Format) -> Vec<u8> {
+    let mut out = Vec::with_capacity(events.len() * 1024);
+    for event in events {
+        write(event, format, &mut out);
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Severity on the 0-10 scale of CEF, LEEF (`sev`), ECS `event.severity`
+/// and the QRadar mapping: info 1, low 3, medium 5, high 8, critical 10.
+pub fn severity_0_10(severity: Severity) -> u8 {
+    match severity {
+        Severity::Critical => 10,
+        Severity::High => 8,
+        Severity::Medium => 5,
+        Severity::Low => 3,
+        Severity::Info => 1,
+    }
+}
+
+/// OCSF `severity_id` and its caption: info 1 Informational, low 2, medium
+/// 3, high 4, critical 5.
+pub fn ocsf_severity(severity: Severity) -> (u8, &'static str) {
+    match severity {
+        Severity::Info => (1, "Informational"),
+        Severity::Low => (2, "Low"),
+        Severity::Medium => (3, "Medium"),
+        Severity::High => (4, "High"),
+        Severity::Critical => (5, "Critical"),
+    }
+}
+
+/// The severity's name as the native event writes it.
+pub fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => "info",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+/// The users an event names: (acting user, effective user, target user).
+/// JS: the real user, the effective user, and for a swap the effective one as
+/// target; other types: the job's user and the profile the entry is about.
+pub fn users(event: &Event) -> (Option<&str>, Option<&str>, Option<&str>) {
+    let actor = event
+        .real_user_profile
+        .as_deref()
+        .or(event.user_name.as_deref());
+    let effective = event.effective_user_profile.as_deref();
+    let target = event.target_user.as_deref().or_else(|| {
+        // A swap's target is the profile switched to.
+        matches!(event.code.as_deref(), Some("M" | "T"))
+            .then_some(effective)
+            .flatten()
+            .filter(|_| event.audit_type == Some("JS"))
+    });
+    (actor, effective, target)
+}
+
+/// The job number as a number (IBM i job numbers are six digits).
+pub fn job_number(event: &Event) -> Option<u64> {
+    event.job_number.as_deref()?.trim().parse().ok()
+}
+
+/// The remote address, when it is an IP address (IBM i may report other text).
+pub fn remote_ip(event: &Event) -> Option<std::net::IpAddr> {
+    event.remote_address.as_deref()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
+#[cfg(test)]
+pub(crate) mod validate;
+
+/// The entry's typed block, as the native v2 event writes it: its key (`js`,
+/// `pw`, ...) and value; `None` for notices and signals.
+pub fn typed_block(event: &Event) -> Option<(&'static str, serde_json::Value)> {
+    if event.signal.is_some() {
+        return None;
+    }
+    if let Some(details) = &event.details {
+        return Some((
+            details.spec.key(),
+            serde_json::to_value(details).expect("details serialise"),
+        ));
+    }
+    (event.audit_type == Some("JS")).then(|| {
+        (
+            "js",
+            serde_json::json!({
+                "entry_type": event.entry_type,
+                "entry_type_detail": event.entry_type_detail,
+                "job_event_type": event.job_event_type,
+                "connection_type": event.connection_type,
+                "connection_method": event.connection_method,
+                "connection_secure": event.connection_secure,
+                "real_user_profile": event.real_user_profile,
+                "effective_user_profile": event.effective_user_profile,
+                "job_type": event.job_type,
+                "job_subtype": event.job_subtype,
+                "device_name": event.device_name,
+                "target_qualified_job_name": event.target_qualified_job_name,
+            }),
+        )
+    })
+}
+
+/// IBM i facts no standard field holds, under `ibmi` (ECS) or
+/// `unmapped.ibmi` (OCSF): position, type and code, labels, job, program,
+/// the typed block and the signal.
+pub fn ibmi_block(event: &Event) -> serde_json::Value {
+    let mut block = serde_json::json!({
+        "audit_type": event.audit_type,
+        "code": event.code,
+        "code_label": event.code_label,
+        "event_action": event.event_action,
+        "severity": severity_name(event.severity),
+        "privileged": event.privileged,
+        "system_name": event.system_name,
+        "receiver": {
+            "library": event.receiver_library,
+            "name": event.receiver_name,
+        },
+        "sequence_number": event.sequence_number,
+        "entry_timestamp_local": crate::event::format_local(&event.entry_timestamp_local),
+        "qualified_job_name": event.qualified_job_name,
+        "job": {
+            "name": event.job_name,
+            "user": event.job_user,
+            "number": event.job_number,
+        },
+        "program": {
+            "library": event.program_library,
+            "name": event.program_name,
+        },
+        "remote_address": event.remote_address,
+        "user_name": event.user_name,
+        "target_user": event.target_user,
+    });
+    if let Some((key, value)) = typed_block(event) {
+        block[key] = value;
+    }
+    if let Some(signal) = &event.signal {
+        block["signal"] = serde_json::to_value(signal).expect("signals serialise");
+    }
+    block
+}
+
+/// Removes nulls, and the objects and arrays left empty, at every depth.
+pub fn prune(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for child in map.values_mut() {
+                prune(child);
+            }
+            map.retain(|_, child| match child {
+                Value::Null => false,
+                Value::Object(inner) => !inner.is_empty(),
+                Value::Array(items) => !items.is_empty(),
+                _ => true,
+            });
+        }
+        Value::Array(items) => {
+            for child in items.iter_mut() {
+                prune(child);
+            }
+            items.retain(|child| !child.is_null());
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,734 @@
+//! The formats against the real schemas: every kind of event, formatted as
+//! OCSF, validates against OCSF 1.8.0's class and object definitions
+//! (`tests/fixtures/ocsf/`), as ECS uses only ECS 8.17 fields with their
+//! types and allowed values (`tests/fixtures/ecs/`), and as CEF and LEEF
+//! parses back with parsers written here, not the formatter's code.
+
+use std::collections::BTreeMap;
+
+use super::validate::{EcsSchema, OcsfSchema};
+
+use super::mapping::{self, Key};
+use super::*;
+use crate::enrich::Enricher;
+use crate::event::audit::{catalog, Details, Kind, Value as Column};
+use crate::event::{JournalRow, Notice};
+
+// ---------------------------------------------------------------- events
+
+/// A typed entry with column values that make a detection fire.
+type Detection = (
+    &'static crate::event::audit::TypeSpec,
+    &'static str,
+    Vec<(&'static str, Column)>,
+);
+
+fn bare(sequence: u64) -> JournalRow {
+    let local = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
+        .unwrap()
+        .and_hms_micro_opt(9, 0, 0, 42)
+        .unwrap();
+    let mut row = JournalRow::bare(
+        "PROD1",
+        "QGPL",
+        "AUDRCV0001",
+        sequence,
+        local,
+        local.and_utc(),
+    );
+    row.user_name = Some("QUSER".into());
+    row.remote_address = Some("192.0.2.1".into());
+    row.remote_port = Some(50000);
+    row.qualified_job_name = Some("123456/QUSER/QZDASOINIT".into());
+    row.job_name = Some("QZDASOINIT".into());
+    row.job_user = Some("QUSER".into());
+    row.job_number = Some("123456".into());
+    row
+}
+
+fn typed(
+    spec: &'static crate::event::audit::TypeSpec,
+    code: &str,
+    sequence: u64,
+    extra: &[(&str, Column)],
+) -> JournalRow {
+    let values = spec
+        .columns
+        .iter()
+        .map(|column| {
+            if let Some((_, value)) = extra.iter().find(|(name, _)| *name == column.name) {
+                return value.clone();
+            }
+            match (column.name == spec.code_column, column.kind) {
+                (true, _) => Column::Text(code.into()),
+                (false, Kind::Text) => Column::Text("QSECOFR".into()),
+                (false, Kind::Integer) => Column::Integer(7),
+                (false, Kind::Flag) => Column::Flag(sequence % 2 == 0),
+            }
+        })
+        .collect();
+    let mut row = bare(sequence);
+    row.details = Some(Details { spec, values });
+    row
+}
+
+/// Every code of every type (and one the catalog lacks), JS over every access
+/// method, the detections, an audit gap, a malformed row, burst signals, and
+/// the simulator's first entries.
+pub(crate) fn every_kind_of_event() -> Vec<crate::event::Event> {
+    let mut enricher = Enricher::default();
+    enricher.set_system_privileged(["QSECOFR".to_owned()]);
+    let mut rows = Vec::new();
+    let mut sequence = 1;
+    let mut next = || {
+        sequence += 1;
+        sequence
+    };
+    for spec in catalog::ALL.iter().filter(|spec| !spec.is_js()) {
+        for code in spec.codes.iter().map(|code| code.code).chain(["?"]) {
+            rows.push(typed(spec, code, next(), &[]));
+            let mut plain = typed(spec, code, next(), &[]);
+            plain.remote_address = Some("APPN.NETWORK".into());
+            plain.user_name = None;
+            plain.qualified_job_name = None;
+            plain.job_number = None;
+            rows.push(plain);
+        }
+    }
+    let flag = Column::Flag;
+    let text = |value: &str| Column::Text(value.into());
+    let detections: Vec<Detection> = vec![
+        (
+            &catalog::CP,
+            "CHG",
+            vec![
+                ("ALLOBJ", flag(true)),
+                ("PREVIOUS_ALLOBJ", flag(false)),
+                ("USER_PROFILE", text("JSMITH")),
+            ],
+        ),
+        (
+            &catalog::CP,
+            "CRT",
+            vec![
+                ("SECADM", flag(true)),
+                ("PREVIOUS_SECADM", flag(false)),
+                ("ALLOBJ", flag(false)),
+                ("PREVIOUS_ALLOBJ", flag(false)),
+                ("AUDIT", flag(false)),
+                ("PREVIOUS_AUDIT", flag(false)),
+                ("SERVICE", flag(false)),
+                ("PREVIOUS_SERVICE", flag(false)),
+                ("USER_PROFILE", text("NEWADM")),
+            ],
+        ),
+        (
+            &catalog::CP,
+            "CHG",
+            vec![
+                ("PASSWORD_CHANGED", flag(true)),
+                ("ALLOBJ", flag(false)),
+                ("PREVIOUS_ALLOBJ", flag(false)),
+                ("SECADM", flag(false)),
+                ("PREVIOUS_SECADM", flag(false)),
+                ("AUDIT", flag(false)),
+                ("PREVIOUS_AUDIT", flag(false)),
+                ("SERVICE", flag(false)),
+                ("PREVIOUS_SERVICE", flag(false)),
+                ("USER_PROFILE", text("JSMITH")),
+            ],
+        ),
+        (
+            &catalog::CP,
+            "CHG",
+            vec![
+                ("STATUS", text("*DISABLED")),
+                ("PASSWORD_CHANGED", flag(false)),
+                ("ALLOBJ", flag(false)),
+                ("PREVIOUS_ALLOBJ", flag(false)),
+                ("SECADM", flag(false)),
+                ("PREVIOUS_SECADM", flag(false)),
+                ("AUDIT", flag(false)),
+                ("PREVIOUS_AUDIT", flag(false)),
+                ("SERVICE", flag(false)),
+                ("PREVIOUS_SERVICE", flag(false)),
+                ("USER_PROFILE", text("JSMITH")),
+            ],
+        ),
+        (
+            &catalog::SV,
+            "A",
+            vec![
+                ("SYSTEM_VALUE", text("QAUDCTL")),
+                ("OLD_VALUE", text("*AUDLVL")),
+                ("NEW_VALUE", text("*NONE")),
+            ],
+        ),
+        (
+            &catalog::SV,
+            "A",
+            vec![
+                ("SYSTEM_VALUE", text("QAUDLVL")),
+                ("OLD_VALUE", text("*AUTFAIL")),
+                ("NEW_VALUE", text("*SECURITY")),
+            ],
+        ),
+        (
+            &catalog::SV,
+            "A",
+            vec![
+                ("SYSTEM_VALUE", text("QMAXSIGN")),
+                ("OLD_VALUE", text("3")),
+                ("NEW_VALUE", text("25")),
+            ],
+        ),
+        (
+            &catalog::AD,
+            "O",
+            vec![
+                ("OBJECT_AUDIT", text("*NONE")),
+                ("PREV_OBJECT_AUDIT", text("*ALL")),
+            ],
+        ),
+        (
+            &catalog::AD,
+            "O",
+            vec![
+                ("OBJECT_AUDIT", text("*ALL")),
+                ("PREV_OBJECT_AUDIT", text("*NONE")),
+            ],
+        ),
+        (
+            &catalog::GR,
+            "F",
+            vec![
+                ("USAGE_SETTING", text("*DENIED")),
+                ("FUNCTION_NAME", text("QIBM_DB_SQLADM")),
+            ],
+        ),
+        (
+            &catalog::GR,
+            "F",
+            vec![
+                ("USAGE_SETTING", Column::Null),
+                ("FUNCTION_NAME", Column::Null),
+                ("USER_PROFILE_NAME", Column::Null),
+            ],
+        ),
+        (
+            &catalog::AF,
+            "A",
+            vec![
+                ("PATH_NAME", text("/home/jsmith/.profile")),
+                ("OBJECT_NAME", Column::Null),
+                ("OBJECT_TYPE", text("*STMF")),
+            ],
+        ),
+        (
+            &catalog::OW,
+            "A",
+            vec![
+                ("OBJECT_TYPE", text("*PGM")),
+                ("PATH_NAME", Column::Null),
+                ("NEW_OWNER", text("QSECOFR")),
+            ],
+        ),
+        (&catalog::AF, "T", vec![("TCPIP_PORT", Column::Integer(23))]),
+    ];
+    for (spec, code, extra) in &detections {
+        rows.push(typed(spec, code, next(), extra));
+    }
+    let methods: &[(&str, &str, Option<&str>)] = &[
+        ("INT", "QPADEV0001", Some("192.0.2.7")),
+        ("INT", "DSP01", None),
+        ("PJ", "QZDASOINIT", Some("192.0.2.8")),
+        ("PJ", "QZDASSINIT", Some("2001:db8::8")),
+        ("BCH", "NIGHTLY", None),
+        ("SYS", "QSYSARB", None),
+        ("PJ", "QSSHD", Some("192.0.2.9")),
+        ("BCI", "QP0ZSPWP", Some("not an address")),
+        ("PJ", "QTFTP01234", Some("192.0.2.10")),
+        ("X", "UNKNOWN", None),
+    ];
+    let codes = crate::enrich::classify::EVENT_ACTIONS
+        .iter()
+        .map(|(code, _, _)| *code)
+        .chain(["?"]);
+    for (index, code) in codes.enumerate() {
+        for (offset, (job_type, job_name, address)) in methods.iter().enumerate() {
+            if offset % 3 != index % 3 && !matches!(code, "S" | "E" | "M" | "T") {
+                continue;
+            }
+            let mut row = bare(next());
+            row.entry_type = Some(code.into());
+            row.job_type = Some((*job_type).into());
+            row.job_name = Some((*job_name).into());
+            row.qualified_job_name = Some(format!("123456/JSMITH/{job_name}"));
+            row.remote_address = address.map(str::to_owned);
+            row.real_user_profile = Some(if offset % 2 == 0 { "QSECOFR" } else { "JSMITH" }.into());
+            if matches!(code, "M" | "T") {
+                row.effective_user_profile = Some("QSECOFR".into());
+            }
+            rows.push(row);
+        }
+    }
+    let mut gap = bare(next());
+    gap.notice = Some(Notice {
+        action: "audit_gap",
+        message: "receiver AUDRCV0002 deleted before it was read".into(),
+    });
+    rows.push(gap);
+    let mut malformed = bare(next());
+    malformed.notice = Some(Notice {
+        action: "malformed_row",
+        message: "ENTRY_TIMESTAMP \"x\" is not a timestamp".into(),
+    });
+    malformed.user_name = None;
+    malformed.remote_address = None;
+    rows.push(malformed);
+    let simulator = crate::source::config::SimulatorConfig::default();
+    for ordinal in 0..2_000 {
+        rows.push(crate::source::simulator::entry(&simulator, ordinal));
+    }
+    let mut events: Vec<_> = rows
+        .into_iter()
+        .map(|row| enricher.enrich_owned(row))
+        .collect();
+    let mut burst = crate::enrich::burst::BurstDetector::new(
+        &crate::enrich::config::BurstConfig::default(),
+        None,
+    );
+    let signals: Vec<_> = events
+        .iter()
+        .filter(|event| event.audit_type == Some("PW"))
+        .flat_map(|event| burst.observe(event))
+        .collect();
+    assert!(signals
+        .iter()
+        .any(|signal| signal.signal.as_ref().unwrap().key_kind == "user"));
+    events.extend(signals);
+    events
+}
+
+#[test]
+fn every_event_formatted_as_ocsf_validates_against_the_ocsf_1_8_0_definitions() {
+    let schema = OcsfSchema::load();
+    let events = every_kind_of_event();
+    let mut classes = std::collections::BTreeSet::new();
+    for event in &events {
+        let ocsf = ocsf::ocsf(event);
+        let errors = schema.validate(&ocsf);
+        assert!(errors.is_empty(), "{errors:#?}\nin {ocsf:#}");
+        // What the table says is what the code does.
+        let row = mapping::lookup(event);
+        assert_eq!(
+            ocsf["class_uid"],
+            row.ocsf_class.uid(),
+            "{}",
+            event.event_id
+        );
+        classes.insert(row.ocsf_class.uid());
+    }
+    assert_eq!(
+        classes.len(),
+        mapping::OcsfClass::ALL.len(),
+        "every class is exercised: {classes:?}"
+    );
+}
+
+#[test]
+fn every_event_formatted_as_ecs_uses_ecs_8_17_fields_with_their_types() {
+    let schema = EcsSchema::load();
+    for event in &every_kind_of_event() {
+        let document = ecs::ecs(event);
+        let errors = schema.validate(&document);
+        assert!(errors.is_empty(), "{errors:#?}\nin {document:#}");
+        let row = mapping::lookup(event);
+        assert_eq!(document["event"]["outcome"], row.outcome.ecs());
+        assert_eq!(document["event"]["module"], "ibmi");
+        assert_eq!(document["event"]["dataset"], "ibmi.audit");
+        assert_eq!(document["host"]["hostname"], event.system_name);
+        assert_eq!(document["event"]["code"], mapping::event_id(event));
+        if !row.ecs_category.is_empty() {
+            assert_eq!(
+                document["event"]["category"],
+                serde_json::json!(row.ecs_category)
+            );
+        }
+    }
+}
+
+// ------------------------------------------------------------ CEF, LEEF
+
+/// Undoes backslash escapes: `\n`, `\r`, `\t`, and `\x` for any other `x`.
+fn unescape(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// A CEF line: the seven header fields and the extensions, by the rules of
+/// ArcSight's CEF specification (header `|` and `\` escaped; an extension
+/// value runs to the space before the next unescaped `key=`).
+fn parse_cef(line: &str) -> (Vec<String>, BTreeMap<String, String>) {
+    let mut header = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.char_indices();
+    let mut rest = "";
+    while let Some((index, c)) = chars.next() {
+        match c {
+            '\\' => {
+                field.push(c);
+                if let Some((_, next)) = chars.next() {
+                    field.push(next);
+                }
+            }
+            '|' => {
+                header.push(unescape(&field));
+                field.clear();
+                if header.len() == 7 {
+                    rest = &line[index + 1..];
+                    break;
+                }
+            }
+            c => field.push(c),
+        }
+    }
+    assert_eq!(header.len(), 7, "{line}");
+    // Positions of unescaped '=' whose key starts after a space (or at 0).
+    let bytes: Vec<char> = rest.chars().collect();
+    let mut keys: Vec<(usize, usize)> = Vec::new();
+    let mut escaped = false;
+    for (index, c) in bytes.iter().enumerate() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        if *c == '\\' {
+            escaped = true;
+            continue;
+        }
+        if *c == '=' {
+            let start = bytes[..index]
+                .iter()
+                .rposition(|c| *c == ' ')
+                .map_or(0, |space| space + 1);
+            if bytes[start..index]
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == '_')
+                && start < index
+            {
+                keys.push((start, index));
+            }
+        }
+    }
+    let mut extensions = BTreeMap::new();
+    for (position, (start, equals)) in keys.iter().enumerate() {
+        let key: String = bytes[*start..*equals].iter().collect();
+        let end = keys
+            .get(position + 1)
+            .map_or(bytes.len(), |(next, _)| next - 1);
+        let value: String = bytes[equals + 1..end.max(equals + 1)].iter().collect();
+        extensions.insert(key, unescape(&value));
+    }
+    (header, extensions)
+}
+
+/// A LEEF 2.0 line: five header fields, the delimiter field (a character or
+/// `xHH`), then delimiter-separated `key=value` attributes.
+fn parse_leef(line: &str) -> (Vec<String>, BTreeMap<String, String>) {
+    let parts: Vec<&str> = line.splitn(7, '|').collect();
+    assert_eq!(parts.len(), 7, "{line}");
+    assert_eq!(parts[0], "LEEF:2.0");
+    let delimiter = match parts[5] {
+        hex if hex.starts_with('x') || hex.starts_with("0x") => char::from(
+            u8::from_str_radix(hex.trim_start_matches("0x").trim_start_matches('x'), 16).unwrap(),
+        ),
+        single => single.chars().next().unwrap(),
+    };
+    let attributes = parts[6]
+        .split(delimiter)
+        .map(|pair| {
+            let (key, value) = pair
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{pair:?} in {line:?}"));
+            (key.to_owned(), unescape(value))
+        })
+        .collect();
+    (
+        parts[..6].iter().map(|part| (*part).to_owned()).collect(),
+        attributes,
+    )
+}
+
+#[test]
+fn every_event_as_cef_and_leef_parses_back() {
+    for event in &every_kind_of_event() {
+        let line = cef::cef(event, 0);
+        assert!(!line.contains(['\n', '\r']), "{line}");
+        let (header, extensions) = parse_cef(&line);
+        assert_eq!(header[0], "CEF:0");
+        assert_eq!(
+            header[1..4],
+            ["auditfwd", "auditfwd", env!("CARGO_PKG_VERSION")]
+        );
+        assert_eq!(header[4], mapping::event_id(event));
+        assert_eq!(header[5], mapping::event_name(event));
+        let severity: u8 = header[6].parse().unwrap();
+        assert!(severity <= 10);
+        assert_eq!(
+            extensions["rt"],
+            event.entry_timestamp.timestamp_millis().to_string()
+        );
+        assert_eq!(extensions["dvchost"], event.system_name);
+        assert_eq!(extensions["act"], event.event_action);
+        assert_eq!(extensions["externalId"], event.event_id);
+        assert_eq!(extensions["outcome"], mapping::lookup(event).outcome.ecs());
+        let (actor, _, _) = users(event);
+        assert_eq!(extensions.get("suser").map(String::as_str), actor, "{line}");
+        if let Some(ip) = remote_ip(event) {
+            assert_eq!(extensions["src"], ip.to_string());
+        }
+        if let Some(port) = event.remote_port {
+            assert_eq!(extensions["spt"], port.to_string());
+        }
+        if let Some(message) = &event.message {
+            assert_eq!(&extensions["msg"], message);
+        }
+
+        let line = cef::leef(event, 0);
+        assert!(!line.contains(['\n', '\r']), "{line}");
+        let (header, attributes) = parse_leef(&line);
+        assert_eq!(header[4], mapping::event_id(event));
+        assert_eq!(header[5], "x09", "tab-separated");
+        let time = chrono::NaiveDateTime::parse_from_str(
+            &attributes["devTime"],
+            "%b %d %Y %H:%M:%S%.3f UTC",
+        )
+        .unwrap();
+        assert_eq!(attributes["devTimeFormat"], "MMM dd yyyy HH:mm:ss.SSS z");
+        assert_eq!(
+            time.and_utc().timestamp_millis(),
+            event.entry_timestamp.timestamp_millis()
+        );
+        assert_eq!(attributes["cat"], event.event_action);
+        assert_eq!(attributes["identHostName"], event.system_name);
+        assert_eq!(attributes.get("usrName").map(String::as_str), actor);
+        let severity: u8 = attributes["sev"].parse().unwrap();
+        assert!((1..=10).contains(&severity));
+    }
+}
+
+#[test]
+fn cef_and_leef_round_trip_hostile_text() {
+    let nasty = "Jö|h=n\\ \"Ä]\nX^y\r\t✓ a=b";
+    let mut row = bare(9);
+    row.entry_type = Some("S".into());
+    row.real_user_profile = Some(nasty.into());
+    row.qualified_job_name = Some(format!("123456/{nasty}/QPADEV0001"));
+    let event = Enricher::default().enrich_owned(row);
+    let (_, extensions) = parse_cef(&cef::cef(&event, 0));
+    assert_eq!(extensions["suser"], nasty);
+    assert_eq!(extensions["dproc"], format!("123456/{nasty}/QPADEV0001"));
+    let (_, attributes) = parse_leef(&cef::leef(&event, 0));
+    assert_eq!(attributes["usrName"], nasty);
+    assert_eq!(attributes["jobName"], format!("123456/{nasty}/QPADEV0001"));
+}
+
+// ------------------------------------------------- the table's refinements
+
+fn find(
+    events: &[crate::event::Event],
+    what: impl Fn(&crate::event::Event) -> bool,
+) -> &crate::event::Event {
+    events
+        .iter()
+        .find(|event| what(event))
+        .expect("such an event")
+}
+
+#[test]
+fn ocsf_refinements_follow_the_entry() {
+    let events = every_kind_of_event();
+    let js = |code: &'static str, job: &'static str| {
+        move |event: &crate::event::Event| {
+            event.entry_type.as_deref() == Some(code) && event.job_name.as_deref() == Some(job)
+        }
+    };
+    let remote_5250 = ocsf::ocsf(find(&events, js("S", "QPADEV0001")));
+    assert_eq!(
+        (
+            remote_5250["class_uid"].as_u64(),
+            remote_5250["activity_id"].as_u64()
+        ),
+        (Some(3002), Some(1))
+    );
+    assert_eq!(remote_5250["logon_type_id"], 10);
+    let console = ocsf::ocsf(find(&events, js("S", "DSP01")));
+    assert_eq!(console["logon_type_id"], 2);
+    let cleartext = ocsf::ocsf(find(&events, js("S", "QZDASOINIT")));
+    assert_eq!(cleartext["logon_type_id"], 8);
+    assert_eq!(cleartext["is_cleartext"], true);
+    let tls = ocsf::ocsf(find(&events, js("S", "QZDASSINIT")));
+    assert_eq!(
+        (tls["logon_type_id"].as_u64(), tls["is_cleartext"].as_bool()),
+        (Some(3), Some(false))
+    );
+    assert_eq!(
+        ocsf::ocsf(find(&events, js("E", "NIGHTLY")))["logon_type_id"],
+        4
+    );
+    let swap = ocsf::ocsf(find(&events, js("M", "QPADEV0001")));
+    assert_eq!(
+        (
+            swap["activity_id"].as_u64(),
+            swap["account_switch_type_id"].as_u64()
+        ),
+        (Some(7), Some(1))
+    );
+    assert_eq!(swap["user"]["name"], "QSECOFR");
+    let token = ocsf::ocsf(find(&events, js("T", "QPADEV0001")));
+    assert_eq!(token["account_switch_type_id"], 2);
+    let code = |kind: &'static str, code: &'static str| {
+        move |event: &crate::event::Event| {
+            event.audit_type == Some(kind)
+                && event.code.as_deref() == Some(code)
+                && event.signal.is_none()
+        }
+    };
+    let failed = ocsf::ocsf(find(&events, code("PW", "P")));
+    assert_eq!(
+        (
+            failed["class_uid"].as_u64(),
+            failed["activity_id"].as_u64(),
+            failed["status_id"].as_u64()
+        ),
+        (Some(3002), Some(1), Some(2))
+    );
+    let created = ocsf::ocsf(find(&events, code("CP", "CRT")));
+    assert_eq!(created["class_uid"], 3001);
+    let dst = ocsf::ocsf(find(&events, code("CP", "DST")));
+    assert_eq!(
+        (dst["class_uid"].as_u64(), dst["activity_id"].as_u64()),
+        (Some(3001), Some(4))
+    );
+    let granted = ocsf::ocsf(find(&events, |event| {
+        event.event_action == "privilege_granted"
+    }));
+    assert_eq!(
+        (
+            granted["class_uid"].as_u64(),
+            granted["activity_id"].as_u64()
+        ),
+        (Some(3005), Some(1))
+    );
+    assert!(granted["privileges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|privilege| privilege == "*ALLOBJ" || privilege == "*SECADM"));
+    let password = ocsf::ocsf(find(&events, |event| {
+        event.event_action == "password_changed"
+    }));
+    assert_eq!(password["activity_id"], 3);
+    let disabled = ocsf::ocsf(find(&events, |event| event.event_action == "user_disabled"));
+    assert_eq!(disabled["activity_id"], 5);
+    let audit_off = ocsf::ocsf(find(&events, |event| {
+        event.event_action == "audit_policy_changed"
+            && event
+                .details
+                .as_ref()
+                .and_then(|details| details.text("NEW_VALUE"))
+                == Some("*NONE")
+    }));
+    assert_eq!(
+        (
+            audit_off["class_uid"].as_u64(),
+            audit_off["activity_id"].as_u64()
+        ),
+        (Some(1008), Some(10))
+    );
+    let auditing_off = ocsf::ocsf(find(&events, |event| {
+        event.event_action == "auditing_disabled"
+    }));
+    assert_eq!(
+        (
+            auditing_off["class_uid"].as_u64(),
+            auditing_off["activity_id"].as_u64()
+        ),
+        (Some(1008), Some(10))
+    );
+    let gap = ocsf::ocsf(find(&events, |event| event.event_action == "audit_gap"));
+    assert_eq!(gap["class_uid"], 1008);
+    let burst = ocsf::ocsf(find(&events, |event| event.signal.is_some()));
+    assert_eq!(
+        (burst["class_uid"].as_u64(), burst["type_uid"].as_u64()),
+        (Some(2004), Some(200401))
+    );
+    let port = ocsf::ocsf(find(&events, |event| {
+        event.audit_type == Some("AF")
+            && event.code.as_deref() == Some("T")
+            && event
+                .details
+                .as_ref()
+                .and_then(|details| details.value("TCPIP_PORT"))
+                == Some(&Column::Integer(23))
+    }));
+    assert_eq!(port["dst_endpoint"]["port"], 23);
+}
+
+#[test]
+fn cim_fields_and_tags() {
+    let events = every_kind_of_event();
+    let cleartext_secofr = find(&events, |event| {
+        event.entry_type.as_deref() == Some("S")
+            && event.job_name.as_deref() == Some("QZDASOINIT")
+            && event.real_user_profile.as_deref() == Some("QSECOFR")
+    });
+    let fields = cim::fields(cleartext_secofr);
+    assert_eq!(fields["action"], "success");
+    assert_eq!(fields["signature_id"], "JS_S");
+    assert_eq!(fields["dest"], "PROD1");
+    assert_eq!(fields["user"], "QSECOFR");
+    let tags = cim::tags(cleartext_secofr);
+    for tag in [
+        "authentication",
+        "default",
+        "insecure",
+        "cleartext",
+        "privileged",
+    ] {
+        assert!(tags.contains(&tag), "{tag} in {tags:?}");
+    }
+    let failed = find(&events, |event| {
+        event.audit_type == Some("PW") && event.signal.is_none()
+    });
+    assert_eq!(cim::fields(failed)["action"], "failure");
+    let created = find(&events, |event| {
+        event.audit_type == Some("CP") && event.code.as_deref() == Some("CRT")
+    });
+    assert_eq!(cim::tags(created), ["change", "account"]);
+    assert_eq!(cim::fields(created)["action"], "created");
+    for event in &events {
+        for tag in cim::tags(event) {
+            assert!(cim::ALL_TAGS.contains(&tag), "{tag}");
+        }
+        assert!(matches!(
+            mapping::lookup(event).key,
+            Key::Codes(_) | Key::Detection(..) | Key::Own(_)
+        ));
+    }
+}
