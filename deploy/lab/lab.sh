@@ -25,6 +25,7 @@ ODBC_DRIVER="PostgreSQL Unicode"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SCHEMA_SQL="$HERE/schema.sql"
+TYPES_SQL="$HERE/types.sql"
 DATA_DIR="$LAB_DIR/data"
 LOG_FILE="$LAB_DIR/server.log"
 INSTALL_HINT="apt-get install postgresql unixodbc odbc-postgresql"
@@ -170,6 +171,11 @@ create_template() {
     if ! role_psql_local -d "$LAB_TEMPLATE" -f "$SCHEMA_SQL" >/dev/null; then
         super_psql -d postgres -c "DROP DATABASE IF EXISTS $LAB_TEMPLATE" || true
         die "loading $SCHEMA_SQL failed; template database dropped"
+    fi
+    # The other audit types (generated from the catalog), on top of the JS schema.
+    if ! role_psql_local -d "$LAB_TEMPLATE" -f "$TYPES_SQL" >/dev/null; then
+        super_psql -d postgres -c "DROP DATABASE IF EXISTS $LAB_TEMPLATE" || true
+        die "loading $TYPES_SQL failed; template database dropped"
     fi
 }
 

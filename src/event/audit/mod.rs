@@ -6,6 +6,7 @@
 //! ([`detect`]): detections are fields on the event, not a rules engine.
 
 pub mod catalog;
+pub mod lab_sql;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
