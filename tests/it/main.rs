@@ -16,6 +16,7 @@ mod harness;
 mod hec;
 mod hostile;
 pub mod kafka;
+mod lab_types;
 mod odbc;
 mod package;
 mod replay;
