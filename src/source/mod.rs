@@ -137,6 +137,7 @@ impl Source {
         match config.kind {
             SourceKind::Simulator => Ok(Source::Simulator(simulator::Simulator::new(
                 config.simulator.clone(),
+                &config.types(),
                 cursor,
             )?)),
             SourceKind::Odbc => {

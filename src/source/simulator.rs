@@ -8,11 +8,13 @@
 //! over every [`ENTRIES_PER_RECEIVER`] entries, and sequence numbers restart at 1
 //! every seventh receiver, as after an IPL.
 
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
 
 use super::config::SimulatorConfig;
+use crate::event::audit::TypeSpec;
 use crate::event::{Cursor, JournalRow};
 
 /// Journal entries per receiver before it is detached and a new one attached.
@@ -38,7 +40,14 @@ pub struct ForeignCursor {
 
 pub struct Simulator {
     config: SimulatorConfig,
+    /// The audit types besides JS that the stream carries (`source.audit_types`).
+    types: Vec<&'static TypeSpec>,
+    /// The next slot (JS entry ordinal) to produce.
     next: u64,
+    /// In slot `next`, entries at or below this offset were already delivered.
+    skip_through: Option<u64>,
+    /// Rows of the last slot that did not fit in the last poll.
+    pending: VecDeque<JournalRow>,
     paced_from: (Instant, u64),
 }
 
@@ -46,22 +55,45 @@ impl Simulator {
     /// A simulator that continues after `cursor` (or starts at entry 0).
     pub fn new(
         config: SimulatorConfig,
+        types: &[&'static TypeSpec],
         cursor: Option<&Cursor>,
     ) -> Result<Simulator, ForeignCursor> {
-        let next = match cursor {
-            None => 0,
-            Some(cursor) => ordinal_of(&config, cursor)? + 1,
+        let (next, skip_through) = match cursor {
+            None => (0, None),
+            Some(cursor) => {
+                let (slot, offset) = position_of(&config, cursor)?;
+                (slot, Some(offset))
+            }
         };
         Ok(Simulator {
             config,
+            types: types.iter().copied().filter(|spec| !spec.is_js()).collect(),
             next,
+            skip_through,
+            pending: VecDeque::new(),
             paced_from: (Instant::now(), next),
         })
     }
 
-    /// True once `total_events` entries were produced.
+    /// True once `total_events` slots (JS entries, with the entries of other
+    /// types between them) were produced.
     pub fn exhausted(&self) -> bool {
-        self.config.total_events > 0 && self.next >= self.config.total_events
+        self.config.total_events > 0
+            && self.next >= self.config.total_events
+            && self.pending.is_empty()
+    }
+
+    /// Every entry of slot `ordinal`, in sequence order: its JS entry and the
+    /// entries of other types the slot carries.
+    fn slot(&self, ordinal: u64) -> Vec<JournalRow> {
+        let js = entry(&self.config, ordinal);
+        if self.types.is_empty() {
+            return vec![js];
+        }
+        let mut rows = typed_entries(&self.config, &self.types, ordinal, &js);
+        rows.push(js);
+        rows.sort_by_key(|row| row.sequence_number);
+        rows
     }
 
     /// Up to `max_rows` entries that are due by now.
@@ -76,12 +108,204 @@ impl Simulator {
                 + (since.elapsed().as_secs_f64() * self.config.events_per_second as f64) as u64;
             end = end.min(due);
         }
-        let rows: Vec<JournalRow> = (self.next..end.max(self.next))
-            .map(|ordinal| entry(&self.config, ordinal))
-            .collect();
-        self.next = end.max(self.next);
+        let take = self.pending.len().min(max_rows);
+        let mut rows: Vec<JournalRow> = self.pending.drain(..take).collect();
+        while rows.len() < max_rows && self.next < end {
+            let mut slot = self.slot(self.next);
+            if let Some(done) = self.skip_through.take() {
+                let config = &self.config;
+                slot.retain(|row| offset_in_slot(config, row) > done);
+            }
+            self.next += 1;
+            for row in slot {
+                if rows.len() < max_rows {
+                    rows.push(row);
+                } else {
+                    self.pending.push_back(row);
+                }
+            }
+        }
         rows
     }
+}
+
+/// Per mille of slots that carry an entry of each other type (PW and AF the
+/// most, as on a real system), and slots where a brute-force burst runs.
+const TYPE_WEIGHTS: &[(&str, u64)] = &[
+    ("PW", 120),
+    ("AF", 60),
+    ("PS", 30),
+    ("CP", 20),
+    ("SV", 10),
+    ("CA", 10),
+    ("GR", 5),
+    ("OW", 5),
+    ("AD", 3),
+    ("PA", 2),
+];
+/// Every BURST_EVERY slots, BURST_LENGTH slots in a row carry a failed
+/// sign-on for one user from one address: a brute-force attempt.
+const BURST_EVERY: u64 = 1009;
+const BURST_LENGTH: u64 = 6;
+
+/// The entries of other types in slot `ordinal` (at most one, deterministic),
+/// at a free sequence offset of the slot, at the JS entry's time.
+fn typed_entries(
+    config: &SimulatorConfig,
+    types: &[&'static TypeSpec],
+    ordinal: u64,
+    js: &JournalRow,
+) -> Vec<JournalRow> {
+    let random = mix(config.seed.wrapping_mul(0x5151) ^ mix(ordinal ^ 0xA5A5));
+    let burst = ordinal % BURST_EVERY < BURST_LENGTH && ordinal >= BURST_EVERY;
+    let wanted = if burst {
+        Some("PW")
+    } else {
+        let mut roll = random % 1000;
+        TYPE_WEIGHTS.iter().find_map(|(code, weight)| {
+            if roll < *weight {
+                Some(*code)
+            } else {
+                roll -= weight;
+                None
+            }
+        })
+    };
+    let Some(spec) = wanted.and_then(|code| types.iter().find(|spec| spec.code == code)) else {
+        return Vec::new();
+    };
+    let js_offset = offset_in_slot(config, js);
+    let offset = if js_offset < SEQUENCE_SLOT - 1 {
+        js_offset + 1
+    } else {
+        js_offset - 1
+    };
+    let user = pick(USERS, random >> 10);
+    let address = pick(ADDRESSES, random >> 20);
+    let pick_code = |codes: &[&'static str]| pick(codes, random >> 30);
+    let columns: Vec<(&str, String)> = match spec.code {
+        "PW" if burst => vec![
+            ("VIOLATION_TYPE", "P".into()),
+            ("AUDIT_USER_NAME", "PAYADMIN".into()),
+            ("DEVICE_NAME", "QPADEV0042".into()),
+        ],
+        "PW" => vec![
+            (
+                "VIOLATION_TYPE",
+                pick_code(&["P", "P", "P", "P", "P", "P", "P", "U", "U", "Q"]).into(),
+            ),
+            ("AUDIT_USER_NAME", user.into()),
+        ],
+        "AF" => vec![
+            (
+                "VIOLATION_TYPE",
+                pick_code(&["A", "A", "A", "A", "A", "A", "A", "A", "T", "S"]).into(),
+            ),
+            ("OBJECT_LIBRARY", "PAYROLL".into()),
+            ("OBJECT_NAME", "SALARIES".into()),
+            ("OBJECT_TYPE", "*FILE".into()),
+            ("USER_PROFILE_NAME", user.into()),
+        ],
+        "PS" => vec![
+            ("ENTRY_TYPE", pick_code(&["H", "S", "E", "P"]).into()),
+            ("USER_PROFILE_NAME", user.into()),
+        ],
+        "CP" => {
+            let grant = (random >> 40) % 5 == 0;
+            vec![
+                (
+                    "COMMAND_TYPE",
+                    if grant {
+                        "CHG"
+                    } else {
+                        pick_code(&["CHG", "CHG", "CRT"])
+                    }
+                    .into(),
+                ),
+                ("USER_PROFILE", user.into()),
+                ("STATUS", "*ENABLED".into()),
+                ("ALLOBJ", if grant { "Y" } else { "N" }.into()),
+                ("PREVIOUS_ALLOBJ", "N".into()),
+            ]
+        }
+        "SV" => vec![
+            ("ENTRY_TYPE", "A".into()),
+            (
+                "SYSTEM_VALUE",
+                pick_code(&["QAUDLVL", "QMAXSIGN", "QDATFMT", "QDATFMT"]).into(),
+            ),
+            ("OLD_VALUE", "*AUTFAIL *SECURITY *JOBDTA".into()),
+            ("NEW_VALUE", "*AUTFAIL".into()),
+        ],
+        "CA" => vec![
+            ("COMMAND_TYPE", pick_code(&["GRANT", "REVOKE"]).into()),
+            ("OBJECT_LIBRARY", "PAYROLL".into()),
+            ("OBJECT_NAME", "SALARIES".into()),
+            ("OBJECT_TYPE", "*FILE".into()),
+            ("USER_PROFILE_NAME", user.into()),
+        ],
+        "GR" => vec![
+            ("ENTRY_TYPE", pick_code(&["A", "D", "R"]).into()),
+            ("EXIT_POINT_NAME", "QIBM_QZDA_INIT".into()),
+            ("EXIT_PROGRAM_LIBRARY", "SECLIB".into()),
+            ("EXIT_PROGRAM", "ODBCEXIT".into()),
+        ],
+        "OW" => vec![
+            ("ENTRY_TYPE", "A".into()),
+            ("OBJECT_LIBRARY", "PAYROLL".into()),
+            ("OBJECT_NAME", "PAYCALC".into()),
+            ("OBJECT_TYPE", "*PGM".into()),
+            ("PREVIOUS_OWNER", "OPSADM".into()),
+            ("NEW_OWNER", user.into()),
+        ],
+        "AD" => vec![
+            ("ENTRY_TYPE", "U".into()),
+            ("OBJECT_AUDIT", "*NONE".into()),
+            ("PREV_OBJECT_AUDIT", "*CMD".into()),
+            ("CHGUSRAUD_USER_PROFILE", user.into()),
+        ],
+        _ => vec![
+            ("ENTRY_TYPE", "A".into()),
+            ("OBJECT_LIBRARY", "PAYROLL".into()),
+            ("OBJECT_NAME", "PAYCALC".into()),
+            ("OBJECT_TYPE", "*PGM".into()),
+            ("OBJECT_OWNER", "QSECOFR".into()),
+        ],
+    };
+    let raw: HashMap<String, Option<String>> = columns
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), Some(value)))
+        .collect();
+    let Ok(details) = super::rows::details(spec, &raw) else {
+        return Vec::new();
+    };
+    let mut row = JournalRow::bare(
+        &js.system_name,
+        &js.receiver_library,
+        &js.receiver_name,
+        js.sequence_number - js_offset + offset,
+        js.entry_timestamp_local,
+        js.entry_timestamp,
+    );
+    row.user_name = Some(
+        if spec.code == "CP" {
+            "SECADM01"
+        } else {
+            "QUSER"
+        }
+        .into(),
+    );
+    row.job_name = Some("QZSOSIGN".into());
+    row.job_user = Some("QUSER".into());
+    row.remote_address = Some(if burst { "203.0.113.66" } else { address }.into());
+    row.details = Some(details);
+    vec![row]
+}
+
+/// Where `row` sits in its slot (0 to SEQUENCE_SLOT - 1).
+fn offset_in_slot(config: &SimulatorConfig, row: &JournalRow) -> u64 {
+    let cursor = Cursor::of(row);
+    position_of(config, &cursor).map_or(0, |(_, offset)| offset)
 }
 
 fn receiver_name(receiver: u64) -> String {
@@ -103,7 +327,8 @@ fn receiver_base(receiver: u64) -> u64 {
     first + (receiver - chain_start) * ENTRIES_PER_RECEIVER * SEQUENCE_SLOT
 }
 
-fn ordinal_of(config: &SimulatorConfig, cursor: &Cursor) -> Result<u64, ForeignCursor> {
+/// The slot a cursor points into, and its offset within the slot.
+fn position_of(config: &SimulatorConfig, cursor: &Cursor) -> Result<(u64, u64), ForeignCursor> {
     let foreign = |reason: &str| ForeignCursor {
         cursor: cursor.to_string(),
         reason: reason.into(),
@@ -119,13 +344,15 @@ fn ordinal_of(config: &SimulatorConfig, cursor: &Cursor) -> Result<u64, ForeignC
         .ok_or_else(|| foreign("unknown receiver"))?
         - 1;
     let base = receiver_base(receiver);
-    let slot = cursor
+    let offset = cursor
         .sequence_number
         .checked_sub(base)
-        .map(|offset| offset / SEQUENCE_SLOT)
-        .filter(|slot| *slot < ENTRIES_PER_RECEIVER)
+        .filter(|offset| offset / SEQUENCE_SLOT < ENTRIES_PER_RECEIVER)
         .ok_or_else(|| foreign("sequence number outside the receiver"))?;
-    Ok(receiver * ENTRIES_PER_RECEIVER + slot)
+    Ok((
+        receiver * ENTRIES_PER_RECEIVER + offset / SEQUENCE_SLOT,
+        offset % SEQUENCE_SLOT,
+    ))
 }
 
 /// splitmix64: a tiny, good, deterministic mixer.
@@ -427,7 +654,11 @@ mod tests {
         for ordinal in [0, 1, 1999, 2000, 5999, 6000, 6001, 19_999, 20_000, 123_456] {
             let row = entry(&config, ordinal);
             let cursor = Cursor::of(&row);
-            assert_eq!(ordinal_of(&config, &cursor).unwrap(), ordinal, "{cursor}");
+            assert_eq!(
+                position_of(&config, &cursor).unwrap().0,
+                ordinal,
+                "{cursor}"
+            );
         }
     }
 
@@ -471,9 +702,9 @@ mod tests {
             total_events: 10,
             ..config()
         };
-        let mut simulator = Simulator::new(config.clone(), None).unwrap();
+        let mut simulator = Simulator::new(config.clone(), &[], None).unwrap();
         let first = simulator.poll(4);
-        let mut resumed = Simulator::new(config, Some(&Cursor::of(&first[3]))).unwrap();
+        let mut resumed = Simulator::new(config, &[], Some(&Cursor::of(&first[3]))).unwrap();
         let rest = resumed.poll(100);
         assert_eq!(rest.len(), 6);
         assert_eq!(
@@ -481,5 +712,59 @@ mod tests {
             entry(&resumed.config, 4).sequence_number
         );
         assert!(resumed.exhausted());
+    }
+
+    /// With every type: the stream carries them all in sequence order, is the
+    /// same for the same seed, and resumes exactly after any cursor, a typed
+    /// entry's included.
+    #[test]
+    fn every_type_in_order_and_exact_resume_after_any_entry() {
+        let types = crate::event::audit::catalog::ALL.to_vec();
+        let config = SimulatorConfig {
+            total_events: 3000,
+            ..config()
+        };
+        let all: Vec<JournalRow> = Simulator::new(config.clone(), &types, None)
+            .unwrap()
+            .poll(10_000);
+        assert!(all.len() > 3000, "{}", all.len());
+        let kinds: std::collections::HashSet<&str> = all
+            .iter()
+            .filter_map(|row| row.details.as_ref().map(|details| details.spec.code))
+            .collect();
+        assert_eq!(kinds.len(), 10, "{kinds:?}");
+        for pair in all.windows(2) {
+            if pair[0].receiver_name == pair[1].receiver_name {
+                assert!(pair[0].sequence_number < pair[1].sequence_number);
+            }
+        }
+        let again: Vec<JournalRow> = Simulator::new(config.clone(), &types, None)
+            .unwrap()
+            .poll(10_000);
+        assert_eq!(again, all);
+        for cut in [0, 1, 2, 3, 17, 1000, all.len() - 2] {
+            let mut resumed =
+                Simulator::new(config.clone(), &types, Some(&Cursor::of(&all[cut]))).unwrap();
+            let mut rest = Vec::new();
+            loop {
+                let rows = resumed.poll(7);
+                if rows.is_empty() {
+                    break;
+                }
+                assert!(rows.len() <= 7);
+                rest.extend(rows);
+            }
+            assert_eq!(rest, all[cut + 1..].to_vec(), "resume after entry {cut}");
+        }
+        // A brute-force burst is in the stream.
+        let burst = all
+            .iter()
+            .filter(|row| {
+                row.details
+                    .as_ref()
+                    .is_some_and(|details| details.target_user() == Some("PAYADMIN"))
+            })
+            .count();
+        assert!(burst >= 6, "{burst}");
     }
 }

@@ -96,6 +96,10 @@ fn check(name: &str, output: &Path) {
 
 /// Simulator output in native schema `schema`, compared with golden file `name`.
 fn simulator(seed: u64, schema: u32, name: &str) {
+    simulator_with(seed, schema, "[\"JS\"]", name)
+}
+
+fn simulator_with(seed: u64, schema: u32, types: &str, name: &str) {
     let workspace = Workspace::new();
     let config = workspace.write(
         "auditfwd.toml",
@@ -103,6 +107,7 @@ fn simulator(seed: u64, schema: u32, name: &str) {
             r#"
 [source]
 batch_rows = 1000
+audit_types = {types}
 [source.simulator]
 seed = {seed}
 total_events = 50000
@@ -149,6 +154,17 @@ fn simulator_seed_3_native_output_is_unchanged() {
 #[test]
 fn simulator_seed_1_native_v2_output_is_unchanged() {
     simulator(1, 2, "simulator-seed1-v2");
+}
+
+/// Every audit type, with the detections and the burst signal.
+#[test]
+fn simulator_seed_1_every_type_output_is_unchanged() {
+    simulator_with(
+        1,
+        2,
+        r#"["JS", "PW", "CP", "AF", "SV", "PS", "GR", "CA", "OW", "AD", "PA"]"#,
+        "simulator-seed1-types",
+    );
 }
 
 /// The lab: generated traffic over several receivers, one deleted receiver (an

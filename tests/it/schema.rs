@@ -163,3 +163,46 @@ fn v2_schema_rejects_what_the_contract_forbids() {
     extra["pw"]["surprise"] = serde_json::json!(1);
     assert!(!validator.is_valid(&extra));
 }
+
+/// The simulator with every audit type: every event valid under v2, the burst
+/// signal and the detections among them.
+#[test]
+fn every_type_from_the_simulator_validates_against_the_v2_schema() {
+    let workspace = Workspace::new();
+    let output = workspace.run(&[
+        "run",
+        "--exit-when-caught-up",
+        "--set",
+        "source.simulator.total_events=8000",
+        "--set",
+        "source.simulator.events_per_second=0",
+        "--set",
+        r#"source.audit_types=["JS","PW","CP","AF","SV","PS","GR","CA","OW","AD","PA"]"#,
+        "--set",
+        "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = workspace.events("events.ndjson");
+    assert_all_valid(&schema_of(2), &events);
+    let types: std::collections::HashSet<&str> = events
+        .iter()
+        .filter_map(|event| event["audit_type"].as_str())
+        .collect();
+    assert_eq!(types.len(), 11, "{types:?}");
+    for action in [
+        "signon_failure_burst",
+        "privilege_granted",
+        "audit_policy_changed",
+        "exit_program_removed",
+    ] {
+        assert!(
+            events.iter().any(|event| event["event_action"] == action),
+            "no {action}"
+        );
+    }
+}
