@@ -14,9 +14,10 @@ pub struct FileSinkConfig {
 }
 
 impl FileSinkConfig {
-    /// Delivered one batch at a time: the peer answers at once.
+    /// Batches encoded and written while an `fsync` runs, then covered by one
+    /// `fsync` together (group commit); capped by `pipeline.max_batches_in_flight`.
     pub fn max_in_flight(&self) -> usize {
-        1
+        8
     }
 
     pub fn describe(&self) -> String {
