@@ -353,20 +353,27 @@ fn visit_cursor(
             .expect("the channel has room for both buffers");
         let index = &index;
         let mut visit = visit;
-        scope.spawn(move || {
-            for (block, rows) in to_visit {
-                for row in 0..rows {
-                    visit(&RowView {
-                        index,
-                        block: &block,
-                        row,
-                    });
+        let visiting = std::thread::Builder::new()
+            .name("source-parse".into())
+            .spawn_scoped(scope, move || {
+                for (block, rows) in to_visit {
+                    for row in 0..rows {
+                        visit(&RowView {
+                            index,
+                            block: &block,
+                            row,
+                        });
+                    }
+                    if give_back.send(block).is_err() {
+                        break;
+                    }
                 }
-                if give_back.send(block).is_err() {
-                    break;
-                }
-            }
-        });
+            });
+        if let Err(error) = visiting {
+            // No thread to visit with: the rows are not read (the caller retries).
+            std::mem::forget(cursor);
+            return Err(odbc_api::Error::FailedReadingInput(error));
+        }
         let mut buffer = first;
         let mut seen = 0;
         while seen < max_rows {
