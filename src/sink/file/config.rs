@@ -16,8 +16,10 @@ pub struct FileSinkConfig {
 impl FileSinkConfig {
     /// Batches encoded and written while an `fsync` runs, then covered by one
     /// `fsync` together (group commit); capped by `pipeline.max_batches_in_flight`.
+    /// Four amortise an `fsync` of a few milliseconds over batches that take
+    /// about as long to encode, and hold at most 4 encoded batches (~4 MB).
     pub fn max_in_flight(&self) -> usize {
-        8
+        4
     }
 
     pub fn describe(&self) -> String {
