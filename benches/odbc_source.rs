@@ -10,6 +10,11 @@
 //! and per 1,000 events), the peak RSS of the daemon process (GNU time's %M),
 //! and how time grows from the first size to the last. BENCH_BATCH_ROWS sets
 //! `source.batch_rows` (default 1000, the daemon's default).
+//!
+//! It also times the driver floor: the daemon's statements (one per window of
+//! 10,000 sequence numbers), executed and fetched through odbc-api into the
+//! same text buffers, with nothing parsed, enriched or written. No daemon can
+//! read the rows faster through this driver than that.
 
 use std::path::Path;
 use std::process::Command;
@@ -63,6 +68,7 @@ fn settled_calls(database: &str) -> u64 {
 struct Run {
     rows: u64,
     copy_seconds: f64,
+    floor_seconds: f64,
     daemon_seconds: f64,
     calls: u64,
     peak_rss_kib: u64,
@@ -96,11 +102,13 @@ fn run(rows: u64, batch_rows: usize) -> Run {
     let copy_seconds = started.elapsed().as_secs_f64();
     let copied = output.stdout.iter().filter(|byte| **byte == b'\n').count() as u64;
     assert_eq!(copied, rows, "COPY returned a different number of rows");
+    let full_connection_string = lab(&["odbc-connection-string", &database]);
+    let floor_seconds = driver_floor(&full_connection_string, rows);
     let calls_before = settled_calls(&database);
 
     let workspace = tempfile::tempdir().expect("temporary directory");
     let dir = workspace.path();
-    let connection_string: String = lab(&["odbc-connection-string", &database])
+    let connection_string: String = full_connection_string
         .split(';')
         .filter(|pair| !pair.trim().to_uppercase().starts_with("PWD="))
         .collect::<Vec<_>>()
@@ -177,10 +185,105 @@ path = "{events}"
     Run {
         rows,
         copy_seconds,
+        floor_seconds,
         daemon_seconds,
         calls,
         peak_rss_kib,
     }
+}
+
+/// Seconds to execute and fetch the daemon's window statements over the one
+/// receiver (`lab.generate` names it QGPL/AUDRCV0001), rows into text buffers
+/// of the daemon's size, nothing else.
+fn driver_floor(connection_string: &str, rows: u64) -> f64 {
+    use auditfwd::source::odbc::{config::Dialect, sql};
+    use odbc_api::buffers::TextRowSet;
+    use odbc_api::parameter::InputParameter;
+    use odbc_api::{ConnectionOptions, Cursor, Environment, IntoParameter};
+
+    let database = connection_string
+        .split(';')
+        .find_map(|pair| pair.strip_prefix("Database="))
+        .expect("a database in the connection string");
+    let last: u64 = lab(&[
+        "psql",
+        database,
+        "-At",
+        "-c",
+        "SELECT max(last_sequence_number) FROM lab.receivers",
+    ])
+    .parse()
+    .expect("the last sequence number");
+    let columns: Vec<String> = sql::REQUIRED_COLUMNS
+        .iter()
+        .chain(sql::OPTIONAL_COLUMNS)
+        .map(|name| name.to_string())
+        .collect();
+    let filter = sql::SqlFilter {
+        entry_types: Vec::new(),
+        include_users: Vec::new(),
+        exclude_users: Vec::new(),
+    };
+    let environment = Environment::new().expect("an ODBC environment");
+    let started = Instant::now();
+    let connection = environment
+        .connect_with_connection_string(connection_string, ConnectionOptions::default())
+        .expect("connect to the lab");
+    let text = sql::read_window(
+        sql::JS_FUNCTION,
+        Dialect::Postgres,
+        &columns,
+        "",
+        "",
+        0,
+        0,
+        &filter,
+    )
+    .text;
+    let mut statement = connection
+        .prepare(&text)
+        .expect("prepare the window statement");
+    let mut fetched = 0u64;
+    let mut first = 1u64;
+    while first <= last {
+        let end = (first + 9_999).min(last);
+        let query = sql::read_window(
+            sql::JS_FUNCTION,
+            Dialect::Postgres,
+            &columns,
+            "QGPL",
+            "AUDRCV0001",
+            first,
+            end,
+            &filter,
+        );
+        let params: Vec<Box<dyn InputParameter>> = query
+            .params
+            .iter()
+            .map(|value| -> Box<dyn InputParameter> {
+                match value {
+                    sql::Value::Text(text) => Box::new(text.clone().into_parameter()),
+                    sql::Value::Integer(number) => Box::new(*number),
+                }
+            })
+            .collect();
+        let mut cursor = statement
+            .execute(params.as_slice())
+            .expect("execute a window")
+            .expect("a result set");
+        let mut buffer = TextRowSet::for_cursor(500, &mut cursor, Some(1024)).expect("a buffer");
+        let mut block_cursor = cursor.bind_buffer(&mut buffer).expect("bind");
+        while let Some(block) = block_cursor.fetch().expect("fetch") {
+            fetched += block.num_rows() as u64;
+        }
+        first = end + 1;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(
+        fetched, rows,
+        "the driver floor read a different number of rows"
+    );
+    seconds
 }
 
 fn count_lines(path: &Path) -> u64 {
@@ -203,16 +306,20 @@ fn main() {
         .unwrap_or(1_000);
     let runs: Vec<Run> = sizes.iter().map(|rows| run(*rows, batch_rows)).collect();
     println!();
-    println!("| entries in one receiver | psql COPY | auditfwd → file | auditfwd / COPY | function calls | calls per 1,000 events | peak RSS |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| entries in one receiver | psql COPY | driver floor (ODBC fetch only) | floor / COPY | auditfwd → file | auditfwd / COPY | function calls | calls per 1,000 events | peak RSS |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for run in &runs {
         let copy_rate = run.rows as f64 / run.copy_seconds;
         let daemon_rate = run.rows as f64 / run.daemon_seconds;
+        let floor_rate = run.rows as f64 / run.floor_seconds;
         println!(
-            "| {} | {:.2} s = {:.0} rows/s | {:.2} s = {:.0} rows/s | {:.2}× | {} | {:.3} | {:.1} MiB |",
+            "| {} | {:.2} s = {:.0} rows/s | {:.2} s = {:.0} rows/s | {:.2}× | {:.2} s = {:.0} rows/s | {:.2}× | {} | {:.3} | {:.1} MiB |",
             run.rows,
             run.copy_seconds,
             copy_rate,
+            run.floor_seconds,
+            floor_rate,
+            floor_rate / copy_rate,
             run.daemon_seconds,
             daemon_rate,
             daemon_rate / copy_rate,

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
-use super::ledger::Ledger;
+use super::ledger::{Commit, Ledger};
 use super::sink_task::Report;
 use super::{Outcome, RunError};
 use crate::checkpoint::CheckpointStore;
@@ -61,6 +61,25 @@ struct State {
     draining_since: Option<Instant>,
     ready_sent: bool,
     wedge_reported: bool,
+    /// The checkpoint write running on a blocking thread, at most one. The loop
+    /// goes on meanwhile; acknowledgements that arrive during it are committed
+    /// together by the next one (group commit).
+    committing: Option<Committing>,
+}
+
+/// A checkpoint write under way.
+struct Committing {
+    task: tokio::task::JoinHandle<Result<(), crate::checkpoint::CheckpointError>>,
+    commit: Commit,
+}
+
+impl State {
+    /// Batches taken from the ledger whose checkpoint is not yet on disk.
+    fn committing_batches(&self) -> usize {
+        self.committing
+            .as_ref()
+            .map_or(0, |committing| committing.commit.batches)
+    }
 }
 
 impl Dispatcher {
@@ -79,24 +98,34 @@ impl Dispatcher {
         tokio::pin!(shutdown);
 
         loop {
-            if !state.source_open && self.ledger.is_empty() {
+            if !state.source_open && self.ledger.is_empty() && state.committing.is_none() {
                 return Ok(Outcome::Drained);
             }
+            // Batches being committed still count: they are not on disk yet.
+            let in_flight = self.ledger.len() + state.committing_batches();
             let deadline = state.draining_since.map(|since| since + self.grace);
             tokio::select! {
                 () = &mut shutdown, if !state.shutdown_seen => self.begin_shutdown(&mut state),
-                message = self.source.recv(), if state.source_open && self.ledger.len() < self.max_in_flight => {
+                message = self.source.recv(), if state.source_open && in_flight < self.max_in_flight => {
                     self.on_source(message, &mut state).await?;
                 }
                 report = self.reports.recv(), if reports_open => match report {
-                    Some(report) => self.on_report(report).await?,
+                    Some(report) => self.on_report(report, &mut state)?,
                     // Every task has ended: `join_next` says how.
                     None => reports_open = false,
                 },
                 joined = self.sink_tasks.join_next(), if !self.sink_tasks.is_empty() => {
-                    self.on_task_end(joined, &state).await?;
+                    self.on_task_end(joined, &mut state)?;
+                }
+                written = committed(&mut state.committing), if state.committing.is_some() => {
+                    self.on_committed(written, &mut state)?;
                 }
                 () = sleep_until(deadline) => {
+                    if state.committing.is_some() {
+                        // Delivered and being written: let the write finish (milliseconds).
+                        let written = committed(&mut state.committing).await;
+                        let _ = self.record_committed(written);
+                    }
                     warn!(undelivered = self.ledger.len(), "shutdown grace expired; undelivered batches will be read again at the next start");
                     return Ok(Outcome::GraceExpired { undelivered_batches: self.ledger.len() });
                 }
@@ -107,7 +136,11 @@ impl Dispatcher {
                 }
                 _ = watchdog.tick(), if watchdog_interval.is_some() => self.feed_watchdog(&mut state),
             }
-            if self.sink_tasks.is_empty() && !reports_open && !self.ledger.is_empty() {
+            if self.sink_tasks.is_empty()
+                && !reports_open
+                && !self.ledger.is_empty()
+                && state.committing.is_none()
+            {
                 return Err(RunError::Internal(format!(
                     "every sink task has ended with {} batches undelivered",
                     self.ledger.len()
@@ -237,30 +270,49 @@ impl Dispatcher {
         Ok(())
     }
 
-    async fn on_report(&mut self, report: Report) -> Result<(), RunError> {
+    fn on_report(&mut self, report: Report, state: &mut State) -> Result<(), RunError> {
         match report {
             Report::Ack { batch, sink } => {
                 self.ledger
                     .acknowledge(batch, sink)
                     .map_err(|error| RunError::Internal(error.to_string()))?;
-                self.commit().await
+                self.start_commit(state);
+                Ok(())
             }
             Report::Fatal(error) => Err(error),
         }
     }
 
-    /// Commits the longest fully acknowledged prefix, flushed, off the runtime's threads.
-    async fn commit(&mut self) -> Result<(), RunError> {
+    /// Starts writing the longest fully acknowledged prefix (flushed) on a
+    /// blocking thread, unless a write is already under way: then the prefix
+    /// waits for it and goes in the next write, with whatever joined it.
+    fn start_commit(&mut self, state: &mut State) {
+        if state.committing.is_some() {
+            return;
+        }
         let Some(commit) = self.ledger.take_committable() else {
-            return Ok(());
+            return;
         };
         let store = self.store.clone();
         let cursor = commit.cursor.clone();
-        tokio::task::spawn_blocking(move || store.commit(&cursor))
-            .await
-            .map_err(|error| {
-                RunError::Internal(format!("the checkpoint writer failed: {error}"))
-            })??;
+        state.committing = Some(Committing {
+            task: tokio::task::spawn_blocking(move || store.commit(&cursor)),
+            commit,
+        });
+    }
+
+    /// A checkpoint write ended: count it, and start the next if more is ready.
+    fn on_committed(&mut self, written: Written, state: &mut State) -> Result<(), RunError> {
+        self.record_committed(written)?;
+        self.start_commit(state);
+        Ok(())
+    }
+
+    fn record_committed(&mut self, written: Written) -> Result<(), RunError> {
+        let (result, commit) = written;
+        result.map_err(|error| {
+            RunError::Internal(format!("the checkpoint writer failed: {error}"))
+        })??;
         self.stats
             .record_commit(commit.batches, &commit.cursor, commit.newest_entry_micros);
         debug!(cursor = %commit.cursor, batches = commit.batches, "checkpoint committed");
@@ -269,10 +321,10 @@ impl Dispatcher {
 
     /// A sink task ended. Only an orderly end after its channel closed is
     /// expected; a panic or any other end stops the run.
-    async fn on_task_end(
+    fn on_task_end(
         &mut self,
         joined: Option<Result<(), tokio::task::JoinError>>,
-        state: &State,
+        state: &mut State,
     ) -> Result<(), RunError> {
         match joined {
             Some(Err(error)) if error.is_panic() => {
@@ -288,7 +340,7 @@ impl Dispatcher {
             Some(Ok(())) => {
                 // A task that reported a fatal error ends right after: report that.
                 while let Ok(report) = self.reports.try_recv() {
-                    self.on_report(report).await?;
+                    self.on_report(report, state)?;
                 }
                 if state.source_open {
                     Err(RunError::Internal(
@@ -319,6 +371,21 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// How a checkpoint write ended, with what it wrote.
+type Written = (
+    Result<Result<(), crate::checkpoint::CheckpointError>, tokio::task::JoinError>,
+    Commit,
+);
+
+/// Waits for the checkpoint write under way (there must be one). Cancel-safe:
+/// when another branch wins, the write stays in `committing`.
+async fn committed(committing: &mut Option<Committing>) -> Written {
+    let running = committing.as_mut().expect("a commit is under way");
+    let result = (&mut running.task).await;
+    let done = committing.take().expect("a commit is under way");
+    (result, done.commit)
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -34,11 +34,22 @@ pub(crate) trait Deliver: Send + 'static {
     async fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError>;
     /// Hands over what a client library still buffers. Blocking.
     fn shutdown(&self, _grace: Duration) {}
+    /// Failed batches are resent in batch order, one at a time with nothing
+    /// else in flight, and no new batch starts before they are through: the
+    /// destination keeps journal order across a failure (a file). Otherwise a
+    /// failed batch is resent alone while the others go on.
+    fn ordered(&self) -> bool {
+        false
+    }
 }
 
 impl Deliver for Sink {
     async fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError> {
         Sink::start(self, batch).await
+    }
+
+    fn ordered(&self) -> bool {
+        matches!(self, Sink::File(_))
     }
 
     fn shutdown(&self, grace: Duration) {
@@ -123,6 +134,7 @@ impl<S: Deliver> SinkTask<S> {
             brake: Brake::new(&self.pipeline),
         };
         let mut open = true;
+        let ordered = self.sink.ordered();
         loop {
             if !open && flight.started.is_empty() && flight.retries.is_empty() {
                 break;
@@ -130,13 +142,23 @@ impl<S: Deliver> SinkTask<S> {
             let now = Instant::now();
             let paused = flight.paused_until.is_some_and(|until| until > now);
             let busy = flight.started.len() + flight.retries.len();
-            let next_retry = flight.retries.iter().map(|retry| retry.at).min();
+            let held_back = ordered && !flight.retries.is_empty();
+            let next_retry = match ordered {
+                // The oldest failed batch, once nothing else is in flight.
+                true if !flight.started.is_empty() => None,
+                true => flight
+                    .retries
+                    .iter()
+                    .min_by_key(|retry| retry.batch.id)
+                    .map(|retry| retry.at),
+                false => flight.retries.iter().map(|retry| retry.at).min(),
+            };
             let wake = match (next_retry, flight.paused_until) {
                 (Some(retry), Some(until)) => Some(retry.max(until)),
                 (retry, _) => retry,
             };
             let step = tokio::select! {
-                batch = batches.recv(), if open && !paused && busy < self.max_in_flight => match batch {
+                batch = batches.recv(), if open && !paused && !held_back && busy < self.max_in_flight => match batch {
                     Some(batch) => self.start(batch, 1, &policy, &mut flight).await,
                     None => {
                         open = false;
@@ -151,7 +173,17 @@ impl<S: Deliver> SinkTask<S> {
                 },
                 () = sleep_until(wake) => {
                     let now = Instant::now();
-                    match flight.retries.iter().position(|retry| retry.at <= now) {
+                    let due = match ordered {
+                        true => flight
+                            .retries
+                            .iter()
+                            .enumerate()
+                            .min_by_key(|(_, retry)| retry.batch.id)
+                            .filter(|(_, retry)| retry.at <= now && flight.started.is_empty())
+                            .map(|(index, _)| index),
+                        false => flight.retries.iter().position(|retry| retry.at <= now),
+                    };
+                    match due {
                         Some(due) if flight.paused_until.is_none_or(|until| until <= now) => {
                             let retry = flight.retries.swap_remove(due);
                             self.start(retry.batch, retry.attempt, &policy, &mut flight).await
@@ -379,6 +411,7 @@ mod tests {
         answers: VecDeque<Answer>,
         /// (batch id, time of start) of every start.
         starts: Arc<Mutex<Vec<(u64, Instant)>>>,
+        ordered: bool,
     }
 
     impl Deliver for Scripted {
@@ -395,6 +428,10 @@ mod tests {
                     Err(error)
                 })),
             }
+        }
+
+        fn ordered(&self) -> bool {
+            self.ordered
         }
     }
 
@@ -435,6 +472,16 @@ mod tests {
         max_in_flight: usize,
         pipeline: PipelineConfig,
     ) -> Run {
+        run_sink(answers, batches, max_in_flight, pipeline, false).await
+    }
+
+    async fn run_sink(
+        answers: Vec<Answer>,
+        batches: u64,
+        max_in_flight: usize,
+        pipeline: PipelineConfig,
+        ordered: bool,
+    ) -> Run {
         let began = Instant::now();
         let starts = Arc::new(Mutex::new(Vec::new()));
         let (report_sender, mut reports) = mpsc::channel(64);
@@ -446,6 +493,7 @@ mod tests {
             sink: Scripted {
                 answers: answers.into(),
                 starts: starts.clone(),
+                ordered,
             },
             max_in_flight,
             pipeline,
@@ -499,6 +547,24 @@ mod tests {
             .filter(|(_, at)| *at == result.began)
             .count();
         assert_eq!(in_first_wave, 4, "never more than max_in_flight at once");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_ordered_sink_resends_failed_batches_in_order_before_any_new_one() {
+        // Four in flight; 2 then 1 fail while 0 and 3 are still in flight.
+        let failed = || SinkError::transient("disk full");
+        let answers = vec![
+            Answer::AckAfter(300),
+            Answer::FailAfter(150, failed()),
+            Answer::FailAfter(100, failed()),
+            Answer::AckAfter(350),
+        ];
+        let result = run_sink(answers, 6, 4, pipeline(), true).await;
+        let started: Vec<u64> = result.starts.iter().map(|(batch, _)| *batch).collect();
+        // 4 and 5 wait until 1 and 2 are through; 1 goes again before 2.
+        assert_eq!(started, [0, 1, 2, 3, 1, 2, 4, 5]);
+        let order: Vec<u64> = result.acks.iter().map(|(batch, _)| *batch).collect();
+        assert_eq!(order, [0, 3, 1, 2, 4, 5]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,5 +1,15 @@
 //! Newline-delimited JSON appended to a file; acknowledged after write + fsync.
 //!
+//! Group commit: the sink task starts up to `max_in_flight` batches; each is
+//! encoded on the task and handed to the sink's writer thread, which appends
+//! every batch waiting for it, then calls `fsync` once for all of them, and only
+//! then acknowledges each. No batch is acknowledged before an `fsync` that
+//! covers its bytes has returned. A failed write or `fsync` fails the whole
+//! group and cuts the file back to where the group began, so a retry does not
+//! follow a half-written batch; the sink task then resends the failed batches
+//! one by one in batch order before any new one, and the writer refuses what
+//! was started before the failure was known: the file keeps journal order.
+//!
 //! A new file is created `0600` (audit data). A path that is not a regular file
 //! (`/dev/null` for a dry run, a FIFO, a terminal) is written without `fsync`,
 //! which such files refuse with EINVAL, and without the torn-line repair.
@@ -7,34 +17,159 @@
 use std::fs::File;
 use std::io::{ErrorKind as IoKind, Write};
 use std::path::PathBuf;
+use std::sync::mpsc;
 
 pub mod config;
 
 use self::config::FileSinkConfig;
-use super::SinkError;
+use super::{Pending, SinkError};
 use crate::event::EventBatch;
 use crate::format::Format;
 
 pub struct FileSink {
     path: PathBuf,
+    /// How each event is written (native, ECS, OCSF).
     format: Format,
-    file: Option<File>,
-    /// A regular file (synced, repaired); false for devices and FIFOs.
-    regular: bool,
+    /// The file, until the writer thread takes it over at the first batch.
+    file: Option<FileWriter>,
+    /// Batches for the writer thread; it ends when this is dropped.
+    writer: Option<mpsc::Sender<Job>>,
+}
+
+/// One encoded batch for the writer thread, and where to answer.
+struct Job {
+    batch: u64,
+    bytes: Vec<u8>,
+    done: tokio::sync::oneshot::Sender<Result<(), SinkError>>,
 }
 
 impl FileSink {
     pub fn new(path: PathBuf, format: Format) -> FileSink {
         FileSink {
+            file: Some(FileWriter::new(path.clone())),
             path,
             format,
+            writer: None,
+        }
+    }
+
+    pub fn check(&mut self) -> Result<(), SinkError> {
+        match self.file.as_mut() {
+            Some(file) => file.open().map(|_| ()),
+            // The writer thread holds the file: it was opened and is in use.
+            None => Ok(()),
+        }
+    }
+
+    /// Encodes the batch and hands it to the writer thread; the [`Pending`]
+    /// completes once an `fsync` covering it has returned.
+    pub fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError> {
+        let bytes = crate::format::ndjson(&batch.events, self.format);
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let sender = self.writer()?;
+        let job = Job {
+            batch: batch.id,
+            bytes,
+            done,
+        };
+        if sender.send(job).is_err() {
+            self.writer = None;
+            return Err(self.writer_gone());
+        }
+        let gone = self.writer_gone();
+        Ok(Box::pin(async move { answer.await.unwrap_or(Err(gone)) }))
+    }
+
+    /// Appends the batch and syncs it to disk.
+    pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+        self.start(batch)?.await
+    }
+
+    /// The writer thread's channel, starting the thread at the first batch.
+    fn writer(&mut self) -> Result<&mpsc::Sender<Job>, SinkError> {
+        if self.writer.is_none() {
+            let mut file = self
+                .file
+                .take()
+                .unwrap_or_else(|| FileWriter::new(self.path.clone()));
+            let (sender, jobs) = mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name("sink-file".into())
+                .spawn(move || file.run(jobs))
+                .map_err(|error| {
+                    SinkError::transient(format!(
+                        "file sink {}: cannot start the writer thread: {error}",
+                        self.path.display()
+                    ))
+                })?;
+            self.writer = Some(sender);
+        }
+        Ok(self.writer.as_ref().expect("started above"))
+    }
+
+    fn writer_gone(&self) -> SinkError {
+        SinkError::transient(format!(
+            "file sink {}: the writer thread ended",
+            self.path.display()
+        ))
+    }
+}
+
+/// The file and its state, owned by the writer thread once batches flow.
+struct FileWriter {
+    path: PathBuf,
+    file: Option<File>,
+    /// A regular file (synced, repaired); false for devices and FIFOs.
+    regular: bool,
+}
+
+impl FileWriter {
+    fn new(path: PathBuf) -> FileWriter {
+        FileWriter {
+            path,
             file: None,
             regular: true,
         }
     }
 
-    pub fn check(&mut self) -> Result<(), SinkError> {
-        self.open().map(|_| ())
+    /// The writer thread: takes the first batch waiting, then every other one
+    /// already waiting (at most the sink's `max_in_flight`), writes them in
+    /// order, syncs once, and answers each with the group's result.
+    ///
+    /// After a failed group, batches started before the sink task heard of the
+    /// failure are refused (transient) until a resent one comes, whose id is
+    /// at most the highest refused: the task resends in batch order (see
+    /// `Deliver::ordered`), so the file keeps journal order across a failure.
+    fn run(&mut self, jobs: mpsc::Receiver<Job>) {
+        // After a failure: the highest batch id refused so far, and why.
+        let mut refusing: Option<(u64, SinkError)> = None;
+        while let Ok(first) = jobs.recv() {
+            let mut group = vec![first];
+            group.extend(jobs.try_iter());
+            if let Some((highest, error)) = refusing.take() {
+                let (resent, newer): (Vec<Job>, Vec<Job>) =
+                    group.into_iter().partition(|job| job.batch <= highest);
+                if resent.is_empty() {
+                    let highest = newer.iter().map(|job| job.batch).max().unwrap_or(highest);
+                    for job in newer {
+                        let _ = job.done.send(Err(error.clone()));
+                    }
+                    refusing = Some((highest, error));
+                    continue;
+                }
+                group = resent;
+                group.extend(newer);
+            }
+            let result = self.write_synced(group.iter().map(|job| job.bytes.as_slice()));
+            if let Err(error) = &result {
+                let highest = group.iter().map(|job| job.batch).max().unwrap_or(0);
+                refusing = Some((highest, error.clone()));
+            }
+            for job in group {
+                // A dropped answer means the delivery was abandoned (shutdown).
+                let _ = job.done.send(result.clone());
+            }
+        }
     }
 
     fn open(&mut self) -> Result<&mut File, SinkError> {
@@ -58,33 +193,24 @@ impl FileSink {
         Ok(self.file.as_mut().expect("opened above"))
     }
 
-    /// Appends the batch and syncs it to disk, on a blocking thread so the
-    /// runtime's workers never wait for the disk.
-    pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
-        let bytes = crate::format::ndjson(&batch.events, self.format);
-        let mut owned = std::mem::replace(self, FileSink::new(self.path.clone(), self.format));
-        let (owned, result) = tokio::task::spawn_blocking(move || {
-            let result = owned.write_synced(&bytes);
-            (owned, result)
-        })
-        .await
-        .map_err(|error| {
-            SinkError::transient(format!(
-                "file sink {}: the writer thread failed: {error}",
-                self.path.display()
-            ))
-        })?;
-        *self = owned;
-        result
-    }
-
-    fn write_synced(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
+    /// Appends every part, then syncs once (flushes for a device or FIFO).
+    fn write_synced<'a>(
+        &mut self,
+        parts: impl Iterator<Item = &'a [u8]>,
+    ) -> Result<(), SinkError> {
         let result = (|| {
             let file = self.open()?;
             let length_before = file.metadata().map(|meta| meta.len());
             let regular = self.regular;
             let file = self.file.as_mut().expect("opened above");
-            let written = file.write_all(bytes).and_then(|()| {
+            let mut written = Ok(());
+            for part in parts {
+                written = file.write_all(part);
+                if written.is_err() {
+                    break;
+                }
+            }
+            let written = written.and_then(|()| {
                 if regular {
                     file.sync_data()
                 } else {
@@ -94,8 +220,8 @@ impl FileSink {
             match written {
                 Ok(()) => Ok(()),
                 Err(error) => {
-                    // Cut a half-written batch off so the retry does not glue a
-                    // broken line to a whole one.
+                    // Cut the half-written group off so the retry does not glue
+                    // a broken line to a whole one.
                     if let (true, Ok(length)) = (regular, length_before) {
                         let _ = file.set_len(length);
                     }
@@ -175,6 +301,10 @@ impl super::Component for FileSink {
 
     async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
         FileSink::deliver(self, batch).await
+    }
+
+    async fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError> {
+        FileSink::start(self, batch)
     }
 }
 

@@ -322,10 +322,16 @@ impl OdbcSource {
                 } => {
                     let receivers = match self.receivers.take() {
                         // A detached receiver with more to read: its end cannot move.
+                        // The attached one, while a whole window lies below the
+                        // LAST_SEQUENCE_NUMBER read before: every entry in it was
+                        // written then, so reading the list again could not change
+                        // the window (one read per catch-up instead of one per window).
                         Some(cached)
                             if matches!(
                                 chain::decide(&cached, &receiver, sequence, timestamp, WINDOW_ENTRIES),
-                                Decision::Read { index, last: Some(_), .. } if !cached[index].attached
+                                Decision::Read { index, last: Some(last), .. }
+                                    if !cached[index].attached
+                                        || last == sequence.saturating_add(WINDOW_ENTRIES)
                             ) =>
                         {
                             cached

@@ -332,7 +332,7 @@ impl Session {
         kind: Kind,
         params: &[Value],
         max_rows: usize,
-        visit: impl FnMut(&RowView<'_>),
+        visit: impl FnMut(&RowView<'_>) + Send,
     ) -> Result<(), odbc_api::Error> {
         let statement = match kind {
             Kind::Receivers => &mut self.receivers,
@@ -377,7 +377,7 @@ impl Session {
         kind: Kind,
         params: &[Value],
         max_rows: usize,
-        visit: impl FnMut(&RowView<'_>),
+        visit: impl FnMut(&RowView<'_>) + Send,
     ) -> Result<(), odbc_api::Error> {
         let typed = &mut self.typed[index];
         let statement = match kind {
@@ -553,22 +553,25 @@ impl Columns for RowView<'_> {
 
 /// Hands each of at most `max_rows` rows of `cursor` to `visit`, straight from
 /// the columnar fetch buffer; the column names are resolved once.
+///
+/// Fetching and visiting overlap: this thread fetches the next block from the
+/// driver (which waits for the server) while a scoped thread visits the block
+/// fetched before. Two buffers take turns, so at most two blocks are held and
+/// the rows are still visited in order, each once.
 fn visit_cursor(
     mut cursor: impl Cursor,
     max_rows: usize,
-    mut visit: impl FnMut(&RowView<'_>),
+    visit: impl FnMut(&RowView<'_>) + Send,
 ) -> Result<(), odbc_api::Error> {
     let names: Result<Vec<String>, odbc_api::Error> =
         cursor.column_names().and_then(|names| names.collect());
-    let buffer = names.and_then(|names| {
-        let buffer = TextRowSet::for_cursor(
-            max_rows.clamp(1, FETCH_ROWS),
-            &mut cursor,
-            Some(MAX_COLUMN_BYTES),
-        )?;
-        Ok((names, buffer))
+    let rows_per_block = max_rows.clamp(1, FETCH_ROWS);
+    let buffers = names.and_then(|names| {
+        let first = TextRowSet::for_cursor(rows_per_block, &mut cursor, Some(MAX_COLUMN_BYTES))?;
+        let second = TextRowSet::for_cursor(rows_per_block, &mut cursor, Some(MAX_COLUMN_BYTES))?;
+        Ok((names, first, second))
     });
-    let (names, mut buffer) = match buffer {
+    let (names, first, second) = match buffers {
         Ok(ready) => ready,
         Err(error) => {
             // See below: a cursor on a lost connection must not be dropped.
@@ -577,32 +580,72 @@ fn visit_cursor(
         }
     };
     let index = ColumnIndex::new(&names);
-    let mut block_cursor = cursor.bind_buffer(&mut buffer)?;
-    let mut seen = 0;
-    while seen < max_rows {
-        let block = match block_cursor.fetch() {
-            Ok(Some(block)) => block,
-            Ok(None) => break,
-            Err(error) => {
-                // odbc-api panics when it cannot close a cursor on drop, which is
-                // what a lost connection does to a prepared statement's cursor.
-                // Forget the cursor (a statement reference and a borrow, nothing
-                // on the heap); the caller drops the whole session after any
-                // error, which frees the statement.
-                std::mem::forget(block_cursor);
-                return Err(error);
-            }
-        };
-        for row in 0..block.num_rows().min(max_rows - seen) {
-            visit(&RowView {
-                index: &index,
-                block,
-                row,
+    std::thread::scope(|scope| {
+        // Filled blocks with the number of their rows to visit, one waiting at most.
+        let (filled, to_visit) = std::sync::mpsc::sync_channel::<(TextRowSet, usize)>(1);
+        // Visited blocks, back for the next fetch.
+        let (give_back, free) = std::sync::mpsc::sync_channel::<TextRowSet>(2);
+        give_back
+            .send(second)
+            .expect("the channel has room for both buffers");
+        let index = &index;
+        let mut visit = visit;
+        let visiting = std::thread::Builder::new()
+            .name("source-parse".into())
+            .spawn_scoped(scope, move || {
+                for (block, rows) in to_visit {
+                    for row in 0..rows {
+                        visit(&RowView {
+                            index,
+                            block: &block,
+                            row,
+                        });
+                    }
+                    if give_back.send(block).is_err() {
+                        break;
+                    }
+                }
             });
+        if let Err(error) = visiting {
+            // No thread to visit with: the rows are not read (the caller retries).
+            std::mem::forget(cursor);
+            return Err(odbc_api::Error::FailedReadingInput(error));
         }
-        seen += block.num_rows();
-    }
-    Ok(())
+        let mut buffer = first;
+        let mut seen = 0;
+        while seen < max_rows {
+            let mut block_cursor = cursor.bind_buffer(buffer)?;
+            let rows = match block_cursor.fetch() {
+                Ok(Some(block)) => block.num_rows(),
+                Ok(None) => 0,
+                Err(error) => {
+                    // odbc-api panics when it cannot close a cursor on drop, which is
+                    // what a lost connection does to a prepared statement's cursor.
+                    // Forget the cursor (a statement reference and a borrow, nothing
+                    // on the heap but this block's buffer); the caller drops the whole
+                    // session after any error, which frees the statement.
+                    std::mem::forget(block_cursor);
+                    return Err(error);
+                }
+            };
+            let (unbound, block) = block_cursor.unbind()?;
+            cursor = unbound;
+            if rows == 0 {
+                break;
+            }
+            let visit_rows = rows.min(max_rows - seen);
+            seen += rows;
+            if filled.send((block, visit_rows)).is_err() {
+                // The visiting thread panicked; the scope's join reports it.
+                break;
+            }
+            match free.recv() {
+                Ok(next) => buffer = next,
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    })
 }
 
 fn bind(params: &[Value]) -> Vec<Box<dyn InputParameter>> {
