@@ -253,6 +253,11 @@ fn tansu_end_to_end_exact_ids_keys_and_schema() {
         keys, expected,
         "exactly the expected ids, in order, keyed by event id"
     );
+    assert_eq!(
+        tansu.keys(TOPIC, expected.len()),
+        expected,
+        "the benches' read-back sees the same, and nothing more arrives"
+    );
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
