@@ -6,6 +6,9 @@
 //! the outage: backpressure must stop the reading, so memory stays flat.
 //!
 //!     cargo bench --bench sink_down            # BENCH_DOWN_SECONDS=600
+//!
+//! BENCH_IN_FLIGHT sets both `pipeline.max_batches_in_flight` and the sink's
+//! `max_in_flight` (default: the defaults) to measure what a batch in flight costs.
 
 mod common;
 
@@ -39,6 +42,14 @@ fn rows_read(port: u16) -> Option<u64> {
 
 fn main() {
     let seconds = common::knob("BENCH_DOWN_SECONDS", 600);
+    let in_flight = std::env::var("BENCH_IN_FLIGHT").ok();
+    let (pipeline, sink_in_flight) = match &in_flight {
+        Some(count) => (
+            format!("[pipeline]\nmax_batches_in_flight = {count}\n"),
+            format!("max_in_flight = {count}\n"),
+        ),
+        None => (String::new(), String::new()),
+    };
     let dir = tempfile::tempdir().unwrap();
     let dead_port = common::wait::free_port();
     let telemetry = common::wait::free_port();
@@ -60,11 +71,12 @@ exclude_users = []
 dir = "data"
 [telemetry]
 listen = "127.0.0.1:{telemetry}"
+{pipeline}
 [[sinks]]
 type = "splunk_hec"
 endpoint = "http://127.0.0.1:{dead_port}"
 token_file = "hec.token"
-"#
+{sink_in_flight}"#
         ),
     )
     .unwrap();
@@ -93,7 +105,8 @@ token_file = "hec.token"
     let last = samples.last().copied().unwrap_or(0);
     let tenth = samples.get(samples.len() / 10).copied().unwrap_or(0);
     println!(
-        "sink down for {seconds} s, simulator backlog unpaced, batch_rows 1000, defaults in flight"
+        "sink down for {seconds} s, simulator backlog unpaced, batch_rows 1000, {} in flight",
+        in_flight.as_deref().unwrap_or("the defaults")
     );
     println!("rows read at 10 s: {first_rows:?}; at the end: {last_rows:?} (backpressure: equal)");
     println!(

@@ -16,7 +16,7 @@ pub mod peers;
 #[path = "../../tests/it/harness/wait.rs"]
 pub mod wait;
 
-pub use in_process::{runtime, simulator_into};
+pub use in_process::{run_caught_up, runtime, simulator_into};
 
 /// Runs `config` until everything is delivered; events per second.
 pub fn events_per_second(config: Config) -> f64 {

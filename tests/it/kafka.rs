@@ -254,6 +254,11 @@ fn tansu_end_to_end_exact_ids_keys_and_schema() {
         keys, expected,
         "exactly the expected ids, in order, keyed by event id"
     );
+    assert_eq!(
+        tansu.keys(TOPIC, expected.len()),
+        expected,
+        "the benches' read-back sees the same, and nothing more arrives"
+    );
     let validator = crate::schema::schema_of(2);
     for (_, payload, _) in &records {
         assert!(validator.is_valid(payload), "{payload}");

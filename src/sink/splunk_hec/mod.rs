@@ -434,8 +434,15 @@ struct AckPoller {
 
 impl AckPoller {
     async fn run(self) {
+        // One poll per interval, not per interval plus the poll's own round trip:
+        // every pending ack waits half an interval on average, whatever the RTT.
+        let mut ticks = tokio::time::interval_at(
+            tokio::time::Instant::now() + self.interval,
+            self.interval,
+        );
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::time::sleep(self.interval).await;
+            ticks.tick().await;
             let ids: Vec<u64> = self.board.lock().keys().copied().collect();
             if ids.is_empty() {
                 continue;

@@ -42,9 +42,18 @@ pub struct SyslogSinkConfig {
     pub tls_server_name: String,
     /// Required for udp: UDP cannot confirm delivery, so loss must be accepted knowingly.
     pub accept_loss: bool,
-    /// Connect, TLS handshake and write time limit.
+    /// Connect, TLS handshake and write time limit (a RELP answer may take
+    /// this long, at least 5 s, before the session counts as broken).
     #[serde(with = "duration")]
     pub connect_timeout: Duration,
+    /// relp: batches on the session not yet answered in full (at most
+    /// pipeline.max_batches_in_flight). tcp, tls and udp deliver one batch at a
+    /// time whatever this says: a write has no answer to wait for.
+    pub max_in_flight: usize,
+    /// relp: messages sent and not yet answered on the session (the RELP
+    /// window), across batches. Larger hides more round trips; the receiver
+    /// holds what it has not answered.
+    pub relp_window: usize,
 }
 
 impl Default for SyslogSinkConfig {
@@ -66,6 +75,8 @@ impl Default for SyslogSinkConfig {
             tls_server_name: String::new(),
             accept_loss: false,
             connect_timeout: Duration::from_secs(10),
+            max_in_flight: 8,
+            relp_window: 1024,
         }
     }
 }
@@ -103,9 +114,13 @@ pub enum SyslogBody {
 }
 
 impl SyslogSinkConfig {
-    /// Delivered one batch at a time: the peer answers at once.
+    /// RELP keeps `max_in_flight` batches on its session; the others deliver
+    /// one batch at a time.
     pub fn max_in_flight(&self) -> usize {
-        1
+        match self.transport {
+            SyslogTransport::Relp => self.max_in_flight,
+            _ => 1,
+        }
     }
 
     pub fn describe(&self) -> String {
@@ -172,6 +187,18 @@ impl SyslogSinkConfig {
             && (self.tls_ca_file.is_some() || self.tls_cert_file.is_some())
         {
             problems.fail(at("transport"), "tls_* keys need transport = \"tls\"");
+        }
+        if self.max_in_flight == 0 || self.max_in_flight > 1024 {
+            problems.fail(
+                at("max_in_flight"),
+                format!("{} is out of range; use 1 to 1024", self.max_in_flight),
+            );
+        }
+        if self.relp_window == 0 || self.relp_window > 65_536 {
+            problems.fail(
+                at("relp_window"),
+                format!("{} is out of range; use 1 to 65536", self.relp_window),
+            );
         }
         problems.duration_in(
             at("connect_timeout"),

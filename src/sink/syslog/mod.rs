@@ -1,7 +1,10 @@
 //! The syslog sink: RFC 5424 (or RFC 3164) messages over TCP, TLS, RELP or UDP.
 //!
 //! What "acknowledged" means depends on the transport, and the docs say so:
-//! - **relp**: every message of the batch answered `200` by the receiver;
+//! - **relp**: every message of the batch answered `200` by the receiver; up to
+//!   `max_in_flight` batches share the session's window (`relp_window` messages
+//!   unanswered), each acknowledged when its last message is answered, and a
+//!   broken session fails exactly the batches not yet answered in full;
 //! - **tcp / tls**: written and flushed to the socket; a receiver that dies with
 //!   data in flight loses it (reconnect and resend only cover the failed batch);
 //! - **udp**: sent; nothing confirms it, so it needs `accept_loss = true`.
@@ -67,7 +70,18 @@ impl SyslogSink {
         self.connect().await.map(|_| ())
     }
 
+    /// How long a write, or an awaited answer, may take before the connection counts as broken.
+    fn answer_timeout(&self) -> Duration {
+        self.config.connect_timeout.max(Duration::from_secs(5))
+    }
+
     async fn connect(&mut self) -> Result<&mut Connection, SinkError> {
+        if let Some(Connection::Relp(client)) = &self.connection {
+            if client.is_broken() {
+                // Its unanswered batches have failed and will be resent.
+                self.connection = None;
+            }
+        }
         if self.connection.is_none() {
             let address = &self.config.address;
             let transient = |what: &str, error: &dyn std::fmt::Display| {
@@ -111,9 +125,13 @@ impl SyslogSink {
                     };
                     if transport == SyslogTransport::Relp {
                         Connection::Relp(
-                            relp::RelpClient::open(stream, self.config.connect_timeout)
-                                .await
-                                .map_err(|error| transient("RELP open failed", &error))?,
+                            relp::RelpClient::open(
+                                stream,
+                                self.config.relp_window,
+                                self.answer_timeout(),
+                            )
+                            .await
+                            .map_err(|error| transient("RELP open failed", &error))?,
                         )
                     } else {
                         Connection::Stream(stream)
@@ -126,7 +144,8 @@ impl SyslogSink {
         Ok(self.connection.as_mut().expect("connected above"))
     }
 
-    pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+    /// The batch as syslog messages; warns once per batch about trimmed ones.
+    fn render(&mut self, batch: &EventBatch) -> Vec<String> {
         let mut messages = Vec::with_capacity(batch.events.len());
         let mut trimmed = 0;
         for event in &batch.events {
@@ -138,6 +157,14 @@ impl SyslogSink {
             self.trimmed_total += trimmed as u64;
             tracing::warn!(address = %self.config.address, trimmed, total = self.trimmed_total, limit = self.config.max_message_bytes, "messages over max_message_bytes: optional fields dropped");
         }
+        messages
+    }
+
+    pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
+        if self.config.transport == SyslogTransport::Relp {
+            return self.start_relp(batch).await?.await;
+        }
+        let messages = self.render(batch);
         let result = self.send(&messages).await;
         if result.is_err() {
             // Reconnect next time; the pipeline resends the whole batch.
@@ -146,10 +173,32 @@ impl SyslogSink {
         result
     }
 
+    /// RELP: writes the batch into the session's window and returns as soon as
+    /// it is written; the [`super::Pending`] completes when every message is
+    /// answered `200`. Earlier batches may still be waiting for theirs.
+    async fn start_relp(&mut self, batch: &EventBatch) -> Result<super::Pending, SinkError> {
+        let messages = self.render(batch);
+        let address = self.config.address.clone();
+        let transient = move |error: std::io::Error| {
+            SinkError::transient(format!("syslog {address}: RELP delivery failed: {error}"))
+        };
+        let Connection::Relp(client) = self.connect().await? else {
+            unreachable!("transport relp connects with RELP");
+        };
+        match client.send_batch(&messages).await {
+            Ok(ack) => Ok(Box::pin(async move { ack.answered().await.map_err(transient) })),
+            Err(error) => {
+                // The session is broken: the batches it carried fail and are resent.
+                self.connection = None;
+                Err(transient(error))
+            }
+        }
+    }
+
     async fn send(&mut self, messages: &[String]) -> Result<(), SinkError> {
         let framing = self.config.framing;
         let address = self.config.address.clone();
-        let timeout = self.config.connect_timeout.max(Duration::from_secs(5));
+        let timeout = self.answer_timeout();
         let transient = |what: &str, error: &dyn std::fmt::Display| {
             SinkError::transient(format!("syslog {address}: {what}: {error}"))
         };
@@ -193,10 +242,15 @@ impl SyslogSink {
                 .map_err(|_| transient("write", &"timed out"))?
                 .map_err(|error| transient("write failed", &error))
             }
-            Connection::Relp(client) => client
-                .send_all(messages, timeout)
-                .await
-                .map_err(|error| transient("RELP delivery failed", &error)),
+            Connection::Relp(client) => {
+                let ack = client
+                    .send_batch(messages)
+                    .await
+                    .map_err(|error| transient("RELP delivery failed", &error))?;
+                ack.answered()
+                    .await
+                    .map_err(|error| transient("RELP delivery failed", &error))
+            }
         }
     }
 }
@@ -293,5 +347,15 @@ impl super::Component for SyslogSink {
 
     async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
         SyslogSink::deliver(self, batch).await
+    }
+
+    /// RELP keeps several batches on one session; TCP, TLS and UDP have no
+    /// answer to wait for, so a batch is done when written.
+    async fn start(&mut self, batch: &EventBatch) -> Result<super::Pending, SinkError> {
+        if self.config.transport == SyslogTransport::Relp {
+            return self.start_relp(batch).await;
+        }
+        let result = SyslogSink::deliver(self, batch).await;
+        Ok(Box::pin(std::future::ready(result)))
     }
 }

@@ -87,6 +87,35 @@ impl Rsyslog {
             .collect()
     }
 
+    /// The `event_id` of every message `listener` wrote (from the STRUCTURED-DATA
+    /// of RFC 5424 messages), once `count` lines arrived or after 10 s.
+    #[allow(dead_code)] // used by benches/syslog.rs
+    pub fn event_ids(&self, listener: &str, count: usize) -> Vec<String> {
+        self.received_at_least(listener, count)
+            .iter()
+            .filter_map(|line| {
+                let sd = line["structured_data"].as_str()?;
+                let start = sd.find("event_id=\"")? + "event_id=\"".len();
+                Some(sd[start..].split('"').next()?.to_owned())
+            })
+            .collect()
+    }
+
+    /// Lines `listener` wrote so far, counted without parsing them.
+    #[allow(dead_code)] // used by benches/syslog.rs
+    pub fn lines(&self, listener: &str) -> usize {
+        let path = self
+            .dir
+            .path()
+            .join("out")
+            .join(format!("{listener}.jsonl"));
+        std::fs::read(path)
+            .unwrap_or_default()
+            .iter()
+            .filter(|byte| **byte == b'\n')
+            .count()
+    }
+
     /// What `listener` received once `count` lines arrived, or after 10 s
     /// whatever came (rsyslog writes asynchronously to a RELP ack); the caller
     /// asserts on it.

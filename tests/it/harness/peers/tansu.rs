@@ -85,6 +85,37 @@ impl Tansu {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// The key of every record of `topic` (one partition), read from the
+    /// beginning until `expected` came and 3 s more brought nothing (so a
+    /// surplus shows), or 60 s passed.
+    pub fn keys(&self, topic: &str, expected: usize) -> Vec<String> {
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        use rdkafka::{Message, Offset, TopicPartitionList};
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", self.brokers())
+            .set("group.id", "auditfwd-read-back")
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("consumer");
+        let mut assignment = TopicPartitionList::new();
+        assignment
+            .add_partition_offset(topic, 0, Offset::Beginning)
+            .expect("partition 0");
+        consumer.assign(&assignment).expect("assign");
+        let mut keys = Vec::with_capacity(expected);
+        let started = std::time::Instant::now();
+        let mut last_record = started;
+        while started.elapsed() < Duration::from_secs(60)
+            && (keys.len() < expected || last_record.elapsed() < Duration::from_secs(3))
+        {
+            if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
+                keys.push(String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned());
+                last_record = std::time::Instant::now();
+            }
+        }
+        keys
+    }
+
     pub fn signal(&self, name: &str) {
         super::signal_pid(self.child.id(), name);
     }
