@@ -561,11 +561,12 @@ fn relp_session_cut_mid_window_loses_nothing_and_resends_only_unanswered_batches
     );
     let sent = ids(&workspace.events("events.ndjson"));
     assert_eq!(sent.len(), 3000);
-    let received: Vec<String> = rsyslog
-        .received_at_least("relp", sent.len())
-        .iter()
-        .filter_map(event_id_in)
-        .collect();
+    let received = rsyslog.event_ids("relp", sent.len());
+    assert_eq!(
+        received.len(),
+        rsyslog.lines("relp"),
+        "every line has its id"
+    );
     let got: HashSet<&String> = received.iter().collect();
     let missing = sent.iter().filter(|id| !got.contains(id)).count();
     assert_eq!(missing, 0, "lost over a cut RELP session");
