@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use auditfwd::sink::{KafkaSinkConfig, SinkConfig};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 
@@ -45,19 +45,8 @@ fn render(events: u64) -> Vec<Record> {
     (0..events)
         .map(|ordinal| {
             let event = enricher.enrich(&auditfwd::source::simulator::entry(&simulator, ordinal));
-            let headers = OwnedHeaders::new()
-                .insert(Header {
-                    key: "schema_version",
-                    value: Some("1"),
-                })
-                .insert(Header {
-                    key: "entry_type",
-                    value: Some(event.entry_type.as_deref().unwrap_or_default()),
-                })
-                .insert(Header {
-                    key: "system_name",
-                    value: Some(event.system_name.as_str()),
-                });
+            let headers =
+                auditfwd::sink::kafka::record_headers(&event, auditfwd::format::Format::Native);
             Record {
                 key: event.event_id.clone(),
                 payload: serde_json::to_vec(&event).expect("events serialise"),

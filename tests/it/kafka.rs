@@ -125,7 +125,16 @@ fn mock_transient_broker_errors_are_retried_and_nothing_is_lost() {
     assert_eq!(got, expected, "every event, keyed by its id");
     for (key, payload, headers) in &records {
         assert_eq!(payload["event_id"].as_str(), Some(key.as_str()));
-        assert_eq!(headers, &["schema_version", "entry_type", "system_name"]);
+        assert_eq!(
+            headers,
+            &[
+                "format",
+                "schema_version",
+                "audit_type",
+                "entry_type",
+                "system_name"
+            ]
+        );
     }
 }
 

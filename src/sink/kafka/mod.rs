@@ -138,21 +138,8 @@ impl KafkaSink {
         let mut pending = Vec::with_capacity(batch.events.len());
         for event in &batch.events {
             let payload = crate::format::encode(event, self.config.format);
-            let entry_type = event.entry_type.clone().unwrap_or_default();
             for topic in self.topics_for(event) {
-                let headers = OwnedHeaders::new()
-                    .insert(Header {
-                        key: "schema_version",
-                        value: Some("1"),
-                    })
-                    .insert(Header {
-                        key: "entry_type",
-                        value: Some(entry_type.as_str()),
-                    })
-                    .insert(Header {
-                        key: "system_name",
-                        value: Some(event.system_name.as_str()),
-                    });
+                let headers = record_headers(event, self.config.format);
                 let mut record = FutureRecord::to(topic)
                     .key(event.event_id.as_str())
                     .payload(&payload)
@@ -272,8 +259,83 @@ impl super::Component for KafkaSink {
     }
 }
 
+/// The headers of every record, for routing without parsing the payload:
+/// `format` (native, ecs, ocsf), `schema_version` (of the native layout the
+/// event was made for), `audit_type` (JS, PW, ...; empty on auditfwd's own
+/// events), `entry_type` (the entry's code: JS's entry type, PW's violation
+/// type, ...), `system_name`.
+pub fn record_headers(event: &crate::event::Event, format: crate::format::Format) -> OwnedHeaders {
+    let schema = event.schema_version.to_string();
+    OwnedHeaders::new()
+        .insert(Header {
+            key: "format",
+            value: Some(format.name()),
+        })
+        .insert(Header {
+            key: "schema_version",
+            value: Some(schema.as_str()),
+        })
+        .insert(Header {
+            key: "audit_type",
+            value: Some(event.audit_type.unwrap_or_default()),
+        })
+        .insert(Header {
+            key: "entry_type",
+            value: Some(event.code.as_deref().or(event.entry_type.as_deref()).unwrap_or_default()),
+        })
+        .insert(Header {
+            key: "system_name",
+            value: Some(event.system_name.as_str()),
+        })
+}
+
 #[cfg(test)]
 mod tests {
+    /// The headers say what the payload is, for every type and format.
+    #[test]
+    fn headers_name_format_schema_type_and_code() {
+        use rdkafka::message::Headers;
+        let local = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap();
+        let mut row = crate::event::JournalRow::bare("PROD1", "QGPL", "R", 7, local, local.and_utc());
+        let spec = &crate::event::audit::catalog::PW;
+        row.details = Some(crate::event::audit::Details {
+            spec,
+            values: spec
+                .columns
+                .iter()
+                .map(|column| match column.name {
+                    "VIOLATION_TYPE" => crate::event::audit::Value::Text("P".into()),
+                    _ => crate::event::audit::Value::Null,
+                })
+                .collect(),
+        });
+        let event = crate::enrich::Enricher::default().enrich_owned(row);
+        let headers = record_headers(&event, crate::format::Format::Ocsf);
+        let values: Vec<(String, String)> = headers
+            .iter()
+            .map(|header| {
+                (
+                    header.key.to_owned(),
+                    String::from_utf8_lossy(header.value.unwrap_or_default()).into_owned(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String)> = [
+            ("format", "ocsf"),
+            ("schema_version", "2"),
+            ("audit_type", "PW"),
+            ("entry_type", "P"),
+            ("system_name", "PROD1"),
+        ]
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect();
+        assert_eq!(values, expected);
+    }
+
     use super::*;
     use crate::enrich::tests::row;
     use crate::enrich::Enricher;
