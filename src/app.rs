@@ -135,7 +135,7 @@ pub async fn run_fleet(
                 }
                 Err(error) => {
                     tracing::error!(source = %name, exit_code = error.exit_code(), "system stopped: {error}");
-                    if error.to_string().contains("each system must be listed once") && !stopping {
+                    if matches!(error, RunError::DuplicateSystem(_)) && !stopping {
                         stopping = true;
                         let _ = stop.send(true);
                     }

@@ -173,11 +173,7 @@ impl Dispatcher {
                     if let Some((registry, source)) = self.systems.take() {
                         registry
                             .claim(&row.system_name, &source)
-                            .map_err(|problem| {
-                                RunError::SourceFailed(crate::source::odbc::OdbcError::fatal(
-                                    problem,
-                                ))
-                            })?;
+                            .map_err(RunError::DuplicateSystem)?;
                     }
                 }
                 let rows_read = batch.rows.len();

@@ -89,6 +89,9 @@ pub enum RunError {
     SourceFailed(#[source] crate::source::odbc::OdbcError),
     #[error("{0}")]
     Telemetry(String),
+    /// Two sources of a fleet read one IBM i (one SYSTEM_NAME): the message names both.
+    #[error("{0}")]
+    DuplicateSystem(String),
     /// A bug: a panic, a task or thread that ended unexpectedly.
     #[error("internal error: {0}; nothing was committed past what every sink acknowledged")]
     Internal(String),
@@ -104,7 +107,8 @@ impl RunError {
             RunError::Source(_)
             | RunError::SourceFailed(_)
             | RunError::SinkSetup { .. }
-            | RunError::Telemetry(_) => exit_code::CONFIG,
+            | RunError::Telemetry(_)
+            | RunError::DuplicateSystem(_) => exit_code::CONFIG,
             RunError::SinkStartup { .. }
             | RunError::PermanentDelivery { .. }
             | RunError::DeadLetter { .. } => exit_code::UNAVAILABLE,
