@@ -1,7 +1,8 @@
 //! `auditfwd replay FILE --sink NAME`: resends native events written by the
 //! file sink (or a dead-letter file) to one configured sink.
 //!
-//! The whole file is checked first: any line that is not a native event is
+//! The whole file is checked first (read once without keeping the events,
+//! then read again to send, so memory is one batch whatever its size): any line that is not a native event is
 //! reported by number and nothing is sent (exit 65), so a replay never stops
 //! half-way on bad input. Then every line is sent exactly once per run, in
 //! file order, `batch_rows` at a time; each batch is acknowledged before the
@@ -71,45 +72,76 @@ pub fn select_sink<'a>(sinks: &'a [SinkConfig], selector: &str) -> Result<&'a Si
     }
 }
 
-/// Reads and checks every line of `path`: the events, or every bad line by number.
-pub fn read_events(path: &Path) -> Result<Vec<Event>, ReplayError> {
-    let file = std::fs::File::open(path)
-        .map_err(|error| ReplayError::Input(format!("cannot read {}: {error}", path.display())))?;
-    let mut reader = std::io::BufReader::new(file);
-    let mut events = Vec::new();
+/// The native events of a file, one per non-blank line, read as they are
+/// needed: `(line number, the event or why the line is not one)`.
+pub struct NativeLines {
+    path: std::path::PathBuf,
+    reader: std::io::BufReader<std::fs::File>,
+    line: Vec<u8>,
+    number: usize,
+}
+
+impl NativeLines {
+    pub fn open(path: &Path) -> Result<NativeLines, ReplayError> {
+        let file = std::fs::File::open(path).map_err(|error| {
+            ReplayError::Input(format!("cannot read {}: {error}", path.display()))
+        })?;
+        Ok(NativeLines {
+            path: path.to_path_buf(),
+            reader: std::io::BufReader::new(file),
+            line: Vec::new(),
+            number: 0,
+        })
+    }
+}
+
+impl Iterator for NativeLines {
+    type Item = Result<(usize, Result<Event, String>), ReplayError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.line.clear();
+            let read = std::io::Read::take(&mut self.reader, MAX_LINE_BYTES as u64 + 1)
+                .read_until(b'\n', &mut self.line);
+            match read {
+                Err(error) => {
+                    return Some(Err(ReplayError::Input(format!(
+                        "cannot read {}: {error}",
+                        self.path.display()
+                    ))))
+                }
+                Ok(0) => return None,
+                Ok(_) => {}
+            }
+            self.number += 1;
+            if self.line.len() > MAX_LINE_BYTES && !self.line.ends_with(b"\n") {
+                // Skip the rest of the over-long line.
+                let mut rest = Vec::new();
+                let _ = self.reader.read_until(b'\n', &mut rest);
+                return Some(Ok((
+                    self.number,
+                    Err(format!("longer than {MAX_LINE_BYTES} bytes")),
+                )));
+            }
+            let text = String::from_utf8_lossy(&self.line);
+            let text = text.trim();
+            if !text.is_empty() {
+                return Some(Ok((self.number, parse_native(text))));
+            }
+        }
+    }
+}
+
+/// Checks every line of `path` without keeping the events: how many there
+/// are, or every bad line by number (the first 20 shown).
+pub fn check_file(path: &Path) -> Result<usize, ReplayError> {
+    let mut events = 0usize;
     let mut bad = Vec::new();
     let mut bad_count = 0usize;
-    let mut line = Vec::new();
-    let mut number = 0usize;
-    loop {
-        line.clear();
-        let read = std::io::Read::take(&mut reader, MAX_LINE_BYTES as u64 + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(|error| {
-                ReplayError::Input(format!("cannot read {}: {error}", path.display()))
-            })?;
-        if read == 0 {
-            break;
-        }
-        number += 1;
-        if line.len() > MAX_LINE_BYTES && !line.ends_with(b"\n") {
-            // Skip the rest of the over-long line.
-            let mut rest = Vec::new();
-            let _ = reader.read_until(b'\n', &mut rest);
-            bad_count += 1;
-            if bad.len() < 20 {
-                bad.push(format!("line {number}: longer than {MAX_LINE_BYTES} bytes"));
-            }
-            continue;
-        }
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        match parse_native(text) {
-            Ok(event) => events.push(event),
-            Err(why) => {
+    for item in NativeLines::open(path)? {
+        match item? {
+            (_, Ok(_)) => events += 1,
+            (number, Err(why)) => {
                 bad_count += 1;
                 if bad.len() < 20 {
                     bad.push(format!("line {number}: {why}"));
@@ -150,8 +182,9 @@ pub async fn replay(
     let sinks = config.effective_sinks();
     let sink_config = select_sink(&sinks, selector).map_err(ReplayError::Config)?;
     let name = sink_config.describe();
-    let events = read_events(path)?;
-    let total = events.len();
+    // Two passes, so memory stays one batch whatever the file's size: check
+    // every line first (nothing is sent if one is bad), then send.
+    let total = check_file(path)?;
     let mut sink = Sink::build(sink_config)
         .map_err(|error| ReplayError::Sink(format!("sink {name}: {error}")))?;
     if let Err(error) = sink.check().await {
@@ -168,10 +201,26 @@ pub async fn replay(
         batches: 0,
         retries: 0,
     };
-    let mut remaining = events.into_iter().peekable();
+    let mut lines = NativeLines::open(path)?;
     let mut id = 0;
-    while remaining.peek().is_some() {
-        let chunk: Vec<Event> = remaining.by_ref().take(batch_rows).collect();
+    loop {
+        let mut chunk: Vec<Event> = Vec::with_capacity(batch_rows);
+        for item in lines.by_ref() {
+            match item? {
+                (_, Ok(event)) => chunk.push(event),
+                (number, Err(why)) => return Err(ReplayError::Input(format!(
+                    "{} changed while it was replayed: line {number}: {why}; {} events were sent",
+                    path.display(),
+                    summary.events
+                ))),
+            }
+            if chunk.len() == batch_rows {
+                break;
+            }
+        }
+        if chunk.is_empty() {
+            break;
+        }
         let last = chunk.last().expect("a non-empty chunk");
         let batch = EventBatch {
             id,
