@@ -153,6 +153,41 @@ LANGUAGE sql AS $$
     ON CONFLICT ("AUTHORIZATION_NAME") DO UPDATE SET "SPECIAL_AUTHORITIES" = excluded."SPECIAL_AUTHORITIES"
 $$;
 
+-- SYSTOOLS.AUDIT_JOURNAL_JS again, with the cost of a journal that holds other
+-- types: on IBM i the function reads every entry of its range (DISPLAY_JOURNAL)
+-- and keeps the JS ones, so the other types' entries in the range are read too.
+-- Same parameters, same result, same materializing call as in schema.sql.
+CREATE OR REPLACE FUNCTION systools.audit_journal_js(
+    starting_receiver_library varchar   DEFAULT NULL,
+    starting_receiver_name    varchar   DEFAULT '*CURAVLCHN',
+    ending_receiver_library   varchar   DEFAULT NULL,
+    ending_receiver_name      varchar   DEFAULT '*CURRENT',
+    starting_timestamp        timestamp DEFAULT NULL,
+    ending_timestamp          timestamp DEFAULT NULL,
+    user_name                 varchar   DEFAULT NULL,
+    job                       varchar   DEFAULT NULL,
+    program                   varchar   DEFAULT NULL,
+    starting_sequence         numeric   DEFAULT NULL,
+    ending_sequence           numeric   DEFAULT NULL)
+RETURNS SETOF lab.audit_journal_js_row
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    b record;
+BEGIN
+    SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
+        ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
+        ending_sequence);
+    PERFORM count(*) FROM lab.typed_entries AS t
+    WHERE (t.receiver_ordinal, t."SEQUENCE_NUMBER") >= (b.start_ordinal, b.start_sequence)
+      AND (t.receiver_ordinal, t."SEQUENCE_NUMBER") <= (b.end_ordinal, b.end_sequence);
+    RETURN QUERY
+    SELECT * FROM lab.audit_journal_js_inlined(
+        starting_receiver_library, starting_receiver_name, ending_receiver_library,
+        ending_receiver_name, starting_timestamp, ending_timestamp, user_name, job,
+        program, starting_sequence, ending_sequence);
+END
+$$;
+
 -- n entries of every type, deterministic for (state, n, seed): about 40% JS, then
 -- PW, AF, CP, SV, PS, GR, CA, OW, AD and PA, one every `step` from start_ts, a new
 -- receiver every rows_per_receiver entries; entries 500 to 505 of every 1,000 are a
@@ -296,6 +331,11 @@ BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
         ending_sequence);
+    -- As DISPLAY_JOURNAL under the real function, every entry of the range is
+    -- read, whatever its type: the JS entries too.
+    PERFORM count(*) FROM lab.entries AS j
+    WHERE (j.receiver_ordinal, j."SEQUENCE_NUMBER") >= (b.start_ordinal, b.start_sequence)
+      AND (j.receiver_ordinal, j."SEQUENCE_NUMBER") <= (b.end_ordinal, b.end_sequence);
     RETURN QUERY
     SELECT
 {select}
