@@ -208,11 +208,13 @@ pub async fn replay(
         for item in lines.by_ref() {
             match item? {
                 (_, Ok(event)) => chunk.push(event),
-                (number, Err(why)) => return Err(ReplayError::Input(format!(
+                (number, Err(why)) => {
+                    return Err(ReplayError::Input(format!(
                     "{} changed while it was replayed: line {number}: {why}; {} events were sent",
                     path.display(),
                     summary.events
-                ))),
+                )))
+                }
             }
             if chunk.len() == batch_rows {
                 break;

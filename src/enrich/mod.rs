@@ -122,11 +122,8 @@ impl Enricher {
         Event {
             schema_version: self.schema_version,
             audit_type: (!is_notice).then_some("JS"),
-            code: if is_notice {
-                None
-            } else {
-                row.entry_type.clone()
-            },
+            // JS's code is its entry_type (see `Event::code`): no copy per event.
+            code: None,
             code_label: Cow::Borrowed(if is_notice { action } else { job_event_type }),
             target_user: None,
             details: None,

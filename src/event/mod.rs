@@ -244,8 +244,8 @@ pub struct Event {
     /// Journal entry type (`JS`, `PW`, ...); `None` on synthetic events. (v2)
     #[serde(skip)]
     pub audit_type: Option<&'static str>,
-    /// The entry's code within its type (JS entry type, PW violation type, CP
-    /// command type, ...). (v2)
+    /// The entry's code within its type (PW violation type, CP command type,
+    /// ...); for JS it is `entry_type`, not copied here: read [`Event::code`]. (v2)
     #[serde(skip)]
     pub code: Option<String>,
     /// A readable label for the code: IBM's JOB_EVENT_TYPE for JS. (v2)
@@ -307,6 +307,16 @@ impl Serialize for Event {
 }
 
 impl Event {
+    /// The entry's code within its type: JS's entry type, PW's violation type,
+    /// CP's command type, ...; `None` on notices and signals.
+    pub fn code(&self) -> Option<&str> {
+        match (&self.code, self.audit_type) {
+            (Some(code), _) => Some(code),
+            (None, Some("JS")) => self.entry_type.as_deref(),
+            (None, _) => None,
+        }
+    }
+
     /// Schema v1: the JS fields, flat, in declaration order.
     fn serialize_v1<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
@@ -371,7 +381,7 @@ impl Event {
         out.serialize_entry("receiver_name", &self.receiver_name)?;
         out.serialize_entry("sequence_number", &self.sequence_number)?;
         out.serialize_entry("audit_type", &self.audit_type)?;
-        out.serialize_entry("code", &self.code)?;
+        out.serialize_entry("code", &self.code())?;
         out.serialize_entry("code_label", &self.code_label)?;
         out.serialize_entry("event_action", &self.event_action)?;
         out.serialize_entry("severity", &self.severity)?;

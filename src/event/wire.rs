@@ -33,7 +33,6 @@ fn v1(json: Json) -> Result<Event, String> {
         serde_json::from_value(json).map_err(|error| format!("not a v1 event: {error}"))?;
     if event.message.is_none() {
         event.audit_type = Some("JS");
-        event.code = event.entry_type.clone();
         event.code_label = event.job_event_type.clone();
     }
     Ok(event)

@@ -395,7 +395,7 @@ pub fn lookup(event: &Event) -> &'static Row {
             .unwrap_or_else(own_fallback);
     }
     let audit_type = event.audit_type.unwrap_or("");
-    let code = event.code.as_deref().unwrap_or("");
+    let code = event.code().unwrap_or("");
     let action = event.event_action.as_ref();
     let of_type = || TABLE.iter().filter(|row| row.audit_type == audit_type);
     of_type()
@@ -449,9 +449,7 @@ pub fn event_name(event: &Event) -> String {
         return detail.clone();
     }
     if event.audit_type == Some("JS") {
-        if let Some(description) =
-            crate::enrich::classify::entry_type_description(event.code.as_deref())
-        {
+        if let Some(description) = crate::enrich::classify::entry_type_description(event.code()) {
             return description.to_owned();
         }
     }

@@ -167,7 +167,7 @@ pub fn users(event: &Event) -> (Option<&str>, Option<&str>, Option<&str>) {
     let effective = event.effective_user_profile.as_deref();
     let target = event.target_user.as_deref().or_else(|| {
         // A swap's target is the profile switched to.
-        matches!(event.code.as_deref(), Some("M" | "T"))
+        matches!(event.code(), Some("M" | "T"))
             .then_some(effective)
             .flatten()
             .filter(|_| event.audit_type == Some("JS"))
@@ -229,7 +229,7 @@ pub fn typed_block(event: &Event) -> Option<(&'static str, serde_json::Value)> {
 pub fn ibmi_block(event: &Event) -> serde_json::Value {
     let mut block = serde_json::json!({
         "audit_type": event.audit_type,
-        "code": event.code,
+        "code": event.code(),
         "code_label": event.code_label,
         "event_action": event.event_action,
         "severity": severity_name(event.severity),

@@ -42,7 +42,7 @@ pub fn logon_type(event: &Event) -> Option<(u8, &'static str)> {
 /// substitutes the user; a token or handle (JS T, PS H/P/V, AF N/V/W)
 /// impersonates one.
 pub fn account_switch_type(event: &Event) -> (u8, &'static str) {
-    match (event.audit_type, event.code.as_deref()) {
+    match (event.audit_type, event.code()) {
         (Some("JS"), Some("M")) | (Some("PS"), Some("A" | "E" | "S")) | (Some("AF"), Some("P")) => {
             (1, "Substitute User")
         }

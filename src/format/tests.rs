@@ -604,9 +604,7 @@ fn ocsf_refinements_follow_the_entry() {
     assert_eq!(token["account_switch_type_id"], 2);
     let code = |kind: &'static str, code: &'static str| {
         move |event: &crate::event::Event| {
-            event.audit_type == Some(kind)
-                && event.code.as_deref() == Some(code)
-                && event.signal.is_none()
+            event.audit_type == Some(kind) && event.code() == Some(code) && event.signal.is_none()
         }
     };
     let failed = ocsf::ocsf(find(&events, code("PW", "P")));
@@ -680,7 +678,7 @@ fn ocsf_refinements_follow_the_entry() {
     );
     let port = ocsf::ocsf(find(&events, |event| {
         event.audit_type == Some("AF")
-            && event.code.as_deref() == Some("T")
+            && event.code() == Some("T")
             && event
                 .details
                 .as_ref()
@@ -718,7 +716,7 @@ fn cim_fields_and_tags() {
     });
     assert_eq!(cim::fields(failed)["action"], "failure");
     let created = find(&events, |event| {
-        event.audit_type == Some("CP") && event.code.as_deref() == Some("CRT")
+        event.audit_type == Some("CP") && event.code() == Some("CRT")
     });
     assert_eq!(cim::tags(created), ["change", "account"]);
     assert_eq!(cim::fields(created)["action"], "created");

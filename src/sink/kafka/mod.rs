@@ -281,7 +281,7 @@ pub fn record_headers(event: &crate::event::Event, format: crate::format::Format
         })
         .insert(Header {
             key: "entry_type",
-            value: Some(event.code.as_deref().or(event.entry_type.as_deref()).unwrap_or_default()),
+            value: Some(event.code().unwrap_or_default()),
         })
         .insert(Header {
             key: "system_name",
