@@ -1,104 +1,16 @@
-//! Conformance of enriched events with the published contracts: every kind of
-//! event validates against the v2 JSON Schema, and native lines read back
-//! (`event::wire`) write out byte for byte. Here rather than in `event`,
-//! because building events takes the enricher.
+//! Native lines read back (`event::wire`) write out byte for byte. Here
+//! rather than in `event`, because building events takes the enricher. (The
+//! v2 JSON Schema over every kind of event is checked in `format::tests`,
+//! which builds them.)
 
 use crate::enrich::Enricher;
 use crate::event::audit::{catalog, Details, Kind, Value};
-use crate::event::schema::v2;
 use crate::event::wire::parse_native;
-use crate::event::{JournalRow, Notice};
-
-const V1: &str = include_str!("../../deploy/schema/event-v1.schema.json");
+use crate::event::JournalRow;
 
 /// Events of every type and code, a JS event, a notice and a burst signal,
 /// enriched as the pipeline does, are valid v2 events; their v1 JS
 /// counterpart is a valid v1 event.
-#[test]
-fn every_kind_of_event_validates_against_the_v2_schema() {
-    let validator = jsonschema::validator_for(&v2()).expect("the schema compiles");
-    let local = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
-        .unwrap()
-        .and_hms_micro_opt(9, 0, 0, 42)
-        .unwrap();
-    let bare = |sequence| {
-        let mut row = JournalRow::bare(
-            "PROD1",
-            "QGPL",
-            "AUDRCV0001",
-            sequence,
-            local,
-            local.and_utc(),
-        );
-        row.user_name = Some("QUSER".into());
-        row.remote_address = Some("192.0.2.1".into());
-        row.remote_port = Some(50000);
-        row
-    };
-    let enricher = Enricher::default();
-    let mut events = Vec::new();
-    let mut sequence = 1;
-    for spec in catalog::ALL.iter().filter(|spec| !spec.is_js()) {
-        for code in spec.codes.iter().map(|code| code.code).chain(["?"]) {
-            let values = spec
-                .columns
-                .iter()
-                .map(
-                    |column| match (column.name == spec.code_column, column.kind) {
-                        (true, _) => Value::Text(code.into()),
-                        (false, Kind::Text) => Value::Text("QSECOFR".into()),
-                        (false, Kind::Integer) => Value::Integer(7),
-                        (false, Kind::Flag) => Value::Flag(sequence % 2 == 0),
-                    },
-                )
-                .collect();
-            let mut row = bare(sequence);
-            row.details = Some(Details { spec, values });
-            events.push(enricher.enrich_owned(row));
-            sequence += 1;
-        }
-    }
-    let mut js = bare(sequence);
-    js.entry_type = Some("S".into());
-    js.job_type = Some("INT".into());
-    js.job_name = Some("QPADEV0001".into());
-    js.real_user_profile = Some("QSECOFR".into());
-    events.push(enricher.enrich_owned(js.clone()));
-    let mut gap = bare(sequence + 1);
-    gap.notice = Some(Notice {
-        action: "audit_gap",
-        message: "receiver deleted".into(),
-    });
-    events.push(enricher.enrich_owned(gap));
-    let mut burst = crate::enrich::burst::BurstDetector::new(
-        &crate::enrich::config::BurstConfig::default(),
-        None,
-    );
-    let failures: Vec<_> = events
-        .iter()
-        .filter(|event| event.audit_type == Some("PW"))
-        .cloned()
-        .collect();
-    let signals: Vec<_> = failures
-        .iter()
-        .flat_map(|event| burst.observe(event))
-        .collect();
-    assert!(!signals.is_empty());
-    events.extend(signals);
-    for event in &events {
-        let json = serde_json::to_value(event).unwrap();
-        let errors: Vec<String> = validator
-            .iter_errors(&json)
-            .map(|e| e.to_string())
-            .collect();
-        assert!(errors.is_empty(), "{errors:?} in {json}");
-    }
-    let v1: serde_json::Value = serde_json::from_str(V1).unwrap();
-    let v1 = jsonschema::validator_for(&v1).unwrap();
-    let old = Enricher::default().with_schema(1).enrich_owned(js);
-    assert!(v1.is_valid(&serde_json::to_value(&old).unwrap()));
-}
-
 fn row(sequence: u64) -> JournalRow {
     let local = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
         .unwrap()

@@ -730,3 +730,40 @@ fn cim_fields_and_tags() {
         ));
     }
 }
+
+/// Every kind of event is a valid native v2 event under the published JSON
+/// Schema (generated from the catalog), and a JS event written as v1 is a
+/// valid v1 event.
+#[test]
+fn every_kind_of_event_validates_against_the_native_schemas() {
+    let validator =
+        jsonschema::validator_for(&crate::event::schema::v2()).expect("the v2 schema compiles");
+    let events = every_kind_of_event();
+    assert!(
+        events.iter().any(|event| event.signal.is_some()),
+        "a signal"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|event| event.message.is_some() && event.signal.is_none()),
+        "a notice"
+    );
+    for event in &events {
+        let json = serde_json::to_value(event).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|error| error.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?} in {json}");
+    }
+    let v1: serde_json::Value =
+        serde_json::from_str(include_str!("../../deploy/schema/event-v1.schema.json")).unwrap();
+    let v1 = jsonschema::validator_for(&v1).unwrap();
+    let mut js = bare(1);
+    js.entry_type = Some("S".into());
+    js.job_type = Some("INT".into());
+    js.real_user_profile = Some("QSECOFR".into());
+    let old = Enricher::default().with_schema(1).enrich_owned(js);
+    assert!(v1.is_valid(&serde_json::to_value(&old).unwrap()));
+}
