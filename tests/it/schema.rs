@@ -17,6 +17,33 @@ fn schema() -> jsonschema::Validator {
     schema_of(1)
 }
 
+/// The simulator's first `entries` through the daemon into a file sink, with
+/// the extra `--set` assignments; the events written.
+fn simulate(workspace: &Workspace, entries: u64, sets: &[&str]) -> Vec<serde_json::Value> {
+    let total = format!("source.simulator.total_events={entries}");
+    let mut args = vec![
+        "run",
+        "--exit-when-caught-up",
+        "--set",
+        total.as_str(),
+        "--set",
+        "source.simulator.events_per_second=0",
+        "--set",
+        "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
+    ];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    let output = workspace.run(&args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    workspace.events("events.ndjson")
+}
+
 /// Every line of `events` is valid under `validator`.
 pub fn assert_all_valid(validator: &jsonschema::Validator, events: &[serde_json::Value]) {
     for event in events {
@@ -31,29 +58,15 @@ pub fn assert_all_valid(validator: &jsonschema::Validator, events: &[serde_json:
 #[test]
 fn daemon_output_validates_against_the_schema() {
     let workspace = Workspace::new();
-    let output = workspace.run(&[
-        "run",
-        "--exit-when-caught-up",
-        "--set",
-        "source.simulator.total_events=6000",
-        "--set",
-        "source.simulator.events_per_second=0",
-        "--set",
-        "filter.entry_types=[]",
-        "--set",
-        "filter.exclude_users=[]",
-        "--set",
-        "event.schema_version=1",
-        "--set",
-        "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
-    ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let events = simulate(
+        &workspace,
+        6000,
+        &[
+            "filter.entry_types=[]",
+            "filter.exclude_users=[]",
+            "event.schema_version=1",
+        ],
     );
-    let events = workspace.events("events.ndjson");
     assert_eq!(events.len(), 6000);
     let validator = schema();
     for event in &events {
@@ -107,27 +120,11 @@ fn schema_rejects_what_the_contract_forbids() {
 #[test]
 fn daemon_v2_output_validates_against_the_v2_schema() {
     let workspace = Workspace::new();
-    let output = workspace.run(&[
-        "run",
-        "--exit-when-caught-up",
-        "--set",
-        "source.simulator.total_events=6000",
-        "--set",
-        "source.simulator.events_per_second=0",
-        "--set",
-        "filter.entry_types=[]",
-        "--set",
-        "filter.exclude_users=[]",
-        "--set",
-        "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
-    ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let events = simulate(
+        &workspace,
+        6000,
+        &["filter.entry_types=[]", "filter.exclude_users=[]"],
     );
-    let events = workspace.events("events.ndjson");
     assert_eq!(events.len(), 6000);
     assert_all_valid(&schema_of(2), &events);
     assert!(events
@@ -169,25 +166,11 @@ fn v2_schema_rejects_what_the_contract_forbids() {
 #[test]
 fn every_type_from_the_simulator_validates_against_the_v2_schema() {
     let workspace = Workspace::new();
-    let output = workspace.run(&[
-        "run",
-        "--exit-when-caught-up",
-        "--set",
-        "source.simulator.total_events=8000",
-        "--set",
-        "source.simulator.events_per_second=0",
-        "--set",
-        r#"source.audit_types=["JS","PW","CP","AF","SV","PS","GR","CA","OW","AD","PA"]"#,
-        "--set",
-        "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
-    ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let events = simulate(
+        &workspace,
+        8000,
+        &[r#"source.audit_types=["JS","PW","CP","AF","SV","PS","GR","CA","OW","AD","PA"]"#],
     );
-    let events = workspace.events("events.ndjson");
     assert_all_valid(&schema_of(2), &events);
     let types: std::collections::HashSet<&str> = events
         .iter()
