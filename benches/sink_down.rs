@@ -8,7 +8,9 @@
 //!     cargo bench --bench sink_down            # BENCH_DOWN_SECONDS=600
 //!
 //! BENCH_IN_FLIGHT sets both `pipeline.max_batches_in_flight` and the sink's
-//! `max_in_flight` (default: the defaults) to measure what a batch in flight costs.
+//! `max_in_flight` (default: the defaults) to measure what a batch in flight costs;
+//! BENCH_DEAD_LETTER=1 adds `on_permanent_error = "dead_letter"` (each batch held
+//! keeps a compressed copy of its events for the dead-letter file).
 
 mod common;
 
@@ -27,6 +29,10 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
 }
 
 fn rows_read(port: u16) -> Option<u64> {
+    metric(port, "auditfwd_rows_read_total")
+}
+
+fn metric(port: u16, name: &str) -> Option<u64> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
@@ -35,7 +41,7 @@ fn rows_read(port: u16) -> Option<u64> {
     let mut text = String::new();
     stream.read_to_string(&mut text).ok()?;
     text.lines()
-        .find_map(|line| line.strip_prefix("auditfwd_rows_read_total "))
+        .find_map(|line| line.strip_prefix(&format!("{name} ")))
         .and_then(|value| value.trim().parse::<f64>().ok())
         .map(|value| value as u64)
 }
@@ -49,6 +55,17 @@ fn main() {
             format!("max_in_flight = {count}\n"),
         ),
         None => (String::new(), String::new()),
+    };
+    let pipeline = match std::env::var("BENCH_DEAD_LETTER").as_deref() {
+        Ok("1") => {
+            let table = if pipeline.is_empty() {
+                "[pipeline]\n"
+            } else {
+                ""
+            };
+            format!("{pipeline}{table}on_permanent_error = \"dead_letter\"\ndead_letter_path = \"dead.ndjson\"\n")
+        }
+        _ => pipeline,
     };
     let dir = tempfile::tempdir().unwrap();
     let dead_port = common::wait::free_port();
@@ -99,6 +116,8 @@ token_file = "hec.token"
         }
     }
     let last_rows = rows_read(telemetry);
+    let in_flight_at_end = metric(telemetry, "auditfwd_batches_in_flight");
+    let in_memory_at_end = metric(telemetry, "auditfwd_batches_in_memory");
     let peak = rss_kib(pid, "VmHWM:");
     let _ = child.kill();
     let _ = child.wait();
@@ -109,6 +128,9 @@ token_file = "hec.token"
         in_flight.as_deref().unwrap_or("the defaults")
     );
     println!("rows read at 10 s: {first_rows:?}; at the end: {last_rows:?} (backpressure: equal)");
+    println!(
+        "at the end: batches in flight {in_flight_at_end:?}, of which with their events in memory {in_memory_at_end:?}"
+    );
     println!(
         "RSS: at 10% of the outage {} KiB, at the end {} KiB, peak {} KiB ({:.1} MiB; target <= 64 MiB)",
         tenth,

@@ -295,6 +295,8 @@ async fn run_pipeline(
         stats: stats.clone(),
         notifier,
         ledger: Ledger::new(sink_count),
+        max_in_memory: config.pipeline.batches_in_memory(),
+        alive: Vec::new(),
         lost_checkpoint,
         source: source_receiver,
         stop_reader: stop_reader.clone(),

@@ -35,10 +35,17 @@ pub struct Config {
     pub sinks: Vec<SinkConfig>,
 }
 
-/// Most rows read but not yet committed: `pipeline.max_batches_in_flight ×
-/// source.batch_rows`, bounded as a product so memory has an overall bound
-/// (about 2 KB per row and event: some 400 MB here; see ARCHITECTURE.md).
+/// Most rows whose events are in memory at once: `pipeline.max_batches_in_memory
+/// × source.batch_rows` (capped by `max_batches_in_flight`), bounded as a
+/// product so memory has an overall bound (about 2 KB per row and event: some
+/// 400 MB here; see ARCHITECTURE.md).
 pub const MAX_ROWS_IN_FLIGHT: usize = 200_000;
+
+/// Most rows read but not yet committed: `pipeline.max_batches_in_flight ×
+/// source.batch_rows`. Beyond the events in memory, a batch in flight costs
+/// what its sinks keep to resend it (about 0.2 KB an event, compressed, for
+/// Splunk HEC) and what is sent again after a crash.
+pub const MAX_ROWS_UNCOMMITTED: usize = 2_000_000;
 
 impl Validate for Config {
     fn secret_keys() -> Vec<&'static str> {
@@ -201,16 +208,26 @@ impl Config {
         crate::config::load(files, command_line)
     }
 
-    /// The product of the two knobs that size what is held in memory.
+    /// The products of the knobs that size what is held in memory.
     fn check_rows_in_flight(&self, problems: &mut Problems) {
-        let batches = self.pipeline.max_batches_in_flight;
         let rows = self.source.batch_rows;
-        let product = batches.saturating_mul(rows);
+        let in_memory = self.pipeline.batches_in_memory();
+        let product = in_memory.saturating_mul(rows);
         if product > MAX_ROWS_IN_FLIGHT {
+            problems.fail(
+                "pipeline.max_batches_in_memory",
+                format!(
+                    "pipeline.max_batches_in_memory ({in_memory}) × source.batch_rows ({rows}) = {product} rows whose events are in memory, above the bound of {MAX_ROWS_IN_FLIGHT} (about 2 KB of memory each); lower pipeline.max_batches_in_memory or source.batch_rows (fewer rows per poll)"
+                ),
+            );
+        }
+        let batches = self.pipeline.max_batches_in_flight;
+        let product = batches.saturating_mul(rows);
+        if product > MAX_ROWS_UNCOMMITTED {
             problems.fail(
                 "pipeline.max_batches_in_flight",
                 format!(
-                    "pipeline.max_batches_in_flight ({batches}) × source.batch_rows ({rows}) = {product} rows in flight, above the bound of {MAX_ROWS_IN_FLIGHT} (about 2 KB of memory each); lower pipeline.max_batches_in_flight, the knob that trades memory for throughput (more batches in flight hide a slow sink's latency), or source.batch_rows (fewer rows per poll)"
+                    "pipeline.max_batches_in_flight ({batches}) × source.batch_rows ({rows}) = {product} rows in flight, above the bound of {MAX_ROWS_UNCOMMITTED}; lower pipeline.max_batches_in_flight, the knob that trades memory for throughput (more batches in flight hide a slow sink's latency), or source.batch_rows (fewer rows per poll)"
                 ),
             );
         }

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::event::EventBatch;
+use crate::event::Event;
 use crate::sink::SinkError;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,12 +38,12 @@ impl DeadLetter {
         std::fs::metadata(&self.path).map_or(0, |meta| meta.len())
     }
 
-    /// Appends every event of `batch` and syncs the file.
+    /// Appends every event of a refused batch and syncs the file.
     pub fn write(
         &self,
         sink: &str,
         error: &SinkError,
-        batch: &EventBatch,
+        events: &[Event],
     ) -> Result<(), DeadLetterError> {
         let failed = |source: std::io::Error| DeadLetterError {
             path: self.path.clone(),
@@ -51,7 +51,7 @@ impl DeadLetter {
         };
         let mut bytes = Vec::new();
         let failed_at = crate::event::format_utc(&chrono::Utc::now());
-        for event in &batch.events {
+        for event in events {
             let line = serde_json::json!({
                 "dead_letter": { "sink": sink, "error": error.message, "failed_at": failed_at },
                 "event": event,

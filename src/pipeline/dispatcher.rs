@@ -6,7 +6,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -48,6 +48,11 @@ pub(crate) struct Dispatcher {
     /// The `signon_failure_burst` signal, when enabled and PW is read.
     pub burst: Option<crate::enrich::burst::BurstDetector>,
     pub max_in_flight: usize,
+    /// Batches whose events may be alive at once (in a sink's channel, or
+    /// kept by a sink that resends from events).
+    pub max_in_memory: usize,
+    /// The batches handed to the sinks whose events may still be alive.
+    pub alive: Vec<Weak<EventBatch>>,
     pub grace: Duration,
     pub summary_interval: Duration,
 }
@@ -95,6 +100,9 @@ impl Dispatcher {
         let mut watchdog =
             tokio::time::interval(watchdog_interval.unwrap_or(Duration::from_secs(3600)));
         let mut reports_open = true;
+        // Sinks release events without a message: this keeps the gauge current.
+        let mut gauges = tokio::time::interval(Duration::from_millis(500));
+        gauges.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
 
         loop {
@@ -103,10 +111,15 @@ impl Dispatcher {
             }
             // Batches being committed still count: they are not on disk yet.
             let in_flight = self.ledger.len() + state.committing_batches();
+            // Sinks that encode release a batch's events once sent; the others
+            // keep them until acknowledged. Reading waits while too many live.
+            self.alive.retain(|batch| batch.strong_count() > 0);
+            self.stats.record_batches_in_memory(self.alive.len());
+            let memory_full = self.alive.len() >= self.max_in_memory;
             let deadline = state.draining_since.map(|since| since + self.grace);
             tokio::select! {
                 () = &mut shutdown, if !state.shutdown_seen => self.begin_shutdown(&mut state),
-                message = self.source.recv(), if state.source_open && in_flight < self.max_in_flight => {
+                message = self.source.recv(), if state.source_open && in_flight < self.max_in_flight && !memory_full => {
                     self.on_source(message, &mut state).await?;
                 }
                 report = self.reports.recv(), if reports_open => match report {
@@ -129,6 +142,10 @@ impl Dispatcher {
                     warn!(undelivered = self.ledger.len(), "shutdown grace expired; undelivered batches will be read again at the next start");
                     return Ok(Outcome::GraceExpired { undelivered_batches: self.ledger.len() });
                 }
+                // Events are released by the sink tasks, without a message:
+                // look again shortly.
+                () = tokio::time::sleep(Duration::from_millis(2)), if memory_full && state.source_open => {}
+                _ = gauges.tick() => {}
                 _ = summary.tick() => {
                     let line = self.stats.summary();
                     info!("summary: {line}");
@@ -218,6 +235,7 @@ impl Dispatcher {
                     cursor,
                 });
                 debug!(batch = id, rows = rows_read, events = batch.events.len(), cursor = %batch.cursor, "batch read");
+                self.alive.push(Arc::downgrade(&batch));
                 for sender in &self.sink_senders {
                     // Capacity equals the in-flight bound, so this never waits long;
                     // a closed channel means the task ended, which `join_next` reports.

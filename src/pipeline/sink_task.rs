@@ -13,9 +13,9 @@ use tracing::{error, info, warn};
 use super::config::{PermanentErrorPolicy, PipelineConfig};
 use super::dead_letter::DeadLetter;
 use super::RunError;
-use crate::event::EventBatch;
+use crate::event::{Event, EventBatch};
 use crate::retry::Backoff;
-use crate::sink::{ErrorKind, Pending, Sink, SinkError};
+use crate::sink::{Encoded, ErrorKind, Pending, Sink, SinkError};
 use crate::telemetry::Metrics;
 
 /// What a sink task tells the dispatcher.
@@ -32,6 +32,18 @@ pub(crate) enum Report {
 pub(crate) trait Deliver: Send + 'static {
     /// Starts delivering; the [`Pending`] completes with the acknowledgement.
     async fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError>;
+    /// Sinks that resend bytes: the batch encoded once; the task then keeps
+    /// that and releases the events. `None`: the task keeps the events.
+    fn encode(&mut self, _batch: &EventBatch) -> Option<Result<Encoded, SinkError>> {
+        None
+    }
+    /// Sends what `encode` made.
+    async fn send(&mut self, encoded: &Encoded) -> Result<Pending, SinkError> {
+        Err(SinkError::permanent(format!(
+            "internal: batch {} was encoded for a sink that sends events",
+            encoded.id
+        )))
+    }
     /// Hands over what a client library still buffers. Blocking.
     fn shutdown(&self, _grace: Duration) {}
     /// Failed batches are resent in batch order, one at a time with nothing
@@ -46,6 +58,14 @@ pub(crate) trait Deliver: Send + 'static {
 impl Deliver for Sink {
     async fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError> {
         Sink::start(self, batch).await
+    }
+
+    fn encode(&mut self, batch: &EventBatch) -> Option<Result<Encoded, SinkError>> {
+        Sink::encode(self, batch)
+    }
+
+    async fn send(&mut self, encoded: &Encoded) -> Result<Pending, SinkError> {
+        Sink::send(self, encoded).await
     }
 
     fn ordered(&self) -> bool {
@@ -89,10 +109,87 @@ pub(crate) struct SinkTask<S: Deliver = Sink> {
     pub reports: mpsc::Sender<Report>,
 }
 
+/// What the task keeps of a batch until its peer acknowledges it.
+enum Held {
+    /// The events: the sink sends from them.
+    Events(Arc<EventBatch>),
+    /// What the sink sent, and nothing of the events but, when permanent
+    /// errors go to the dead-letter file, the batch as gzip-compressed native
+    /// lines (a tenth of the events' memory) to write there.
+    Encoded {
+        encoded: Encoded,
+        native: Option<Vec<u8>>,
+    },
+}
+
+impl Held {
+    fn id(&self) -> u64 {
+        match self {
+            Held::Events(batch) => batch.id,
+            Held::Encoded { encoded, .. } => encoded.id,
+        }
+    }
+
+    fn events(&self) -> usize {
+        match self {
+            Held::Events(batch) => batch.events.len(),
+            Held::Encoded { encoded, .. } => encoded.events,
+        }
+    }
+
+    /// The events, for the dead-letter file.
+    fn to_events(&self) -> Result<Vec<Event>, String> {
+        match self {
+            Held::Events(batch) => Ok(batch.events.clone()),
+            Held::Encoded {
+                native: None,
+                encoded,
+            } => Err(format!(
+                "batch {} kept no copy for the dead-letter file",
+                encoded.id
+            )),
+            Held::Encoded {
+                native: Some(native),
+                ..
+            } => unpack(native),
+        }
+    }
+}
+
+/// The batch as native lines, gzip-compressed (fast): what an encoded batch
+/// keeps for the dead-letter file.
+fn pack(batch: &EventBatch) -> Vec<u8> {
+    use std::io::Write;
+    let lines = batch.to_ndjson();
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(lines.len() / 8),
+        flate2::Compression::fast(),
+    );
+    // Writing to memory cannot fail.
+    encoder.write_all(&lines).expect("gzip into memory");
+    let mut packed = encoder.finish().expect("gzip into memory");
+    packed.shrink_to_fit();
+    packed
+}
+
+/// The events of [`pack`]; they round-trip byte for byte (`event::wire`).
+fn unpack(packed: &[u8]) -> Result<Vec<Event>, String> {
+    use std::io::Read;
+    let mut lines = String::new();
+    flate2::read::GzDecoder::new(packed)
+        .read_to_string(&mut lines)
+        .map_err(|error| format!("cannot unpack a kept batch: {error}"))?;
+    lines
+        .lines()
+        .map(crate::event::wire::parse_native)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| format!("cannot read back a kept batch: {error}"))
+}
+
 /// A batch whose delivery failed transiently, waiting to be sent again alone.
 struct Retry {
     at: Instant,
-    batch: Arc<EventBatch>,
+    batch: Held,
     attempt: u32,
 }
 
@@ -105,7 +202,7 @@ enum Step {
 /// The moving parts of one running task.
 struct Flight {
     /// Deliveries handed to the peer: (batch, attempt, acknowledgement).
-    started: JoinSet<(Arc<EventBatch>, u32, Result<(), SinkError>)>,
+    started: JoinSet<(Held, u32, Result<(), SinkError>)>,
     retries: Vec<Retry>,
     /// A peer's `Retry-After` stops new sends for the whole sink until then.
     paused_until: Option<Instant>,
@@ -149,7 +246,7 @@ impl<S: Deliver> SinkTask<S> {
                 true => flight
                     .retries
                     .iter()
-                    .min_by_key(|retry| retry.batch.id)
+                    .min_by_key(|retry| retry.batch.id())
                     .map(|retry| retry.at),
                 false => flight.retries.iter().map(|retry| retry.at).min(),
             };
@@ -159,7 +256,7 @@ impl<S: Deliver> SinkTask<S> {
             };
             let step = tokio::select! {
                 batch = batches.recv(), if open && !paused && !held_back && busy < self.max_in_flight => match batch {
-                    Some(batch) => self.start(batch, 1, &policy, &mut flight).await,
+                    Some(batch) => self.start(Held::Events(batch), 1, &policy, &mut flight).await,
                     None => {
                         open = false;
                         Step::Go
@@ -178,7 +275,7 @@ impl<S: Deliver> SinkTask<S> {
                             .retries
                             .iter()
                             .enumerate()
-                            .min_by_key(|(_, retry)| retry.batch.id)
+                            .min_by_key(|(_, retry)| retry.batch.id())
                             .filter(|(_, retry)| retry.at <= now && flight.started.is_empty())
                             .map(|(index, _)| index),
                         false => flight.retries.iter().position(|retry| retry.at <= now),
@@ -202,23 +299,48 @@ impl<S: Deliver> SinkTask<S> {
     }
 
     /// Hands a batch to the sink; the acknowledgement is awaited in `started`.
+    /// A sink that encodes gets the batch encoded on its first start, and from
+    /// then on the task keeps that instead of the events.
     async fn start(
         &mut self,
-        batch: Arc<EventBatch>,
+        held: Held,
         attempt: u32,
         policy: &RetryPolicy,
         flight: &mut Flight,
     ) -> Step {
         crate::failpoint::hit("sink.deliver");
-        match self.sink.start(&batch).await {
+        let held = match held {
+            Held::Events(batch) => match self.sink.encode(&batch) {
+                None => Held::Events(batch),
+                Some(Ok(encoded)) => {
+                    let native = (self.pipeline.on_permanent_error
+                        == PermanentErrorPolicy::DeadLetter)
+                        .then(|| pack(&batch));
+                    // This task's share of the events goes here.
+                    drop(batch);
+                    Held::Encoded { encoded, native }
+                }
+                Some(Err(error)) => {
+                    return self
+                        .answered(Held::Events(batch), attempt, Err(error), policy, flight)
+                        .await
+                }
+            },
+            encoded => encoded,
+        };
+        let started = match &held {
+            Held::Events(batch) => self.sink.start(batch).await,
+            Held::Encoded { encoded, .. } => self.sink.send(encoded).await,
+        };
+        match started {
             Ok(pending) => {
                 flight
                     .started
-                    .spawn(async move { (batch, attempt, pending.await) });
+                    .spawn(async move { (held, attempt, pending.await) });
                 Step::Go
             }
             Err(error) => {
-                self.answered(batch, attempt, Err(error), policy, flight)
+                self.answered(held, attempt, Err(error), policy, flight)
                     .await
             }
         }
@@ -228,7 +350,7 @@ impl<S: Deliver> SinkTask<S> {
     /// permanent-error policy.
     async fn answered(
         &mut self,
-        batch: Arc<EventBatch>,
+        batch: Held,
         attempt: u32,
         result: Result<(), SinkError>,
         policy: &RetryPolicy,
@@ -238,15 +360,15 @@ impl<S: Deliver> SinkTask<S> {
         let error = match result {
             Ok(()) => {
                 if attempt > 1 {
-                    info!(sink = %name, attempts = attempt, batch = batch.id, "delivered after retrying");
+                    info!(sink = %name, attempts = attempt, batch = batch.id(), "delivered after retrying");
                 }
                 flight.brake.delivered();
                 flight.backoff.reset();
                 self.stats.record_dead_letter_brake(index, false);
-                self.stats.record_delivered(index, batch.events.len());
+                self.stats.record_delivered(index, batch.events());
                 return self
                     .report(Report::Ack {
-                        batch: batch.id,
+                        batch: batch.id(),
                         sink: index,
                     })
                     .await;
@@ -259,7 +381,7 @@ impl<S: Deliver> SinkTask<S> {
                 } else {
                     let delay = flight.backoff.next_delay_after(error.retry_after);
                     self.stats.record_retry(index, &error.message);
-                    warn!(sink = %name, attempt, batch = batch.id, retry_in = ?delay, %error, "delivery failed; retrying");
+                    warn!(sink = %name, attempt, batch = batch.id(), retry_in = ?delay, %error, "delivery failed; retrying");
                     let at = Instant::now() + delay;
                     if error.retry_after.is_some() {
                         // The peer asked the whole sink to wait (503 busy, 429).
@@ -300,21 +422,31 @@ impl<S: Deliver> SinkTask<S> {
             });
             return Step::Go;
         }
+        let events = match batch.to_events() {
+            Ok(events) => events,
+            Err(failure) => {
+                return self
+                    .report(Report::Fatal(RunError::Internal(format!(
+                        "sink {name}: {failure}"
+                    ))))
+                    .await
+            }
+        };
+        let count = events.len();
         let dead_letter = self.dead_letter.clone();
-        let (sink_name, batch_for_file, error_for_file) =
-            (name.clone(), batch.clone(), error.clone());
+        let (sink_name, error_for_file) = (name.clone(), error.clone());
         let written = tokio::task::spawn_blocking(move || {
-            dead_letter.write(&sink_name, &error_for_file, &batch_for_file)
+            dead_letter.write(&sink_name, &error_for_file, &events)
         })
         .await;
         let report = match written {
             Ok(Ok(())) => {
                 flight.brake.dead_lettered();
                 self.stats
-                    .record_permanent(index, &error.message, Some(batch.events.len()));
-                error!(sink = %name, %error, events = batch.events.len(), path = %self.dead_letter.path().display(), "permanent delivery error; batch written to the dead-letter file");
+                    .record_permanent(index, &error.message, Some(count));
+                error!(sink = %name, %error, events = count, path = %self.dead_letter.path().display(), "permanent delivery error; batch written to the dead-letter file");
                 Report::Ack {
-                    batch: batch.id,
+                    batch: batch.id(),
                     sink: index,
                 }
             }
@@ -666,6 +798,160 @@ mod tests {
         let result = run(answers, 1, 1, config).await;
         assert_eq!(result.starts.len(), 3);
         assert!(result.fatal.unwrap().contains("gave up after 3 attempts"));
+    }
+
+    /// Encodes each batch to its event ids, one body, and answers each send
+    /// from a script; records every body sent.
+    struct Encoding {
+        answers: VecDeque<Answer>,
+        sent: Arc<Mutex<Vec<(u64, bytes::Bytes)>>>,
+    }
+
+    impl Deliver for Encoding {
+        async fn start(&mut self, _batch: &EventBatch) -> Result<Pending, SinkError> {
+            panic!("an encoding sink is sent its encoded batches")
+        }
+
+        fn encode(&mut self, batch: &EventBatch) -> Option<Result<Encoded, SinkError>> {
+            let ids: Vec<&str> = batch.events.iter().map(|e| e.event_id.as_str()).collect();
+            Some(Ok(Encoded {
+                id: batch.id,
+                events: batch.events.len(),
+                bodies: vec![bytes::Bytes::from(ids.join("\n"))],
+            }))
+        }
+
+        async fn send(&mut self, encoded: &Encoded) -> Result<Pending, SinkError> {
+            let mut sent = self.sent.lock().unwrap();
+            sent.extend(encoded.bodies.iter().map(|body| (encoded.id, body.clone())));
+            match self.answers.pop_front().unwrap_or(Answer::AckAfter(0)) {
+                Answer::Refuse(error) => Err(error),
+                Answer::AckAfter(millis) => Ok(Box::pin(async move {
+                    tokio::time::sleep(Duration::from_millis(millis)).await;
+                    Ok(())
+                })),
+                Answer::FailAfter(millis, error) => Ok(Box::pin(async move {
+                    tokio::time::sleep(Duration::from_millis(millis)).await;
+                    Err(error)
+                })),
+            }
+        }
+    }
+
+    fn batch_of_events(id: u64, count: u32) -> Arc<EventBatch> {
+        let enricher = crate::enrich::Enricher::default();
+        let mut batch = Arc::into_inner(batch(id)).unwrap();
+        batch.events = (0..count)
+            .map(|index| {
+                let mut row = crate::enrich::tests::row("S", "INT", "QPADEV0001", Some("JSMITH"));
+                row.sequence_number = u64::from(index) + 1;
+                enricher.enrich(&row)
+            })
+            .collect();
+        Arc::new(batch)
+    }
+
+    /// Runs one encoding task over `batches`, checking between answers
+    /// whether any batch's events are still alive.
+    async fn run_encoding(
+        answers: Vec<Answer>,
+        batches: Vec<Arc<EventBatch>>,
+        pipeline: PipelineConfig,
+        dead_letter: &std::path::Path,
+    ) -> (Vec<(u64, bytes::Bytes)>, Vec<u64>, Option<String>, bool) {
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let (report_sender, mut reports) = mpsc::channel(64);
+        let (batch_sender, batch_receiver) = mpsc::channel(64);
+        let task = SinkTask {
+            index: 0,
+            name: "encoding".into(),
+            sink: Encoding {
+                answers: answers.into(),
+                sent: sent.clone(),
+            },
+            max_in_flight: 4,
+            pipeline,
+            dead_letter: Arc::new(DeadLetter::new(dead_letter)),
+            stats: Arc::new(Metrics::new(&["encoding".to_owned()])),
+            reports: report_sender,
+        };
+        let handle = tokio::spawn(task.run(batch_receiver));
+        let alive: Vec<_> = batches.iter().map(Arc::downgrade).collect();
+        for batch in batches {
+            batch_sender.send(batch).await.unwrap();
+        }
+        drop(batch_sender);
+        // Every batch is sent by now and none is acknowledged (the script's
+        // first answers come later): what the task keeps are the bodies.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let released = alive.iter().all(|batch| batch.upgrade().is_none());
+        let (mut acks, mut fatal) = (Vec::new(), None);
+        while let Some(report) = reports.recv().await {
+            match report {
+                Report::Ack { batch, .. } => acks.push(batch),
+                Report::Fatal(error) => fatal = Some(error.to_string()),
+            }
+        }
+        handle.await.unwrap();
+        let sent = sent.lock().unwrap().clone();
+        (sent, acks, fatal, released)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_encoding_sink_keeps_its_bodies_not_the_events_and_resends_the_same_bytes() {
+        let directory = tempfile::tempdir().unwrap();
+        let answers = vec![
+            Answer::AckAfter(300),
+            Answer::FailAfter(100, busy(None)),
+            Answer::AckAfter(200),
+            Answer::AckAfter(0),
+        ];
+        let batches = (0..3).map(|id| batch_of_events(id, 5)).collect();
+        let (sent, acks, fatal, released) = run_encoding(
+            answers,
+            batches,
+            pipeline(),
+            &directory.path().join("dead.ndjson"),
+        )
+        .await;
+        assert!(released, "the events of batches in flight were released");
+        assert_eq!(fatal, None);
+        assert_eq!(acks, [2, 0, 1]);
+        let resent: Vec<_> = sent.iter().filter(|(id, _)| *id == 1).collect();
+        assert_eq!(resent.len(), 2, "batch 1 was sent twice");
+        assert_eq!(resent[0].1, resent[1].1, "the same bytes both times");
+        assert_eq!(sent.len(), 4, "only batch 1 was sent again");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_encoded_batch_refused_for_good_reaches_the_dead_letter_file_whole() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("dead.ndjson");
+        let config = PipelineConfig {
+            on_permanent_error: PermanentErrorPolicy::DeadLetter,
+            ..pipeline()
+        };
+        let batch = batch_of_events(7, 4);
+        let expected: Vec<serde_json::Value> = batch
+            .events
+            .iter()
+            .map(|event| serde_json::to_value(event).unwrap())
+            .collect();
+        let answers = vec![Answer::FailAfter(50, SinkError::permanent("400 invalid"))];
+        let (_, acks, fatal, released) = run_encoding(answers, vec![batch], config, &path).await;
+        assert!(released);
+        assert_eq!(fatal, None);
+        assert_eq!(acks, [7], "dead-lettered counts as handled");
+        let written: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+            .collect();
+        assert_eq!(written.len(), 4);
+        for (line, event) in written.iter().zip(&expected) {
+            assert_eq!(&line["event"], event);
+            assert_eq!(line["dead_letter"]["error"], "400 invalid");
+        }
     }
 
     #[test]

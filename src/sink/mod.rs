@@ -68,6 +68,21 @@ impl std::error::Error for SinkError {}
 /// earlier ones wait: that is how a sink keeps several batches in flight.
 pub type Pending = Pin<Box<dyn Future<Output = Result<(), SinkError>> + Send>>;
 
+/// A batch as a sink sends it: the request bodies (compressed when the sink
+/// compresses), kept instead of the events until the peer acknowledges them.
+/// A sink that resends from these lets the pipeline release the batch's events
+/// once it is encoded, so a batch waiting for a late acknowledgement costs its
+/// compressed bytes (about 0.2 KB an event), not its events (about 1.2 KB).
+#[derive(Debug)]
+pub struct Encoded {
+    /// The batch's position in the run's stream ([`EventBatch::id`]).
+    pub id: u64,
+    /// Events in the batch.
+    pub events: usize,
+    /// What goes on the wire, in order; cheap to clone for a resend.
+    pub bodies: Vec<bytes::Bytes>,
+}
+
 /// What every sink provides; the `sinks!` list dispatches to it.
 pub(crate) trait Component: Sized {
     type Config;
@@ -86,6 +101,20 @@ pub(crate) trait Component: Sized {
     async fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError> {
         let result = self.deliver(batch).await;
         Ok(Box::pin(std::future::ready(result)))
+    }
+    /// Sinks that send and resend bytes (Splunk HEC): encodes a non-empty
+    /// batch once. `None`: the sink sends from the events (`start`), and the
+    /// pipeline keeps them until the acknowledgement.
+    fn encode(&mut self, _batch: &EventBatch) -> Option<Result<Encoded, SinkError>> {
+        None
+    }
+    /// Sends what `encode` made; the returned [`Pending`] completes with the
+    /// acknowledgement. Called only on sinks whose `encode` returns `Some`.
+    async fn send(&mut self, encoded: &Encoded) -> Result<Pending, SinkError> {
+        Err(SinkError::permanent(format!(
+            "internal: batch {} was encoded for a sink that sends events",
+            encoded.id
+        )))
     }
     /// Hands over what a client library still buffers. Blocking.
     fn shutdown(&self, _grace: Duration) {}
@@ -170,6 +199,24 @@ macro_rules! sinks {
                 }
                 match self {
                     $(Sink::$variant(sink) => Component::start(sink.as_mut(), batch).await,)*
+                }
+            }
+
+            /// Encodes the batch once for sending and resending, if the sink
+            /// resends bytes rather than events (see [`Encoded`]).
+            pub fn encode(&mut self, batch: &EventBatch) -> Option<Result<Encoded, SinkError>> {
+                if batch.events.is_empty() {
+                    return None;
+                }
+                match self {
+                    $(Sink::$variant(sink) => Component::encode(sink.as_mut(), batch),)*
+                }
+            }
+
+            /// Sends an encoded batch; the [`Pending`] is the acknowledgement.
+            pub async fn send(&mut self, encoded: &Encoded) -> Result<Pending, SinkError> {
+                match self {
+                    $(Sink::$variant(sink) => Component::send(sink.as_mut(), encoded).await,)*
                 }
             }
 

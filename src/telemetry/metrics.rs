@@ -30,6 +30,7 @@ pub struct Metrics {
     events_filtered: AtomicU64,
     batches_committed: AtomicU64,
     batches_in_flight: AtomicI64,
+    batches_in_memory: AtomicI64,
     audit_gaps: AtomicU64,
     source_reconnects: AtomicU64,
     source_queries_audit_journal_js: AtomicU64,
@@ -67,6 +68,7 @@ impl Metrics {
             events_filtered: AtomicU64::new(0),
             batches_committed: AtomicU64::new(0),
             batches_in_flight: AtomicI64::new(0),
+            batches_in_memory: AtomicI64::new(0),
             audit_gaps: AtomicU64::new(0),
             source_reconnects: AtomicU64::new(0),
             source_queries_audit_journal_js: AtomicU64::new(0),
@@ -105,6 +107,12 @@ impl Metrics {
         self.audit_gaps
             .fetch_add(audit_gaps as u64, Ordering::Relaxed);
         self.batches_in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Batches whose events are alive (read, not yet released by every sink).
+    pub fn record_batches_in_memory(&self, batches: usize) {
+        self.batches_in_memory
+            .store(batches as i64, Ordering::Relaxed);
     }
 
     pub fn record_source_ok(&self, caught_up: bool) {
@@ -319,6 +327,12 @@ impl Metrics {
             "gauge",
             "Batches read but not yet committed.",
             self.batches_in_flight.load(Ordering::Relaxed).max(0) as f64,
+        );
+        single(
+            "auditfwd_batches_in_memory",
+            "gauge",
+            "Batches in flight whose events are still in memory (pipeline.max_batches_in_memory).",
+            self.batches_in_memory.load(Ordering::Relaxed).max(0) as f64,
         );
         single(
             "auditfwd_audit_gaps_total",

@@ -2,9 +2,10 @@
 //! which follows Splunk's documented protocol, indexer acknowledgement included.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use crate::harness::config::merged;
-use crate::harness::{ids, stderr, stdout, ConfigBuilder, HecStandin, Workspace};
+use crate::harness::{ids, signal, stderr, stdout, ConfigBuilder, HecStandin, Workspace};
 
 const TOKEN: &str = "11111111-2222-3333-4444-555555555555";
 
@@ -392,5 +393,70 @@ fn kill_9_with_many_batches_in_flight_loses_nothing_and_repeats_at_most_what_was
         indexed.len() - distinct.len() <= 800,
         "{} repeats",
         indexed.len() - distinct.len()
+    );
+}
+
+#[test]
+fn batches_waiting_for_acks_hold_their_compressed_bodies_not_their_events() {
+    // Acks never turn true within the test: every batch the sink sends stays in
+    // flight. In flight may reach 20 batches, events in memory only 2: reading
+    // goes on to 20 batches because the sink released the events of the ones
+    // it sent, and stops there (backpressure).
+    let workspace = Workspace::new();
+    workspace.write("hec.token", &format!("{TOKEN}\n"));
+    let standin = HecStandin::start(
+        workspace.dir.path(),
+        TOKEN,
+        &["--ack", "--ack-delay", "3600"],
+    );
+    let hec = format!(
+        "type = \"splunk_hec\"\nendpoint = \"http://127.0.0.1:{}\"\ntoken_file = \"hec.token\"\n\
+         ack_timeout = \"1h\"\nmax_in_flight = 64",
+        standin.port
+    );
+    let config = workspace.config(
+        &ConfigBuilder::simulator(0, 0)
+            .source("batch_rows = 100")
+            .pipeline("max_batches_in_flight = 20\nmax_batches_in_memory = 2")
+            .table("telemetry", "listen = \"127.0.0.1:0\"")
+            .sink(&hec),
+    );
+    let mut child = workspace.spawn(&["run", "-c", &config]);
+    let port = crate::telemetry::telemetry_port(&workspace);
+    let gauge = |body: &str, name: &str| -> u64 {
+        body.lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .and_then(|value| value.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {name} in {body}")) as u64
+    };
+    let mut most_in_memory = 0;
+    let reached = crate::harness::wait::poll_until(Duration::from_secs(30), || {
+        let (_, body) = crate::telemetry::get(port, "/metrics");
+        most_in_memory = most_in_memory.max(gauge(&body, "auditfwd_batches_in_memory"));
+        gauge(&body, "auditfwd_batches_in_flight") == 20
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let (_, body) = crate::telemetry::get(port, "/metrics");
+    signal(&child, "KILL");
+    let _ = child.wait();
+    assert!(
+        reached,
+        "20 batches never got in flight: {body}\n{}",
+        workspace.log()
+    );
+    assert_eq!(gauge(&body, "auditfwd_batches_in_flight"), 20);
+    // 20 batches read, plus at most the one the reader holds and the one in
+    // its channel: reading stopped.
+    let read = gauge(&body, "auditfwd_rows_read_total");
+    assert!((2000..=2200).contains(&read), "rows read: {read}");
+    assert!(
+        most_in_memory <= 2,
+        "events of {most_in_memory} batches in memory"
+    );
+    assert_eq!(
+        standin.stats()["accepted_requests"],
+        20,
+        "{}",
+        standin.stats()
     );
 }

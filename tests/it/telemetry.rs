@@ -28,7 +28,7 @@ pub fn get(port: u16, path: &str) -> (u16, String) {
 }
 
 /// Waits for the daemon's "telemetry listening" line and returns the port.
-fn telemetry_port(workspace: &Workspace) -> u16 {
+pub fn telemetry_port(workspace: &Workspace) -> u16 {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(20) {
         let log = workspace.log();

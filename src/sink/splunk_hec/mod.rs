@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use flate2::write::GzEncoder;
 use reqwest::header::{
     HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
@@ -20,7 +21,7 @@ use tokio::sync::oneshot;
 pub mod config;
 
 use self::config::{HecCompression, SplunkHecSinkConfig};
-use super::SinkError;
+use super::{Encoded, SinkError};
 use crate::config::read_secret_file;
 use crate::event::{Event, EventBatch};
 
@@ -240,15 +241,14 @@ impl HecSink {
     }
 
     pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
-        self.start(batch).await?.await
+        let encoded = self.encode(batch)?;
+        self.send_encoded(&encoded).await?.await
     }
 
-    /// Sends the batch (split to `max_batch_bytes`) and returns a future that
-    /// completes once Splunk reports every part indexed. Later batches are
-    /// sent meanwhile; one poller asks for all pending ackIds at once. After
-    /// `ack_timeout` without an acknowledgement the future fails transiently
-    /// and the pipeline sends that batch alone again.
-    pub async fn start(&mut self, batch: &EventBatch) -> Result<super::Pending, SinkError> {
+    /// The batch as request bodies: envelopes split to `max_batch_bytes`, each
+    /// compressed when `compression = "gzip"`. Kept for resends instead of the
+    /// events.
+    pub fn encode(&self, batch: &EventBatch) -> Result<Encoded, SinkError> {
         let envelopes: Vec<String> = batch
             .events
             .iter()
@@ -256,12 +256,54 @@ impl HecSink {
             .collect();
         let bodies = split(&envelopes, self.config.max_batch_bytes);
         drop(envelopes);
-        let mut ack_ids = Vec::with_capacity(bodies.len());
+        let mut encoded = Vec::with_capacity(bodies.len());
         for body in bodies {
             if body.len() > self.config.max_batch_bytes {
                 tracing::warn!(endpoint = %self.endpoint, bytes = body.len(), "one event is larger than max_batch_bytes; sent alone");
             }
-            let ack = self.send(body).await?;
+            encoded.push(self.compress(body)?);
+        }
+        Ok(Encoded {
+            id: batch.id,
+            events: batch.events.len(),
+            bodies: encoded,
+        })
+    }
+
+    fn compress(&self, body: String) -> Result<Bytes, SinkError> {
+        match self.config.compression {
+            HecCompression::None => Ok(Bytes::from(body.into_bytes())),
+            HecCompression::Gzip => {
+                let mut encoder = GzEncoder::new(
+                    Vec::with_capacity(body.len() / 4),
+                    flate2::Compression::fast(),
+                );
+                encoder
+                    .write_all(body.as_bytes())
+                    .and_then(|()| encoder.finish())
+                    .map(|mut bytes| {
+                        bytes.shrink_to_fit();
+                        Bytes::from(bytes)
+                    })
+                    .map_err(|error| {
+                        SinkError::transient(format!(
+                            "splunk_hec {}: gzip failed: {error}",
+                            self.endpoint
+                        ))
+                    })
+            }
+        }
+    }
+
+    /// Sends the encoded batch and returns a future that completes once Splunk
+    /// reports every part indexed. Later batches are sent meanwhile; one
+    /// poller asks for all pending ackIds at once. After `ack_timeout` without
+    /// an acknowledgement the future fails transiently and the pipeline sends
+    /// the same bodies alone again.
+    pub async fn send_encoded(&mut self, encoded: &Encoded) -> Result<super::Pending, SinkError> {
+        let mut ack_ids = Vec::with_capacity(encoded.bodies.len());
+        for body in &encoded.bodies {
+            let ack = self.send(body.clone()).await?;
             if self.config.indexer_ack {
                 let ack = ack.ok_or_else(|| {
                     SinkError::permanent(format!(
@@ -326,30 +368,12 @@ impl HecSink {
         self.poller = Some(AbortOnDrop(tokio::spawn(poller.run())));
     }
 
-    async fn send(&self, body: String) -> Result<Option<u64>, SinkError> {
+    async fn send(&self, payload: Bytes) -> Result<Option<u64>, SinkError> {
         let url = format!("{}/services/collector/event", self.endpoint);
         let mut headers = self.headers();
-        let payload = match self.config.compression {
-            HecCompression::None => body.into_bytes(),
-            HecCompression::Gzip => {
-                let mut encoder = GzEncoder::new(
-                    Vec::with_capacity(body.len() / 4),
-                    flate2::Compression::fast(),
-                );
-                encoder
-                    .write_all(body.as_bytes())
-                    .and_then(|()| encoder.finish())
-                    .inspect(|_| {
-                        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                    })
-                    .map_err(|error| {
-                        SinkError::transient(format!(
-                            "splunk_hec {}: gzip failed: {error}",
-                            self.endpoint
-                        ))
-                    })?
-            }
-        };
+        if self.config.compression == HecCompression::Gzip {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
         let response = self
             .client
             .post(&url)
@@ -500,7 +524,16 @@ impl super::Component for HecSink {
     }
 
     async fn start(&mut self, batch: &EventBatch) -> Result<super::Pending, SinkError> {
-        HecSink::start(self, batch).await
+        let encoded = HecSink::encode(self, batch)?;
+        self.send_encoded(&encoded).await
+    }
+
+    fn encode(&mut self, batch: &EventBatch) -> Option<Result<Encoded, SinkError>> {
+        Some(HecSink::encode(self, batch))
+    }
+
+    async fn send(&mut self, encoded: &Encoded) -> Result<super::Pending, SinkError> {
+        self.send_encoded(encoded).await
     }
 }
 
