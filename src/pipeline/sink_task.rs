@@ -13,7 +13,7 @@ use tracing::{error, info, warn};
 use super::config::{PermanentErrorPolicy, PipelineConfig};
 use super::dead_letter::DeadLetter;
 use super::RunError;
-use crate::event::{Event, EventBatch};
+use crate::event::{Cursor, Event, EventBatch};
 use crate::retry::Backoff;
 use crate::sink::{Encoded, ErrorKind, Pending, Sink, SinkError};
 use crate::telemetry::Metrics;
@@ -113,12 +113,17 @@ pub(crate) struct SinkTask<S: Deliver = Sink> {
 enum Held {
     /// The events: the sink sends from them.
     Events(Arc<EventBatch>),
-    /// What the sink sent, and nothing of the events but, when permanent
-    /// errors go to the dead-letter file, the batch as gzip-compressed native
-    /// lines (a tenth of the events' memory) to write there.
-    Encoded {
-        encoded: Encoded,
-        native: Option<Vec<u8>>,
+    /// What the sink sent, resent as the same bytes; nothing of the events.
+    Encoded(Encoded),
+    /// When permanent errors go to the dead-letter file: the batch as
+    /// gzip-compressed native lines, one copy that serves both the file and a
+    /// resend (read back and encoded again, to the same bytes: native lines
+    /// round-trip through `event::wire`).
+    Packed {
+        id: u64,
+        events: usize,
+        cursor: Cursor,
+        native: Vec<u8>,
     },
 }
 
@@ -126,38 +131,33 @@ impl Held {
     fn id(&self) -> u64 {
         match self {
             Held::Events(batch) => batch.id,
-            Held::Encoded { encoded, .. } => encoded.id,
+            Held::Encoded(encoded) => encoded.id,
+            Held::Packed { id, .. } => *id,
         }
     }
 
     fn events(&self) -> usize {
         match self {
             Held::Events(batch) => batch.events.len(),
-            Held::Encoded { encoded, .. } => encoded.events,
+            Held::Encoded(encoded) => encoded.events,
+            Held::Packed { events, .. } => *events,
         }
     }
 
-    /// The events, for the dead-letter file.
+    /// The events, for the dead-letter file or to encode again.
     fn to_events(&self) -> Result<Vec<Event>, String> {
         match self {
             Held::Events(batch) => Ok(batch.events.clone()),
-            Held::Encoded {
-                native: None,
-                encoded,
-            } => Err(format!(
-                "batch {} kept no copy for the dead-letter file",
-                encoded.id
-            )),
-            Held::Encoded {
-                native: Some(native),
-                ..
-            } => unpack(native),
+            Held::Encoded(encoded) => {
+                Err(format!("batch {} kept no copy of its events", encoded.id))
+            }
+            Held::Packed { native, .. } => unpack(native),
         }
     }
 }
 
 /// The batch as native lines, gzip-compressed (fast): what an encoded batch
-/// keeps for the dead-letter file.
+/// keeps when refused batches go to the dead-letter file.
 fn pack(batch: &EventBatch) -> Vec<u8> {
     use std::io::Write;
     let lines = batch.to_ndjson();
@@ -309,29 +309,70 @@ impl<S: Deliver> SinkTask<S> {
         flight: &mut Flight,
     ) -> Step {
         crate::failpoint::hit("sink.deliver");
-        let held = match held {
+        let dead_letter = self.pipeline.on_permanent_error == PermanentErrorPolicy::DeadLetter;
+        // `fresh`: an encoding made for this attempt only, dropped once sent.
+        let (held, fresh) = match held {
             Held::Events(batch) => match self.sink.encode(&batch) {
-                None => Held::Events(batch),
-                Some(Ok(encoded)) => {
-                    let native = (self.pipeline.on_permanent_error
-                        == PermanentErrorPolicy::DeadLetter)
-                        .then(|| pack(&batch));
-                    // This task's share of the events goes here.
-                    drop(batch);
-                    Held::Encoded { encoded, native }
-                }
+                None => (Held::Events(batch), None),
+                // This task's share of the events goes with `batch` here.
+                Some(Ok(encoded)) if dead_letter => (
+                    Held::Packed {
+                        id: batch.id,
+                        events: batch.events.len(),
+                        cursor: batch.cursor.clone(),
+                        native: pack(&batch),
+                    },
+                    Some(encoded),
+                ),
+                Some(Ok(encoded)) => (Held::Encoded(encoded), None),
                 Some(Err(error)) => {
                     return self
                         .answered(Held::Events(batch), attempt, Err(error), policy, flight)
                         .await
                 }
             },
-            encoded => encoded,
+            Held::Packed {
+                id,
+                events,
+                cursor,
+                native,
+            } => {
+                let again = unpack(&native).map(|read| EventBatch {
+                    id,
+                    events: read,
+                    rows_read: 0,
+                    cursor: cursor.clone(),
+                });
+                let held = Held::Packed {
+                    id,
+                    events,
+                    cursor,
+                    native,
+                };
+                match again.map(|batch| self.sink.encode(&batch)) {
+                    Ok(Some(Ok(encoded))) => (held, Some(encoded)),
+                    Ok(Some(Err(error))) => {
+                        return self
+                            .answered(held, attempt, Err(error), policy, flight)
+                            .await
+                    }
+                    Ok(None) | Err(_) => {
+                        let failure = RunError::Internal(format!(
+                            "sink {}: batch {id} could not be encoded again from its kept copy",
+                            self.name
+                        ));
+                        return self.report(Report::Fatal(failure)).await;
+                    }
+                }
+            }
+            encoded => (encoded, None),
         };
-        let started = match &held {
-            Held::Events(batch) => self.sink.start(batch).await,
-            Held::Encoded { encoded, .. } => self.sink.send(encoded).await,
+        let started = match (&held, &fresh) {
+            (_, Some(encoded)) | (Held::Encoded(encoded), None) => self.sink.send(encoded).await,
+            (Held::Events(batch), None) => self.sink.start(batch).await,
+            (Held::Packed { .. }, None) => unreachable!("a packed batch is encoded first"),
         };
+        drop(fresh);
         match started {
             Ok(pending) => {
                 flight
@@ -899,28 +940,43 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_encoding_sink_keeps_its_bodies_not_the_events_and_resends_the_same_bytes() {
-        let directory = tempfile::tempdir().unwrap();
-        let answers = vec![
-            Answer::AckAfter(300),
-            Answer::FailAfter(100, busy(None)),
-            Answer::AckAfter(200),
-            Answer::AckAfter(0),
-        ];
-        let batches = (0..3).map(|id| batch_of_events(id, 5)).collect();
-        let (sent, acks, fatal, released) = run_encoding(
-            answers,
-            batches,
-            pipeline(),
-            &directory.path().join("dead.ndjson"),
-        )
-        .await;
-        assert!(released, "the events of batches in flight were released");
-        assert_eq!(fatal, None);
-        assert_eq!(acks, [2, 0, 1]);
-        let resent: Vec<_> = sent.iter().filter(|(id, _)| *id == 1).collect();
-        assert_eq!(resent.len(), 2, "batch 1 was sent twice");
-        assert_eq!(resent[0].1, resent[1].1, "the same bytes both times");
-        assert_eq!(sent.len(), 4, "only batch 1 was sent again");
+        // With the dead-letter policy the task keeps the events packed instead
+        // of the bodies, and encodes them again for the resend: same bytes.
+        for policy in [PermanentErrorPolicy::Stop, PermanentErrorPolicy::DeadLetter] {
+            let directory = tempfile::tempdir().unwrap();
+            let answers = vec![
+                Answer::AckAfter(300),
+                Answer::FailAfter(100, busy(None)),
+                Answer::AckAfter(200),
+                Answer::AckAfter(0),
+            ];
+            let batches = (0..3).map(|id| batch_of_events(id, 5)).collect();
+            let config = PipelineConfig {
+                on_permanent_error: policy,
+                ..pipeline()
+            };
+            let (sent, acks, fatal, released) = run_encoding(
+                answers,
+                batches,
+                config,
+                &directory.path().join("dead.ndjson"),
+            )
+            .await;
+            assert!(
+                released,
+                "{policy:?}: the events of batches in flight were released"
+            );
+            assert_eq!(fatal, None);
+            assert_eq!(acks, [2, 0, 1]);
+            let resent: Vec<_> = sent.iter().filter(|(id, _)| *id == 1).collect();
+            assert_eq!(resent.len(), 2, "batch 1 was sent twice");
+            assert_eq!(
+                resent[0].1, resent[1].1,
+                "{policy:?}: the same bytes both times"
+            );
+            assert!(resent[0].1.len() > 10);
+            assert_eq!(sent.len(), 4, "only batch 1 was sent again");
+        }
     }
 
     #[tokio::test(start_paused = true)]
