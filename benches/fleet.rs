@@ -12,7 +12,6 @@
 mod common;
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -25,24 +24,10 @@ const SYSTEMS: usize = 8;
 const DOWN: usize = 3;
 const TOPIC: &str = "bench-fleet";
 
-fn status_field(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// Delivered events per source, from /metrics.
 fn delivered(port: u16) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
-    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return out;
-    };
-    let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    let mut text = String::new();
-    let _ = stream.read_to_string(&mut text);
+    let text = common::scrape(port);
     for line in text
         .lines()
         .filter(|line| line.starts_with("auditfwd_events_delivered_total{"))
@@ -111,8 +96,8 @@ fn main() {
     let mut back_at = None;
     while done_at.len() < SYSTEMS && started.elapsed() < Duration::from_secs(down_seconds + 600) {
         std::thread::sleep(Duration::from_millis(200));
-        peak_rss = peak_rss.max(status_field(pid, "VmRSS:"));
-        peak_threads = peak_threads.max(status_field(pid, "Threads:"));
+        peak_rss = peak_rss.max(common::proc_status(pid, "VmRSS:"));
+        peak_threads = peak_threads.max(common::proc_status(pid, "Threads:"));
         for (source, count) in delivered(port) {
             if count >= entries && !done_at.contains_key(&source) {
                 done_at.insert(source, started.elapsed());

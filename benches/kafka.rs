@@ -93,21 +93,6 @@ fn bare(runtime: &tokio::runtime::Runtime, brokers: &str, records: &[Record]) ->
     records.len() as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Reads `topic` back and checks it holds exactly `expected`, once each.
-fn check(broker: &Tansu, topic: &str, expected: &HashSet<String>) -> String {
-    let keys = broker.keys(topic, expected.len());
-    let got: HashSet<&String> = keys.iter().collect();
-    let missing = expected.iter().filter(|key| !got.contains(key)).count();
-    let unexpected = got.iter().filter(|key| !expected.contains(**key)).count();
-    assert!(
-        missing == 0 && unexpected == 0 && keys.len() == expected.len(),
-        "{topic}: {} records read back, {missing} expected ids missing, {unexpected} unexpected, {} duplicates",
-        keys.len(),
-        keys.len() - got.len()
-    );
-    format!("{} records, exactly the expected ids", keys.len())
-}
-
 fn main() {
     let events = common::knob("BENCH_EVENTS", 200_000);
     let dir = tempfile::tempdir().unwrap();
@@ -123,8 +108,8 @@ fn main() {
     let pipeline_rate = common::events_per_second(common::simulator_into(dir.path(), events, sink));
     let bare_rate = bare(&runtime, &brokers, &records);
 
-    let pipeline_check = check(&broker, "pipeline", &expected);
-    let bare_check = check(&broker, "bare", &expected);
+    let pipeline_check = common::check_topic(&broker, "pipeline", &expected, "the expected ids");
+    let bare_check = common::check_topic(&broker, "bare", &expected, "the expected ids");
     println!(
         "machine: {} cores (shared); {events} events, tansu in memory on loopback; producer properties: {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),

@@ -51,21 +51,6 @@ fn python() -> String {
     }
 }
 
-/// Reads `topic` back and checks it holds exactly `expected`, once each.
-fn check(broker: &Tansu, topic: &str, expected: &HashSet<String>) -> String {
-    let keys = broker.keys(topic, expected.len());
-    let got: HashSet<&String> = keys.iter().collect();
-    let missing = expected.iter().filter(|key| !got.contains(key)).count();
-    let unexpected = got.iter().filter(|key| !expected.contains(**key)).count();
-    assert!(
-        missing == 0 && unexpected == 0 && keys.len() == expected.len(),
-        "{topic}: {} records read back, {missing} expected ids missing, {unexpected} unexpected, {} duplicates",
-        keys.len(),
-        keys.len() - got.len()
-    );
-    format!("{} records, exactly the journal's entry ids", keys.len())
-}
-
 fn auditfwd(lab: &Lab, brokers: &str, dir: &std::path::Path) -> f64 {
     std::fs::write(dir.join("odbc.pw"), "lab\n").unwrap();
     let config = dir.join("auditfwd.toml");
@@ -156,8 +141,9 @@ fn main() {
     let script_seconds = script(&python, &lab, &brokers);
     let auditfwd_seconds = auditfwd(&lab, &brokers, dir.path());
 
-    let script_check = check(&broker, "script", &expected);
-    let auditfwd_check = check(&broker, "auditfwd", &expected);
+    let script_check = common::check_topic(&broker, "script", &expected, "the journal's entry ids");
+    let auditfwd_check =
+        common::check_topic(&broker, "auditfwd", &expected, "the journal's entry ids");
     let (script_rate, auditfwd_rate) = (
         events as f64 / script_seconds,
         events as f64 / auditfwd_seconds,

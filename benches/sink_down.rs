@@ -19,28 +19,13 @@ use std::time::{Duration, Instant};
 
 const AUDITFWD: &str = env!("CARGO_BIN_EXE_auditfwd");
 
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 fn rows_read(port: u16) -> Option<u64> {
     metric(port, "auditfwd_rows_read_total")
 }
 
 fn metric(port: u16, name: &str) -> Option<u64> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).ok()?;
-    text.lines()
+    common::scrape(port)
+        .lines()
         .find_map(|line| line.strip_prefix(&format!("{name} ")))
         .and_then(|value| value.trim().parse::<f64>().ok())
         .map(|value| value as u64)
@@ -110,7 +95,7 @@ token_file = "hec.token"
     let mut samples = Vec::new();
     while started.elapsed() < Duration::from_secs(seconds) {
         std::thread::sleep(Duration::from_secs(1));
-        samples.push(rss_kib(pid, "VmRSS:"));
+        samples.push(common::proc_status(pid, "VmRSS:"));
         if first_rows.is_none() && started.elapsed() > Duration::from_secs(10) {
             first_rows = rows_read(telemetry);
         }
@@ -118,7 +103,7 @@ token_file = "hec.token"
     let last_rows = rows_read(telemetry);
     let in_flight_at_end = metric(telemetry, "auditfwd_batches_in_flight");
     let in_memory_at_end = metric(telemetry, "auditfwd_batches_in_memory");
-    let peak = rss_kib(pid, "VmHWM:");
+    let peak = common::proc_status(pid, "VmHWM:");
     let _ = child.kill();
     let _ = child.wait();
     let last = samples.last().copied().unwrap_or(0);

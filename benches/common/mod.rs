@@ -34,3 +34,47 @@ pub fn knob(name: &str, default: u64) -> u64 {
         .and_then(|text| text.parse().ok())
         .unwrap_or(default)
 }
+
+/// A `kB` (or plain number) field of /proc/<pid>/status: "VmRSS:", "VmHWM:",
+/// "Threads:"; 0 once the process is gone.
+pub fn proc_status(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The daemon's /metrics text from its telemetry port; empty when it does
+/// not answer.
+pub fn scrape(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut text = String::new();
+    if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+        let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let _ = stream.read_to_string(&mut text);
+    }
+    text
+}
+
+/// Reads `topic` back and checks it holds exactly `expected`, once each;
+/// `what` names the expected set in the returned line.
+pub fn check_topic(
+    broker: &peers::Tansu,
+    topic: &str,
+    expected: &std::collections::HashSet<String>,
+    what: &str,
+) -> String {
+    let keys = broker.keys(topic, expected.len());
+    let got: std::collections::HashSet<&String> = keys.iter().collect();
+    let missing = expected.iter().filter(|key| !got.contains(key)).count();
+    let unexpected = got.iter().filter(|key| !expected.contains(**key)).count();
+    assert!(
+        missing == 0 && unexpected == 0 && keys.len() == expected.len(),
+        "{topic}: {} records read back, {missing} expected ids missing, {unexpected} unexpected, {} duplicates",
+        keys.len(),
+        keys.len() - got.len()
+    );
+    format!("{} records, exactly {what}", keys.len())
+}

@@ -39,10 +39,7 @@ pub(crate) trait Deliver: Send + 'static {
     }
     /// Sends what `encode` made.
     async fn send(&mut self, encoded: &Encoded) -> Result<Pending, SinkError> {
-        Err(SinkError::permanent(format!(
-            "internal: batch {} was encoded for a sink that sends events",
-            encoded.id
-        )))
+        Err(Encoded::not_for_this_sink(encoded.id))
     }
     /// Hands over what a client library still buffers. Blocking.
     fn shutdown(&self, _grace: Duration) {}
@@ -580,6 +577,22 @@ mod tests {
         FailAfter(u64, SinkError),
     }
 
+    /// What a scripted start or send returns; acknowledged at once when the
+    /// script has run out.
+    fn answer(next: Option<Answer>) -> Result<Pending, SinkError> {
+        match next.unwrap_or(Answer::AckAfter(0)) {
+            Answer::Refuse(error) => Err(error),
+            Answer::AckAfter(millis) => Ok(Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(millis)).await;
+                Ok(())
+            })),
+            Answer::FailAfter(millis, error) => Ok(Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(millis)).await;
+                Err(error)
+            })),
+        }
+    }
+
     struct Scripted {
         answers: VecDeque<Answer>,
         /// (batch id, time of start) of every start.
@@ -590,17 +603,7 @@ mod tests {
     impl Deliver for Scripted {
         async fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError> {
             self.starts.lock().unwrap().push((batch.id, Instant::now()));
-            match self.answers.pop_front().unwrap_or(Answer::AckAfter(0)) {
-                Answer::Refuse(error) => Err(error),
-                Answer::AckAfter(millis) => Ok(Box::pin(async move {
-                    tokio::time::sleep(Duration::from_millis(millis)).await;
-                    Ok(())
-                })),
-                Answer::FailAfter(millis, error) => Ok(Box::pin(async move {
-                    tokio::time::sleep(Duration::from_millis(millis)).await;
-                    Err(error)
-                })),
-            }
+            answer(self.answers.pop_front())
         }
 
         fn ordered(&self) -> bool {
@@ -865,17 +868,7 @@ mod tests {
         async fn send(&mut self, encoded: &Encoded) -> Result<Pending, SinkError> {
             let mut sent = self.sent.lock().unwrap();
             sent.extend(encoded.bodies.iter().map(|body| (encoded.id, body.clone())));
-            match self.answers.pop_front().unwrap_or(Answer::AckAfter(0)) {
-                Answer::Refuse(error) => Err(error),
-                Answer::AckAfter(millis) => Ok(Box::pin(async move {
-                    tokio::time::sleep(Duration::from_millis(millis)).await;
-                    Ok(())
-                })),
-                Answer::FailAfter(millis, error) => Ok(Box::pin(async move {
-                    tokio::time::sleep(Duration::from_millis(millis)).await;
-                    Err(error)
-                })),
-            }
+            answer(self.answers.pop_front())
         }
     }
 

@@ -83,6 +83,15 @@ pub struct Encoded {
     pub bodies: Vec<bytes::Bytes>,
 }
 
+impl Encoded {
+    /// `send` of an encoded batch to a sink that sends events: a bug.
+    pub(crate) fn not_for_this_sink(id: u64) -> SinkError {
+        SinkError::permanent(format!(
+            "internal: batch {id} was encoded for a sink that sends events"
+        ))
+    }
+}
+
 /// What every sink provides; the `sinks!` list dispatches to it.
 pub(crate) trait Component: Sized {
     type Config;
@@ -111,10 +120,7 @@ pub(crate) trait Component: Sized {
     /// Sends what `encode` made; the returned [`Pending`] completes with the
     /// acknowledgement. Called only on sinks whose `encode` returns `Some`.
     async fn send(&mut self, encoded: &Encoded) -> Result<Pending, SinkError> {
-        Err(SinkError::permanent(format!(
-            "internal: batch {} was encoded for a sink that sends events",
-            encoded.id
-        )))
+        Err(Encoded::not_for_this_sink(encoded.id))
     }
     /// Hands over what a client library still buffers. Blocking.
     fn shutdown(&self, _grace: Duration) {}

@@ -164,8 +164,8 @@ fn required(row: &impl Columns, column: &'static str) -> Result<String, RowError
     take(row, column).ok_or(RowError::Missing(column))
 }
 
-/// Builds a [`JournalRow`] from named text columns.
-pub fn journal_row(row: &impl Columns, clock: &mut LocalClock) -> Result<JournalRow, RowError> {
+/// The entry's local timestamp and sequence number, which every entry has.
+fn position(row: &impl Columns) -> Result<(chrono::NaiveDateTime, u64), RowError> {
     let timestamp_text = required(row, "ENTRY_TIMESTAMP")?;
     let entry_timestamp_local =
         parse_local_timestamp(&timestamp_text).ok_or_else(|| RowError::Invalid {
@@ -179,6 +179,12 @@ pub fn journal_row(row: &impl Columns, clock: &mut LocalClock) -> Result<Journal
         value: sequence_text.clone(),
         expected: "a whole number from 0 to 18446744073709551615",
     })?;
+    Ok((entry_timestamp_local, sequence_number))
+}
+
+/// Builds a [`JournalRow`] from named text columns.
+pub fn journal_row(row: &impl Columns, clock: &mut LocalClock) -> Result<JournalRow, RowError> {
+    let (entry_timestamp_local, sequence_number) = position(row)?;
     let remote_port = match take(row, "REMOTE_PORT") {
         None => None,
         Some(text) => Some(
@@ -232,19 +238,7 @@ pub fn typed_row(
         return journal_row(row, clock);
     }
     let details = details(spec, row)?;
-    let timestamp_text = required(row, "ENTRY_TIMESTAMP")?;
-    let entry_timestamp_local =
-        parse_local_timestamp(&timestamp_text).ok_or_else(|| RowError::Invalid {
-            column: "ENTRY_TIMESTAMP",
-            value: timestamp_text.clone(),
-            expected: "a timestamp like 2026-04-08-10.15.30.123456",
-        })?;
-    let sequence_text = required(row, "SEQUENCE_NUMBER")?;
-    let sequence_number = parse_unsigned(&sequence_text).ok_or_else(|| RowError::Invalid {
-        column: "SEQUENCE_NUMBER",
-        value: sequence_text.clone(),
-        expected: "a whole number from 0 to 18446744073709551615",
-    })?;
+    let (entry_timestamp_local, sequence_number) = position(row)?;
     let mut typed = JournalRow::bare(
         &required(row, "SYSTEM_NAME")?,
         &required(row, "RECEIVER_LIBRARY")?,

@@ -807,12 +807,7 @@ impl OdbcSource {
                 self.batch_rows,
             ),
         };
-        let max_rows = match (last, start) {
-            (Some(last), Start::Sequence(first)) => {
-                usize::try_from(last.saturating_sub(*first).saturating_add(1)).unwrap_or(usize::MAX)
-            }
-            _ => self.batch_rows,
-        };
+        let max_rows = rows_expected(last, start, self.batch_rows);
         self.unreported.audit_journal_types += 1;
         self.total.audit_journal_types += 1;
         // A throwaway clock: UTC is resolved again once all types are merged.
@@ -897,12 +892,7 @@ impl OdbcSource {
                 self.batch_rows,
             ),
         };
-        let max_rows = match (last, start) {
-            (Some(last), Start::Sequence(first)) => {
-                usize::try_from(last.saturating_sub(*first).saturating_add(1)).unwrap_or(usize::MAX)
-            }
-            _ => self.batch_rows,
-        };
+        let max_rows = rows_expected(last, start, self.batch_rows);
         self.unreported.audit_journal_js += 1;
         self.total.audit_journal_js += 1;
         let session = self.session.as_mut().expect("connected");
@@ -1020,6 +1010,17 @@ fn position_of(cursor: &JournalCursor) -> Position {
         },
         sequence: cursor.sequence_number,
         timestamp: cursor.entry_timestamp_local,
+    }
+}
+
+/// Rows a call may return: its whole sequence range when the receiver's last
+/// sequence number bounds it, else one batch.
+fn rows_expected(last: Option<u64>, start: &Start, batch_rows: usize) -> usize {
+    match (last, start) {
+        (Some(last), Start::Sequence(first)) => {
+            usize::try_from(last.saturating_sub(*first).saturating_add(1)).unwrap_or(usize::MAX)
+        }
+        _ => batch_rows,
     }
 }
 
