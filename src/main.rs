@@ -224,16 +224,9 @@ fn backfill(
     source: Option<&str>,
 ) -> i32 {
     use auditfwd::backfill::{self, Extent, Progress, Request};
-    let config = match load(args) {
+    let config = match load_for_source(args, source, "backfill") {
         Ok(config) => config,
-        Err(errors) => return config_failed(&errors),
-    };
-    let config = match select_source(&config, source) {
-        Ok(config) => config,
-        Err(problem) => {
-            eprintln!("auditfwd: backfill: {problem}");
-            return exit_code::CONFIG;
-        }
+        Err(code) => return code,
     };
     let time = |flag: &str, text: &str| {
         auditfwd::source::rows::parse_local_timestamp(text)
@@ -645,6 +638,16 @@ fn enrich(
 
 /// The configuration of the system `--source` names: required with
 /// [[sources]], and then one of their names.
+/// Loads the configuration and narrows it to one system (`--source`); the
+/// error is the exit code, already reported under `command`'s name.
+fn load_for_source(args: &ConfigArgs, source: Option<&str>, command: &str) -> Result<Config, i32> {
+    let config = load(args).map_err(|errors| config_failed(&errors))?;
+    select_source(&config, source).map_err(|problem| {
+        eprintln!("auditfwd: {command}: {problem}");
+        exit_code::CONFIG
+    })
+}
+
 fn select_source(config: &Config, source: Option<&str>) -> Result<Config, String> {
     let names: Vec<String> = config
         .sources
@@ -684,16 +687,9 @@ fn checkpoint(action: CheckpointAction, source: Option<&str>) -> i32 {
         | CheckpointAction::Set { config, .. }
         | CheckpointAction::Clear { config } => config,
     };
-    let config = match load(args) {
+    let config = match load_for_source(args, source, "checkpoint") {
         Ok(config) => config,
-        Err(errors) => return config_failed(&errors),
-    };
-    let config = match select_source(&config, source) {
-        Ok(config) => config,
-        Err(problem) => {
-            eprintln!("auditfwd: checkpoint: {problem}");
-            return exit_code::CONFIG;
-        }
+        Err(code) => return code,
     };
     let store = match CheckpointStore::open(&config.state.dir) {
         Ok(store) => store,

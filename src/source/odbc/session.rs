@@ -121,13 +121,8 @@ impl Session {
             timeout,
         )
         .map_err(fail(Doing::DiscoverColumns))?;
-        let available: std::collections::HashSet<String> =
-            discovered.iter().map(|name| name.to_uppercase()).collect();
-        let missing: Vec<&str> = sql::REQUIRED_COLUMNS
-            .iter()
-            .copied()
-            .filter(|name| !available.contains(*name))
-            .collect();
+        let available = upper_case(&discovered);
+        let missing = absent_from(&available, sql::REQUIRED_COLUMNS);
         if !missing.is_empty() {
             return Err(OdbcError::fatal(format!(
                 "SYSTOOLS.AUDIT_JOURNAL_JS on {} lacks the columns {missing:?}; apply the Db2 for i PTF group that ships it (see deploy/ibmi/)",
@@ -138,11 +133,7 @@ impl Session {
             .iter()
             .map(|name| name.to_string())
             .collect();
-        let absent: Vec<&str> = sql::OPTIONAL_COLUMNS
-            .iter()
-            .copied()
-            .filter(|name| !available.contains(*name))
-            .collect();
+        let absent = absent_from(&available, sql::OPTIONAL_COLUMNS);
         columns.extend(
             sql::OPTIONAL_COLUMNS
                 .iter()
@@ -407,19 +398,31 @@ fn is_missing_function(error: &DriverError) -> bool {
     matches!(error.sqlstate.as_deref(), Some("42883" | "42704" | "42884"))
 }
 
+/// Discovered column names, upper-cased (drivers differ in case).
+fn upper_case(names: &[String]) -> std::collections::HashSet<String> {
+    names.iter().map(|name| name.to_uppercase()).collect()
+}
+
+/// Which of `names` the function lacks.
+fn absent_from<'a>(
+    available: &std::collections::HashSet<String>,
+    names: &[&'a str],
+) -> Vec<&'a str> {
+    names
+        .iter()
+        .copied()
+        .filter(|name| !available.contains(*name))
+        .collect()
+}
+
 /// The columns to select from `spec`'s function, given the names it has.
 fn typed_select_list(
     spec: &'static TypeSpec,
     available: &[String],
     target: &Target<'_>,
 ) -> Result<Vec<String>, OdbcError> {
-    let available: std::collections::HashSet<String> =
-        available.iter().map(|name| name.to_uppercase()).collect();
-    let missing: Vec<&str> = sql::COMMON_REQUIRED_COLUMNS
-        .iter()
-        .copied()
-        .filter(|name| !available.contains(*name))
-        .collect();
+    let available = upper_case(available);
+    let missing = absent_from(&available, sql::COMMON_REQUIRED_COLUMNS);
     if !missing.is_empty() {
         return Err(OdbcError::fatal(format!(
             "SYSTOOLS.{} on {} lacks the columns {missing:?}; apply the Db2 for i PTF group that ships it ({})",
