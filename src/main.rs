@@ -132,6 +132,24 @@ enum Command {
         #[arg(long)]
         sink: String,
     },
+    /// Check a live IBM i, read-only: the connection, each configured SYSTOOLS
+    /// function and its columns, the Db2 PTF group, QAUDCTL/QAUDLVL for the
+    /// configured types, the time zone, the receivers, a real read. One line
+    /// per check (✔ passed, ✗ failed with the remedy, ? unknown); exit 0 when
+    /// every required check passed, 78 otherwise.
+    Doctor {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// With [[sources]]: the system to check (its name).
+        #[arg(long)]
+        source: Option<String>,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Pause between the two reads of the attached receiver's last sequence number.
+        #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+        interval: std::time::Duration,
+    },
     /// List the audit entry types auditfwd reads: SYSTOOLS function, the
     /// QAUDLVL value that turns each on, the PTF group that brings it, and
     /// every code with its label, action and severity.
@@ -201,6 +219,12 @@ fn main() -> ExitCode {
             format,
         } => enrich(&config, &input, &timezone, &audit_type, format),
         Command::AuditTypes => audit_types(),
+        Command::Doctor {
+            config,
+            source,
+            json,
+            interval,
+        } => doctor(&config, source.as_deref(), json, interval),
         Command::Backfill {
             config,
             from,
@@ -323,6 +347,62 @@ fn backfill(
     }
 }
 
+fn doctor(
+    args: &ConfigArgs,
+    source: Option<&str>,
+    json: bool,
+    interval: std::time::Duration,
+) -> i32 {
+    use auditfwd::source::odbc::doctor::Options;
+    let config = match load_for_source(args, source, "doctor") {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    auditfwd::telemetry::init_logging(&config.log);
+    if config.source.kind != auditfwd::source::config::SourceKind::Odbc {
+        eprintln!("auditfwd: doctor checks an IBM i: set source.kind = \"odbc\" (the simulator has nothing to check)");
+        return exit_code::CONFIG;
+    }
+    // The checkpoint's receiver, when the state can be read without the
+    // daemon's lock (freed receivers before it no longer matter).
+    let checkpoint_receiver = config
+        .state
+        .dir
+        .exists()
+        .then(|| CheckpointStore::open(&config.state.dir).ok())
+        .flatten()
+        .and_then(|store| store.load().ok().flatten())
+        .map(|checkpoint| auditfwd::source::odbc::chain::ReceiverId {
+            library: checkpoint.cursor.receiver_library.clone(),
+            name: checkpoint.cursor.receiver_name.clone(),
+        });
+    let source = match auditfwd::source::Source::open(&config.source, &config.filter, None) {
+        Ok(auditfwd::source::Source::Odbc(source)) => source,
+        Ok(_) => unreachable!("source.kind is odbc"),
+        Err(error) => {
+            eprintln!("auditfwd: doctor: {error}");
+            return exit_code::CONFIG;
+        }
+    };
+    let report = source.doctor(&Options {
+        interval,
+        checkpoint_receiver,
+    });
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("the report serialises")
+        );
+    } else {
+        print!("{}", report.text());
+    }
+    if report.ok {
+        exit_code::OK
+    } else {
+        exit_code::CONFIG
+    }
+}
+
 fn replay(args: &ConfigArgs, file: &std::path::Path, sink: &str) -> i32 {
     let config = match load(args) {
         Ok(config) => config,
@@ -371,7 +451,11 @@ fn audit_types() -> i32 {
             out.push_str("  codes: IBM's JS entry types, labelled as IBM's connection-tracking query does (see README)\n");
             continue;
         }
-        out.push_str(&format!("  codes ({}):\n", spec.code_column));
+        out.push_str(&format!(
+            "  codes ({}):\n",
+            spec.code_column
+                .unwrap_or("no code column: one code for every entry")
+        ));
         for code in spec.codes {
             out.push_str(&format!(
                 "    {:<10} {:<9} {:<34} {}\n",

@@ -26,6 +26,7 @@ ODBC_DRIVER="PostgreSQL Unicode"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SCHEMA_SQL="$HERE/schema.sql"
 TYPES_SQL="$HERE/types.sql"
+CATALOG_SQL="$HERE/catalog.sql"
 DATA_DIR="$LAB_DIR/data"
 LOG_FILE="$LAB_DIR/server.log"
 INSTALL_HINT="apt-get install postgresql unixodbc odbc-postgresql"
@@ -176,6 +177,10 @@ create_template() {
     if ! role_psql_local -d "$LAB_TEMPLATE" -f "$TYPES_SQL" >/dev/null; then
         super_psql -d postgres -c "DROP DATABASE IF EXISTS $LAB_TEMPLATE" || true
         die "loading $TYPES_SQL failed; template database dropped"
+    fi
+    if ! role_psql_local -d "$LAB_TEMPLATE" -f "$CATALOG_SQL" >/dev/null; then
+        super_psql -d postgres -c "DROP DATABASE IF EXISTS $LAB_TEMPLATE" || true
+        die "loading $CATALOG_SQL failed; template database dropped"
     fi
 }
 

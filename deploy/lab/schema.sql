@@ -84,7 +84,10 @@ CREATE UNLOGGED TABLE lab.receivers (
     journal_name               varchar(10) NOT NULL DEFAULT 'QAUDJRN',
     attach_timestamp           timestamp(6) NOT NULL,
     detach_timestamp           timestamp(6),
-    status                     varchar(8) NOT NULL CHECK (status IN ('ATTACHED', 'ONLINE')),
+    -- IBM's STATUS values: ATTACHED; ONLINE (detached); SAVED (detached, saved,
+    -- still on the system); FREED (saved with its storage freed: listed, not
+    -- readable); PARTIAL (restored from a save taken while it was attached).
+    status                     varchar(8) NOT NULL CHECK (status IN ('ATTACHED', 'ONLINE', 'SAVED', 'FREED', 'PARTIAL')),
     -- Attached with CHGJRN SEQOPT(*RESET): its sequence numbers restarted at 1.
     sequence_reset             boolean NOT NULL DEFAULT false,
     first_sequence_number      numeric(21, 0) NOT NULL,
@@ -279,6 +282,42 @@ BEGIN
 END
 $$;
 
+-- Knobs that play what the lab cannot measure: 'optimizer_estimate_seconds', the
+-- Db2 for i optimizer's estimate for one call (unset: never over the governor).
+CREATE TABLE lab.settings (
+    name  text PRIMARY KEY,
+    value numeric
+);
+
+CREATE FUNCTION lab.set_optimizer_estimate(seconds numeric) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO lab.settings VALUES ('optimizer_estimate_seconds', seconds)
+    ON CONFLICT (name) DO UPDATE SET value = excluded.value
+$$;
+
+-- SAVRCV STG(*FREE): the receiver stays listed with STATUS 'FREED'; its entries
+-- can no longer be read. 'NAME' or 'LIBRARY/NAME'.
+CREATE FUNCTION lab.free_receiver(name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    wanted_library text;
+    wanted_name    text;
+BEGIN
+    IF position('/' IN name) > 0 THEN
+        wanted_library := lab.object_name(split_part(name, '/', 1));
+        wanted_name := lab.object_name(split_part(name, '/', 2));
+    ELSE
+        wanted_name := lab.object_name(name);
+    END IF;
+    UPDATE lab.receivers AS r SET status = 'FREED'
+    WHERE r.receiver_name = wanted_name AND (wanted_library IS NULL OR r.receiver_library = wanted_library)
+      AND r.status <> 'ATTACHED';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no detached receiver % to free', name USING ERRCODE = '42704';
+    END IF;
+END
+$$;
+
 -- Where a call of the table function starts and ends, as two (receiver ordinal,
 -- sequence) bounds of the primary key, inclusive. Raises IBM's errors.
 CREATE FUNCTION lab.journal_bounds(
@@ -294,6 +333,11 @@ CREATE FUNCTION lab.journal_bounds(
     OUT end_ordinal    bigint,
     OUT end_sequence   numeric)
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    freed_library text;
+    freed_name    text;
+    estimate      numeric;
+    limit_ms      numeric;
 BEGIN
     IF starting_timestamp IS NOT NULL AND starting_sequence IS NOT NULL THEN
         RAISE EXCEPTION 'A value cannot be specified for both STARTING_TIMESTAMP and STARTING_SEQUENCE.'
@@ -319,6 +363,30 @@ BEGIN
     END IF;
     start_sequence := coalesce(starting_sequence, -1);
     end_sequence := coalesce(ending_sequence, 999999999999999999999);
+    -- A receiver saved with its storage freed stays in JOURNAL_RECEIVER_INFO, but
+    -- its entries are gone from the system: a call whose range covers it fails.
+    -- (The exact message on IBM i was not verified; the failure is.)
+    SELECT r.receiver_library, r.receiver_name INTO freed_library, freed_name
+    FROM lab.receivers AS r
+    WHERE r.receiver_ordinal BETWEEN start_ordinal AND end_ordinal AND r.status = 'FREED'
+    ORDER BY r.receiver_ordinal LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'Journal receiver %/% not available: its storage was freed.', freed_library, freed_name
+            USING ERRCODE = '58004';
+    END IF;
+    -- The Db2 for i query governor: a statement's query timeout is the limit, and
+    -- the optimizer's estimate for the call is compared with it before the call
+    -- runs (SQL0666, SQLSTATE 57005); it never interrupts a running call.
+    -- psqlODBC turns SQL_ATTR_QUERY_TIMEOUT into SET statement_timeout.
+    SELECT value INTO estimate FROM lab.settings WHERE name = 'optimizer_estimate_seconds';
+    limit_ms := nullif(regexp_replace(current_setting('statement_timeout'), '[^0-9]', '', 'g'), '')::numeric;
+    IF current_setting('statement_timeout') ~ '^[0-9]+s$' THEN
+        limit_ms := limit_ms * 1000;
+    END IF;
+    IF estimate IS NOT NULL AND coalesce(limit_ms, 0) > 0 AND estimate * 1000 > limit_ms THEN
+        RAISE EXCEPTION 'SQL0666 Estimated query processing time % exceeds limit %.', estimate, round(limit_ms / 1000)
+            USING ERRCODE = '57005';
+    END IF;
 END
 $$;
 
@@ -647,7 +715,7 @@ $$;
 CREATE FUNCTION lab.reset() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE lab.entries, lab.receivers;
+    TRUNCATE lab.entries, lab.receivers, lab.settings;
 END
 $$;
 

@@ -161,6 +161,7 @@ impl Enricher {
             program_name: row.program_name,
             target_qualified_job_name: row.target_qualified_job_name,
             message: row.notice.map(|notice| notice.message),
+            truncated: row.truncated,
         }
     }
 }
@@ -222,6 +223,7 @@ impl Enricher {
             program_name: row.program_name,
             target_qualified_job_name: None,
             message: None,
+            truncated: row.truncated,
             audit_type: Some(details.spec.code),
             code: details.code().map(str::to_owned),
             code_label,
@@ -348,6 +350,7 @@ pub(crate) mod tests {
             target_qualified_job_name: None,
             notice: None,
             details: None,
+            truncated: Vec::new(),
         }
     }
 

@@ -116,6 +116,9 @@ pub struct JournalRow {
     pub notice: Option<Notice>,
     /// The typed entry-specific block of a non-JS entry; `None` for JS.
     pub details: Option<audit::Details>,
+    /// Columns whose value arrived cut by the driver (upper case); empty
+    /// when every value is whole.
+    pub truncated: Vec<String>,
 }
 
 /// What a synthetic row reports (for example an audit gap).
@@ -164,6 +167,7 @@ impl JournalRow {
             target_qualified_job_name: None,
             notice: None,
             details: None,
+            truncated: Vec::new(),
         }
     }
 
@@ -241,6 +245,10 @@ pub struct Event {
     /// Set on synthetic events only (for example an audit gap).
     #[serde(default)]
     pub message: Option<String>,
+    /// Columns whose value arrived cut (longer than auditfwd could fetch),
+    /// upper case; absent when every value is whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub truncated: Vec<String>,
     /// Journal entry type (`JS`, `PW`, ...); `None` on synthetic events. (v2)
     #[serde(skip)]
     pub audit_type: Option<&'static str>,
@@ -320,7 +328,8 @@ impl Event {
     /// Schema v1: the JS fields, flat, in declaration order.
     fn serialize_v1<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let fields = if self.message.is_some() { 36 } else { 35 };
+        let fields =
+            35 + usize::from(self.message.is_some()) + usize::from(!self.truncated.is_empty());
         let mut out = serializer.serialize_struct("Event", fields)?;
         out.serialize_field("schema_version", &self.schema_version)?;
         out.serialize_field("event_id", &self.event_id)?;
@@ -359,6 +368,9 @@ impl Event {
         out.serialize_field("target_qualified_job_name", &self.target_qualified_job_name)?;
         if let Some(message) = &self.message {
             out.serialize_field("message", message)?;
+        }
+        if !self.truncated.is_empty() {
+            out.serialize_field("truncated", &self.truncated)?;
         }
         out.end()
     }
@@ -399,6 +411,9 @@ impl Event {
         out.serialize_entry("program_name", &self.program_name)?;
         if let Some(message) = &self.message {
             out.serialize_entry("message", message)?;
+        }
+        if !self.truncated.is_empty() {
+            out.serialize_entry("truncated", &self.truncated)?;
         }
         if let Some(signal) = &self.signal {
             out.serialize_entry("signal", signal)?;

@@ -105,6 +105,7 @@ pub fn v2() -> Value {
         properties.insert((*name).to_owned(), property);
     }
     properties.insert("message".into(), v1["message"].clone());
+    properties.insert("truncated".into(), v1["truncated"].clone());
     properties.insert(
         "signal".into(),
         json!({

@@ -157,6 +157,16 @@ fn v2(json: &Json) -> Result<Event, String> {
         program_name: text(json, "program_name")?,
         target_qualified_job_name: js_text("target_qualified_job_name")?,
         message: text(json, "message")?,
+        truncated: json
+            .get("truncated")
+            .and_then(Json::as_array)
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(|name| name.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
         audit_type: audit_type.map(|spec| spec.code),
         code: text(json, "code")?,
         code_label: Cow::Owned(text(json, "code_label")?.unwrap_or_default()),

@@ -281,13 +281,13 @@ pub const TABLE: &[Row] = &[
         ("System", "Process Information"),
         "Other job changes (submitted, held, released, changed, attached, ...): process activity with no OCSF verb of its own."),
     // PW: password and sign-on failures.
-    codes("PW", &["A", "D", "E", "F", "G", "K", "O", "P", "Q", "R", "T", "U", "X", "Y", "Z"], LOGON_FAILED,
+    codes("PW", &["A", "D", "E", "F", "G", "P", "Q", "R", "T", "U", "X", "Y", "Z"], LOGON_FAILED,
         (Authentication, 1), (Cim::Authentication, "failure"),
         ("Authentication", "User Login Failure"),
         "A sign-on (or APPC bind, or service tools sign-on) that failed: Logon with status Failure."),
-    codes("PW", &["C", "S", "*"], (&["authentication"], &["info"], Failure), (Authentication, 99), (Cim::Authentication, "failure"),
+    codes("PW", &["C", "K", "O", "S", "*"], (&["authentication"], &["info"], Failure), (Authentication, 99), (Cim::Authentication, "failure"),
         ("Authentication", "User Login Failure"),
-        "A password check that is not a sign-on (CHKPWD, SQL decryption password): Authentication, activity Other, status Failure."),
+        "A password or TOTP check that is not a sign-on (CHKPWD, CHKTOTP or QSYS2.CHECK_TOTP, SQL decryption password): Authentication, activity Other, status Failure."),
     // CP: user profiles.
     detection(codes("CP", &["CRT", "CHG", "RST", "DST", "RPA", "SQL", "*"], (&["iam"], &["user", "change", "admin"], Success),
         (UserAccessManagement, 1), (Cim::AccountManagement, "modified"),
@@ -332,7 +332,7 @@ pub const TABLE: &[Row] = &[
         ("System", "System Configuration"),
         "A system value, service attribute, clock or option changed: a change of the system's configuration, logged by the audit journal."),
     // PS: profile swaps and tokens.
-    codes("PS", &["A", "E", "H", "P", "S", "V"], SWITCH, (Authentication, 7), (Cim::Authentication, "success"),
+    codes("PS", &["A", "E", "H", "P", "S", "T", "U", "V"], SWITCH, (Authentication, 7), (Cim::Authentication, "success"),
         ("Authentication", "User Login Success"),
         "Work started or ended on behalf of another user, or a profile handle or token generated for one: Account Switch."),
     codes("PS", &["I", "M", "R", "*"], (&["authentication"], &["info"], Success), (Authentication, 99), (Cim::None, "success"),

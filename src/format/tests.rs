@@ -59,7 +59,7 @@ fn typed(
             if let Some((_, value)) = extra.iter().find(|(name, _)| *name == column.name) {
                 return value.clone();
             }
-            match (column.name == spec.code_column, column.kind) {
+            match (Some(column.name) == spec.code_column, column.kind) {
                 (true, _) => Column::Text(code.into()),
                 (false, Kind::Text) => Column::Text("QSECOFR".into()),
                 (false, Kind::Integer) => Column::Integer(7),

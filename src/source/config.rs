@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::odbc::config::OdbcConfig;
+use super::odbc::config::{Dialect, OdbcConfig};
 use crate::config::{duration, Problems};
 
 /// Which journal reader runs, and how often it polls.
@@ -105,16 +105,29 @@ impl SourceConfig {
                 format!("{} is out of range; use 1 to 100000", self.batch_rows),
             );
         }
-        if self.poll_interval < Duration::from_millis(100) {
+        // IBM: "Querying this function at a sub-second rate could have disruptive
+        // performance impacts" (QSYS2.DISPLAY_JOURNAL, which the audit journal
+        // functions wrap). A real IBM i (dialect db2i) is never polled faster than
+        // once a second; the lab and the simulator may go down to 100ms.
+        let floor = if self.kind == SourceKind::Odbc && self.odbc.dialect == Dialect::Db2i {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_millis(100)
+        };
+        if self.poll_interval < floor {
             problems.fail(
                 format!("{key}.poll_interval"),
-                "below 100ms; IBM warns that sub-second polling of the journal functions hurts the system",
+                format!(
+                    "{} is below {}; IBM warns that querying the audit journal functions at a sub-second rate \"could have disruptive performance impacts\" on the IBM i",
+                    humantime::format_duration(self.poll_interval),
+                    humantime::format_duration(floor)
+                ),
             );
         } else {
             problems.duration_in(
                 format!("{key}.poll_interval"),
                 self.poll_interval,
-                Duration::from_millis(100),
+                floor,
                 Duration::from_secs(24 * 3600),
             );
         }

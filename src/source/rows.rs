@@ -21,6 +21,12 @@ pub trait Columns {
     /// The raw text of `column`; `None` for NULL or a column the row lacks.
     /// Bytes that are not UTF-8 arrive replaced (U+FFFD), never dropped.
     fn text(&self, column: &str) -> Option<Cow<'_, str>>;
+
+    /// The columns whose value arrived cut (longer than the driver could
+    /// hand over), upper case; empty when every value is whole.
+    fn truncated(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl Columns for RawRow {
@@ -223,6 +229,7 @@ pub fn journal_row(row: &impl Columns, clock: &mut LocalClock) -> Result<Journal
         target_qualified_job_name: take(row, "TARGET_QUALIFIED_JOB_NAME"),
         notice: None,
         details: None,
+        truncated: row.truncated(),
     })
 }
 
@@ -257,6 +264,7 @@ pub fn typed_row(
     typed.remote_address = take(row, "REMOTE_ADDRESS");
     typed.remote_port = port(row)?;
     typed.details = Some(details);
+    typed.truncated = row.truncated();
     Ok(typed)
 }
 

@@ -19,6 +19,7 @@ pub mod kafka;
 mod lab_types;
 mod odbc;
 mod package;
+mod reference;
 mod replay;
 pub mod schema;
 mod secrets;

@@ -6,7 +6,6 @@
 //! ([`detect`]): detections are fields on the event, not a rules engine.
 
 pub mod catalog;
-pub mod lab_sql;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -54,8 +53,9 @@ pub struct TypeSpec {
     pub qaudlvl: &'static str,
     /// The Db2 for i PTF group level that brings the function.
     pub since: &'static str,
-    /// The column whose value is the entry's code.
-    pub code_column: &'static str,
+    /// The column whose value is the entry's code; `None` when the function
+    /// has none (OW), and the type's one code applies to every entry.
+    pub code_column: Option<&'static str>,
     /// Entry-specific columns, after the common header ones.
     pub columns: &'static [Column],
     pub codes: &'static [CodeSpec],
@@ -104,7 +104,8 @@ impl TypeSpec {
             "CP" => Some("USER_PROFILE"),
             "AF" | "PS" | "CA" | "GR" => Some("USER_PROFILE_NAME"),
             "OW" => Some("NEW_OWNER"),
-            "AD" => Some("CHGUSRAUD_USER_PROFILE"),
+            // CHGUSRAUD names the changed profile as the object (type *USRPRF).
+            "AD" => Some("OBJECT_NAME"),
             _ => None,
         }
     }
@@ -165,12 +166,23 @@ impl Details {
 
     /// The entry's code (PW violation type, CP command type, ...), upper case.
     pub fn code(&self) -> Option<&str> {
-        self.text(self.spec.code_column)
+        match self.spec.code_column {
+            Some(column) => self.text(column),
+            None => self.spec.codes.first().map(|code| code.code),
+        }
     }
 
     /// The profile the entry is about (the failed user of a PW, the changed
     /// profile of a CP, ...).
     pub fn target_user(&self) -> Option<&str> {
+        if self.spec.code == "AD"
+            && !(self.code() == Some("U")
+                || self
+                    .text("OBJECT_TYPE")
+                    .is_some_and(|kind| kind.eq_ignore_ascii_case("*USRPRF")))
+        {
+            return None;
+        }
         self.spec
             .target_user_column()
             .and_then(|column| self.text(column))
@@ -352,7 +364,7 @@ mod tests {
             .map(|column| {
                 if let Some((_, value)) = extra.iter().find(|(name, _)| *name == column.name) {
                     value.clone()
-                } else if column.name == spec.code_column {
+                } else if Some(column.name) == spec.code_column {
                     Value::Text(code.to_owned())
                 } else {
                     Value::Null
@@ -380,12 +392,18 @@ mod tests {
             assert!(spec.function.ends_with(spec.code));
             if !spec.is_js() {
                 assert!(
-                    spec.columns
+                    spec.code_column.is_none_or(|code_column| spec
+                        .columns
                         .iter()
-                        .any(|column| column.name == spec.code_column),
-                    "{}: the code column {} is not among its columns",
+                        .any(|column| column.name == code_column)),
+                    "{}: the code column {:?} is not among its columns",
                     spec.code,
                     spec.code_column
+                );
+                assert!(
+                    spec.code_column.is_some() || spec.codes.len() == 1,
+                    "{}: without a code column, a type has exactly one code",
+                    spec.code
                 );
                 assert!(!spec.codes.is_empty(), "{} has no codes", spec.code);
                 if let Some(target) = spec.target_user_column() {

@@ -36,6 +36,23 @@ pub struct ReceiverInfo {
     pub detach_timestamp: Option<NaiveDateTime>,
     /// NEXT_JOURNAL_RECEIVER(_LIBRARY): the receiver attached when this one was detached.
     pub next: Option<ReceiverId>,
+    /// The STATUS, when it says the entries cannot be read: `FREED` (saved with
+    /// its storage freed, SAVRCV STG(*FREE)). `None` for a readable receiver
+    /// (ATTACHED, ONLINE, SAVED, or a status the reader does not know).
+    pub unreadable: Option<String>,
+}
+
+impl ReceiverInfo {
+    /// The STATUS values whose receivers hold no entries that can be read.
+    pub const UNREADABLE: &'static [&'static str] = &["FREED"];
+
+    /// `Some(status)` when `status` says the receiver's entries cannot be read.
+    pub fn unreadable_status(status: Option<&str>) -> Option<String> {
+        let status = status?.trim().to_ascii_uppercase();
+        Self::UNREADABLE
+            .contains(&status.as_str())
+            .then_some(status)
+    }
 }
 
 /// What the reader does next from a position after `sequence` in a receiver.
@@ -61,6 +78,10 @@ pub enum Decision {
     Deleted { resume: usize },
     /// The position's receiver now ends before the position: it was replaced.
     Replaced { resume: usize, last: u64 },
+    /// The position's receiver is there but cannot be read (its storage was
+    /// freed): report one audit gap naming it, then continue with `resume`, or
+    /// wait when nothing follows it yet.
+    Unreadable { index: usize, resume: Option<usize> },
 }
 
 /// The next step after `sequence` in `receiver`, reading at most `window`
@@ -78,6 +99,12 @@ pub fn decide(
         };
     };
     let info = &receivers[index];
+    if info.unreadable.is_some() {
+        return Decision::Unreadable {
+            index,
+            resume: next_of(receivers, index),
+        };
+    }
     let first = sequence.saturating_add(1);
     match info.last_sequence {
         Some(last) if !info.attached && last < sequence => Decision::Replaced {
@@ -233,6 +260,7 @@ mod tests {
             attach_timestamp: Some(at(attach)),
             detach_timestamp: detach.map(at),
             next: next.map(id),
+            unreadable: None,
         }
     }
 
@@ -493,5 +521,34 @@ mod tests {
         );
         // Nothing known: the oldest.
         assert_eq!(successor_of(&receivers, &other, None), 0);
+    }
+
+    #[test]
+    fn a_freed_receiver_is_one_gap_then_the_next() {
+        let mut receivers = journal();
+        receivers[1].unreadable = ReceiverInfo::unreadable_status(Some("freed"));
+        assert_eq!(receivers[1].unreadable.as_deref(), Some("FREED"));
+        assert_eq!(ReceiverInfo::unreadable_status(Some("SAVED")), None);
+        assert_eq!(ReceiverInfo::unreadable_status(None), None);
+        let second = receivers[1].id.clone();
+        // Reached from its start, or from the middle: either way one decision
+        // naming it, and the receiver after it.
+        assert_eq!(
+            decide(&receivers, &second, 0, None, 10),
+            Decision::Unreadable {
+                index: 1,
+                resume: Some(2)
+            }
+        );
+        // The last receiver freed (nothing after it yet): a gap, then wait.
+        receivers[2].unreadable = Some("FREED".into());
+        let third = receivers[2].id.clone();
+        assert_eq!(
+            decide(&receivers, &third, 0, None, 10),
+            Decision::Unreadable {
+                index: 2,
+                resume: None
+            }
+        );
     }
 }

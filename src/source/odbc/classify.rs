@@ -169,6 +169,13 @@ pub fn classify(doing: &Doing, host: &str, driver: DriverError) -> OdbcError {
             sqlstate: driver.sqlstate.clone(),
             driver: Some(driver),
         }),
+        // Db2 for i's query governor (SQL0666): with the IBM i Access driver the
+        // statement's query timeout becomes the governor limit, which is compared
+        // with the optimizer's estimate before the call runs. The same call would
+        // be refused again on every retry, so this is a configuration error.
+        ("57005", _) => fatal(format!(
+            "cannot {doing} on {host}: the Db2 for i query governor refused the call before running it (SQLSTATE 57005, SQL0666: the optimizer's estimate exceeds the limit). With the IBM i Access ODBC driver, source.odbc.query_timeout is that governor limit, compared with the estimate, not a limit on the time a call runs; raise source.odbc.query_timeout (or the job's QQRYTIMLMT), then start again. Driver said: {detail}"
+        )),
         // Syntax or access-rule errors in our own statement: retrying cannot help.
         (syntax, _) if syntax.starts_with("42") => fatal(format!(
             "cannot {doing} on {host}: the server rejected the statement (SQLSTATE {state}); is source.odbc.dialect right for this server? Driver said: {detail}"
@@ -279,6 +286,13 @@ mod tests {
                 "Query timeout expired",
                 true,
                 "read receiver QGPL/AUDRCV0001",
+            ),
+            (
+                read.clone(),
+                "57005",
+                "SQL0666 Estimated query processing time 75 exceeds limit 60.",
+                false,
+                "source.odbc.query_timeout",
             ),
             (read, "", "connection lost", true, "SQLSTATE none"),
         ];

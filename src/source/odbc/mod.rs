@@ -19,6 +19,7 @@
 pub mod chain;
 pub mod classify;
 pub mod config;
+pub mod doctor;
 pub mod session;
 pub mod sql;
 
@@ -286,6 +287,17 @@ impl OdbcSource {
                             .unwrap_or(0),
                     };
                     let info = &receivers[index];
+                    if info.unreadable.is_some() {
+                        // Its entries at or after the start time cannot be read:
+                        // one gap, then the receivers after it (all later).
+                        self.position = Position::After {
+                            system: None,
+                            receiver: info.id.clone(),
+                            sequence: info.first_sequence.unwrap_or(1).saturating_sub(1),
+                            timestamp: Some(at),
+                        };
+                        continue;
+                    }
                     let read = self.read(
                         &info.id,
                         Kind::FromTimestamp,
@@ -479,6 +491,27 @@ impl OdbcSource {
                 );
                 Some(self.gap(&shown_system, &receiver, sequence, message, resume))
             }
+            Decision::Unreadable { index, resume } => {
+                let info = &receivers[index];
+                let status = info.unreadable.as_deref().unwrap_or("not readable");
+                let range = match info.last_sequence {
+                    Some(last) if last > sequence => {
+                        format!("sequence numbers {} to {last}", sequence.saturating_add(1))
+                    }
+                    _ => format!("every entry after sequence {sequence}"),
+                };
+                let Some(resume) = resume else {
+                    // Nothing after it yet: say so once a poll, and wait.
+                    warn!(receiver = %receiver, status, "receiver cannot be read and no receiver follows it yet; waiting");
+                    return Some(caught_up());
+                };
+                let resume = &receivers[resume];
+                let message = format!(
+                    "audit gap: receiver {receiver} cannot be read (STATUS {status}: it was saved with its storage freed); {range} in it are lost to auditfwd; continuing with receiver {}. To recover them, restore the receiver (RSTOBJ OBJTYPE(*JRNRCV)) and run `auditfwd backfill` over that range",
+                    resume.id
+                );
+                Some(self.gap(&shown_system, &receiver, sequence, message, resume))
+            }
             Decision::Replaced { resume, last } => {
                 let resume = &receivers[resume];
                 let message = format!(
@@ -599,10 +632,9 @@ impl OdbcSource {
         }
     }
 
-    fn connect(&mut self) -> Result<(), OdbcError> {
-        if self.session.is_some() {
-            return Ok(());
-        }
+    /// The connection string with the password added, and the secrets that
+    /// must never appear in a message.
+    fn connection_text(&self) -> (String, [&str; 2]) {
         let mut text = self.config.connection_string.expose().to_owned();
         if !self.password.is_empty() {
             if !text.trim_end().ends_with(';') && !text.trim().is_empty() {
@@ -617,6 +649,14 @@ impl OdbcSource {
             self.password.expose(),
             pwd_in(self.config.connection_string.expose()).unwrap_or(""),
         ];
+        (text, secrets)
+    }
+
+    fn connect(&mut self) -> Result<(), OdbcError> {
+        if self.session.is_some() {
+            return Ok(());
+        }
+        let (text, secrets) = self.connection_text();
         let session = Session::open(&Target {
             connection_string: &text,
             host: &self.host,
@@ -683,6 +723,7 @@ impl OdbcSource {
                 detach_timestamp: text(6)
                     .and_then(|value| super::rows::parse_local_timestamp(&value)),
                 next,
+                unreadable: ReceiverInfo::unreadable_status(text(2).as_deref()),
                 id,
             });
         });

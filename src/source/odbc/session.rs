@@ -18,11 +18,19 @@ use super::sql::{self, Query, SqlFilter, Value};
 use crate::event::audit::TypeSpec;
 use crate::source::rows::Columns;
 
-/// Longest text read from one column; longer values are cut by the driver.
-const MAX_COLUMN_BYTES: usize = 1024;
-/// Rows per block fetched from the driver: each column takes up to
-/// MAX_COLUMN_BYTES per row in the block, so this bounds the buffer (about 5 MB).
+/// Longest text read from one column, in bytes. Each column is bound with the
+/// length its declared type can need in UTF-8 (4 bytes a character: IBM's
+/// longest, PATH_NAME VARGRAPHIC(5000), needs 20,000), capped here; a value
+/// that still does not fit is marked in the event's `truncated`, never cut
+/// silently.
+const MAX_COLUMN_BYTES: usize = 32 * 1024;
+/// Column length assumed when the driver does not declare one.
+const UNDECLARED_COLUMN_BYTES: usize = 4 * 1024;
+/// Most rows per block fetched from the driver.
 const FETCH_ROWS: usize = 500;
+/// Most bytes one fetch block may take: wide rows (long paths, system values)
+/// come in smaller blocks, so the two buffers stay under 2 x this.
+const BLOCK_BYTES: usize = 8 * 1024 * 1024;
 
 type Statement = Prepared<StatementConnection<Arc<Connection<'static>>>>;
 
@@ -81,7 +89,7 @@ pub struct Target<'a> {
     pub optional: &'a [&'static TypeSpec],
 }
 
-fn environment() -> Result<&'static Environment, OdbcError> {
+pub(super) fn environment() -> Result<&'static Environment, OdbcError> {
     static ENVIRONMENT: OnceLock<Result<Environment, String>> = OnceLock::new();
     ENVIRONMENT
         .get_or_init(|| Environment::new().map_err(|error| error.to_string()))
@@ -115,12 +123,26 @@ impl Session {
             )
             .map_err(fail(Doing::Connect))?;
         let timeout = Some(target.timeout_seconds);
-        let discovered = column_names(
-            &connection,
-            &sql::discover_columns(sql::JS_FUNCTION, target.dialect),
-            timeout,
-        )
-        .map_err(fail(Doing::DiscoverColumns))?;
+        // The columns of each function from the catalog views: one statement,
+        // no function invoked. A function the catalog does not show (or a
+        // catalog that cannot be read) is probed with an empty call instead,
+        // which also tells a missing function from a hidden one.
+        let catalog = catalog_columns(&connection, timeout).unwrap_or_else(|error| {
+            let error = DriverError::redacted(&error, target.secrets);
+            tracing::warn!(host = %target.host, "cannot read the columns of the SYSTOOLS functions from QSYS2.SYSPARMS ({error}); probing each function instead");
+            std::collections::HashMap::new()
+        });
+        let columns_of = |function: &str| -> Result<Vec<String>, odbc_api::Error> {
+            match catalog.get(function) {
+                Some(columns) => Ok(columns.clone()),
+                None => column_names(
+                    &connection,
+                    &sql::discover_columns(function, target.dialect),
+                    timeout,
+                ),
+            }
+        };
+        let discovered = columns_of(sql::JS_FUNCTION).map_err(fail(Doing::DiscoverColumns))?;
         let available = upper_case(&discovered);
         let missing = absent_from(&available, sql::REQUIRED_COLUMNS);
         if !missing.is_empty() {
@@ -146,8 +168,7 @@ impl Session {
         let mut typed_columns: Vec<(&'static TypeSpec, Vec<String>)> = Vec::new();
         let mut missing = Vec::new();
         for spec in target.types.iter().copied().filter(|spec| !spec.is_js()) {
-            let query = sql::discover_columns(spec.function, target.dialect);
-            match column_names(&connection, &query, timeout) {
+            match columns_of(spec.function) {
                 Ok(names) => typed_columns.push((spec, typed_select_list(spec, &names, target)?)),
                 Err(error) => {
                     let driver = DriverError::redacted(&error, target.secrets);
@@ -309,6 +330,13 @@ impl Session {
                 &sql::privileged_profiles(target.dialect).text,
                 Doing::UserInfo,
             )
+            .or_else(|error| {
+                tracing::warn!(host = %target.host, "cannot read QSYS2.GROUP_PROFILE_ENTRIES ({error}); privileged profiles are those holding *ALLOBJ or *SECADM themselves, not through a group");
+                prepare(
+                    &sql::privileged_profiles_direct(target.dialect).text,
+                    Doing::UserInfo,
+                )
+            })
             .map_err(|error| error.to_string()),
         };
         let types: Vec<&str> = session.typed.iter().map(|typed| typed.spec.code).collect();
@@ -456,6 +484,8 @@ fn typed_select_list(
 /// Where each column IBM names sits in this statement's result, resolved once
 /// per statement from the driver's column names.
 pub struct ColumnIndex {
+    /// Every column name, upper case, by position.
+    names: Vec<String>,
     slots: [Option<usize>; KNOWN],
     /// Columns outside the JS set (other audit types' own), looked up by name.
     others: Vec<(String, usize)>,
@@ -499,19 +529,20 @@ impl ColumnIndex {
     pub fn new(names: &[String]) -> ColumnIndex {
         let mut slots = [None; KNOWN];
         let mut others = Vec::new();
+        let names: Vec<String> = names.iter().map(|name| name.to_uppercase()).collect();
         for (position, name) in names.iter().enumerate() {
-            let name = name.to_uppercase();
-            match slot(&name) {
+            match slot(name) {
                 Some(slot) => {
                     slots[slot].get_or_insert(position);
                 }
-                None => others.push((name, position)),
+                None => others.push((name.clone(), position)),
             }
         }
         ColumnIndex {
+            count: names.len(),
+            names,
             slots,
             others,
-            count: names.len(),
         }
     }
 }
@@ -542,9 +573,27 @@ impl RowView<'_> {
     pub fn columns(&self) -> usize {
         self.index.count
     }
+
+    /// Whether the value at `position` did not fit its buffer (the driver
+    /// says how long it was, or that it cannot say).
+    pub fn is_truncated(&self, position: usize) -> bool {
+        use odbc_api::buffers::Indicator;
+        match self.block.indicator_at(position, self.row) {
+            Indicator::Null => false,
+            Indicator::NoTotal => true,
+            Indicator::Length(length) => length > self.block.max_len(position),
+        }
+    }
 }
 
 impl Columns for RowView<'_> {
+    fn truncated(&self) -> Vec<String> {
+        (0..self.index.count)
+            .filter(|position| self.is_truncated(*position))
+            .map(|position| self.index.names[position].clone())
+            .collect()
+    }
+
     fn text(&self, column: &str) -> Option<Cow<'_, str>> {
         let position = match slot(column) {
             Some(slot) => self.index.slots[slot]?,
@@ -568,10 +617,11 @@ fn visit_cursor(
 ) -> Result<(), odbc_api::Error> {
     let names: Result<Vec<String>, odbc_api::Error> =
         cursor.column_names().and_then(|names| names.collect());
-    let rows_per_block = max_rows.clamp(1, FETCH_ROWS);
     let buffers = names.and_then(|names| {
-        let first = TextRowSet::for_cursor(rows_per_block, &mut cursor, Some(MAX_COLUMN_BYTES))?;
-        let second = TextRowSet::for_cursor(rows_per_block, &mut cursor, Some(MAX_COLUMN_BYTES))?;
+        let lengths = column_lengths(&mut cursor, names.len())?;
+        let rows_per_block = rows_per_block(&lengths, max_rows);
+        let first = TextRowSet::from_max_str_lens(rows_per_block, lengths.iter().copied())?;
+        let second = TextRowSet::from_max_str_lens(rows_per_block, lengths.iter().copied())?;
         Ok((names, first, second))
     });
     let (names, first, second) = match buffers {
@@ -651,6 +701,35 @@ fn visit_cursor(
     })
 }
 
+/// The buffer length of each column: what its declared type can need in UTF-8,
+/// at most MAX_COLUMN_BYTES.
+fn column_lengths(cursor: &mut impl Cursor, count: usize) -> Result<Vec<usize>, odbc_api::Error> {
+    (1..=count)
+        .map(|column| {
+            let column = u16::try_from(column).unwrap_or(u16::MAX);
+            let declared = match cursor.col_data_type(column)?.utf8_len() {
+                Some(length) => Some(length.get()),
+                None => cursor.col_display_size(column)?.map(|size| size.get()),
+            };
+            Ok(declared
+                .unwrap_or(UNDECLARED_COLUMN_BYTES)
+                .clamp(1, MAX_COLUMN_BYTES))
+        })
+        .collect()
+}
+
+/// Rows per fetch block: FETCH_ROWS, fewer when the rows are wide.
+fn rows_per_block(lengths: &[usize], max_rows: usize) -> usize {
+    let row_bytes: usize = lengths
+        .iter()
+        .map(|length| length + 1)
+        .sum::<usize>()
+        .max(1);
+    (BLOCK_BYTES / row_bytes)
+        .clamp(16, FETCH_ROWS)
+        .min(max_rows.max(1))
+}
+
 fn bind(params: &[Value]) -> Vec<Box<dyn InputParameter>> {
     params
         .iter()
@@ -661,6 +740,47 @@ fn bind(params: &[Value]) -> Vec<Box<dyn InputParameter>> {
             }
         })
         .collect()
+}
+
+/// Every row of `query`, each column as trimmed text (NULL as `None`).
+pub(super) fn query_rows(
+    connection: &Connection<'_>,
+    query: &Query,
+    timeout: Option<usize>,
+) -> Result<Vec<Vec<Option<String>>>, odbc_api::Error> {
+    let params = bind(&query.params);
+    let mut rows = Vec::new();
+    if let Some(cursor) = connection.execute(&query.text, params.as_slice(), timeout)? {
+        visit_cursor(cursor, usize::MAX, |view| {
+            rows.push(
+                (0..view.columns())
+                    .map(|position| view.at(position).map(|text| text.trim().to_owned()))
+                    .collect(),
+            );
+        })?;
+    }
+    Ok(rows)
+}
+
+/// Function name (upper case) to its result columns, from the catalog views.
+fn catalog_columns(
+    connection: &Connection<'_>,
+    timeout: Option<usize>,
+) -> Result<std::collections::HashMap<String, Vec<String>>, odbc_api::Error> {
+    let query = sql::routine_columns();
+    let params = bind(&query.params);
+    let mut found: std::collections::HashMap<String, Vec<String>> = Default::default();
+    if let Some(cursor) = connection.execute(&query.text, params.as_slice(), timeout)? {
+        visit_cursor(cursor, usize::MAX, |view| {
+            if let (Some(function), Some(column)) = (view.at(0), view.at(1)) {
+                found
+                    .entry(function.trim().to_uppercase())
+                    .or_default()
+                    .push(column.trim().to_uppercase());
+            }
+        })?;
+    }
+    Ok(found)
 }
 
 fn column_names(

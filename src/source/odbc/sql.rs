@@ -251,6 +251,26 @@ pub fn discover_columns(function: &str, dialect: Dialect) -> Query {
     }
 }
 
+/// The result columns of every SYSTOOLS audit journal function, from the Db2
+/// catalog (`QSYS2.SYSROUTINES`, `QSYS2.SYSPARMS` with `ROW_TYPE = 'C'`),
+/// without invoking any of them: (function, column, data type, length), in
+/// column order. A function the system lacks has no row.
+pub fn routine_columns() -> Query {
+    Query {
+        text: "SELECT R.\"ROUTINE_NAME\", P.\"PARAMETER_NAME\", P.\"DATA_TYPE\", P.\"CHARACTER_MAXIMUM_LENGTH\" \
+               FROM QSYS2.SYSROUTINES R INNER JOIN QSYS2.SYSPARMS P \
+               ON P.\"SPECIFIC_SCHEMA\" = R.\"SPECIFIC_SCHEMA\" AND P.\"SPECIFIC_NAME\" = R.\"SPECIFIC_NAME\" \
+               WHERE R.\"ROUTINE_SCHEMA\" = CAST(? AS VARCHAR(128)) AND R.\"ROUTINE_NAME\" LIKE CAST(? AS VARCHAR(128)) \
+               AND P.\"ROW_TYPE\" = 'C' \
+               ORDER BY R.\"ROUTINE_NAME\", P.\"ORDINAL_POSITION\""
+            .into(),
+        params: vec![
+            Value::Text("SYSTOOLS".into()),
+            Value::Text("AUDIT_JOURNAL_%".into()),
+        ],
+    }
+}
+
 /// Receivers of QSYS/QAUDJRN, oldest attachment first.
 pub fn receivers() -> Query {
     Query {
@@ -266,16 +286,37 @@ pub fn receivers() -> Query {
 }
 
 /// Profiles holding *ALLOBJ or *SECADM (enabled or not: a disabled one
-/// that is used again is the alert).
+/// that is used again is the alert), directly or through a group profile or
+/// supplemental group that holds it (`QSYS2.GROUP_PROFILE_ENTRIES` lists both),
+/// as IBM's own example for "who has *ALLOBJ" reads it.
 pub fn privileged_profiles(_dialect: Dialect) -> Query {
     Query {
-        text: "SELECT U.\"AUTHORIZATION_NAME\" FROM QSYS2.USER_INFO U \
-               WHERE U.\"SPECIAL_AUTHORITIES\" LIKE '%*ALLOBJ%' OR U.\"SPECIAL_AUTHORITIES\" LIKE '%*SECADM%' \
-               ORDER BY U.\"AUTHORIZATION_NAME\""
-            .into(),
+        text: format!(
+            "SELECT U.\"AUTHORIZATION_NAME\" FROM QSYS2.USER_INFO U WHERE {held} \
+             UNION \
+             SELECT G.\"USER_PROFILE_NAME\" FROM QSYS2.GROUP_PROFILE_ENTRIES G \
+             INNER JOIN QSYS2.USER_INFO U ON U.\"AUTHORIZATION_NAME\" = G.\"GROUP_PROFILE_NAME\" WHERE {held} \
+             ORDER BY 1",
+            held = PRIVILEGED_AUTHORITIES
+        ),
         params: Vec::new(),
     }
 }
+
+/// [`privileged_profiles`] without groups, for a release whose
+/// `QSYS2.GROUP_PROFILE_ENTRIES` is missing or not readable.
+pub fn privileged_profiles_direct(_dialect: Dialect) -> Query {
+    Query {
+        text: format!(
+            "SELECT U.\"AUTHORIZATION_NAME\" FROM QSYS2.USER_INFO U WHERE {PRIVILEGED_AUTHORITIES} \
+             ORDER BY U.\"AUTHORIZATION_NAME\""
+        ),
+        params: Vec::new(),
+    }
+}
+
+const PRIVILEGED_AUTHORITIES: &str =
+    "(U.\"SPECIAL_AUTHORITIES\" LIKE '%*ALLOBJ%' OR U.\"SPECIAL_AUTHORITIES\" LIKE '%*SECADM%')";
 
 /// The profile this connection runs as.
 pub fn current_user(dialect: Dialect) -> Query {
