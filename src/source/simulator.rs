@@ -243,6 +243,10 @@ fn typed_entries(
             ("OBJECT_NAME", "SALARIES".into()),
             ("OBJECT_TYPE", "*FILE".into()),
             ("USER_PROFILE_NAME", user.into()),
+            ("OBJECT_OPERATIONAL", "YES".into()),
+            ("DATA_READ", "YES".into()),
+            ("PREV_OBJECT_OPERATIONAL", "NO".into()),
+            ("PREV_DATA_READ", "NO".into()),
         ],
         "GR" => vec![
             ("ENTRY_TYPE", pick_code(&["A", "D", "R"]).into()),
@@ -250,8 +254,8 @@ fn typed_entries(
             ("EXIT_PROGRAM_LIBRARY", "SECLIB".into()),
             ("EXIT_PROGRAM", "ODBCEXIT".into()),
         ],
+        // AUDIT_JOURNAL_OW has no ENTRY_TYPE column.
         "OW" => vec![
-            ("ENTRY_TYPE", "A".into()),
             ("OBJECT_LIBRARY", "PAYROLL".into()),
             ("OBJECT_NAME", "PAYCALC".into()),
             ("OBJECT_TYPE", "*PGM".into()),
@@ -262,7 +266,10 @@ fn typed_entries(
             ("ENTRY_TYPE", "U".into()),
             ("OBJECT_AUDIT", "*NONE".into()),
             ("PREV_OBJECT_AUDIT", "*CMD".into()),
-            ("CHGUSRAUD_USER_PROFILE", user.into()),
+            // CHGUSRAUD: the changed profile is the object, type *USRPRF.
+            ("LIBRARY_NAME", "QSYS".into()),
+            ("OBJECT_NAME", user.into()),
+            ("OBJECT_TYPE", "*USRPRF".into()),
         ],
         _ => vec![
             ("ENTRY_TYPE", "A".into()),

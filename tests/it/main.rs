@@ -15,6 +15,7 @@ mod golden;
 mod harness;
 mod hec;
 mod hostile;
+mod ibmi_truth;
 pub mod kafka;
 mod lab_types;
 mod odbc;

@@ -58,6 +58,18 @@ impl Lab {
             .to_owned()
     }
 
+    /// Runs SQL that may fail: the output, or the server's error text.
+    pub fn try_sql(&self, statement: &str) -> Result<String, String> {
+        let output = self.psql(&["-At", "-v", "ON_ERROR_STOP=1", "-c", statement]);
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout)
+                .trim_end()
+                .to_owned())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    }
+
     /// `psql` on this database with `args`, as it ran (COPY's raw stdout).
     pub fn psql(&self, args: &[&str]) -> std::process::Output {
         lab(&[&["psql", self.database.as_str()], args].concat())
