@@ -32,11 +32,41 @@ pub async fn run(
     options: RunOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Outcome, RunError> {
+    let found = Arc::new(report_checkpoints(&config));
     if config.sources.is_empty() {
-        run_observed(config, options, shutdown, None).await
+        let shared = Shared {
+            found: Some(found),
+            ..Shared::default()
+        };
+        run_pipeline(config, options, shutdown, None, shared).await
     } else {
-        run_fleet(config, options, shutdown).await
+        run_fleet(config, options, shutdown, found).await
     }
+}
+
+/// Every checkpoint under the state directory; warns about each that no
+/// configured source uses (a renamed or removed source, `[source]` moved to
+/// `[[sources]]`), at every start.
+fn report_checkpoints(config: &Config) -> Vec<crate::checkpoint::FoundStore> {
+    let root = &config.state.dir;
+    let found = crate::checkpoint::inventory(root);
+    let claimed: Vec<std::path::PathBuf> = if config.sources.is_empty() {
+        vec![root.clone()]
+    } else {
+        config
+            .sources
+            .iter()
+            .map(|source| root.join(source.name.trim()))
+            .collect()
+    };
+    for store in found.iter().filter(|store| !claimed.contains(&store.dir)) {
+        warn!(
+            checkpoint = %store.describe(root),
+            "a checkpoint in the state directory belongs to no configured source: if a source was renamed or moved, `auditfwd checkpoint move --from {} --to <its name>` (or `.` for a single [source]) gives it its position; if that system is retired, delete the directory",
+            store.name(root)
+        );
+    }
+    found
 }
 
 pub use crate::pipeline::systems::SystemRegistry;
@@ -47,6 +77,10 @@ struct Shared {
     /// Its metrics, already registered with the fleet's listener.
     metrics: Option<Arc<Metrics>>,
     systems: Option<Arc<SystemRegistry>>,
+    /// Every checkpoint under the state directory (the daemon only, not a
+    /// backfill): a source without a checkpoint refuses to start over on a
+    /// system one of them follows.
+    found: Option<Arc<Vec<crate::checkpoint::FoundStore>>>,
 }
 
 type Finished = (String, Result<Outcome, RunError>);
@@ -61,6 +95,7 @@ pub async fn run_fleet(
     config: Config,
     options: RunOptions,
     shutdown: impl Future<Output = ()>,
+    found: Arc<Vec<crate::checkpoint::FoundStore>>,
 ) -> Result<Outcome, RunError> {
     let registry = Arc::new(SystemRegistry::default());
     let mut systems = Vec::new();
@@ -81,6 +116,7 @@ pub async fn run_fleet(
         let shared = Shared {
             metrics: Some(metrics),
             systems: Some(registry.clone()),
+            found: Some(found.clone()),
         };
         runs.push(Some(Box::pin(async move {
             let shutdown = async move {
@@ -100,7 +136,9 @@ pub async fn run_fleet(
             }
             Some(AbortOnDrop(tokio::spawn(http::serve(
                 listener,
-                Arc::new(crate::telemetry::FleetMetrics { systems }),
+                Arc::new(crate::telemetry::FleetMetrics {
+                    systems: systems.clone(),
+                }),
                 config.telemetry.health_max_checkpoint_age,
             ))))
         }
@@ -108,6 +146,10 @@ pub async fn run_fleet(
     let mut shutdown = std::pin::pin!(shutdown);
     let mut stopping = false;
     let mut first_error: Option<RunError> = None;
+    let fleet = config.fleet.clone();
+    let mut reminder = tokio::time::interval(fleet.failure_reminder);
+    reminder.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    reminder.reset();
     let mut undelivered = 0;
     let mut grace_expired = false;
     while runs.iter().any(Option::is_some) {
@@ -127,6 +169,13 @@ pub async fn run_fleet(
                 stopping = true;
                 let _ = stop.send(true);
             }
+            _ = reminder.tick(), if !stopping => {
+                for (name, metrics) in &systems {
+                    if let Some((code, why)) = metrics.stopped() {
+                        tracing::error!(source = %name, exit_code = code, "system still stopped, its entries are not being read (the other systems go on; [fleet] on_source_failure = \"continue\"): {why}");
+                    }
+                }
+            }
             (name, result) = next => match result {
                 Ok(Outcome::Drained) => info!(source = %name, "system done"),
                 Ok(Outcome::GraceExpired { undelivered_batches }) => {
@@ -135,7 +184,15 @@ pub async fn run_fleet(
                 }
                 Err(error) => {
                     tracing::error!(source = %name, exit_code = error.exit_code(), "system stopped: {error}");
-                    if matches!(error, RunError::DuplicateSystem(_)) && !stopping {
+                    if let Some((_, metrics)) = systems.iter().find(|(known, _)| *known == name) {
+                        metrics.record_stopped(error.exit_code(), &error.to_string());
+                    }
+                    let exit_all = matches!(error, RunError::DuplicateSystem(_))
+                        || fleet.on_source_failure == crate::settings::OnSourceFailure::Exit;
+                    if exit_all && !stopping {
+                        if !matches!(error, RunError::DuplicateSystem(_)) {
+                            tracing::error!(source = %name, "stopping every system: [fleet] on_source_failure = \"exit\"");
+                        }
                         stopping = true;
                         let _ = stop.send(true);
                     }
@@ -312,6 +369,27 @@ async fn run_pipeline(
             .systems
             .clone()
             .map(|registry| (registry, config.source.name.trim().to_owned())),
+        elsewhere: match (&shared.found, &checkpoint) {
+            (Some(found), None) => Some(crate::pipeline::dispatcher::Elsewhere {
+                stores: found
+                    .iter()
+                    .filter(|store| store.dir != config.state.dir)
+                    .cloned()
+                    .collect(),
+                root: config
+                    .state
+                    .dir
+                    .parent()
+                    .filter(|_| !config.source.name.trim().is_empty() && shared.systems.is_some())
+                    .map_or_else(|| config.state.dir.clone(), std::path::Path::to_path_buf),
+                name: if shared.systems.is_some() {
+                    config.source.name.trim().to_owned()
+                } else {
+                    ".".to_owned()
+                },
+            }),
+            _ => None,
+        },
         filter: Filter::new(&config.filter),
         burst: (config.alerts.signon_failure_burst.enabled
             && config.source.types().iter().any(|spec| spec.code == "PW"))

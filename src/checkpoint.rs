@@ -48,14 +48,18 @@ pub enum CheckpointError {
     Open { dir: PathBuf, detail: String },
     #[error("the checkpoint in {dir} is unreadable ({detail}). Move the directory aside and set the position with `auditfwd checkpoint set`")]
     Corrupt { dir: PathBuf, detail: String },
+    #[error("the state directory {dir} was removed or replaced while auditfwd was running ({what}); the checkpoint is no longer where it was opened, so nothing more is committed. auditfwd stops; the next start refuses to begin again from source.start_at: {dir} now holds a marker with the last committed position, and the message then gives the `auditfwd checkpoint set` command that restores it")]
+    Vanished { dir: PathBuf, what: String },
     #[error("cannot write the checkpoint in {dir}: {reason}. {advice}")]
     Write {
         dir: PathBuf,
         reason: String,
         advice: &'static str,
     },
-    #[error("the checkpoint in {dir} is lost: {marker} says a checkpoint was stored here (first at {first_commit_at}), but the store is gone or empty. Starting as a first run could skip or repeat entries without a trace. To continue on purpose, either set the position with `auditfwd checkpoint set --system SYS --receiver LIB/NAME --sequence N` (the last entry your SIEM has), or start once with `auditfwd run --accept-lost-checkpoint`, which starts from source.start_at and sends an audit_gap event")]
+    #[error("the checkpoint in {dir} is lost: {marker} says a checkpoint was stored here (first at {first_commit_at}), but the store is gone or empty. Starting as a first run could skip or repeat entries without a trace. To continue on purpose, either set the position with {set_command} ({set_source}), or start once with `auditfwd run --accept-lost-checkpoint`, which starts from source.start_at and sends an audit_gap event")]
     Lost {
+        set_command: String,
+        set_source: &'static str,
         dir: PathBuf,
         marker: PathBuf,
         first_commit_at: String,
@@ -120,12 +124,55 @@ pub struct CheckpointStore {
     db: sled::Db,
     /// The marker is known to exist (checked or written in this process).
     marked: AtomicBool,
+    /// Device and inode of the directory as opened, and of the marker once it
+    /// exists: a commit checks both, so a directory removed or replaced under
+    /// the running daemon stops it instead of committing into the void.
+    opened: Option<(u64, u64)>,
+    marker_identity: std::sync::Mutex<Option<(u64, u64)>>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Marker {
-    first_commit_at: DateTime<Utc>,
-    note: String,
+/// The marker: that a checkpoint was stored here, and for which system.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Marker {
+    pub first_commit_at: DateTime<Utc>,
+    pub note: String,
+    /// The IBM i the checkpoint follows (SYSTEM_NAME); absent in markers of
+    /// releases before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_name: Option<String>,
+    /// The journal it follows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal: Option<String>,
+    /// The last committed position, written when the store was found removed
+    /// or replaced under a running daemon (so it can be set again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_cursor: Option<Cursor>,
+}
+
+impl Marker {
+    /// Reads the marker of `dir`, if there is one that parses.
+    pub fn read(dir: &Path) -> Option<Marker> {
+        std::fs::read(dir.join(MARKER_FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+    }
+}
+
+/// The journal every checkpoint follows.
+pub const JOURNAL: &str = "QSYS/QAUDJRN";
+
+/// Device and inode of a path, to notice it being replaced.
+#[cfg(unix)]
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|meta| (meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|_| (0, 0))
 }
 
 impl CheckpointStore {
@@ -158,10 +205,28 @@ impl CheckpointStore {
         // position in a security journal, so it is narrowed to the owner.
         restrict_store_files(dir).map_err(|error| directory_error(dir, &error))?;
         let marked = dir.join(MARKER_FILE).exists();
+        // A marker from before markers named their system learns it from the store.
+        if let Some(mut marker) = Marker::read(dir).filter(|marker| marker.system_name.is_none()) {
+            let system = db
+                .get(CURSOR_KEY)
+                .ok()
+                .flatten()
+                .and_then(|bytes| serde_json::from_slice::<Checkpoint>(&bytes).ok())
+                .map(|checkpoint| checkpoint.cursor.system_name);
+            if let Some(system) = system {
+                marker.system_name = Some(system);
+                marker.journal = Some(JOURNAL.into());
+                if let Err(error) = write_marker_file(dir, &marker) {
+                    tracing::warn!(dir = %dir.display(), %error, "cannot record the system in the checkpoint marker");
+                }
+            }
+        }
         Ok(CheckpointStore {
             dir: dir.into(),
             db,
             marked: AtomicBool::new(marked),
+            opened: identity(dir),
+            marker_identity: std::sync::Mutex::new(identity(&dir.join(MARKER_FILE))),
         })
     }
 
@@ -179,16 +244,36 @@ impl CheckpointStore {
         if !marker_path.exists() || store.load()?.is_some() {
             return Ok((store, None));
         }
-        let first_commit_at = std::fs::read(&marker_path)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Marker>(&bytes).ok())
-            .map(|marker| marker.first_commit_at);
+        let marker = Marker::read(dir);
+        let first_commit_at = marker.as_ref().map(|marker| marker.first_commit_at);
         if !accept_lost {
+            let (set_command, set_source) = match marker.as_ref().and_then(|marker| marker.last_cursor.as_ref()) {
+                Some(cursor) => (
+                    format!(
+                        "`auditfwd checkpoint set --system {} --receiver {}/{} --sequence {}{}`",
+                        cursor.system_name,
+                        cursor.receiver_library,
+                        cursor.receiver_name,
+                        cursor.sequence_number,
+                        cursor
+                            .entry_timestamp_local
+                            .map(|at| format!(" --timestamp {}", at.format("%Y-%m-%dT%H:%M:%S%.6f")))
+                            .unwrap_or_default()
+                    ),
+                    "the last position committed before the directory was removed, recorded in the marker: nothing is lost",
+                ),
+                None => (
+                    "`auditfwd checkpoint set --system SYS --receiver LIB/NAME --sequence N`".to_owned(),
+                    "the last entry your SIEM has",
+                ),
+            };
             return Err(CheckpointError::Lost {
                 dir: dir.into(),
                 marker: marker_path,
                 first_commit_at: first_commit_at
                     .map_or_else(|| "an unknown time".to_owned(), |at| at.to_rfc3339()),
+                set_command,
+                set_source,
             });
         }
         Ok((
@@ -226,6 +311,7 @@ impl CheckpointStore {
     /// commit also writes the marker (after the flush, so a marker always
     /// means a checkpoint was durable once).
     pub fn commit(&self, cursor: &Cursor) -> Result<(), CheckpointError> {
+        self.check_in_place(cursor)?;
         let checkpoint = Checkpoint {
             cursor: cursor.clone(),
             committed_at: Utc::now(),
@@ -236,11 +322,64 @@ impl CheckpointStore {
             .map_err(|error| self.write_error(&error))?;
         self.db.flush().map_err(|error| self.write_error(&error))?;
         if !self.marked.load(Ordering::Relaxed) {
-            self.write_marker(checkpoint.committed_at)
+            self.write_marker(checkpoint.committed_at, Some(&cursor.system_name))
                 .map_err(|error| self.write_error(&sled::Error::Io(error)))?;
             self.marked.store(true, Ordering::Relaxed);
+            *self
+                .marker_identity
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner()) =
+                identity(&self.dir.join(MARKER_FILE));
         }
         Ok(())
+    }
+
+    /// Before a commit: the directory (and its marker, once written) must still
+    /// be the ones opened. When not, the directory is made again with a marker
+    /// that records `cursor` (delivered, so safe to resume after), and the
+    /// commit fails with [`CheckpointError::Vanished`].
+    fn check_in_place(&self, cursor: &Cursor) -> Result<(), CheckpointError> {
+        let now = identity(&self.dir);
+        let what = if now.is_none() {
+            Some("the directory is gone".to_owned())
+        } else if now != self.opened {
+            Some("another directory now has its path".to_owned())
+        } else {
+            let marker = *self
+                .marker_identity
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            match marker {
+                Some(known) if identity(&self.dir.join(MARKER_FILE)) != Some(known) => {
+                    Some("its marker file was removed or replaced".to_owned())
+                }
+                _ => None,
+            }
+        };
+        let Some(what) = what else {
+            return Ok(());
+        };
+        // Leave a marker with the position, so the next start refuses to begin
+        // afresh and can say exactly where to resume.
+        let previous = Marker::read(&self.dir);
+        let marker = Marker {
+            first_commit_at: previous
+                .as_ref()
+                .map_or_else(Utc::now, |marker| marker.first_commit_at),
+            note: "written by auditfwd when it found this state directory removed or replaced while running; last_cursor is the last position delivered to every sink".into(),
+            system_name: Some(cursor.system_name.clone()),
+            journal: Some(JOURNAL.into()),
+            last_cursor: Some(cursor.clone()),
+        };
+        let written = fsmode::create_private_dir_all(&self.dir)
+            .and_then(|()| write_marker_file(&self.dir, &marker));
+        if let Err(error) = written {
+            tracing::error!(dir = %self.dir.display(), %error, "cannot leave a marker in the state directory");
+        }
+        Err(CheckpointError::Vanished {
+            dir: self.dir.clone(),
+            what,
+        })
     }
 
     /// Forgets the position: the next run starts from the source's beginning.
@@ -259,8 +398,11 @@ impl CheckpointStore {
         Ok(())
     }
 
-    fn write_marker(&self, first_commit_at: DateTime<Utc>) -> io::Result<()> {
-        use std::io::Write;
+    fn write_marker(
+        &self,
+        first_commit_at: DateTime<Utc>,
+        system_name: Option<&str>,
+    ) -> io::Result<()> {
         let path = self.dir.join(MARKER_FILE);
         if path.exists() {
             return Ok(());
@@ -268,14 +410,11 @@ impl CheckpointStore {
         let marker = Marker {
             first_commit_at,
             note: "written by auditfwd at the first checkpoint; while it is here, a missing or empty checkpoint store stops `auditfwd run` instead of starting over".into(),
+            system_name: system_name.map(str::to_owned),
+            journal: Some(JOURNAL.into()),
+            last_cursor: None,
         };
-        let mut file = fsmode::private_file_options()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)?;
-        file.write_all(&serde_json::to_vec_pretty(&marker).expect("marker serialises"))?;
-        file.sync_all()?;
+        write_marker_file(&self.dir, &marker)?;
         // Snapshots sled wrote since the open are narrowed too.
         restrict_store_files(&self.dir)
     }
@@ -294,6 +433,73 @@ impl CheckpointStore {
             advice,
         }
     }
+}
+
+fn write_marker_file(dir: &Path, marker: &Marker) -> io::Result<()> {
+    use std::io::Write;
+    let mut file = fsmode::private_file_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(dir.join(MARKER_FILE))?;
+    file.write_all(&serde_json::to_vec_pretty(marker).expect("marker serialises"))?;
+    file.sync_all()
+}
+
+/// A checkpoint store found under a state directory, by its marker.
+#[derive(Clone, Debug)]
+pub struct FoundStore {
+    pub dir: PathBuf,
+    pub marker: Marker,
+}
+
+impl FoundStore {
+    /// The name `auditfwd checkpoint move` knows it by: `.` for the state
+    /// directory itself, else its subdirectory (a `[[sources]]` name).
+    pub fn name(&self, root: &Path) -> String {
+        match self.dir.strip_prefix(root) {
+            Ok(rest) if rest.as_os_str().is_empty() => ".".into(),
+            Ok(rest) => rest.display().to_string(),
+            Err(_) => self.dir.display().to_string(),
+        }
+    }
+
+    pub fn describe(&self, root: &Path) -> String {
+        format!(
+            "{} (checkpoint name {:?}, system {}, first stored {})",
+            self.dir.display(),
+            self.name(root),
+            self.marker.system_name.as_deref().unwrap_or("unknown"),
+            self.marker.first_commit_at.to_rfc3339()
+        )
+    }
+}
+
+/// Every checkpoint store under `root`: `root` itself (a single `[source]`)
+/// and each subdirectory (a `[[sources]]` name), backfills excluded. Read from
+/// the markers, so stores another process holds are seen too.
+pub fn inventory(root: &Path) -> Vec<FoundStore> {
+    let mut found = Vec::new();
+    if let Some(marker) = Marker::read(root) {
+        found.push(FoundStore {
+            dir: root.to_owned(),
+            marker,
+        });
+    }
+    if let Ok(entries) = std::fs::read_dir(root) {
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.path())
+            .filter(|path| path.is_dir() && path.file_name().is_some_and(|name| name != "backfill"))
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            if let Some(marker) = Marker::read(&dir) {
+                found.push(FoundStore { dir, marker });
+            }
+        }
+    }
+    found
 }
 
 /// The cursor an operator gives `auditfwd checkpoint set`, validated: every

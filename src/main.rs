@@ -193,6 +193,20 @@ enum CheckpointAction {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// Give a checkpoint to another source name (a renamed source, or
+    /// `[source]` moved to `[[sources]]`): the position moves, the old store is
+    /// cleared. Names are `[[sources]]` names, or `.` for a single `[source]`.
+    /// The daemon must not be running.
+    Move {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The checkpoint's current name (`.` = the state directory itself).
+        #[arg(long)]
+        from: String,
+        /// The source name that takes it (`.` = a single `[source]`).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -732,6 +746,91 @@ fn load_for_source(args: &ConfigArgs, source: Option<&str>, command: &str) -> Re
     })
 }
 
+/// `checkpoint move`: the position of the store named `from` goes to the store
+/// named `to` (both under `state.dir`), and `from` is cleared.
+fn checkpoint_move(args: &ConfigArgs, from: &str, to: &str) -> i32 {
+    let config = match load(args) {
+        Ok(config) => config,
+        Err(errors) => return config_failed(&errors),
+    };
+    let root = config.state.dir.clone();
+    let dir_of = |name: &str| -> Result<PathBuf, String> {
+        let name = name.trim();
+        if name == "." {
+            return Ok(root.clone());
+        }
+        if name.is_empty()
+            || name.contains('/')
+            || name.contains('\\')
+            || name == ".."
+            || name == "backfill"
+        {
+            return Err(format!("{name:?} is not a checkpoint name: use a [[sources]] name, or . for a single [source]"));
+        }
+        Ok(root.join(name))
+    };
+    let (from_dir, to_dir) = match (dir_of(from), dir_of(to)) {
+        (Ok(from_dir), Ok(to_dir)) if from_dir != to_dir => (from_dir, to_dir),
+        (Ok(_), Ok(_)) => {
+            eprintln!("auditfwd: checkpoint move: --from and --to name the same checkpoint");
+            return exit_code::CONFIG;
+        }
+        (Err(problem), _) | (_, Err(problem)) => {
+            eprintln!("auditfwd: checkpoint move: {problem}");
+            return exit_code::CONFIG;
+        }
+    };
+    if !from_dir.join(auditfwd::checkpoint::MARKER_FILE).exists() {
+        eprintln!(
+            "auditfwd: checkpoint move: there is no checkpoint named {from:?} ({} has no marker); `auditfwd checkpoint show` and the start's warnings list the ones there are",
+            from_dir.display()
+        );
+        return exit_code::CONFIG;
+    }
+    let opened = CheckpointStore::open(&from_dir)
+        .and_then(|source| Ok((source, CheckpointStore::open(&to_dir)?)));
+    let (source, target) = match opened {
+        Ok(stores) => stores,
+        Err(error) => {
+            eprintln!("auditfwd: {error}");
+            return exit_code::STATE;
+        }
+    };
+    let moved = (|| -> Result<Result<auditfwd::event::Cursor, String>, auditfwd::checkpoint::CheckpointError> {
+        let Some(checkpoint) = source.load()? else {
+            return Ok(Err(format!("{} holds no position to move (its store is empty or lost)", from_dir.display())));
+        };
+        if let Some(existing) = target.load()? {
+            return Ok(Err(format!(
+                "{} already holds a position ({}); clear it first (`auditfwd checkpoint clear`) if it is stale",
+                to_dir.display(),
+                existing.cursor
+            )));
+        }
+        target.commit(&checkpoint.cursor)?;
+        source.clear()?;
+        Ok(Ok(checkpoint.cursor))
+    })();
+    match moved {
+        Ok(Ok(cursor)) => {
+            println!(
+                "checkpoint moved from {} to {}: {cursor}",
+                from_dir.display(),
+                to_dir.display()
+            );
+            exit_code::OK
+        }
+        Ok(Err(problem)) => {
+            eprintln!("auditfwd: checkpoint move: {problem}");
+            exit_code::CONFIG
+        }
+        Err(error) => {
+            eprintln!("auditfwd: {error}");
+            exit_code::STATE
+        }
+    }
+}
+
 fn select_source(config: &Config, source: Option<&str>) -> Result<Config, String> {
     let names: Vec<String> = config
         .sources
@@ -770,6 +869,7 @@ fn checkpoint(action: CheckpointAction, source: Option<&str>) -> i32 {
         CheckpointAction::Show { config }
         | CheckpointAction::Set { config, .. }
         | CheckpointAction::Clear { config } => config,
+        CheckpointAction::Move { config, from, to } => return checkpoint_move(config, from, to),
     };
     let config = match load_for_source(args, source, "checkpoint") {
         Ok(config) => config,
@@ -815,6 +915,7 @@ fn checkpoint(action: CheckpointAction, source: Option<&str>) -> i32 {
         CheckpointAction::Clear { .. } => store
             .clear()
             .map(|()| println!("checkpoint cleared in {}", config.state.dir.display())),
+        CheckpointAction::Move { .. } => unreachable!("handled above"),
     };
     match result {
         Ok(()) => exit_code::OK,

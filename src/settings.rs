@@ -33,6 +33,37 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// Where events go. Default: one `stdout` sink.
     pub sinks: Vec<SinkConfig>,
+    /// What a fleet (`[[sources]]`) does when one system stops for good.
+    pub fleet: FleetConfig,
+}
+
+/// `[fleet]`: what happens when one system of several stops for good.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetConfig {
+    /// `continue` (default): the other systems go on; the stopped one is
+    /// `auditfwd_source_up 0` and `auditfwd_up 0`, `/health` answers 503
+    /// naming it and why, and an ERROR repeats every `failure_reminder`.
+    /// `exit`: the whole daemon stops with that system's exit code.
+    pub on_source_failure: OnSourceFailure,
+    #[serde(with = "crate::config::duration")]
+    pub failure_reminder: std::time::Duration,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig {
+            on_source_failure: OnSourceFailure::Continue,
+            failure_reminder: std::time::Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnSourceFailure {
+    Continue,
+    Exit,
 }
 
 /// Most rows whose events are in memory at once: `pipeline.max_batches_in_memory
@@ -67,6 +98,12 @@ impl Validate for Config {
         self.pipeline.validate("pipeline", problems);
         self.log.validate("log", problems);
         self.telemetry.validate("telemetry", problems);
+        problems.duration_in(
+            "fleet.failure_reminder".to_owned(),
+            self.fleet.failure_reminder,
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(24 * 3600),
+        );
         for (index, sink) in self.sinks.iter().enumerate() {
             sink.validate(&format!("sinks[{index}]"), problems);
         }

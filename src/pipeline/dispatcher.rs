@@ -45,6 +45,9 @@ pub(crate) struct Dispatcher {
     /// In a fleet: the registry of which source reads which SYSTEM_NAME, and
     /// this source's name; `None` once this source's system is claimed.
     pub systems: Option<(Arc<super::systems::SystemRegistry>, String)>,
+    /// For a source that starts without a checkpoint: the other checkpoints
+    /// under the state directory, checked against the first entry's system.
+    pub elsewhere: Option<Elsewhere>,
     /// The `signon_failure_burst` signal, when enabled and PW is read.
     pub burst: Option<crate::enrich::burst::BurstDetector>,
     pub max_in_flight: usize,
@@ -191,6 +194,11 @@ impl Dispatcher {
                         registry
                             .claim(&row.system_name, &source)
                             .map_err(RunError::DuplicateSystem)?;
+                    }
+                    if let Some(elsewhere) = self.elsewhere.take() {
+                        elsewhere
+                            .check(&row.system_name)
+                            .map_err(RunError::CheckpointElsewhere)?;
                     }
                 }
                 let rows_read = batch.rows.len();
@@ -406,5 +414,37 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
+    }
+}
+
+/// The checkpoints of other names under the state directory, for a source
+/// that starts without one of its own.
+pub struct Elsewhere {
+    pub stores: Vec<crate::checkpoint::FoundStore>,
+    /// The state directory the checkpoint names are relative to.
+    pub root: std::path::PathBuf,
+    /// This source's checkpoint name (`.` for a single `[source]`).
+    pub name: String,
+}
+
+impl Elsewhere {
+    /// An error when another checkpoint already follows `system`: starting
+    /// over would skip (start_at = "now") or repeat what that one holds.
+    pub fn check(&self, system: &str) -> Result<(), String> {
+        match self
+            .stores
+            .iter()
+            .find(|store| store.marker.system_name.as_deref() == Some(system))
+        {
+            None => Ok(()),
+            Some(store) => Err(format!(
+                "this source (checkpoint name {:?}) has no checkpoint yet, but the IBM i it reads (SYSTEM_NAME {system}) is already followed by the checkpoint in {}: a renamed source, [source] moved to [[sources]], or a second name for one system. Nothing was delivered. If this source replaces that one, give it the position with `auditfwd checkpoint move -c <config> --from {} --to {}` (the daemon stopped); if that checkpoint is stale, delete {}",
+                self.name,
+                store.describe(&self.root),
+                store.name(&self.root),
+                self.name,
+                store.dir.display()
+            )),
+        }
     }
 }

@@ -92,6 +92,10 @@ pub enum RunError {
     /// Two sources of a fleet read one IBM i (one SYSTEM_NAME): the message names both.
     #[error("{0}")]
     DuplicateSystem(String),
+    /// A source without a checkpoint reads a system another checkpoint in the
+    /// state directory follows (renamed, moved, or a second name).
+    #[error("{0}")]
+    CheckpointElsewhere(String),
     /// A bug: a panic, a task or thread that ended unexpectedly.
     #[error("internal error: {0}; nothing was committed past what every sink acknowledged")]
     Internal(String),
@@ -108,7 +112,8 @@ impl RunError {
             | RunError::SourceFailed(_)
             | RunError::SinkSetup { .. }
             | RunError::Telemetry(_)
-            | RunError::DuplicateSystem(_) => exit_code::CONFIG,
+            | RunError::DuplicateSystem(_)
+            | RunError::CheckpointElsewhere(_) => exit_code::CONFIG,
             RunError::SinkStartup { .. }
             | RunError::PermanentDelivery { .. }
             | RunError::DeadLetter { .. } => exit_code::UNAVAILABLE,

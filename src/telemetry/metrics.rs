@@ -41,6 +41,9 @@ pub struct Metrics {
     /// Profiles the system reported holding *ALLOBJ or *SECADM (-1: never read).
     system_privileged: AtomicI64,
     source_up: AtomicBool,
+    /// Set when this system's pipeline stopped for good (a fleet goes on
+    /// without it): the exit code and why.
+    stopped: Mutex<Option<(i32, String)>>,
     source_caught_up: AtomicBool,
     source_error: Mutex<Option<String>>,
     checkpoint_sequence: AtomicU64,
@@ -77,6 +80,7 @@ impl Metrics {
             source_missing_types: Mutex::new(Vec::new()),
             system_privileged: AtomicI64::new(-1),
             source_up: AtomicBool::new(true),
+            stopped: Mutex::new(None),
             source_caught_up: AtomicBool::new(false),
             source_error: Mutex::new(None),
             checkpoint_sequence: AtomicU64::new(0),
@@ -149,6 +153,17 @@ impl Metrics {
         if missing.as_slice() != types {
             *missing = types.to_vec();
         }
+    }
+
+    /// This system stopped for good: it stays down in `/metrics` and `/health`.
+    pub fn record_stopped(&self, exit_code: i32, message: &str) {
+        self.source_up.store(false, Ordering::Relaxed);
+        *lock(&self.stopped) = Some((exit_code, message.to_owned()));
+    }
+
+    /// Why this system stopped for good, if it did.
+    pub fn stopped(&self) -> Option<(i32, String)> {
+        lock(&self.stopped).clone()
     }
 
     pub fn record_source_error(&self, message: &str) {
@@ -266,6 +281,10 @@ impl Metrics {
     /// `Ok(())` when healthy, else the reasons.
     pub fn health(&self, max_checkpoint_age: Duration) -> Result<(), Vec<String>> {
         let mut reasons = Vec::new();
+        if let Some((code, why)) = self.stopped() {
+            reasons.push(format!("stopped for good (exit {code}): {why}"));
+            return Err(reasons);
+        }
         if !self.source_up.load(Ordering::Relaxed) {
             let error = lock(&self.source_error).clone().unwrap_or_default();
             reasons.push(format!("source down: {error}"));
@@ -303,7 +322,12 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         };
-        single("auditfwd_up", "gauge", "1 while the daemon runs.", 1.0);
+        single(
+            "auditfwd_up",
+            "gauge",
+            "1 while the pipeline runs; 0 once it stopped for good (a fleet goes on without it).",
+            if self.stopped().is_some() { 0.0 } else { 1.0 },
+        );
         single(
             "auditfwd_rows_read_total",
             "counter",

@@ -12,6 +12,7 @@ mod fleet;
 mod format_validate;
 mod formats;
 mod golden;
+mod ground;
 mod harness;
 mod hec;
 mod hostile;
