@@ -33,7 +33,18 @@ pub struct Request {
 
 /// The state directory of the backfill of `request` under `config`.
 pub fn state_dir(config: &Config, request: &Request) -> PathBuf {
-    let stamp = |time: &NaiveDateTime| time.format("%Y%m%dT%H%M%S").to_string();
+    use chrono::Timelike;
+    // Whole seconds keep the name earlier releases gave (so a backfill they
+    // began resumes); a range with fractions carries them in full, so two
+    // ranges that differ below a second never share a directory.
+    let whole = request.from.nanosecond() == 0 && request.to.nanosecond() == 0;
+    let stamp = |time: &NaiveDateTime| {
+        if whole {
+            time.format("%Y%m%dT%H%M%S").to_string()
+        } else {
+            time.format("%Y%m%dT%H%M%S%.9f").to_string()
+        }
+    };
     config.state.dir.join("backfill").join(format!(
         "{}-{}",
         stamp(&request.from),
@@ -51,6 +62,16 @@ pub fn derive(config: &Config, request: &Request) -> Result<Config, String> {
             "--to {} is not after --from {}",
             request.to, request.from
         ));
+    }
+    // No journal entry can lie outside these years; Db2 would refuse the
+    // timestamp (SQLSTATE 22008) on every retry.
+    for (flag, time) in [("--from", request.from), ("--to", request.to)] {
+        use chrono::Datelike;
+        if !(1900..=2999).contains(&time.year()) {
+            return Err(format!(
+                "{flag} {time} is outside the years a journal entry can have (1900 to 2999)"
+            ));
+        }
     }
     let mut derived = config.clone();
     derived.source.odbc.start_at = request.from.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
@@ -233,4 +254,61 @@ pub fn line(done: u64, total: u64, elapsed: Duration, at: Option<&Cursor>) -> St
     format!(
         "backfill: {done}/{total} journal entries ({percent}%), {rate:.0} entries/s, {left}, {at}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(from: &str, to: &str) -> Request {
+        Request {
+            from: crate::source::rows::parse_local_timestamp(from).unwrap(),
+            to: crate::source::rows::parse_local_timestamp(to).unwrap(),
+            sinks: Vec::new(),
+            audit_types: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn ranges_that_differ_below_a_second_have_their_own_state() {
+        let config = Config::default();
+        let whole = state_dir(
+            &config,
+            &request("2026-10-01T08:00:00", "2026-10-01T09:00:00"),
+        );
+        assert!(
+            whole.ends_with("backfill/20261001T080000-20261001T090000"),
+            "{whole:?}"
+        );
+        let a = state_dir(
+            &config,
+            &request("2026-10-01T08:00:00.250000", "2026-10-01T09:00:00"),
+        );
+        let b = state_dir(
+            &config,
+            &request("2026-10-01T08:00:00.750000", "2026-10-01T09:00:00"),
+        );
+        assert_ne!(a, b);
+        assert_ne!(a, whole);
+    }
+
+    #[test]
+    fn dates_no_journal_can_hold_are_refused() {
+        let mut config = Config::default();
+        config.source.kind = SourceKind::Odbc;
+        let error = derive(
+            &config,
+            &request("0001-01-01T00:00:00", "2026-10-01T09:00:00"),
+        )
+        .unwrap_err();
+        assert!(
+            error.contains("--from") && error.contains("1900"),
+            "{error}"
+        );
+        assert!(derive(
+            &config,
+            &request("2026-10-01T08:00:00", "2026-10-01T09:00:00")
+        )
+        .is_ok());
+    }
 }

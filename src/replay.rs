@@ -115,9 +115,20 @@ impl Iterator for NativeLines {
             }
             self.number += 1;
             if self.line.len() > MAX_LINE_BYTES && !self.line.ends_with(b"\n") {
-                // Skip the rest of the over-long line.
-                let mut rest = Vec::new();
-                let _ = self.reader.read_until(b'\n', &mut rest);
+                // Skip the rest of the over-long line, a buffer at a time.
+                loop {
+                    let (found, used) = match self.reader.fill_buf() {
+                        Ok([]) | Err(_) => break,
+                        Ok(buffer) => match buffer.iter().position(|byte| *byte == b'\n') {
+                            Some(end) => (true, end + 1),
+                            None => (false, buffer.len()),
+                        },
+                    };
+                    self.reader.consume(used);
+                    if found {
+                        break;
+                    }
+                }
                 return Some(Ok((
                     self.number,
                     Err(format!("longer than {MAX_LINE_BYTES} bytes")),
@@ -164,6 +175,42 @@ pub fn check_file(path: &Path) -> Result<usize, ReplayError> {
     Ok(events)
 }
 
+/// Refuses what would never end or write somewhere unexpected: an input that
+/// is not a regular file (a device or a pipe: `/dev/zero` never ends), the
+/// very file the chosen sink writes (every line sent would be read again),
+/// and a fleet's `{source}` path template (replay has no system to fill in).
+fn refuse_unsafe(path: &Path, sink: &SinkConfig) -> Result<(), ReplayError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|error| ReplayError::Input(format!("cannot read {}: {error}", path.display())))?;
+    if !meta.is_file() {
+        return Err(ReplayError::Input(format!(
+            "{} is not a regular file: replay reads a file written by the file sink or the dead-letter file",
+            path.display()
+        )));
+    }
+    if let SinkConfig::File(file) = sink {
+        if file.path.to_string_lossy().contains("{source}") {
+            return Err(ReplayError::Config(format!(
+                "the sink's path {} is a [[sources]] template; replay sends to one file: give it a configuration whose file sink names the file",
+                file.path.display()
+            )));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(target) = std::fs::metadata(&file.path) {
+                if target.dev() == meta.dev() && target.ino() == meta.ino() {
+                    return Err(ReplayError::Config(format!(
+                        "{} is the file the chosen sink writes: replaying it into itself would never end; copy it first, or choose another sink",
+                        path.display()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What a replay did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplaySummary {
@@ -182,6 +229,7 @@ pub async fn replay(
     let sinks = config.effective_sinks();
     let sink_config = select_sink(&sinks, selector).map_err(ReplayError::Config)?;
     let name = sink_config.describe();
+    refuse_unsafe(path, sink_config)?;
     // Two passes, so memory stays one batch whatever the file's size: check
     // every line first (nothing is sent if one is bad), then send.
     let total = check_file(path)?;

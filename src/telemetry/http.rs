@@ -2,12 +2,16 @@
 //! by hyper's HTTP/1 server.
 //!
 //! It faces whatever can reach `telemetry.listen`, so every resource has a
-//! bound ([`Limits`]): at most `max_connections` at once (past that, new
-//! connections wait in the kernel's backlog instead of taking descriptors), a
-//! header-read timeout (a client that connects and says nothing is dropped), a
+//! bound ([`Limits`]): at most `max_connections` open at once, a header-read
+//! timeout (a client that connects and says nothing is dropped), a
 //! whole-connection timeout, one request per connection, and a growing pause
 //! after an accept error (at the descriptor limit `accept` fails at once; it
 //! must not be retried in a tight loop). GET and HEAD only.
+//!
+//! The listener always accepts: past `max_connections`, it closes the oldest
+//! connection that has not sent its request yet. Idle connections (a port
+//! scanner, a stuck client, a flood) therefore cannot keep a scraper waiting:
+//! the scrape is the newest connection, and the ones shed are the idle.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -21,14 +25,13 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 use super::Telemetry;
 
 /// The listener's resource bounds.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Connections served at once; more wait in the listen backlog.
+    /// Connections open at once; past it the oldest idle one is closed.
     pub max_connections: usize,
     /// From accepting a connection to the end of its request headers.
     pub header_read_timeout: Duration,
@@ -40,11 +43,11 @@ pub struct Limits {
 
 impl Default for Limits {
     /// A scraper sends its request at once and reads a few KB: a few seconds
-    /// each is generous, and 32 connections are more than any set of scrapers
+    /// each is generous, and 64 connections are more than any set of scrapers
     /// and health checkers needs while staying far below a descriptor limit.
     fn default() -> Limits {
         Limits {
-            max_connections: 32,
+            max_connections: 64,
             header_read_timeout: Duration::from_secs(3),
             connection_timeout: Duration::from_secs(10),
             max_accept_pause: Duration::from_secs(1),
@@ -75,13 +78,11 @@ pub async fn serve_with<T: Telemetry + Send + Sync + 'static>(
     max_checkpoint_age: Duration,
     limits: Limits,
 ) {
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let open = Arc::new(Open::default());
     let first_pause = Duration::from_millis(10);
     let mut pause = first_pause;
+    let mut next_id: u64 = 0;
     loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
         let stream = match listener.accept().await {
             Ok((stream, _peer)) => {
                 pause = first_pause;
@@ -89,7 +90,9 @@ pub async fn serve_with<T: Telemetry + Send + Sync + 'static>(
             }
             Err(error) => {
                 // EMFILE/ENFILE/ENOBUFS fail at once and keep failing until
-                // something closes: wait instead of spinning.
+                // something closes: shed an idle connection, and wait instead
+                // of spinning.
+                open.shed_to(limits.max_connections.saturating_sub(1));
                 if pause == first_pause {
                     tracing::warn!(%error, "telemetry listener cannot accept; pausing");
                 }
@@ -98,10 +101,15 @@ pub async fn serve_with<T: Telemetry + Send + Sync + 'static>(
                 continue;
             }
         };
+        next_id += 1;
+        let id = next_id;
+        let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let _slot = slot;
+        let flag = busy.clone();
+        let registry = open.clone();
+        let task = tokio::spawn(async move {
             let service = service_fn(move |request: Request<Incoming>| {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
                 let response = answer(&request, metrics.as_ref(), max_checkpoint_age);
                 async move { Ok::<_, Infallible>(response) }
             });
@@ -113,7 +121,82 @@ pub async fn serve_with<T: Telemetry + Send + Sync + 'static>(
                 .serve_connection(TokioIo::new(stream), service);
             // Errors here are the client's (a reset, a timeout, bad HTTP).
             let _ = tokio::time::timeout(limits.connection_timeout, connection).await;
+            registry.remove(id);
         });
+        open.add(id, task.abort_handle(), busy);
+        open.shed_to(limits.max_connections);
+    }
+}
+
+/// The connections open, oldest first.
+#[derive(Default)]
+struct Open {
+    connections: std::sync::Mutex<
+        std::collections::VecDeque<(
+            u64,
+            tokio::task::AbortHandle,
+            Arc<std::sync::atomic::AtomicBool>,
+        )>,
+    >,
+}
+
+impl Open {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::VecDeque<(
+            u64,
+            tokio::task::AbortHandle,
+            Arc<std::sync::atomic::AtomicBool>,
+        )>,
+    > {
+        self.connections
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn add(
+        &self,
+        id: u64,
+        task: tokio::task::AbortHandle,
+        busy: Arc<std::sync::atomic::AtomicBool>,
+    ) {
+        let mut connections = self.lock();
+        // A connection that finished before it was listed removes nothing:
+        // drop it here instead.
+        if task.is_finished() {
+            return;
+        }
+        connections.push_back((id, task, busy));
+    }
+
+    fn remove(&self, id: u64) {
+        let mut connections = self.lock();
+        if let Some(position) = connections.iter().position(|(known, _, _)| *known == id) {
+            connections.remove(position);
+        }
+    }
+
+    /// Closes the oldest idle connections (no request yet) until at most
+    /// `budget` are open; busy ones finish on their own within the timeout.
+    fn shed_to(&self, budget: usize) {
+        let mut connections = self.lock();
+        // A connection that ended just before it was listed is dropped here.
+        connections.retain(|(_, task, _)| !task.is_finished());
+        while connections.len() > budget {
+            let idle = connections
+                .iter()
+                .position(|(_, _, busy)| !busy.load(std::sync::atomic::Ordering::Relaxed));
+            match idle {
+                Some(position) => {
+                    if let Some((_, task, _)) = connections.remove(position) {
+                        task.abort();
+                    }
+                }
+                None => break,
+            }
+        }
     }
 }
 
@@ -219,6 +302,33 @@ mod tests {
         );
         let missing = exchange(address, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n").await;
         assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_scrape_is_answered_while_two_thousand_idle_connections_are_open() {
+        let limits = Limits {
+            max_connections: 32,
+            // Long enough that no idle connection times out during the test:
+            // only shedding can make room.
+            header_read_timeout: Duration::from_secs(60),
+            connection_timeout: Duration::from_secs(120),
+            max_accept_pause: Duration::from_millis(100),
+        };
+        let address = start(limits).await;
+        let mut idle = Vec::new();
+        for _ in 0..2000 {
+            idle.push(TcpStream::connect(address).await.unwrap());
+        }
+        for _ in 0..3 {
+            let answer = exchange(address, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await;
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        }
+        // The oldest idle ones were closed by the server to make room.
+        let mut buffer = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(5), idle[0].read(&mut buffer))
+            .await
+            .expect("the oldest idle connection is closed");
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
     }
 
     #[tokio::test]

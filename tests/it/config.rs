@@ -548,3 +548,20 @@ fn tls_set_up_errors_are_configuration_errors_in_check_config_and_run() {
         &[],
     ));
 }
+
+#[test]
+fn credentials_in_the_hec_endpoint_url_are_refused_without_being_echoed() {
+    let workspace = Workspace::new();
+    let config = workspace.write(
+        "hec.toml",
+        "[[sinks]]\ntype = \"splunk_hec\"\nendpoint = \"https://admin:hunter2-secret@splunk.example:8088\"\ntoken = \"t0ken-value\"\n",
+    );
+    let output = workspace.run(&["check-config", "-c", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(
+        text.contains("sinks[0].endpoint") && text.contains("credentials"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2-secret"), "{text}");
+}

@@ -109,3 +109,47 @@ fn an_unknown_sink_is_a_configuration_error_naming_the_choices() {
     assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
     assert!(stderr(&output).contains("file:"), "{}", stderr(&output));
 }
+
+#[test]
+fn replay_refuses_what_would_never_end_or_land_in_an_unexpected_file() {
+    let workspace = Workspace::new();
+    let written = produce(&workspace);
+    // Into the very file the sink writes: it would read its own output forever.
+    let output = workspace.run(&[
+        "replay",
+        "events.ndjson",
+        "--sink",
+        "file",
+        "--set",
+        "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
+    ]);
+    assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the file the chosen sink writes"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(workspace.path("events.ndjson")).unwrap(),
+        written
+    );
+    // A device never ends.
+    let output = replay(&workspace, "/dev/zero");
+    assert_ne!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not a regular file"),
+        "{}",
+        stderr(&output)
+    );
+    // A fleet's {source} template names no file for a replay.
+    let output = workspace.run(&[
+        "replay",
+        "events.ndjson",
+        "--sink",
+        "file",
+        "--set",
+        "sinks=[{type=\"file\",path=\"out-{source}.ndjson\"}]",
+    ]);
+    assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
+    assert!(!workspace.path("out-{source}.ndjson").exists());
+}

@@ -121,6 +121,16 @@ impl SplunkHecSinkConfig {
                     self.endpoint
                 ),
             );
+        } else if endpoint
+            .split_once("://")
+            .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+            .is_some_and(|authority| authority.contains('@'))
+        {
+            // Never echo the value: it holds a credential.
+            problems.fail(
+                at("endpoint"),
+                "carries credentials (user:password@host), which would appear in logs, metrics and check-config; remove them from the URL and put the HEC token in token or token_file",
+            );
         }
         self.format.validate_json_only(at("format"), problems);
         if self.token.is_empty() && self.token_file.is_none() {

@@ -180,6 +180,14 @@ pub fn classify(doing: &Doing, host: &str, driver: DriverError) -> OdbcError {
         (syntax, _) if syntax.starts_with("42") => fatal(format!(
             "cannot {doing} on {host}: the server rejected the statement (SQLSTATE {state}); is source.odbc.dialect right for this server? Driver said: {detail}"
         )),
+        // unixODBC found the driver in odbcinst.ini but cannot load its library.
+        (_, _) if detail.contains("Can't open lib") || detail.contains("file not found") && detail.contains("Driver Manager") => fatal(format!(
+            "cannot {doing}: the ODBC driver library named in odbcinst.ini cannot be loaded (SQLSTATE {state}); is the driver package installed (ibm-iaccess, or odbc-postgresql for the lab)? Driver said: {detail}"
+        )),
+        // A date or time the server cannot represent: the same on every retry.
+        ("22008" | "22007", _) => fatal(format!(
+            "cannot {doing} on {host}: the server refused a date or time (SQLSTATE {state}); check source.odbc.start_at and the backfill range. Driver said: {detail}"
+        )),
         ("IM002" | "IM003", _) => fatal(format!(
             "cannot {doing}: the ODBC driver named in source.odbc.connection_string is not installed or not registered in odbcinst.ini (SQLSTATE {state}). Driver said: {detail}"
         )),
@@ -286,6 +294,20 @@ mod tests {
                 "Query timeout expired",
                 true,
                 "read receiver QGPL/AUDRCV0001",
+            ),
+            (
+                Doing::Connect,
+                "01000",
+                "[unixODBC][Driver Manager]Can't open lib '/opt/ibm/iaccess/lib64/libcwbodbc.so' : file not found",
+                false,
+                "driver library",
+            ),
+            (
+                read.clone(),
+                "22008",
+                "date/time field value out of range: \"0000-01-01 00:00:00\"",
+                false,
+                "backfill range",
             ),
             (
                 read.clone(),
