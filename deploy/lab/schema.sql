@@ -295,6 +295,19 @@ LANGUAGE sql AS $$
     ON CONFLICT (name) DO UPDATE SET value = excluded.value
 $$;
 
+-- Entries the server cannot convert for the client (on IBM i, a character
+-- conversion failure, SQLSTATE 22021): a call whose range covers one fails.
+CREATE TABLE lab.unconvertible (
+    receiver_name text NOT NULL,
+    sequence      numeric NOT NULL,
+    PRIMARY KEY (receiver_name, sequence)
+);
+
+CREATE FUNCTION lab.make_unconvertible(receiver_name text, sequence numeric) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO lab.unconvertible VALUES (upper(btrim(receiver_name)), sequence) ON CONFLICT DO NOTHING
+$$;
+
 -- SAVRCV STG(*FREE): the receiver stays listed with STATUS 'FREED'; its entries
 -- can no longer be read. 'NAME' or 'LIBRARY/NAME'.
 CREATE FUNCTION lab.free_receiver(name text) RETURNS void
@@ -338,6 +351,7 @@ DECLARE
     freed_name    text;
     estimate      numeric;
     limit_ms      numeric;
+    bad_sequence  numeric;
 BEGIN
     IF starting_timestamp IS NOT NULL AND starting_sequence IS NOT NULL THEN
         RAISE EXCEPTION 'A value cannot be specified for both STARTING_TIMESTAMP and STARTING_SEQUENCE.'
@@ -373,6 +387,16 @@ BEGIN
     IF FOUND THEN
         RAISE EXCEPTION 'Journal receiver %/% not available: its storage was freed.', freed_library, freed_name
             USING ERRCODE = '58004';
+    END IF;
+    SELECT u.sequence INTO bad_sequence
+    FROM lab.unconvertible AS u
+    JOIN lab.receivers AS r ON r.receiver_name = u.receiver_name
+    WHERE (r.receiver_ordinal, u.sequence) >= (start_ordinal, start_sequence)
+      AND (r.receiver_ordinal, u.sequence) <= (end_ordinal, end_sequence)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'Character conversion between CCSID 37 and CCSID 1208 not valid (entry %).', bad_sequence
+            USING ERRCODE = '22021';
     END IF;
     -- The Db2 for i query governor: a statement's query timeout is the limit, and
     -- the optimizer's estimate for the call is compared with it before the call
@@ -715,7 +739,7 @@ $$;
 CREATE FUNCTION lab.reset() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE lab.entries, lab.receivers, lab.settings;
+    TRUNCATE lab.entries, lab.receivers, lab.settings, lab.unconvertible;
 END
 $$;
 

@@ -38,7 +38,7 @@ WITH (parallel_workers = 0);
 CREATE OR REPLACE FUNCTION lab.reset() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE lab.typed_entries, lab.entries, lab.receivers, lab.settings;
+    TRUNCATE lab.typed_entries, lab.entries, lab.receivers, lab.settings, lab.unconvertible;
 END
 $$;
 

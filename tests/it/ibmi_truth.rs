@@ -451,3 +451,45 @@ fn doctor_reports_a_refused_connection_without_the_password() {
     );
     assert!(!text.contains("n0t-the-pa55word"), "{text}");
 }
+
+#[test]
+fn an_entry_the_server_cannot_convert_is_isolated_not_its_window() {
+    let lab = Lab::new("truth_unconvertible");
+    lab.sql("SELECT lab.generate_mixed(1500, 12, TIMESTAMP '2026-10-01 08:00:00', INTERVAL '1 second', 100000)");
+    let all = journal_without(&lab, "");
+    // The 700th entry of the journal cannot be converted by the server.
+    let bad = &all[699];
+    let (receiver, sequence) = {
+        let mut parts = bad.rsplitn(2, ':');
+        let sequence = parts.next().unwrap().to_owned();
+        let receiver = parts.next().unwrap().rsplit('/').next().unwrap().to_owned();
+        (receiver, sequence)
+    };
+    lab.sql(&format!(
+        "SELECT lab.make_unconvertible('{receiver}', {sequence})"
+    ));
+    let workspace = Workspace::new();
+    let config = configure(&workspace, &lab, "", "");
+    run_to_end(&workspace, &config);
+    let events = workspace.events("events.ndjson");
+    let expected: Vec<String> = all.iter().filter(|id| *id != bad).cloned().collect();
+    assert_eq!(
+        entry_ids(&events),
+        expected,
+        "every other entry, once, in order"
+    );
+    let notices: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|event| event["event_action"] == "malformed_row")
+        .collect();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(
+        notices[0]["sequence_number"].as_u64().unwrap().to_string(),
+        sequence
+    );
+    let message = notices[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("22021") && message.contains(&receiver),
+        "{message}"
+    );
+}

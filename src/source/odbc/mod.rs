@@ -112,6 +112,11 @@ pub struct OdbcSource {
     /// The other audit types configured, in catalog order, and the optional ones.
     types: Vec<&'static TypeSpec>,
     optional: Vec<&'static TypeSpec>,
+    /// Sequence numbers per call: WINDOW_ENTRIES, halved while a window holds
+    /// an entry the server cannot convert, until that entry is alone.
+    window: u64,
+    /// The last sequence of the window that failed while narrowing.
+    bad_until: u64,
 }
 
 /// What one read of a receiver brought back.
@@ -196,6 +201,8 @@ impl OdbcSource {
                 .collect(),
             config,
             password,
+            window: WINDOW_ENTRIES,
+            bad_until: 0,
         })
     }
 
@@ -340,10 +347,10 @@ impl OdbcSource {
                         // the window (one read per catch-up instead of one per window).
                         Some(cached)
                             if matches!(
-                                chain::decide(&cached, &receiver, sequence, timestamp, WINDOW_ENTRIES),
+                                chain::decide(&cached, &receiver, sequence, timestamp, self.window),
                                 Decision::Read { index, last: Some(last), .. }
                                     if !cached[index].attached
-                                        || last == sequence.saturating_add(WINDOW_ENTRIES)
+                                        || last == sequence.saturating_add(self.window)
                             ) =>
                         {
                             cached
@@ -351,7 +358,7 @@ impl OdbcSource {
                         _ => self.refresh_receivers()?,
                     };
                     let decision =
-                        chain::decide(&receivers, &receiver, sequence, timestamp, WINDOW_ENTRIES);
+                        chain::decide(&receivers, &receiver, sequence, timestamp, self.window);
                     self.receivers = Some(receivers.clone());
                     match decision {
                         Decision::Read {
@@ -360,13 +367,23 @@ impl OdbcSource {
                             last: Some(last),
                         } => {
                             let info = &receivers[index];
-                            let read = self.read(
+                            let read = match self.read(
                                 &info.id,
                                 Kind::Window,
                                 &Start::Sequence(first),
                                 Some(last),
                                 system.as_deref(),
-                            )?;
+                            ) {
+                                Ok(read) => read,
+                                Err(error) if is_row_data_error(&error) => {
+                                    return Ok(self.isolate(error, system, receiver, first, last));
+                                }
+                                Err(error) => return Err(error),
+                            };
+                            // Past the window that failed: whole windows again.
+                            if self.window < WINDOW_ENTRIES && last >= self.bad_until {
+                                self.window = WINDOW_ENTRIES;
+                            }
                             if let Some(row) = read
                                 .rows
                                 .first()
@@ -439,6 +456,47 @@ impl OdbcSource {
             }
         }
         Ok(OdbcPoll::default())
+    }
+
+    /// A window read failed on an entry the server cannot convert (SQLSTATE
+    /// class 22): halve the window and read again, until the entry is alone;
+    /// then it becomes one `malformed_row` notice at its position, and reading
+    /// goes on after it with whole windows. The good entries around it are
+    /// read, none is skipped.
+    fn isolate(
+        &mut self,
+        error: OdbcError,
+        system: Option<String>,
+        receiver: ReceiverId,
+        first: u64,
+        last: u64,
+    ) -> OdbcPoll {
+        // The statement failed mid-call: start the next one on a new connection.
+        self.disconnect();
+        let width = last.saturating_sub(first).saturating_add(1);
+        if width > 1 {
+            self.window = (width / 2).max(1);
+            self.bad_until = last;
+            warn!(receiver = %receiver, first, last, window = self.window, sqlstate = ?error.failure().sqlstate, "an entry in this window cannot be converted by the server; narrowing the window to find it");
+            return OdbcPoll::default();
+        }
+        let message = format!(
+            "journal entry {first} of receiver {receiver} cannot be read: the server cannot convert it (SQLSTATE {}); it is skipped and reading goes on after it. {}",
+            error.failure().sqlstate.as_deref().unwrap_or("none"),
+            error.failure().message
+        );
+        error!("{message}");
+        self.window = WINDOW_ENTRIES;
+        let shown = system.clone().unwrap_or_else(|| "UNKNOWN".to_owned());
+        let row = malformed_row(&shown, &receiver, first, self.clock.now_local(), message);
+        self.position = Position::After {
+            system: system.clone(),
+            receiver: receiver.clone(),
+            sequence: first,
+            timestamp: None,
+        };
+        let end = self.position_cursor();
+        self.deliver(vec![row], 0, end)
     }
 
     /// Carries out a decision that makes no call; `None` to go on stepping.
@@ -1063,6 +1121,16 @@ fn rows_expected(last: Option<u64>, start: &Start, batch_rows: usize) -> usize {
         }
         _ => batch_rows,
     }
+}
+
+/// A data exception (SQLSTATE class 22) while reading a window: one entry the
+/// server cannot convert, not a broken connection or a bad statement.
+fn is_row_data_error(error: &OdbcError) -> bool {
+    error
+        .failure()
+        .sqlstate
+        .as_deref()
+        .is_some_and(|state| state.starts_with("22"))
 }
 
 fn malformed_row(
