@@ -20,12 +20,24 @@ use crate::event::{Event, FailureTrail, Severity, Signal, SignalState};
 /// forgotten (a spray from very many addresses cannot take the memory).
 pub const MAX_KEYS: usize = 10_000;
 
+/// Most bytes the memory may take in the checkpoint (it is written with every
+/// commit): whatever `threshold` and `window` are, past this the keys idle
+/// longest are forgotten. Estimated per key ([`KEY_BYTES`]) and per entry
+/// time ([`TIME_BYTES`]), the sizes of their JSON.
+pub const MAX_STATE_BYTES: usize = 900 * 1024;
+const KEY_BYTES: usize = 80;
+const TIME_BYTES: usize = 17;
+
 #[derive(Clone, Debug)]
 pub struct BurstDetector {
     threshold: usize,
     window_micros: i64,
     /// (kind, key) → entry times (UTC micros), oldest first.
     trails: BTreeMap<(&'static str, String), VecDeque<i64>>,
+    /// Entry times held in every trail, for the byte bound.
+    times: usize,
+    /// Keys forgotten to keep to the byte bound (said once in the log).
+    shed: usize,
 }
 
 impl BurstDetector {
@@ -35,6 +47,8 @@ impl BurstDetector {
             threshold: config.threshold.max(2),
             window_micros: i64::try_from(config.window.as_micros()).unwrap_or(i64::MAX),
             trails: BTreeMap::new(),
+            times: 0,
+            shed: 0,
         };
         for trail in state.map(|state| state.failures.as_slice()).unwrap_or(&[]) {
             let kind = match trail.kind.as_str() {
@@ -42,11 +56,13 @@ impl BurstDetector {
                 "remote_address" => "remote_address",
                 _ => continue,
             };
+            detector.times += trail.times.len();
             detector.trails.insert(
                 (kind, trail.key.clone()),
                 trail.times.iter().copied().collect(),
             );
         }
+        detector.keep_to_budget();
         detector
     }
 
@@ -66,6 +82,7 @@ impl BurstDetector {
                 continue;
             };
             let trail = self.trails.entry((kind, key.to_owned())).or_default();
+            let before = trail.len();
             trail.push_back(now);
             while trail
                 .front()
@@ -73,15 +90,54 @@ impl BurstDetector {
             {
                 trail.pop_front();
             }
+            let mut completed = None;
             if trail.len() >= self.threshold {
-                let count = trail.len();
-                let first = trail.front().copied().unwrap_or(now);
+                completed = Some((trail.len(), trail.front().copied().unwrap_or(now)));
                 trail.clear();
+            }
+            let after = trail.len();
+            self.times = (self.times + after).saturating_sub(before);
+            if let Some((count, first)) = completed {
                 signals.push(self.signal(event, kind, key, count, first));
             }
         }
         self.forget_stale(now);
+        self.keep_to_budget();
         signals
+    }
+
+    /// The estimated size of the memory in the checkpoint.
+    pub fn state_bytes(&self) -> usize {
+        self.trails.len() * KEY_BYTES + self.times * TIME_BYTES
+    }
+
+    /// Past [`MAX_STATE_BYTES`], forgets the keys idle longest until the memory
+    /// is back under nine tenths of it.
+    fn keep_to_budget(&mut self) {
+        if self.state_bytes() <= MAX_STATE_BYTES {
+            return;
+        }
+        let mut by_idleness: Vec<(i64, (&'static str, String))> = self
+            .trails
+            .iter()
+            .map(|(key, times)| (times.back().copied().unwrap_or(i64::MIN), key.clone()))
+            .collect();
+        by_idleness.sort_unstable();
+        let target = MAX_STATE_BYTES * 9 / 10;
+        let mut forgotten = 0;
+        for (_, key) in by_idleness {
+            if self.state_bytes() <= target {
+                break;
+            }
+            if let Some(times) = self.trails.remove(&key) {
+                self.times -= times.len().min(self.times);
+                forgotten += 1;
+            }
+        }
+        if self.shed == 0 {
+            tracing::warn!(forgotten, bytes = MAX_STATE_BYTES, "the sign-on burst memory reached its bound; the keys idle longest were forgotten (their counts start again). A lower alerts.signon_failure_burst.threshold or window keeps more keys");
+        }
+        self.shed += forgotten;
     }
 
     /// The memory to store with the checkpoint after the events observed so far.
@@ -108,11 +164,17 @@ impl BurstDetector {
             return;
         }
         let window = self.window_micros;
+        let mut dropped = 0;
         self.trails.retain(|_, times| {
-            times
+            let keep = times
                 .back()
-                .is_some_and(|last| now.saturating_sub(*last) <= window)
+                .is_some_and(|last| now.saturating_sub(*last) <= window);
+            if !keep {
+                dropped += times.len();
+            }
+            keep
         });
+        self.times -= dropped.min(self.times);
         let keep = MAX_KEYS * 9 / 10;
         if self.trails.len() > keep {
             // Idlest first; ties in key order, so the choice is deterministic.
@@ -124,7 +186,9 @@ impl BurstDetector {
             by_idleness.sort_unstable();
             let excess = self.trails.len() - keep;
             for (_, key) in by_idleness.into_iter().take(excess) {
-                self.trails.remove(&key);
+                if let Some(times) = self.trails.remove(&key) {
+                    self.times -= times.len().min(self.times);
+                }
             }
         }
     }
@@ -349,5 +413,43 @@ mod tests {
             detector.observe(&failure(n, 0, &format!("U{n}"), &address));
         }
         assert!(detector.trails.len() <= MAX_KEYS);
+    }
+
+    #[test]
+    fn the_memory_stays_under_its_byte_bound_whatever_the_settings() {
+        // The largest settings allowed: 1,000 failures in 24 hours. 600 users
+        // from 600 addresses, 400 failures each, none reaching the threshold:
+        // 480,000 entry times unbounded, some 8 MB of checkpoint.
+        let mut detector = BurstDetector::new(&config(1000, 24 * 3600), None);
+        let mut sequence = 0;
+        for round in 0..400 {
+            for user in 0..600 {
+                sequence += 1;
+                let signals = detector.observe(&failure(
+                    sequence,
+                    round,
+                    &format!("USER{user:04}"),
+                    &format!("198.51.100.{}", user % 250),
+                ));
+                assert!(signals.is_empty());
+            }
+        }
+        let snapshot = serde_json::to_vec(&detector.snapshot()).unwrap();
+        assert!(
+            snapshot.len() < 1024 * 1024,
+            "{} bytes in the checkpoint",
+            snapshot.len()
+        );
+        assert!(detector.state_bytes() <= MAX_STATE_BYTES);
+        // The estimate is not below what is written.
+        assert!(
+            snapshot.len() <= detector.state_bytes(),
+            "{} > {}",
+            snapshot.len(),
+            detector.state_bytes()
+        );
+        // A restart from that snapshot keeps the bound and the counts.
+        let again = BurstDetector::new(&config(1000, 24 * 3600), Some(&detector.snapshot()));
+        assert_eq!(again.state_bytes(), detector.state_bytes());
     }
 }
