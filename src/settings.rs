@@ -276,6 +276,24 @@ impl Config {
     /// they would destroy).
     fn check_paths(&self, problems: &mut Problems) {
         let state = resolve_path(&self.state.dir);
+        // With [[sources]], a path is a template: every path it expands to is
+        // checked, since `{source}` can put it anywhere.
+        let names: Vec<&str> = self
+            .sources
+            .iter()
+            .map(|source| source.name.trim())
+            .collect();
+        let expansions = |path: &std::path::Path| -> Vec<PathBuf> {
+            let text = path.to_string_lossy();
+            if names.is_empty() || !text.contains("{source}") {
+                vec![resolve_path(path)]
+            } else {
+                names
+                    .iter()
+                    .map(|name| resolve_path(std::path::Path::new(&text.replace("{source}", name))))
+                    .collect()
+            }
+        };
         let mut seen: Vec<PathBuf> = Vec::new();
         for (index, sink) in self.sinks.iter().enumerate() {
             if let SinkConfig::File(file) = sink {
@@ -283,28 +301,29 @@ impl Config {
                     continue;
                 }
                 let key = format!("sinks[{index}].path");
-                let path = resolve_path(&file.path);
-                if seen.contains(&path) {
-                    problems.fail(
-                        &key,
-                        format!(
-                            "{} is already the path of another file sink ({}): every event would be written twice",
-                            file.path.display(),
-                            path.display()
-                        ),
-                    );
+                for path in expansions(&file.path) {
+                    if seen.contains(&path) {
+                        problems.fail(
+                            &key,
+                            format!(
+                                "{} is already the path of another file sink ({}): every event would be written twice",
+                                file.path.display(),
+                                path.display()
+                            ),
+                        );
+                    }
+                    if path.starts_with(&state) {
+                        problems.fail(
+                            &key,
+                            format!(
+                                "{} is inside the state directory {} (state.dir), where it would destroy the checkpoint: write events elsewhere",
+                                path.display(),
+                                state.display()
+                            ),
+                        );
+                    }
+                    seen.push(path);
                 }
-                if path.starts_with(&state) {
-                    problems.fail(
-                        &key,
-                        format!(
-                            "{} is inside the state directory {} (state.dir), where it would destroy the checkpoint: write events elsewhere",
-                            path.display(),
-                            state.display()
-                        ),
-                    );
-                }
-                seen.push(path);
             }
         }
         if self.pipeline.on_permanent_error == PermanentErrorPolicy::DeadLetter

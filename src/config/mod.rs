@@ -163,10 +163,28 @@ impl<'de> serde::de::Visitor<'de> for ScalarText {
 
 /// Reads a secret from a `*_file` key: the first line, without its line end.
 pub fn read_secret_file(key: &str, path: &Path) -> Result<Secret, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
-        key: key.into(),
-        origin: String::new(),
-        message: format!("cannot read secret file {}: {error}", path.display()),
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        // A value with no directory in it may be the secret itself, typed
+        // into the `*_file` key by mistake: it is not repeated.
+        let looks_like_a_file_name = path
+            .to_str()
+            .and_then(|name| name.rsplit_once('.'))
+            .is_some_and(|(stem, extension)| {
+                !stem.is_empty()
+                    && stem.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+                    && (1..=5).contains(&extension.len())
+                    && extension.chars().all(|c| c.is_ascii_alphanumeric())
+            });
+        let shown = if path.components().count() > 1 || path.is_absolute() || looks_like_a_file_name {
+            path.display().to_string()
+        } else {
+            "(the name given is not shown: with no directory in it, it may be the secret itself typed into this key)".into()
+        };
+        ConfigError {
+            key: key.into(),
+            origin: String::new(),
+            message: format!("cannot read secret file {shown}: {error}"),
+        }
     })?;
     Ok(Secret::new(text.lines().next().unwrap_or("").to_owned()))
 }
@@ -556,6 +574,26 @@ fn set_text(dict: &mut Dict, path: &[&str], text: &str) {
     }
 }
 
+/// Whether a key's value is a secret, or names a file that holds one (an
+/// operator may type the secret itself there by mistake).
+fn holds_or_names_a_secret(leaf: &str, secret_keys: &[&str]) -> bool {
+    secret_keys.contains(&leaf) || leaf.ends_with("_file") || leaf == "endpoint"
+}
+
+/// A deserialisation error without the value it was given.
+fn value_free(kind: &figment::error::Kind) -> String {
+    use figment::error::Kind;
+    match kind {
+        Kind::InvalidType(_, expected) => format!(
+            "invalid type: expected {expected} (the value given is not shown: this key holds or names a secret)"
+        ),
+        Kind::InvalidValue(_, expected) => format!(
+            "invalid value: expected {expected} (the value given is not shown: this key holds or names a secret)"
+        ),
+        _ => "invalid value (not shown: this key holds or names a secret)".into(),
+    }
+}
+
 /// Loads, deserialises, validates, then reads the files the configuration names.
 pub fn load<T: Validate>(files: &[PathBuf], command_line: &CommandLine) -> Result<T, ConfigErrors> {
     for file in files {
@@ -568,6 +606,7 @@ pub fn load<T: Validate>(files: &[PathBuf], command_line: &CommandLine) -> Resul
         }
     }
     let figment = figment::<T>(files, command_line);
+    let secret_keys = T::secret_keys();
     let mut config: T = figment.extract().map_err(|error| {
         ConfigErrors(
             error
@@ -575,7 +614,19 @@ pub fn load<T: Validate>(files: &[PathBuf], command_line: &CommandLine) -> Resul
                 .map(|error| ConfigError {
                     key: error.path.join("."),
                     origin: describe_origin(error.metadata.as_ref()),
-                    message: without_excerpt(&error.kind.to_string()),
+                    // A list element (`sinks.0`, an internally tagged enum) names
+                    // no field: its value may be any key's, a secret's too.
+                    message: if matches!(
+                        error.kind,
+                        figment::error::Kind::InvalidType(..)
+                            | figment::error::Kind::InvalidValue(..)
+                    ) && error.path.last().is_some_and(|leaf| {
+                        holds_or_names_a_secret(leaf, &secret_keys) || leaf.parse::<usize>().is_ok()
+                    }) {
+                        value_free(&error.kind)
+                    } else {
+                        without_excerpt(&error.kind.to_string())
+                    },
                 })
                 .collect(),
         )

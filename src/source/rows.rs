@@ -418,6 +418,12 @@ impl<R: std::io::BufRead> RowReader<R> {
         let starts_with_brace = loop {
             let buffer = input.fill_buf().map_err(io_error)?;
             match buffer.iter().position(|byte| !byte.is_ascii_whitespace()) {
+                Some(position) if buffer[position] == b'[' => {
+                    return Err(InputError {
+                        line: 1,
+                        message: "the input is a JSON array; give one JSON object a line (JSON lines: `jq -c '.[]' rows.json`) or CSV with a header".into(),
+                    })
+                }
                 Some(position) => break buffer[position] == b'{',
                 None if buffer.is_empty() => break true,
                 None => {
@@ -845,6 +851,14 @@ mod tests {
         assert_eq!(rows[0].row["ENTRY_TYPE"].as_deref(), Some("S"));
         assert_eq!(rows[0].row["JOB_NAME"].as_deref(), Some("QZDAS,OINIT"));
         assert_eq!(rows[1].line, 3);
+    }
+
+    #[test]
+    fn a_json_array_is_named_not_read_as_an_empty_csv() {
+        let error = RowReader::new(&b"[{\"SEQUENCE_NUMBER\":1},{\"SEQUENCE_NUMBER\":2}]\n"[..])
+            .err()
+            .expect("refused");
+        assert!(error.message.contains("JSON array"), "{}", error.message);
     }
 
     #[test]

@@ -565,3 +565,49 @@ fn credentials_in_the_hec_endpoint_url_are_refused_without_being_echoed() {
     );
     assert!(!text.contains("hunter2-secret"), "{text}");
 }
+
+#[test]
+fn a_sink_path_template_is_checked_once_expanded() {
+    let workspace = Workspace::new();
+    workspace.write("odbc.pw", "x\n");
+    // `{source}` = "audit" puts this file in the state directory of a system.
+    let config = workspace.write(
+        "fleet.toml",
+        "[state]\ndir = \"state/audit\"\n[[sources]]\nname = \"audit\"\n[[sources]]\nname = \"other\"\n[[sinks]]\ntype = \"file\"\npath = \"state/{source}/db\"\n",
+    );
+    let output = workspace.run(&["check-config", "-c", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("sinks[0].path")
+            && stderr(&output).contains("inside the state directory"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_secret_typed_into_a_file_key_is_not_echoed() {
+    let workspace = Workspace::new();
+    // The password itself, typed where the name of its file belongs.
+    let config = workspace.write(
+        "odbc.toml",
+        "[source]\nkind = \"odbc\"\n[source.odbc]\nconnection_string = \"Driver={IBM i Access ODBC Driver};System=ibmi.example.com;UID=AUDITFWD\"\npassword_file = \"Tr0ub4dor&3\"\n",
+    );
+    let output = workspace.run(&["check-config", "-c", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(text.contains("source.odbc.password_file"), "{text}");
+    assert!(!text.contains("Tr0ub4dor"), "{text}");
+    // A number there: the type error does not repeat it either.
+    let config = workspace.write(
+        "hec.toml",
+        "[[sinks]]\ntype = \"splunk_hec\"\nendpoint = \"https://splunk.example:8088\"\ntoken_file = 98765432123\n",
+    );
+    let output = workspace.run(&["check-config", "-c", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(
+        text.contains("sinks.0") && !text.contains("98765432123"),
+        "{text}"
+    );
+}
