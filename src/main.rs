@@ -295,6 +295,23 @@ fn backfill(
         name => name.parse().unwrap_or(chrono_tz::Tz::UTC),
     };
     let end_at = auditfwd::source::rows::LocalClock::new(zone).to_utc(&request.to);
+    // The runtime and the signal handlers first: a SIGTERM from now on drains
+    // and exits 0, even while the extent is read below.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("auditfwd: cannot start the runtime: {error}");
+            return exit_code::SOFTWARE;
+        }
+    };
+    let shutdown = {
+        let _inside = runtime.enter();
+        shutdown_signal()
+    };
     // The extent (receivers holding the range) sizes the progress; without it
     // the backfill still runs, showing entries only.
     let extent = match auditfwd::source::Source::open(&derived.source, &derived.filter, None) {
@@ -316,21 +333,6 @@ fn backfill(
         std::sync::Arc::new(move |metrics: &auditfwd::telemetry::Metrics| {
             progress.show(metrics.committed_cursor().as_ref())
         })
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("auditfwd: cannot start the runtime: {error}");
-            return exit_code::SOFTWARE;
-        }
-    };
-    let shutdown = {
-        let _inside = runtime.enter();
-        shutdown_signal()
     };
     let options = RunOptions {
         exit_when_caught_up: true,
@@ -434,9 +436,22 @@ fn replay(args: &ConfigArgs, file: &std::path::Path, sink: &str) -> i32 {
             return exit_code::SOFTWARE;
         }
     };
-    let result = runtime.block_on(auditfwd::replay::replay(&config, file, sink, |line| {
-        eprintln!("{line}")
-    }));
+    let shutdown = {
+        let _inside = runtime.enter();
+        shutdown_signal()
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = auditfwd::replay::replay(&config, file, sink, |line| eprintln!("{line}")) => Some(result),
+            () = shutdown => None,
+        }
+    });
+    let Some(result) = result else {
+        eprintln!(
+            "replay: stopped by a signal before the end; run the same command again to send the file (events sent already are sent again: SIEMs de-duplicate on event_id)"
+        );
+        return exit_code::OK;
+    };
     match result {
         Ok(summary) => {
             eprintln!(

@@ -611,3 +611,66 @@ fn a_secret_typed_into_a_file_key_is_not_echoed() {
         "{text}"
     );
 }
+
+/// The exit codes a table lists: the first number of each `| N |` row.
+fn table_codes(text: &str, heading: &str) -> std::collections::BTreeSet<i32> {
+    let section = text
+        .split_once(heading)
+        .unwrap_or_else(|| panic!("no {heading:?}"))
+        .1;
+    section
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .filter_map(|line| {
+            line.trim_start_matches('|')
+                .split('|')
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+#[test]
+fn every_exit_code_table_agrees_with_the_code() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let source = std::fs::read_to_string(format!("{root}/src/lib.rs")).unwrap();
+    let code: std::collections::BTreeSet<i32> = source
+        .split("pub mod exit_code")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|line| !line.starts_with('}'))
+        .filter_map(|line| {
+            line.trim()
+                .strip_prefix("pub const ")?
+                .split('=')
+                .nth(1)?
+                .trim()
+                .trim_end_matches(';')
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert!(code.contains(&78) && code.contains(&0), "{code:?}");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    assert_eq!(table_codes(&readme, "### Exit codes"), code, "README.md");
+    let runbook = std::fs::read_to_string(format!("{root}/deploy/RUNBOOK.md")).unwrap();
+    assert_eq!(
+        table_codes(&runbook, "## Exit codes and what systemd does"),
+        code,
+        "deploy/RUNBOOK.md"
+    );
+    let workspace = Workspace::new();
+    let help = stdout(&workspace.run(&["--help"]));
+    let listed: std::collections::BTreeSet<i32> = help
+        .split_once("Exit codes:")
+        .unwrap()
+        .1
+        .lines()
+        .filter_map(|line| line.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert_eq!(listed, code, "auditfwd --help");
+}

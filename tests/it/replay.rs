@@ -153,3 +153,36 @@ fn replay_refuses_what_would_never_end_or_land_in_an_unexpected_file() {
     assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
     assert!(!workspace.path("out-{source}.ndjson").exists());
 }
+
+#[test]
+fn sigterm_stops_a_replay_that_cannot_deliver_with_exit_0() {
+    let workspace = Workspace::new();
+    produce(&workspace);
+    // A syslog peer that is not there: the replay retries with backoff.
+    let port = crate::harness::free_port();
+    let mut child = workspace
+        .command(&[
+            "replay",
+            "events.ndjson",
+            "--sink",
+            "syslog",
+            "--set",
+            &format!("sinks=[{{type=\"syslog\",address=\"127.0.0.1:{port}\",transport=\"tcp\"}}]"),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(workspace.path("replay.log")).unwrap())
+        .spawn()
+        .unwrap();
+    crate::harness::wait_for("a retry", std::time::Duration::from_secs(30), || {
+        std::fs::read_to_string(workspace.path("replay.log"))
+            .unwrap_or_default()
+            .contains("retry")
+    });
+    crate::harness::signal(&child, "TERM");
+    let (status, _) =
+        crate::harness::wait_with_limit(&mut child, std::time::Duration::from_secs(20));
+    let log = std::fs::read_to_string(workspace.path("replay.log")).unwrap_or_default();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(log.contains("stopped by a signal"), "{log}");
+}
