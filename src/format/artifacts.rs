@@ -62,6 +62,17 @@ definitions and ECS 8.17's field definitions (`tests/fixtures/`), and parse CEF 
   the app's eventtypes turn `ibmi_tags` into tags. Authentication events also get `default` (an
   IBM-shipped profile such as QSECOFR, or a default-password attempt), `insecure` and `cleartext`
   (a channel known to be unencrypted) and `privileged`.
+- **Hostile text**: every value comes from the audited system. JSON formats carry it exactly
+  (JSON escapes). CEF escapes `\`, `=` (values), `|` (header) and writes line ends as `\n`,
+  `\r`; LEEF has no escapes, so a value is written as it is. In both, a character neither can
+  escape (a tab, NUL or other control character, U+2028, U+2029; in a CEF or LEEF header a line
+  end too) is replaced by a space: one journal entry is always one record.
+- **CEF details**: `src` is IPv4 only, an IPv6 source goes in `c6a2`; `externalId` holds at most
+  40 characters, so a longer event id (burst signals, long names) is given as a stable digest
+  `af-…` with the event id itself in `cs6` (`cs6Label=eventId`); `cn1` (a signed long) is left out
+  for a sequence number above 2^63 - 1, as is ECS `event.sequence`. A failed sign-on's user
+  (ECS `user.name`, CEF `suser`, LEEF `usrName`) is the profile that failed, not the QUSER job
+  that reported it. OCSF Detection Finding (the burst signal) has `status_id` 1, New.
 
 "#;
 

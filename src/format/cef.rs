@@ -26,37 +26,92 @@ pub const LEEF_DELIMITER: char = '\t';
 /// The `devTimeFormat` of `devTime` (Java `SimpleDateFormat`, as QRadar reads it).
 pub const LEEF_DEV_TIME_FORMAT: &str = "MMM dd yyyy HH:mm:ss.SSS z";
 
-/// Escapes a CEF header field: `\` and `|`.
+/// Values come from the audited system: hostile input. In every CEF and LEEF
+/// field, a control character (C0, DEL, C1) that the format cannot escape is
+/// replaced by a space (so are U+2028 and U+2029), so one entry is always one
+/// record whatever it holds.
+pub fn is_unescapable(c: char) -> bool {
+    // U+2028 and U+2029 end lines for some readers too.
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Escapes a CEF header field: `\` and `|`; a line end or any other control
+/// character (which a header cannot escape) becomes a space.
 pub fn cef_header(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('|', "\\|")
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        match c {
+            '\\' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if is_unescapable(c) => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
-/// Backslash-escapes `\`, then `special`, then line ends as `\n` and `\r`:
-/// the rule CEF extensions (`=`) share.
-fn escape_with(text: &str, special: char) -> String {
-    text.replace('\\', "\\\\")
-        .replace(special, &format!("\\{special}"))
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
-}
-
-/// CEF extension value escaping: `\`, `=`, and line ends.
+/// CEF extension value escaping: `\`, `=`, and line ends as `\n` and `\r`;
+/// any other control character (tab, NUL, ...) becomes a space.
 pub fn cef_value(text: &str) -> String {
-    escape_with(text, '=')
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        match c {
+            '\\' | '=' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if is_unescapable(c) => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
-/// LEEF attribute value escaping: `\`, and the tab delimiter and line ends
-/// written as `\t`, `\n`, `\r`, so a value never holds a raw delimiter.
+/// A LEEF attribute value. LEEF has no escapes (QRadar shows a backslash as
+/// it is written), so a value is kept as it is but for the tab delimiter, line
+/// ends and other control characters, each replaced by a space.
 pub fn leef_value(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('\t', "\\t")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
+    text.chars()
+        .map(|c| if is_unescapable(c) { ' ' } else { c })
+        .collect()
 }
 
-/// A LEEF header field: `|` cannot be escaped there, so it becomes `_`.
+/// A LEEF header field: `|` cannot be escaped there, so it becomes `_`;
+/// control characters become spaces.
 pub fn leef_header(text: &str) -> String {
-    text.replace('|', "_")
+    text.chars()
+        .map(|c| match c {
+            '|' => '_',
+            c if is_unescapable(c) => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// CEF's `externalId` holds at most 40 characters: a longer event id (burst
+/// signals, long IBM i names) is given as a stable digest of it, and the
+/// event id itself goes in `cs6` (label `eventId`).
+pub const CEF_EXTERNAL_ID_MAX: usize = 40;
+
+fn external_id(event_id: &str) -> String {
+    if event_id.chars().count() <= CEF_EXTERNAL_ID_MAX {
+        return event_id.to_owned();
+    }
+    // FNV-1a, 64 bits, twice (two offsets): stable across releases and hosts.
+    let fnv = |offset: u64| {
+        event_id.bytes().fold(offset, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    format!(
+        "af-{:016x}{:016x}",
+        fnv(0xcbf2_9ce4_8422_2325),
+        fnv(0x6c62_272e_07bb_0142)
+    )
 }
 
 /// Milliseconds since the epoch of the entry, as CEF `rt` wants.
@@ -83,14 +138,39 @@ pub fn cef(event: &Event, dropped: usize) -> String {
         }
     };
     optional("suser", actor.map(str::to_owned));
-    optional("src", super::remote_ip(event).map(|ip| ip.to_string()));
+    // `src` is IPv4 in CEF's dictionary; an IPv6 address goes in c6a2.
+    let ip = super::remote_ip(event);
+    optional(
+        "src",
+        ip.filter(std::net::IpAddr::is_ipv4)
+            .map(|ip| ip.to_string()),
+    );
+    optional(
+        "c6a2",
+        ip.filter(std::net::IpAddr::is_ipv6)
+            .map(|ip| ip.to_string()),
+    );
+    optional(
+        "c6a2Label",
+        ip.filter(std::net::IpAddr::is_ipv6)
+            .map(|_| "Source IPv6 Address".to_owned()),
+    );
     optional("spt", event.remote_port.map(|port| port.to_string()));
     optional("act", Some(event.event_action.to_string()));
     optional("outcome", Some(row.outcome.ecs().to_owned()));
-    optional("externalId", Some(event.event_id.clone()));
+    optional("externalId", Some(external_id(&event.event_id)));
+    let long_id = event.event_id.chars().count() > CEF_EXTERNAL_ID_MAX;
+    optional("cs6", long_id.then(|| event.event_id.clone()));
+    optional("cs6Label", long_id.then(|| "eventId".to_owned()));
     optional("dproc", event.qualified_job_name.clone());
-    optional("cn1", Some(event.sequence_number.to_string()));
-    optional("cn1Label", Some("sequence".into()));
+    // cn1 is a signed 64-bit long: a sequence number above 2^63 - 1 (IBM i
+    // allows up to 2^64 - 1) is left out; the event id still carries it.
+    let sequence_fits = i64::try_from(event.sequence_number).is_ok();
+    optional(
+        "cn1",
+        sequence_fits.then(|| event.sequence_number.to_string()),
+    );
+    optional("cn1Label", sequence_fits.then(|| "sequence".into()));
     optional(
         "cat",
         Some(event.audit_type.unwrap_or("AUDITFWD").to_owned()),

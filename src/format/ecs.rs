@@ -57,7 +57,8 @@ pub fn ecs(event: &Event) -> Value {
             "type": row.ecs_type,
             "outcome": row.outcome.ecs(),
             "severity": super::severity_0_10(event.severity),
-            "sequence": event.sequence_number,
+            // A signed long in ECS: left out above 2^63 - 1 (ibmi.sequence_number has it).
+            "sequence": i64::try_from(event.sequence_number).ok(),
         },
         "user": {
             "name": actor,

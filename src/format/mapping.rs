@@ -328,6 +328,9 @@ pub const TABLE: &[Row] = &[
     detection(codes("SV", &["A", "B", "C", "D", "E", "F", "*"], CONFIG_CHANGE, (EventLogActivity, 99), (Cim::AuditingChanges, "modified"),
         ("Audit", "Audit Configuration Change"),
         "QAUDCTL, QAUDLVL, QAUDLVL2, QAUDFRCLVL or QAUDENDACN changed: the audit policy (activity Disable when set to *NONE)."), "audit_policy_changed"),
+    detection(codes("SV", &["A", "B", "C", "D", "E", "F", "*"], CONFIG_CHANGE, (DeviceConfigStateChange, 1), (Cim::EndpointChanges, "modified"),
+        ("System", "System Configuration"),
+        "QSECURITY, QPWDLVL, QMAXSIGN or another system value that guards sign-on and passwords changed: a security-relevant change of the system's configuration."), "security_setting_changed"),
     codes("SV", &["A", "B", "C", "D", "E", "F", "*"], CONFIG_CHANGE, (DeviceConfigStateChange, 1), (Cim::EndpointChanges, "modified"),
         ("System", "System Configuration"),
         "A system value, service attribute, clock or option changed: a change of the system's configuration, logged by the audit journal."),
@@ -552,6 +555,7 @@ mod tests {
             "password_changed",
             "user_disabled",
             "audit_policy_changed",
+            "security_setting_changed",
             "auditing_disabled",
         ];
         for row in TABLE {

@@ -160,9 +160,13 @@ pub fn severity_name(severity: Severity) -> &'static str {
 /// JS: the real user, the effective user, and for a swap the effective one as
 /// target; other types: the job's user and the profile the entry is about.
 pub fn users(event: &Event) -> (Option<&str>, Option<&str>, Option<&str>) {
-    let actor = event
-        .real_user_profile
-        .as_deref()
+    // A failed sign-on is about the profile that failed, not the host server's
+    // QUSER job that reported it.
+    let failed_profile = (event.audit_type == Some("PW"))
+        .then_some(event.target_user.as_deref())
+        .flatten();
+    let actor = failed_profile
+        .or(event.real_user_profile.as_deref())
         .or(event.user_name.as_deref());
     let effective = event.effective_user_profile.as_deref();
     let target = event.target_user.as_deref().or_else(|| {

@@ -238,7 +238,8 @@ pub fn ocsf(event: &Event) -> Value {
                 "name": name,
                 "path": path,
                 "type_id": type_id,
-                "type": object_type.unwrap_or(type_name),
+                // The caption of type_id; IBM's object type stays in unmapped.ibmi.
+                "type": type_name,
                 "owner": owner.map(|owner| json!({ "name": owner })),
             });
         }
@@ -275,6 +276,11 @@ pub fn ocsf(event: &Event) -> Value {
                 "types": [event.event_action],
             });
             out["is_alert"] = json!(true);
+            // In finding classes status is the finding's workflow state: a new
+            // alert is New (1), not In Progress (2), which is what the
+            // outcome's Failure would map to.
+            out["status_id"] = json!(1);
+            out["status"] = json!("New");
         }
     }
     super::prune(&mut out);

@@ -390,7 +390,18 @@ impl OcsfSchema {
             ("account_switch_type_id", "account_switch_type"),
         ] {
             if let Some(number) = event[id].as_u64() {
-                let caption = self.dictionary[id]["enum"][number.to_string()]["caption"].as_str();
+                // A class may redefine an enum (finding classes' status_id):
+                // the class's own captions win over the dictionary's.
+                let class_caption = resolved
+                    .attributes
+                    .get(id)
+                    .and_then(|attribute| attribute.get("enum"))
+                    .and_then(|values| values.get(number.to_string()))
+                    .and_then(|value| value.get("caption"))
+                    .and_then(|caption| caption.as_str());
+                let caption = class_caption.or_else(|| {
+                    self.dictionary[id]["enum"][number.to_string()]["caption"].as_str()
+                });
                 if caption != event[name].as_str() {
                     errors.push(format!(
                         "{name} {} is not the caption {caption:?} of {id} {number}",

@@ -357,10 +357,13 @@ fn cef_and_leef_bodies_parse_with_the_fields_siems_expect() {
                 );
                 let severity: u8 = header[6].parse().unwrap();
                 assert!((1..=10).contains(&severity));
-                with_common_names(
-                    cef_extensions(&header[7]),
-                    ["suser", "externalId", "dproc", "src"],
-                )
+                let mut extensions = cef_extensions(&header[7]);
+                // An IPv6 source is CEF's c6a2 (src is IPv4 only).
+                if let Some(v6) = extensions.get("c6a2").cloned() {
+                    assert!(!extensions.contains_key("src"), "{msg}");
+                    extensions.insert("src".into(), v6);
+                }
+                with_common_names(extensions, ["suser", "externalId", "dproc", "src"])
             } else {
                 assert!(msg.starts_with("LEEF:2.0|auditfwd|auditfwd|"), "{msg}");
                 let header = split_unescaped(msg, '|');
@@ -369,8 +372,9 @@ fn cef_and_leef_bodies_parse_with_the_fields_siems_expect() {
                 let fields: HashMap<String, String> = header[6]
                     .split('\t')
                     .filter_map(|pair| {
+                        // LEEF has no escapes: a value is what is written.
                         pair.split_once('=')
-                            .map(|(key, value)| (key.to_owned(), unescape(value)))
+                            .map(|(key, value)| (key.to_owned(), value.to_owned()))
                     })
                     .collect();
                 with_common_names(fields, ["usrName", "eventId", "jobName", "src"])

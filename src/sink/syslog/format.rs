@@ -323,7 +323,10 @@ mod tests {
         );
         let leef = leef.split_once("] ").unwrap().1;
         assert!(leef.starts_with(&format!("LEEF:2.0|auditfwd|auditfwd|{}|JS_S|x09|devTime=Apr 08 2026 10:15:30.000 UTC\tdevTimeFormat=MMM dd yyyy HH:mm:ss.SSS z\tcat=job_start\tsev=8\tidentHostName=PROD1\tusrName=QSECOFR\tsrc=192.0.2.9\tsrcPort=50123\toutcome=success", env!("CARGO_PKG_VERSION"))), "{leef}");
-        assert_eq!(leef_value("a\tb\\c^"), "a\\tb\\\\c^");
+        // LEEF has no escapes: the delimiter becomes a space, a backslash stays.
+        assert_eq!(leef_value("a\tb\\c^"), "a b\\c^");
+        assert_eq!(cef_header("a\r\nb"), "a  b");
+        assert_eq!(cef_value("a\tb\u{0}c"), "a b c");
     }
 
     #[test]
@@ -498,16 +501,21 @@ mod nasty_values {
                 "x09"
             ]
         );
-        // Tabs separate attributes; a value never holds a raw tab.
+        // Tabs separate attributes; a value never holds a raw tab. LEEF has
+        // no escapes: control characters arrive as spaces, the rest as is.
         let attributes: std::collections::HashMap<String, String> = header[6]
             .split('\t')
             .filter_map(|pair| {
                 pair.split_once('=')
-                    .map(|(key, value)| (key.to_owned(), unescape(value)))
+                    .map(|(key, value)| (key.to_owned(), value.to_owned()))
             })
             .collect();
-        assert_eq!(attributes["usrName"], NASTY);
-        assert_eq!(attributes["jobName"], format!("123456/{NASTY}/QPADEV0001"));
+        let shown: String = NASTY
+            .chars()
+            .map(|c| if crate::format::cef::is_unescapable(c) { ' ' } else { c })
+            .collect();
+        assert_eq!(attributes["usrName"], shown);
+        assert_eq!(attributes["jobName"], format!("123456/{shown}/QPADEV0001"));
     }
 
     #[test]
@@ -579,13 +587,20 @@ mod nasty_values {
 
             #[test]
             fn cef_and_leef_values_round_trip_on_one_line(text in "\\PC{0,60}|[\\\\=^\\n\\r\\ta]{0,20}") {
+                // Documented replacement: a control character other than the
+                // line ends CEF escapes is a space.
+                let spaced = |keep: &[char]| -> String {
+                    text.chars()
+                        .map(|c| if crate::format::cef::is_unescapable(c) && !keep.contains(&c) { ' ' } else { c })
+                        .collect()
+                };
                 let escaped = cef_value(&text);
-                prop_assert!(!escaped.contains(['\n', '\r']), "{:?}", escaped);
+                prop_assert!(!escaped.chars().any(crate::format::cef::is_unescapable), "{:?}", escaped);
                 prop_assert!(specials_escaped(&escaped, '='), "{:?}", escaped);
-                prop_assert_eq!(unescape(&escaped), text.clone());
+                prop_assert_eq!(unescape(&escaped), spaced(&['\n', '\r']));
                 let escaped = leef_value(&text);
-                prop_assert!(!escaped.contains(['\n', '\r', '\t']), "{:?}", escaped);
-                prop_assert_eq!(unescape(&escaped), text.clone());
+                prop_assert!(!escaped.chars().any(crate::format::cef::is_unescapable), "{:?}", escaped);
+                prop_assert_eq!(escaped, spaced(&[]));
                 let header = cef_header(&text);
                 prop_assert!(specials_escaped(&header, '|'), "{:?}", header);
                 prop_assert!(!leef_header(&text).contains('|'));
