@@ -26,6 +26,10 @@ use auditfwd::source::rows::{typed_row, LocalClock, RowReader};
   AUDITFWD_SOURCE__KIND=simulator auditfwd check-config -c auditfwd.toml
   auditfwd enrich --input export.csv > events.ndjson
   auditfwd checkpoint show -c /etc/auditfwd/auditfwd.toml
+  auditfwd doctor -c /etc/auditfwd/auditfwd.toml  check the IBM i first (read-only)
+
+Shipped with the package under /usr/share/auditfwd/: Prometheus alerting rules,
+a Grafana dashboard, the Splunk app, the QRadar LEEF map, the event JSON schemas.
 
 Configuration layers, lowest first: built-in defaults, each -c file in order,
 AUDITFWD_* environment variables (nested keys joined by __), --set KEY=VALUE.

@@ -43,6 +43,26 @@ fn deb_package_installs_binary_unit_config_and_state_directory() {
             "./usr/share/doc/auditfwd/event-v1.schema.json",
             "-rw-r--r--",
         ),
+        (
+            "./usr/share/auditfwd/prometheus/auditfwd-rules.yml",
+            "-rw-r--r--",
+        ),
+        (
+            "./usr/share/auditfwd/grafana/auditfwd-dashboard.json",
+            "-rw-r--r--",
+        ),
+        (
+            "./usr/share/auditfwd/qradar/auditfwd-leef-event-map.csv",
+            "-rw-r--r--",
+        ),
+        (
+            "./usr/share/auditfwd/splunk/auditfwd_ibmi/default/props.conf",
+            "-rw-r--r--",
+        ),
+        (
+            "./usr/share/auditfwd/schema/event-v2.schema.json",
+            "-rw-r--r--",
+        ),
     ] {
         let line = contents
             .lines()

@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
-use crate::harness::{ids, signal, stderr, wait_for, wait_with_limit, Workspace};
+use crate::harness::{ids, signal, stderr, stdout, wait_for, wait_with_limit, Workspace};
 
 pub fn get(port: u16, path: &str) -> (u16, String) {
     let mut stream =
@@ -347,4 +347,145 @@ fn head_answers_like_get_without_a_body() {
     signal(&child, "TERM");
     let (status, _) = wait_with_limit(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(0));
+}
+
+/// promtool from Debian's `prometheus` package; the test fails (never skips)
+/// without it.
+fn promtool(args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut command = std::process::Command::new("promtool");
+    command
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/prometheus"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap_or_else(|error| {
+        panic!(
+            "promtool is needed ({error}): `apt-get install prometheus` (bash .ci/setup does it)"
+        )
+    });
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn alert_rules_and_dashboard_query_only_metrics_a_live_daemon_exports() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    // The rules are valid and their unit tests pass.
+    let checked = promtool(&["check", "rules", "auditfwd-rules.yml"], None);
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        stdout(&checked),
+        stderr(&checked)
+    );
+    let tested = promtool(&["test", "rules", "auditfwd-rules.test.yml"], None);
+    assert!(
+        tested.status.success(),
+        "{}{}",
+        stdout(&tested),
+        stderr(&tested)
+    );
+
+    // A live scrape of a fleet of two (so every metric carries its labels).
+    let workspace = Workspace::new();
+    workspace.write(
+        "fleet.toml",
+        "[state]\ndir = \"data\"\n[telemetry]\nlisten = \"127.0.0.1:0\"\n[[sinks]]\ntype = \"file\"\npath = \"events-{source}.ndjson\"\n[[sources]]\nname = \"one\"\nkind = \"simulator\"\n[sources.simulator]\ntotal_events = 500\nevents_per_second = 0\nsystem_name = \"SYSONE\"\n[[sources]]\nname = \"two\"\nkind = \"simulator\"\n[sources.simulator]\ntotal_events = 500\nevents_per_second = 0\nsystem_name = \"SYSTWO\"\n",
+    );
+    let mut child = workspace.spawn(&["run", "-c", "fleet.toml"]);
+    let port = telemetry_port(&workspace);
+    wait_for("both systems read", Duration::from_secs(30), || {
+        let (_, body) = get(port, "/metrics");
+        body.contains("auditfwd_rows_read_total{source=\"one\"} 500")
+            && body.contains("auditfwd_rows_read_total{source=\"two\"} 500")
+    });
+    let (_, body) = get(port, "/metrics");
+    signal(&child, "TERM");
+    wait_with_limit(&mut child, Duration::from_secs(20));
+    let linted = promtool(&["check", "metrics"], Some(&body));
+    assert!(
+        linted.status.success(),
+        "{}{}",
+        stdout(&linted),
+        stderr(&linted)
+    );
+    let exported: std::collections::BTreeSet<String> = body
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.split_whitespace().next().map(str::to_owned))
+        .collect();
+    // No label with unbounded values: only these, each from configuration.
+    for line in body.lines().filter(|line| !line.starts_with('#')) {
+        if let Some(labels) = line
+            .split_once('{')
+            .map(|(_, rest)| rest.split_once('}').unwrap().0)
+        {
+            for pair in labels.split("\",") {
+                let name = pair.split('=').next().unwrap();
+                assert!(
+                    ["source", "sink", "function", "type"].contains(&name),
+                    "label {name} in {line}"
+                );
+            }
+        }
+    }
+    // Every metric the rules and the dashboard query is exported.
+    let rules =
+        std::fs::read_to_string(format!("{root}/deploy/prometheus/auditfwd-rules.yml")).unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/deploy/grafana/auditfwd-dashboard.json")).unwrap(),
+    )
+    .unwrap();
+    let mut expressions: Vec<String> = rules
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("expr:"))
+        .map(str::to_owned)
+        .collect();
+    let mut stack = vec![&dashboard];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(expr) = map.get("expr").and_then(|expr| expr.as_str()) {
+                    expressions.push(expr.to_owned());
+                }
+                if let Some(query) = map.get("query").and_then(|query| query.as_str()) {
+                    expressions.push(query.to_owned());
+                }
+                stack.extend(map.values());
+            }
+            serde_json::Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    assert!(expressions.len() > 15, "{expressions:?}");
+    let mut used = std::collections::BTreeSet::new();
+    for expression in &expressions {
+        let mut rest = expression.as_str();
+        while let Some(at) = rest.find("auditfwd_") {
+            let name: String = rest[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            rest = &rest[at + name.len()..];
+            used.insert(name);
+        }
+    }
+    let missing: Vec<&String> = used
+        .iter()
+        .filter(|name| !exported.contains(*name))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "queried but not exported: {missing:?} (exported: {exported:?})"
+    );
+    assert!(used.len() >= 12, "{used:?}");
 }
