@@ -8,8 +8,9 @@
 //! AUDITFWD_FAILPOINTS="reader.poll=wedge@5"         the 5th poll never returns
 //! ```
 //!
-//! Points: `reader.poll` (source thread, before each poll), `sink.deliver`
-//! (sink task, before each delivery attempt). An unset variable costs one
+//! Points: `main` (the main thread, before the command runs), `reader.poll`
+//! (source thread, before each poll), `sink.deliver` (sink task, before each
+//! delivery attempt). An unset variable costs one
 //! load of an initialised `OnceLock` per hit.
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -215,7 +215,27 @@ enum CheckpointAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let code = match cli.command {
+    // A panic on the main path is an internal error (70), like one in a task,
+    // not Rust's 101: systemd restarts, and nothing was committed past what
+    // every sink acknowledged (commits happen only after delivery).
+    let code = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli))) {
+        Ok(code) => code,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_owned());
+            eprintln!("auditfwd: internal error: {what}; nothing was committed past what every sink acknowledged");
+            exit_code::SOFTWARE
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn dispatch(cli: Cli) -> i32 {
+    auditfwd::failpoint::hit("main");
+    match cli.command {
         Command::Run {
             config,
             exit_when_caught_up,
@@ -253,8 +273,7 @@ fn main() -> ExitCode {
         } => backfill(&config, &from, &to, sinks, audit_types, source.as_deref()),
         Command::Replay { config, file, sink } => replay(&config, &file, &sink),
         Command::Checkpoint { action, source } => checkpoint(action, source.as_deref()),
-    };
-    ExitCode::from(code as u8)
+    }
 }
 
 fn backfill(

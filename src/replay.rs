@@ -329,9 +329,9 @@ async fn deliver(
             )))
             }
             Err(error) => {
-                let delay = backoff
-                    .next_delay()
-                    .max(error.retry_after.unwrap_or_default());
+                // The peer's Retry-After is honoured up to retry_max_backoff,
+                // as in the daemon: a peer cannot park a replay for a day.
+                let delay = backoff.next_delay_after(error.retry_after);
                 summary.retries += 1;
                 warn!(sink = %name, batch = batch.id, retry_in = ?delay, %error, "delivery failed; retrying with backoff");
                 tokio::time::sleep(delay).await;

@@ -334,3 +334,26 @@ fn a_signal_during_start_up_drains_instead_of_killing() {
         workspace.log()
     );
 }
+
+#[test]
+fn a_panic_on_the_main_path_exits_70_not_101() {
+    let workspace = Workspace::new();
+    let config = config(&workspace, "");
+    for command in [
+        vec!["run", "-c", config.as_str(), "--exit-when-caught-up"],
+        vec!["check-config", "-c", config.as_str()],
+    ] {
+        let output = workspace
+            .command(&command)
+            .env("AUDITFWD_FAILPOINTS", "main=panic@1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(70), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("internal error: failpoint main fired on hit 1"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}

@@ -537,3 +537,36 @@ fn secret_librdkafka_properties_are_redacted_by_what_they_are() {
     assert!(!text.contains("Zx9"), "{text}");
     assert!(text.contains("\"sasl.username\" = \"auditfwd\""), "{text}");
 }
+
+#[test]
+fn a_braced_password_with_separators_never_appears_in_any_output() {
+    let workspace = Workspace::new();
+    // Braces let a password hold `;` and `=`; `}}` is a literal `}`.
+    let connection = "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=1;Database=none;UID=auditfwd;PWD={Sup3r;Se}}cret=Value}";
+    let config = workspace.write(
+        "odbc.toml",
+        &format!("[source]\nkind = \"odbc\"\npoll_interval = \"200ms\"\n[source.odbc]\nconnection_string = \"{connection}\"\ndialect = \"postgres\"\n[state]\ndir = \"data\"\n[pipeline]\nretry_initial_backoff = \"50ms\"\nretry_max_backoff = \"100ms\"\n"),
+    );
+    let config = config.to_str().unwrap();
+    let fragments = ["Sup3r", "Se}cret", "Se}}cret", "cret=Value"];
+    let mut outputs = vec![
+        workspace.run(&["check-config", "-c", config]),
+        workspace.run(&["doctor", "-c", config, "--json"]),
+    ];
+    let mut daemon = workspace.spawn(&["run", "-c", config]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    crate::harness::signal(&daemon, "TERM");
+    crate::harness::wait_with_limit(&mut daemon, std::time::Duration::from_secs(20));
+    let log = workspace.log();
+    assert!(log.contains("127.0.0.1"), "the daemon tried: {log}");
+    outputs.push(workspace.run(&["checkpoint", "show", "-c", config]));
+    for output in &outputs {
+        let text = format!("{}{}", stdout(output), stderr(output));
+        for fragment in fragments {
+            assert!(!text.contains(fragment), "{fragment} in {text}");
+        }
+    }
+    for fragment in fragments {
+        assert!(!log.contains(fragment), "{fragment} in the log: {log}");
+    }
+}

@@ -548,6 +548,7 @@ impl OdbcSource {
         let mut checks = Vec::new();
         let (text, secrets) = self.connection_text();
         let timeout = Some(self.config.query_timeout.as_secs().max(1) as usize);
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
         let redact = |error: &odbc_api::Error| DriverError::redacted(error, &secrets).to_string();
         let connection = match environment().map_err(|error| error.to_string()).and_then(
             |environment| {

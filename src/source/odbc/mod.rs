@@ -692,7 +692,7 @@ impl OdbcSource {
 
     /// The connection string with the password added, and the secrets that
     /// must never appear in a message.
-    fn connection_text(&self) -> (String, [&str; 2]) {
+    fn connection_text(&self) -> (String, Vec<String>) {
         let mut text = self.config.connection_string.expose().to_owned();
         if !self.password.is_empty() {
             if !text.trim_end().ends_with(';') && !text.trim().is_empty() {
@@ -703,11 +703,16 @@ impl OdbcSource {
                 self.password.expose().replace('}', "}}")
             ));
         }
-        let secrets = [
-            self.password.expose(),
-            pwd_in(self.config.connection_string.expose()).unwrap_or(""),
-        ];
-        (text, secrets)
+        (text, self.secrets())
+    }
+
+    /// Every text that must never appear in a message: the password, and the
+    /// connection string's own password as written and as meant (braces and
+    /// `}}` escapes undone).
+    fn secrets(&self) -> Vec<String> {
+        let mut secrets = vec![self.password.expose().to_owned()];
+        secrets.extend(password_forms(self.config.connection_string.expose()));
+        secrets
     }
 
     fn connect(&mut self) -> Result<(), OdbcError> {
@@ -715,6 +720,7 @@ impl OdbcSource {
             return Ok(());
         }
         let (text, secrets) = self.connection_text();
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
         let session = Session::open(&Target {
             connection_string: &text,
             host: &self.host,
@@ -732,10 +738,8 @@ impl OdbcSource {
     }
 
     fn fail(&self, doing: Doing, error: &odbc_api::Error) -> OdbcError {
-        let secrets = [
-            self.password.expose(),
-            pwd_in(self.config.connection_string.expose()).unwrap_or(""),
-        ];
+        let secrets = self.secrets();
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
         classify(&doing, &self.host, DriverError::redacted(error, &secrets))
     }
 
@@ -1160,22 +1164,80 @@ fn malformed_row(
 /// The value of `SYSTEM=` or `SERVER=` in a connection string.
 fn host_of(connection_string: &str) -> String {
     keyword(connection_string, &["SYSTEM", "SERVER", "DSN"])
-        .unwrap_or("(unnamed host)")
-        .to_owned()
+        .map(|(_, value)| value)
+        .unwrap_or_else(|| "(unnamed host)".to_owned())
 }
 
-fn pwd_in(connection_string: &str) -> Option<&str> {
-    keyword(connection_string, &["PWD", "PASSWORD"])
+/// The password of a connection string (`PWD=` or `PASSWORD=`, any case), as
+/// written and as meant, each only when it is long enough to redact safely.
+fn password_forms(connection_string: &str) -> Vec<String> {
+    let mut forms = Vec::new();
+    if let Some((raw, value)) = keyword(connection_string, &["PWD", "PASSWORD"]) {
+        for form in [value, raw] {
+            if !form.is_empty() && !forms.contains(&form) {
+                forms.push(form);
+            }
+        }
+    }
+    forms
 }
 
-fn keyword<'a>(connection_string: &'a str, names: &[&str]) -> Option<&'a str> {
-    connection_string.split(';').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        names
-            .iter()
-            .any(|name| key.trim().eq_ignore_ascii_case(name))
-            .then(|| value.trim().trim_start_matches('{').trim_end_matches('}'))
-    })
+/// The first `name=value` pair of `connection_string` whose name is one of
+/// `names` (case-insensitive): (the value as written, the value as meant).
+///
+/// ODBC's grammar (SQLDriverConnect): pairs separated by `;`; a value may be
+/// enclosed in braces, inside which `;` and `=` are plain and `}}` is one `}`.
+fn keyword(connection_string: &str, names: &[&str]) -> Option<(String, String)> {
+    connection_pairs(connection_string)
+        .into_iter()
+        .find(|(key, _, _)| names.iter().any(|name| key.eq_ignore_ascii_case(name)))
+        .map(|(_, raw, value)| (raw, value))
+}
+
+/// Every pair of a connection string: (name, value as written, value as meant).
+fn connection_pairs(text: &str) -> Vec<(String, String, String)> {
+    let mut pairs = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start_matches([';', ' ', '\t']);
+        if rest.is_empty() {
+            break;
+        }
+        let Some(equals) = rest.find('=') else {
+            break;
+        };
+        let key = rest[..equals].trim().to_owned();
+        let after = rest[equals + 1..].trim_start();
+        let (raw, value, remaining) = if let Some(inside) = after.strip_prefix('{') {
+            // Up to the first `}` not doubled; `}}` is a literal `}`.
+            let mut value = String::new();
+            let mut chars = inside.char_indices().peekable();
+            let mut end = inside.len();
+            while let Some((at, c)) = chars.next() {
+                if c == '}' {
+                    if chars.peek().is_some_and(|(_, next)| *next == '}') {
+                        chars.next();
+                        value.push('}');
+                        continue;
+                    }
+                    end = at;
+                    break;
+                }
+                value.push(c);
+            }
+            let raw = inside[..end].to_owned();
+            let remaining = inside.get(end + 1..).unwrap_or("");
+            let remaining = remaining.find(';').map_or("", |at| &remaining[at..]);
+            (raw, value, remaining)
+        } else {
+            let end = after.find(';').unwrap_or(after.len());
+            let value = after[..end].trim().to_owned();
+            (value.clone(), value, &after[end..])
+        };
+        pairs.push((key, raw, value));
+        rest = remaining;
+    }
+    pairs
 }
 
 #[cfg(test)]
@@ -1190,7 +1252,33 @@ mod tests {
             host_of("Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=5432"),
             "127.0.0.1"
         );
-        assert_eq!(pwd_in("UID=A;Password=xyz"), Some("xyz"));
-        assert_eq!(pwd_in("UID=A"), None);
+        assert_eq!(password_forms("UID=A;Password=xyz"), ["xyz"]);
+        assert!(password_forms("UID=A").is_empty());
+    }
+
+    #[test]
+    fn passwords_in_every_connection_string_form_are_found_whole() {
+        // (connection string, the forms to redact)
+        let cases: &[(&str, &[&str])] = &[
+            ("UID=A;PWD=plain;SSL=1", &["plain"]),
+            ("UID=A;pwd=lower", &["lower"]),
+            ("UID=A;PassWord=mixed-case;", &["mixed-case"]),
+            ("UID=A;PWD={s3;cret};SSL=1", &["s3;cret"]),
+            ("UID=A;PWD={a}}b;c=d};SSL=1", &["a}b;c=d", "a}}b;c=d"]),
+            ("UID=A; PWD = {  spaced } ;SSL=1", &["  spaced "]),
+            (
+                "Driver={IBM i Access ODBC Driver};System=x;PWD={}}};",
+                &["}", "}}"],
+            ),
+            ("PWD=first;PASSWORD=second", &["first"]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(&password_forms(text), expected, "{text}");
+        }
+        // The braces hide `;` and `=` from the pair that follows.
+        assert_eq!(
+            host_of("Driver={x;System=wrong};System=right;PWD={a;System=evil}"),
+            "right"
+        );
     }
 }
