@@ -177,7 +177,7 @@ pub fn entries() -> Vec<Entry> {
 
 fn app_conf() -> String {
     format!(
-        "# {GENERATED}\n[install]\nis_configured = false\n\n[ui]\nis_visible = false\nlabel = auditfwd IBM i audit\n\n[launcher]\nauthor = auditfwd\ndescription = Sourcetypes, eventtypes and tags for IBM i audit journal events from auditfwd: CIM Authentication, Change and Alerts.\nversion = {}\n\n[package]\nid = {SPLUNK_APP}\n",
+        "# {GENERATED}\n[install]\nis_configured = false\n\n[ui]\nis_visible = true\nlabel = auditfwd IBM i audit\n\n[launcher]\nauthor = auditfwd\ndescription = Sourcetypes, eventtypes, tags and a dashboard for IBM i audit journal events from auditfwd: CIM Authentication, Change and Alerts.\nversion = {}\n\n[package]\nid = {SPLUNK_APP}\n",
         env!("CARGO_PKG_VERSION")
     )
 }
@@ -403,5 +403,214 @@ mod tests {
             let severity: u8 = record[5].parse().unwrap();
             assert!((1..=10).contains(&severity));
         }
+    }
+}
+
+#[cfg(test)]
+mod dashboards {
+    use std::collections::BTreeSet;
+
+    const VIEWS: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/splunk/auditfwd_ibmi/default/data/ui/views"
+    );
+
+    /// Every `<`…`>` tag opens and closes in order, and text holds no bare `<` or `&`.
+    fn well_formed(xml: &str) -> Result<(), String> {
+        let mut stack: Vec<String> = Vec::new();
+        let mut rest = xml;
+        while let Some(open) = rest.find('<') {
+            let text = &rest[..open];
+            if let Some(at) = text.find('&') {
+                let entity = &text[at..];
+                if !["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                    .iter()
+                    .any(|known| entity.starts_with(known))
+                {
+                    return Err(format!("bare & in {text:?}"));
+                }
+            }
+            let close = rest[open..].find('>').ok_or("a tag never closes")? + open;
+            let tag = &rest[open + 1..close];
+            rest = &rest[close + 1..];
+            if tag.starts_with('?') || tag.starts_with('!') || tag.ends_with('/') {
+                continue;
+            }
+            let name = tag
+                .trim_start_matches('/')
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            if tag.starts_with('/') {
+                match stack.pop() {
+                    Some(open) if open == name => {}
+                    other => return Err(format!("</{name}> closes {other:?}")),
+                }
+            } else {
+                stack.push(name);
+            }
+        }
+        if stack.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("never closed: {stack:?}"))
+        }
+    }
+
+    /// The fields a query reads: `field=` filters, `by`/`over` lists, the
+    /// arguments of stats functions and `table`; minus the names it makes.
+    fn fields_read(query: &str) -> BTreeSet<String> {
+        let words: Vec<&str> = query
+            .split(|c: char| {
+                !(c.is_ascii_alphanumeric() || c == '_' || c == '=' || c == '(' || c == ')')
+            })
+            .filter(|word| !word.is_empty())
+            .collect();
+        let mut read = BTreeSet::new();
+        let mut made = BTreeSet::new();
+        let mut listing = false;
+        for (index, word) in words.iter().enumerate() {
+            let bare = word.trim_matches(|c| c == '(' || c == ')' || c == '=');
+            if let Some((field, _)) = word.split_once('=') {
+                if !field.is_empty() && !field.contains('(') {
+                    if index > 0 && (words[index - 1] == "eval") {
+                        made.insert(field.to_owned());
+                    } else {
+                        read.insert(field.to_owned());
+                    }
+                }
+                listing = false;
+                continue;
+            }
+            for function in ["values(", "dc(", "latest(", "count("] {
+                if let Some(inner) = word.strip_prefix(function) {
+                    let inner = inner.trim_end_matches(')');
+                    if !inner.is_empty() {
+                        read.insert(inner.to_owned());
+                    }
+                }
+            }
+            match bare {
+                "by" | "over" | "table" => listing = true,
+                "as" => {
+                    if let Some(next) = words.get(index + 1) {
+                        made.insert(next.to_owned().to_owned());
+                    }
+                    listing = false;
+                }
+                "stats" | "chart" | "timechart" | "sort" | "head" | "convert" | "eval" | "case"
+                | "true" | "if" | "count" | "ctime" => {
+                    if bare != "count" {
+                        listing = false;
+                    }
+                }
+                word if listing
+                    && !word.contains(['(', ')'])
+                    && !word.chars().all(|c| c.is_ascii_digit()) =>
+                {
+                    read.insert(word.to_owned());
+                }
+                _ => {}
+            }
+        }
+        read.retain(|field| {
+            !made.contains(field)
+                && ![
+                    "channel",
+                    "last_seen",
+                    "last_gap",
+                    "gaps",
+                    "sources",
+                    "methods",
+                ]
+                .contains(&field.as_str())
+        });
+        read
+    }
+
+    #[test]
+    fn dashboards_are_well_formed_and_read_only_fields_the_events_carry() {
+        // The fields the HEC sink indexes, from real output of every kind of event.
+        let events = crate::format::tests::every_kind_of_event();
+        let mut carried: BTreeSet<String> = ["_time", "sourcetype", "eventtype"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        for event in &events {
+            carried.extend(super::cim::fields(event).keys().cloned());
+            ids.insert(crate::format::mapping::event_id(event));
+        }
+        let eventtypes = super::eventtypes_conf();
+        let mut views = 0;
+        for entry in std::fs::read_dir(VIEWS).expect("the Splunk app's views") {
+            let path = entry.unwrap().path();
+            let xml = std::fs::read_to_string(&path).unwrap();
+            views += 1;
+            well_formed(&xml).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+            let queries: Vec<&str> = xml
+                .split("<query>")
+                .skip(1)
+                .map(|part| part.split("</query>").next().unwrap())
+                .collect();
+            assert!(!queries.is_empty(), "{}", path.display());
+            for query in queries {
+                for field in fields_read(query) {
+                    assert!(
+                        carried.contains(&field),
+                        "{}: {field} is not a field of the events ({carried:?})\n{query}",
+                        path.display()
+                    );
+                }
+                // Every signature_id pattern matches events that exist.
+                for pattern in query
+                    .split("signature_id=\"")
+                    .skip(1)
+                    .map(|rest| rest.split('"').next().unwrap())
+                {
+                    let prefix = pattern.trim_end_matches('*');
+                    let matches = ids.iter().any(|id| {
+                        if pattern.ends_with('*') {
+                            id.starts_with(prefix)
+                        } else {
+                            id == pattern
+                        }
+                    });
+                    assert!(
+                        matches,
+                        "{}: signature_id {pattern:?} matches no event",
+                        path.display()
+                    );
+                }
+                for eventtype in query
+                    .split("eventtype=")
+                    .skip(1)
+                    .map(|rest| rest.split_whitespace().next().unwrap())
+                {
+                    assert!(
+                        eventtypes.contains(&format!("[{eventtype}]")),
+                        "{}: eventtype {eventtype} is not in eventtypes.conf",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert!(views >= 1);
+    }
+
+    #[test]
+    fn the_checker_catches_what_it_should() {
+        assert!(well_formed("<a><b></a></b>").is_err());
+        assert!(well_formed("<a>x & y</a>").is_err());
+        assert!(well_formed("<a x=\"1\"><b/></a>").is_ok());
+        let read = fields_read("sourcetype=\"x\" user=\"y\" | eval made=1 | stats count by dest made values(src) as srcs");
+        assert_eq!(
+            read,
+            ["dest", "src", "sourcetype", "user"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        );
     }
 }

@@ -191,3 +191,65 @@ fn systemd_unit_verifies_and_its_exposure_is_at_most_two() {
         "systemd/README.md does not state the measured {exposure:.1}"
     );
 }
+
+#[test]
+fn kubernetes_example_validates_and_carries_a_valid_configuration() {
+    let manifest = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/kubernetes/auditfwd.yaml"
+    );
+    let output = Command::new("kubernetes-validate")
+        .args(["-k", "1.30.0", "--strict", manifest])
+        .output()
+        .unwrap_or_else(|error| {
+            panic!("kubernetes-validate is needed ({error}): `pip install kubernetes-validate` (bash .ci/setup does it)")
+        });
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{text}");
+    for kind in [
+        "configmap/auditfwd-config",
+        "statefulset/auditfwd",
+        "service/auditfwd",
+    ] {
+        assert!(
+            text.contains(&format!("passed for resource {kind}")),
+            "{text}"
+        );
+    }
+    // The configuration in the ConfigMap is one auditfwd accepts.
+    let yaml = std::fs::read_to_string(manifest).unwrap();
+    let toml: String = yaml
+        .split("auditfwd.toml: |\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|line| line.starts_with("    ") || line.is_empty())
+        .map(|line| format!("{}\n", line.trim_start()))
+        .collect();
+    let workspace = crate::harness::Workspace::new();
+    workspace.write("auditfwd.toml", &toml);
+    workspace.write("pw", "x\n");
+    let checked = workspace.run(&[
+        "check-config",
+        "-c",
+        "auditfwd.toml",
+        "--set",
+        "sources.0.odbc.password_file=\"pw\"",
+        "--set",
+        "sources.1.odbc.password_file=\"pw\"",
+        "--set",
+        "sinks.0.token_file=\"pw\"",
+        "--set",
+        "state.dir=\"state\"",
+    ]);
+    assert_eq!(
+        checked.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
