@@ -495,16 +495,13 @@ mod dashboards {
                 "by" | "over" | "table" => listing = true,
                 "as" => {
                     if let Some(next) = words.get(index + 1) {
-                        made.insert(next.to_owned().to_owned());
+                        made.insert((*next).to_owned());
                     }
                     listing = false;
                 }
+                "count" => {}
                 "stats" | "chart" | "timechart" | "sort" | "head" | "convert" | "eval" | "case"
-                | "true" | "if" | "count" | "ctime" => {
-                    if bare != "count" {
-                        listing = false;
-                    }
-                }
+                | "true" | "if" | "ctime" => listing = false,
                 word if listing
                     && !word.contains(['(', ')'])
                     && !word.chars().all(|c| c.is_ascii_digit()) =>
