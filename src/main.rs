@@ -99,6 +99,12 @@ enum Command {
         /// Output format: native, ecs, ocsf, cef or leef (one event a line).
         #[arg(long, default_value = "native", value_parser = parse_format)]
         format: auditfwd::format::Format,
+        /// With --format cef: "auditfwd" or "ibm" (IBM i's own CEF layout).
+        #[arg(long, default_value = "auditfwd", value_parser = parse_cef_dialect)]
+        cef_dialect: auditfwd::format::cef::CefDialect,
+        /// With --cef-dialect ibm: the IBM i release for the CEF header (e.g. 7.5).
+        #[arg(long, default_value = "")]
+        ibm_release: String,
     },
     /// Read a closed range of the journal (local times of the IBM i clock)
     /// into the chosen sinks, without touching the live checkpoint: own state
@@ -255,7 +261,16 @@ fn dispatch(cli: Cli) -> i32 {
             timezone,
             audit_type,
             format,
-        } => enrich(&config, &input, &timezone, &audit_type, format),
+            cef_dialect,
+            ibm_release,
+        } => enrich(
+            &config,
+            &input,
+            &timezone,
+            &audit_type,
+            format,
+            (cef_dialect, &ibm_release),
+        ),
         Command::AuditTypes => audit_types(),
         Command::Doctor {
             config,
@@ -668,6 +683,15 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
+/// `--cef-dialect`: auditfwd or ibm.
+fn parse_cef_dialect(name: &str) -> Result<auditfwd::format::cef::CefDialect, String> {
+    match name {
+        "auditfwd" => Ok(auditfwd::format::cef::CefDialect::Auditfwd),
+        "ibm" => Ok(auditfwd::format::cef::CefDialect::Ibm),
+        other => Err(format!("{other:?} is not a CEF dialect: auditfwd or ibm")),
+    }
+}
+
 /// `--format`: a format by its configuration name.
 fn parse_format(name: &str) -> Result<auditfwd::format::Format, String> {
     auditfwd::format::Format::ALL
@@ -683,6 +707,7 @@ fn enrich(
     timezone: &str,
     audit_type: &str,
     format: auditfwd::format::Format,
+    (cef_dialect, ibm_release): (auditfwd::format::cef::CefDialect, &str),
 ) -> i32 {
     let config = match load(args) {
         Ok(config) => config,
@@ -747,7 +772,12 @@ fn enrich(
         match result {
             Ok(row) => {
                 let event = enricher.enrich_owned(row);
-                let mut line = auditfwd::format::encode(&event, format);
+                let mut line = match (format, cef_dialect) {
+                    (auditfwd::format::Format::Cef, auditfwd::format::cef::CefDialect::Ibm) => {
+                        auditfwd::format::cef::cef_ibm(&event, ibm_release, 0).into_bytes()
+                    }
+                    _ => auditfwd::format::encode(&event, format),
+                };
                 line.push(b'\n');
                 let written = out.write_all(&line);
                 if let Err(error) = written {

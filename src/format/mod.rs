@@ -179,6 +179,14 @@ pub fn users(event: &Event) -> (Option<&str>, Option<&str>, Option<&str>) {
     (actor, effective, target)
 }
 
+/// The JS access method, when it is known.
+pub fn non_empty_method(event: &Event) -> Option<String> {
+    match event.connection_method.as_ref() {
+        "" | "unknown" => None,
+        method => Some(method.to_owned()),
+    }
+}
+
 /// The job number as a number (IBM i job numbers are six digits).
 pub fn job_number(event: &Event) -> Option<u64> {
     event.job_number.as_deref()?.trim().parse().ok()

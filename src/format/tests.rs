@@ -949,7 +949,15 @@ mod hostile {
                             .map(|c| if cef::is_unescapable(c) && c != '\n' && c != '\r' { ' ' } else { c })
                             .collect();
                         let dproc = pairs.iter().find(|(key, _)| key == "dproc").map(|(_, value)| value.clone());
-                        prop_assert_eq!(dproc, Some(spaced));
+                        prop_assert_eq!(dproc, Some(spaced.clone()));
+                        // IBM's dialect: one record too, the job in `sproc`.
+                        let ibm = cef::cef_ibm(&event, "7.5", 0);
+                        prop_assert!(!ibm.chars().any(|c| cef::is_unescapable(c)), "{:?}", ibm);
+                        let (header, pairs) = split_cef(&ibm).expect("an IBM CEF record");
+                        prop_assert_eq!(header.len(), 7);
+                        prop_assert_eq!(header[1].as_str(), "IBM");
+                        let sproc = pairs.iter().find(|(key, _)| key == "sproc").map(|(_, value)| value.clone());
+                        prop_assert_eq!(sproc, Some(spaced));
                     }
                     Format::Leef => {
                         let parts: Vec<&str> = line.splitn(7, '|').collect();

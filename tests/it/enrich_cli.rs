@@ -173,3 +173,138 @@ fn other_audit_types_enrich_into_typed_blocks() {
     let unknown = enrich(&workspace, &["--audit-type", "zz"], csv);
     assert_eq!(unknown.status.code(), Some(78));
 }
+
+/// Parses CEF lines with pycef (PyPI), a parser nobody here wrote; fails with
+/// how to get it.
+fn pycef(lines: &str) -> Vec<serde_json::Value> {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, pycef\nfor line in sys.stdin:\n    print(json.dumps(pycef.parse(line.rstrip('\\n'))))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "pycef is needed: `python3 -m pip install pycef` (bash .ci/setup does it): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("pycef output"))
+        .collect()
+}
+
+/// The AF entry of Sekoia's published IBM i sample (an IBM i 7.4 generator
+/// line): the same facts as an AUDIT_JOURNAL_AF row.
+const AF_ROW: &str = r#"{"ENTRY_TIMESTAMP":"2026-04-08-10.15.30.123456","SEQUENCE_NUMBER":"42","SYSTEM_NAME":"I5OSP4","RECEIVER_LIBRARY":"QSYS","RECEIVER_NAME":"QAUDRCV001","USER_NAME":"THOMAS","QUALIFIED_JOB_NAME":"722470/THOMAS/QPADEV000P","JOB_NAME":"QPADEV000P","JOB_USER":"THOMAS","JOB_NUMBER":"722470","REMOTE_ADDRESS":"192.168.126.71","REMOTE_PORT":"36868","VIOLATION_TYPE":"A","OBJECT_LIBRARY":"QZRDSECSRM","OBJECT_NAME":"CFGJSCR","OBJECT_TYPE":"*PGM"}"#;
+
+#[test]
+fn the_ibm_cef_dialect_writes_ibm_i_s_own_layout() {
+    let workspace = Workspace::new();
+    workspace.write("af.jsonl", &format!("{AF_ROW}\n"));
+    let output = workspace.run(&[
+        "enrich",
+        "--input",
+        "af.jsonl",
+        "--audit-type",
+        "AF",
+        "--format",
+        "cef",
+        "--cef-dialect",
+        "ibm",
+        "--ibm-release",
+        "7.4",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let line = stdout(&output);
+    // IBM's layout, byte for byte, up to the last key IBM's generator writes
+    // (header, key names, their order, the severity word, *NO, the object as
+    // cs1 labelled objName); auditfwd's keys follow.
+    let ibm = "CEF:0|IBM|IBM i|7.4|QSYS-QAUDJRN|T-AF|Medium|reason=Authority failure msg=Not authorized to object fileType=*PGM cs1Label=objName cs1=QZRDSECSRM/CFGJSCR suser=THOMAS sproc=722470/THOMAS/QPADEV000P shost=I5OSP4 src=192.168.126.71 spt=36868 evtAggregation=*NO entryTypeField=A";
+    assert!(line.starts_with(&format!("{ibm} ")), "{line}");
+    let parsed = pycef(&line);
+    assert_eq!(parsed.len(), 1);
+    let event = &parsed[0];
+    for (key, value) in [
+        ("DeviceVendor", "IBM"),
+        ("DeviceProduct", "IBM i"),
+        ("DeviceEventClassID", "QSYS-QAUDJRN"),
+        ("Name", "T-AF"),
+        ("Severity", "Medium"),
+        ("suser", "THOMAS"),
+        ("sproc", "722470/THOMAS/QPADEV000P"),
+        ("shost", "I5OSP4"),
+        ("src", "192.168.126.71"),
+        ("objName", "QZRDSECSRM/CFGJSCR"),
+        ("entryTypeField", "A"),
+        ("rt", "2026-04-08-10.15.30.123456"),
+    ] {
+        assert_eq!(event[key], value, "{key} in {event}");
+    }
+}
+
+#[test]
+fn both_cef_dialects_stay_one_record_each_under_hostile_text_for_an_independent_parser() {
+    let workspace = Workspace::new();
+    let nasty = "Jö|h=n\\\\ \\\"Ä]\\nX^y\\r\\t✓ a=b\\u0000|";
+    let row = AF_ROW
+        .replace("\"QZRDSECSRM\"", &format!("\"{nasty}\""))
+        .replace(
+            "\"722470/THOMAS/QPADEV000P\"",
+            &format!("\"722470/{nasty}/QPADEV000P\""),
+        );
+    workspace.write("af.jsonl", &format!("{row}\n{row}\n"));
+    for dialect in ["auditfwd", "ibm"] {
+        let output = workspace.run(&[
+            "enrich",
+            "--input",
+            "af.jsonl",
+            "--audit-type",
+            "AF",
+            "--format",
+            "cef",
+            "--cef-dialect",
+            dialect,
+        ]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let text = stdout(&output);
+        assert_eq!(text.lines().count(), 2, "two entries, two records: {text}");
+        let parsed = pycef(&text);
+        assert_eq!(parsed.len(), 2);
+        let job = if dialect == "ibm" { "sproc" } else { "dproc" };
+        for event in &parsed {
+            // pycef splits the record but leaves CEF's escapes in place; undone
+            // here by the spec: the line ends come back, tab and NUL are spaces.
+            let value = event[job].as_str().unwrap();
+            let mut unescaped = String::new();
+            let mut chars = value.chars();
+            while let Some(c) = chars.next() {
+                match (c, c == '\\') {
+                    (_, true) => match chars.next() {
+                        Some('n') => unescaped.push('\n'),
+                        Some('r') => unescaped.push('\r'),
+                        Some(other) => unescaped.push(other),
+                        None => {}
+                    },
+                    (c, false) => unescaped.push(c),
+                }
+            }
+            assert_eq!(
+                unescaped, "722470/Jö|h=n\\ \"Ä]\nX^y\r ✓ a=b |/QPADEV000P",
+                "{dialect}: {event}"
+            );
+        }
+    }
+}

@@ -54,6 +54,15 @@ pub struct SyslogSinkConfig {
     /// window), across batches. Larger hides more round trips; the receiver
     /// holds what it has not answered.
     pub relp_window: usize,
+    /// With `format = "cef"`: "auditfwd" (default: auditfwd's ids and keys) or
+    /// "ibm": the layout IBM i's own generator writes (`CEF:0|IBM|IBM i|…|
+    /// QSYS-QAUDJRN|T-<type>|…`), which IBM i parsers (Google SecOps
+    /// `IBM_AS400`, Sekoia's IBM iSeries intake) read unchanged.
+    pub cef_dialect: crate::format::cef::CefDialect,
+    /// With `cef_dialect = "ibm"`: the IBM i release for the header's version
+    /// field (e.g. "7.5"); when empty the field says "unknown" (auditfwd does
+    /// not know the release).
+    pub ibm_release: String,
 }
 
 impl Default for SyslogSinkConfig {
@@ -77,6 +86,8 @@ impl Default for SyslogSinkConfig {
             connect_timeout: Duration::from_secs(10),
             max_in_flight: 8,
             relp_window: 1024,
+            cef_dialect: crate::format::cef::CefDialect::Auditfwd,
+            ibm_release: String::new(),
         }
     }
 }

@@ -187,20 +187,28 @@ fn json_body(event: &Event, dropped: usize) -> String {
     value.to_string()
 }
 
-/// The body of `event` in `format`, `dropped` optional items left out.
-fn body(event: &Event, format: Format, dropped: usize) -> String {
-    match format {
+/// The body of `event` in the sink's format, `dropped` optional items left out.
+fn body(event: &Event, config: &SyslogSinkConfig, dropped: usize) -> String {
+    match config.format() {
         Format::Native => json_body(event, dropped),
-        Format::Ecs | Format::Ocsf => crate::format::to_json(event, format).to_string(),
-        Format::Cef => crate::format::cef::cef(event, dropped),
+        format @ (Format::Ecs | Format::Ocsf) => crate::format::to_json(event, format).to_string(),
+        Format::Cef => match config.cef_dialect {
+            crate::format::cef::CefDialect::Auditfwd => crate::format::cef::cef(event, dropped),
+            crate::format::cef::CefDialect::Ibm => {
+                crate::format::cef::cef_ibm(event, &config.ibm_release, dropped)
+            }
+        },
         Format::Leef => crate::format::cef::leef(event, dropped),
     }
 }
 
-fn body_drop_count(format: Format) -> usize {
-    match format {
+fn body_drop_count(config: &SyslogSinkConfig) -> usize {
+    match config.format() {
         Format::Native => JSON_DROP_ORDER.len(),
         Format::Ecs | Format::Ocsf => 0,
+        Format::Cef if config.cef_dialect == crate::format::cef::CefDialect::Ibm => {
+            crate::format::cef::CEF_IBM_DROP_ORDER.len()
+        }
         Format::Cef => CEF_DROP_ORDER.len(),
         Format::Leef => LEEF_DROP_ORDER.len(),
     }
@@ -209,8 +217,8 @@ fn body_drop_count(format: Format) -> usize {
 /// One whole message (without framing); `dropped` counts optional items left out.
 fn render(event: &Event, config: &SyslogSinkConfig, facility: u8, dropped: usize) -> String {
     let pri = u16::from(facility) * 8 + u16::from(syslog_severity(event.severity));
-    let body_drops = body_drop_count(config.format());
-    let message = body(event, config.format(), dropped.min(body_drops));
+    let body_drops = body_drop_count(config);
+    let message = body(event, config, dropped.min(body_drops));
     let app = printable(&config.app_name, 48);
     let procid = printable(event.job_number.as_deref().unwrap_or("-"), 128);
     match config.protocol {
@@ -237,7 +245,7 @@ fn render(event: &Event, config: &SyslogSinkConfig, facility: u8, dropped: usize
 /// The message for `event`, trimmed of optional items until it fits in
 /// `max_message_bytes`; `true` when something was dropped or it still does not fit.
 pub fn message(event: &Event, config: &SyslogSinkConfig, facility: u8) -> (String, bool) {
-    let most = body_drop_count(config.format()) + SD_DROP_ORDER.len();
+    let most = body_drop_count(config) + SD_DROP_ORDER.len();
     let mut dropped = 0;
     loop {
         let text = render(event, config, facility, dropped);
@@ -627,7 +635,7 @@ mod nasty_values {
                         // RFC 5424 SD values may hold line ends (octet counting
                         // carries them; LF framing blanks them in the transport);
                         // the bodies never do.
-                        let whole_body = super::super::body(&event, config.format(), 0);
+                        let whole_body = super::super::body(&event, &config, 0);
                         prop_assert!(!whole_body.contains(['\n', '\r']), "{:?}", whole_body);
                         if protocol == SyslogProtocol::Rfc3164 {
                             prop_assert!(!text.contains(['\n', '\r']), "{:?}", text);
