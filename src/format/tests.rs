@@ -952,7 +952,7 @@ mod hostile {
                         prop_assert_eq!(dproc, Some(spaced.clone()));
                         // IBM's dialect: one record too, the job in `sproc`.
                         let ibm = cef::cef_ibm(&event, "7.5", 0);
-                        prop_assert!(!ibm.chars().any(|c| cef::is_unescapable(c)), "{:?}", ibm);
+                        prop_assert!(!ibm.chars().any(cef::is_unescapable), "{:?}", ibm);
                         let (header, pairs) = split_cef(&ibm).expect("an IBM CEF record");
                         prop_assert_eq!(header.len(), 7);
                         prop_assert_eq!(header[1].as_str(), "IBM");
