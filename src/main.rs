@@ -328,9 +328,13 @@ fn backfill(
         }
     };
     auditfwd::telemetry::init_logging(&derived.log);
-    let zone: chrono_tz::Tz = match derived.source.odbc.timezone.as_str() {
-        "server" => chrono_tz::Tz::UTC,
-        name => name.parse().unwrap_or(chrono_tz::Tz::UTC),
+    // No fallback: a zone that does not parse is a configuration error.
+    let zone = match derived.source.odbc.zone() {
+        Ok(zone) => zone,
+        Err(problem) => {
+            eprintln!("auditfwd: backfill: {problem}");
+            return exit_code::CONFIG;
+        }
     };
     let end_at = auditfwd::source::rows::LocalClock::new(zone).to_utc(&request.to);
     // The runtime and the signal handlers first: a SIGTERM from now on drains

@@ -91,6 +91,17 @@ impl OdbcConfig {
         }
     }
 
+    /// The zone of the IBM i clock: the one place `timezone` is parsed
+    /// ("server" reads local times as UTC). The error names the key.
+    pub fn zone(&self) -> Result<chrono_tz::Tz, String> {
+        match self.timezone.as_str() {
+            "server" => Ok(chrono_tz::Tz::UTC),
+            name => name
+                .parse()
+                .map_err(|_| format!("source.odbc.timezone {name:?} is not an IANA zone")),
+        }
+    }
+
     /// Reads the password file once, so a missing one is a configuration error.
     pub fn load_files(&self, key: &str, problems: &mut Problems) {
         if let Some(path) = &self.password_file {

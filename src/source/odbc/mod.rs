@@ -139,12 +139,7 @@ impl OdbcSource {
         cursor: Option<&JournalCursor>,
     ) -> Result<OdbcSource, String> {
         let config = source.odbc.clone();
-        let zone: chrono_tz::Tz = match config.timezone.as_str() {
-            "server" => chrono_tz::Tz::UTC,
-            name => name
-                .parse()
-                .map_err(|_| format!("source.odbc.timezone {name:?} is not an IANA zone"))?,
-        };
+        let zone = config.zone()?;
         let mut clock = LocalClock::new(zone);
         let position = match cursor {
             Some(cursor) => {
