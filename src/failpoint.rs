@@ -1,6 +1,7 @@
 //! Fault injection for tests of the daemon's failure paths (a panicking reader
-//! or sink, a wedged reader). Off unless `AUDITFWD_FAILPOINTS` is set when the
-//! process starts; then each named point acts on its N-th hit:
+//! or sink, a wedged reader). Debug builds only (the test suite's); off unless
+//! `AUDITFWD_FAILPOINTS` is set when the process starts; then each named point
+//! acts on its N-th hit:
 //!
 //! ```text
 //! AUDITFWD_FAILPOINTS="reader.poll=panic@3"         the 3rd poll panics
@@ -12,6 +13,9 @@
 //! (source thread, before each poll), `sink.deliver` (sink task, before each
 //! delivery attempt). An unset variable costs one
 //! load of an initialised `OnceLock` per hit.
+
+// Release builds keep the parser (it is tested) but never call it.
+#![cfg_attr(not(debug_assertions), allow(dead_code, unused_imports))]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -63,6 +67,13 @@ fn parse(spec: &str) -> Vec<Point> {
 }
 
 /// Passes through a named point: panics or blocks forever when configured to.
+/// Release builds carry no failpoints: there the call does nothing, so no
+/// environment variable can make a production daemon panic.
+#[cfg(not(debug_assertions))]
+pub fn hit(_name: &str) {}
+
+/// Passes through a named point: panics or blocks forever when configured to.
+#[cfg(debug_assertions)]
 pub fn hit(name: &str) {
     for point in points().iter().filter(|point| point.name == name) {
         let count = point.hits.fetch_add(1, Ordering::Relaxed) + 1;

@@ -357,3 +357,11 @@ fn a_panic_on_the_main_path_exits_70_not_101() {
         );
     }
 }
+
+#[test]
+fn a_panicking_file_writer_thread_exits_70_instead_of_being_retried_quietly() {
+    panic_exits_70_with_the_checkpoint_intact(
+        "sink.file.write=panic@3",
+        "the writer thread panicked: failpoint sink.file.write fired on hit 3",
+    );
+}

@@ -34,6 +34,9 @@ pub struct FileSink {
     file: Option<FileWriter>,
     /// Batches for the writer thread; it ends when this is dropped.
     writer: Option<mpsc::Sender<Job>>,
+    /// Set by the writer thread if it panicked: the sink task then panics
+    /// too (exit 70) instead of starting a new writer quietly.
+    panicked: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// One encoded batch for the writer thread, and where to answer.
@@ -50,6 +53,7 @@ impl FileSink {
             path,
             format,
             writer: None,
+            panicked: Default::default(),
         }
     }
 
@@ -77,7 +81,36 @@ impl FileSink {
             return Err(self.writer_gone());
         }
         let gone = self.writer_gone();
-        Ok(Box::pin(async move { answer.await.unwrap_or(Err(gone)) }))
+        let panicked = self.panicked.clone();
+        let path = self.path.clone();
+        Ok(Box::pin(async move {
+            match answer.await {
+                Ok(result) => result,
+                Err(_) => {
+                    // The answers are dropped while the thread unwinds, just
+                    // before it records why: wait for the record (or the end).
+                    let mut message = None;
+                    for _ in 0..100 {
+                        message = panicked
+                            .lock()
+                            .unwrap_or_else(|poison| poison.into_inner())
+                            .clone();
+                        if message.is_some() {
+                            break;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                    if let Some(message) = message {
+                        // A bug, not a peer: fail the run (exit 70), nothing committed.
+                        panic!(
+                            "file sink {}: the writer thread panicked: {message}",
+                            path.display()
+                        );
+                    }
+                    Err(gone)
+                }
+            }
+        }))
     }
 
     /// Appends the batch and syncs it to disk.
@@ -93,9 +126,23 @@ impl FileSink {
                 .take()
                 .unwrap_or_else(|| FileWriter::new(self.path.clone()));
             let (sender, jobs) = mpsc::channel::<Job>();
+            let panicked = self.panicked.clone();
             std::thread::Builder::new()
                 .name("sink-file".into())
-                .spawn(move || file.run(jobs))
+                .spawn(move || {
+                    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                        file.run(jobs)
+                    }));
+                    if let Err(payload) = ran {
+                        let message = payload
+                            .downcast_ref::<&str>()
+                            .map(|text| (*text).to_owned())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "a panic".to_owned());
+                        *panicked.lock().unwrap_or_else(|poison| poison.into_inner()) =
+                            Some(message);
+                    }
+                })
                 .map_err(|error| {
                     SinkError::transient(format!(
                         "file sink {}: cannot start the writer thread: {error}",
@@ -160,6 +207,7 @@ impl FileWriter {
                 group = resent;
                 group.extend(newer);
             }
+            crate::failpoint::hit("sink.file.write");
             let result = self.write_synced(group.iter().map(|job| job.bytes.as_slice()));
             if let Err(error) = &result {
                 let highest = group.iter().map(|job| job.batch).max().unwrap_or(0);
