@@ -262,7 +262,7 @@ async fn run_pipeline(
         .metrics
         .clone()
         .unwrap_or_else(|| Arc::new(Metrics::new(&names)));
-    let _listener = match config.telemetry.listen.as_str() {
+    let mut listener = match config.telemetry.listen.as_str() {
         "" => None,
         address => {
             let listener = http::bind(address).await.map_err(RunError::Telemetry)?;
@@ -413,7 +413,33 @@ async fn run_pipeline(
             }
         }))
     });
-    let result = dispatcher.run(shutdown).await;
+    // The listener is supervised: if it ends (a panic in it), the run fails
+    // with exit 70 instead of going on blind; nothing uncommitted is lost,
+    // since commits only follow deliveries.
+    let listener_ended = async {
+        match listener.as_mut() {
+            Some(AbortOnDrop(handle)) => {
+                let outcome = handle.await;
+                RunError::Internal(match outcome {
+                    Err(error) if error.is_panic() => {
+                        let payload = error.into_panic();
+                        let what = payload
+                            .downcast_ref::<&str>()
+                            .map(|text| (*text).to_owned())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "a panic".to_owned());
+                        format!("the telemetry listener panicked: {what}")
+                    }
+                    _ => "the telemetry listener ended unexpectedly".to_owned(),
+                })
+            }
+            None => std::future::pending().await,
+        }
+    };
+    let result = tokio::select! {
+        result = dispatcher.run(shutdown) => result,
+        error = listener_ended => Err(error),
+    };
     if let Some(observe) = &observer {
         observe(&stats);
     }

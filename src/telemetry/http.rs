@@ -82,8 +82,23 @@ pub async fn serve_with<T: Telemetry + Send + Sync + 'static>(
     let first_pause = Duration::from_millis(10);
     let mut pause = first_pause;
     let mut next_id: u64 = 0;
+    // Every connection's task: a panic in one (a bug in an answer) ends the
+    // listener with that panic, which the run supervises (exit 70), instead of
+    // dropping one connection unseen.
+    let mut connections: tokio::task::JoinSet<()> = tokio::task::JoinSet::new();
     loop {
-        let stream = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            Some(ended) = connections.join_next(), if !connections.is_empty() => {
+                if let Err(error) = ended {
+                    if error.is_panic() {
+                        std::panic::resume_unwind(error.into_panic());
+                    }
+                }
+                continue;
+            }
+        };
+        let stream = match accepted {
             Ok((stream, _peer)) => {
                 pause = first_pause;
                 stream
@@ -107,7 +122,7 @@ pub async fn serve_with<T: Telemetry + Send + Sync + 'static>(
         let metrics = metrics.clone();
         let flag = busy.clone();
         let registry = open.clone();
-        let task = tokio::spawn(async move {
+        let task = connections.spawn(async move {
             let service = service_fn(move |request: Request<Incoming>| {
                 flag.store(true, std::sync::atomic::Ordering::Relaxed);
                 let response = answer(&request, metrics.as_ref(), max_checkpoint_age);
@@ -123,7 +138,7 @@ pub async fn serve_with<T: Telemetry + Send + Sync + 'static>(
             let _ = tokio::time::timeout(limits.connection_timeout, connection).await;
             registry.remove(id);
         });
-        open.add(id, task.abort_handle(), busy);
+        open.add(id, task, busy);
         open.shed_to(limits.max_connections);
     }
 }
@@ -206,6 +221,7 @@ fn answer(
     max_checkpoint_age: Duration,
 ) -> Response<Full<Bytes>> {
     const TEXT: &str = "text/plain; charset=utf-8";
+    crate::failpoint::hit("telemetry.answer");
     let (status, content_type, body) = match (request.method(), request.uri().path()) {
         (&Method::GET | &Method::HEAD, "/metrics") => (
             StatusCode::OK,

@@ -460,3 +460,28 @@ fn batches_waiting_for_acks_hold_their_compressed_bodies_not_their_events() {
         standin.stats()
     );
 }
+
+#[test]
+fn a_panicking_ack_poller_fails_the_run_with_exit_70_instead_of_resending_forever() {
+    let workspace = Workspace::new();
+    workspace.write("hec.token", &format!("{TOKEN}\n"));
+    let standin = HecStandin::start(workspace.dir.path(), TOKEN, &["--ack"]);
+    let config = configure(
+        &workspace,
+        &standin,
+        "ack_poll_interval = \"100ms\"\nack_timeout = \"2s\"",
+        "",
+    );
+    let output = workspace
+        .command(&["run", "-c", &config, "--exit-when-caught-up"])
+        .env("AUDITFWD_FAILPOINTS", "sink.hec.ack_poll=panic@1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let log = stderr(&output);
+    assert_eq!(output.status.code(), Some(70), "{log}");
+    assert!(
+        log.contains("indexer-acknowledgement poller ended with a panic"),
+        "{log}"
+    );
+}

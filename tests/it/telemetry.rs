@@ -489,3 +489,40 @@ fn alert_rules_and_dashboard_query_only_metrics_a_live_daemon_exports() {
     );
     assert!(used.len() >= 12, "{used:?}");
 }
+
+#[test]
+fn a_panic_while_answering_a_scrape_fails_the_run_with_exit_70() {
+    let workspace = Workspace::new();
+    let mut child = workspace
+        .command(&[
+            "run",
+            "--set",
+            "telemetry.listen=127.0.0.1:0",
+            "--set",
+            "source.simulator.events_per_second=50",
+            "--set",
+            "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
+        ])
+        .env("AUDITFWD_FAILPOINTS", "telemetry.answer=panic@2")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(workspace.path("daemon.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let port = telemetry_port(&workspace);
+    let (status, _) = get(port, "/health");
+    assert_eq!(status, 200, "the first answer is fine");
+    // The second answer panics: the connection drops, and the run stops.
+    let _ = std::net::TcpStream::connect(("127.0.0.1", port)).map(|mut stream| {
+        let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut sink = Vec::new();
+        let _ = stream.read_to_end(&mut sink);
+    });
+    let (status, _) = wait_with_limit(&mut child, Duration::from_secs(20));
+    let log = workspace.log();
+    assert_eq!(status.code(), Some(70), "{log}");
+    assert!(
+        log.contains("the telemetry listener panicked: failpoint telemetry.answer fired on hit 2"),
+        "{log}"
+    );
+}

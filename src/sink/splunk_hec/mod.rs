@@ -35,6 +35,9 @@ pub struct HecSink {
     acks: Arc<AckBoard>,
     /// The task that polls every pending ackId of the channel in one request.
     poller: Option<AbortOnDrop>,
+    /// Set when the ack poller task panicked: the next delivery panics too
+    /// (exit 70) instead of waiting out ack_timeout for acks nobody polls.
+    poller_died: Arc<std::sync::Mutex<bool>>,
 }
 
 /// Pending ackIds of the channel and the deliveries waiting on them.
@@ -199,6 +202,7 @@ impl HecSink {
             endpoint,
             acks: Arc::new(AckBoard::default()),
             poller: None,
+            poller_died: Arc::new(std::sync::Mutex::new(false)),
         })
     }
 
@@ -354,6 +358,18 @@ impl HecSink {
 
     /// Starts the ack poller once (it needs the runtime, so not in `new`).
     fn ensure_poller(&mut self) {
+        let died = *self
+            .poller_died
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if died || self.poller.as_ref().is_some_and(|poller| poller.0.is_finished()) {
+            // A bug, not a peer: fail the run (exit 70), nothing committed past delivery.
+            panic!(
+                "splunk_hec {}: the indexer-acknowledgement poller ended{}",
+                self.endpoint,
+                if died { " with a panic" } else { "" }
+            );
+        }
         if self.poller.is_some() {
             return;
         }
@@ -364,6 +380,7 @@ impl HecSink {
             board: self.acks.clone(),
             interval: self.config.ack_poll_interval,
             endpoint: self.endpoint.clone(),
+            _died: PollerWatch(self.poller_died.clone()),
         };
         self.poller = Some(AbortOnDrop(tokio::spawn(poller.run())));
     }
@@ -454,6 +471,19 @@ struct AckPoller {
     board: Arc<AckBoard>,
     interval: Duration,
     endpoint: String,
+    /// Records a panic of the task that owns it.
+    _died: PollerWatch,
+}
+
+/// Marks the poller dead if it is dropped while panicking.
+struct PollerWatch(Arc<std::sync::Mutex<bool>>);
+
+impl Drop for PollerWatch {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            *self.0.lock().unwrap_or_else(|poison| poison.into_inner()) = true;
+        }
+    }
 }
 
 impl AckPoller {
@@ -467,6 +497,7 @@ impl AckPoller {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
+            crate::failpoint::hit("sink.hec.ack_poll");
             let ids: Vec<u64> = self.board.lock().keys().copied().collect();
             if ids.is_empty() {
                 continue;
