@@ -127,7 +127,7 @@ pub async fn run_fleet(
         })));
     }
     info!(systems = %systems.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(", "), "reading several systems");
-    let _listener = match config.telemetry.listen.as_str() {
+    let mut listener = match config.telemetry.listen.as_str() {
         "" => None,
         address => {
             let listener = http::bind(address).await.map_err(RunError::Telemetry)?;
@@ -166,6 +166,24 @@ pub async fn run_fleet(
         });
         tokio::select! {
             () = &mut shutdown, if !stopping => {
+                stopping = true;
+                let _ = stop.send(true);
+            }
+            ended = async {
+                match listener.as_mut() {
+                    Some(AbortOnDrop(handle)) => handle.await,
+                    None => std::future::pending().await,
+                }
+            }, if listener.is_some() && !stopping => {
+                // The shared listener is supervised as a single pipeline's is:
+                // its end fails the fleet (exit 70) after every system drains.
+                listener = None;
+                let what = match ended {
+                    Err(error) if error.is_panic() => "the telemetry listener panicked",
+                    _ => "the telemetry listener ended unexpectedly",
+                };
+                tracing::error!("{what}; stopping every system");
+                first_error = Some(RunError::Internal(what.to_owned()));
                 stopping = true;
                 let _ = stop.send(true);
             }

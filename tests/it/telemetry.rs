@@ -526,3 +526,35 @@ fn a_panic_while_answering_a_scrape_fails_the_run_with_exit_70() {
         "{log}"
     );
 }
+
+#[test]
+fn a_panic_in_a_fleet_s_shared_listener_stops_every_system_with_exit_70() {
+    let workspace = Workspace::new();
+    workspace.write(
+        "fleet.toml",
+        "[state]\ndir = \"data\"\n[telemetry]\nlisten = \"127.0.0.1:0\"\n[[sinks]]\ntype = \"file\"\npath = \"events-{source}.ndjson\"\n[[sources]]\nname = \"one\"\nkind = \"simulator\"\n[sources.simulator]\nevents_per_second = 50\nsystem_name = \"SYSONE\"\n[[sources]]\nname = \"two\"\nkind = \"simulator\"\n[sources.simulator]\nevents_per_second = 50\nsystem_name = \"SYSTWO\"\n",
+    );
+    let mut child = workspace
+        .command(&["run", "-c", "fleet.toml"])
+        .env("AUDITFWD_FAILPOINTS", "telemetry.answer=panic@2")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(workspace.path("daemon.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let port = telemetry_port(&workspace);
+    let (status, _) = get(port, "/metrics");
+    assert_eq!(status, 200);
+    let _ = std::net::TcpStream::connect(("127.0.0.1", port)).map(|mut stream| {
+        let _ = stream.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut sink = Vec::new();
+        let _ = stream.read_to_end(&mut sink);
+    });
+    let (status, _) = wait_with_limit(&mut child, Duration::from_secs(30));
+    let log = workspace.log();
+    assert_eq!(status.code(), Some(70), "{log}");
+    assert!(
+        log.contains("the telemetry listener panicked; stopping every system"),
+        "{log}"
+    );
+}
