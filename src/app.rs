@@ -440,12 +440,7 @@ async fn run_pipeline(
                 let outcome = handle.await;
                 RunError::Internal(match outcome {
                     Err(error) if error.is_panic() => {
-                        let payload = error.into_panic();
-                        let what = payload
-                            .downcast_ref::<&str>()
-                            .map(|text| (*text).to_owned())
-                            .or_else(|| payload.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "a panic".to_owned());
+                        let what = crate::source::panic_message(&*error.into_panic());
                         format!("the telemetry listener panicked: {what}")
                     }
                     _ => "the telemetry listener ended unexpectedly".to_owned(),

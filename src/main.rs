@@ -227,11 +227,7 @@ fn main() -> ExitCode {
     let code = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli))) {
         Ok(code) => code,
         Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|text| (*text).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".to_owned());
+            let what = auditfwd::source::panic_message(&*payload);
             eprintln!("auditfwd: internal error: {what}; nothing was committed past what every sink acknowledged");
             exit_code::SOFTWARE
         }
@@ -339,20 +335,9 @@ fn backfill(
     let end_at = auditfwd::source::rows::LocalClock::new(zone).to_utc(&request.to);
     // The runtime and the signal handlers first: a SIGTERM from now on drains
     // and exits 0, even while the extent is read below.
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("auditfwd: cannot start the runtime: {error}");
-            return exit_code::SOFTWARE;
-        }
-    };
-    let shutdown = {
-        let _inside = runtime.enter();
-        shutdown_signal()
+    let (runtime, shutdown) = match runtime_with_signals() {
+        Ok(started) => started,
+        Err(code) => return code,
     };
     // The extent (receivers holding the range) sizes the progress; without it
     // the backfill still runs, showing entries only.
@@ -467,20 +452,9 @@ fn replay(args: &ConfigArgs, file: &std::path::Path, sink: &str) -> i32 {
         Err(errors) => return config_failed(&errors),
     };
     auditfwd::telemetry::init_logging(&config.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("auditfwd: cannot start the runtime: {error}");
-            return exit_code::SOFTWARE;
-        }
-    };
-    let shutdown = {
-        let _inside = runtime.enter();
-        shutdown_signal()
+    let (runtime, shutdown) = match runtime_with_signals() {
+        Ok(started) => started,
+        Err(code) => return code,
     };
     let result = runtime.block_on(async {
         tokio::select! {
@@ -592,20 +566,9 @@ fn run(args: &ConfigArgs, options: RunOptions) -> i32 {
         state_dir = %config.state.dir.display(),
         "auditfwd starting"
     );
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            tracing::error!("cannot start the runtime: {error}");
-            return exit_code::SOFTWARE;
-        }
-    };
-    let shutdown = {
-        let _inside = runtime.enter();
-        shutdown_signal()
+    let (runtime, shutdown) = match runtime_with_signals() {
+        Ok(started) => started,
+        Err(code) => return code,
     };
     let result = runtime.block_on(app::run(config, options, shutdown));
     // A reader stuck in a poll, or a sink write stuck in a blocking thread
@@ -658,6 +621,30 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 /// first polled: a signal that arrives during start-up (sink checks, the first
 /// connection) is kept and drains the run as soon as it starts, instead of
 /// killing the process with the default action. Call it inside the runtime.
+/// The runtime every async command runs on, and the signal handlers, set up
+/// together: from here on SIGTERM, SIGINT or SIGHUP drains instead of killing.
+fn runtime_with_signals() -> Result<
+    (
+        tokio::runtime::Runtime,
+        impl std::future::Future<Output = ()>,
+    ),
+    i32,
+> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("auditfwd: cannot start the runtime: {error}");
+            exit_code::SOFTWARE
+        })?;
+    let shutdown = {
+        let _inside = runtime.enter();
+        shutdown_signal()
+    };
+    Ok((runtime, shutdown))
+}
+
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let listen = |kind: SignalKind, name: &'static str| {

@@ -134,11 +134,7 @@ impl FileSink {
                         file.run(jobs)
                     }));
                     if let Err(payload) = ran {
-                        let message = payload
-                            .downcast_ref::<&str>()
-                            .map(|text| (*text).to_owned())
-                            .or_else(|| payload.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "a panic".to_owned());
+                        let message = crate::source::panic_message(&*payload);
                         *panicked.lock().unwrap_or_else(|poison| poison.into_inner()) =
                             Some(message);
                     }

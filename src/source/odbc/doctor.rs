@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::chain::ReceiverInfo;
 use super::classify::DriverError;
-use super::session::{environment, query_rows};
+use super::session::{catalog_columns, environment, query_rows};
 use super::sql::{self, Query, SqlFilter};
 use super::OdbcSource;
 use crate::event::audit::TypeSpec;
@@ -106,15 +106,22 @@ impl Report {
         }
     }
 
-    /// One line per check, a remedy line under each failure.
+    /// One line per check, a remedy line under each failure. Values read from
+    /// the system (system values, receiver names, driver text) cannot add a
+    /// line: control characters are shown as spaces.
     pub fn text(&self) -> String {
+        let line = |text: &str| -> String {
+            text.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        };
         let mut out = format!("auditfwd doctor: {}\n", self.host);
         for check in &self.checks {
             out.push_str(&format!(
                 "{} {}: {}{}\n",
                 check.status.mark(),
                 check.name,
-                check.detail,
+                line(&check.detail),
                 if check.required || check.status == Status::Passed {
                     ""
                 } else {
@@ -122,7 +129,7 @@ impl Report {
                 }
             ));
             if let Some(remedy) = &check.remedy {
-                out.push_str(&format!("    remedy: {remedy}\n"));
+                out.push_str(&format!("    remedy: {}\n", line(remedy)));
             }
         }
         let failed = self
@@ -504,39 +511,15 @@ fn system_value<'a>(rows: &'a [Vec<Option<String>>], name: &str) -> Option<&'a s
         })
 }
 
-/// Receiver rows of `sql::receivers()` as the chain reads them.
+/// Receiver rows of `sql::receivers()` as the reader reads them.
 fn receiver_infos(rows: &[Vec<Option<String>>]) -> Vec<ReceiverInfo> {
     rows.iter()
         .filter_map(|row| {
-            let text = |index: usize| {
+            super::receiver_of_row(|index| {
                 row.get(index)
                     .cloned()
                     .flatten()
                     .filter(|value| !value.is_empty())
-            };
-            let number = |index: usize| {
-                text(index).and_then(|value| {
-                    value
-                        .split('.')
-                        .next()
-                        .and_then(|whole| whole.parse::<u64>().ok())
-                })
-            };
-            let id = super::chain::ReceiverId {
-                library: text(0)?,
-                name: text(1)?,
-            };
-            Some(ReceiverInfo {
-                attached: text(2).is_some_and(|status| status.eq_ignore_ascii_case("ATTACHED")),
-                first_sequence: number(3),
-                last_sequence: number(4),
-                attach_timestamp: text(5)
-                    .and_then(|value| super::super::rows::parse_local_timestamp(&value)),
-                detach_timestamp: text(6)
-                    .and_then(|value| super::super::rows::parse_local_timestamp(&value)),
-                next: None,
-                unreadable: ReceiverInfo::unreadable_status(text(2).as_deref()),
-                id,
             })
         })
         .collect()
@@ -592,18 +575,8 @@ impl OdbcSource {
         };
 
         // The functions and their columns, from the catalog views.
-        let catalog = run(&sql::routine_columns()).map(|rows| {
-            let mut found: HashMap<String, Vec<String>> = HashMap::new();
-            for row in rows {
-                if let (Some(Some(function)), Some(Some(column))) = (row.first(), row.get(1)) {
-                    found
-                        .entry(function.to_uppercase())
-                        .or_default()
-                        .push(column.to_uppercase());
-                }
-            }
-            found
-        });
+        // The same statement and reading the reader's connect uses.
+        let catalog = catalog_columns(&connection, timeout).map_err(|error| redact(&error));
         if let Err(error) = &catalog {
             tracing::warn!("QSYS2.SYSPARMS: {error}");
         }
@@ -954,5 +927,25 @@ mod tests {
         assert_eq!(missing[0].status, Status::Failed);
         assert!(missing[0].required);
         assert!(!function_checks(&catalog::PW, true, Some(&catalog_rows))[0].required);
+    }
+
+    #[test]
+    fn a_value_from_the_system_cannot_add_a_line_to_the_report() {
+        let report = Report::new(
+            "host",
+            vec![Check::new(
+                "receivers_readable",
+                Status::Failed,
+                true,
+                "receiver QGPL/R1\n✔ forged: line",
+            )
+            .remedy("restore\rit")],
+        );
+        let text = report.text();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(
+            text.contains("R1 ✔ forged") && text.contains("restore it"),
+            "{text}"
+        );
     }
 }

@@ -751,38 +751,7 @@ impl OdbcSource {
                     .map(|value| value.trim().to_owned())
                     .filter(|value| !value.is_empty())
             };
-            let number = |index: usize| {
-                text(index).and_then(|value| {
-                    value
-                        .split('.')
-                        .next()
-                        .and_then(|whole| whole.parse::<u64>().ok())
-                })
-            };
-            let (Some(library), Some(name)) = (text(0), text(1)) else {
-                return;
-            };
-            let id = ReceiverId { library, name };
-            let next = match (text(7), text(8)) {
-                (Some(library), Some(name)) => Some(ReceiverId { library, name }),
-                (None, Some(name)) => Some(ReceiverId {
-                    library: id.library.clone(),
-                    name,
-                }),
-                _ => None,
-            };
-            receivers.push(ReceiverInfo {
-                attached: text(2).is_some_and(|status| status.eq_ignore_ascii_case("ATTACHED")),
-                first_sequence: number(3),
-                last_sequence: number(4),
-                attach_timestamp: text(5)
-                    .and_then(|value| super::rows::parse_local_timestamp(&value)),
-                detach_timestamp: text(6)
-                    .and_then(|value| super::rows::parse_local_timestamp(&value)),
-                next,
-                unreadable: ReceiverInfo::unreadable_status(text(2).as_deref()),
-                id,
-            });
+            receivers.extend(receiver_of_row(text));
         });
         if let Err(error) = result {
             return Err(self.fail(Doing::ReceiverInfo, &error));
@@ -1120,6 +1089,41 @@ fn rows_expected(last: Option<u64>, start: &Start, batch_rows: usize) -> usize {
         }
         _ => batch_rows,
     }
+}
+
+/// One row of `sql::receivers()` (columns by position, trimmed, empty as
+/// `None`) as the chain reads it; `None` without a library and a name.
+fn receiver_of_row(text: impl Fn(usize) -> Option<String>) -> Option<ReceiverInfo> {
+    let number = |index: usize| {
+        text(index).and_then(|value| {
+            value
+                .split('.')
+                .next()
+                .and_then(|whole| whole.parse::<u64>().ok())
+        })
+    };
+    let id = ReceiverId {
+        library: text(0)?,
+        name: text(1)?,
+    };
+    let next = match (text(7), text(8)) {
+        (Some(library), Some(name)) => Some(ReceiverId { library, name }),
+        (None, Some(name)) => Some(ReceiverId {
+            library: id.library.clone(),
+            name,
+        }),
+        _ => None,
+    };
+    Some(ReceiverInfo {
+        attached: text(2).is_some_and(|status| status.eq_ignore_ascii_case("ATTACHED")),
+        first_sequence: number(3),
+        last_sequence: number(4),
+        attach_timestamp: text(5).and_then(|value| super::rows::parse_local_timestamp(&value)),
+        detach_timestamp: text(6).and_then(|value| super::rows::parse_local_timestamp(&value)),
+        next,
+        unreadable: ReceiverInfo::unreadable_status(text(2).as_deref()),
+        id,
+    })
 }
 
 /// A data exception (SQLSTATE class 22) while reading a window: one entry the

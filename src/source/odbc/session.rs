@@ -763,7 +763,7 @@ pub(super) fn query_rows(
 }
 
 /// Function name (upper case) to its result columns, from the catalog views.
-fn catalog_columns(
+pub(super) fn catalog_columns(
     connection: &Connection<'_>,
     timeout: Option<usize>,
 ) -> Result<std::collections::HashMap<String, Vec<String>>, odbc_api::Error> {
