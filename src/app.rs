@@ -265,6 +265,7 @@ async fn run_pipeline(
     }
     let store = Arc::new(store);
     let checkpoint = store.load()?;
+    let sessions = sessions_tracker(&config, &store, checkpoint.as_ref())?;
     match &checkpoint {
         Some(checkpoint) => {
             info!(cursor = %checkpoint.cursor, committed_at = %checkpoint.committed_at, "resuming after the checkpoint")
@@ -417,6 +418,7 @@ async fn run_pipeline(
                 checkpoint.as_ref().and_then(|c| c.cursor.signals.as_ref()),
             )
         }),
+        sessions,
         max_in_flight: in_flight,
         grace: config.pipeline.shutdown_grace,
         summary_interval: config.telemetry.summary_interval,
@@ -470,6 +472,42 @@ async fn run_pipeline(
     }
     info!("summary: {}", stats.summary());
     result
+}
+
+/// The session table, as committed with the checkpoint, when sessions are
+/// enabled and JS is read; warns once that host-server sessions need the
+/// profile swaps (`*JOBCHGUSR`), which `auditfwd doctor` checks.
+fn sessions_tracker(
+    config: &Config,
+    store: &CheckpointStore,
+    checkpoint: Option<&crate::checkpoint::Checkpoint>,
+) -> Result<Option<crate::enrich::sessions::SessionTracker>, RunError> {
+    let reads_js = config.source.types().iter().any(|spec| spec.is_js());
+    if !config.sessions.enabled || !reads_js {
+        return Ok(None);
+    }
+    let open = store.load_sessions()?;
+    if !open.is_empty() {
+        info!(
+            open = open.len(),
+            "sessions open at the checkpoint restored"
+        );
+    }
+    if matches!(config.source.kind, crate::source::config::SourceKind::Odbc) {
+        info!("sessions are derived from the JS entries: host-server (prestart) sessions need the profile swaps M and T, which QAUDLVL writes only with *JOBCHGUSR or *JOBDTA; `auditfwd doctor` checks it");
+    }
+    let position = checkpoint.map(|checkpoint| {
+        (
+            checkpoint.cursor.system_name.as_str(),
+            checkpoint.cursor.sequence_number,
+            checkpoint.cursor.receiver_name.as_str(),
+        )
+    });
+    Ok(Some(crate::enrich::sessions::SessionTracker::restore(
+        &config.sessions,
+        open,
+        position,
+    )))
 }
 
 /// Aborts a background task when the run ends.

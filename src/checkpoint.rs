@@ -19,10 +19,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::event::session::{OpenSession, SessionChanges};
 use crate::event::{Cursor, JournalRow, Notice};
 use crate::fsmode;
 
 const CURSOR_KEY: &[u8] = b"cursor";
+/// Open sessions are stored beside the cursor, one key each: this prefix,
+/// the system name, a NUL, the qualified job name.
+const SESSION_PREFIX: &[u8] = b"session\0";
+
+fn session_key(system: &str, job: &str) -> Vec<u8> {
+    let mut key = SESSION_PREFIX.to_vec();
+    key.extend_from_slice(system.as_bytes());
+    key.push(0);
+    key.extend_from_slice(job.as_bytes());
+    key
+}
 
 /// The marker file, in the state directory, that says a checkpoint was stored here.
 pub const MARKER_FILE: &str = "auditfwd-checkpoint.marker";
@@ -311,14 +323,42 @@ impl CheckpointStore {
     /// commit also writes the marker (after the flush, so a marker always
     /// means a checkpoint was durable once).
     pub fn commit(&self, cursor: &Cursor) -> Result<(), CheckpointError> {
+        self.commit_with_sessions(cursor, &[])
+    }
+
+    /// Stores `cursor` and, in the same atomic write, the session table's
+    /// `changes` (in order: later ones win), then flushes.
+    pub fn commit_with_sessions(
+        &self,
+        cursor: &Cursor,
+        changes: &[std::sync::Arc<SessionChanges>],
+    ) -> Result<(), CheckpointError> {
         self.check_in_place(cursor)?;
         let checkpoint = Checkpoint {
             cursor: cursor.clone(),
             committed_at: Utc::now(),
         };
         let bytes = serde_json::to_vec(&checkpoint).expect("checkpoint serialises");
+        let mut batch = sled::Batch::default();
+        let mut merged = std::collections::BTreeMap::new();
+        for change in changes {
+            for (key, session) in &change.changes {
+                merged.insert(key, session);
+            }
+        }
+        for ((system, job), session) in merged {
+            let key = session_key(system, job);
+            match session {
+                Some(session) => batch.insert(
+                    key,
+                    serde_json::to_vec(session).expect("a session serialises"),
+                ),
+                None => batch.remove(key),
+            }
+        }
+        batch.insert(CURSOR_KEY, bytes);
         self.db
-            .insert(CURSOR_KEY, bytes)
+            .apply_batch(batch)
             .map_err(|error| self.write_error(&error))?;
         self.db.flush().map_err(|error| self.write_error(&error))?;
         if !self.marked.load(Ordering::Relaxed) {
@@ -382,9 +422,62 @@ impl CheckpointStore {
         })
     }
 
+    /// The open sessions stored with the position, in (system, job) order.
+    pub fn load_sessions(&self) -> Result<Vec<OpenSession>, CheckpointError> {
+        let corrupt = |detail: String| CheckpointError::Corrupt {
+            dir: self.dir.clone(),
+            detail,
+        };
+        let mut sessions = Vec::new();
+        for item in self.db.scan_prefix(SESSION_PREFIX) {
+            let (_, value) = item.map_err(|error| corrupt(describe_sled(&error)))?;
+            sessions.push(
+                serde_json::from_slice(&value)
+                    .map_err(|error| corrupt(format!("a stored session: {error}")))?,
+            );
+        }
+        Ok(sessions)
+    }
+
+    /// Forgets the open sessions (the position moved by hand: they belong to
+    /// another one). Returns how many there were.
+    pub fn clear_sessions(&self) -> Result<usize, CheckpointError> {
+        let mut batch = sled::Batch::default();
+        let mut count = 0;
+        for item in self.db.scan_prefix(SESSION_PREFIX) {
+            let (key, _) = item.map_err(|error| self.write_error(&error))?;
+            batch.remove(key);
+            count += 1;
+        }
+        self.db
+            .apply_batch(batch)
+            .map_err(|error| self.write_error(&error))?;
+        self.db.flush().map_err(|error| self.write_error(&error))?;
+        Ok(count)
+    }
+
+    /// Writes `sessions` as the whole table (a checkpoint moved to another
+    /// directory takes its sessions along).
+    pub fn replace_sessions(&self, sessions: &[OpenSession]) -> Result<(), CheckpointError> {
+        self.clear_sessions()?;
+        let mut batch = sled::Batch::default();
+        for session in sessions {
+            batch.insert(
+                session_key(&session.system, &session.job),
+                serde_json::to_vec(session).expect("a session serialises"),
+            );
+        }
+        self.db
+            .apply_batch(batch)
+            .map_err(|error| self.write_error(&error))?;
+        self.db.flush().map_err(|error| self.write_error(&error))?;
+        Ok(())
+    }
+
     /// Forgets the position: the next run starts from the source's beginning.
     /// Also removes the marker: a cleared store is a deliberate first run.
     pub fn clear(&self) -> Result<(), CheckpointError> {
+        self.clear_sessions()?;
         self.db
             .remove(CURSOR_KEY)
             .map_err(|error| self.write_error(&error))?;
@@ -553,6 +646,7 @@ pub fn operator_cursor(
         entry_timestamp_local,
         entry_timestamp: None,
         signals: None,
+        sessions: None,
     })
 }
 
@@ -630,6 +724,7 @@ mod tests {
             entry_timestamp_local: None,
             entry_timestamp: None,
             signals: None,
+            sessions: None,
         }
     }
 

@@ -283,6 +283,7 @@ pub async fn replay(
                 entry_timestamp_local: Some(last.entry_timestamp_local),
                 entry_timestamp: Some(last.entry_timestamp),
                 signals: None,
+                sessions: None,
             },
             events: chunk,
         };

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::StateConfig;
 use crate::config::{resolve_path, Problems, Validate};
-use crate::enrich::config::{AlertsConfig, FilterConfig};
+use crate::enrich::config::{AlertsConfig, FilterConfig, SessionsConfig};
 use crate::event::config::EventConfig;
 use crate::pipeline::config::{PermanentErrorPolicy, PipelineConfig};
 use crate::sink::{SinkConfig, StdoutSinkConfig};
@@ -26,6 +26,8 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     pub filter: FilterConfig,
     pub alerts: AlertsConfig,
+    /// Sessions derived from the JS entries: who was connected, how long.
+    pub sessions: SessionsConfig,
     pub event: EventConfig,
     pub state: StateConfig,
     pub pipeline: PipelineConfig,
@@ -92,6 +94,7 @@ impl Validate for Config {
         self.check_sources(problems);
         self.filter.validate("filter", problems);
         self.alerts.validate("alerts", problems);
+        self.sessions.validate("sessions", problems);
         self.event.validate("event", problems);
         self.check_schema_carries_types(problems);
         self.state.validate("state", problems);

@@ -76,6 +76,48 @@ impl Default for BurstConfig {
     }
 }
 
+/// `[sessions]`: connections derived from the JS entries (`enrich::sessions`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsConfig {
+    /// Derive `session_start` / `session_end` events (only where JS is read).
+    pub enabled: bool,
+    /// A session older than this (by entry time) when a JS entry of its
+    /// system is read is closed as `max_duration`, with no end time.
+    #[serde(with = "crate::config::duration")]
+    pub max_duration: std::time::Duration,
+    /// Most sessions open at once; past it, the oldest is closed as `evicted`.
+    pub max_open: usize,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig {
+            enabled: true,
+            max_duration: std::time::Duration::from_secs(24 * 3600),
+            max_open: 100_000,
+        }
+    }
+}
+
+impl SessionsConfig {
+    /// Bounds; `key` is "sessions".
+    pub fn validate(&self, key: &str, problems: &mut Problems) {
+        problems.duration_in(
+            format!("{key}.max_duration"),
+            self.max_duration,
+            std::time::Duration::from_secs(60),
+            std::time::Duration::from_secs(366 * 24 * 3600),
+        );
+        if !(1..=10_000_000).contains(&self.max_open) {
+            problems.fail(
+                format!("{key}.max_open"),
+                format!("{} is out of range; use 1 to 10000000", self.max_open),
+            );
+        }
+    }
+}
+
 impl FilterConfig {
     /// Known entry codes and profile names; `key` is "filter".
     pub fn validate(&self, key: &str, problems: &mut Problems) {

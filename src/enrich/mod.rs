@@ -8,6 +8,7 @@ pub mod classify;
 pub mod config;
 #[cfg(test)]
 mod conformance;
+pub mod sessions;
 
 use std::collections::HashSet;
 
@@ -71,6 +72,16 @@ impl Enricher {
             .collect();
     }
 
+    /// The native schema this enricher writes.
+    pub fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+
+    /// The operator's name of the system, as put on every event.
+    pub fn source_name(&self) -> Option<std::sync::Arc<str>> {
+        self.source_name.clone()
+    }
+
     /// How many profiles the system reported as privileged.
     pub fn system_privileged_count(&self) -> usize {
         self.system_privileged.len()
@@ -129,6 +140,7 @@ impl Enricher {
             details: None,
             signal: None,
             source_name: self.source_name.clone(),
+            session: None,
             event_id,
             entry_timestamp: row.entry_timestamp,
             entry_timestamp_local: row.entry_timestamp_local,
@@ -231,6 +243,7 @@ impl Enricher {
             details: Some(details),
             signal: None,
             source_name: self.source_name.clone(),
+            session: None,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod audit;
 
 pub mod config;
 pub mod schema;
+pub mod session;
 pub mod wire;
 
 /// The native JSON schema auditfwd writes unless configured otherwise
@@ -39,6 +40,10 @@ pub struct Cursor {
     /// signal is enabled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signals: Option<SignalState>,
+    /// The sessions this batch opened and closed (`enrich::sessions`), which
+    /// the checkpoint store writes beside the position, not inside it.
+    #[serde(skip)]
+    pub sessions: Option<std::sync::Arc<session::SessionChanges>>,
 }
 
 /// The memory of the stateful signals at a position (see `enrich::burst`).
@@ -71,6 +76,7 @@ impl Cursor {
             entry_timestamp_local: Some(row.entry_timestamp_local),
             entry_timestamp: Some(row.entry_timestamp),
             signals: None,
+            sessions: None,
         }
     }
 }
@@ -271,6 +277,47 @@ pub struct Event {
     /// The operator's name of the system (`[[sources]]`), besides SYSTEM_NAME. (v2)
     #[serde(skip)]
     pub source_name: Option<std::sync::Arc<str>>,
+    /// On a `session_start` or `session_end` event: the session it reports
+    /// (see `enrich::sessions`).
+    #[serde(skip)]
+    pub session: Option<Box<SessionBlock>>,
+}
+
+/// The `session` block of a derived session event: who was connected to
+/// which job, over what, from where, and for how long.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SessionBlock {
+    /// The opening entry's event id: the same on both events of a session.
+    pub id: String,
+    pub user: String,
+    /// The qualified job name (`number/user/name`).
+    pub job: String,
+    /// The opening entry's `connection_method` and `connection_secure`.
+    pub method: String,
+    pub secure: Option<bool>,
+    pub remote_address: Option<String>,
+    #[serde(with = "utc_micros")]
+    pub started_at: DateTime<Utc>,
+    /// UTC of the closing entry; null on a start, and on an end nobody saw.
+    #[serde(serialize_with = "utc_micros_opt")]
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Seconds, to the microsecond; null where `ended_at` is.
+    pub duration_seconds: Option<f64>,
+    /// `job_end`, `job_end_abnormal`, `swap_back`, `next_swap`, `ipl`,
+    /// `audit_gap`, `max_duration` or `evicted`; null on a start.
+    pub end_reason: Option<String>,
+    pub start_entry: String,
+    pub end_entry: Option<String>,
+}
+
+fn utc_micros_opt<S: serde::Serializer>(
+    value: &Option<DateTime<Utc>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => utc_micros::serialize(value, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// The facts behind a signal event that auditfwd derives from several entries.
@@ -328,8 +375,10 @@ impl Event {
     /// Schema v1: the JS fields, flat, in declaration order.
     fn serialize_v1<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let fields =
-            35 + usize::from(self.message.is_some()) + usize::from(!self.truncated.is_empty());
+        let fields = 35
+            + usize::from(self.message.is_some())
+            + usize::from(!self.truncated.is_empty())
+            + usize::from(self.session.is_some());
         let mut out = serializer.serialize_struct("Event", fields)?;
         out.serialize_field("schema_version", &self.schema_version)?;
         out.serialize_field("event_id", &self.event_id)?;
@@ -371,6 +420,9 @@ impl Event {
         }
         if !self.truncated.is_empty() {
             out.serialize_field("truncated", &self.truncated)?;
+        }
+        if let Some(session) = &self.session {
+            out.serialize_field("session", session)?;
         }
         out.end()
     }
@@ -417,6 +469,10 @@ impl Event {
         }
         if let Some(signal) = &self.signal {
             out.serialize_entry("signal", signal)?;
+        }
+        if let Some(session) = &self.session {
+            out.serialize_entry("session", session)?;
+            return out.end();
         }
         match (&self.details, self.audit_type) {
             (Some(details), _) => out.serialize_entry(details.spec.key(), details)?,

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde_json::Value as Json;
 
 use super::audit::{Details, Kind, TypeSpec, Value};
-use super::{Event, Signal, SCHEMA_VERSION, SCHEMA_VERSION_V1};
+use super::{Event, SessionBlock, Signal, SCHEMA_VERSION, SCHEMA_VERSION_V1};
 
 /// Parses one native event line; the error says what is wrong with it.
 pub fn parse_native(line: &str) -> Result<Event, String> {
@@ -174,6 +174,7 @@ fn v2(json: &Json) -> Result<Event, String> {
         details,
         signal,
         source_name: text(json, "source")?.map(std::sync::Arc::from),
+        session: session_block(json.get("session"))?,
     })
 }
 
@@ -200,4 +201,34 @@ fn details(spec: &'static TypeSpec, block: &Json) -> Result<Details, String> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Details { spec, values })
+}
+
+/// The `session` block of a session event back into [`SessionBlock`].
+fn session_block(block: Option<&Json>) -> Result<Option<Box<SessionBlock>>, String> {
+    let Some(block) = block.filter(|block| !block.is_null()) else {
+        return Ok(None);
+    };
+    let time = |key: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+        text(block, key)?
+            .map(|value| {
+                chrono::DateTime::parse_from_rfc3339(&value)
+                    .map(|time| time.with_timezone(&chrono::Utc))
+                    .map_err(|error| format!("session.{key}: {error}"))
+            })
+            .transpose()
+    };
+    Ok(Some(Box::new(SessionBlock {
+        id: required_text(block, "id")?,
+        user: required_text(block, "user")?,
+        job: required_text(block, "job")?,
+        method: text(block, "method")?.unwrap_or_default(),
+        secure: block.get("secure").and_then(Json::as_bool),
+        remote_address: text(block, "remote_address")?,
+        started_at: time("started_at")?.ok_or("session.started_at is missing")?,
+        ended_at: time("ended_at")?,
+        duration_seconds: block.get("duration_seconds").and_then(Json::as_f64),
+        end_reason: text(block, "end_reason")?,
+        start_entry: required_text(block, "start_entry")?,
+        end_entry: text(block, "end_entry")?,
+    })))
 }

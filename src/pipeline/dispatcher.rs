@@ -50,6 +50,8 @@ pub(crate) struct Dispatcher {
     pub elsewhere: Option<Elsewhere>,
     /// The `signon_failure_burst` signal, when enabled and PW is read.
     pub burst: Option<crate::enrich::burst::BurstDetector>,
+    /// Sessions derived from the JS entries, when enabled and JS is read.
+    pub sessions: Option<crate::enrich::sessions::SessionTracker>,
     pub max_in_flight: usize,
     /// Batches whose events may be alive at once (in a sink's channel, or
     /// kept by a sink that resends from events).
@@ -211,6 +213,12 @@ impl Dispatcher {
                 let mut newest_entry_micros = None;
                 let mut kept = 0;
                 for row in batch.rows {
+                    // Sessions see every entry, before the filter; their
+                    // events follow the entry (forwarded or not) in its place.
+                    let derived = match &mut self.sessions {
+                        Some(sessions) => sessions.observe(&row, &self.enricher),
+                        None => Vec::new(),
+                    };
                     if self.filter.accepts(&row) {
                         kept += 1;
                         if row.notice.is_none() {
@@ -224,11 +232,18 @@ impl Dispatcher {
                         events.push(event);
                         events.extend(signals);
                     }
+                    events.extend(derived);
                 }
                 let mut cursor = batch.cursor;
                 if let Some(burst) = &self.burst {
                     // The signal's memory is committed with the position it belongs to.
                     cursor.signals = Some(burst.snapshot());
+                }
+                if let Some(sessions) = &mut self.sessions {
+                    // So is the session table's, as the changes this batch made.
+                    cursor.sessions = Some(Arc::new(sessions.take_changes()));
+                    self.stats
+                        .record_sessions(&sessions.take_tallies(), &sessions.open_by_method());
                 }
                 let gaps = events
                     .iter()
@@ -317,8 +332,11 @@ impl Dispatcher {
         };
         let store = self.store.clone();
         let cursor = commit.cursor.clone();
+        let sessions = commit.sessions.clone();
         state.committing = Some(Committing {
-            task: tokio::task::spawn_blocking(move || store.commit(&cursor)),
+            task: tokio::task::spawn_blocking(move || {
+                store.commit_with_sessions(&cursor, &sessions)
+            }),
             commit,
         });
     }

@@ -28,6 +28,9 @@ pub struct Commit {
     /// Entry time (UTC µs) of the newest journal event in the committed
     /// batches, for the lag gauge; `None` when they carried no events.
     pub newest_entry_micros: Option<i64>,
+    /// The session table's changes of every committed batch, in read order
+    /// (written with the cursor, in the same atomic write).
+    pub sessions: Vec<std::sync::Arc<crate::event::session::SessionChanges>>,
 }
 
 #[derive(Debug)]
@@ -101,19 +104,25 @@ impl Ledger {
     pub fn take_committable(&mut self) -> Option<Commit> {
         let mut commit: Option<Commit> = None;
         while self.pending.front().is_some_and(|entry| entry.waiting == 0) {
-            let entry = self.pending.pop_front()?;
+            let mut entry = self.pending.pop_front()?;
             let newest = entry.newest_entry_micros;
+            let changes = entry.cursor.sessions.take();
             commit = Some(match commit {
                 None => Commit {
                     cursor: entry.cursor,
                     batches: 1,
                     newest_entry_micros: newest,
+                    sessions: changes.into_iter().collect(),
                 },
-                Some(previous) => Commit {
-                    cursor: entry.cursor,
-                    batches: previous.batches + 1,
-                    newest_entry_micros: newest.or(previous.newest_entry_micros),
-                },
+                Some(mut previous) => {
+                    previous.sessions.extend(changes);
+                    Commit {
+                        cursor: entry.cursor,
+                        batches: previous.batches + 1,
+                        newest_entry_micros: newest.or(previous.newest_entry_micros),
+                        sessions: previous.sessions,
+                    }
+                }
             });
         }
         commit
@@ -150,6 +159,7 @@ mod tests {
             entry_timestamp_local: None,
             entry_timestamp: None,
             signals: None,
+            sessions: None,
         }
     }
 
@@ -294,6 +304,7 @@ mod tests {
                 cursor: cursor(30),
                 batches: 3,
                 newest_entry_micros: Some(200),
+                sessions: Vec::new(),
             })
         );
         assert!(ledger.is_empty());

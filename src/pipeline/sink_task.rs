@@ -624,6 +624,7 @@ mod tests {
                 entry_timestamp_local: None,
                 entry_timestamp: None,
                 signals: None,
+                sessions: None,
             },
         })
     }

@@ -54,6 +54,10 @@ pub struct Metrics {
     last_cursor: Mutex<Option<Cursor>>,
     started_micros: i64,
     pub sinks: Vec<SinkMetrics>,
+    /// Sessions open now, per method.
+    sessions_open: Mutex<std::collections::BTreeMap<String, usize>>,
+    /// Sessions ended, per (method, end reason).
+    sessions_ended: Mutex<std::collections::BTreeMap<(String, &'static str), u64>>,
 }
 
 fn now_micros() -> i64 {
@@ -88,6 +92,8 @@ impl Metrics {
             newest_delivered_micros: AtomicI64::new(0),
             last_cursor: Mutex::new(None),
             started_micros: now_micros(),
+            sessions_open: Mutex::new(std::collections::BTreeMap::new()),
+            sessions_ended: Mutex::new(std::collections::BTreeMap::new()),
             sinks: sink_names
                 .iter()
                 .map(|name| SinkMetrics {
@@ -114,6 +120,38 @@ impl Metrics {
     }
 
     /// Batches whose events are alive (read, not yet released by every sink).
+    /// After a batch: the sessions it ended, and those open now, per method.
+    pub fn record_sessions(
+        &self,
+        tallies: &[crate::enrich::sessions::Tally],
+        open: &std::collections::BTreeMap<String, usize>,
+    ) {
+        let mut ended = lock(&self.sessions_ended);
+        for tally in tallies {
+            if let crate::enrich::sessions::Tally::Closed { method, reason } = tally {
+                *ended.entry((method.clone(), *reason)).or_default() += 1;
+            }
+        }
+        drop(ended);
+        let mut gauge = lock(&self.sessions_open);
+        // Methods whose sessions all ended read 0, not vanish.
+        for count in gauge.values_mut() {
+            *count = 0;
+        }
+        for (method, count) in open {
+            gauge.insert(method.clone(), *count);
+        }
+    }
+
+    /// Sessions closed because the table was full (`sessions.max_open`).
+    pub fn sessions_evicted(&self) -> u64 {
+        lock(&self.sessions_ended)
+            .iter()
+            .filter(|((_, reason), _)| *reason == "evicted")
+            .map(|(_, count)| count)
+            .sum()
+    }
+
     pub fn record_batches_in_memory(&self, batches: usize) {
         self.batches_in_memory
             .store(batches as i64, Ordering::Relaxed);
@@ -416,6 +454,28 @@ impl Metrics {
             "# HELP auditfwd_privileged_profiles_from_system Profiles QSYS2.USER_INFO last reported holding *ALLOBJ or *SECADM (-1: not read).\n# TYPE auditfwd_privileged_profiles_from_system gauge\nauditfwd_privileged_profiles_from_system {}",
             self.system_privileged.load(Ordering::Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "# HELP auditfwd_sessions_open Sessions open now (derived from the JS entries), by connection method.\n# TYPE auditfwd_sessions_open gauge"
+        );
+        for (method, count) in lock(&self.sessions_open).iter() {
+            let _ = writeln!(
+                out,
+                "auditfwd_sessions_open{{method=\"{}\"}} {count}",
+                escape_label(method)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP auditfwd_sessions_total Sessions ended, by connection method and end reason (evicted: closed because sessions.max_open was reached).\n# TYPE auditfwd_sessions_total counter"
+        );
+        for ((method, reason), count) in lock(&self.sessions_ended).iter() {
+            let _ = writeln!(
+                out,
+                "auditfwd_sessions_total{{method=\"{}\",end_reason=\"{reason}\"}} {count}",
+                escape_label(method)
+            );
+        }
         type PerSink<'a> = (&'a str, &'a str, &'a str, fn(&SinkMetrics) -> f64);
         let per_sink: [PerSink; 6] = [
             (
@@ -491,6 +551,7 @@ mod tests {
             entry_timestamp_local: None,
             entry_timestamp: None,
             signals: None,
+            sessions: None,
         }
     }
 

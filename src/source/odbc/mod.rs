@@ -400,6 +400,7 @@ impl OdbcSource {
                                 entry_timestamp_local: timestamp,
                                 entry_timestamp: last_row.map(|row| row.entry_timestamp),
                                 signals: None,
+                                sessions: None,
                             });
                             self.position = Position::After {
                                 system,
@@ -592,6 +593,7 @@ impl OdbcSource {
                 entry_timestamp_local: *timestamp,
                 entry_timestamp: None,
                 signals: None,
+                sessions: None,
             }),
             _ => None,
         }
@@ -661,6 +663,7 @@ impl OdbcSource {
             entry_timestamp_local: None,
             entry_timestamp: None,
             signals: None,
+            sessions: None,
         };
         let mut row = JournalRow::bare(
             system,

@@ -1,0 +1,51 @@
+//! The open-session table's stored form (see `enrich::sessions`, which keeps
+//! it): what the checkpoint writes beside the position.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The kind of job a session lives in; it decides which entries end it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// `INT`: opened at `S`, closed at the job's end.
+    Interactive,
+    /// A `BCI` job named `QP0ZSPWP` (SSH and spawned processes): as interactive.
+    Ssh,
+    /// `PJ`: opened and closed by profile swaps, or the job's end.
+    Prestart,
+}
+
+/// One open session, as the checkpoint stores it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenSession {
+    pub system: String,
+    pub job: String,
+    pub kind: JobKind,
+    pub user: String,
+    /// The job's own user (the prestart user of a `PJ` job).
+    pub job_user: Option<String>,
+    pub method: String,
+    pub secure: Option<bool>,
+    pub remote_address: Option<String>,
+    /// Entry time of the opening entry, UTC microseconds.
+    pub started: i64,
+    pub start_entry: String,
+    /// Whether the user was privileged when the session opened.
+    pub privileged: bool,
+}
+
+impl OpenSession {
+    pub fn key(&self) -> (String, String) {
+        (self.system.clone(), self.job.clone())
+    }
+}
+
+/// What a batch did to the table: per job, the session now open (`Some`) or
+/// none (`None`); later batches' changes override earlier ones.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionChanges {
+    pub changes: BTreeMap<(String, String), Option<OpenSession>>,
+}
