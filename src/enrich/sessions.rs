@@ -477,7 +477,8 @@ fn session_event(
         sequence_number: cause.sequence_number,
         entry_type: None,
         entry_type_detail: None,
-        job_event_type: Cow::Borrowed(label),
+        // v1's labels: IBM's, for no entry type, and for the job's kind.
+        job_event_type: Cow::Borrowed(classify::job_event_type(None)),
         event_action: Cow::Borrowed(action),
         user_name: Some(session.user.clone()),
         real_user_profile: Some(session.user.clone()),
@@ -490,7 +491,10 @@ fn session_event(
         job_subtype: None,
         remote_address: session.remote_address.clone(),
         remote_port: None,
-        connection_type: Cow::Borrowed(""),
+        connection_type: Cow::Borrowed(match session.kind {
+            JobKind::Interactive => classify::connection_type(Some("INT"), None),
+            _ => classify::connection_type(None, job_name),
+        }),
         connection_method: Cow::Owned(session.method.clone()),
         connection_secure: session.secure,
         privileged: session.privileged,

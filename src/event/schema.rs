@@ -106,6 +106,7 @@ pub fn v2() -> Value {
     }
     properties.insert("message".into(), v1["message"].clone());
     properties.insert("truncated".into(), v1["truncated"].clone());
+    properties.insert("session".into(), v1["session"].clone());
     properties.insert(
         "signal".into(),
         json!({
@@ -171,7 +172,7 @@ pub fn v2() -> Value {
             "if": {
                 "properties": { "audit_type": { "const": spec.code } },
                 "required": ["audit_type"],
-                "not": { "required": ["signal"] }
+                "not": { "anyOf": [{ "required": ["signal"] }, { "required": ["session"] }] }
             },
             "then": { "required": [spec.key()] }
         }));

@@ -164,10 +164,16 @@ pub fn entries() -> Vec<Entry> {
                 name: match action {
                     "audit_gap" => "Audit journal entries lost before they were read",
                     "malformed_row" => "Audit journal row that could not be parsed",
+                    "session_start" => "Session started",
+                    "session_end" => "Session ended",
                     _ => "Burst of failed sign-ons",
                 }
                 .to_owned(),
-                severity: Severity::High,
+                severity: match action {
+                    // High only when the user is privileged (the event says so).
+                    "session_start" | "session_end" => Severity::Info,
+                    _ => Severity::High,
+                },
                 row,
             });
         }

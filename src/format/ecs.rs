@@ -86,6 +86,14 @@ pub fn ecs(event: &Event) -> Value {
         },
         "ibmi": super::ibmi_block(event),
     });
+    if let Some(session) = &event.session {
+        document["event"]["start"] = json!(crate::event::format_utc(&session.started_at));
+        if let Some(ended) = &session.ended_at {
+            document["event"]["end"] = json!(crate::event::format_utc(ended));
+            let nanos = (ended.timestamp_micros() - session.started_at.timestamp_micros()) * 1000;
+            document["event"]["duration"] = json!(nanos);
+        }
+    }
     super::prune(&mut document);
     document
 }

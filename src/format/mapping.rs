@@ -386,11 +386,17 @@ pub const TABLE: &[Row] = &[
     own(codes("AUDITFWD", &[], (&["authentication"], &["info"], Failure), (DetectionFinding, 1), (Cim::Alerts, "signon_failure_burst"),
         ("Authentication", "Brute Force Login Attempt"),
         "auditfwd's own detection over several PW entries: a finding, not a journal entry."), "signon_failure_burst"),
+    own(codes("AUDITFWD", &[], (&["session"], &["start"], Success), (Authentication, 1), (Cim::Authentication, "success"),
+        ("Authentication", "User Login Success"),
+        "auditfwd's session inferred from JS entries: a user began to be served by a job (a sign-on, or a host-server job taking the user's profile)."), "session_start"),
+    own(codes("AUDITFWD", &[], (&["session"], &["end"], Success), (Authentication, 2), (Cim::None, "logoff"),
+        ("Authentication", "User Logoff"),
+        "auditfwd's session inferred from JS entries: the job stopped serving the user (its end, a swap back, or an unknown end with no time)."), "session_end"),
 ];
 
 /// The row that applies to `event`.
 pub fn lookup(event: &Event) -> &'static Row {
-    if event.signal.is_some() || event.audit_type.is_none() {
+    if event.signal.is_some() || event.session.is_some() || event.audit_type.is_none() {
         let action = event.event_action.as_ref();
         return TABLE
             .iter()
@@ -435,7 +441,7 @@ const UNKNOWN: Row = codes(
 /// id, LEEF event id, syslog MSGID and QRadar mapping key.
 pub fn event_id(event: &Event) -> String {
     match (event.audit_type, &event.code, &event.entry_type) {
-        _ if event.signal.is_some() || event.audit_type.is_none() => {
+        _ if event.signal.is_some() || event.session.is_some() || event.audit_type.is_none() => {
             event.event_action.to_uppercase()
         }
         (Some("JS"), _, Some(code)) => format!("JS_{code}"),
@@ -526,7 +532,13 @@ mod tests {
                 spec.code
             );
         }
-        for action in ["audit_gap", "malformed_row", "signon_failure_burst"] {
+        for action in [
+            "audit_gap",
+            "malformed_row",
+            "signon_failure_burst",
+            "session_start",
+            "session_end",
+        ] {
             assert_eq!(
                 TABLE
                     .iter()

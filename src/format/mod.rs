@@ -205,6 +205,12 @@ pub(crate) mod validate;
 /// The entry's typed block, as the native v2 event writes it: its key (`js`,
 /// `pw`, ...) and value; `None` for notices and signals.
 pub fn typed_block(event: &Event) -> Option<(&'static str, serde_json::Value)> {
+    if let Some(session) = &event.session {
+        return Some((
+            "session",
+            serde_json::to_value(session).expect("sessions serialise"),
+        ));
+    }
     if event.signal.is_some() {
         return None;
     }

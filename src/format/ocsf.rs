@@ -197,6 +197,21 @@ pub fn ocsf(event: &Event) -> Value {
                     out["is_cleartext"] = json!(!secure);
                 }
             }
+            if let Some(session) = &event.session {
+                // A session event: when it began, when it ended and how long
+                // it lasted, where known (an unknown end has none of these).
+                let started = session.started_at.timestamp_millis();
+                out["start_time"] = json!(started);
+                out["session"] = json!({
+                    "uid": session.id,
+                    "created_time": started,
+                    "is_remote": session.remote_address.is_some(),
+                });
+                if let Some(ended) = session.ended_at {
+                    out["end_time"] = json!(ended.timestamp_millis());
+                    out["duration"] = json!(ended.timestamp_millis() - started);
+                }
+            }
             if activity_id == 7 {
                 let (id, name) = account_switch_type(event);
                 out["account_switch_type_id"] = json!(id);

@@ -290,6 +290,19 @@ pub(crate) fn every_kind_of_event() -> Vec<crate::event::Event> {
     for ordinal in 0..2_000 {
         rows.push(crate::source::simulator::entry(&simulator, ordinal));
     }
+    rows.extend(session_rows(next()));
+    // Sessions see every row, as in the pipeline; their events go at the end.
+    let mut tracker = crate::enrich::sessions::SessionTracker::new(
+        &crate::enrich::config::SessionsConfig::default(),
+    );
+    let sessions: Vec<_> = rows
+        .iter()
+        .flat_map(|row| tracker.observe(row, &enricher))
+        .collect();
+    assert!(sessions.iter().any(|event| event
+        .session
+        .as_ref()
+        .is_some_and(|session| session.ended_at.is_none() && session.end_reason.is_some())));
     let mut events: Vec<_> = rows
         .into_iter()
         .map(|row| enricher.enrich_owned(row))
@@ -307,7 +320,49 @@ pub(crate) fn every_kind_of_event() -> Vec<crate::event::Event> {
         .iter()
         .any(|signal| signal.signal.as_ref().unwrap().key_kind == "user"));
     events.extend(signals);
+    events.extend(sessions);
     events
+}
+
+/// A privileged ODBC session over clear text that swaps back, an interactive
+/// one ended abnormally, and one cut by an audit gap (an unknown end).
+fn session_rows(first: u64) -> Vec<JournalRow> {
+    let odbc = "200001/QUSER/QZDASOINIT";
+    let steps: [(&str, &str, &str, Option<&str>); 6] = [
+        ("M", "PJ", odbc, Some("QSECOFR")),
+        ("S", "INT", "100001/JSMITH/QPADEV0001", None),
+        ("M", "PJ", odbc, Some("QUSER")),
+        ("A", "INT", "100001/JSMITH/QPADEV0001", None),
+        ("T", "PJ", odbc, Some("JSMITH")),
+        ("GAP", "", "", None),
+    ];
+    steps
+        .iter()
+        .enumerate()
+        .map(|(index, (entry, job_type, job, real))| {
+            let mut row = bare(first + index as u64);
+            let later = chrono::Duration::seconds(90 * index as i64 + 1);
+            row.entry_timestamp += later;
+            row.entry_timestamp_local += later;
+            if *entry == "GAP" {
+                row.notice = Some(crate::event::Notice {
+                    action: "audit_gap",
+                    message: "entries lost".into(),
+                });
+                return row;
+            }
+            let mut parts = job.splitn(3, '/');
+            row.job_number = parts.next().map(Into::into);
+            row.job_user = parts.next().map(Into::into);
+            row.job_name = parts.next().map(Into::into);
+            row.entry_type = Some((*entry).into());
+            row.job_type = Some((*job_type).into());
+            row.qualified_job_name = Some((*job).into());
+            row.real_user_profile = real.map(Into::into);
+            row.remote_address = Some("203.0.113.66".into());
+            row
+        })
+        .collect()
 }
 
 #[test]
@@ -1091,4 +1146,61 @@ fn ocsf_file_type_is_the_caption_of_its_type_id() {
     let document = ocsf::ocsf(&event);
     assert_eq!(document["file"]["type_id"], 8, "{document}");
     assert_eq!(document["file"]["type"], "Executable File");
+}
+
+#[test]
+fn session_events_map_to_ocsf_logon_logoff_and_ecs_session() {
+    let events = every_kind_of_event();
+    let ended = events
+        .iter()
+        .find(|event| {
+            event
+                .session
+                .as_ref()
+                .is_some_and(|session| session.ended_at.is_some())
+        })
+        .expect("a session with a known end");
+    let session = ended.session.as_ref().unwrap();
+    let started_ms = session.started_at.timestamp_millis();
+    let ended_ms = session.ended_at.unwrap().timestamp_millis();
+    let document = ocsf::ocsf(ended);
+    assert_eq!(document["class_uid"], 3002);
+    assert_eq!(document["activity_id"], 2, "{document}");
+    assert_eq!(document["start_time"], started_ms);
+    assert_eq!(document["end_time"], ended_ms);
+    assert_eq!(document["duration"], ended_ms - started_ms);
+    assert_eq!(document["session"]["uid"], session.id.as_str());
+    let document = ecs::ecs(ended);
+    assert_eq!(
+        document["event"]["category"],
+        serde_json::json!(["session"])
+    );
+    assert_eq!(document["event"]["type"], serde_json::json!(["end"]));
+    assert_eq!(
+        document["event"]["duration"],
+        (session.ended_at.unwrap().timestamp_micros() - session.started_at.timestamp_micros())
+            * 1000
+    );
+    let start = events
+        .iter()
+        .find(|event| event.event_action == "session_start")
+        .unwrap();
+    assert_eq!(ocsf::ocsf(start)["activity_id"], 1);
+    assert_eq!(
+        ecs::ecs(start)["event"]["type"],
+        serde_json::json!(["start"])
+    );
+    assert!(ecs::ecs(start)["event"].get("duration").is_none());
+    // An unknown end: no end time and no duration anywhere.
+    let unknown = events
+        .iter()
+        .find(|event| {
+            event
+                .session
+                .as_ref()
+                .is_some_and(|session| session.end_reason.is_some() && session.ended_at.is_none())
+        })
+        .unwrap();
+    assert!(ocsf::ocsf(unknown).get("duration").is_none());
+    assert!(ecs::ecs(unknown)["event"].get("end").is_none());
 }
