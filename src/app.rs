@@ -316,9 +316,21 @@ async fn run_pipeline(
         sinks.push((name.clone(), sink));
     }
 
+    // Sessions see every JS entry, so the reader must not narrow its query
+    // by [filter] (a swap back to QUSER ends a session yet is filtered out);
+    // the dispatcher applies the filter after the sessions have seen the row.
+    let read_everything = crate::enrich::config::FilterConfig {
+        entry_types: Vec::new(),
+        include_users: Vec::new(),
+        exclude_users: Vec::new(),
+    };
     let source = Source::open(
         &config.source,
-        &config.filter,
+        if sessions.is_some() {
+            &read_everything
+        } else {
+            &config.filter
+        },
         checkpoint.as_ref().map(|c| &c.cursor),
     )?;
     let wedge_limit = source.wedge_limit(&config.source);

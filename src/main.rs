@@ -106,6 +106,20 @@ enum Command {
         #[arg(long, default_value = "")]
         ibm_release: String,
     },
+    /// Turn a native NDJSON export (a file sink's output, or `enrich`'s) into a
+    /// table of sessions: who was connected to which job, from where, over
+    /// what, from when to when. Uses the export's session events, or derives
+    /// them from its JS entries as the daemon does.
+    Sessions {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Input file of native events, or - for standard input.
+        #[arg(long, short = 'i', default_value = "-")]
+        input: String,
+        /// Output: csv (a header, then one session a line) or json (one object a line).
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        output: String,
+    },
     /// Read a closed range of the journal (local times of the IBM i clock)
     /// into the chosen sinks, without touching the live checkpoint: own state
     /// under <state.dir>/backfill/, resumable (run the same command again),
@@ -267,6 +281,11 @@ fn dispatch(cli: Cli) -> i32 {
             format,
             (cef_dialect, &ibm_release),
         ),
+        Command::Sessions {
+            config,
+            input,
+            output,
+        } => sessions(&config, &input, &output),
         Command::AuditTypes => audit_types(),
         Command::Doctor {
             config,
@@ -793,6 +812,61 @@ fn enrich(
     exit_code::OK
 }
 
+/// `auditfwd sessions`: every line is checked first; a bad one is reported
+/// by number and nothing is written.
+fn sessions(args: &ConfigArgs, input: &str, output: &str) -> i32 {
+    use auditfwd::enrich::session_table;
+    let config = match load(args) {
+        Ok(config) => config,
+        Err(errors) => return config_failed(&errors),
+    };
+    let text = if input == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).map(|_| text)
+    } else {
+        std::fs::read_to_string(input)
+    };
+    let text = match text {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("auditfwd: cannot read {input}: {error}");
+            return exit_code::DATA_ERROR;
+        }
+    };
+    let mut events = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match auditfwd::event::wire::parse_native(line) {
+            Ok(event) => events.push(event),
+            Err(error) => {
+                eprintln!(
+                    "auditfwd: {input}: line {}: not a native event: {error}; nothing written",
+                    number + 1
+                );
+                return exit_code::DATA_ERROR;
+            }
+        }
+    }
+    let enricher = Enricher::new(&config.alerts);
+    let rows = session_table::sessions_of(events, &config.sessions, &enricher);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match output {
+        "json" => session_table::write_json(&rows, &mut out),
+        _ => session_table::write_csv(&rows, &mut out),
+    }
+    .and_then(|()| out.flush());
+    match written {
+        Ok(()) => exit_code::OK,
+        Err(error) => {
+            eprintln!("auditfwd: cannot write output: {error}");
+            exit_code::IO_ERROR
+        }
+    }
+}
+
 /// The configuration of the system `--source` names: required with
 /// [[sources]], and then one of their names.
 /// Loads the configuration and narrows it to one system (`--source`); the
@@ -866,6 +940,8 @@ fn checkpoint_move(args: &ConfigArgs, from: &str, to: &str) -> i32 {
                 existing.cursor
             )));
         }
+        // The open sessions go with the position they belong to.
+        target.replace_sessions(&source.load_sessions()?)?;
         target.commit(&checkpoint.cursor)?;
         source.clear()?;
         Ok(Ok(checkpoint.cursor))
@@ -967,9 +1043,15 @@ fn checkpoint(action: CheckpointAction, source: Option<&str>) -> i32 {
                     return exit_code::CONFIG;
                 }
             };
-            store
-                .commit(&cursor)
-                .map(|()| println!("checkpoint set to {cursor}"))
+            // Sessions open at the old position say nothing about the new one.
+            store.clear_sessions().and_then(|forgotten| {
+                store.commit(&cursor)?;
+                println!("checkpoint set to {cursor}");
+                if forgotten > 0 {
+                    println!("{forgotten} open session(s) of the old position forgotten: their ends will not be reported");
+                }
+                Ok(())
+            })
         }
         CheckpointAction::Clear { .. } => store
             .clear()

@@ -8,6 +8,7 @@ pub mod classify;
 pub mod config;
 #[cfg(test)]
 mod conformance;
+pub mod session_table;
 pub mod sessions;
 
 use std::collections::HashSet;

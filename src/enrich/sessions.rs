@@ -162,12 +162,14 @@ impl SessionTracker {
         let Some(entry_type) = row.entry_type.as_deref().map(str::trim) else {
             return;
         };
+        let own = row.qualified_job_name.as_deref().map(str::trim);
+        // The target names the job itself on most entries; only another job counts.
         let about_other = row
             .target_qualified_job_name
             .as_deref()
             .map(str::trim)
-            .filter(|job| !job.is_empty());
-        let Some(job) = about_other.or(row.qualified_job_name.as_deref().map(str::trim)) else {
+            .filter(|job| !job.is_empty() && Some(*job) != own);
+        let Some(job) = about_other.or(own) else {
             return;
         };
         let key = (row.system_name.clone(), job.to_owned());
@@ -676,7 +678,10 @@ mod tests {
                 // A second S, and swaps inside an interactive job, change nothing.
                 line(2, 20, "S", "INT", INT),
                 line(3, 30, "M", "INT", INT).real("QSECOFR"),
-                line(4, 40, "S", "BCI", SSH).from("198.51.100.9"),
+                // A target naming the job itself: the job's own entry.
+                line(4, 40, "S", "BCI", SSH)
+                    .from("198.51.100.9")
+                    .target(SSH),
                 line(5, 100, "E", "INT", INT),
                 line(6, 200, "A", "BCI", SSH),
                 // An end with no session, and batch work: nothing.

@@ -3,8 +3,10 @@
 //! Entry `n` of the stream is a pure function of `(seed, n)`, and a cursor maps
 //! back to `n`, so a restart resumes exactly where the checkpoint points. The
 //! stream is made of three-entry scenarios modelled on what IBM's note shows:
-//! host-server prestart jobs (P attach as QUSER, M swap to the user, M back),
-//! 5250 sessions, SSH, FTP, batch jobs, a QSECOFR now and then. Receivers roll
+//! host-server prestart jobs (P attach as QUSER, M swap to the user, M back;
+//! a pool of reused jobs per server, remote command jobs ending after one use),
+//! 5250 sessions, SSH, FTP, batch jobs, a QSECOFR now and then. Every entry
+//! pairs into sessions (`enrich::sessions`), some cut by an IPL. Receivers roll
 //! over every [`ENTRIES_PER_RECEIVER`] entries, and sequence numbers restart at 1
 //! every seventh receiver, as after an IPL.
 
@@ -26,6 +28,8 @@ const IPL_PHASE: u64 = 3;
 const IPL_EVERY: u64 = 7;
 /// First sequence number of the chain before the first IPL.
 const FIRST_CHAIN_START: u64 = 1_000_001;
+/// Prestart jobs of each host server, reused connection after connection.
+const PRESTART_POOL: u64 = 12;
 /// Receiver library, as CHGSECAUD creates it.
 pub const RECEIVER_LIBRARY: &str = "QGPL";
 const RECEIVER_PREFIX: &str = "AUDRCV";
@@ -566,7 +570,17 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
                 Some(secure) if block_random % 3 == 0 => secure,
                 _ => job_name,
             };
+            // Prestart jobs are reused: a small pool of each serves user after
+            // user. Remote command jobs run with MAXUSE(1) and end after one.
+            let single_use = job_name == "QZRCSRVS";
+            let job_number = if single_use {
+                job_number.clone()
+            } else {
+                format!("{:06}", 200_000 + (block_random >> 48) % PRESTART_POOL)
+            };
+            row.job_number = Some(job_number.clone());
             set_job(&mut row, job_name, "QUSER", "PJ", Some("J"));
+            row.qualified_job_name = Some(format!("{job_number}/QUSER/{job_name}"));
             row.program_library = Some("QSYS".into());
             row.program_name = Some(job_name.chars().take(8).collect());
             match step {
@@ -582,7 +596,7 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
                     row.remote_port = Some(port as u32);
                 }
                 _ => {
-                    row.entry_type = Some("M".into());
+                    row.entry_type = Some(if single_use { "E" } else { "M" }.into());
                     set_user(&mut row, "QUSER");
                     row.user_name = Some(user.into());
                     row.remote_address = Some(address.into());

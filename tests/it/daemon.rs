@@ -394,7 +394,8 @@ fn a_sink_that_refuses_everything_trips_the_dead_letter_brake_instead_of_filling
     let workspace = Workspace::new();
     let config = workspace.config(
         &failing_sink_config("dead_letter", "shutdown_grace = \"1s\"")
-            .table("filter", "entry_types = []\nexclude_users = []"),
+            .table("filter", "entry_types = []\nexclude_users = []")
+            .table("sessions", "enabled = false"),
     );
     let mut child = workspace.spawn(&["run", "-c", &config]);
     wait_for("the brake to engage", || {

@@ -25,6 +25,8 @@ mod reference;
 mod replay;
 pub mod schema;
 mod secrets;
+mod sessions;
+mod sigma;
 mod syslog;
 pub mod telemetry;
 mod tls_refusals;

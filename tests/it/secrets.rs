@@ -80,6 +80,8 @@ batch_rows = 50
 [source.simulator]
 total_events = 120
 events_per_second = 0
+[sessions]
+enabled = false
 [filter]
 entry_types = []
 exclude_users = []

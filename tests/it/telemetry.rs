@@ -120,6 +120,8 @@ fn metrics_parse_as_prometheus_text_and_agree_with_what_was_sent() {
         "--set",
         "source.simulator.total_events=3000",
         "--set",
+        "sessions.enabled=false",
+        "--set",
         "source.simulator.events_per_second=0",
         "--set",
         "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
@@ -432,7 +434,7 @@ fn alert_rules_and_dashboard_query_only_metrics_a_live_daemon_exports() {
             for pair in labels.split("\",") {
                 let name = pair.split('=').next().unwrap();
                 assert!(
-                    ["source", "sink", "function", "type"].contains(&name),
+                    ["source", "sink", "function", "type", "method", "end_reason"].contains(&name),
                     "label {name} in {line}"
                 );
             }

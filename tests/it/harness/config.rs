@@ -17,7 +17,10 @@ impl ConfigBuilder {
     }
 
     /// The simulator with `total_events` at `events_per_second` (0: unpaced),
-    /// no filter (every entry type, every user), state in `data/`.
+    /// no filter (every entry type, every user), state in `data/`, and no
+    /// derived session events: these tests count journal entries one for one
+    /// (the goldens and `sessions.rs` cover sessions; `with_sessions` turns
+    /// them back on).
     pub fn simulator(total_events: u64, events_per_second: u64) -> ConfigBuilder {
         ConfigBuilder::new()
             .table("source", "")
@@ -26,7 +29,13 @@ impl ConfigBuilder {
                 &format!("total_events = {total_events}\nevents_per_second = {events_per_second}"),
             )
             .table("filter", "entry_types = []\nexclude_users = []")
+            .table("sessions", "enabled = false")
             .table("state", "dir = \"data\"")
+    }
+
+    /// Session events on again (the default of a real configuration).
+    pub fn with_sessions(self) -> ConfigBuilder {
+        self.table("sessions", "enabled = true")
     }
 
     /// Adds the `key = value` lines of `lines` to `[name]`; a key already

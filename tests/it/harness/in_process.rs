@@ -24,6 +24,8 @@ pub fn simulator_into(state: &Path, events: u64, sink: SinkConfig) -> Config {
     };
     config.state.dir = state.join("data");
     config.sinks = vec![sink];
+    // Entries one for one: no derived session events.
+    config.sessions.enabled = false;
     config
 }
 
