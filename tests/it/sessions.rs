@@ -161,3 +161,73 @@ fn a_scripted_journal_gives_exactly_its_sessions_across_a_stop() {
         "{text}"
     );
 }
+
+/// The simulator's stream (every JS pattern; 21,000 entries reach the IPL
+/// at entry 20,000, which cuts a session), sessions on, small batches.
+fn simulator_config(workspace: &Workspace, events_per_second: u64) -> String {
+    workspace.config(
+        &crate::harness::ConfigBuilder::simulator(21_000, events_per_second)
+            .with_sessions()
+            .source("batch_rows = 100\npoll_interval = \"200ms\"")
+            .file_sink("events.ndjson"),
+    )
+}
+
+/// Session events by id; a repeated id must repeat the same event.
+fn session_events(workspace: &Workspace) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let mut found = std::collections::BTreeMap::new();
+    for event in workspace.events("events.ndjson") {
+        if event["session"].is_object() {
+            let id = event["event_id"].as_str().unwrap().to_owned();
+            if let Some(earlier) = found.insert(id.clone(), event.clone()) {
+                assert_eq!(earlier, event, "{id} sent twice with different content");
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn kill_9_at_random_moments_gives_the_session_events_of_an_unbroken_run() {
+    // The simulator's entry times depend on its rate: the same in both runs.
+    let reference = Workspace::new();
+    let config = simulator_config(&reference, 8_000);
+    run_to_end(&reference, &config);
+    let expected = session_events(&reference);
+    assert!(
+        expected
+            .values()
+            .any(|event| event["session"]["end_reason"] == "ipl"),
+        "the stream has sessions cut by an IPL"
+    );
+    let workspace = Workspace::new();
+    let config = simulator_config(&workspace, 8_000);
+    let mut random = crate::harness::TestRandom::from_env_or_time();
+    for _ in 0..4 {
+        let mut child = workspace.spawn(&["run", "-c", &config, "--exit-when-caught-up"]);
+        std::thread::sleep(std::time::Duration::from_millis(150 + random.below(500)));
+        crate::harness::signal(&child, "KILL");
+        let _ = child.wait();
+    }
+    run_to_end(&workspace, &config);
+    let got = session_events(&workspace);
+    let missing: Vec<&String> = expected
+        .keys()
+        .filter(|id| !got.contains_key(*id))
+        .collect();
+    let extra: Vec<&String> = got
+        .keys()
+        .filter(|id| !expected.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{} missing (first {:?}), {} not in the unbroken run (first {:?})",
+        missing.len(),
+        missing.first(),
+        extra.len(),
+        extra.first()
+    );
+    for (id, event) in &expected {
+        assert_eq!(&got[id], event, "{id} differs from the unbroken run's");
+    }
+}
