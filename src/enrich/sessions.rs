@@ -44,13 +44,21 @@ pub enum Tally {
 pub struct SessionTracker {
     max_duration_micros: i64,
     max_open: usize,
-    open: HashMap<(String, String), OpenSession>,
+    /// System → qualified job → its open session (looked up without allocating).
+    open: HashMap<String, HashMap<String, OpenSession>>,
+    /// Sessions in `open`.
+    count: usize,
     /// Per system: (start, job) of each open session, oldest first.
     by_age: HashMap<String, BTreeSet<(i64, String)>>,
     /// Per system: the last entry's position, to see a sequence reset (IPL).
     last_position: HashMap<String, (u64, String)>,
     changes: SessionChanges,
     tallies: Vec<Tally>,
+    /// Open sessions per method.
+    by_method: BTreeMap<String, usize>,
+    /// Jobs whose session opened since the last `take_changes` and whose
+    /// entry in `changes` is then all the store needs (a close removes it).
+    fresh: std::collections::HashSet<(String, String)>,
     /// Whether the log said the table is full (once per run).
     evicted_said: bool,
 }
@@ -69,10 +77,13 @@ impl SessionTracker {
             max_duration_micros: i64::try_from(config.max_duration.as_micros()).unwrap_or(i64::MAX),
             max_open: config.max_open.max(1),
             open: HashMap::new(),
+            count: 0,
             by_age: HashMap::new(),
             last_position: HashMap::new(),
             changes: SessionChanges::default(),
             tallies: Vec::new(),
+            by_method: BTreeMap::new(),
+            fresh: std::collections::HashSet::new(),
             evicted_said: false,
         }
     }
@@ -99,27 +110,33 @@ impl SessionTracker {
 
     /// Sessions open now.
     pub fn open_count(&self) -> usize {
-        self.open.len()
+        self.count
     }
 
-    /// Open sessions per method, for the gauge.
-    pub fn open_by_method(&self) -> BTreeMap<String, usize> {
-        let mut counts = BTreeMap::new();
-        for session in self.open.values() {
-            *counts.entry(session.method.clone()).or_default() += 1;
-        }
-        counts
+    fn get(&self, system: &str, job: &str) -> Option<&OpenSession> {
+        self.open.get(system).and_then(|jobs| jobs.get(job))
+    }
+
+    /// Open sessions per method, for the gauge (kept as they open and close:
+    /// asked for once a batch, it costs the number of methods, not of sessions).
+    pub fn open_by_method(&self) -> &BTreeMap<String, usize> {
+        &self.by_method
     }
 
     /// Every open session, in (system, job) order.
     pub fn sessions(&self) -> Vec<OpenSession> {
-        let mut all: Vec<OpenSession> = self.open.values().cloned().collect();
+        let mut all: Vec<OpenSession> = self
+            .open
+            .values()
+            .flat_map(|jobs| jobs.values().cloned())
+            .collect();
         all.sort_by(|a, b| (&a.system, &a.job).cmp(&(&b.system, &b.job)));
         all
     }
 
     /// What changed since the last call: to commit with the batch.
     pub fn take_changes(&mut self) -> SessionChanges {
+        self.fresh.clear();
         std::mem::take(&mut self.changes)
     }
 
@@ -138,14 +155,24 @@ impl SessionTracker {
             }
             return events;
         }
-        let position = (row.sequence_number, row.receiver_name.clone());
-        let reset = self
-            .last_position
-            .insert(row.system_name.clone(), position)
-            .is_some_and(|(sequence, receiver)| {
-                row.sequence_number < sequence
-                    || (row.sequence_number == sequence && receiver != row.receiver_name)
-            });
+        let reset = match self.last_position.get_mut(&row.system_name) {
+            Some((sequence, receiver)) => {
+                let reset = row.sequence_number < *sequence
+                    || (row.sequence_number == *sequence && *receiver != row.receiver_name);
+                *sequence = row.sequence_number;
+                if *receiver != row.receiver_name {
+                    receiver.clone_from(&row.receiver_name);
+                }
+                reset
+            }
+            None => {
+                self.last_position.insert(
+                    row.system_name.clone(),
+                    (row.sequence_number, row.receiver_name.clone()),
+                );
+                false
+            }
+        };
         if reset {
             self.close_system(row, "ipl", enricher, &mut events);
         }
@@ -172,20 +199,23 @@ impl SessionTracker {
         let Some(job) = about_other.or(own) else {
             return;
         };
-        let key = (row.system_name.clone(), job.to_owned());
-        let entry_id = row.event_id();
-        let at = Some((row.entry_timestamp, entry_id.as_str()));
+        let system = row.system_name.as_str();
         match entry_type {
             "E" | "N" | "A" => {
+                if self.get(system, job).is_none() {
+                    return;
+                }
                 let reason = if entry_type == "A" {
                     "job_end_abnormal"
                 } else {
                     "job_end"
                 };
-                self.close(&key, row, End { reason, at }, enricher, events);
+                let entry_id = row.event_id();
+                let at = Some((row.entry_timestamp, entry_id.as_str()));
+                self.close(system, job, row, End { reason, at }, enricher, events);
             }
             "S" if about_other.is_none() => {
-                if self.open.contains_key(&key) {
+                if self.get(system, job).is_some() {
                     return;
                 }
                 let kind = match row.job_type.as_deref().map(str::trim) {
@@ -203,13 +233,13 @@ impl SessionTracker {
                 let Some(user) = profile(row.job_user.as_deref()) else {
                     return;
                 };
-                self.open_at(row, kind, user, entry_id.clone(), enricher, events);
+                self.open_at(row, kind, user, row.event_id(), enricher, events);
             }
             "M" | "T" => {
                 let Some(new_user) = profile(row.real_user_profile.as_deref()) else {
                     return;
                 };
-                let (kind, job_user) = match self.open.get(&key) {
+                let (kind, job_user) = match self.get(system, job) {
                     Some(session) => (session.kind, session.job_user.clone()),
                     None if about_other.is_none()
                         && row.job_type.as_deref().map(str::trim) == Some("PJ") =>
@@ -221,24 +251,31 @@ impl SessionTracker {
                 if kind != JobKind::Prestart {
                     return;
                 }
-                let current = self.open.get(&key).map(|session| session.user.clone());
-                if current.as_deref() == Some(new_user.as_str()) {
+                let current = self.get(system, job).map(|session| session.user.as_str());
+                if current == Some(new_user.as_str()) {
                     return;
                 }
-                if job_user.as_deref() == Some(new_user.as_str()) {
+                let had_session = current.is_some();
+                let swap_back = job_user.as_deref() == Some(new_user.as_str());
+                if swap_back && !had_session {
+                    return;
+                }
+                let entry_id = row.event_id();
+                let at = Some((row.entry_timestamp, entry_id.as_str()));
+                if swap_back {
                     let end = End {
                         reason: "swap_back",
                         at,
                     };
-                    self.close(&key, row, end, enricher, events);
+                    self.close(system, job, row, end, enricher, events);
                     return;
                 }
-                if current.is_some() {
+                if had_session {
                     let end = End {
                         reason: "next_swap",
                         at,
                     };
-                    self.close(&key, row, end, enricher, events);
+                    self.close(system, job, row, end, enricher, events);
                 }
                 if about_other.is_some() {
                     // The job's own method and address are not in this entry.
@@ -259,7 +296,7 @@ impl SessionTracker {
         enricher: &Enricher,
         events: &mut Vec<Event>,
     ) {
-        while self.open.len() >= self.max_open {
+        while self.count >= self.max_open {
             let Some(oldest) = self.oldest() else { break };
             if !self.evicted_said {
                 self.evicted_said = true;
@@ -269,7 +306,7 @@ impl SessionTracker {
                 reason: "evicted",
                 at: None,
             };
-            self.close(&oldest, row, end, enricher, events);
+            self.close(&oldest.0, &oldest.1, row, end, enricher, events);
         }
         let method = classify::connection_method(
             row.job_type.as_deref(),
@@ -303,18 +340,33 @@ impl SessionTracker {
         self.tallies.push(Tally::Opened {
             method: session.method.clone(),
         });
-        self.changes
+        let key = session.key();
+        if self
             .changes
-            .insert(session.key(), Some(session.clone()));
+            .changes
+            .insert(key.clone(), Some(session.clone()))
+            .is_none()
+        {
+            // Not closed earlier in this batch either: the store has no such key.
+            self.fresh.insert(key);
+        }
         self.insert(session);
     }
 
     fn insert(&mut self, session: OpenSession) {
+        *self.by_method.entry(session.method.clone()).or_default() += 1;
         self.by_age
             .entry(session.system.clone())
             .or_default()
             .insert((session.started, session.job.clone()));
-        self.open.insert(session.key(), session);
+        let replaced = self
+            .open
+            .entry(session.system.clone())
+            .or_default()
+            .insert(session.job.clone(), session);
+        if replaced.is_none() {
+            self.count += 1;
+        }
     }
 
     /// The session opened first, of any system (ties: system, then job).
@@ -328,22 +380,33 @@ impl SessionTracker {
 
     fn close(
         &mut self,
-        key: &(String, String),
+        system: &str,
+        job: &str,
         cause: &JournalRow,
         end: End<'_>,
         enricher: &Enricher,
         events: &mut Vec<Event>,
     ) {
-        let Some(session) = self.open.remove(key) else {
+        let Some(session) = self.open.get_mut(system).and_then(|jobs| jobs.remove(job)) else {
             return;
         };
+        self.count -= 1;
+        if let Some(count) = self.by_method.get_mut(&session.method) {
+            *count = count.saturating_sub(1);
+        }
         if let Some(ages) = self.by_age.get_mut(&session.system) {
             ages.remove(&(session.started, session.job.clone()));
             if ages.is_empty() {
                 self.by_age.remove(&session.system);
             }
         }
-        self.changes.changes.insert(key.clone(), None);
+        let key = session.key();
+        if self.fresh.remove(&key) {
+            // Opened since the last take: the store never saw it.
+            self.changes.changes.remove(&key);
+        } else {
+            self.changes.changes.insert(key, None);
+        }
         self.tallies.push(Tally::Closed {
             method: session.method.clone(),
             reason: end.reason,
@@ -365,8 +428,8 @@ impl SessionTracker {
             .map(|ages| ages.iter().map(|(_, job)| job.clone()).collect())
             .unwrap_or_default();
         for job in jobs {
-            let key = (cause.system_name.clone(), job);
-            self.close(&key, cause, End { reason, at: None }, enricher, events);
+            let end = End { reason, at: None };
+            self.close(&cause.system_name, &job, cause, end, enricher, events);
         }
     }
 
@@ -385,7 +448,7 @@ impl SessionTracker {
                 reason: "max_duration",
                 at: None,
             };
-            self.close(&(row.system_name.clone(), job), row, end, enricher, events);
+            self.close(&row.system_name, &job, row, end, enricher, events);
         }
     }
 }
@@ -923,15 +986,19 @@ mod tests {
             let whole = run(&mut SessionTracker::new(&settings), &lines);
             for cut in 0..=lines.len() {
                 let mut first = SessionTracker::new(&settings);
-                let mut got = run(&mut first, &lines[..cut]);
-                // What the store holds after the commit: every change, serialised.
+                // Batches of three, each batch's changes applied as the store does.
+                let mut got = Vec::new();
                 let mut stored: BTreeMap<(String, String), Vec<u8>> = BTreeMap::new();
-                for (key, session) in first.take_changes().changes {
-                    match session {
-                        Some(session) => { stored.insert(key, serde_json::to_vec(&session).unwrap()); }
-                        None => { stored.remove(&key); }
+                for chunk in lines[..cut].chunks(3) {
+                    got.extend(run(&mut first, chunk));
+                    for (key, session) in first.take_changes().changes {
+                        match session {
+                            Some(session) => { stored.insert(key, serde_json::to_vec(&session).unwrap()); }
+                            None => { prop_assert!(stored.remove(&key).is_some(), "a close of a session the store never had"); }
+                        }
                     }
                 }
+                prop_assert_eq!(stored.len(), first.open_count());
                 let restored: Vec<OpenSession> = stored
                     .values()
                     .map(|bytes| serde_json::from_slice(bytes).unwrap())
@@ -943,6 +1010,10 @@ mod tests {
                     position.as_ref().map(|row| (row.system_name.as_str(), row.sequence_number, row.receiver_name.as_str())),
                 );
                 got.extend(run(&mut second, &lines[cut..]));
+                prop_assert_eq!(
+                    second.open_by_method().values().sum::<usize>(),
+                    second.open_count()
+                );
                 prop_assert_eq!(&got, &whole, "cut at {}", cut);
             }
         }

@@ -603,12 +603,18 @@ impl MicrosText {
 
 /// Formats a UTC instant as RFC 3339 with exactly six fractional digits.
 pub fn format_utc(instant: &DateTime<Utc>) -> String {
-    instant.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    match micros_text(&instant.naive_utc(), true) {
+        Some(text) => text.as_str().to_owned(),
+        None => instant.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+    }
 }
 
 /// Formats a local journal time with six fractional digits and no zone.
 pub fn format_local(local: &NaiveDateTime) -> String {
-    local.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+    match micros_text(local, false) {
+        Some(text) => text.as_str().to_owned(),
+        None => local.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+    }
 }
 
 /// Events read from the source in one poll, and the cursor after the last of them.
