@@ -165,7 +165,8 @@ impl Run {
             self.out.clear();
             self.batches += 1;
             if let Some(tracker) = tracker.as_deref_mut() {
-                self.pending.push(std::sync::Arc::new(tracker.take_changes()));
+                self.pending
+                    .push(std::sync::Arc::new(tracker.take_changes()));
                 let _ = tracker.open_by_method();
             }
             if self.batches % 10 == 0 {

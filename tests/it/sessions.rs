@@ -231,3 +231,27 @@ fn kill_9_at_random_moments_gives_the_session_events_of_an_unbroken_run() {
         assert_eq!(&got[id], event, "{id} differs from the unbroken run's");
     }
 }
+
+#[test]
+fn a_journal_without_profile_swaps_is_said_at_start_up() {
+    let lab = Lab::new("sessions_no_swaps");
+    lab.sql(FIRST);
+    let workspace = Workspace::new();
+    let config = configure(&workspace, &lab);
+    let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("neither *JOBCHGUSR nor *JOBDTA"),
+        "the lab audits *JOBDTA: {}",
+        stderr(&output)
+    );
+    lab.sql("SELECT lab.set_system_value('QAUDLVL', '*AUTFAIL *JOBBAS *SECURITY')");
+    let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let log = stderr(&output);
+    assert_eq!(
+        log.matches("neither *JOBCHGUSR nor *JOBDTA").count(),
+        1,
+        "once: {log}"
+    );
+}

@@ -208,6 +208,9 @@ impl Session {
         } else {
             None
         };
+        // Host-server sessions are attributed by the profile swaps M and T,
+        // which only *JOBCHGUSR (or *JOBDTA) writes: say so once at start-up.
+        warn_without_swaps(&connection, target, timeout);
         // odbc-api's way to own several prepared statements on one connection.
         // The Arc never crosses threads on its own: the session (all statements
         // together) lives on the source thread.
@@ -740,6 +743,34 @@ fn bind(params: &[Value]) -> Vec<Box<dyn InputParameter>> {
             }
         })
         .collect()
+}
+
+/// Warns (once a process) when QAUDLVL/QAUDLVL2 lack both *JOBCHGUSR and
+/// *JOBDTA: JS then has starts and ends but no profile swaps, so sessions of
+/// host-server jobs cannot be attributed. Silent when the values cannot be
+/// read (`auditfwd doctor` says why).
+fn warn_without_swaps(connection: &Connection<'_>, target: &Target<'_>, timeout: Option<usize>) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if SAID.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let query = sql::audit_levels();
+    let Ok(rows) = query_rows(connection, &query, timeout) else {
+        return;
+    };
+    let value = |name: &str| {
+        rows.iter()
+            .find(|row| row.first().and_then(|value| value.as_deref()) == Some(name))
+            .and_then(|row| row.get(1).cloned().flatten())
+    };
+    let Some(qaudlvl) = value("QAUDLVL") else {
+        return;
+    };
+    let levels = super::doctor::levels_in_effect(&qaudlvl, value("QAUDLVL2").as_deref());
+    if !levels.contains("*JOBCHGUSR") && !levels.contains("*JOBDTA") {
+        SAID.store(true, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(host = %target.host, qaudlvl = %levels.iter().cloned().collect::<Vec<_>>().join(" "), "QAUDLVL has neither *JOBCHGUSR nor *JOBDTA: the journal has no profile swaps (JS M and T), so sessions of host-server jobs (ODBC, file server, remote command, ...) cannot be attributed; only interactive and SSH sessions are seen. CHGSECAUD QAUDCTL(*AUDLVL) QAUDLVL(*JOBCHGUSR) adds it");
+    }
 }
 
 /// Every row of `query`, each column as trimmed text (NULL as `None`).

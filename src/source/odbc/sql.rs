@@ -303,6 +303,17 @@ pub fn privileged_profiles(_dialect: Dialect) -> Query {
     }
 }
 
+/// QAUDLVL and QAUDLVL2 (name, character value), for the start-up check
+/// that profile swaps are audited.
+pub fn audit_levels() -> Query {
+    Query {
+        text: "SELECT \"SYSTEM_VALUE_NAME\", \"CURRENT_CHARACTER_VALUE\" FROM QSYS2.SYSTEM_VALUE_INFO \
+               WHERE \"SYSTEM_VALUE_NAME\" IN ('QAUDLVL', 'QAUDLVL2')"
+            .into(),
+        params: Vec::new(),
+    }
+}
+
 /// [`privileged_profiles`] without groups, for a release whose
 /// `QSYS2.GROUP_PROFILE_ENTRIES` is missing or not readable.
 pub fn privileged_profiles_direct(_dialect: Dialect) -> Query {
