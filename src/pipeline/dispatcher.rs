@@ -243,7 +243,7 @@ impl Dispatcher {
                     // So is the session table's, as the changes this batch made.
                     cursor.sessions = Some(Arc::new(sessions.take_changes()));
                     self.stats
-                        .record_sessions(&sessions.take_tallies(), &sessions.open_by_method());
+                        .record_sessions(&sessions.take_tallies(), sessions.open_by_method());
                 }
                 let gaps = events
                     .iter()
