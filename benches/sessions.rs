@@ -164,7 +164,7 @@ impl Run {
             self.in_batch = 0;
             self.out.clear();
             self.batches += 1;
-            if let Some(tracker) = tracker.as_deref_mut() {
+            if let Some(tracker) = tracker {
                 self.pending
                     .push(std::sync::Arc::new(tracker.take_changes()));
                 let _ = tracker.open_by_method();
