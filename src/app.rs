@@ -508,17 +508,10 @@ fn sessions_tracker(
     if matches!(config.source.kind, crate::source::config::SourceKind::Odbc) {
         info!("sessions are derived from the JS entries: host-server (prestart) sessions need the profile swaps M and T, which QAUDLVL writes only with *JOBCHGUSR or *JOBDTA; `auditfwd doctor` checks it");
     }
-    let position = checkpoint.map(|checkpoint| {
-        (
-            checkpoint.cursor.system_name.as_str(),
-            checkpoint.cursor.sequence_number,
-            checkpoint.cursor.receiver_name.as_str(),
-        )
-    });
     Ok(Some(crate::enrich::sessions::SessionTracker::restore(
         &config.sessions,
         open,
-        position,
+        checkpoint.map(|checkpoint| &checkpoint.cursor),
     )))
 }
 

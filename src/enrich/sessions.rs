@@ -51,7 +51,7 @@ pub struct SessionTracker {
     /// Per system: (start, job) of each open session, oldest first.
     by_age: HashMap<String, BTreeSet<(i64, String)>>,
     /// Per system: the last entry's position, to see a sequence reset (IPL).
-    last_position: HashMap<String, (u64, String)>,
+    last_position: HashMap<String, Position>,
     changes: SessionChanges,
     tallies: Vec<Tally>,
     /// Open sessions per method.
@@ -61,6 +61,16 @@ pub struct SessionTracker {
     fresh: std::collections::HashSet<(String, String)>,
     /// Whether the log said the table is full (once per run).
     evicted_said: bool,
+}
+
+/// The last entry of a system: a lower sequence next is a reset (IPL); its
+/// time is the time of the session ends a notice causes (a notice's own time
+/// is when it was noticed, which a restart would not repeat).
+#[derive(Clone, Debug)]
+struct Position {
+    sequence: u64,
+    receiver: String,
+    time: Option<(DateTime<Utc>, chrono::NaiveDateTime)>,
 }
 
 /// Why a session ended, and where, when that is known.
@@ -93,16 +103,21 @@ impl SessionTracker {
     pub fn restore(
         config: &SessionsConfig,
         sessions: Vec<OpenSession>,
-        position: Option<(&str, u64, &str)>,
+        position: Option<&crate::event::Cursor>,
     ) -> SessionTracker {
         let mut tracker = SessionTracker::new(config);
         for session in sessions {
             tracker.insert(session);
         }
-        if let Some((system, sequence, receiver)) = position {
-            tracker
-                .last_position
-                .insert(system.to_owned(), (sequence, receiver.to_owned()));
+        if let Some(cursor) = position {
+            tracker.last_position.insert(
+                cursor.system_name.clone(),
+                Position {
+                    sequence: cursor.sequence_number,
+                    receiver: cursor.receiver_name.clone(),
+                    time: cursor.entry_timestamp.zip(cursor.entry_timestamp_local),
+                },
+            );
         }
         tracker.changes = SessionChanges::default();
         tracker
@@ -151,24 +166,42 @@ impl SessionTracker {
         let mut events = Vec::new();
         if let Some(notice) = &row.notice {
             if notice.action == "audit_gap" {
-                self.close_system(row, "audit_gap", enricher, &mut events);
+                let last = self
+                    .last_position
+                    .get(&row.system_name)
+                    .and_then(|position| position.time);
+                match last {
+                    Some((utc, local)) => {
+                        let mut cause = row.clone();
+                        cause.entry_timestamp = utc;
+                        cause.entry_timestamp_local = local;
+                        self.close_system(&cause, "audit_gap", enricher, &mut events);
+                    }
+                    None => self.close_system(row, "audit_gap", enricher, &mut events),
+                }
             }
             return events;
         }
+        let time = Some((row.entry_timestamp, row.entry_timestamp_local));
         let reset = match self.last_position.get_mut(&row.system_name) {
-            Some((sequence, receiver)) => {
-                let reset = row.sequence_number < *sequence
-                    || (row.sequence_number == *sequence && *receiver != row.receiver_name);
-                *sequence = row.sequence_number;
-                if *receiver != row.receiver_name {
-                    receiver.clone_from(&row.receiver_name);
+            Some(last) => {
+                let reset = row.sequence_number < last.sequence
+                    || (row.sequence_number == last.sequence && last.receiver != row.receiver_name);
+                last.sequence = row.sequence_number;
+                last.time = time;
+                if last.receiver != row.receiver_name {
+                    last.receiver.clone_from(&row.receiver_name);
                 }
                 reset
             }
             None => {
                 self.last_position.insert(
                     row.system_name.clone(),
-                    (row.sequence_number, row.receiver_name.clone()),
+                    Position {
+                        sequence: row.sequence_number,
+                        receiver: row.receiver_name.clone(),
+                        time,
+                    },
                 );
                 false
             }
@@ -1003,12 +1036,13 @@ mod tests {
                     .values()
                     .map(|bytes| serde_json::from_slice(bytes).unwrap())
                     .collect();
-                let position = cut.checked_sub(1).map(|last| row(&lines[last]));
-                let mut second = SessionTracker::restore(
-                    &settings,
-                    restored,
-                    position.as_ref().map(|row| (row.system_name.as_str(), row.sequence_number, row.receiver_name.as_str())),
-                );
+                // The committed cursor: the last entry that is not a notice.
+                let position = lines[..cut]
+                    .iter()
+                    .rev()
+                    .find(|line| line.entry != "GAP")
+                    .map(|line| crate::event::Cursor::of(&row(line)));
+                let mut second = SessionTracker::restore(&settings, restored, position.as_ref());
                 got.extend(run(&mut second, &lines[cut..]));
                 prop_assert_eq!(
                     second.open_by_method().values().sum::<usize>(),

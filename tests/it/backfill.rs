@@ -15,6 +15,9 @@ fn configure(workspace: &Workspace, lab: &Lab) -> String {
             "auditfwd.toml",
             &format!(
                 r#"
+# These tests check the journal read exactly: no derived session events.
+[sessions]
+enabled = false
 [source]
 kind = "odbc"
 batch_rows = 200

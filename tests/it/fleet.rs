@@ -27,6 +27,8 @@ dir = "data"
 [pipeline]
 retry_initial_backoff = "100ms"
 retry_max_backoff = "1s"
+[sessions]
+enabled = false
 [telemetry]
 listen = "127.0.0.1:{port}"
 [[sinks]]
@@ -238,7 +240,7 @@ fn two_sources_on_one_system_stop_the_daemon() {
     let workspace = Workspace::new();
     workspace.write("odbc.pw", "lab\n");
     let mut text = String::from(
-        "[filter]\nentry_types = []\nexclude_users = []\n[state]\ndir = \"data\"\n[[sinks]]\ntype = \"file\"\npath = \"events-{source}.ndjson\"\n",
+        "[filter]\nentry_types = []\nexclude_users = []\n[sessions]\nenabled = false\n[state]\ndir = \"data\"\n[[sinks]]\ntype = \"file\"\npath = \"events-{source}.ndjson\"\n",
     );
     for name in ["a", "b"] {
         text.push_str(&format!(

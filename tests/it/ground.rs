@@ -24,7 +24,7 @@ fn source(lab: &Lab, name: Option<&str>, start_at: &str) -> String {
 fn config(workspace: &Workspace, file: &str, sources: &[String], extra: &str) -> String {
     workspace.write("odbc.pw", "lab\n");
     let text = format!(
-        "[filter]\nentry_types = []\nexclude_users = []\n[state]\ndir = \"data\"\n[pipeline]\nretry_initial_backoff = \"50ms\"\nretry_max_backoff = \"200ms\"\n{extra}\n[[sinks]]\ntype = \"file\"\npath = \"events-{{source}}.ndjson\"\n{}",
+        "[filter]\nentry_types = []\nexclude_users = []\n[sessions]\nenabled = false\n[state]\ndir = \"data\"\n[pipeline]\nretry_initial_backoff = \"50ms\"\nretry_max_backoff = \"200ms\"\n{extra}\n[[sinks]]\ntype = \"file\"\npath = \"events-{{source}}.ndjson\"\n{}",
         sources.join("\n")
     );
     workspace.write(file, &text).to_str().unwrap().to_owned()

@@ -30,6 +30,9 @@ fn configure(workspace: &Workspace, lab: &Lab, setup: &Setup) -> String {
             "auditfwd.toml",
             &format!(
                 r#"
+# These tests check the journal read exactly: no derived session events.
+[sessions]
+enabled = false
 [source]
 kind = "odbc"
 batch_rows = {batch_rows}
