@@ -8,6 +8,7 @@ pub mod artifacts;
 pub mod cef;
 pub mod cim;
 pub mod ecs;
+pub mod light;
 pub mod mapping;
 pub mod ocsf;
 
@@ -95,7 +96,8 @@ pub fn to_json(event: &Event, format: Format) -> serde_json::Value {
 pub fn write(event: &Event, format: Format, out: &mut Vec<u8>) {
     match format {
         Format::Native => serde_json::to_writer(&mut *out, event).expect("events serialise"),
-        Format::Ecs | Format::Ocsf => {
+        Format::Ecs => ecs::write(event, out),
+        Format::Ocsf => {
             serde_json::to_writer(&mut *out, &to_json(event, format)).expect("values serialise")
         }
         Format::Cef => out.extend_from_slice(cef::cef(event, 0).as_bytes()),
@@ -245,41 +247,132 @@ pub fn typed_block(event: &Event) -> Option<(&'static str, serde_json::Value)> {
 /// `unmapped.ibmi` (OCSF): position, type and code, labels, job, program,
 /// the typed block and the signal.
 pub fn ibmi_block(event: &Event) -> serde_json::Value {
-    let mut block = serde_json::json!({
-        "audit_type": event.audit_type,
-        "code": event.code(),
-        "code_label": event.code_label,
-        "event_action": event.event_action,
-        "severity": severity_name(event.severity),
-        "privileged": event.privileged,
-        "system_name": event.system_name,
-        "receiver": {
-            "library": event.receiver_library,
-            "name": event.receiver_name,
-        },
-        "sequence_number": event.sequence_number,
-        "entry_timestamp_local": crate::event::format_local(&event.entry_timestamp_local),
-        "qualified_job_name": event.qualified_job_name,
-        "job": {
-            "name": event.job_name,
-            "user": event.job_user,
-            "number": event.job_number,
-        },
-        "program": {
-            "library": event.program_library,
-            "name": event.program_name,
-        },
-        "remote_address": event.remote_address,
-        "user_name": event.user_name,
-        "target_user": event.target_user,
+    ibmi_light(event).into_value()
+}
+
+/// [`ibmi_block`] as a light tree, borrowing from `event`.
+pub fn ibmi_light(event: &Event) -> light::J<'_> {
+    use light::{os, s, J};
+    let mut block = vec![
+        ("audit_type", os(event.audit_type)),
+        ("code", os(event.code())),
+        ("code_label", s(&event.code_label)),
+        ("event_action", s(&event.event_action)),
+        ("severity", s(severity_name(event.severity))),
+        ("privileged", J::Bool(event.privileged)),
+        ("system_name", s(&event.system_name)),
+        (
+            "receiver",
+            J::obj(vec![
+                ("library", s(&event.receiver_library)),
+                ("name", s(&event.receiver_name)),
+            ]),
+        ),
+        ("sequence_number", J::U64(event.sequence_number)),
+        (
+            "entry_timestamp_local",
+            light::owned(crate::event::format_local(&event.entry_timestamp_local)),
+        ),
+        (
+            "qualified_job_name",
+            os(event.qualified_job_name.as_deref()),
+        ),
+        (
+            "job",
+            J::obj(vec![
+                ("name", os(event.job_name.as_deref())),
+                ("user", os(event.job_user.as_deref())),
+                ("number", os(event.job_number.as_deref())),
+            ]),
+        ),
+        (
+            "program",
+            J::obj(vec![
+                ("library", os(event.program_library.as_deref())),
+                ("name", os(event.program_name.as_deref())),
+            ]),
+        ),
+        ("remote_address", os(event.remote_address.as_deref())),
+        ("user_name", os(event.user_name.as_deref())),
+        ("target_user", os(event.target_user.as_deref())),
+    ];
+    if let Some(session) = &event.session {
+        block.push((
+            "session",
+            J::Value(serde_json::to_value(session).expect("sessions serialise")),
+        ));
+    } else if let Some(signal) = &event.signal {
+        block.push((
+            "signal",
+            J::Value(serde_json::to_value(signal).expect("signals serialise")),
+        ));
+    } else if let Some(details) = &event.details {
+        let columns = details
+            .spec
+            .columns
+            .iter()
+            .zip(&details.values)
+            .map(|(column, value)| {
+                let value = match value {
+                    crate::event::audit::Value::Null => J::Null,
+                    crate::event::audit::Value::Text(text) => s(text),
+                    crate::event::audit::Value::Integer(number) => J::I64(*number),
+                    crate::event::audit::Value::Flag(flag) => J::Bool(*flag),
+                };
+                (lower_case(column.name), value)
+            })
+            .collect();
+        block.push((details.spec.key(), J::obj(columns)));
+    } else if event.audit_type == Some("JS") {
+        block.push((
+            "js",
+            J::obj(vec![
+                ("entry_type", os(event.entry_type.as_deref())),
+                ("entry_type_detail", os(event.entry_type_detail.as_deref())),
+                ("job_event_type", s(&event.job_event_type)),
+                ("connection_type", s(&event.connection_type)),
+                ("connection_method", s(&event.connection_method)),
+                (
+                    "connection_secure",
+                    event.connection_secure.map_or(J::Null, J::Bool),
+                ),
+                ("real_user_profile", os(event.real_user_profile.as_deref())),
+                (
+                    "effective_user_profile",
+                    os(event.effective_user_profile.as_deref()),
+                ),
+                ("job_type", os(event.job_type.as_deref())),
+                ("job_subtype", os(event.job_subtype.as_deref())),
+                ("device_name", os(event.device_name.as_deref())),
+                (
+                    "target_qualified_job_name",
+                    os(event.target_qualified_job_name.as_deref()),
+                ),
+            ]),
+        ));
+    }
+    J::obj(block)
+}
+
+/// A catalog column name in lower case, made once per name for the process.
+fn lower_case(name: &'static str) -> &'static str {
+    static NAMES: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static str>> =
+        std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        crate::event::audit::catalog::ALL
+            .iter()
+            .flat_map(|spec| spec.columns.iter())
+            .map(|column| {
+                let lower: &'static str =
+                    Box::leak(column.name.to_ascii_lowercase().into_boxed_str());
+                (column.name, lower)
+            })
+            .collect()
     });
-    if let Some((key, value)) = typed_block(event) {
-        block[key] = value;
-    }
-    if let Some(signal) = &event.signal {
-        block["signal"] = serde_json::to_value(signal).expect("signals serialise");
-    }
-    block
+    names
+        .get(name)
+        .copied()
+        .unwrap_or_else(|| Box::leak(name.to_ascii_lowercase().into_boxed_str()))
 }
 
 /// Removes nulls, and the objects and arrays left empty, at every depth.

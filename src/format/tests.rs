@@ -1204,3 +1204,63 @@ fn session_events_map_to_ocsf_logon_logoff_and_ecs_session() {
     assert!(ocsf::ocsf(unknown).get("duration").is_none());
     assert!(ecs::ecs(unknown)["event"].get("end").is_none());
 }
+
+/// Every kind of event in every format, byte for byte: a change in how a
+/// format is encoded shows here (`AUDITFWD_UPDATE_GOLDEN=1` rewrites them, on
+/// purpose, with the reason in the commit).
+#[test]
+fn every_kind_of_event_in_every_format_is_unchanged() {
+    let events = every_kind_of_event();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut outputs: Vec<(String, Vec<u8>)> = Format::ALL
+        .iter()
+        .map(|format| {
+            (
+                format!("every-kind-{}", format!("{format:?}").to_lowercase()),
+                crate::format::ndjson(&events, *format),
+            )
+        })
+        .collect();
+    let mut ibm = Vec::new();
+    for event in &events {
+        ibm.extend_from_slice(cef::cef_ibm(event, "7.5", 0).as_bytes());
+        ibm.push(b'\n');
+    }
+    outputs.push(("every-kind-cef-ibm".into(), ibm));
+    for (name, bytes) in outputs {
+        let path = dir.join(format!("{name}.golden"));
+        let summary = summary(&bytes);
+        if std::env::var_os("AUDITFWD_UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, &summary).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_else(|error| {
+            panic!(
+                "{}: {error}; create it with AUDITFWD_UPDATE_GOLDEN=1",
+                path.display()
+            )
+        });
+        assert!(
+            summary == expected,
+            "{name} changed (golden {}):\nnow:\n{summary}\nwas:\n{expected}",
+            path.display()
+        );
+    }
+}
+
+/// A golden's record of an output: a stable 64-bit FNV-1a digest of every
+/// byte, the line count, and the first lines to read.
+fn summary(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = format!("fnv1a64 {hash:016x}\nlines {}\n", text.lines().count());
+    for line in text.lines().take(3) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}

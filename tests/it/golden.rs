@@ -100,6 +100,11 @@ fn simulator(seed: u64, schema: u32, name: &str) {
 }
 
 fn simulator_with(seed: u64, schema: u32, types: &str, name: &str) {
+    simulator_as(seed, schema, types, "native", name)
+}
+
+/// The same, written in `format` by the file sink.
+fn simulator_as(seed: u64, schema: u32, types: &str, format: &str, name: &str) {
     let workspace = Workspace::new();
     let config = workspace.write(
         "auditfwd.toml",
@@ -122,6 +127,7 @@ dir = "data"
 [[sinks]]
 type = "file"
 path = "events.ndjson"
+format = "{format}"
 "#
         ),
     );
@@ -165,6 +171,21 @@ fn simulator_seed_1_every_type_output_is_unchanged() {
         r#"["JS", "PW", "CP", "AF", "SV", "PS", "GR", "CA", "OW", "AD", "PA"]"#,
         "simulator-seed1-types",
     );
+}
+
+const EVERY_TYPE: &str = r#"["JS", "PW", "CP", "AF", "SV", "PS", "GR", "CA", "OW", "AD", "PA"]"#;
+
+/// ECS and OCSF of the every-type stream (sessions and signals included), so
+/// a change in how a format is encoded cannot change its bytes unnoticed
+/// (CEF and LEEF, syslog bodies, have their goldens in `format::tests`).
+#[test]
+fn simulator_seed_1_every_type_ecs_output_is_unchanged() {
+    simulator_as(1, 2, EVERY_TYPE, "ecs", "simulator-seed1-types-ecs");
+}
+
+#[test]
+fn simulator_seed_1_every_type_ocsf_output_is_unchanged() {
+    simulator_as(1, 2, EVERY_TYPE, "ocsf", "simulator-seed1-types-ocsf");
 }
 
 /// The lab: generated traffic over several receivers, one deleted receiver (an
