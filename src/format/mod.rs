@@ -97,9 +97,7 @@ pub fn write(event: &Event, format: Format, out: &mut Vec<u8>) {
     match format {
         Format::Native => serde_json::to_writer(&mut *out, event).expect("events serialise"),
         Format::Ecs => ecs::write(event, out),
-        Format::Ocsf => {
-            serde_json::to_writer(&mut *out, &to_json(event, format)).expect("values serialise")
-        }
+        Format::Ocsf => ocsf::write(event, out),
         Format::Cef => out.extend_from_slice(cef::cef(event, 0).as_bytes()),
         Format::Leef => out.extend_from_slice(cef::leef(event, 0).as_bytes()),
     }

@@ -3,7 +3,9 @@
 //! computed, and IBM i facts under `unmapped.ibmi`. Tested against OCSF
 //! 1.8.0's class and object definitions (`tests/fixtures/ocsf/`).
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
+
+use super::light::{self, os, ou64, s, J};
 
 use super::mapping::{self, OcsfClass, Outcome};
 use crate::event::Event;
@@ -81,79 +83,135 @@ pub fn class_and_activity(event: &Event) -> (OcsfClass, u32) {
     (row.ocsf_class, activity)
 }
 
-fn user(name: Option<&str>) -> Value {
-    json!({ "name": name.unwrap_or(NOT_AVAILABLE) })
+fn user(name: Option<&str>) -> J<'_> {
+    J::obj(vec![("name", s(name.unwrap_or(NOT_AVAILABLE)))])
 }
 
-/// `event` as an OCSF event.
+/// `event` as an OCSF event (a `Value`, for tests and callers that want one).
 pub fn ocsf(event: &Event) -> Value {
+    document(event).into_value()
+}
+
+/// Appends `event` as an OCSF event to `out`: the same bytes as [`ocsf`]
+/// written by serde_json, without a `Value` tree.
+pub fn write(event: &Event, out: &mut Vec<u8>) {
+    document(event).write(out);
+}
+
+/// Sets `key` in `entries`, replacing an earlier value (the last one wins).
+fn set<'a>(entries: &mut Vec<(&'a str, J<'a>)>, key: &'a str, value: J<'a>) {
+    match entries.iter_mut().find(|(name, _)| *name == key) {
+        Some(entry) => entry.1 = value,
+        None => entries.push((key, value)),
+    }
+}
+
+/// The OCSF event as a light tree borrowing from `event`.
+fn document(event: &Event) -> J<'_> {
     let row = mapping::lookup(event);
     let (class, activity_id) = class_and_activity(event);
     let (severity_id, severity) = super::ocsf_severity(event.severity);
     let (actor_name, effective, target) = super::users(event);
     let details = event.details.as_ref();
     let text = |column: &str| details.and_then(|details| details.text(column));
-    let message = event
-        .message
-        .clone()
-        .unwrap_or_else(|| mapping::event_name(event));
+    let message = match &event.message {
+        Some(message) => s(message),
+        None => light::owned(mapping::event_name(event)),
+    };
     let class_uid = class.uid();
-    let mut out = json!({
-        "activity_id": activity_id,
-        "activity_name": class.activity_name(activity_id),
-        "category_uid": class.category_uid(),
-        "category_name": class.category_name(),
-        "class_uid": class_uid,
-        "class_name": class.name(),
-        "type_uid": u64::from(class_uid) * 100 + u64::from(activity_id),
-        "type_name": format!("{}: {}", class.name(), class.activity_name(activity_id)),
-        "severity_id": severity_id,
-        "severity": severity,
-        "time": event.entry_timestamp.timestamp_millis(),
-        "message": message,
-        "metadata": {
-            "product": {
-                "name": "auditfwd",
-                "vendor_name": "auditfwd",
-                "version": env!("CARGO_PKG_VERSION"),
-            },
-            "version": OCSF_VERSION,
-            // `device` is the IBM i the entry was journaled on.
-            "profiles": ["host"],
-            "uid": event.event_id,
-            "event_code": mapping::event_id(event),
-            "log_name": "QAUDJRN",
-            "log_provider": "IBM i security audit journal",
-            "original_time": crate::event::format_local(&event.entry_timestamp_local),
-        },
-        "device": {
-            "hostname": event.system_name,
-            "name": event.system_name,
-            "type_id": 1,
-            "type": "Server",
-            "os": { "name": "IBM i", "type_id": 99, "type": "IBM i" },
-        },
-        "unmapped": { "ibmi": super::ibmi_block(event) },
-    });
+    let mut out: Vec<(&str, J<'_>)> = vec![
+        ("activity_id", J::U64(u64::from(activity_id))),
+        ("activity_name", s(class.activity_name(activity_id))),
+        ("category_uid", J::U64(u64::from(class.category_uid()))),
+        ("category_name", s(class.category_name())),
+        ("class_uid", J::U64(u64::from(class_uid))),
+        ("class_name", s(class.name())),
+        (
+            "type_uid",
+            J::U64(u64::from(class_uid) * 100 + u64::from(activity_id)),
+        ),
+        (
+            "type_name",
+            light::owned(format!(
+                "{}: {}",
+                class.name(),
+                class.activity_name(activity_id)
+            )),
+        ),
+        ("severity_id", J::U64(u64::from(severity_id))),
+        ("severity", s(severity)),
+        ("time", J::I64(event.entry_timestamp.timestamp_millis())),
+        ("message", message),
+        (
+            "metadata",
+            J::obj(vec![
+                (
+                    "product",
+                    J::obj(vec![
+                        ("name", s("auditfwd")),
+                        ("vendor_name", s("auditfwd")),
+                        ("version", s(env!("CARGO_PKG_VERSION"))),
+                    ]),
+                ),
+                ("version", s(OCSF_VERSION)),
+                // `device` is the IBM i the entry was journaled on.
+                ("profiles", J::Arr(vec![s("host")])),
+                ("uid", s(&event.event_id)),
+                ("event_code", light::owned(mapping::event_id(event))),
+                ("log_name", s("QAUDJRN")),
+                ("log_provider", s("IBM i security audit journal")),
+                (
+                    "original_time",
+                    light::owned(crate::event::format_local(&event.entry_timestamp_local)),
+                ),
+            ]),
+        ),
+        (
+            "device",
+            J::obj(vec![
+                ("hostname", s(&event.system_name)),
+                ("name", s(&event.system_name)),
+                ("type_id", J::U64(1)),
+                ("type", s("Server")),
+                (
+                    "os",
+                    J::obj(vec![
+                        ("name", s("IBM i")),
+                        ("type_id", J::U64(99)),
+                        ("type", s("IBM i")),
+                    ]),
+                ),
+            ]),
+        ),
+        ("unmapped", J::obj(vec![("ibmi", super::ibmi_light(event))])),
+    ];
     if row.outcome != Outcome::Unknown {
-        out["status_id"] = json!(row.outcome.ocsf_status_id());
-        out["status"] = json!(match row.outcome {
-            Outcome::Success => "Success",
-            _ => "Failure",
-        });
-        out["status_detail"] = json!(event.code_label);
+        set(
+            &mut out,
+            "status_id",
+            J::U64(u64::from(row.outcome.ocsf_status_id())),
+        );
+        set(
+            &mut out,
+            "status",
+            s(match row.outcome {
+                Outcome::Success => "Success",
+                _ => "Failure",
+            }),
+        );
+        set(&mut out, "status_detail", s(&event.code_label));
     }
-    let mut actor = Map::new();
+    let mut actor = Vec::new();
     if let Some(name) = actor_name {
-        actor.insert("user".into(), json!({ "name": name }));
+        actor.push(("user", J::obj(vec![("name", s(name))])));
     }
     if event.qualified_job_name.is_some() || super::job_number(event).is_some() {
-        actor.insert("process".into(), process(event));
+        actor.push(("process", process(event)));
     }
     if actor.is_empty() {
-        actor.insert("app_name".into(), json!("IBM i"));
+        actor.push(("app_name", s("IBM i")));
     }
-    out["actor"] = Value::Object(actor);
+    set(&mut out, "actor", J::obj(actor));
     // Only IAM, network and event-log classes have a source endpoint; the
     // others keep the remote address in `unmapped.ibmi`.
     let has_source = matches!(
@@ -164,11 +222,20 @@ pub fn ocsf(event: &Event) -> Value {
             | OcsfClass::NetworkActivity
             | OcsfClass::EventLogActivity
     );
+    let port = ou64(event.remote_port.map(u64::from));
     if !has_source {
     } else if let Some(ip) = super::remote_ip(event) {
-        out["src_endpoint"] = json!({ "ip": ip.to_string(), "port": event.remote_port });
+        set(
+            &mut out,
+            "src_endpoint",
+            J::obj(vec![("ip", light::owned(ip.to_string())), ("port", port)]),
+        );
     } else if let Some(address) = &event.remote_address {
-        out["src_endpoint"] = json!({ "name": address, "port": event.remote_port });
+        set(
+            &mut out,
+            "src_endpoint",
+            J::obj(vec![("name", s(address)), ("port", port)]),
+        );
     }
     match class {
         OcsfClass::Authentication => {
@@ -179,51 +246,76 @@ pub fn ocsf(event: &Event) -> Value {
                 (_, Some("PW" | "AF")) => target.or(actor_name),
                 _ => actor_name,
             };
-            out["user"] = user(subject);
-            out["service"] = json!({
-                "name": match event.connection_method.as_ref() {
-                    "" | "unknown" => "IBM i",
-                    method => method,
-                }
-            });
-            out["dst_endpoint"] = json!({ "hostname": event.system_name });
-            out["is_remote"] = json!(event.remote_address.is_some());
+            set(&mut out, "user", user(subject));
+            set(
+                &mut out,
+                "service",
+                J::obj(vec![(
+                    "name",
+                    s(match event.connection_method.as_ref() {
+                        "" | "unknown" => "IBM i",
+                        method => method,
+                    }),
+                )]),
+            );
+            set(
+                &mut out,
+                "dst_endpoint",
+                J::obj(vec![("hostname", s(&event.system_name))]),
+            );
+            set(
+                &mut out,
+                "is_remote",
+                J::Bool(event.remote_address.is_some()),
+            );
             if matches!(activity_id, 1 | 2) {
                 if let Some((id, name)) = logon_type(event) {
-                    out["logon_type_id"] = json!(id);
-                    out["logon_type"] = json!(name);
+                    set(&mut out, "logon_type_id", J::U64(u64::from(id)));
+                    set(&mut out, "logon_type", s(name));
                 }
                 if let Some(secure) = event.connection_secure {
-                    out["is_cleartext"] = json!(!secure);
+                    set(&mut out, "is_cleartext", J::Bool(!secure));
                 }
             }
             if let Some(session) = &event.session {
                 // A session event: when it began, when it ended and how long
                 // it lasted, where known (an unknown end has none of these).
                 let started = session.started_at.timestamp_millis();
-                out["start_time"] = json!(started);
-                out["session"] = json!({
-                    "uid": session.id,
-                    "created_time": started,
-                    "is_remote": session.remote_address.is_some(),
-                });
+                set(&mut out, "start_time", J::I64(started));
+                set(
+                    &mut out,
+                    "session",
+                    J::obj(vec![
+                        ("uid", s(&session.id)),
+                        ("created_time", J::I64(started)),
+                        ("is_remote", J::Bool(session.remote_address.is_some())),
+                    ]),
+                );
                 if let Some(ended) = session.ended_at {
-                    out["end_time"] = json!(ended.timestamp_millis());
-                    out["duration"] = json!(ended.timestamp_millis() - started);
+                    set(&mut out, "end_time", J::I64(ended.timestamp_millis()));
+                    set(
+                        &mut out,
+                        "duration",
+                        J::I64(ended.timestamp_millis() - started),
+                    );
                 }
             }
             if activity_id == 7 {
                 let (id, name) = account_switch_type(event);
-                out["account_switch_type_id"] = json!(id);
-                out["account_switch_type"] = json!(name);
+                set(&mut out, "account_switch_type_id", J::U64(u64::from(id)));
+                set(&mut out, "account_switch_type", s(name));
             }
         }
         OcsfClass::AccountChange => {
-            out["user"] = user(target);
+            set(&mut out, "user", user(target));
         }
         OcsfClass::UserAccessManagement => {
-            out["user"] = user(target);
-            out["privileges"] = json!(privileges(event));
+            set(&mut out, "user", user(target));
+            set(
+                &mut out,
+                "privileges",
+                J::Arr(privileges(event).into_iter().map(light::owned).collect()),
+            );
         }
         OcsfClass::FileSystemActivity => {
             let name = text("OBJECT_NAME")
@@ -249,30 +341,44 @@ pub fn ocsf(event: &Event) -> Value {
                 _ => (99, "Other"),
             };
             let owner = text("NEW_OWNER").or(text("OBJECT_OWNER"));
-            out["file"] = json!({
-                "name": name,
-                "path": path,
-                "type_id": type_id,
-                // The caption of type_id; IBM's object type stays in unmapped.ibmi.
-                "type": type_name,
-                "owner": owner.map(|owner| json!({ "name": owner })),
-            });
+            set(
+                &mut out,
+                "file",
+                J::obj(vec![
+                    ("name", light::owned(name)),
+                    ("path", path.map_or(J::Null, light::owned)),
+                    ("type_id", J::U64(type_id)),
+                    // The caption of type_id; IBM's object type stays in unmapped.ibmi.
+                    ("type", s(type_name)),
+                    (
+                        "owner",
+                        owner.map_or(J::Null, |owner| J::obj(vec![("name", s(owner))])),
+                    ),
+                ]),
+            );
         }
         OcsfClass::ProcessActivity => {
-            out["process"] = process(event);
+            set(&mut out, "process", process(event));
         }
         OcsfClass::EventLogActivity => {
-            out["log_name"] = json!("QAUDJRN");
-            out["log_provider"] = json!("IBM i security audit journal");
-            out["log_type_id"] = json!(1);
-            out["log_type"] = json!("OS");
+            set(&mut out, "log_name", s("QAUDJRN"));
+            set(&mut out, "log_provider", s("IBM i security audit journal"));
+            set(&mut out, "log_type_id", J::U64(1));
+            set(&mut out, "log_type", s("OS"));
         }
         OcsfClass::NetworkActivity => {
             let port = details.and_then(|details| match details.value("TCPIP_PORT") {
                 Some(crate::event::audit::Value::Integer(port)) => u16::try_from(*port).ok(),
                 _ => None,
             });
-            out["dst_endpoint"] = json!({ "hostname": event.system_name, "port": port });
+            set(
+                &mut out,
+                "dst_endpoint",
+                J::obj(vec![
+                    ("hostname", s(&event.system_name)),
+                    ("port", ou64(port.map(u64::from))),
+                ]),
+            );
         }
         OcsfClass::ApplicationLifecycle => {
             let name = match (text("EXIT_PROGRAM_LIBRARY"), text("EXIT_PROGRAM")) {
@@ -280,35 +386,66 @@ pub fn ocsf(event: &Event) -> Value {
                 (None, Some(program)) => program.to_owned(),
                 _ => text("EXIT_POINT_NAME").unwrap_or(NOT_AVAILABLE).to_owned(),
             };
-            out["app"] = json!({ "name": name, "feature": text("EXIT_POINT_NAME").map(|point| json!({ "name": point })) });
+            set(
+                &mut out,
+                "app",
+                J::obj(vec![
+                    ("name", light::owned(name)),
+                    (
+                        "feature",
+                        text("EXIT_POINT_NAME")
+                            .map_or(J::Null, |point| J::obj(vec![("name", s(point))])),
+                    ),
+                ]),
+            );
         }
         OcsfClass::DeviceConfigStateChange => {}
         OcsfClass::DetectionFinding => {
-            out["finding_info"] = json!({
-                "uid": event.event_id,
-                "title": event.code_label,
-                "desc": event.message,
-                "types": [event.event_action],
-            });
-            out["is_alert"] = json!(true);
+            set(
+                &mut out,
+                "finding_info",
+                J::obj(vec![
+                    ("uid", s(&event.event_id)),
+                    ("title", s(&event.code_label)),
+                    ("desc", os(event.message.as_deref())),
+                    ("types", J::Arr(vec![s(&event.event_action)])),
+                ]),
+            );
+            set(&mut out, "is_alert", J::Bool(true));
             // In finding classes status is the finding's workflow state: a new
             // alert is New (1), not In Progress (2), which is what the
             // outcome's Failure would map to.
-            out["status_id"] = json!(1);
-            out["status"] = json!("New");
+            set(&mut out, "status_id", J::U64(1));
+            set(&mut out, "status", s("New"));
         }
     }
-    super::prune(&mut out);
-    out
+    J::obj(out)
 }
 
-fn process(event: &Event) -> Value {
-    json!({
-        "name": event.job_name,
-        "pid": super::job_number(event).and_then(|pid| i32::try_from(pid).ok()),
-        "uid": event.qualified_job_name.clone().unwrap_or_else(|| event.event_id.clone()),
-        "user": event.job_user.as_ref().map(|name| json!({ "name": name })),
-    })
+fn process(event: &Event) -> J<'_> {
+    J::obj(vec![
+        ("name", os(event.job_name.as_deref())),
+        (
+            "pid",
+            super::job_number(event)
+                .and_then(|pid| i32::try_from(pid).ok())
+                .map_or(J::Null, |pid| J::I64(i64::from(pid))),
+        ),
+        (
+            "uid",
+            s(event
+                .qualified_job_name
+                .as_deref()
+                .unwrap_or(&event.event_id)),
+        ),
+        (
+            "user",
+            event
+                .job_user
+                .as_deref()
+                .map_or(J::Null, |name| J::obj(vec![("name", s(name))])),
+        ),
+    ])
 }
 
 /// What a User Access Management event assigns or revokes: the special
