@@ -72,9 +72,15 @@ fn main() {
         events.len(),
         count as f64 / enrich_seconds
     );
+    // AUDITFWD_BENCH_FORMATS=ecs,ocsf to time only those (native is the baseline).
+    let only = std::env::var("AUDITFWD_BENCH_FORMATS").unwrap_or_default();
     let mut native_rate = 0.0;
     for round in 0..2 {
-        for format in Format::ALL {
+        for format in Format::ALL.iter().filter(|format| {
+            only.is_empty()
+                || **format == Format::Native
+                || only.contains(&format!("{format:?}").to_lowercase())
+        }) {
             let started = Instant::now();
             let mut out = Vec::with_capacity(4 << 20);
             let mut bytes = 0usize;

@@ -295,14 +295,40 @@ pub fn ibmi_light(event: &Event) -> light::J<'_> {
         ("target_user", os(event.target_user.as_deref())),
     ];
     if let Some(session) = &event.session {
+        let time = |at: &chrono::DateTime<chrono::Utc>| light::owned(crate::event::format_utc(at));
         block.push((
             "session",
-            J::Value(serde_json::to_value(session).expect("sessions serialise")),
+            J::obj(vec![
+                ("id", s(&session.id)),
+                ("user", s(&session.user)),
+                ("job", s(&session.job)),
+                ("method", s(&session.method)),
+                ("secure", session.secure.map_or(J::Null, J::Bool)),
+                ("remote_address", os(session.remote_address.as_deref())),
+                ("started_at", time(&session.started_at)),
+                ("ended_at", session.ended_at.as_ref().map_or(J::Null, time)),
+                (
+                    "duration_seconds",
+                    session.duration_seconds.map_or(J::Null, J::F64),
+                ),
+                ("end_reason", os(session.end_reason.as_deref())),
+                ("start_entry", s(&session.start_entry)),
+                ("end_entry", os(session.end_entry.as_deref())),
+            ]),
         ));
     } else if let Some(signal) = &event.signal {
         block.push((
             "signal",
-            J::Value(serde_json::to_value(signal).expect("signals serialise")),
+            J::obj(vec![
+                ("key_kind", s(signal.key_kind)),
+                ("key", s(&signal.key)),
+                ("count", J::U64(signal.count as u64)),
+                ("window_seconds", J::U64(signal.window_seconds)),
+                (
+                    "first_entry_timestamp",
+                    light::owned(crate::event::format_utc(&signal.first_entry_timestamp)),
+                ),
+            ]),
         ));
     } else if let Some(details) = &event.details {
         let columns = details
