@@ -809,8 +809,9 @@ mod tests {
         assert_eq!(lost, None);
         store.commit(&cursor(5)).unwrap();
         drop(store);
-        // Resuming: the checkpoint is there.
-        let (store, lost) = CheckpointStore::open_checked(&state, false).unwrap();
+        // Resuming: the checkpoint is there (sled lets go of its lock a moment
+        // after the drop).
+        let (store, lost) = reopen_checked(&state, false).unwrap();
         assert_eq!(
             (lost, store.load().unwrap().unwrap().cursor),
             (None, cursor(5))
@@ -843,10 +844,7 @@ mod tests {
         // The next commit makes it a normal store again.
         store.commit(&cursor(6)).unwrap();
         drop(store);
-        assert_eq!(
-            CheckpointStore::open_checked(&state, false).unwrap().1,
-            None
-        );
+        assert_eq!(reopen_checked(&state, false).unwrap().1, None);
     }
 
     /// sled's background flusher can hold the directory lock for a moment after
