@@ -109,6 +109,9 @@ impl SessionTracker {
         for session in sessions {
             tracker.insert(session);
         }
+        // A cursor that ends on an `audit_gap` notice carries the time the gap
+        // was noticed, not an entry's: a second gap before the next entry would
+        // stamp its session ends with that time (rare; left so).
         if let Some(cursor) = position {
             tracker.last_position.insert(
                 cursor.system_name.clone(),
