@@ -487,8 +487,8 @@ async fn run_pipeline(
 }
 
 /// The session table, as committed with the checkpoint, when sessions are
-/// enabled and JS is read; warns once that host-server sessions need the
-/// profile swaps (`*JOBCHGUSR`), which `auditfwd doctor` checks.
+/// enabled and JS is read. (Whether the journal has the profile swaps that
+/// host-server sessions need is checked when the ODBC session opens.)
 fn sessions_tracker(
     config: &Config,
     store: &CheckpointStore,
@@ -504,9 +504,6 @@ fn sessions_tracker(
             open = open.len(),
             "sessions open at the checkpoint restored"
         );
-    }
-    if matches!(config.source.kind, crate::source::config::SourceKind::Odbc) {
-        info!("sessions are derived from the JS entries: host-server (prestart) sessions need the profile swaps M and T, which QAUDLVL writes only with *JOBCHGUSR or *JOBDTA; `auditfwd doctor` checks it");
     }
     Ok(Some(crate::enrich::sessions::SessionTracker::restore(
         &config.sessions,

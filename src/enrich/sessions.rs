@@ -27,16 +27,11 @@ use super::Enricher;
 pub use crate::event::session::{JobKind, OpenSession, SessionChanges};
 use crate::event::{Event, JournalRow, SessionBlock, Severity};
 
-/// One closed or opened session, for the metrics.
+/// A session that ended, for the metrics.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Tally {
-    Opened {
-        method: String,
-    },
-    Closed {
-        method: String,
-        reason: &'static str,
-    },
+pub struct Tally {
+    pub method: String,
+    pub reason: &'static str,
 }
 
 /// The open sessions of every system the stream carries.
@@ -158,7 +153,7 @@ impl SessionTracker {
         std::mem::take(&mut self.changes)
     }
 
-    /// Sessions opened and closed since the last call, for the metrics.
+    /// Sessions ended since the last call, for the metrics.
     pub fn take_tallies(&mut self) -> Vec<Tally> {
         std::mem::take(&mut self.tallies)
     }
@@ -373,9 +368,6 @@ impl SessionTracker {
             start_entry: entry_id,
         };
         events.push(session_event(enricher, row, &session, None));
-        self.tallies.push(Tally::Opened {
-            method: session.method.clone(),
-        });
         let key = session.key();
         if self
             .changes
@@ -443,7 +435,7 @@ impl SessionTracker {
         } else {
             self.changes.changes.insert(key, None);
         }
-        self.tallies.push(Tally::Closed {
+        self.tallies.push(Tally {
             method: session.method.clone(),
             reason: end.reason,
         });

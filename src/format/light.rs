@@ -17,8 +17,6 @@ pub enum J<'a> {
     Str(Cow<'a, str>),
     Arr(Vec<J<'a>>),
     Obj(Vec<(&'a str, J<'a>)>),
-    /// A value built the general way (rare blocks: signals, sessions).
-    Value(serde_json::Value),
 }
 
 impl<'a> J<'a> {
@@ -42,7 +40,6 @@ impl<'a> J<'a> {
             J::F64(number) => !number.is_finite(),
             J::Obj(entries) => entries.iter().all(|(_, value)| value.is_dropped()),
             J::Arr(items) => items.iter().all(J::is_null),
-            J::Value(value) => value_dropped(value),
             _ => false,
         }
     }
@@ -52,7 +49,6 @@ impl<'a> J<'a> {
         match self {
             J::Null => true,
             J::F64(number) => !number.is_finite(),
-            J::Value(serde_json::Value::Null) => true,
             _ => false,
         }
     }
@@ -98,23 +94,7 @@ impl<'a> J<'a> {
                 }
                 out.push(b'}');
             }
-            J::Value(value) => {
-                let mut value = value.clone();
-                super::prune(&mut value);
-                serde_json::to_writer(&mut *out, &value).expect("a value");
-            }
         }
-    }
-}
-
-fn value_dropped(value: &serde_json::Value) -> bool {
-    let mut pruned = value.clone();
-    super::prune(&mut pruned);
-    match pruned {
-        serde_json::Value::Null => true,
-        serde_json::Value::Object(map) => map.is_empty(),
-        serde_json::Value::Array(items) => items.is_empty(),
-        _ => false,
     }
 }
 
@@ -162,7 +142,6 @@ mod tests {
                 "nested",
                 J::obj(vec![("b", J::Bool(false)), ("a", os(Some("x")))]),
             ),
-            ("value", J::Value(json!({"y": null, "x": [1, null]}))),
         ]);
         let mut value = json!({
             "zeta": "last \"quoted\" \u{1}",
@@ -175,7 +154,6 @@ mod tests {
             "float": 0.00025,
             "nan": null,
             "nested": { "b": false, "a": "x" },
-            "value": { "y": null, "x": [1, null] },
         });
         super::super::prune(&mut value);
         let mut out = Vec::new();

@@ -79,19 +79,6 @@ impl Format {
     }
 }
 
-/// `event` in `format` as a JSON value (`native`, `ecs`, `ocsf`), or a JSON
-/// string holding the CEF or LEEF text.
-pub fn to_json(event: &Event, format: Format) -> serde_json::Value {
-    match format {
-        // Serialising a struct of strings, numbers and options cannot fail.
-        Format::Native => serde_json::to_value(event).expect("events serialise"),
-        Format::Ecs => ecs::ecs(event),
-        Format::Ocsf => ocsf::ocsf(event),
-        Format::Cef => serde_json::Value::String(cef::cef(event, 0)),
-        Format::Leef => serde_json::Value::String(cef::leef(event, 0)),
-    }
-}
-
 /// Appends `event` in `format` to `out`, without a line end.
 pub fn write(event: &Event, format: Format, out: &mut Vec<u8>) {
     match format {
@@ -202,53 +189,10 @@ pub(crate) mod tests;
 #[cfg(test)]
 pub(crate) mod validate;
 
-/// The entry's typed block, as the native v2 event writes it: its key (`js`,
-/// `pw`, ...) and value; `None` for notices and signals.
-pub fn typed_block(event: &Event) -> Option<(&'static str, serde_json::Value)> {
-    if let Some(session) = &event.session {
-        return Some((
-            "session",
-            serde_json::to_value(session).expect("sessions serialise"),
-        ));
-    }
-    if event.signal.is_some() {
-        return None;
-    }
-    if let Some(details) = &event.details {
-        return Some((
-            details.spec.key(),
-            serde_json::to_value(details).expect("details serialise"),
-        ));
-    }
-    (event.audit_type == Some("JS")).then(|| {
-        (
-            "js",
-            serde_json::json!({
-                "entry_type": event.entry_type,
-                "entry_type_detail": event.entry_type_detail,
-                "job_event_type": event.job_event_type,
-                "connection_type": event.connection_type,
-                "connection_method": event.connection_method,
-                "connection_secure": event.connection_secure,
-                "real_user_profile": event.real_user_profile,
-                "effective_user_profile": event.effective_user_profile,
-                "job_type": event.job_type,
-                "job_subtype": event.job_subtype,
-                "device_name": event.device_name,
-                "target_qualified_job_name": event.target_qualified_job_name,
-            }),
-        )
-    })
-}
-
 /// IBM i facts no standard field holds, under `ibmi` (ECS) or
 /// `unmapped.ibmi` (OCSF): position, type and code, labels, job, program,
-/// the typed block and the signal.
-pub fn ibmi_block(event: &Event) -> serde_json::Value {
-    ibmi_light(event).into_value()
-}
-
-/// [`ibmi_block`] as a light tree, borrowing from `event`.
+/// the typed block, the signal or the session; a light tree borrowing from
+/// `event`.
 pub fn ibmi_light(event: &Event) -> light::J<'_> {
     use light::{os, s, J};
     let mut block = vec![

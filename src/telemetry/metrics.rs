@@ -128,9 +128,9 @@ impl Metrics {
     ) {
         let mut ended = lock(&self.sessions_ended);
         for tally in tallies {
-            if let crate::enrich::sessions::Tally::Closed { method, reason } = tally {
-                *ended.entry((method.clone(), *reason)).or_default() += 1;
-            }
+            *ended
+                .entry((tally.method.clone(), tally.reason))
+                .or_default() += 1;
         }
         drop(ended);
         let mut gauge = lock(&self.sessions_open);
@@ -141,15 +141,6 @@ impl Metrics {
         for (method, count) in open {
             gauge.insert(method.clone(), *count);
         }
-    }
-
-    /// Sessions closed because the table was full (`sessions.max_open`).
-    pub fn sessions_evicted(&self) -> u64 {
-        lock(&self.sessions_ended)
-            .iter()
-            .filter(|((_, reason), _)| *reason == "evicted")
-            .map(|(_, count)| count)
-            .sum()
     }
 
     pub fn record_batches_in_memory(&self, batches: usize) {

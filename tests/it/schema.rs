@@ -68,12 +68,7 @@ fn daemon_output_validates_against_the_schema() {
         ],
     );
     // Every entry, and the session events derived from them (validated too).
-    let sessions = events
-        .iter()
-        .filter(|event| event.get("session").is_some())
-        .count();
-    assert!(sessions > 0, "the simulator's sessions are in the output");
-    assert_eq!(events.len() - sessions, 6000);
+    assert_entries_and_sessions(&events, 6000);
     let validator = schema();
     for event in &events {
         let errors: Vec<String> = validator
@@ -132,12 +127,7 @@ fn daemon_v2_output_validates_against_the_v2_schema() {
         &["filter.entry_types=[]", "filter.exclude_users=[]"],
     );
     // Every entry, and the session events derived from them (validated too).
-    let sessions = events
-        .iter()
-        .filter(|event| event.get("session").is_some())
-        .count();
-    assert!(sessions > 0, "the simulator's sessions are in the output");
-    assert_eq!(events.len() - sessions, 6000);
+    assert_entries_and_sessions(&events, 6000);
     assert_all_valid(&schema_of(2), &events);
     assert!(events.iter().all(|event| event["schema_version"] == 2
         && (event["js"].is_object() || event["session"].is_object())));
@@ -199,4 +189,15 @@ fn every_type_from_the_simulator_validates_against_the_v2_schema() {
             "no {action}"
         );
     }
+}
+
+/// `events` hold exactly `entries` journal entries plus at least one session
+/// event derived from them.
+fn assert_entries_and_sessions(events: &[serde_json::Value], entries: usize) {
+    let sessions = events
+        .iter()
+        .filter(|event| event.get("session").is_some())
+        .count();
+    assert!(sessions > 0, "the simulator's sessions are in the output");
+    assert_eq!(events.len() - sessions, entries);
 }

@@ -191,7 +191,9 @@ fn json_body(event: &Event, dropped: usize) -> String {
 fn body(event: &Event, config: &SyslogSinkConfig, dropped: usize) -> String {
     match config.format() {
         Format::Native => json_body(event, dropped),
-        format @ (Format::Ecs | Format::Ocsf) => crate::format::to_json(event, format).to_string(),
+        format @ (Format::Ecs | Format::Ocsf) => {
+            String::from_utf8(crate::format::encode(event, format)).expect("JSON is UTF-8")
+        }
         Format::Cef => match config.cef_dialect {
             crate::format::cef::CefDialect::Auditfwd => crate::format::cef::cef(event, dropped),
             crate::format::cef::CefDialect::Ibm => {
