@@ -8,7 +8,7 @@
 //!     bash deploy/lab/lab.sh start
 //!     cargo bench --bench audit_types      # BENCH_ENTRIES=100000
 
-mod common;
+use testkit::bench as common;
 
 use std::process::Command;
 use std::time::Instant;

@@ -9,7 +9,7 @@
 //!     bash deploy/lab/lab.sh start
 //!     cargo bench --bench fleet        # BENCH_ENTRIES=25000 per system, BENCH_DOWN_SECONDS=60
 
-mod common;
+use testkit::bench as common;
 
 use std::collections::{BTreeMap, HashSet};
 use std::process::{Command, Stdio};

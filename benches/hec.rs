@@ -14,7 +14,7 @@
 //! takes at least T(0) + L, so the 2 s / at-once ratio is at most
 //! T(0) / (T(0) + L); the bench prints that bound next to each ratio.
 
-mod common;
+use testkit::bench as common;
 
 use std::collections::HashSet;
 use std::time::Duration;

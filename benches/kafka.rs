@@ -8,7 +8,7 @@
 //!
 //!     cargo bench --bench kafka            # BENCH_EVENTS=200000 by default
 
-mod common;
+use testkit::bench as common;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

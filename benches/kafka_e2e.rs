@@ -10,7 +10,7 @@
 //!     pip install pyodbc confluent-kafka
 //!     cargo bench --bench kafka_e2e            # BENCH_EVENTS=200000 by default
 
-mod common;
+use testkit::bench as common;
 
 use std::collections::HashSet;
 use std::process::Command;

@@ -12,7 +12,7 @@
 //! BENCH_DEAD_LETTER=1 adds `on_permanent_error = "dead_letter"` (each batch held
 //! keeps a compressed copy of its events for the dead-letter file).
 
-mod common;
+use testkit::bench as common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -10,7 +10,7 @@
 //!
 //! Needs rsyslog, rsyslog-gnutls, rsyslog-relp and openssl (bash .ci/setup).
 
-mod common;
+use testkit::bench as common;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

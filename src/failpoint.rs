@@ -1,5 +1,7 @@
 //! Fault injection for tests of the daemon's failure paths (a panicking reader
-//! or sink, a wedged reader). Debug builds only (the test suite's); off unless
+//! or sink, a wedged reader). Only in builds with the `failpoints` feature,
+//! which the test harness (testkit) turns on for tests and benches and a
+//! release build of the daemon never has; off unless
 //! `AUDITFWD_FAILPOINTS` is set when the process starts; then each named point
 //! acts on its N-th hit:
 //!
@@ -14,21 +16,23 @@
 //! delivery attempt). An unset variable costs one
 //! load of an initialised `OnceLock` per hit.
 
-// Release builds keep the parser (it is tested) but never call it.
-#![cfg_attr(not(debug_assertions), allow(dead_code, unused_imports))]
-
+// Without the feature only the no-op `hit` is compiled.
+#[cfg(feature = "failpoints")]
 use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(feature = "failpoints")]
 use std::sync::OnceLock;
 
 /// The environment variable read once at the first hit.
 pub const VARIABLE: &str = "AUDITFWD_FAILPOINTS";
 
+#[cfg(feature = "failpoints")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
     Panic,
     Wedge,
 }
 
+#[cfg(feature = "failpoints")]
 #[derive(Debug)]
 struct Point {
     name: String,
@@ -37,6 +41,7 @@ struct Point {
     hits: AtomicU64,
 }
 
+#[cfg(feature = "failpoints")]
 fn points() -> &'static [Point] {
     static POINTS: OnceLock<Vec<Point>> = OnceLock::new();
     POINTS.get_or_init(|| {
@@ -46,6 +51,7 @@ fn points() -> &'static [Point] {
     })
 }
 
+#[cfg(feature = "failpoints")]
 fn parse(spec: &str) -> Vec<Point> {
     spec.split([',', ';'])
         .filter_map(|item| {
@@ -67,13 +73,13 @@ fn parse(spec: &str) -> Vec<Point> {
 }
 
 /// Passes through a named point: panics or blocks forever when configured to.
-/// Release builds carry no failpoints: there the call does nothing, so no
-/// environment variable can make a production daemon panic.
-#[cfg(not(debug_assertions))]
+/// Without the `failpoints` feature (every release build) the call does
+/// nothing, so no environment variable can make a production daemon panic.
+#[cfg(not(feature = "failpoints"))]
 pub fn hit(_name: &str) {}
 
 /// Passes through a named point: panics or blocks forever when configured to.
-#[cfg(debug_assertions)]
+#[cfg(feature = "failpoints")]
 pub fn hit(name: &str) {
     for point in points().iter().filter(|point| point.name == name) {
         let count = point.hits.fetch_add(1, Ordering::Relaxed) + 1;
@@ -88,7 +94,7 @@ pub fn hit(name: &str) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "failpoints"))]
 mod tests {
     use super::*;
 

@@ -4,7 +4,8 @@
 //! ([`mapping`]), from which the Splunk app, the QRadar mapping file and
 //! `deploy/FORMATS.md` are generated too ([`artifacts`]). No I/O, cannot fail.
 
-pub mod artifacts;
+#[cfg(test)]
+mod artifacts;
 pub mod cef;
 pub mod cim;
 pub mod ecs;

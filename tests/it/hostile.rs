@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::harness::{
-    ids, signal, stderr, stdout, wait_for, wait_with_limit, ConfigBuilder, Workspace, BIN,
+    ids, signal, stderr, stdout, wait_for, wait_with_limit, ConfigBuilder, Workspace,
 };
 
 const TOTAL: u64 = 600;
@@ -135,7 +135,7 @@ fn event_files_and_state_are_owner_only_under_a_permissive_umask() {
     std::fs::create_dir(workspace.path("out")).unwrap();
     let output = Command::new("sh")
         .args(["-c", "umask 000 && exec \"$0\" \"$@\""])
-        .arg(BIN)
+        .arg(crate::harness::bin())
         .args(["run", "-c", &config, "--exit-when-caught-up"])
         .current_dir(workspace.dir.path())
         .stdin(Stdio::null())

@@ -1,19 +1,18 @@
-//! The integration test binary: the real `auditfwd` executable, driven as an
-//! operator or systemd would drive it.
+//! The peer tier: the real `auditfwd` executable, driven as an operator or
+//! systemd would drive it, against the real peers (the PostgreSQL ODBC lab,
+//! tansu, rsyslog, the HEC stand-in, the Sigma tool chain). A missing peer
+//! fails its test with the way to get it. Runs with `cargo test --test it`
+//! (`.ci/run` starts the peers first); the fast tier is `tests/fast`.
 
-mod architecture;
 mod backfill;
-mod config;
 mod daemon;
-mod enrich_cli;
 mod failures;
 mod fleet;
 #[path = "../../src/format/validate.rs"]
 mod format_validate;
 mod formats;
-mod golden;
+mod golden_lab;
 mod ground;
-mod harness;
 mod hec;
 mod hostile;
 mod ibmi_truth;
@@ -21,7 +20,6 @@ pub mod kafka;
 mod lab_types;
 mod odbc;
 mod package;
-mod reference;
 mod replay;
 pub mod schema;
 mod secrets;
@@ -30,3 +28,8 @@ mod sigma;
 mod syslog;
 pub mod telemetry;
 mod tls_refusals;
+
+/// The shared harness (the `testkit` crate), under the name the tests use.
+mod harness {
+    pub use testkit::*;
+}

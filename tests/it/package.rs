@@ -128,6 +128,20 @@ fn deb_package_installs_binary_unit_config_and_state_directory() {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
+    // A release build has no failpoints: the variable that makes a test build
+    // panic on the main path does nothing here.
+    let with_failpoint = Command::new(root.join("usr/bin/auditfwd"))
+        .args(["check-config", "-c"])
+        .arg(root.join("etc/auditfwd/auditfwd.toml"))
+        .env("AUDITFWD_FAILPOINTS", "main=panic@1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        with_failpoint.status.code(),
+        Some(0),
+        "the packaged binary obeyed AUDITFWD_FAILPOINTS: {}",
+        String::from_utf8_lossy(&with_failpoint.stderr)
+    );
     let unit =
         std::fs::read_to_string(root.join("usr/lib/systemd/system/auditfwd.service")).unwrap();
     assert!(unit.contains("ExecStart=/usr/bin/auditfwd run -c /etc/auditfwd/auditfwd.toml"));

@@ -12,8 +12,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::BIN;
-
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Rules whose documented false positives the baseline contains on purpose, with the number of
@@ -125,7 +123,8 @@ fn every_rule_fires_on_its_scenario_and_the_baseline_raises_only_documented_fals
     let report = run(
         Command::new(venv.join("bin/python"))
             .arg(Path::new(ROOT).join("deploy/sigma/evaluate.py"))
-            .args(["--auditfwd", BIN]),
+            .arg("--auditfwd")
+            .arg(crate::harness::bin()),
         "deploy/sigma/evaluate.py",
     );
     let report: serde_json::Value = serde_json::from_str(&report).expect("evaluate.py prints JSON");

@@ -280,7 +280,7 @@ fn idle_connections_at_the_descriptor_limit_neither_spin_nor_lock_out_scrapers()
     // A descriptor limit far below the number of idle sockets thrown at it.
     let mut child = std::process::Command::new("prlimit")
         .args(["--nofile=100", "--"])
-        .arg(crate::harness::BIN)
+        .arg(crate::harness::bin())
         .args([
             "run",
             "--set",

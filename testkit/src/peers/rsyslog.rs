@@ -5,11 +5,11 @@
 use std::process::Command;
 use std::time::Duration;
 
-use super::super::wait::{free_port, poll_until};
+use crate::wait::{free_port, poll_until};
 
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/support/syslog/rsyslog.sh"
+    "/../tests/support/syslog/rsyslog.sh"
 );
 
 const LISTENERS: [&str; 5] = ["tcp", "tls", "relp", "udp", "mtls"];

@@ -114,20 +114,3 @@ fn merge_into(entries: &mut Vec<String>, lines: &str) {
 fn key_of(line: &str) -> &str {
     line.split('=').next().unwrap_or(line).trim()
 }
-
-#[test]
-fn later_lines_replace_a_key_and_tables_keep_their_order() {
-    let text = ConfigBuilder::simulator(10, 0)
-        .source("batch_rows = 5")
-        .pipeline("retry_max_backoff = \"1s\"")
-        .pipeline("retry_max_backoff = \"2s\"\nshutdown_grace = \"1s\"")
-        .file_sink("events.ndjson")
-        .to_toml();
-    assert_eq!(
-        text,
-        "[source]\nbatch_rows = 5\n[source.simulator]\ntotal_events = 10\nevents_per_second = 0\n\
-         [filter]\nentry_types = []\nexclude_users = []\n[sessions]\nenabled = false\n[state]\ndir = \"data\"\n\
-         [pipeline]\nretry_max_backoff = \"2s\"\nshutdown_grace = \"1s\"\n\
-         [[sinks]]\ntype = \"file\"\npath = \"events.ndjson\"\n"
-    );
-}

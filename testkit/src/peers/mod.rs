@@ -2,9 +2,6 @@
 //! that fails (never skips) with the way to get the peer when it is missing:
 //! tansu (a Kafka-protocol broker), the PostgreSQL ODBC lab, a private rsyslog
 //! and the Splunk HEC stand-in. Every peer stops when its value drops.
-//!
-//! The benches include this folder with `#[path]`, so nothing here names
-//! `crate::`; the one sibling used is `super::super::wait`.
 
 pub mod hec;
 pub mod lab;

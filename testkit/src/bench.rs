@@ -1,22 +1,15 @@
-//! What the benchmarks share. Peers, ports, waiting and the in-process
-//! pipeline are the test harness's own files (tests/it/harness/), included by
-//! path, so tests and benches start peers and run the daemon the same way.
-//! Each bench uses a part.
-#![allow(dead_code, unused_imports)]
+//! What the benchmarks share beyond the harness itself: knobs, events per
+//! second of an in-process run, /proc and /metrics readings, a topic check.
+//! Peers, ports and the in-process pipeline are the tests' own (re-exported
+//! here), so tests and benches start peers and run the daemon the same way.
 
 use std::time::Instant;
 
 use auditfwd::app::Outcome;
 use auditfwd::settings::Config;
 
-#[path = "../../tests/it/harness/in_process.rs"]
-mod in_process;
-#[path = "../../tests/it/harness/peers/mod.rs"]
-pub mod peers;
-#[path = "../../tests/it/harness/wait.rs"]
-pub mod wait;
-
-pub use in_process::{run_caught_up, runtime, simulator_into};
+pub use crate::in_process::{run_caught_up, runtime, simulator_into};
+pub use crate::{in_process, peers, wait};
 
 /// Runs `config` until everything is delivered; events per second.
 pub fn events_per_second(config: Config) -> f64 {

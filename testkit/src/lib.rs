@@ -1,11 +1,15 @@
-//! The one test harness: a scratch [`Workspace`] with the binary, a
-//! [`ConfigBuilder`] for its `auditfwd.toml`, [`wait_for`] and [`free_port`]
-//! (`wait.rs`), and the real peers (`peers/`: tansu, the lab, rsyslog, the HEC
-//! stand-in), and the daemon in process (`in_process.rs`). The benches include
-//! `wait.rs`, `peers/` and `in_process.rs` with `#[path]`
-//! (benches/common/mod.rs), so those files name nothing from this crate.
+//! The one test harness, shared by both test tiers and the benches: a scratch
+//! [`Workspace`] with the binary, a [`ConfigBuilder`] for its `auditfwd.toml`,
+//! [`wait_for`] and [`free_port`] (`wait.rs`), the real peers (`peers/`:
+//! tansu, the lab, rsyslog, the HEC stand-in), and the daemon in process
+//! (`in_process.rs`).
+//!
+//! It depends on `auditfwd` with the `failpoints` feature, so every test and
+//! bench build has fault injection and a release build never does.
 
+pub mod bench;
 pub mod config;
+pub mod golden;
 pub mod in_process;
 pub mod peers;
 pub mod wait;
@@ -19,11 +23,32 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_auditfwd");
+/// The `auditfwd` binary cargo built beside the running test or bench
+/// (`target/<profile>/auditfwd`; the test itself runs from `deps/`).
+pub fn bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("path of the running test");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary under target/<profile>/deps");
+    let bin = profile_dir.join("auditfwd");
+    assert!(
+        bin.exists(),
+        "{} is missing: cargo builds it for `cargo test` and `cargo bench`",
+        bin.display()
+    );
+    bin
+}
 
 /// A scratch directory holding `auditfwd.toml`, `data/` and output files.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
+}
+
+impl Default for Workspace {
+    fn default() -> Workspace {
+        Workspace::new()
+    }
 }
 
 impl Workspace {
@@ -54,7 +79,7 @@ impl Workspace {
     /// A command for the binary, run in the workspace, with no AUDITFWD_*
     /// variable inherited from the environment of the test run.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
+        let mut command = Command::new(bin());
         command.args(args).current_dir(self.dir.path());
         for (key, _) in std::env::vars() {
             if key.starts_with("AUDITFWD_") {

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::super::wait::{free_port, wait_for_listener};
+use crate::wait::{free_port, wait_for_listener};
 
 pub struct Tansu {
     child: Child,

@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-const LAB_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/lab/lab.sh");
+const LAB_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/lab/lab.sh");
 
 pub struct Lab {
     pub database: String,

@@ -1,7 +1,6 @@
 //! The daemon in this process (`app::run`), for tests that inject faults into
 //! a peer's client and for the benches: a simulator configuration that
 //! forwards every entry, and a run to completion on a two-worker runtime.
-//! Included by the benches with `#[path]`: it names only the `auditfwd` crate.
 
 use std::path::Path;
 

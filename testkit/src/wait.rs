@@ -62,13 +62,3 @@ pub fn wait_for_listener(what: &str, port: u16, limit: Duration) {
         || std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok(),
     );
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn free_port_never_repeats() {
-        let ports: Vec<u16> = (0..50).map(|_| super::free_port()).collect();
-        let unique: std::collections::HashSet<_> = ports.iter().collect();
-        assert_eq!(unique.len(), ports.len());
-    }
-}
