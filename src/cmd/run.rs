@@ -1,0 +1,192 @@
+//! `run`, `backfill` and `replay`.
+
+use auditfwd::app::{self, Outcome, RunOptions};
+use auditfwd::exit_code;
+
+use super::{config_failed, error_chain, load, load_for_source, runtime_with_signals};
+use crate::ConfigArgs;
+
+pub(crate) fn run(args: &ConfigArgs, options: RunOptions) -> i32 {
+    let config = match load(args) {
+        Ok(config) => config,
+        Err(errors) => return config_failed(&errors),
+    };
+    auditfwd::telemetry::init_logging(&config.log);
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        source = ?config.source.kind,
+        sinks = %config.effective_sinks().iter().map(|sink| sink.describe()).collect::<Vec<_>>().join(", "),
+        state_dir = %config.state.dir.display(),
+        "auditfwd starting"
+    );
+    let (runtime, shutdown) = match runtime_with_signals() {
+        Ok(started) => started,
+        Err(code) => return code,
+    };
+    let result = runtime.block_on(app::run(config, options, shutdown));
+    // A reader stuck in a poll, or a sink write stuck in a blocking thread
+    // (stdout into a pipe nobody reads), would hold the runtime's drop, and
+    // the process, past shutdown_grace: what they hold is not committed, so it
+    // is abandoned.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
+        Ok(Outcome::Drained) => {
+            tracing::info!("stopped; everything read was delivered and committed");
+            exit_code::OK
+        }
+        Ok(Outcome::GraceExpired {
+            undelivered_batches,
+        }) => {
+            tracing::warn!(undelivered_batches, "stopped before delivering everything; those entries are read again at the next start");
+            exit_code::OK
+        }
+        Err(error) => {
+            let code = error.exit_code();
+            tracing::error!(exit_code = code, "{}", error_chain(&error));
+            code
+        }
+    }
+}
+
+pub(crate) fn backfill(
+    args: &ConfigArgs,
+    from: &str,
+    to: &str,
+    sinks: Vec<String>,
+    audit_types: Vec<String>,
+    source: Option<&str>,
+) -> i32 {
+    use auditfwd::backfill::{self, Extent, Progress, Request};
+    let config = match load_for_source(args, source, "backfill") {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let time = |flag: &str, text: &str| {
+        auditfwd::source::rows::parse_local_timestamp(text)
+            .ok_or_else(|| format!("{flag} {text:?} is not a local time like 2026-10-01T00:00:00"))
+    };
+    let request = match (time("--from", from), time("--to", to)) {
+        (Ok(from), Ok(to)) => Request {
+            from,
+            to,
+            sinks,
+            audit_types,
+        },
+        (Err(problem), _) | (_, Err(problem)) => {
+            eprintln!("auditfwd: backfill: {problem}");
+            return exit_code::CONFIG;
+        }
+    };
+    let derived = match backfill::derive(&config, &request) {
+        Ok(derived) => derived,
+        Err(problem) => {
+            eprintln!("auditfwd: backfill: {problem}");
+            return exit_code::CONFIG;
+        }
+    };
+    auditfwd::telemetry::init_logging(&derived.log);
+    // No fallback: a zone that does not parse is a configuration error.
+    let zone = match derived.source.odbc.zone() {
+        Ok(zone) => zone,
+        Err(problem) => {
+            eprintln!("auditfwd: backfill: {problem}");
+            return exit_code::CONFIG;
+        }
+    };
+    let end_at = auditfwd::source::rows::LocalClock::new(zone).to_utc(&request.to);
+    // The runtime and the signal handlers first: a SIGTERM from now on drains
+    // and exits 0, even while the extent is read below.
+    let (runtime, shutdown) = match runtime_with_signals() {
+        Ok(started) => started,
+        Err(code) => return code,
+    };
+    // The extent (receivers holding the range) sizes the progress; without it
+    // the backfill still runs, showing entries only.
+    let extent = match auditfwd::source::Source::open(&derived.source, &derived.filter, None) {
+        Ok(auditfwd::source::Source::Odbc(mut source)) => match source.receivers() {
+            Ok(receivers) => Extent::of(&receivers, request.from, request.to),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the receivers to size the progress");
+                Extent::default()
+            }
+        },
+        _ => Extent::default(),
+    };
+    let state = derived.state.dir.clone();
+    tracing::info!(from = %request.from, to = %request.to, state_dir = %state.display(), sinks = %derived.effective_sinks().iter().map(|sink| sink.describe()).collect::<Vec<_>>().join(", "), "backfill starting");
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let progress = std::sync::Arc::new(Progress::new(extent, on_terminal));
+    let observer: app::Observer = {
+        let progress = progress.clone();
+        std::sync::Arc::new(move |metrics: &auditfwd::telemetry::Metrics| {
+            progress.show(metrics.committed_cursor().as_ref())
+        })
+    };
+    let options = RunOptions {
+        exit_when_caught_up: true,
+        accept_lost_checkpoint: false,
+        end_at: Some(end_at),
+    };
+    let result = runtime.block_on(app::run_observed(
+        derived,
+        options,
+        shutdown,
+        Some(observer),
+    ));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
+        Ok(_) => {
+            progress.finish();
+            eprintln!(
+                "backfill: stopped with everything read delivered and committed in {}; run the same command again to continue (a finished range reads nothing more), or delete that directory to read the range again",
+                state.display()
+            );
+            exit_code::OK
+        }
+        Err(error) => {
+            let code = error.exit_code();
+            eprintln!("auditfwd: backfill: {}", error_chain(&error));
+            code
+        }
+    }
+}
+
+pub(crate) fn replay(args: &ConfigArgs, file: &std::path::Path, sink: &str) -> i32 {
+    let config = match load(args) {
+        Ok(config) => config,
+        Err(errors) => return config_failed(&errors),
+    };
+    auditfwd::telemetry::init_logging(&config.log);
+    let (runtime, shutdown) = match runtime_with_signals() {
+        Ok(started) => started,
+        Err(code) => return code,
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = auditfwd::replay::replay(&config, file, sink, |line| eprintln!("{line}")) => Some(result),
+            () = shutdown => None,
+        }
+    });
+    let Some(result) = result else {
+        eprintln!(
+            "replay: stopped by a signal before the end; run the same command again to send the file (events sent already are sent again: SIEMs de-duplicate on event_id)"
+        );
+        return exit_code::OK;
+    };
+    match result {
+        Ok(summary) => {
+            eprintln!(
+                "replay: done: {} events in {} batches to {sink} ({} retries)",
+                summary.events, summary.batches, summary.retries
+            );
+            exit_code::OK
+        }
+        Err(error) => {
+            eprintln!("auditfwd: replay: {error}");
+            error.exit_code()
+        }
+    }
+}

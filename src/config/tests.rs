@@ -1,0 +1,59 @@
+use super::*;
+
+#[test]
+fn resolved_paths_are_one_spelling_per_file() {
+    let directory = tempfile::tempdir().unwrap();
+    let root = directory.path().canonicalize().unwrap();
+    std::fs::create_dir(root.join("logs")).unwrap();
+    let same = [
+        root.join("a.ndjson"),
+        root.join("./a.ndjson"),
+        root.join("logs/../a.ndjson"),
+        root.join("logs/./../a.ndjson"),
+        root.join("missing/../a.ndjson"),
+    ];
+    for path in &same {
+        assert_eq!(
+            resolve_path(path),
+            root.join("a.ndjson"),
+            "{}",
+            path.display()
+        );
+    }
+    assert_eq!(
+        resolve_path(&root.join("not/yet/./there")),
+        root.join("not/yet/there")
+    );
+    assert!(resolve_path(Path::new("relative.ndjson")).is_absolute());
+}
+
+#[test]
+fn toml_errors_lose_their_excerpt() {
+    let error = "TOML parse error at line 3, column 12\n  |\n3 | password = 3141x\n  |            ^\ninvalid number\n";
+    let shown = without_excerpt(error);
+    assert!(!shown.contains("3141"), "{shown}");
+    assert!(
+        shown.contains("line 3, column 12") && shown.contains("invalid number"),
+        "{shown}"
+    );
+    assert_eq!(without_excerpt("unknown field `x`"), "unknown field `x`");
+}
+
+#[test]
+fn secrets_take_any_scalar_as_text_and_refuse_lists_without_echo() {
+    let parse = |text: &str| -> Result<Secret, String> {
+        #[derive(Deserialize)]
+        struct Holder {
+            secret: Secret,
+        }
+        toml::from_str::<Holder>(text)
+            .map(|holder| holder.secret)
+            .map_err(|error| error.message().to_owned())
+    };
+    assert_eq!(parse("secret = 31415926").unwrap().expose(), "31415926");
+    assert_eq!(parse("secret = true").unwrap().expose(), "true");
+    assert_eq!(parse("secret = 2.5").unwrap().expose(), "2.5");
+    assert_eq!(parse("secret = \"0042\"").unwrap().expose(), "0042");
+    let refused = parse("secret = [27182818]").unwrap_err();
+    assert!(!refused.contains("27182818"), "{refused}");
+}
