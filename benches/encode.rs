@@ -27,6 +27,9 @@ fn rows(count: usize) -> Vec<JournalRow> {
     let config = SimulatorConfig {
         total_events: 0,
         events_per_second: 0,
+        start_timestamp: auditfwd::source::config::SimulatorStart::At(
+            "2026-01-05T08:00:00".parse().expect("a valid time"),
+        ),
         ..SimulatorConfig::default()
     };
     let mut simulator = Simulator::new(config, &types, None).expect("simulator");

@@ -97,6 +97,7 @@ def run_daemon(auditfwd, work, output_format, lost_checkpoint=False, audit_types
         "[source]\nkind = \"simulator\"\npoll_interval = \"100ms\"\nbatch_rows = 1000\n"
         f"audit_types = {json.dumps(list(audit_types))}\n"
         f"[source.simulator]\nseed = 3\nevents_per_second = 0\ntotal_events = {total_events}\n"
+        "start_timestamp = \"2026-01-05T08:00:00\"\n"
         f"[event]\nschema_version = 2\n[state]\ndir = \"{state}\"\n"
         f"[[sinks]]\ntype = \"file\"\npath = \"{out}\"\nformat = \"{output_format}\"\n")
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AUDITFWD_")}

@@ -289,7 +289,12 @@ pub(crate) fn every_kind_of_event() -> Vec<crate::event::Event> {
     malformed.user_name = None;
     malformed.remote_address = None;
     rows.push(malformed);
-    let simulator = crate::source::config::SimulatorConfig::default();
+    let simulator = crate::source::config::SimulatorConfig {
+        start_timestamp: crate::source::config::SimulatorStart::At(
+            "2026-01-05T08:00:00".parse().expect("a valid time"),
+        ),
+        ..crate::source::config::SimulatorConfig::default()
+    };
     for ordinal in 0..2_000 {
         rows.push(crate::source::simulator::entry(&simulator, ordinal));
     }

@@ -66,8 +66,46 @@ pub struct SimulatorConfig {
     /// 0 = endless; N = exactly N journal entries, then idle.
     pub total_events: u64,
     pub system_name: String,
-    /// Local time of the first entry (the simulated system runs on UTC).
-    pub start_timestamp: chrono::NaiveDateTime,
+    /// Local time of the first entry (the simulated system runs on UTC):
+    /// "now" (the default) or a fixed time, for a stream that is the same on
+    /// every run.
+    pub start_timestamp: SimulatorStart,
+}
+
+/// Where the simulated clock starts. `Now` is the time of the first run; a
+/// run that resumes from a checkpoint continues the clock of the entry it
+/// resumes after, so the stream's times stay in order across restarts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SimulatorStart {
+    #[default]
+    Now,
+    At(chrono::NaiveDateTime),
+}
+
+impl Serialize for SimulatorStart {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SimulatorStart::Now => serializer.serialize_str("now"),
+            SimulatorStart::At(at) => at.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SimulatorStart {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text.trim().eq_ignore_ascii_case("now") {
+            return Ok(SimulatorStart::Now);
+        }
+        text.trim()
+            .parse::<chrono::NaiveDateTime>()
+            .map(SimulatorStart::At)
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "`{text}` is neither \"now\" nor a local time like \"2026-01-05T08:00:00\""
+                ))
+            })
+    }
 }
 
 impl Default for SimulatorConfig {
@@ -77,9 +115,7 @@ impl Default for SimulatorConfig {
             events_per_second: 200,
             total_events: 0,
             system_name: "SIMSYS".into(),
-            start_timestamp: chrono::NaiveDate::from_ymd_opt(2026, 1, 5)
-                .and_then(|date| date.and_hms_opt(8, 0, 0))
-                .expect("valid constant date"),
+            start_timestamp: SimulatorStart::Now,
         }
     }
 }

@@ -13,9 +13,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::{Duration, NaiveDateTime, TimeZone, Timelike, Utc};
 
-use super::config::SimulatorConfig;
+use super::config::{SimulatorConfig, SimulatorStart};
 use crate::event::audit::TypeSpec;
 use crate::event::{Cursor, JournalRow};
 
@@ -62,6 +62,7 @@ impl Simulator {
         types: &[&'static TypeSpec],
         cursor: Option<&Cursor>,
     ) -> Result<Simulator, ForeignCursor> {
+        let mut config = config;
         let (next, skip_through) = match cursor {
             None => (0, None),
             Some(cursor) => {
@@ -69,6 +70,16 @@ impl Simulator {
                 (slot, Some(offset))
             }
         };
+        if config.start_timestamp == SimulatorStart::Now {
+            let now = Utc::now()
+                .naive_utc()
+                .with_nanosecond(0)
+                .unwrap_or_default();
+            let start = cursor
+                .and_then(|cursor| start_of_resumed(&config, types, next, cursor))
+                .unwrap_or(now);
+            config.start_timestamp = SimulatorStart::At(start);
+        }
         Ok(Simulator {
             config,
             types: types.iter().copied().filter(|spec| !spec.is_js()).collect(),
@@ -133,186 +144,6 @@ impl Simulator {
     }
 }
 
-/// Per mille of slots that carry an entry of each other type (PW and AF the
-/// most, as on a real system), and slots where a brute-force burst runs.
-const TYPE_WEIGHTS: &[(&str, u64)] = &[
-    ("PW", 120),
-    ("AF", 60),
-    ("PS", 30),
-    ("CP", 20),
-    ("SV", 10),
-    ("CA", 10),
-    ("GR", 5),
-    ("OW", 5),
-    ("AD", 3),
-    ("PA", 2),
-];
-/// Every BURST_EVERY slots, BURST_LENGTH slots in a row carry a failed
-/// sign-on for one user from one address: a brute-force attempt.
-const BURST_EVERY: u64 = 1009;
-const BURST_LENGTH: u64 = 6;
-
-/// The entries of other types in slot `ordinal` (at most one, deterministic),
-/// at a free sequence offset of the slot, at the JS entry's time.
-fn typed_entries(
-    config: &SimulatorConfig,
-    types: &[&'static TypeSpec],
-    ordinal: u64,
-    js: &JournalRow,
-) -> Vec<JournalRow> {
-    let random = mix(config.seed.wrapping_mul(0x5151) ^ mix(ordinal ^ 0xA5A5));
-    let burst = ordinal % BURST_EVERY < BURST_LENGTH && ordinal >= BURST_EVERY;
-    let wanted = if burst {
-        Some("PW")
-    } else {
-        let mut roll = random % 1000;
-        TYPE_WEIGHTS.iter().find_map(|(code, weight)| {
-            if roll < *weight {
-                Some(*code)
-            } else {
-                roll -= weight;
-                None
-            }
-        })
-    };
-    let Some(spec) = wanted.and_then(|code| types.iter().find(|spec| spec.code == code)) else {
-        return Vec::new();
-    };
-    let js_offset = offset_in_slot(config, js);
-    let offset = if js_offset < SEQUENCE_SLOT - 1 {
-        js_offset + 1
-    } else {
-        js_offset - 1
-    };
-    let user = pick(USERS, random >> 10);
-    let address = pick(ADDRESSES, random >> 20);
-    let pick_code = |codes: &[&'static str]| pick(codes, random >> 30);
-    let columns: Vec<(&str, String)> = match spec.code {
-        "PW" if burst => vec![
-            ("VIOLATION_TYPE", "P".into()),
-            ("AUDIT_USER_NAME", "PAYADMIN".into()),
-            ("DEVICE_NAME", "QPADEV0042".into()),
-        ],
-        "PW" => vec![
-            (
-                "VIOLATION_TYPE",
-                pick_code(&["P", "P", "P", "P", "P", "P", "P", "U", "U", "Q"]).into(),
-            ),
-            ("AUDIT_USER_NAME", user.into()),
-        ],
-        "AF" => vec![
-            (
-                "VIOLATION_TYPE",
-                pick_code(&["A", "A", "A", "A", "A", "A", "A", "A", "T", "S"]).into(),
-            ),
-            ("OBJECT_LIBRARY", "PAYROLL".into()),
-            ("OBJECT_NAME", "SALARIES".into()),
-            ("OBJECT_TYPE", "*FILE".into()),
-            ("USER_PROFILE_NAME", user.into()),
-        ],
-        "PS" => vec![
-            ("ENTRY_TYPE", pick_code(&["H", "S", "E", "P"]).into()),
-            ("USER_PROFILE_NAME", user.into()),
-        ],
-        "CP" => {
-            let grant = (random >> 40) % 5 == 0;
-            vec![
-                (
-                    "COMMAND_TYPE",
-                    if grant {
-                        "CHG"
-                    } else {
-                        pick_code(&["CHG", "CHG", "CRT"])
-                    }
-                    .into(),
-                ),
-                ("USER_PROFILE", user.into()),
-                ("STATUS", "*ENABLED".into()),
-                ("ALLOBJ", if grant { "Y" } else { "N" }.into()),
-                ("PREVIOUS_ALLOBJ", "N".into()),
-            ]
-        }
-        "SV" => vec![
-            ("ENTRY_TYPE", "A".into()),
-            (
-                "SYSTEM_VALUE",
-                pick_code(&["QAUDLVL", "QMAXSIGN", "QDATFMT", "QDATFMT"]).into(),
-            ),
-            ("OLD_VALUE", "*AUTFAIL *SECURITY *JOBDTA".into()),
-            ("NEW_VALUE", "*AUTFAIL".into()),
-        ],
-        "CA" => vec![
-            ("COMMAND_TYPE", pick_code(&["GRANT", "REVOKE"]).into()),
-            ("OBJECT_LIBRARY", "PAYROLL".into()),
-            ("OBJECT_NAME", "SALARIES".into()),
-            ("OBJECT_TYPE", "*FILE".into()),
-            ("USER_PROFILE_NAME", user.into()),
-            ("OBJECT_OPERATIONAL", "YES".into()),
-            ("DATA_READ", "YES".into()),
-            ("PREV_OBJECT_OPERATIONAL", "NO".into()),
-            ("PREV_DATA_READ", "NO".into()),
-        ],
-        "GR" => vec![
-            ("ENTRY_TYPE", pick_code(&["A", "D", "R"]).into()),
-            ("EXIT_POINT_NAME", "QIBM_QZDA_INIT".into()),
-            ("EXIT_PROGRAM_LIBRARY", "SECLIB".into()),
-            ("EXIT_PROGRAM", "ODBCEXIT".into()),
-        ],
-        // AUDIT_JOURNAL_OW has no ENTRY_TYPE column.
-        "OW" => vec![
-            ("OBJECT_LIBRARY", "PAYROLL".into()),
-            ("OBJECT_NAME", "PAYCALC".into()),
-            ("OBJECT_TYPE", "*PGM".into()),
-            ("PREVIOUS_OWNER", "OPSADM".into()),
-            ("NEW_OWNER", user.into()),
-        ],
-        "AD" => vec![
-            ("ENTRY_TYPE", "U".into()),
-            ("OBJECT_AUDIT", "*NONE".into()),
-            ("PREV_OBJECT_AUDIT", "*CMD".into()),
-            // CHGUSRAUD: the changed profile is the object, type *USRPRF.
-            ("LIBRARY_NAME", "QSYS".into()),
-            ("OBJECT_NAME", user.into()),
-            ("OBJECT_TYPE", "*USRPRF".into()),
-        ],
-        _ => vec![
-            ("ENTRY_TYPE", "A".into()),
-            ("OBJECT_LIBRARY", "PAYROLL".into()),
-            ("OBJECT_NAME", "PAYCALC".into()),
-            ("OBJECT_TYPE", "*PGM".into()),
-            ("OBJECT_OWNER", "QSECOFR".into()),
-        ],
-    };
-    let raw: HashMap<String, Option<String>> = columns
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), Some(value)))
-        .collect();
-    let Ok(details) = super::rows::details(spec, &raw) else {
-        return Vec::new();
-    };
-    let mut row = JournalRow::bare(
-        &js.system_name,
-        &js.receiver_library,
-        &js.receiver_name,
-        js.sequence_number - js_offset + offset,
-        js.entry_timestamp_local,
-        js.entry_timestamp,
-    );
-    row.user_name = Some(
-        if spec.code == "CP" {
-            "SECADM01"
-        } else {
-            "QUSER"
-        }
-        .into(),
-    );
-    row.job_name = Some("QZSOSIGN".into());
-    row.job_user = Some("QUSER".into());
-    row.remote_address = Some(if burst { "203.0.113.66" } else { address }.into());
-    row.details = Some(details);
-    vec![row]
-}
-
 /// Where `row` sits in its slot (0 to SEQUENCE_SLOT - 1).
 fn offset_in_slot(config: &SimulatorConfig, row: &JournalRow) -> u64 {
     let cursor = Cursor::of(row);
@@ -336,6 +167,44 @@ fn receiver_base(receiver: u64) -> u64 {
         1
     };
     first + (receiver - chain_start) * ENTRIES_PER_RECEIVER * SEQUENCE_SLOT
+}
+
+/// The first entry's time. A `Simulator` has always fixed it (`Now` becomes
+/// the time it started); a bare `entry` call with `Now` takes the epoch.
+fn start_of(config: &SimulatorConfig) -> NaiveDateTime {
+    match config.start_timestamp {
+        SimulatorStart::At(at) => at,
+        SimulatorStart::Now => NaiveDateTime::default(),
+    }
+}
+
+/// For a run that resumes after `cursor` (in slot `slot`) with the clock
+/// started "now": the start that gives the cursor's entry the time it had,
+/// so the clock goes on from there. None when the cursor has no local time.
+fn start_of_resumed(
+    config: &SimulatorConfig,
+    types: &[&'static TypeSpec],
+    slot: u64,
+    cursor: &Cursor,
+) -> Option<NaiveDateTime> {
+    let at = cursor.entry_timestamp_local?;
+    let from_epoch = SimulatorConfig {
+        start_timestamp: SimulatorStart::At(NaiveDateTime::default()),
+        ..config.clone()
+    };
+    let probe = Simulator {
+        config: from_epoch,
+        types: types.iter().copied().filter(|spec| !spec.is_js()).collect(),
+        next: slot,
+        skip_through: None,
+        pending: VecDeque::new(),
+        paced_from: (Instant::now(), slot),
+    };
+    let row = probe
+        .slot(slot)
+        .into_iter()
+        .find(|row| row.sequence_number == cursor.sequence_number)?;
+    Some(at - (row.entry_timestamp_local - NaiveDateTime::default()))
 }
 
 /// The slot a cursor points into, and its offset within the slot.
@@ -528,7 +397,7 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
     } else {
         (receiver - IPL_PHASE) / IPL_EVERY + 1
     };
-    let mut local: NaiveDateTime = config.start_timestamp
+    let mut local: NaiveDateTime = start_of(config)
         + Duration::microseconds(spacing_micros * (block * 3) as i64)
         + Duration::minutes(10 * ipls as i64);
     if step == 2 {
@@ -656,6 +525,9 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
     }
     row
 }
+
+mod typed;
+use typed::typed_entries;
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,10 @@
 //! simulator, every entry forwarded, state in `data/`, and differ in a few
 //! keys of `[source]`, `[pipeline]` and their sinks.
 
+/// The simulator's clock in every test configuration: a fixed start, so
+/// that runs compare byte for byte (the daemon's default is "now").
+pub const FIXED_START: &str = "2026-01-05T08:00:00";
+
 /// Tables in the order first named, each a list of `key = value` lines, then
 /// the `[[sinks]]` in order.
 #[derive(Clone, Debug, Default)]
@@ -26,7 +30,10 @@ impl ConfigBuilder {
             .table("source", "")
             .table(
                 "source.simulator",
-                &format!("total_events = {total_events}\nevents_per_second = {events_per_second}"),
+                &format!(
+                    "total_events = {total_events}\nevents_per_second = {events_per_second}\n\
+                     start_timestamp = \"{FIXED_START}\""
+                ),
             )
             .table("filter", "entry_types = []\nexclude_users = []")
             .table("sessions", "enabled = false")

@@ -8,6 +8,7 @@ use auditfwd::app::{self, Outcome, RunError, RunOptions};
 use auditfwd::enrich::FilterConfig;
 use auditfwd::settings::Config;
 use auditfwd::sink::SinkConfig;
+use auditfwd::source::config::SimulatorStart;
 
 /// `events` simulator entries, unpaced, all forwarded, 1000-row batches, into
 /// `sink`; state in `state/data`.
@@ -16,6 +17,11 @@ pub fn simulator_into(state: &Path, events: u64, sink: SinkConfig) -> Config {
     config.source.batch_rows = 1000;
     config.source.simulator.total_events = events;
     config.source.simulator.events_per_second = 0;
+    config.source.simulator.start_timestamp = SimulatorStart::At(
+        crate::config::FIXED_START
+            .parse()
+            .expect("a valid fixed start"),
+    );
     config.filter = FilterConfig {
         entry_types: vec![],
         include_users: vec![],

@@ -218,7 +218,7 @@ const SIZE_EXCEPTIONS: &[(&str, &str)] = &[
         "being split with the reader's state machine",
     ),
     (
-        "src/source/simulator.rs::typed_entries",
+        "src/source/simulator/typed.rs::typed_entries",
         "one entry per audit type in one match",
     ),
     (

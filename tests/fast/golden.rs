@@ -29,6 +29,7 @@ batch_rows = 1000
 audit_types = {types}
 [source.simulator]
 seed = {seed}
+start_timestamp = "2026-01-05T08:00:00"
 total_events = 50000
 events_per_second = 0
 [filter]

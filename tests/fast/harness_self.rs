@@ -19,7 +19,7 @@ fn later_lines_replace_a_key_and_tables_keep_their_order() {
         .to_toml();
     assert_eq!(
         text,
-        "[source]\nbatch_rows = 5\n[source.simulator]\ntotal_events = 10\nevents_per_second = 0\n\
+        "[source]\nbatch_rows = 5\n[source.simulator]\ntotal_events = 10\nevents_per_second = 0\nstart_timestamp = \"2026-01-05T08:00:00\"\n\
          [filter]\nentry_types = []\nexclude_users = []\n[sessions]\nenabled = false\n[state]\ndir = \"data\"\n\
          [pipeline]\nretry_max_backoff = \"2s\"\nshutdown_grace = \"1s\"\n\
          [[sinks]]\ntype = \"file\"\npath = \"events.ndjson\"\n"

@@ -78,38 +78,52 @@ fn sigkill_at_random_moments_loses_nothing_and_repeats_at_most_the_last_batch() 
         "no kill landed mid-stream"
     );
 
-    // A run repeats only the tail of what the last run that wrote anything
-    // wrote: the batch written but not yet committed when it was killed. (A
-    // run killed before its first delivery writes nothing and commits nothing.)
+    // A run repeats only the batch that was written but not yet committed
+    // when the run before was killed: the first lines of a run may be the
+    // last batch of everything written so far (whole, from its start, or cut
+    // short when this run was killed while writing it again); every other
+    // line is new. (A run killed before its first delivery writes nothing.)
     let mut total_duplicates = 0;
-    let written: Vec<&Vec<String>> = run_lines.iter().filter(|lines| !lines.is_empty()).collect();
-    for pair in written.windows(2) {
-        let (before, after) = (pair[0], pair[1]);
-        let repeated = after.iter().take_while(|id| before.contains(id)).count();
-        assert!(
-            repeated as u64 <= BATCH_ROWS,
-            "{repeated} repeated lines, more than one batch"
-        );
-        assert_eq!(
-            &before[before.len() - repeated..],
-            &after[..repeated],
-            "repeats are not the previous run's last batch"
-        );
-        let earlier: HashSet<&String> = written
+    let mut frontier: Vec<&String> = Vec::new();
+    let mut written_ids: HashSet<&String> = HashSet::new();
+    for lines in &run_lines {
+        let repeated = lines
             .iter()
-            .take_while(|lines| !std::ptr::eq(**lines, after))
-            .copied()
-            .flatten()
-            .collect();
+            .take_while(|id| written_ids.contains(id))
+            .count();
+        if repeated > 0 {
+            let at = frontier
+                .iter()
+                .position(|id| **id == lines[0])
+                .expect("a repeated line was written before");
+            assert!(
+                (frontier.len() - at) as u64 <= BATCH_ROWS,
+                "the repeats start {} lines before the end of what was written, more than one batch",
+                frontier.len() - at
+            );
+            assert_eq!(
+                frontier[at..at + repeated].to_vec(),
+                lines[..repeated].iter().collect::<Vec<_>>(),
+                "repeats are not the last batch written"
+            );
+            assert!(
+                at + repeated == frontier.len() || repeated == lines.len(),
+                "the run went on past a batch it resent only in part"
+            );
+        }
         assert!(
-            after[repeated..].iter().all(|id| !earlier.contains(id)),
+            lines[repeated..].iter().all(|id| !written_ids.contains(id)),
             "a duplicate outside the resent batch"
         );
+        for id in &lines[repeated..] {
+            frontier.push(id);
+            written_ids.insert(id);
+        }
         total_duplicates += repeated;
     }
     let counts = multiplicity(&all);
     assert_eq!(
-        counts.values().filter(|count| **count > 1).count(),
+        counts.values().map(|count| count - 1).sum::<usize>(),
         total_duplicates
     );
     // And the stream order held: the de-duplicated output is the reference order.

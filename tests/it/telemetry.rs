@@ -124,6 +124,8 @@ fn metrics_parse_as_prometheus_text_and_agree_with_what_was_sent() {
         "--set",
         "source.simulator.events_per_second=0",
         "--set",
+        "source.simulator.start_timestamp=\"2026-01-05T08:00:00\"",
+        "--set",
         "sinks=[{type=\"file\",path=\"events.ndjson\"}]",
     ]);
     let port = telemetry_port(&workspace);
@@ -161,7 +163,12 @@ fn metrics_parse_as_prometheus_text_and_agree_with_what_was_sent() {
     );
     // The checkpoint gauge stands on the last entry read (entry 2999 of the stream).
     let last = auditfwd::source::simulator::entry(
-        &auditfwd::source::config::SimulatorConfig::default(),
+        &auditfwd::source::config::SimulatorConfig {
+            start_timestamp: auditfwd::source::config::SimulatorStart::At(
+                "2026-01-05T08:00:00".parse().unwrap(),
+            ),
+            ..Default::default()
+        },
         2999,
     );
     assert_eq!(

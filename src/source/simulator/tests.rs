@@ -4,6 +4,7 @@ fn config() -> SimulatorConfig {
     SimulatorConfig {
         total_events: 0,
         events_per_second: 0,
+        start_timestamp: SimulatorStart::At("2026-01-05T08:00:00".parse().expect("a valid time")),
         ..SimulatorConfig::default()
     }
 }
@@ -126,4 +127,61 @@ fn every_type_in_order_and_exact_resume_after_any_entry() {
         })
         .count();
     assert!(burst >= 6, "{burst}");
+}
+
+#[test]
+fn the_default_clock_starts_now_and_a_resumed_run_continues_it() {
+    let now = SimulatorConfig {
+        start_timestamp: SimulatorStart::Now,
+        ..config()
+    };
+    let types: Vec<&'static TypeSpec> = crate::event::audit::catalog::ALL.to_vec();
+    let before = Utc::now().naive_utc();
+    let mut first = Simulator::new(now.clone(), &types, None).expect("simulator");
+    let rows = first.poll(500);
+    let after = Utc::now().naive_utc();
+    let start = rows[0].entry_timestamp_local;
+    assert!(
+        start >= before - Duration::seconds(1) && start <= after,
+        "the first entry is at {start}, not between {before} and {after}"
+    );
+    // A restart after entry 321 (seconds or hours later) gives the entries an
+    // unbroken run gives: same sequence numbers, same times.
+    let cursor = Cursor::of(&rows[321]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mut resumed = Simulator::new(now, &types, Some(&cursor)).expect("resumed");
+    let again = resumed.poll(100);
+    let expected = &rows[322..422];
+    assert_eq!(
+        again
+            .iter()
+            .map(|row| (row.sequence_number, row.entry_timestamp_local))
+            .collect::<Vec<_>>(),
+        expected
+            .iter()
+            .map(|row| (row.sequence_number, row.entry_timestamp_local))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn the_start_reads_now_or_a_local_time_and_names_a_bad_value() {
+    let read = |text: &str| toml::from_str::<SimulatorConfig>(&format!("start_timestamp = {text}"));
+    assert_eq!(
+        read("\"now\"").unwrap().start_timestamp,
+        SimulatorStart::Now
+    );
+    assert_eq!(
+        read("\"2026-01-05T08:00:00\"").unwrap().start_timestamp,
+        SimulatorStart::At("2026-01-05T08:00:00".parse().unwrap())
+    );
+    let error = read("\"yesterday\"").unwrap_err().to_string();
+    assert!(
+        error.contains("yesterday") && error.contains("now"),
+        "{error}"
+    );
+    assert_eq!(
+        SimulatorConfig::default().start_timestamp,
+        SimulatorStart::Now
+    );
 }

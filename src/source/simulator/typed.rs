@@ -1,0 +1,185 @@
+//! The entries of the other audit types the simulator mixes into the JS
+//! stream: which slots carry one, of which type and code, and brute-force
+//! bursts of failed sign-ons.
+
+use super::*;
+
+/// Per mille of slots that carry an entry of each other type (PW and AF the
+/// most, as on a real system), and slots where a brute-force burst runs.
+const TYPE_WEIGHTS: &[(&str, u64)] = &[
+    ("PW", 120),
+    ("AF", 60),
+    ("PS", 30),
+    ("CP", 20),
+    ("SV", 10),
+    ("CA", 10),
+    ("GR", 5),
+    ("OW", 5),
+    ("AD", 3),
+    ("PA", 2),
+];
+/// Every BURST_EVERY slots, BURST_LENGTH slots in a row carry a failed
+/// sign-on for one user from one address: a brute-force attempt.
+const BURST_EVERY: u64 = 1009;
+const BURST_LENGTH: u64 = 6;
+
+/// The entries of other types in slot `ordinal` (at most one, deterministic),
+/// at a free sequence offset of the slot, at the JS entry's time.
+pub(super) fn typed_entries(
+    config: &SimulatorConfig,
+    types: &[&'static TypeSpec],
+    ordinal: u64,
+    js: &JournalRow,
+) -> Vec<JournalRow> {
+    let random = mix(config.seed.wrapping_mul(0x5151) ^ mix(ordinal ^ 0xA5A5));
+    let burst = ordinal % BURST_EVERY < BURST_LENGTH && ordinal >= BURST_EVERY;
+    let wanted = if burst {
+        Some("PW")
+    } else {
+        let mut roll = random % 1000;
+        TYPE_WEIGHTS.iter().find_map(|(code, weight)| {
+            if roll < *weight {
+                Some(*code)
+            } else {
+                roll -= weight;
+                None
+            }
+        })
+    };
+    let Some(spec) = wanted.and_then(|code| types.iter().find(|spec| spec.code == code)) else {
+        return Vec::new();
+    };
+    let js_offset = offset_in_slot(config, js);
+    let offset = if js_offset < SEQUENCE_SLOT - 1 {
+        js_offset + 1
+    } else {
+        js_offset - 1
+    };
+    let user = pick(USERS, random >> 10);
+    let address = pick(ADDRESSES, random >> 20);
+    let pick_code = |codes: &[&'static str]| pick(codes, random >> 30);
+    let columns: Vec<(&str, String)> = match spec.code {
+        "PW" if burst => vec![
+            ("VIOLATION_TYPE", "P".into()),
+            ("AUDIT_USER_NAME", "PAYADMIN".into()),
+            ("DEVICE_NAME", "QPADEV0042".into()),
+        ],
+        "PW" => vec![
+            (
+                "VIOLATION_TYPE",
+                pick_code(&["P", "P", "P", "P", "P", "P", "P", "U", "U", "Q"]).into(),
+            ),
+            ("AUDIT_USER_NAME", user.into()),
+        ],
+        "AF" => vec![
+            (
+                "VIOLATION_TYPE",
+                pick_code(&["A", "A", "A", "A", "A", "A", "A", "A", "T", "S"]).into(),
+            ),
+            ("OBJECT_LIBRARY", "PAYROLL".into()),
+            ("OBJECT_NAME", "SALARIES".into()),
+            ("OBJECT_TYPE", "*FILE".into()),
+            ("USER_PROFILE_NAME", user.into()),
+        ],
+        "PS" => vec![
+            ("ENTRY_TYPE", pick_code(&["H", "S", "E", "P"]).into()),
+            ("USER_PROFILE_NAME", user.into()),
+        ],
+        "CP" => {
+            let grant = (random >> 40) % 5 == 0;
+            vec![
+                (
+                    "COMMAND_TYPE",
+                    if grant {
+                        "CHG"
+                    } else {
+                        pick_code(&["CHG", "CHG", "CRT"])
+                    }
+                    .into(),
+                ),
+                ("USER_PROFILE", user.into()),
+                ("STATUS", "*ENABLED".into()),
+                ("ALLOBJ", if grant { "Y" } else { "N" }.into()),
+                ("PREVIOUS_ALLOBJ", "N".into()),
+            ]
+        }
+        "SV" => vec![
+            ("ENTRY_TYPE", "A".into()),
+            (
+                "SYSTEM_VALUE",
+                pick_code(&["QAUDLVL", "QMAXSIGN", "QDATFMT", "QDATFMT"]).into(),
+            ),
+            ("OLD_VALUE", "*AUTFAIL *SECURITY *JOBDTA".into()),
+            ("NEW_VALUE", "*AUTFAIL".into()),
+        ],
+        "CA" => vec![
+            ("COMMAND_TYPE", pick_code(&["GRANT", "REVOKE"]).into()),
+            ("OBJECT_LIBRARY", "PAYROLL".into()),
+            ("OBJECT_NAME", "SALARIES".into()),
+            ("OBJECT_TYPE", "*FILE".into()),
+            ("USER_PROFILE_NAME", user.into()),
+            ("OBJECT_OPERATIONAL", "YES".into()),
+            ("DATA_READ", "YES".into()),
+            ("PREV_OBJECT_OPERATIONAL", "NO".into()),
+            ("PREV_DATA_READ", "NO".into()),
+        ],
+        "GR" => vec![
+            ("ENTRY_TYPE", pick_code(&["A", "D", "R"]).into()),
+            ("EXIT_POINT_NAME", "QIBM_QZDA_INIT".into()),
+            ("EXIT_PROGRAM_LIBRARY", "SECLIB".into()),
+            ("EXIT_PROGRAM", "ODBCEXIT".into()),
+        ],
+        // AUDIT_JOURNAL_OW has no ENTRY_TYPE column.
+        "OW" => vec![
+            ("OBJECT_LIBRARY", "PAYROLL".into()),
+            ("OBJECT_NAME", "PAYCALC".into()),
+            ("OBJECT_TYPE", "*PGM".into()),
+            ("PREVIOUS_OWNER", "OPSADM".into()),
+            ("NEW_OWNER", user.into()),
+        ],
+        "AD" => vec![
+            ("ENTRY_TYPE", "U".into()),
+            ("OBJECT_AUDIT", "*NONE".into()),
+            ("PREV_OBJECT_AUDIT", "*CMD".into()),
+            // CHGUSRAUD: the changed profile is the object, type *USRPRF.
+            ("LIBRARY_NAME", "QSYS".into()),
+            ("OBJECT_NAME", user.into()),
+            ("OBJECT_TYPE", "*USRPRF".into()),
+        ],
+        _ => vec![
+            ("ENTRY_TYPE", "A".into()),
+            ("OBJECT_LIBRARY", "PAYROLL".into()),
+            ("OBJECT_NAME", "PAYCALC".into()),
+            ("OBJECT_TYPE", "*PGM".into()),
+            ("OBJECT_OWNER", "QSECOFR".into()),
+        ],
+    };
+    let raw: HashMap<String, Option<String>> = columns
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), Some(value)))
+        .collect();
+    let Ok(details) = crate::source::rows::details(spec, &raw) else {
+        return Vec::new();
+    };
+    let mut row = JournalRow::bare(
+        &js.system_name,
+        &js.receiver_library,
+        &js.receiver_name,
+        js.sequence_number - js_offset + offset,
+        js.entry_timestamp_local,
+        js.entry_timestamp,
+    );
+    row.user_name = Some(
+        if spec.code == "CP" {
+            "SECADM01"
+        } else {
+            "QUSER"
+        }
+        .into(),
+    );
+    row.job_name = Some("QZSOSIGN".into());
+    row.job_user = Some("QUSER".into());
+    row.remote_address = Some(if burst { "203.0.113.66" } else { address }.into());
+    row.details = Some(details);
+    vec![row]
+}
