@@ -115,9 +115,7 @@ impl Machine {
                     receivers,
                 },
             ) => self.after_time_read(read, at, index, &receivers),
-            (Input::Rows(read), Waiting::Window { last, .. }) => {
-                self.after_window(read, last)
-            }
+            (Input::Rows(read), Waiting::Window { last, .. }) => self.after_window(read, last),
             (Input::Rows(read), Waiting::Open { index, receivers }) => {
                 self.after_open_read(read, index, &receivers)
             }
