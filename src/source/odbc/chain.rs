@@ -229,6 +229,43 @@ pub fn find(receivers: &[ReceiverInfo], id: &ReceiverId) -> Option<usize> {
     receivers.iter().position(|info| info.id == *id)
 }
 
+/// One row of `sql::receivers()` (columns by position, trimmed, empty as
+/// `None`) as the chain reads it; `None` without a library and a name.
+pub fn receiver_of_row(text: impl Fn(usize) -> Option<String>) -> Option<ReceiverInfo> {
+    let number = |index: usize| {
+        text(index).and_then(|value| {
+            value
+                .split('.')
+                .next()
+                .and_then(|whole| whole.parse::<u64>().ok())
+        })
+    };
+    let id = ReceiverId {
+        library: text(0)?,
+        name: text(1)?,
+    };
+    let next = match (text(7), text(8)) {
+        (Some(library), Some(name)) => Some(ReceiverId { library, name }),
+        (None, Some(name)) => Some(ReceiverId {
+            library: id.library.clone(),
+            name,
+        }),
+        _ => None,
+    };
+    Some(ReceiverInfo {
+        attached: text(2).is_some_and(|status| status.eq_ignore_ascii_case("ATTACHED")),
+        first_sequence: number(3),
+        last_sequence: number(4),
+        attach_timestamp: text(5)
+            .and_then(|value| crate::source::rows::parse_local_timestamp(&value)),
+        detach_timestamp: text(6)
+            .and_then(|value| crate::source::rows::parse_local_timestamp(&value)),
+        next,
+        unreadable: ReceiverInfo::unreadable_status(text(2).as_deref()),
+        id,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,217 @@
+//! What goes into the machine and what comes out: positions, calls, the
+//! server's answers, and the actions the reader carries out. Data only.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use super::super::chain::{ReceiverId, ReceiverInfo};
+use super::super::session::Kind;
+use super::super::sql::Start;
+use crate::event::{Cursor as JournalCursor, JournalRow, Notice};
+
+/// Where the next read starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Position {
+    /// First start: entries at or after a local time, from the receiver holding it.
+    FromTime {
+        at: NaiveDateTime,
+        receiver: Option<ReceiverId>,
+    },
+    /// First start with `start_at = "earliest"`.
+    FromOldest,
+    /// After an entry read (delivered, skipped, or the end of a window).
+    After {
+        /// Unknown until the first row is read on a first start.
+        system: Option<String>,
+        receiver: ReceiverId,
+        sequence: u64,
+        timestamp: Option<NaiveDateTime>,
+    },
+}
+
+impl Position {
+    /// The position just after `cursor`.
+    pub fn of(cursor: &JournalCursor) -> Position {
+        Position::After {
+            system: Some(cursor.system_name.clone()),
+            receiver: ReceiverId {
+                library: cursor.receiver_library.clone(),
+                name: cursor.receiver_name.clone(),
+            },
+            sequence: cursor.sequence_number,
+            timestamp: cursor.entry_timestamp_local,
+        }
+    }
+}
+
+/// The last row a call returned, kept or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub system: Option<String>,
+    pub sequence: u64,
+    pub timestamp: Option<NaiveDateTime>,
+}
+
+/// What one call (every configured type over one range) brought back.
+#[derive(Debug, Default)]
+pub struct Read {
+    /// Rows to deliver, in sequence order.
+    pub rows: Vec<JournalRow>,
+    pub last: Option<Seen>,
+    /// Rows dropped as the forwarder's own database connections.
+    pub own_dropped: usize,
+    /// Rows the statements returned (kept, dropped or malformed).
+    pub returned: usize,
+}
+
+/// One call to make: every configured type over one range of one receiver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub receiver: ReceiverId,
+    pub kind: Kind,
+    pub start: Start,
+    /// The window's last sequence number; `None` for a call bounded by rows.
+    pub last: Option<u64>,
+    /// The system, when known (a row that cannot be read is named after it).
+    pub system: Option<String>,
+    /// The sequence number a malformed row without one is placed at.
+    pub anchor: u64,
+}
+
+/// What the server answered.
+#[derive(Debug)]
+pub enum Input {
+    /// A new poll starts.
+    Poll,
+    /// Go on after [`Action::Moved`] without a cursor.
+    Continue,
+    /// The rows of `QSYS2.JOURNAL_RECEIVER_INFO`, oldest first, not empty.
+    Receivers(Vec<ReceiverInfo>),
+    /// What the last [`Action::Read`] returned.
+    Rows(Read),
+    /// A window call failed on an entry the server cannot convert (SQLSTATE
+    /// class 22).
+    DataError {
+        sqlstate: Option<String>,
+        message: String,
+    },
+}
+
+/// Rows to hand out, with the cursor after them.
+#[derive(Debug, Default, PartialEq)]
+pub struct Chunk {
+    pub rows: Vec<JournalRow>,
+    pub cursor: Option<JournalCursor>,
+    pub own_rows_dropped: usize,
+}
+
+/// What the reader does next.
+#[derive(Debug, PartialEq)]
+pub enum Action {
+    /// Read `QSYS2.JOURNAL_RECEIVER_INFO`; answer with [`Input::Receivers`].
+    ReadReceivers,
+    /// Make this call; answer with [`Input::Rows`] or [`Input::DataError`].
+    Read(Call),
+    /// Hand these rows out. `anomaly` is an error to log about them.
+    Deliver {
+        chunk: Chunk,
+        anomaly: Option<String>,
+    },
+    /// The position moved to the next receiver with nothing to hand out;
+    /// with a cursor the poll ends with it (the checkpoint moves too),
+    /// without one answer with [`Input::Continue`].
+    Moved {
+        from: ReceiverId,
+        to: ReceiverId,
+        cursor: Option<JournalCursor>,
+    },
+    /// Report one synthetic row, then hand it out with [`Machine::deliver`]
+    /// and `notice.end`.
+    Notice(NoticeRow),
+    /// A window holds an entry the server cannot convert: the next call reads
+    /// `window` sequence numbers, on a new connection. Nothing to hand out.
+    Narrowed {
+        receiver: ReceiverId,
+        first: u64,
+        last: u64,
+        window: u64,
+        sqlstate: Option<String>,
+    },
+    /// Nothing more to read now. `waiting` names a receiver that cannot be
+    /// read while no receiver follows it yet, and its status.
+    CaughtUp {
+        waiting: Option<(ReceiverId, String)>,
+    },
+    /// The poll took [`STEPS_PER_POLL`](super::STEPS_PER_POLL) steps without a call: nothing this time.
+    Idle,
+}
+
+/// What a synthetic row says, at which position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeRow {
+    pub action: &'static str,
+    pub system: String,
+    pub receiver: ReceiverId,
+    pub sequence: u64,
+    pub message: String,
+    /// The cursor after the row.
+    pub end: Option<JournalCursor>,
+    /// Whether the connection must be dropped first (a call failed mid-way).
+    pub reconnect: bool,
+}
+
+impl NoticeRow {
+    pub const AUDIT_GAP: &'static str = "audit_gap";
+    pub const MALFORMED_ROW: &'static str = "malformed_row";
+
+    /// The row, stamped with the reader's local time now and UTC now.
+    pub fn row(&self, local: NaiveDateTime, now: DateTime<Utc>) -> JournalRow {
+        if self.action == Self::MALFORMED_ROW {
+            return malformed_row(
+                &self.system,
+                &self.receiver,
+                self.sequence,
+                local,
+                self.message.clone(),
+            );
+        }
+        let mut row = JournalRow::bare(
+            &self.system,
+            &self.receiver.library,
+            &self.receiver.name,
+            self.sequence,
+            local,
+            now,
+        );
+        row.entry_type_detail = Some("Journal entries lost before they were read".into());
+        row.notice = Some(Notice {
+            action: self.action,
+            message: self.message.clone(),
+        });
+        row
+    }
+}
+
+/// A `malformed_row` notice at `sequence` of `receiver`.
+pub fn malformed_row(
+    system: &str,
+    receiver: &ReceiverId,
+    sequence: u64,
+    local: NaiveDateTime,
+    message: String,
+) -> JournalRow {
+    let utc = DateTime::<Utc>::from_naive_utc_and_offset(local, Utc);
+    let mut row = JournalRow::bare(
+        system,
+        &receiver.library,
+        &receiver.name,
+        sequence,
+        local,
+        utc,
+    );
+    row.entry_type_detail = Some("A journal row that could not be read".into());
+    row.notice = Some(Notice {
+        action: NoticeRow::MALFORMED_ROW,
+        message,
+    });
+    row
+}
