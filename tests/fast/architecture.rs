@@ -194,30 +194,6 @@ const SIZE_EXCEPTIONS: &[(&str, &str)] = &[
         "the reader's messages in one match",
     ),
     (
-        "src/source/odbc/doctor.rs",
-        "being split with the reader's state machine",
-    ),
-    (
-        "src/source/odbc/doctor.rs::doctor",
-        "being split with the reader's state machine",
-    ),
-    (
-        "src/source/odbc/mod.rs",
-        "being split with the reader's state machine",
-    ),
-    (
-        "src/source/odbc/mod.rs::poll_connected",
-        "becomes the reader's state machine",
-    ),
-    (
-        "src/source/odbc/session.rs",
-        "being split with the reader's state machine",
-    ),
-    (
-        "src/source/odbc/session.rs::open",
-        "being split with the reader's state machine",
-    ),
-    (
         "src/source/simulator/typed.rs::typed_entries",
         "one entry per audit type in one match",
     ),
