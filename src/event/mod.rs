@@ -563,7 +563,8 @@ mod local_micros {
 /// string per value: with two timestamps per event, chrono's `format("%Y...")`
 /// took a tenth of the encoding time. `None` (the caller formats with chrono,
 /// which gives the same text) for a year outside 0..=9999 or a leap second.
-fn micros_text(value: &NaiveDateTime, zulu: bool) -> Option<MicrosText> {
+/// CEF and LEEF cut their own time layouts from this text.
+pub(crate) fn micros_text(value: &NaiveDateTime, zulu: bool) -> Option<MicrosText> {
     use chrono::{Datelike, Timelike};
     let year = u32::try_from(value.year())
         .ok()
@@ -590,13 +591,13 @@ fn micros_text(value: &NaiveDateTime, zulu: bool) -> Option<MicrosText> {
 }
 
 /// The text [`micros_text`] made, on the stack.
-struct MicrosText {
+pub(crate) struct MicrosText {
     bytes: [u8; 27],
     length: usize,
 }
 
 impl MicrosText {
-    fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         std::str::from_utf8(&self.bytes[..self.length]).expect("ASCII digits and separators")
     }
 }

@@ -1,11 +1,19 @@
 //! ArcSight CEF and QRadar LEEF 2.0 text for every entry type, with the
 //! `<type>_<code>` event ids of the mapping table (`PW_P`, `JS_M`, `CP_CHG`).
 //!
+//! A line is written straight into the caller's buffer, each value escaped
+//! as it is appended: no `String` per field, no `format!`.
+//!
 //! `dropped` leaves out that many optional items, in the order of
 //! [`CEF_DROP_ORDER`] / [`LEEF_DROP_ORDER`]: the syslog sink uses it to fit a
-//! message in `max_message_bytes` without cutting it.
+//! message in `max_message_bytes` without cutting it. The `write_*` functions
+//! write every item and return where the optional ones are ([`Optional`]), so
+//! the sink cuts them out instead of writing the line again.
 
-use super::mapping;
+use std::io::Write as _;
+use std::net::IpAddr;
+
+use super::mapping::{self, EventId};
 use crate::event::Event;
 
 /// CEF extensions dropped first, in this order (the rest are kept).
@@ -35,61 +43,340 @@ pub fn is_unescapable(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
-/// Escapes a CEF header field: `\` and `|`; a line end or any other control
-/// character (which a header cannot escape) becomes a space.
+/// Appends `text` to `out`: each ASCII byte as `ascii` says (a replacement,
+/// or `None` to keep it), C1 control characters, U+2028 and U+2029 as a
+/// space ([`is_unescapable`] with the C0 controls and DEL left to `ascii`),
+/// the rest as it is, copied in runs. `plain` tells the bytes `ascii` keeps
+/// (from 0x20 to 0x7E): text of those only is copied whole after one
+/// branch-free pass.
+#[inline]
+fn push_escaped(
+    out: &mut Vec<u8>,
+    text: &str,
+    plain: impl Fn(u8) -> bool,
+    ascii: impl Fn(u8) -> Option<&'static [u8]>,
+) {
+    let bytes = text.as_bytes();
+    if bytes.iter().fold(true, |all, byte| all & plain(*byte)) {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    let mut kept = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        let (replacement, width): (&[u8], usize) = if byte < 0x80 {
+            match ascii(byte) {
+                Some(replacement) => (replacement, 1),
+                None => {
+                    at += 1;
+                    continue;
+                }
+            }
+        } else if byte == 0xC2 && matches!(bytes.get(at + 1), Some(0x80..=0x9F)) {
+            // U+0080 to U+009F.
+            (b" ", 2)
+        } else if byte == 0xE2
+            && bytes.get(at + 1) == Some(&0x80)
+            && matches!(bytes.get(at + 2), Some(0xA8 | 0xA9))
+        {
+            // U+2028, U+2029.
+            (b" ", 3)
+        } else {
+            at += 1;
+            continue;
+        };
+        out.extend_from_slice(&bytes[kept..at]);
+        out.extend_from_slice(replacement);
+        at += width;
+        kept = at;
+    }
+    out.extend_from_slice(&bytes[kept..]);
+}
+
+/// Printable ASCII: from 0x20 (space) to 0x7E.
+#[inline]
+fn printable(byte: u8) -> bool {
+    (0x20..0x7F).contains(&byte)
+}
+
+/// Appends a CEF header field: `\` and `|` escaped; a line end or any other
+/// control character (which a header cannot escape) becomes a space.
+pub fn push_cef_header(out: &mut Vec<u8>, text: &str) {
+    let plain = |byte| printable(byte) && byte != b'\\' && byte != b'|';
+    push_escaped(out, text, plain, |byte| match byte {
+        b'\\' => Some(b"\\\\"),
+        b'|' => Some(b"\\|"),
+        byte if byte.is_ascii_control() => Some(b" "),
+        _ => None,
+    });
+}
+
+/// Appends a CEF extension value: `\` and `=` escaped, line ends as `\n` and
+/// `\r`; any other control character (tab, NUL, ...) becomes a space.
+pub fn push_cef_value(out: &mut Vec<u8>, text: &str) {
+    let plain = |byte| printable(byte) && byte != b'\\' && byte != b'=';
+    push_escaped(out, text, plain, |byte| match byte {
+        b'\\' => Some(b"\\\\"),
+        b'=' => Some(b"\\="),
+        b'\n' => Some(b"\\n"),
+        b'\r' => Some(b"\\r"),
+        byte if byte.is_ascii_control() => Some(b" "),
+        _ => None,
+    });
+}
+
+/// Appends a LEEF attribute value. LEEF has no escapes (QRadar shows a
+/// backslash as it is written), so a value is kept as it is but for the tab
+/// delimiter, line ends and other control characters, each a space.
+pub fn push_leef_value(out: &mut Vec<u8>, text: &str) {
+    push_escaped(out, text, printable, |byte| {
+        byte.is_ascii_control().then_some(b" ")
+    });
+}
+
+/// Appends a LEEF header field: `|` cannot be escaped there, so it becomes
+/// `_`; control characters become spaces.
+pub fn push_leef_header(out: &mut Vec<u8>, text: &str) {
+    let plain = |byte| printable(byte) && byte != b'|';
+    push_escaped(out, text, plain, |byte| match byte {
+        b'|' => Some(b"_"),
+        byte if byte.is_ascii_control() => Some(b" "),
+        _ => None,
+    });
+}
+
+/// What the `push_*` functions wrote: only whole UTF-8 text goes in.
+fn into_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).expect("CEF and LEEF are written from UTF-8 pieces")
+}
+
+/// `text` escaped by `push`, as a `String`.
+fn escaped(text: &str, push: fn(&mut Vec<u8>, &str)) -> String {
+    let mut out = Vec::with_capacity(text.len() + 4);
+    push(&mut out, text);
+    into_text(out)
+}
+
+/// A CEF header field, escaped (see [`push_cef_header`]).
 pub fn cef_header(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 4);
-    for c in text.chars() {
-        match c {
-            '\\' | '|' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if is_unescapable(c) => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    escaped(text, push_cef_header)
 }
 
-/// CEF extension value escaping: `\`, `=`, and line ends as `\n` and `\r`;
-/// any other control character (tab, NUL, ...) becomes a space.
+/// A CEF extension value, escaped (see [`push_cef_value`]).
 pub fn cef_value(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 4);
-    for c in text.chars() {
-        match c {
-            '\\' | '=' => {
-                out.push('\\');
-                out.push(c);
+    escaped(text, push_cef_value)
+}
+
+/// A LEEF attribute value (see [`push_leef_value`]).
+pub fn leef_value(text: &str) -> String {
+    escaped(text, push_leef_value)
+}
+
+/// A LEEF header field (see [`push_leef_header`]).
+pub fn leef_header(text: &str) -> String {
+    escaped(text, push_leef_header)
+}
+
+fn push_number(out: &mut Vec<u8>, number: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
+}
+
+fn push_display(out: &mut Vec<u8>, value: impl std::fmt::Display) {
+    write!(out, "{value}").expect("a Vec takes any bytes");
+}
+
+/// An IP address as `Display` writes it; IPv4 without the formatter.
+fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            push_number(out, a);
+            for octet in [b, c, d] {
+                out.push(b'.');
+                push_number(out, octet);
             }
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if is_unescapable(c) => out.push(' '),
-            c => out.push(c),
+        }
+        IpAddr::V6(_) => push_display(out, ip),
+    }
+}
+
+fn bool_text(flag: bool) -> &'static str {
+    if flag {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// Appends `text` in upper case through a header escape `push`, whose
+/// replacements have no case.
+fn push_upper(out: &mut Vec<u8>, text: &str, push: fn(&mut Vec<u8>, &str)) {
+    if text.is_ascii() {
+        let start = out.len();
+        push(out, text);
+        out[start..].make_ascii_uppercase();
+    } else {
+        push(out, &text.to_uppercase());
+    }
+}
+
+/// Appends the event id ([`mapping::event_id`]) through a header escape `push`.
+fn push_event_id(out: &mut Vec<u8>, event: &Event, push: fn(&mut Vec<u8>, &str)) {
+    match mapping::event_id_parts(event) {
+        EventId::Action(action) => push_upper(out, action, push),
+        EventId::Entry(kind, code) => {
+            push(out, kind);
+            if let Some(code) = code {
+                out.push(b'_');
+                push(out, code);
+            }
         }
     }
-    out
 }
 
-/// A LEEF attribute value. LEEF has no escapes (QRadar shows a backslash as
-/// it is written), so a value is kept as it is but for the tab delimiter, line
-/// ends and other control characters, each replaced by a space.
-pub fn leef_value(text: &str) -> String {
-    text.chars()
-        .map(|c| if is_unescapable(c) { ' ' } else { c })
-        .collect()
+/// Appends `library/name` of the event's journal receiver through `push`.
+fn push_receiver(out: &mut Vec<u8>, event: &Event, push: fn(&mut Vec<u8>, &str)) {
+    push(out, &event.receiver_library);
+    out.push(b'/');
+    push(out, &event.receiver_name);
 }
 
-/// A LEEF header field: `|` cannot be escaped there, so it becomes `_`;
-/// control characters become spaces.
-pub fn leef_header(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '|' => '_',
-            c if is_unescapable(c) => ' ',
-            c => c,
-        })
-        .collect()
+/// The entry time as `yyyy-mm-ddThh:mm:ss.ffffff` (see
+/// [`crate::event::micros_text`]), for the layouts cut from it.
+fn micros(event: &Event) -> Option<[u8; 26]> {
+    let text = crate::event::micros_text(&event.entry_timestamp.naive_utc(), false)?;
+    text.as_str().as_bytes().try_into().ok()
+}
+
+/// Appends the entry time as LEEF `devTime`: `%b %d %Y %H:%M:%S%.3f UTC`
+/// (`Apr 08 2026 10:15:30.123 UTC`).
+fn push_dev_time(out: &mut Vec<u8>, event: &Event) {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let Some(text) = micros(event) else {
+        return push_display(
+            out,
+            event.entry_timestamp.format("%b %d %Y %H:%M:%S%.3f UTC"),
+        );
+    };
+    let month = usize::from((text[5] - b'0') * 10 + (text[6] - b'0'));
+    out.extend_from_slice(MONTHS[month - 1]);
+    out.push(b' ');
+    out.extend_from_slice(&text[8..10]);
+    out.push(b' ');
+    out.extend_from_slice(&text[..4]);
+    out.push(b' ');
+    // hh:mm:ss.fff
+    out.extend_from_slice(&text[11..23]);
+    out.extend_from_slice(b" UTC");
+}
+
+/// Appends the entry time as IBM's generator writes `rt`:
+/// `%Y-%m-%d-%H.%M.%S%.6f` (`2026-04-08-10.15.30.123456`, UTC).
+fn push_ibm_time(out: &mut Vec<u8>, event: &Event) {
+    let Some(mut text) = micros(event) else {
+        return push_display(out, event.entry_timestamp.format("%Y-%m-%d-%H.%M.%S%.6f"));
+    };
+    text[10] = b'-';
+    text[13] = b'.';
+    text[16] = b'.';
+    out.extend_from_slice(&text);
+}
+
+/// The most optional items a line has (the longest drop order).
+const MOST_OPTIONAL: usize = 6;
+const _: () = assert!(
+    CEF_DROP_ORDER.len() <= MOST_OPTIONAL
+        && CEF_IBM_DROP_ORDER.len() <= MOST_OPTIONAL
+        && LEEF_DROP_ORDER.len() <= MOST_OPTIONAL
+);
+
+/// The place of `key` in a drop order, found at compile time.
+const fn slot(order: &[&str], key: &str) -> usize {
+    let key = key.as_bytes();
+    let mut index = 0;
+    while index < order.len() {
+        let name = order[index].as_bytes();
+        let mut at = 0;
+        while at < name.len() && at < key.len() && name[at] == key[at] {
+            at += 1;
+        }
+        if at == name.len() && at == key.len() {
+            return index;
+        }
+        index += 1;
+    }
+    panic!("a key of the drop order");
+}
+
+/// Where a written line's optional items are, in drop order: cutting out
+/// the first `dropped` of them gives the line written with `dropped`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Optional {
+    /// Byte ranges in the buffer, each with the separator before the item
+    /// (the first item of a line is never optional); empty when absent.
+    spans: [(usize, usize); MOST_OPTIONAL],
+}
+
+impl Optional {
+    /// Cuts the first `dropped` optional items out of `out`, the buffer the
+    /// line was written to.
+    pub fn remove(&self, out: &mut Vec<u8>, dropped: usize) {
+        let mut spans = self.spans;
+        let spans = &mut spans[..dropped.min(MOST_OPTIONAL)];
+        // The last in the line first, so the earlier offsets stay right.
+        spans.sort_unstable_by_key(|span| std::cmp::Reverse(span.0));
+        for (start, end) in spans.iter() {
+            out.drain(start..end);
+        }
+    }
+}
+
+/// A line being written: `key=value` items appended to `out` with
+/// `separator` between them, the optional ones noted.
+struct Line<'a> {
+    out: &'a mut Vec<u8>,
+    separator: u8,
+    first: bool,
+    optional: Optional,
+}
+
+impl<'a> Line<'a> {
+    fn new(out: &'a mut Vec<u8>, separator: u8) -> Self {
+        Line {
+            out,
+            separator,
+            first: true,
+            optional: Optional::default(),
+        }
+    }
+
+    /// Starts an item (separator, `key`, `=`); the caller appends the value.
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(self.separator);
+        }
+        self.first = false;
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.push(b'=');
+        self.out
+    }
+
+    /// An item whose value is text of this file, with nothing to escape.
+    fn pair(&mut self, key: &str, value: &str) {
+        self.key(key).extend_from_slice(value.as_bytes());
+    }
+
+    /// Writes the items of drop slot `slot` (none, one, or a value and its
+    /// label) with `write`, and notes where they went.
+    fn optional(&mut self, slot: usize, write: impl FnOnce(&mut Self)) {
+        let start = self.out.len();
+        write(self);
+        self.optional.spans[slot] = (start, self.out.len());
+    }
 }
 
 /// CEF's `externalId` holds at most 40 characters: a longer event id (burst
@@ -97,9 +384,15 @@ pub fn leef_header(text: &str) -> String {
 /// event id itself goes in `cs6` (label `eventId`).
 pub const CEF_EXTERNAL_ID_MAX: usize = 40;
 
-fn external_id(event_id: &str) -> String {
-    if event_id.chars().count() <= CEF_EXTERNAL_ID_MAX {
-        return event_id.to_owned();
+/// Whether the event id is too long for `externalId`.
+fn long_id(event: &Event) -> bool {
+    event.event_id.chars().count() > CEF_EXTERNAL_ID_MAX
+}
+
+/// Appends the `externalId` value: the event id, or when [`long_id`] a digest.
+fn push_external_id(out: &mut Vec<u8>, event_id: &str, long: bool) {
+    if !long {
+        return push_cef_value(out, event_id);
     }
     // FNV-1a, 64 bits, twice (two offsets): stable across releases and hosts.
     let fnv = |offset: u64| {
@@ -107,11 +400,14 @@ fn external_id(event_id: &str) -> String {
             (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
         })
     };
-    format!(
-        "af-{:016x}{:016x}",
-        fnv(0xcbf2_9ce4_8422_2325),
-        fnv(0x6c62_272e_07bb_0142)
-    )
+    push_display(
+        out,
+        format_args!(
+            "af-{:016x}{:016x}",
+            fnv(0xcbf2_9ce4_8422_2325),
+            fnv(0x6c62_272e_07bb_0142)
+        ),
+    );
 }
 
 /// Which CEF layout the syslog sink writes.
@@ -140,14 +436,6 @@ fn ibm_severity(event: &Event) -> &'static str {
     }
 }
 
-/// The entry's time as IBM's generator writes `rt` (`2026-04-08-10.15.30.123456`, UTC).
-fn ibm_time(event: &Event) -> String {
-    event
-        .entry_timestamp
-        .format("%Y-%m-%d-%H.%M.%S%.6f")
-        .to_string()
-}
-
 /// CEF extensions dropped first in the IBM dialect (auditfwd's additions).
 pub const CEF_IBM_DROP_ORDER: &[&str] = &["cs4", "cs3", "duser", "msg"];
 
@@ -158,306 +446,325 @@ pub const CEF_IBM_DROP_ORDER: &[&str] = &["cs4", "cs3", "duser", "msg"];
 /// form, `externalId`, `act`, `duser`, `cs3` receiver, `cs4` connection method,
 /// `cn1` sequence).
 pub fn cef_ibm(event: &Event, release: &str, dropped: usize) -> String {
-    let drop = &CEF_IBM_DROP_ORDER[..dropped.min(CEF_IBM_DROP_ORDER.len())];
+    let mut out = Vec::with_capacity(640);
+    write_cef_ibm(event, release, &mut out).remove(&mut out, dropped);
+    into_text(out)
+}
+
+/// Appends [`cef_ibm`]'s line with every item to `out`; returns where its
+/// optional items are.
+pub fn write_cef_ibm(event: &Event, release: &str, out: &mut Vec<u8>) -> Optional {
     let (actor, effective, target) = super::users(event);
     let journal_entry = event.audit_type.is_some() && event.signal.is_none();
-    let (class, name) = match event.audit_type {
-        Some(kind) if journal_entry => ("QSYS-QAUDJRN".to_owned(), format!("T-{kind}")),
-        _ => ("AUDITFWD".to_owned(), event.event_action.to_uppercase()),
-    };
+    out.extend_from_slice(b"CEF:0|IBM|IBM i|");
+    // An empty header field stops some parsers (pycef among them): without a
+    // configured release the field says so.
+    let release = release.trim();
+    push_cef_header(
+        out,
+        if release.is_empty() {
+            "unknown"
+        } else {
+            release
+        },
+    );
+    match event.audit_type {
+        Some(kind) if journal_entry => {
+            out.extend_from_slice(b"|QSYS-QAUDJRN|T-");
+            push_cef_header(out, kind);
+        }
+        _ => {
+            out.extend_from_slice(b"|AUDITFWD|");
+            push_upper(out, &event.event_action, push_cef_header);
+        }
+    }
+    out.push(b'|');
+    out.extend_from_slice(ibm_severity(event).as_bytes());
+    out.push(b'|');
+    let mut line = Line::new(out, b' ');
     let reason = event
         .audit_type
         .and_then(crate::event::audit::TypeSpec::find)
-        .map(|spec| spec.name.to_owned())
-        .filter(|_| journal_entry)
-        .unwrap_or_else(|| event.event_action.replace('_', " "));
+        .filter(|_| journal_entry);
+    match reason {
+        Some(spec) => push_cef_value(line.key("reason"), spec.name),
+        None => {
+            let value = line.key("reason");
+            let start = value.len();
+            push_cef_value(value, &event.event_action);
+            // The action's words: `_` is never an escape, a space never needs one.
+            for byte in &mut value[start..] {
+                if *byte == b'_' {
+                    *byte = b' ';
+                }
+            }
+        }
+    }
+    line.optional(const { slot(CEF_IBM_DROP_ORDER, "msg") }, |line| {
+        let message = event
+            .message
+            .as_deref()
+            .unwrap_or_else(|| mapping::event_name(event));
+        push_cef_value(line.key("msg"), message);
+    });
     let detail = |column: &str| {
         event
             .details
             .as_ref()
             .and_then(|details| details.text(column))
-            .map(str::to_owned)
     };
-    let object = match (
-        detail("OBJECT_LIBRARY").or(detail("LIBRARY_NAME")),
-        detail("OBJECT_NAME"),
-    ) {
-        (Some(library), Some(name)) => Some(format!("{library}/{name}")),
-        (None, Some(name)) => Some(name),
-        _ => detail("PATH_NAME"),
-    };
-    let ip = super::remote_ip(event);
-    let mut extensions: Vec<(&str, Option<String>)> = vec![
-        ("reason", Some(reason)),
-        (
-            "msg",
-            Some(
-                event
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| mapping::event_name(event)),
-            ),
-        ),
-        ("fileType", detail("OBJECT_TYPE")),
-        ("cs1Label", object.as_ref().map(|_| "objName".to_owned())),
-        ("cs1", object),
-        ("suser", actor.map(str::to_owned)),
-        ("sproc", event.qualified_job_name.clone()),
-        ("shost", Some(event.system_name.clone())),
-        ("src", ip.map(|ip| ip.to_string())),
-        ("spt", event.remote_port.map(|port| port.to_string())),
-        ("evtAggregation", Some("*NO".to_owned())),
-        ("entryTypeField", event.code().map(str::to_owned)),
-        // auditfwd's additions, in keys the IBM i parsers ignore.
-        ("rt", Some(ibm_time(event))),
-        ("externalId", Some(external_id(&event.event_id))),
-        ("act", Some(event.event_action.to_string())),
-        ("duser", target.or(effective).map(str::to_owned)),
-        ("cs3Label", Some("receiver".to_owned())),
-        (
-            "cs3",
-            Some(format!(
-                "{}/{}",
-                event.receiver_library, event.receiver_name
-            )),
-        ),
-        (
-            "cs4Label",
-            super::non_empty_method(event).map(|_| "connectionMethod".to_owned()),
-        ),
-        ("cs4", super::non_empty_method(event)),
-        (
-            "cn1Label",
-            i64::try_from(event.sequence_number)
-                .ok()
-                .map(|_| "sequence".to_owned()),
-        ),
-        (
-            "cn1",
-            i64::try_from(event.sequence_number)
-                .ok()
-                .map(|sequence| sequence.to_string()),
-        ),
-    ];
-    if event.event_id.chars().count() > CEF_EXTERNAL_ID_MAX {
-        extensions.push(("cs6Label", Some("eventId".to_owned())));
-        extensions.push(("cs6", Some(event.event_id.clone())));
+    if let Some(object_type) = detail("OBJECT_TYPE") {
+        push_cef_value(line.key("fileType"), object_type);
     }
-    let text = extensions
-        .into_iter()
-        .filter(|(key, value)| {
-            value.is_some()
-                && !drop
-                    .iter()
-                    .any(|dropped| key == dropped || key.strip_suffix("Label") == Some(dropped))
-        })
-        .map(|(key, value)| format!("{key}={}", cef_value(&value.unwrap_or_default())))
-        .collect::<Vec<_>>()
-        .join(" ");
-    // An empty header field stops some parsers (pycef among them): without a
-    // configured release the field says so.
-    let release = if release.trim().is_empty() {
-        "unknown"
-    } else {
-        release.trim()
+    let library = detail("OBJECT_LIBRARY").or_else(|| detail("LIBRARY_NAME"));
+    let object = match (library, detail("OBJECT_NAME")) {
+        (library, Some(name)) => Some((library, name)),
+        _ => detail("PATH_NAME").map(|path| (None, path)),
     };
-    format!(
-        "CEF:0|IBM|IBM i|{}|{}|{}|{}|{text}",
-        cef_header(release),
-        cef_header(&class),
-        cef_header(&name),
-        ibm_severity(event),
-    )
+    if let Some((library, name)) = object {
+        line.pair("cs1Label", "objName");
+        let value = line.key("cs1");
+        if let Some(library) = library {
+            push_cef_value(value, library);
+            value.push(b'/');
+        }
+        push_cef_value(value, name);
+    }
+    if let Some(actor) = actor {
+        push_cef_value(line.key("suser"), actor);
+    }
+    if let Some(job) = &event.qualified_job_name {
+        push_cef_value(line.key("sproc"), job);
+    }
+    push_cef_value(line.key("shost"), &event.system_name);
+    if let Some(ip) = super::remote_ip(event) {
+        push_ip(line.key("src"), ip);
+    }
+    if let Some(port) = event.remote_port {
+        push_number(line.key("spt"), port);
+    }
+    line.pair("evtAggregation", "*NO");
+    if let Some(code) = event.code() {
+        push_cef_value(line.key("entryTypeField"), code);
+    }
+    // auditfwd's additions, in keys the IBM i parsers ignore.
+    push_ibm_time(line.key("rt"), event);
+    let long = long_id(event);
+    push_external_id(line.key("externalId"), &event.event_id, long);
+    push_cef_value(line.key("act"), &event.event_action);
+    line.optional(const { slot(CEF_IBM_DROP_ORDER, "duser") }, |line| {
+        if let Some(user) = target.or(effective) {
+            push_cef_value(line.key("duser"), user);
+        }
+    });
+    line.optional(const { slot(CEF_IBM_DROP_ORDER, "cs3") }, |line| {
+        line.pair("cs3Label", "receiver");
+        push_receiver(line.key("cs3"), event, push_cef_value);
+    });
+    line.optional(const { slot(CEF_IBM_DROP_ORDER, "cs4") }, |line| {
+        if let Some(method) = super::non_empty_method(event) {
+            line.pair("cs4Label", "connectionMethod");
+            push_cef_value(line.key("cs4"), method);
+        }
+    });
+    if let Ok(sequence) = i64::try_from(event.sequence_number) {
+        line.pair("cn1Label", "sequence");
+        push_number(line.key("cn1"), sequence);
+    }
+    if long {
+        line.pair("cs6Label", "eventId");
+        push_cef_value(line.key("cs6"), &event.event_id);
+    }
+    line.optional
 }
 
-/// Milliseconds since the epoch of the entry, as CEF `rt` wants.
-fn epoch_millis(event: &Event) -> i64 {
-    event.entry_timestamp.timestamp_millis()
-}
-
-fn non_empty(text: &str) -> Option<String> {
-    (!text.is_empty()).then(|| text.to_owned())
-}
-
-/// The CEF line of `event`.
+/// The CEF line of `event`, `dropped` optional items left out.
 pub fn cef(event: &Event, dropped: usize) -> String {
-    let drop = &CEF_DROP_ORDER[..dropped.min(CEF_DROP_ORDER.len())];
+    let mut out = Vec::with_capacity(640);
+    write_cef(event, &mut out).remove(&mut out, dropped);
+    into_text(out)
+}
+
+/// Appends the CEF line of `event` with every item to `out`; returns where
+/// its optional items are.
+pub fn write_cef(event: &Event, out: &mut Vec<u8>) -> Optional {
     let row = mapping::lookup(event);
     let (actor, effective, target) = super::users(event);
-    let mut extensions: Vec<(&str, String)> = vec![
-        ("rt", epoch_millis(event).to_string()),
-        ("dvchost", event.system_name.clone()),
-    ];
-    let mut optional = |key: &'static str, value: Option<String>| {
-        if let Some(value) = value {
-            extensions.push((key, value));
-        }
-    };
-    optional("suser", actor.map(str::to_owned));
+    out.extend_from_slice(
+        concat!("CEF:0|auditfwd|auditfwd|", env!("CARGO_PKG_VERSION"), "|").as_bytes(),
+    );
+    push_event_id(out, event, push_cef_header);
+    out.push(b'|');
+    push_cef_header(out, mapping::event_name(event));
+    out.push(b'|');
+    push_number(out, super::severity_0_10(event.severity));
+    out.push(b'|');
+    let mut line = Line::new(out, b' ');
+    // Milliseconds since the epoch.
+    push_number(line.key("rt"), event.entry_timestamp.timestamp_millis());
+    push_cef_value(line.key("dvchost"), &event.system_name);
+    if let Some(actor) = actor {
+        push_cef_value(line.key("suser"), actor);
+    }
     // `src` is IPv4 in CEF's dictionary; an IPv6 address goes in c6a2.
     let ip = super::remote_ip(event);
-    optional(
-        "src",
-        ip.filter(std::net::IpAddr::is_ipv4)
-            .map(|ip| ip.to_string()),
-    );
-    optional(
-        "c6a2",
-        ip.filter(std::net::IpAddr::is_ipv6)
-            .map(|ip| ip.to_string()),
-    );
-    optional(
-        "c6a2Label",
-        ip.filter(std::net::IpAddr::is_ipv6)
-            .map(|_| "Source IPv6 Address".to_owned()),
-    );
-    optional("spt", event.remote_port.map(|port| port.to_string()));
-    optional("act", Some(event.event_action.to_string()));
-    optional("outcome", Some(row.outcome.ecs().to_owned()));
-    optional("externalId", Some(external_id(&event.event_id)));
-    let long_id = event.event_id.chars().count() > CEF_EXTERNAL_ID_MAX;
-    optional("cs6", long_id.then(|| event.event_id.clone()));
-    optional("cs6Label", long_id.then(|| "eventId".to_owned()));
-    optional("dproc", event.qualified_job_name.clone());
+    match ip {
+        Some(ip @ IpAddr::V4(_)) => push_ip(line.key("src"), ip),
+        Some(ip @ IpAddr::V6(_)) => {
+            push_ip(line.key("c6a2"), ip);
+            line.pair("c6a2Label", "Source IPv6 Address");
+        }
+        None => {}
+    }
+    if let Some(port) = event.remote_port {
+        push_number(line.key("spt"), port);
+    }
+    push_cef_value(line.key("act"), &event.event_action);
+    push_cef_value(line.key("outcome"), row.outcome.ecs());
+    let long = long_id(event);
+    push_external_id(line.key("externalId"), &event.event_id, long);
+    if long {
+        push_cef_value(line.key("cs6"), &event.event_id);
+        line.pair("cs6Label", "eventId");
+    }
+    if let Some(job) = &event.qualified_job_name {
+        push_cef_value(line.key("dproc"), job);
+    }
     // cn1 is a signed 64-bit long: a sequence number above 2^63 - 1 (IBM i
     // allows up to 2^64 - 1) is left out; the event id still carries it.
-    let sequence_fits = i64::try_from(event.sequence_number).is_ok();
-    optional(
-        "cn1",
-        sequence_fits.then(|| event.sequence_number.to_string()),
-    );
-    optional("cn1Label", sequence_fits.then(|| "sequence".into()));
-    optional(
-        "cat",
-        Some(event.audit_type.unwrap_or("AUDITFWD").to_owned()),
-    );
-    optional("duser", target.or(effective).map(str::to_owned));
-    optional("cs1", non_empty(&event.connection_method));
-    optional(
-        "cs1Label",
-        non_empty(&event.connection_method).map(|_| "connectionMethod".into()),
-    );
-    optional("cs2", non_empty(&event.connection_type));
-    optional(
-        "cs2Label",
-        non_empty(&event.connection_type).map(|_| "connectionType".into()),
-    );
-    optional(
-        "cs3",
-        Some(format!(
-            "{}/{}",
-            event.receiver_library, event.receiver_name
-        )),
-    );
-    optional("cs3Label", Some("receiver".into()));
-    optional("cs4", event.job_type.clone());
-    optional(
-        "cs4Label",
-        event.job_type.as_ref().map(|_| "jobType".into()),
-    );
-    optional("cs5", Some(event.privileged.to_string()));
-    optional("cs5Label", Some("privileged".into()));
-    optional(
-        "shost",
-        event
-            .remote_address
-            .clone()
-            .filter(|_| super::remote_ip(event).is_none()),
-    );
-    optional(
-        "msg",
-        event
-            .message
-            .clone()
-            .or_else(|| event.entry_type_detail.clone()),
-    );
-    extensions.retain(|(key, _)| {
-        !drop
-            .iter()
-            .any(|dropped| key == dropped || key.strip_suffix("Label") == Some(dropped))
+    if let Ok(sequence) = i64::try_from(event.sequence_number) {
+        push_number(line.key("cn1"), sequence);
+        line.pair("cn1Label", "sequence");
+    }
+    push_cef_value(line.key("cat"), event.audit_type.unwrap_or("AUDITFWD"));
+    line.optional(const { slot(CEF_DROP_ORDER, "duser") }, |line| {
+        if let Some(user) = target.or(effective) {
+            push_cef_value(line.key("duser"), user);
+        }
     });
-    format!(
-        "CEF:0|auditfwd|auditfwd|{}|{}|{}|{}|{}",
-        env!("CARGO_PKG_VERSION"),
-        cef_header(&mapping::event_id(event)),
-        cef_header(&mapping::event_name(event)),
-        super::severity_0_10(event.severity),
-        extensions
-            .iter()
-            .map(|(key, value)| format!("{key}={}", cef_value(value)))
-            .collect::<Vec<_>>()
-            .join(" ")
-    )
+    line.optional(const { slot(CEF_DROP_ORDER, "cs1") }, |line| {
+        if !event.connection_method.is_empty() {
+            push_cef_value(line.key("cs1"), &event.connection_method);
+            line.pair("cs1Label", "connectionMethod");
+        }
+    });
+    line.optional(const { slot(CEF_DROP_ORDER, "cs2") }, |line| {
+        if !event.connection_type.is_empty() {
+            push_cef_value(line.key("cs2"), &event.connection_type);
+            line.pair("cs2Label", "connectionType");
+        }
+    });
+    line.optional(const { slot(CEF_DROP_ORDER, "cs3") }, |line| {
+        push_receiver(line.key("cs3"), event, push_cef_value);
+        line.pair("cs3Label", "receiver");
+    });
+    line.optional(const { slot(CEF_DROP_ORDER, "cs4") }, |line| {
+        if let Some(job_type) = &event.job_type {
+            push_cef_value(line.key("cs4"), job_type);
+            line.pair("cs4Label", "jobType");
+        }
+    });
+    line.pair("cs5", bool_text(event.privileged));
+    line.pair("cs5Label", "privileged");
+    if let (None, Some(address)) = (ip, &event.remote_address) {
+        push_cef_value(line.key("shost"), address);
+    }
+    line.optional(const { slot(CEF_DROP_ORDER, "msg") }, |line| {
+        if let Some(message) = event.message.as_ref().or(event.entry_type_detail.as_ref()) {
+            push_cef_value(line.key("msg"), message);
+        }
+    });
+    line.optional
 }
 
 /// The LEEF 2.0 line of `event`: tab-separated attributes, `devTime` with
-/// its `devTimeFormat`.
+/// its `devTimeFormat`; `dropped` optional items left out.
 pub fn leef(event: &Event, dropped: usize) -> String {
-    let drop = &LEEF_DROP_ORDER[..dropped.min(LEEF_DROP_ORDER.len())];
+    let mut out = Vec::with_capacity(640);
+    write_leef(event, &mut out).remove(&mut out, dropped);
+    into_text(out)
+}
+
+/// Appends the LEEF line of `event` with every attribute to `out`; returns
+/// where its optional attributes are.
+pub fn write_leef(event: &Event, out: &mut Vec<u8>) -> Optional {
     let row = mapping::lookup(event);
     let (actor, effective, target) = super::users(event);
-    let attributes: Vec<(&str, Option<String>)> = vec![
-        (
-            "devTime",
-            Some(
-                event
-                    .entry_timestamp
-                    .format("%b %d %Y %H:%M:%S%.3f UTC")
-                    .to_string(),
-            ),
-        ),
-        ("devTimeFormat", Some(LEEF_DEV_TIME_FORMAT.to_owned())),
-        ("cat", Some(event.event_action.to_string())),
-        (
-            "sev",
-            Some(super::severity_0_10(event.severity).to_string()),
-        ),
-        ("identHostName", Some(event.system_name.clone())),
-        ("usrName", actor.map(str::to_owned)),
-        ("accountName", target.map(str::to_owned)),
-        ("src", super::remote_ip(event).map(|ip| ip.to_string())),
-        ("srcPort", event.remote_port.map(|port| port.to_string())),
-        ("outcome", Some(row.outcome.ecs().to_owned())),
-        ("eventId", Some(event.event_id.clone())),
-        ("auditType", event.audit_type.map(str::to_owned)),
-        ("jobName", event.qualified_job_name.clone()),
-        ("sequence", Some(event.sequence_number.to_string())),
-        ("privileged", Some(event.privileged.to_string())),
-        ("effectiveUser", effective.map(str::to_owned)),
-        ("connectionMethod", non_empty(&event.connection_method)),
-        ("connectionType", non_empty(&event.connection_type)),
-        (
-            "receiver",
-            Some(format!(
-                "{}/{}",
-                event.receiver_library, event.receiver_name
-            )),
-        ),
-        ("jobType", event.job_type.clone()),
-        (
-            "remoteAddress",
-            event
-                .remote_address
-                .clone()
-                .filter(|_| super::remote_ip(event).is_none()),
-        ),
-        (
-            "msg",
-            event
-                .message
-                .clone()
-                .or_else(|| event.entry_type_detail.clone()),
-        ),
-    ];
-    let pairs: Vec<String> = attributes
-        .into_iter()
-        .filter(|(key, value)| value.is_some() && !drop.contains(key))
-        .map(|(key, value)| format!("{key}={}", leef_value(&value.unwrap_or_default())))
-        .collect();
-    format!(
-        "LEEF:2.0|auditfwd|auditfwd|{}|{}|x09|{}",
-        env!("CARGO_PKG_VERSION"),
-        leef_header(&mapping::event_id(event)),
-        pairs.join(&LEEF_DELIMITER.to_string())
-    )
+    let ip = super::remote_ip(event);
+    out.extend_from_slice(
+        concat!(
+            "LEEF:2.0|auditfwd|auditfwd|",
+            env!("CARGO_PKG_VERSION"),
+            "|"
+        )
+        .as_bytes(),
+    );
+    push_event_id(out, event, push_leef_header);
+    out.extend_from_slice(b"|x09|");
+    let mut line = Line::new(out, LEEF_DELIMITER as u8);
+    push_dev_time(line.key("devTime"), event);
+    line.pair("devTimeFormat", LEEF_DEV_TIME_FORMAT);
+    push_leef_value(line.key("cat"), &event.event_action);
+    push_number(line.key("sev"), super::severity_0_10(event.severity));
+    push_leef_value(line.key("identHostName"), &event.system_name);
+    if let Some(actor) = actor {
+        push_leef_value(line.key("usrName"), actor);
+    }
+    if let Some(target) = target {
+        push_leef_value(line.key("accountName"), target);
+    }
+    if let Some(ip) = ip {
+        push_ip(line.key("src"), ip);
+    }
+    if let Some(port) = event.remote_port {
+        push_number(line.key("srcPort"), port);
+    }
+    push_leef_value(line.key("outcome"), row.outcome.ecs());
+    push_leef_value(line.key("eventId"), &event.event_id);
+    if let Some(kind) = event.audit_type {
+        push_leef_value(line.key("auditType"), kind);
+    }
+    if let Some(job) = &event.qualified_job_name {
+        push_leef_value(line.key("jobName"), job);
+    }
+    push_number(line.key("sequence"), event.sequence_number);
+    line.pair("privileged", bool_text(event.privileged));
+    line.optional(const { slot(LEEF_DROP_ORDER, "effectiveUser") }, |line| {
+        if let Some(effective) = effective {
+            push_leef_value(line.key("effectiveUser"), effective);
+        }
+    });
+    line.optional(
+        const { slot(LEEF_DROP_ORDER, "connectionMethod") },
+        |line| {
+            if !event.connection_method.is_empty() {
+                push_leef_value(line.key("connectionMethod"), &event.connection_method);
+            }
+        },
+    );
+    line.optional(const { slot(LEEF_DROP_ORDER, "connectionType") }, |line| {
+        if !event.connection_type.is_empty() {
+            push_leef_value(line.key("connectionType"), &event.connection_type);
+        }
+    });
+    line.optional(const { slot(LEEF_DROP_ORDER, "receiver") }, |line| {
+        push_receiver(line.key("receiver"), event, push_leef_value);
+    });
+    line.optional(const { slot(LEEF_DROP_ORDER, "jobType") }, |line| {
+        if let Some(job_type) = &event.job_type {
+            push_leef_value(line.key("jobType"), job_type);
+        }
+    });
+    if let (None, Some(address)) = (ip, &event.remote_address) {
+        push_leef_value(line.key("remoteAddress"), address);
+    }
+    line.optional(const { slot(LEEF_DROP_ORDER, "msg") }, |line| {
+        if let Some(message) = event.message.as_ref().or(event.entry_type_detail.as_ref()) {
+            push_leef_value(line.key("msg"), message);
+        }
+    });
+    line.optional
 }
+
+#[cfg(test)]
+mod tests;

@@ -52,7 +52,7 @@ fn document(event: &Event) -> J<'_> {
     }
     let message = match &event.message {
         Some(message) => s(message),
-        None => light::owned(mapping::event_name(event)),
+        None => s(mapping::event_name(event)),
     };
     let strings = |list: &'static [&'static str]| J::Arr(list.iter().map(|item| s(item)).collect());
     let mut event_fields = vec![

@@ -440,32 +440,49 @@ const UNKNOWN: Row = codes(
 /// notices and signals (`AUDIT_GAP`, `SIGNON_FAILURE_BURST`). CEF signature
 /// id, LEEF event id, syslog MSGID and QRadar mapping key.
 pub fn event_id(event: &Event) -> String {
+    match event_id_parts(event) {
+        EventId::Action(action) => action.to_uppercase(),
+        EventId::Entry(kind, Some(code)) => format!("{kind}_{code}"),
+        EventId::Entry(kind, None) => kind.to_owned(),
+    }
+}
+
+/// [`event_id`] in borrowed pieces, for writers that escape as they append.
+pub enum EventId<'a> {
+    /// An action, written in upper case.
+    Action(&'a str),
+    /// A type, and its code after a `_` when there is one.
+    Entry(&'a str, Option<&'a str>),
+}
+
+/// The pieces of [`event_id`].
+pub fn event_id_parts(event: &Event) -> EventId<'_> {
     match (event.audit_type, &event.code, &event.entry_type) {
         _ if event.signal.is_some() || event.session.is_some() || event.audit_type.is_none() => {
-            event.event_action.to_uppercase()
+            EventId::Action(&event.event_action)
         }
-        (Some("JS"), _, Some(code)) => format!("JS_{code}"),
-        (Some(kind), Some(code), _) => format!("{kind}_{code}"),
-        (Some(kind), None, _) => kind.to_owned(),
-        _ => event.event_action.to_uppercase(),
+        (Some("JS"), _, Some(code)) => EventId::Entry("JS", Some(code)),
+        (Some(kind), Some(code), _) => EventId::Entry(kind, Some(code)),
+        (Some(kind), None, _) => EventId::Entry(kind, None),
+        _ => EventId::Action(&event.event_action),
     }
 }
 
 /// A readable name of `event` for CEF and LEEF: the code's label (IBM's
 /// JS description), or the notice's or signal's label.
-pub fn event_name(event: &Event) -> String {
+pub fn event_name(event: &Event) -> &str {
     if let Some(detail) = &event.entry_type_detail {
-        return detail.clone();
+        return detail;
     }
     if event.audit_type == Some("JS") {
         if let Some(description) = crate::enrich::classify::entry_type_description(event.code()) {
-            return description.to_owned();
+            return description;
         }
     }
     if event.code_label.is_empty() {
-        event.event_action.to_string()
+        &event.event_action
     } else {
-        event.code_label.to_string()
+        &event.code_label
     }
 }
 

@@ -86,8 +86,13 @@ pub fn write(event: &Event, format: Format, out: &mut Vec<u8>) {
         Format::Native => serde_json::to_writer(&mut *out, event).expect("events serialise"),
         Format::Ecs => ecs::write(event, out),
         Format::Ocsf => ocsf::write(event, out),
-        Format::Cef => out.extend_from_slice(cef::cef(event, 0).as_bytes()),
-        Format::Leef => out.extend_from_slice(cef::leef(event, 0).as_bytes()),
+        // Where the optional items are matters to the syslog sink only.
+        Format::Cef => {
+            cef::write_cef(event, out);
+        }
+        Format::Leef => {
+            cef::write_leef(event, out);
+        }
     }
 }
 
@@ -168,10 +173,10 @@ pub fn users(event: &Event) -> (Option<&str>, Option<&str>, Option<&str>) {
 }
 
 /// The JS access method, when it is known.
-pub fn non_empty_method(event: &Event) -> Option<String> {
+pub fn non_empty_method(event: &Event) -> Option<&str> {
     match event.connection_method.as_ref() {
         "" | "unknown" => None,
-        method => Some(method.to_owned()),
+        method => Some(method),
     }
 }
 

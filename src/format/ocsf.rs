@@ -116,7 +116,7 @@ fn document(event: &Event) -> J<'_> {
     let text = |column: &str| details.and_then(|details| details.text(column));
     let message = match &event.message {
         Some(message) => s(message),
-        None => light::owned(mapping::event_name(event)),
+        None => s(mapping::event_name(event)),
     };
     let class_uid = class.uid();
     let mut out: Vec<(&str, J<'_>)> = vec![

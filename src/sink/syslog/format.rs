@@ -187,20 +187,53 @@ fn json_body(event: &Event, dropped: usize) -> String {
     value.to_string()
 }
 
-/// The body of `event` in the sink's format, `dropped` optional items left out.
-fn body(event: &Event, config: &SyslogSinkConfig, dropped: usize) -> String {
-    match config.format() {
-        Format::Native => json_body(event, dropped),
-        format @ (Format::Ecs | Format::Ocsf) => {
-            String::from_utf8(crate::format::encode(event, format)).expect("JSON is UTF-8")
-        }
-        Format::Cef => match config.cef_dialect {
-            crate::format::cef::CefDialect::Auditfwd => crate::format::cef::cef(event, dropped),
-            crate::format::cef::CefDialect::Ibm => {
-                crate::format::cef::cef_ibm(event, &config.ibm_release, dropped)
+/// The body of `event` in the sink's format, encoded once for every try at
+/// fitting the message.
+enum Body {
+    /// Native JSON: its optional fields are taken out of a tree per try.
+    Native,
+    /// ECS or OCSF JSON: nothing to drop.
+    Whole(String),
+    /// A CEF or LEEF line and where its optional items are: a try cuts them
+    /// out instead of writing the line again.
+    Line(Vec<u8>, crate::format::cef::Optional),
+}
+
+impl Body {
+    fn new(event: &Event, config: &SyslogSinkConfig) -> Body {
+        use crate::format::cef;
+        match config.format() {
+            Format::Native => Body::Native,
+            format @ (Format::Ecs | Format::Ocsf) => Body::Whole(
+                String::from_utf8(crate::format::encode(event, format)).expect("JSON is UTF-8"),
+            ),
+            format @ (Format::Cef | Format::Leef) => {
+                let mut out = Vec::with_capacity(1024);
+                let optional = match (format, config.cef_dialect) {
+                    (Format::Leef, _) => cef::write_leef(event, &mut out),
+                    (_, cef::CefDialect::Ibm) => {
+                        cef::write_cef_ibm(event, &config.ibm_release, &mut out)
+                    }
+                    (_, cef::CefDialect::Auditfwd) => cef::write_cef(event, &mut out),
+                };
+                Body::Line(out, optional)
             }
-        },
-        Format::Leef => crate::format::cef::leef(event, dropped),
+        }
+    }
+
+    /// The body with `dropped` optional items left out.
+    fn text(&self, event: &Event, dropped: usize) -> std::borrow::Cow<'_, str> {
+        match self {
+            Body::Native => json_body(event, dropped).into(),
+            Body::Whole(text) => text.as_str().into(),
+            Body::Line(line, optional) => {
+                let mut line = line.clone();
+                optional.remove(&mut line, dropped);
+                String::from_utf8(line)
+                    .expect("CEF and LEEF are UTF-8")
+                    .into()
+            }
+        }
     }
 }
 
@@ -217,10 +250,16 @@ fn body_drop_count(config: &SyslogSinkConfig) -> usize {
 }
 
 /// One whole message (without framing); `dropped` counts optional items left out.
-fn render(event: &Event, config: &SyslogSinkConfig, facility: u8, dropped: usize) -> String {
+fn render(
+    event: &Event,
+    config: &SyslogSinkConfig,
+    facility: u8,
+    body: &Body,
+    dropped: usize,
+) -> String {
     let pri = u16::from(facility) * 8 + u16::from(syslog_severity(event.severity));
     let body_drops = body_drop_count(config);
-    let message = body(event, config, dropped.min(body_drops));
+    let message = body.text(event, dropped.min(body_drops));
     let app = printable(&config.app_name, 48);
     let procid = printable(event.job_number.as_deref().unwrap_or("-"), 128);
     match config.protocol {
@@ -248,9 +287,10 @@ fn render(event: &Event, config: &SyslogSinkConfig, facility: u8, dropped: usize
 /// `max_message_bytes`; `true` when something was dropped or it still does not fit.
 pub fn message(event: &Event, config: &SyslogSinkConfig, facility: u8) -> (String, bool) {
     let most = body_drop_count(config) + SD_DROP_ORDER.len();
+    let body = Body::new(event, config);
     let mut dropped = 0;
     loop {
-        let text = render(event, config, facility, dropped);
+        let text = render(event, config, facility, &body, dropped);
         if text.len() <= config.max_message_bytes || dropped >= most {
             return (text, dropped > 0);
         }
@@ -637,7 +677,7 @@ mod nasty_values {
                         // RFC 5424 SD values may hold line ends (octet counting
                         // carries them; LF framing blanks them in the transport);
                         // the bodies never do.
-                        let whole_body = super::super::body(&event, &config, 0);
+                        let whole_body = super::super::Body::new(&event, &config).text(&event, 0).into_owned();
                         prop_assert!(!whole_body.contains(['\n', '\r']), "{:?}", whole_body);
                         if protocol == SyslogProtocol::Rfc3164 {
                             prop_assert!(!text.contains(['\n', '\r']), "{:?}", text);
