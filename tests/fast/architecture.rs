@@ -166,6 +166,10 @@ fn long_functions(path: &Path, text: &str) -> Vec<(String, usize)> {
 /// the goal; every entry here is named in the closing note of its change.
 const SIZE_EXCEPTIONS: &[(&str, &str)] = &[
     (
+        "src/format/cef/ibm.rs::write_cef_ibm",
+        "one CEF line in IBM's key order, item by item",
+    ),
+    (
         "src/app.rs::run_pipeline",
         "the run's wiring; becomes the supervisor's steps",
     ),
@@ -272,7 +276,12 @@ fn every_src_folder_is_named_in_the_code_map() {
                     .unwrap()
                     .display()
                     .to_string();
-                if !map.contains(&format!("{relative}/")) {
+                // A folder that holds only a module's unit tests is not part of the map.
+                let tests_only = path.file_name().is_some_and(|name| name == "tests")
+                    || std::fs::read_dir(&path)
+                        .unwrap()
+                        .all(|entry| entry.unwrap().file_name() == "tests.rs");
+                if !tests_only && !map.contains(&format!("{relative}/")) {
                     missing.push(relative);
                 }
                 stack.push(path);
