@@ -524,6 +524,8 @@ pub fn write_cef(event: &Event, out: &mut Vec<u8>) -> Optional {
 
 mod ibm;
 mod leef;
+#[cfg(test)]
+use ibm::ibm_severity;
 pub use ibm::{cef_ibm, write_cef_ibm, CEF_IBM_DROP_ORDER};
 pub use leef::{leef, write_leef};
 

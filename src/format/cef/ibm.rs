@@ -4,7 +4,7 @@ use super::*;
 
 /// IBM's severity word for `event`: where IBM's published samples show the
 /// word for a type it is used (AF: Medium), else one from auditfwd's severity.
-fn ibm_severity(event: &Event) -> &'static str {
+pub(super) fn ibm_severity(event: &Event) -> &'static str {
     use crate::event::Severity;
     match (event.audit_type, event.severity) {
         (_, Severity::Critical) => "Very-High",
