@@ -385,24 +385,7 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
     let port = 49_152 + (block_random >> 24) % 16_000;
     let job_number = format!("{:06}", 100_000 + block % 900_000);
 
-    // Nominal spacing of entries; each IPL adds ten minutes of downtime.
-    let nominal_rate = if config.events_per_second == 0 {
-        200
-    } else {
-        config.events_per_second
-    };
-    let spacing_micros = 1_000_000 / nominal_rate as i64;
-    let ipls = if receiver < IPL_PHASE {
-        0
-    } else {
-        (receiver - IPL_PHASE) / IPL_EVERY + 1
-    };
-    let mut local: NaiveDateTime = start_of(config)
-        + Duration::microseconds(spacing_micros * (block * 3) as i64)
-        + Duration::minutes(10 * ipls as i64);
-    if step == 2 {
-        local += Duration::microseconds(spacing_micros * 2);
-    }
+    let local = entry_time(config, receiver, block, step);
 
     let mut row = JournalRow::bare(
         &config.system_name,
@@ -418,16 +401,7 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
                    job_user: &str,
                    job_type: &str,
                    subtype: Option<&str>| {
-        row.job_name = Some(name.into());
-        row.job_user = Some(job_user.into());
-        row.job_type = Some(job_type.into());
-        row.job_subtype = subtype.map(str::to_owned);
-        row.qualified_job_name = Some(format!("{job_number}/{job_user}/{name}"));
-    };
-    let set_user = |row: &mut JournalRow, profile: &str| {
-        row.user_name = Some(profile.into());
-        row.real_user_profile = Some(profile.into());
-        row.effective_user_profile = Some(profile.into());
+        set_job(row, &job_number, name, job_user, job_type, subtype);
     };
 
     match scenario(block_random >> 32) {
@@ -439,39 +413,14 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
                 Some(secure) if block_random % 3 == 0 => secure,
                 _ => job_name,
             };
-            // Prestart jobs are reused: a small pool of each serves user after
-            // user. Remote command jobs run with MAXUSE(1) and end after one.
-            let single_use = job_name == "QZRCSRVS";
-            let job_number = if single_use {
-                job_number.clone()
-            } else {
-                format!("{:06}", 200_000 + (block_random >> 48) % PRESTART_POOL)
-            };
-            row.job_number = Some(job_number.clone());
-            set_job(&mut row, job_name, "QUSER", "PJ", Some("J"));
-            row.qualified_job_name = Some(format!("{job_number}/QUSER/{job_name}"));
-            row.program_library = Some("QSYS".into());
-            row.program_name = Some(job_name.chars().take(8).collect());
-            match step {
-                0 => {
-                    row.entry_type = Some("P".into());
-                    set_user(&mut row, "QUSER");
-                }
-                1 => {
-                    row.entry_type = Some(if block_random % 23 == 0 { "T" } else { "M" }.into());
-                    set_user(&mut row, user);
-                    row.user_name = Some("QUSER".into());
-                    row.remote_address = Some(address.into());
-                    row.remote_port = Some(port as u32);
-                }
-                _ => {
-                    row.entry_type = Some(if single_use { "E" } else { "M" }.into());
-                    set_user(&mut row, "QUSER");
-                    row.user_name = Some(user.into());
-                    row.remote_address = Some(address.into());
-                    row.remote_port = Some(port as u32);
-                }
-            }
+            host_server(
+                &mut row,
+                job_name,
+                &job_number,
+                block_random,
+                step,
+                (user, address, port),
+            );
         }
         Scenario::Interactive => {
             let device = format!("QPADEV{:04}", (block_random >> 40) % 200 + 1);
@@ -524,6 +473,98 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
         }
     }
     row
+}
+
+/// The time of entry `step` of `block` in `receiver`: entries at their
+/// nominal spacing from the start, each IPL adding ten minutes of downtime.
+fn entry_time(config: &SimulatorConfig, receiver: u64, block: u64, step: u64) -> NaiveDateTime {
+    let nominal_rate = if config.events_per_second == 0 {
+        200
+    } else {
+        config.events_per_second
+    };
+    let spacing_micros = 1_000_000 / nominal_rate as i64;
+    let ipls = if receiver < IPL_PHASE {
+        0
+    } else {
+        (receiver - IPL_PHASE) / IPL_EVERY + 1
+    };
+    let mut local: NaiveDateTime = start_of(config)
+        + Duration::microseconds(spacing_micros * (block * 3) as i64)
+        + Duration::minutes(10 * ipls as i64);
+    if step == 2 {
+        local += Duration::microseconds(spacing_micros * 2);
+    }
+    local
+}
+
+/// Sets the job of `row`: name, user, type, subtype and qualified name.
+fn set_job(
+    row: &mut JournalRow,
+    job_number: &str,
+    name: &str,
+    job_user: &str,
+    job_type: &str,
+    subtype: Option<&str>,
+) {
+    row.job_name = Some(name.into());
+    row.job_user = Some(job_user.into());
+    row.job_type = Some(job_type.into());
+    row.job_subtype = subtype.map(str::to_owned);
+    row.qualified_job_name = Some(format!("{job_number}/{job_user}/{name}"));
+}
+
+/// Sets the entry's user and both of its profiles to `profile`.
+fn set_user(row: &mut JournalRow, profile: &str) {
+    row.user_name = Some(profile.into());
+    row.real_user_profile = Some(profile.into());
+    row.effective_user_profile = Some(profile.into());
+}
+
+/// A host-server connection's entry `step` (the prestart job starting, the
+/// swap to the user, the swap back or the end), from the `client`'s user,
+/// address and port.
+fn host_server(
+    row: &mut JournalRow,
+    job_name: &str,
+    block_job_number: &str,
+    block_random: u64,
+    step: u64,
+    client: (&str, &str, u64),
+) {
+    let (user, address, port) = client;
+    // Prestart jobs are reused: a small pool of each serves user after
+    // user. Remote command jobs run with MAXUSE(1) and end after one.
+    let single_use = job_name == "QZRCSRVS";
+    let job_number = if single_use {
+        block_job_number.to_owned()
+    } else {
+        format!("{:06}", 200_000 + (block_random >> 48) % PRESTART_POOL)
+    };
+    row.job_number = Some(job_number.clone());
+    set_job(row, &job_number, job_name, "QUSER", "PJ", Some("J"));
+    row.program_library = Some("QSYS".into());
+    row.program_name = Some(job_name.chars().take(8).collect());
+    match step {
+        0 => {
+            row.entry_type = Some("P".into());
+            set_user(row, "QUSER");
+        }
+        1 => {
+            row.entry_type = Some(if block_random % 23 == 0 { "T" } else { "M" }.into());
+            set_user(row, user);
+            row.user_name = Some("QUSER".into());
+            row.remote_address = Some(address.into());
+            row.remote_port = Some(port as u32);
+        }
+        _ => {
+            row.entry_type = Some(if single_use { "E" } else { "M" }.into());
+            set_user(row, "QUSER");
+            row.user_name = Some(user.into());
+            row.remote_address = Some(address.into());
+            row.remote_port = Some(port as u32);
+        }
+    }
 }
 
 mod typed;

@@ -345,9 +345,18 @@ impl Metrics {
     /// The Prometheus text exposition format, version 0.0.4.
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
+        self.render_run(&mut out);
+        self.render_source(&mut out);
+        self.render_sessions(&mut out);
+        self.render_sinks(&mut out);
+        out
+    }
+
+    /// The run's own gauges and counters, one value each.
+    fn render_run(&self, out: &mut String) {
         let mut single = |name: &str, kind: &str, help: &str, value: f64| {
             let _ = writeln!(
-                out,
+                *out,
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         };
@@ -423,6 +432,10 @@ impl Metrics {
             "Now minus the newest delivered entry's timestamp (-1 before the first delivery).",
             self.journal_lag_seconds().unwrap_or(-1.0),
         );
+    }
+
+    /// What the source ran and what it found missing or privileged.
+    fn render_source(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "# HELP auditfwd_source_queries_total Statements the source ran on the IBM i, by what they read (each audit_journal_js call reads and sorts one sequence window; audit_journal_other_types counts the calls of the other types' functions, one per type per window).\n# TYPE auditfwd_source_queries_total counter\nauditfwd_source_queries_total{{function=\"audit_journal_js\"}} {}\nauditfwd_source_queries_total{{function=\"audit_journal_other_types\"}} {}\nauditfwd_source_queries_total{{function=\"journal_receiver_info\"}} {}",
@@ -445,6 +458,10 @@ impl Metrics {
             "# HELP auditfwd_privileged_profiles_from_system Profiles QSYS2.USER_INFO last reported holding *ALLOBJ or *SECADM (-1: not read).\n# TYPE auditfwd_privileged_profiles_from_system gauge\nauditfwd_privileged_profiles_from_system {}",
             self.system_privileged.load(Ordering::Relaxed)
         );
+    }
+
+    /// Sessions open now and ended, by method (and end reason).
+    fn render_sessions(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "# HELP auditfwd_sessions_open Sessions open now (derived from the JS entries), by connection method.\n# TYPE auditfwd_sessions_open gauge"
@@ -467,6 +484,10 @@ impl Metrics {
                 escape_label(method)
             );
         }
+    }
+
+    /// One family per sink figure, a line per sink.
+    fn render_sinks(&self, out: &mut String) {
         type PerSink<'a> = (&'a str, &'a str, &'a str, fn(&SinkMetrics) -> f64);
         let per_sink: [PerSink; 6] = [
             (
@@ -517,7 +538,6 @@ impl Metrics {
                 );
             }
         }
-        out
     }
 }
 

@@ -201,14 +201,6 @@ const SIZE_EXCEPTIONS: &[(&str, &str)] = &[
         "src/source/simulator/typed.rs::typed_entries",
         "one entry per audit type in one match",
     ),
-    (
-        "src/source/simulator.rs::entry",
-        "one JS entry per job kind in one match",
-    ),
-    (
-        "src/telemetry/metrics.rs::render",
-        "every metric family in order, as text",
-    ),
 ];
 
 #[test]
