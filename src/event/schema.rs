@@ -58,6 +58,40 @@ fn nullable(kind: &str, description: &str) -> Value {
     json!({ "description": description, "type": [kind, "null"] })
 }
 
+/// One property per audit type other than JS: its block, the columns of its
+/// SYSTOOLS function, trimmed and typed.
+fn type_blocks(properties: &mut Map<String, Value>) {
+    for spec in catalog::ALL.iter().filter(|spec| !spec.is_js()) {
+        let mut block = Map::new();
+        for column in spec.columns {
+            let kind = match column.kind {
+                Kind::Text => "string",
+                Kind::Integer => "integer",
+                Kind::Flag => "boolean",
+            };
+            block.insert(
+                column.name.to_ascii_lowercase(),
+                nullable(kind, &format!("{} column {}", spec.function, column.name)),
+            );
+        }
+        let required: Vec<String> = spec
+            .columns
+            .iter()
+            .map(|column| column.name.to_ascii_lowercase())
+            .collect();
+        properties.insert(
+            spec.key().into(),
+            json!({
+                "description": format!("{} ({}) entry: the columns of SYSTOOLS.{}, trimmed and typed; null where the entry or the release has no value.", spec.code, spec.name, spec.function),
+                "type": "object",
+                "properties": block,
+                "required": required,
+                "additionalProperties": false
+            }),
+        );
+    }
+}
+
 /// The JSON Schema of native events, version 2.
 pub fn v2() -> Value {
     let v1: Value = serde_json::from_str(V1).expect("the v1 schema is JSON");
@@ -137,36 +171,8 @@ pub fn v2() -> Value {
             "additionalProperties": false
         }),
     );
+    type_blocks(&mut properties);
     let mut conditions = Vec::new();
-    for spec in catalog::ALL.iter().filter(|spec| !spec.is_js()) {
-        let mut block = Map::new();
-        for column in spec.columns {
-            let kind = match column.kind {
-                Kind::Text => "string",
-                Kind::Integer => "integer",
-                Kind::Flag => "boolean",
-            };
-            block.insert(
-                column.name.to_ascii_lowercase(),
-                nullable(kind, &format!("{} column {}", spec.function, column.name)),
-            );
-        }
-        let required: Vec<String> = spec
-            .columns
-            .iter()
-            .map(|column| column.name.to_ascii_lowercase())
-            .collect();
-        properties.insert(
-            spec.key().into(),
-            json!({
-                "description": format!("{} ({}) entry: the columns of SYSTOOLS.{}, trimmed and typed; null where the entry or the release has no value.", spec.code, spec.name, spec.function),
-                "type": "object",
-                "properties": block,
-                "required": required,
-                "additionalProperties": false
-            }),
-        );
-    }
     for spec in catalog::ALL {
         conditions.push(json!({
             "if": {

@@ -82,32 +82,7 @@ fn v2(json: &Json) -> Result<Event, String> {
         }
         _ => None,
     };
-    let signal = match json.get("signal") {
-        None | Some(Json::Null) => None,
-        Some(block) => Some(Signal {
-            key_kind: match block.get("key_kind").and_then(Json::as_str) {
-                Some("user") => "user",
-                Some("remote_address") => "remote_address",
-                other => {
-                    return Err(format!(
-                        "signal.key_kind {other:?} is not user or remote_address"
-                    ))
-                }
-            },
-            key: required_text(block, "key")?,
-            count: block.get("count").and_then(Json::as_u64).unwrap_or(0) as usize,
-            window_seconds: block
-                .get("window_seconds")
-                .and_then(Json::as_u64)
-                .unwrap_or(0),
-            first_entry_timestamp: chrono::DateTime::parse_from_rfc3339(&required_text(
-                block,
-                "first_entry_timestamp",
-            )?)
-            .map_err(|error| format!("signal.first_entry_timestamp: {error}"))?
-            .with_timezone(&chrono::Utc),
-        }),
-    };
+    let signal = signal_block(json.get("signal"))?;
     Ok(Event {
         schema_version: SCHEMA_VERSION,
         event_id: required_text(json, "event_id")?,
@@ -175,6 +150,36 @@ fn v2(json: &Json) -> Result<Event, String> {
         signal,
         source_name: text(json, "source")?.map(std::sync::Arc::from),
         session: session_block(json.get("session"))?,
+    })
+}
+
+/// The `signal` block of a burst event back into its [`Signal`].
+fn signal_block(block: Option<&Json>) -> Result<Option<Signal>, String> {
+    Ok(match block {
+        None | Some(Json::Null) => None,
+        Some(block) => Some(Signal {
+            key_kind: match block.get("key_kind").and_then(Json::as_str) {
+                Some("user") => "user",
+                Some("remote_address") => "remote_address",
+                other => {
+                    return Err(format!(
+                        "signal.key_kind {other:?} is not user or remote_address"
+                    ))
+                }
+            },
+            key: required_text(block, "key")?,
+            count: block.get("count").and_then(Json::as_u64).unwrap_or(0) as usize,
+            window_seconds: block
+                .get("window_seconds")
+                .and_then(Json::as_u64)
+                .unwrap_or(0),
+            first_entry_timestamp: chrono::DateTime::parse_from_rfc3339(&required_text(
+                block,
+                "first_entry_timestamp",
+            )?)
+            .map_err(|error| format!("signal.first_entry_timestamp: {error}"))?
+            .with_timezone(&chrono::Utc),
+        }),
     })
 }
 

@@ -244,9 +244,19 @@ pub fn ibmi_light(event: &Event) -> light::J<'_> {
         ("user_name", os(event.user_name.as_deref())),
         ("target_user", os(event.target_user.as_deref())),
     ];
+    if let Some(typed) = ibmi_typed_block(event) {
+        block.push(typed);
+    }
+    J::obj(block)
+}
+
+/// The typed block of the `ibmi` object: the session, the signal, the
+/// type's columns, or JS's own fields, whichever the event has.
+fn ibmi_typed_block(event: &Event) -> Option<(&'static str, light::J<'_>)> {
+    use light::{os, s, J};
     if let Some(session) = &event.session {
         let time = |at: &chrono::DateTime<chrono::Utc>| light::owned(crate::event::format_utc(at));
-        block.push((
+        Some((
             "session",
             J::obj(vec![
                 ("id", s(&session.id)),
@@ -265,9 +275,9 @@ pub fn ibmi_light(event: &Event) -> light::J<'_> {
                 ("start_entry", s(&session.start_entry)),
                 ("end_entry", os(session.end_entry.as_deref())),
             ]),
-        ));
+        ))
     } else if let Some(signal) = &event.signal {
-        block.push((
+        Some((
             "signal",
             J::obj(vec![
                 ("key_kind", s(signal.key_kind)),
@@ -279,7 +289,7 @@ pub fn ibmi_light(event: &Event) -> light::J<'_> {
                     light::owned(crate::event::format_utc(&signal.first_entry_timestamp)),
                 ),
             ]),
-        ));
+        ))
     } else if let Some(details) = &event.details {
         let columns = details
             .spec
@@ -296,9 +306,9 @@ pub fn ibmi_light(event: &Event) -> light::J<'_> {
                 (lower_case(column.name), value)
             })
             .collect();
-        block.push((details.spec.key(), J::obj(columns)));
+        Some((details.spec.key(), J::obj(columns)))
     } else if event.audit_type == Some("JS") {
-        block.push((
+        Some((
             "js",
             J::obj(vec![
                 ("entry_type", os(event.entry_type.as_deref())),
@@ -323,9 +333,10 @@ pub fn ibmi_light(event: &Event) -> light::J<'_> {
                     os(event.target_qualified_job_name.as_deref()),
                 ),
             ]),
-        ));
+        ))
+    } else {
+        None
     }
-    J::obj(block)
 }
 
 /// A catalog column name in lower case, made once per name for the process.

@@ -178,18 +178,6 @@ const SIZE_EXCEPTIONS: &[(&str, &str)] = &[
         "the fleet's wiring; becomes the supervisor's steps",
     ),
     (
-        "src/event/schema.rs::v2",
-        "one JSON Schema document, written as a literal",
-    ),
-    (
-        "src/event/wire.rs::v2",
-        "reads one event back field by field",
-    ),
-    (
-        "src/format/mod.rs::ibmi_light",
-        "one JSON tree, field by field",
-    ),
-    (
         "src/format/ocsf.rs::document",
         "one OCSF document, field by field",
     ),
