@@ -110,16 +110,38 @@ fn set<'a>(entries: &mut Vec<(&'a str, J<'a>)>, key: &'a str, value: J<'a>) {
 fn document(event: &Event) -> J<'_> {
     let row = mapping::lookup(event);
     let (class, activity_id) = class_and_activity(event);
+    let mut out = common(event, class, activity_id);
+    if row.outcome != Outcome::Unknown {
+        set(
+            &mut out,
+            "status_id",
+            J::U64(u64::from(row.outcome.ocsf_status_id())),
+        );
+        set(
+            &mut out,
+            "status",
+            s(match row.outcome {
+                Outcome::Success => "Success",
+                _ => "Failure",
+            }),
+        );
+        set(&mut out, "status_detail", s(&event.code_label));
+    }
+    actor_and_source(&mut out, event, class);
+    class_fields(&mut out, event, class, activity_id);
+    J::obj(out)
+}
+
+/// The members every OCSF event has: class, type, severity, time, message,
+/// metadata, the device (the IBM i) and the unmapped IBM i block.
+fn common(event: &Event, class: OcsfClass, activity_id: u32) -> Vec<(&'static str, J<'_>)> {
     let (severity_id, severity) = super::ocsf_severity(event.severity);
-    let (actor_name, effective, target) = super::users(event);
-    let details = event.details.as_ref();
-    let text = |column: &str| details.and_then(|details| details.text(column));
     let message = match &event.message {
         Some(message) => s(message),
         None => s(mapping::event_name(event)),
     };
     let class_uid = class.uid();
-    let mut out: Vec<(&str, J<'_>)> = vec![
+    vec![
         ("activity_id", J::U64(u64::from(activity_id))),
         ("activity_name", s(class.activity_name(activity_id))),
         ("category_uid", J::U64(u64::from(class.category_uid()))),
@@ -184,23 +206,13 @@ fn document(event: &Event) -> J<'_> {
             ]),
         ),
         ("unmapped", J::obj(vec![("ibmi", super::ibmi_light(event))])),
-    ];
-    if row.outcome != Outcome::Unknown {
-        set(
-            &mut out,
-            "status_id",
-            J::U64(u64::from(row.outcome.ocsf_status_id())),
-        );
-        set(
-            &mut out,
-            "status",
-            s(match row.outcome {
-                Outcome::Success => "Success",
-                _ => "Failure",
-            }),
-        );
-        set(&mut out, "status_detail", s(&event.code_label));
-    }
+    ]
+}
+
+/// The actor (user, process or the system itself) and, for the classes
+/// that have one, the source endpoint.
+fn actor_and_source<'a>(out: &mut Vec<(&'a str, J<'a>)>, event: &'a Event, class: OcsfClass) {
+    let (actor_name, _, _) = super::users(event);
     let mut actor = Vec::new();
     if let Some(name) = actor_name {
         actor.push(("user", J::obj(vec![("name", s(name))])));
@@ -211,7 +223,7 @@ fn document(event: &Event) -> J<'_> {
     if actor.is_empty() {
         actor.push(("app_name", s("IBM i")));
     }
-    set(&mut out, "actor", J::obj(actor));
+    set(out, "actor", J::obj(actor));
     // Only IAM, network and event-log classes have a source endpoint; the
     // others keep the remote address in `unmapped.ibmi`.
     let has_source = matches!(
@@ -226,145 +238,51 @@ fn document(event: &Event) -> J<'_> {
     if !has_source {
     } else if let Some(ip) = super::remote_ip(event) {
         set(
-            &mut out,
+            out,
             "src_endpoint",
             J::obj(vec![("ip", light::owned(ip.to_string())), ("port", port)]),
         );
     } else if let Some(address) = &event.remote_address {
         set(
-            &mut out,
+            out,
             "src_endpoint",
             J::obj(vec![("name", s(address)), ("port", port)]),
         );
     }
+}
+
+/// What the event's class adds.
+fn class_fields<'a>(
+    out: &mut Vec<(&'a str, J<'a>)>,
+    event: &'a Event,
+    class: OcsfClass,
+    activity_id: u32,
+) {
+    let (_, _, target) = super::users(event);
+    let details = event.details.as_ref();
+    let text = |column: &str| details.and_then(|details| details.text(column));
     match class {
-        OcsfClass::Authentication => {
-            let subject = match (activity_id, event.audit_type) {
-                // A swap authenticates the profile switched to.
-                (7, _) => target.or(effective).or(actor_name),
-                // PW and AF name the profile that failed to sign on.
-                (_, Some("PW" | "AF")) => target.or(actor_name),
-                _ => actor_name,
-            };
-            set(&mut out, "user", user(subject));
-            set(
-                &mut out,
-                "service",
-                J::obj(vec![(
-                    "name",
-                    s(match event.connection_method.as_ref() {
-                        "" | "unknown" => "IBM i",
-                        method => method,
-                    }),
-                )]),
-            );
-            set(
-                &mut out,
-                "dst_endpoint",
-                J::obj(vec![("hostname", s(&event.system_name))]),
-            );
-            set(
-                &mut out,
-                "is_remote",
-                J::Bool(event.remote_address.is_some()),
-            );
-            if matches!(activity_id, 1 | 2) {
-                if let Some((id, name)) = logon_type(event) {
-                    set(&mut out, "logon_type_id", J::U64(u64::from(id)));
-                    set(&mut out, "logon_type", s(name));
-                }
-                if let Some(secure) = event.connection_secure {
-                    set(&mut out, "is_cleartext", J::Bool(!secure));
-                }
-            }
-            if let Some(session) = &event.session {
-                // A session event: when it began, when it ended and how long
-                // it lasted, where known (an unknown end has none of these).
-                let started = session.started_at.timestamp_millis();
-                set(&mut out, "start_time", J::I64(started));
-                set(
-                    &mut out,
-                    "session",
-                    J::obj(vec![
-                        ("uid", s(&session.id)),
-                        ("created_time", J::I64(started)),
-                        ("is_remote", J::Bool(session.remote_address.is_some())),
-                    ]),
-                );
-                if let Some(ended) = session.ended_at {
-                    set(&mut out, "end_time", J::I64(ended.timestamp_millis()));
-                    set(
-                        &mut out,
-                        "duration",
-                        J::I64(ended.timestamp_millis() - started),
-                    );
-                }
-            }
-            if activity_id == 7 {
-                let (id, name) = account_switch_type(event);
-                set(&mut out, "account_switch_type_id", J::U64(u64::from(id)));
-                set(&mut out, "account_switch_type", s(name));
-            }
-        }
+        OcsfClass::Authentication => authentication(out, event, activity_id),
         OcsfClass::AccountChange => {
-            set(&mut out, "user", user(target));
+            set(out, "user", user(target));
         }
         OcsfClass::UserAccessManagement => {
-            set(&mut out, "user", user(target));
+            set(out, "user", user(target));
             set(
-                &mut out,
+                out,
                 "privileges",
                 J::Arr(privileges(event).into_iter().map(light::owned).collect()),
             );
         }
-        OcsfClass::FileSystemActivity => {
-            let name = text("OBJECT_NAME")
-                .map(str::to_owned)
-                .or_else(|| {
-                    text("PATH_NAME")
-                        .and_then(|path| path.rsplit('/').find(|part| !part.is_empty()))
-                        .map(str::to_owned)
-                })
-                .unwrap_or_else(|| NOT_AVAILABLE.to_owned());
-            let path = text("PATH_NAME").map(str::to_owned).or_else(|| {
-                Some(format!(
-                    "{}/{}",
-                    text("OBJECT_LIBRARY")?,
-                    text("OBJECT_NAME")?
-                ))
-            });
-            let object_type = text("OBJECT_TYPE");
-            let (type_id, type_name) = match object_type.map(str::to_ascii_uppercase).as_deref() {
-                Some("*LIB" | "*DIR") => (2, "Folder"),
-                Some("*STMF") => (1, "Regular File"),
-                Some("*PGM" | "*SRVPGM") => (8, "Executable File"),
-                _ => (99, "Other"),
-            };
-            let owner = text("NEW_OWNER").or(text("OBJECT_OWNER"));
-            set(
-                &mut out,
-                "file",
-                J::obj(vec![
-                    ("name", light::owned(name)),
-                    ("path", path.map_or(J::Null, light::owned)),
-                    ("type_id", J::U64(type_id)),
-                    // The caption of type_id; IBM's object type stays in unmapped.ibmi.
-                    ("type", s(type_name)),
-                    (
-                        "owner",
-                        owner.map_or(J::Null, |owner| J::obj(vec![("name", s(owner))])),
-                    ),
-                ]),
-            );
-        }
+        OcsfClass::FileSystemActivity => file_system(out, event),
         OcsfClass::ProcessActivity => {
-            set(&mut out, "process", process(event));
+            set(out, "process", process(event));
         }
         OcsfClass::EventLogActivity => {
-            set(&mut out, "log_name", s("QAUDJRN"));
-            set(&mut out, "log_provider", s("IBM i security audit journal"));
-            set(&mut out, "log_type_id", J::U64(1));
-            set(&mut out, "log_type", s("OS"));
+            set(out, "log_name", s("QAUDJRN"));
+            set(out, "log_provider", s("IBM i security audit journal"));
+            set(out, "log_type_id", J::U64(1));
+            set(out, "log_type", s("OS"));
         }
         OcsfClass::NetworkActivity => {
             let port = details.and_then(|details| match details.value("TCPIP_PORT") {
@@ -372,7 +290,7 @@ fn document(event: &Event) -> J<'_> {
                 _ => None,
             });
             set(
-                &mut out,
+                out,
                 "dst_endpoint",
                 J::obj(vec![
                     ("hostname", s(&event.system_name)),
@@ -387,7 +305,7 @@ fn document(event: &Event) -> J<'_> {
                 _ => text("EXIT_POINT_NAME").unwrap_or(NOT_AVAILABLE).to_owned(),
             };
             set(
-                &mut out,
+                out,
                 "app",
                 J::obj(vec![
                     ("name", light::owned(name)),
@@ -402,7 +320,7 @@ fn document(event: &Event) -> J<'_> {
         OcsfClass::DeviceConfigStateChange => {}
         OcsfClass::DetectionFinding => {
             set(
-                &mut out,
+                out,
                 "finding_info",
                 J::obj(vec![
                     ("uid", s(&event.event_id)),
@@ -411,15 +329,122 @@ fn document(event: &Event) -> J<'_> {
                     ("types", J::Arr(vec![s(&event.event_action)])),
                 ]),
             );
-            set(&mut out, "is_alert", J::Bool(true));
+            set(out, "is_alert", J::Bool(true));
             // In finding classes status is the finding's workflow state: a new
             // alert is New (1), not In Progress (2), which is what the
             // outcome's Failure would map to.
-            set(&mut out, "status_id", J::U64(1));
-            set(&mut out, "status", s("New"));
+            set(out, "status_id", J::U64(1));
+            set(out, "status", s("New"));
         }
     }
-    J::obj(out)
+}
+
+/// Authentication: the subject, service, destination, logon type, clear
+/// text, the session's times, the kind of account switch.
+fn authentication<'a>(out: &mut Vec<(&'a str, J<'a>)>, event: &'a Event, activity_id: u32) {
+    let (actor_name, effective, target) = super::users(event);
+    let subject = match (activity_id, event.audit_type) {
+        // A swap authenticates the profile switched to.
+        (7, _) => target.or(effective).or(actor_name),
+        // PW and AF name the profile that failed to sign on.
+        (_, Some("PW" | "AF")) => target.or(actor_name),
+        _ => actor_name,
+    };
+    set(out, "user", user(subject));
+    set(
+        out,
+        "service",
+        J::obj(vec![(
+            "name",
+            s(match event.connection_method.as_ref() {
+                "" | "unknown" => "IBM i",
+                method => method,
+            }),
+        )]),
+    );
+    set(
+        out,
+        "dst_endpoint",
+        J::obj(vec![("hostname", s(&event.system_name))]),
+    );
+    set(out, "is_remote", J::Bool(event.remote_address.is_some()));
+    if matches!(activity_id, 1 | 2) {
+        if let Some((id, name)) = logon_type(event) {
+            set(out, "logon_type_id", J::U64(u64::from(id)));
+            set(out, "logon_type", s(name));
+        }
+        if let Some(secure) = event.connection_secure {
+            set(out, "is_cleartext", J::Bool(!secure));
+        }
+    }
+    if let Some(session) = &event.session {
+        // A session event: when it began, when it ended and how long
+        // it lasted, where known (an unknown end has none of these).
+        let started = session.started_at.timestamp_millis();
+        set(out, "start_time", J::I64(started));
+        set(
+            out,
+            "session",
+            J::obj(vec![
+                ("uid", s(&session.id)),
+                ("created_time", J::I64(started)),
+                ("is_remote", J::Bool(session.remote_address.is_some())),
+            ]),
+        );
+        if let Some(ended) = session.ended_at {
+            set(out, "end_time", J::I64(ended.timestamp_millis()));
+            set(out, "duration", J::I64(ended.timestamp_millis() - started));
+        }
+    }
+    if activity_id == 7 {
+        let (id, name) = account_switch_type(event);
+        set(out, "account_switch_type_id", J::U64(u64::from(id)));
+        set(out, "account_switch_type", s(name));
+    }
+}
+
+/// File system activity: the object as a file, with its path and owner.
+fn file_system<'a>(out: &mut Vec<(&'a str, J<'a>)>, event: &'a Event) {
+    let details = event.details.as_ref();
+    let text = |column: &str| details.and_then(|details| details.text(column));
+    let name = text("OBJECT_NAME")
+        .map(str::to_owned)
+        .or_else(|| {
+            text("PATH_NAME")
+                .and_then(|path| path.rsplit('/').find(|part| !part.is_empty()))
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| NOT_AVAILABLE.to_owned());
+    let path = text("PATH_NAME").map(str::to_owned).or_else(|| {
+        Some(format!(
+            "{}/{}",
+            text("OBJECT_LIBRARY")?,
+            text("OBJECT_NAME")?
+        ))
+    });
+    let object_type = text("OBJECT_TYPE");
+    let (type_id, type_name) = match object_type.map(str::to_ascii_uppercase).as_deref() {
+        Some("*LIB" | "*DIR") => (2, "Folder"),
+        Some("*STMF") => (1, "Regular File"),
+        Some("*PGM" | "*SRVPGM") => (8, "Executable File"),
+        _ => (99, "Other"),
+    };
+    let owner = text("NEW_OWNER").or(text("OBJECT_OWNER"));
+    set(
+        out,
+        "file",
+        J::obj(vec![
+            ("name", light::owned(name)),
+            ("path", path.map_or(J::Null, light::owned)),
+            ("type_id", J::U64(type_id)),
+            // The caption of type_id; IBM's object type stays in unmapped.ibmi.
+            ("type", s(type_name)),
+            (
+                "owner",
+                owner.map_or(J::Null, |owner| J::obj(vec![("name", s(owner))])),
+            ),
+        ]),
+    );
 }
 
 fn process(event: &Event) -> J<'_> {

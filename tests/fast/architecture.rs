@@ -178,10 +178,6 @@ const SIZE_EXCEPTIONS: &[(&str, &str)] = &[
         "the fleet's wiring; becomes the supervisor's steps",
     ),
     (
-        "src/format/ocsf.rs::document",
-        "one OCSF document, field by field",
-    ),
-    (
         "src/pipeline/dispatcher.rs::on_source",
         "the reader's messages in one match",
     ),
