@@ -170,14 +170,6 @@ const SIZE_EXCEPTIONS: &[(&str, &str)] = &[
         "one CEF line in IBM's key order, item by item",
     ),
     (
-        "src/app.rs::run_pipeline",
-        "the run's wiring; becomes the supervisor's steps",
-    ),
-    (
-        "src/app.rs::run_fleet",
-        "the fleet's wiring; becomes the supervisor's steps",
-    ),
-    (
         "src/event/schema.rs::v2",
         "one JSON Schema document, written as a literal",
     ),
@@ -192,10 +184,6 @@ const SIZE_EXCEPTIONS: &[(&str, &str)] = &[
     (
         "src/format/ocsf.rs::document",
         "one OCSF document, field by field",
-    ),
-    (
-        "src/pipeline/dispatcher.rs::on_source",
-        "the reader's messages in one match",
     ),
     (
         "src/source/simulator/typed.rs::typed_entries",
