@@ -1,14 +1,18 @@
 //! The app: wires one run together from the configuration (checkpoint store,
 //! telemetry listener, sinks and their start-up checks, the reader thread, the
-//! sink tasks) and hands it to the dispatcher. Everything here happens once.
+//! sink tasks), each step a function, under one supervisor, and hands it to
+//! the dispatcher. A fleet (`app/fleet.rs`) runs one such pipeline per system.
+//! Everything here happens once.
+
+mod fleet;
+pub use fleet::run_fleet;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 use crate::checkpoint::CheckpointStore;
@@ -18,9 +22,10 @@ use crate::pipeline::dead_letter::DeadLetter;
 use crate::pipeline::dispatcher::Dispatcher;
 use crate::pipeline::ledger::Ledger;
 use crate::pipeline::sink_task::{Report, SinkTask};
+use crate::pipeline::supervisor::{Role, Supervisor};
 pub use crate::pipeline::{Outcome, RunError, RunOptions};
 use crate::settings::Config;
-use crate::sink::{ErrorKind, Sink};
+use crate::sink::{ErrorKind, Sink, SinkConfig};
 use crate::source::{self, ReaderHeartbeat, Source, SourceMessage};
 use crate::telemetry::notify::Notifier;
 use crate::telemetry::{http, Metrics};
@@ -83,153 +88,6 @@ struct Shared {
     found: Option<Arc<Vec<crate::checkpoint::FoundStore>>>,
 }
 
-type Finished = (String, Result<Outcome, RunError>);
-
-/// Several systems, each with its own reader thread, connection, checkpoint
-/// (`state.dir/<name>`), sinks and sink tasks: one slow or unreachable
-/// system never blocks another. One telemetry listener shows them all, each
-/// labelled `source="<name>"`. A system that fails for good stops alone (the
-/// others go on; the exit code says so at the end), except for two sources on
-/// one SYSTEM_NAME, which stops every one.
-pub async fn run_fleet(
-    config: Config,
-    options: RunOptions,
-    shutdown: impl Future<Output = ()>,
-    found: Arc<Vec<crate::checkpoint::FoundStore>>,
-) -> Result<Outcome, RunError> {
-    let registry = Arc::new(SystemRegistry::default());
-    let mut systems = Vec::new();
-    let mut runs: Vec<Option<std::pin::Pin<Box<dyn Future<Output = Finished> + Send>>>> =
-        Vec::new();
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    for source in config.effective_sources() {
-        let name = source.name.trim().to_owned();
-        let one = config.for_source(&source);
-        let sink_names: Vec<String> = one
-            .effective_sinks()
-            .iter()
-            .map(|sink| sink.describe())
-            .collect();
-        let metrics = Arc::new(Metrics::new(&sink_names));
-        systems.push((name.clone(), metrics.clone()));
-        let mut stopped = stopped.clone();
-        let shared = Shared {
-            metrics: Some(metrics),
-            systems: Some(registry.clone()),
-            found: Some(found.clone()),
-        };
-        runs.push(Some(Box::pin(async move {
-            let shutdown = async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            };
-            let result = run_pipeline(one, options, shutdown, None, shared).await;
-            (name, result)
-        })));
-    }
-    info!(systems = %systems.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(", "), "reading several systems");
-    let mut listener = match config.telemetry.listen.as_str() {
-        "" => None,
-        address => {
-            let listener = http::bind(address).await.map_err(RunError::Telemetry)?;
-            if let Ok(bound) = listener.local_addr() {
-                info!(address = %bound, "telemetry listening: /metrics and /health, every system labelled");
-            }
-            Some(AbortOnDrop(tokio::spawn(http::serve(
-                listener,
-                Arc::new(crate::telemetry::FleetMetrics {
-                    systems: systems.clone(),
-                }),
-                config.telemetry.health_max_checkpoint_age,
-            ))))
-        }
-    };
-    let mut shutdown = std::pin::pin!(shutdown);
-    let mut stopping = false;
-    let mut first_error: Option<RunError> = None;
-    let fleet = config.fleet.clone();
-    let mut reminder = tokio::time::interval(fleet.failure_reminder);
-    reminder.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    reminder.reset();
-    let mut undelivered = 0;
-    let mut grace_expired = false;
-    while runs.iter().any(Option::is_some) {
-        let next = std::future::poll_fn(|cx| {
-            for slot in runs.iter_mut() {
-                if let Some(run) = slot {
-                    if let std::task::Poll::Ready(done) = run.as_mut().poll(cx) {
-                        *slot = None;
-                        return std::task::Poll::Ready(done);
-                    }
-                }
-            }
-            std::task::Poll::Pending
-        });
-        tokio::select! {
-            () = &mut shutdown, if !stopping => {
-                stopping = true;
-                let _ = stop.send(true);
-            }
-            ended = async {
-                match listener.as_mut() {
-                    Some(AbortOnDrop(handle)) => handle.await,
-                    None => std::future::pending().await,
-                }
-            }, if listener.is_some() && !stopping => {
-                // The shared listener is supervised as a single pipeline's is:
-                // its end fails the fleet (exit 70) after every system drains.
-                listener = None;
-                let what = match ended {
-                    Err(error) if error.is_panic() => "the telemetry listener panicked",
-                    _ => "the telemetry listener ended unexpectedly",
-                };
-                tracing::error!("{what}; stopping every system");
-                first_error = Some(RunError::Internal(what.to_owned()));
-                stopping = true;
-                let _ = stop.send(true);
-            }
-            _ = reminder.tick(), if !stopping => {
-                for (name, metrics) in &systems {
-                    if let Some((code, why)) = metrics.stopped() {
-                        tracing::error!(source = %name, exit_code = code, "system still stopped, its entries are not being read (the other systems go on; [fleet] on_source_failure = \"continue\"): {why}");
-                    }
-                }
-            }
-            (name, result) = next => match result {
-                Ok(Outcome::Drained) => info!(source = %name, "system done"),
-                Ok(Outcome::GraceExpired { undelivered_batches }) => {
-                    grace_expired = true;
-                    undelivered += undelivered_batches;
-                }
-                Err(error) => {
-                    tracing::error!(source = %name, exit_code = error.exit_code(), "system stopped: {error}");
-                    if let Some((_, metrics)) = systems.iter().find(|(known, _)| *known == name) {
-                        metrics.record_stopped(error.exit_code(), &error.to_string());
-                    }
-                    let exit_all = matches!(error, RunError::DuplicateSystem(_))
-                        || fleet.on_source_failure == crate::settings::OnSourceFailure::Exit;
-                    if exit_all && !stopping {
-                        if !matches!(error, RunError::DuplicateSystem(_)) {
-                            tracing::error!(source = %name, "stopping every system: [fleet] on_source_failure = \"exit\"");
-                        }
-                        stopping = true;
-                        let _ = stop.send(true);
-                    }
-                    if first_error.as_ref().is_none_or(|known| known.exit_code() == crate::exit_code::OK) {
-                        first_error = Some(error);
-                    }
-                }
-            },
-        }
-    }
-    match first_error {
-        Some(error) => Err(error),
-        None if grace_expired => Ok(Outcome::GraceExpired {
-            undelivered_batches: undelivered,
-        }),
-        None => Ok(Outcome::Drained),
-    }
-}
-
 /// Something called with the run's metrics every couple of seconds and once
 /// at the end (a backfill's progress display).
 pub type Observer = std::sync::Arc<dyn Fn(&Metrics) + Send + Sync>;
@@ -244,6 +102,9 @@ pub async fn run_observed(
     run_pipeline(config, options, shutdown, observer, Shared::default()).await
 }
 
+/// One system's run, in its steps: open the state, start the listener, build
+/// the sinks, start the reader, start the sink tasks, run the dispatcher, shut
+/// down. Every task and thread belongs to one [`Supervisor`].
 async fn run_pipeline(
     config: Config,
     options: RunOptions,
@@ -251,9 +112,49 @@ async fn run_pipeline(
     observer: Option<Observer>,
     shared: Shared,
 ) -> Result<Outcome, RunError> {
-    let notifier = Notifier::from_environment();
+    let opened = open_state(&config, options.accept_lost_checkpoint).await?;
+    let sink_configs = config.effective_sinks();
+    let names: Vec<String> = sink_configs.iter().map(|sink| sink.describe()).collect();
+    let stats = shared
+        .metrics
+        .clone()
+        .unwrap_or_else(|| Arc::new(Metrics::new(&names)));
+    let mut supervisor = Supervisor::default();
+    start_listener(&config, stats.clone(), "", &mut supervisor).await?;
+    let sinks = build_sinks(&sink_configs, names).await?;
+    let reading = start_reader(&config, options, &opened, &stats, &mut supervisor)?;
+    let delivering = spawn_sink_tasks(&config, sinks, &sink_configs, &stats, &mut supervisor);
+    if let Some(observe) = observer.clone() {
+        let stats = stats.clone();
+        supervisor.spawn("the progress display", Role::Service, async move {
+            let mut every = tokio::time::interval(Duration::from_secs(2));
+            loop {
+                every.tick().await;
+                observe(&stats);
+            }
+        });
+    }
+    let parts = (opened, reading, delivering);
+    let mut dispatcher = dispatcher(&config, &shared, parts, stats, supervisor);
+    let result = dispatcher.run(shutdown).await;
+    if let Some(observe) = &observer {
+        observe(&dispatcher.stats);
+    }
+    shut_down(dispatcher, result).await
+}
+
+/// What the state directory holds at the start.
+struct Opened {
+    store: Arc<CheckpointStore>,
+    lost_checkpoint: Option<crate::checkpoint::LostCheckpoint>,
+    checkpoint: Option<crate::checkpoint::Checkpoint>,
+    sessions: Option<crate::enrich::sessions::SessionTracker>,
+}
+
+/// Opens the checkpoint store (refusing a lost checkpoint unless accepted)
+/// and loads the position and the open sessions.
+async fn open_state(config: &Config, accept_lost: bool) -> Result<Opened, RunError> {
     let state_dir = config.state.dir.clone();
-    let accept_lost = options.accept_lost_checkpoint;
     let (store, lost_checkpoint) =
         tokio::task::spawn_blocking(move || CheckpointStore::open_checked(&state_dir, accept_lost))
             .await
@@ -263,9 +164,8 @@ async fn run_pipeline(
     if let Some(lost) = &lost_checkpoint {
         tracing::error!(state_dir = %lost.dir.display(), "the checkpoint was lost; starting from the source's start point as --accept-lost-checkpoint asks, and sending an audit_gap event");
     }
-    let store = Arc::new(store);
     let checkpoint = store.load()?;
-    let sessions = sessions_tracker(&config, &store, checkpoint.as_ref())?;
+    let sessions = sessions_tracker(config, &store, checkpoint.as_ref())?;
     match &checkpoint {
         Some(checkpoint) => {
             info!(cursor = %checkpoint.cursor, committed_at = %checkpoint.committed_at, "resuming after the checkpoint")
@@ -274,29 +174,48 @@ async fn run_pipeline(
             info!(state_dir = %config.state.dir.display(), "no checkpoint yet: starting from the source's beginning")
         }
     }
+    Ok(Opened {
+        store: Arc::new(store),
+        lost_checkpoint,
+        checkpoint,
+        sessions,
+    })
+}
 
-    let sink_configs = config.effective_sinks();
-    let names: Vec<String> = sink_configs.iter().map(|sink| sink.describe()).collect();
-    let stats = shared
-        .metrics
-        .clone()
-        .unwrap_or_else(|| Arc::new(Metrics::new(&names)));
-    let mut listener = match config.telemetry.listen.as_str() {
-        "" => None,
-        address => {
-            let listener = http::bind(address).await.map_err(RunError::Telemetry)?;
-            if let Ok(bound) = listener.local_addr() {
-                info!(address = %bound, "telemetry listening: /metrics and /health");
-            }
-            Some(AbortOnDrop(tokio::spawn(http::serve(
-                listener,
-                stats.clone(),
-                config.telemetry.health_max_checkpoint_age,
-            ))))
-        }
-    };
+/// Serves `/metrics` and `/health` when `telemetry.listen` is set, as a
+/// service of `supervisor`: its end (a panic in it) fails the run with exit
+/// 70 instead of going on blind. `labelled` ends the log line.
+async fn start_listener<T: crate::telemetry::Telemetry + Send + Sync + 'static>(
+    config: &Config,
+    metrics: Arc<T>,
+    labelled: &str,
+    supervisor: &mut Supervisor,
+) -> Result<(), RunError> {
+    let address = config.telemetry.listen.as_str();
+    if address.is_empty() {
+        return Ok(());
+    }
+    let listener = http::bind(address).await.map_err(RunError::Telemetry)?;
+    if let Ok(bound) = listener.local_addr() {
+        info!(address = %bound, "telemetry listening: /metrics and /health{labelled}");
+    }
+    let max_age = config.telemetry.health_max_checkpoint_age;
+    supervisor.spawn(
+        "the telemetry listener",
+        Role::Service,
+        http::serve(listener, metrics, max_age),
+    );
+    Ok(())
+}
+
+/// Every sink, built and checked: a permanent failure of a check stops the
+/// start, a transient one only warns (deliveries retry).
+async fn build_sinks(
+    sink_configs: &[SinkConfig],
+    names: Vec<String>,
+) -> Result<Vec<(String, Sink)>, RunError> {
     let mut sinks = Vec::with_capacity(sink_configs.len());
-    for (sink_config, name) in sink_configs.iter().zip(&names) {
+    for (sink_config, name) in sink_configs.iter().zip(names) {
         let mut sink = Sink::build(sink_config).map_err(|error| RunError::SinkSetup {
             sink: name.clone(),
             error,
@@ -304,18 +223,33 @@ async fn run_pipeline(
         match sink.check().await {
             Ok(()) => info!(sink = %name, "sink ready"),
             Err(error) if error.kind == ErrorKind::Permanent => {
-                return Err(RunError::SinkStartup {
-                    sink: name.clone(),
-                    error,
-                });
+                return Err(RunError::SinkStartup { sink: name, error });
             }
             Err(error) => {
                 warn!(sink = %name, %error, "sink not reachable yet; deliveries will retry with backoff")
             }
         }
-        sinks.push((name.clone(), sink));
+        sinks.push((name, sink));
     }
+    Ok(sinks)
+}
 
+/// The reader's side of the dispatcher.
+struct Reading {
+    source: mpsc::Receiver<SourceMessage>,
+    stop: Arc<AtomicBool>,
+    heartbeat: Arc<ReaderHeartbeat>,
+    wedge_limit: Duration,
+}
+
+/// Opens the source after the checkpoint and starts its reader thread.
+fn start_reader(
+    config: &Config,
+    options: RunOptions,
+    opened: &Opened,
+    stats: &Arc<Metrics>,
+    supervisor: &mut Supervisor,
+) -> Result<Reading, RunError> {
     // Sessions see every JS entry, so the reader must not narrow its query
     // by [filter] (a swap back to QUSER ends a session yet is filtered out);
     // the dispatcher applies the filter after the sessions have seen the row.
@@ -326,22 +260,22 @@ async fn run_pipeline(
     };
     let source = Source::open(
         &config.source,
-        if sessions.is_some() {
+        if opened.sessions.is_some() {
             &read_everything
         } else {
             &config.filter
         },
-        checkpoint.as_ref().map(|c| &c.cursor),
+        opened.checkpoint.as_ref().map(|c| &c.cursor),
     )?;
     let wedge_limit = source.wedge_limit(&config.source);
-    let (source_sender, source_receiver) = mpsc::channel::<SourceMessage>(1);
-    let stop_reader = Arc::new(AtomicBool::new(false));
+    let (sender, receiver) = mpsc::channel::<SourceMessage>(1);
+    let stop = Arc::new(AtomicBool::new(false));
     let heartbeat = Arc::new(ReaderHeartbeat::new());
-    let reader = source::spawn_reader(
+    let (name, job) = source::reader(
         source,
         &config.source,
-        source_sender,
-        stop_reader.clone(),
+        sender,
+        stop.clone(),
         source::ReaderOptions {
             exit_when_caught_up: options.exit_when_caught_up,
             end_at: options.end_at,
@@ -352,18 +286,39 @@ async fn run_pipeline(
         },
         stats.clone(),
         heartbeat.clone(),
-    )
-    .map_err(|error| RunError::Internal(format!("cannot start the source thread: {error}")))?;
+    );
+    supervisor
+        .thread(&name, job)
+        .map_err(|error| RunError::Internal(format!("cannot start the source thread: {error}")))?;
+    Ok(Reading {
+        source: receiver,
+        stop,
+        heartbeat,
+        wedge_limit,
+    })
+}
 
+/// The sink tasks' side of the dispatcher.
+struct Delivering {
+    senders: Vec<mpsc::Sender<Arc<EventBatch>>>,
+    reports: mpsc::Receiver<Report>,
+}
+
+/// One task per sink, each a worker of `supervisor`.
+fn spawn_sink_tasks(
+    config: &Config,
+    sinks: Vec<(String, Sink)>,
+    sink_configs: &[SinkConfig],
+    stats: &Arc<Metrics>,
+    supervisor: &mut Supervisor,
+) -> Delivering {
     let in_flight = config.pipeline.max_batches_in_flight;
     let (report_sender, reports) = mpsc::channel::<Report>(in_flight * sinks.len() + 1);
     let dead_letter = Arc::new(DeadLetter::new(&config.pipeline.dead_letter_path));
-    let mut sink_senders = Vec::new();
-    let mut sink_tasks = JoinSet::new();
-    let sink_count = sinks.len();
-    for (index, ((name, sink), sink_config)) in sinks.into_iter().zip(&sink_configs).enumerate() {
+    let mut senders = Vec::new();
+    for (index, ((name, sink), sink_config)) in sinks.into_iter().zip(sink_configs).enumerate() {
         let (sender, receiver) = mpsc::channel::<Arc<EventBatch>>(in_flight);
-        sink_senders.push(sender);
+        senders.push(sender);
         let task = SinkTask {
             index,
             name,
@@ -374,25 +329,40 @@ async fn run_pipeline(
             stats: stats.clone(),
             reports: report_sender.clone(),
         };
-        sink_tasks.spawn(task.run(receiver));
+        supervisor.spawn("a sink task", Role::Worker, task.run(receiver));
     }
-    drop(report_sender);
+    Delivering { senders, reports }
+}
 
-    let mut dispatcher = Dispatcher {
+/// The dispatcher of one run, from its parts.
+fn dispatcher(
+    config: &Config,
+    shared: &Shared,
+    (opened, reading, delivering): (Opened, Reading, Delivering),
+    stats: Arc<Metrics>,
+    supervisor: Supervisor,
+) -> Dispatcher {
+    let Opened {
         store,
-        stats: stats.clone(),
-        notifier,
-        ledger: Ledger::new(sink_count),
+        lost_checkpoint,
+        checkpoint,
+        sessions,
+    } = opened;
+    Dispatcher {
+        store,
+        stats,
+        notifier: Notifier::from_environment(),
+        ledger: Ledger::new(delivering.senders.len()),
         max_in_memory: config.pipeline.batches_in_memory(),
         alive: Vec::new(),
         lost_checkpoint,
-        source: source_receiver,
-        stop_reader: stop_reader.clone(),
-        heartbeat,
-        wedge_limit,
-        sink_senders,
-        reports,
-        sink_tasks,
+        source: reading.source,
+        stop_reader: reading.stop,
+        heartbeat: reading.heartbeat,
+        wedge_limit: reading.wedge_limit,
+        sink_senders: delivering.senders,
+        reports: delivering.reports,
+        supervisor,
         enricher: Enricher::new(&config.alerts)
             .with_schema(config.event.schema_version)
             .with_source_name(&config.source.name),
@@ -400,27 +370,7 @@ async fn run_pipeline(
             .systems
             .clone()
             .map(|registry| (registry, config.source.name.trim().to_owned())),
-        elsewhere: match (&shared.found, &checkpoint) {
-            (Some(found), None) => Some(crate::pipeline::dispatcher::Elsewhere {
-                stores: found
-                    .iter()
-                    .filter(|store| store.dir != config.state.dir)
-                    .cloned()
-                    .collect(),
-                root: config
-                    .state
-                    .dir
-                    .parent()
-                    .filter(|_| !config.source.name.trim().is_empty() && shared.systems.is_some())
-                    .map_or_else(|| config.state.dir.clone(), std::path::Path::to_path_buf),
-                name: if shared.systems.is_some() {
-                    config.source.name.trim().to_owned()
-                } else {
-                    ".".to_owned()
-                },
-            }),
-            _ => None,
-        },
+        elsewhere: elsewhere(config, shared, checkpoint.as_ref()),
         filter: Filter::new(&config.filter),
         burst: (config.alerts.signon_failure_burst.enabled
             && config.source.types().iter().any(|spec| spec.code == "PW"))
@@ -431,59 +381,59 @@ async fn run_pipeline(
             )
         }),
         sessions,
-        max_in_flight: in_flight,
+        max_in_flight: config.pipeline.max_batches_in_flight,
         grace: config.pipeline.shutdown_grace,
         summary_interval: config.telemetry.summary_interval,
-    };
-    let _observing = observer.clone().map(|observe| {
-        let stats = stats.clone();
-        AbortOnDrop(tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_secs(2));
-            loop {
-                every.tick().await;
-                observe(&stats);
-            }
-        }))
-    });
-    // The listener is supervised: if it ends (a panic in it), the run fails
-    // with exit 70 instead of going on blind; nothing uncommitted is lost,
-    // since commits only follow deliveries.
-    let listener_ended = async {
-        match listener.as_mut() {
-            Some(AbortOnDrop(handle)) => {
-                let outcome = handle.await;
-                RunError::Internal(match outcome {
-                    Err(error) if error.is_panic() => {
-                        let what = crate::source::panic_message(&*error.into_panic());
-                        format!("the telemetry listener panicked: {what}")
-                    }
-                    _ => "the telemetry listener ended unexpectedly".to_owned(),
-                })
-            }
-            None => std::future::pending().await,
-        }
-    };
-    let result = tokio::select! {
-        result = dispatcher.run(shutdown) => result,
-        error = listener_ended => Err(error),
-    };
-    if let Some(observe) = &observer {
-        observe(&stats);
     }
-    dispatcher.notifier.stopping();
+}
 
-    stop_reader.store(true, Ordering::Release);
-    dispatcher.source.close();
-    dispatcher.sink_tasks.abort_all();
-    while dispatcher.sink_tasks.join_next().await.is_some() {}
-    // The reader sees the stop flag within 50 ms unless it is inside a poll;
-    // a stuck one is left behind (the process exits around it).
-    let waited_since = tokio::time::Instant::now();
-    while !reader.is_finished() && waited_since.elapsed() < Duration::from_secs(2) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    info!("summary: {}", stats.summary());
-    result
+/// For a source without a checkpoint, under a daemon: the other checkpoints
+/// under the state directory, checked against the first entry's system.
+fn elsewhere(
+    config: &Config,
+    shared: &Shared,
+    checkpoint: Option<&crate::checkpoint::Checkpoint>,
+) -> Option<crate::pipeline::dispatcher::Elsewhere> {
+    let (Some(found), None) = (&shared.found, checkpoint) else {
+        return None;
+    };
+    let in_fleet = shared.systems.is_some();
+    Some(crate::pipeline::dispatcher::Elsewhere {
+        stores: found
+            .iter()
+            .filter(|store| store.dir != config.state.dir)
+            .cloned()
+            .collect(),
+        root: config
+            .state
+            .dir
+            .parent()
+            .filter(|_| !config.source.name.trim().is_empty() && in_fleet)
+            .map_or_else(|| config.state.dir.clone(), std::path::Path::to_path_buf),
+        name: if in_fleet {
+            config.source.name.trim().to_owned()
+        } else {
+            ".".to_owned()
+        },
+    })
+}
+
+/// The reader sees the stop flag within 50 ms unless it is inside a poll; a
+/// stuck one is left behind after this (the process exits around it).
+const READER_JOIN_LIMIT: Duration = Duration::from_secs(2);
+
+/// Stops the reader, then every task, joins the reader thread and prints
+/// the summary. A panic found while stopping fails a run that had not failed.
+async fn shut_down(
+    mut dispatcher: Dispatcher,
+    result: Result<Outcome, RunError>,
+) -> Result<Outcome, RunError> {
+    dispatcher.notifier.stopping();
+    dispatcher.stop_reading();
+    let stopped = dispatcher.supervisor.shutdown(READER_JOIN_LIMIT).await;
+    info!("summary: {}", dispatcher.stats.summary());
+    let outcome = result?;
+    stopped.map(|()| outcome)
 }
 
 /// The session table, as committed with the checkpoint, when sessions are
@@ -510,13 +460,4 @@ fn sessions_tracker(
         open,
         checkpoint.map(|checkpoint| &checkpoint.cursor),
     )))
-}
-
-/// Aborts a background task when the run ends.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }

@@ -4,24 +4,34 @@
 //! The whole file is checked first (read once without keeping the events,
 //! then read again to send, so memory is one batch whatever its size): any line that is not a native event is
 //! reported by number and nothing is sent (exit 65), so a replay never stops
-//! half-way on bad input. Then every line is sent exactly once per run, in
-//! file order, `batch_rows` at a time; each batch is acknowledged before the
-//! next (a transient failure is retried with backoff, and may repeat that
-//! batch in the peer, as any at-least-once delivery). The events are the ones
-//! the file holds: same ids, so the SIEM can de-duplicate.
+//! half-way on bad input. Then every line checked is handed over once per
+//! run, in file order, `batch_rows` at a time, to the sink task the daemon
+//! delivers with: several batches in flight, a transient failure retried
+//! with the shared backoff (a peer's `Retry-After` capped at
+//! `retry_max_backoff`), a permanent one handled by
+//! `pipeline.on_permanent_error`; a retry may repeat a batch in the peer, as
+//! any at-least-once delivery. The events are the ones the file holds: same
+//! ids, so the SIEM can de-duplicate.
 
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::event::wire::parse_native;
 use crate::event::{Cursor, Event, EventBatch};
-use crate::retry::Backoff;
+use crate::pipeline::dead_letter::DeadLetter;
+use crate::pipeline::sink_task::{Report, SinkTask};
+use crate::pipeline::supervisor::{Role, Supervisor};
+use crate::pipeline::RunError;
 use crate::settings::Config;
-use crate::sink::{ErrorKind, Sink, SinkConfig, SinkError};
+use crate::sink::{ErrorKind, Sink, SinkConfig};
 use crate::source::rows::MAX_LINE_BYTES;
+use crate::telemetry::Metrics;
 
 /// Why a replay stopped.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +42,9 @@ pub enum ReplayError {
     Sink(String),
     #[error("{0}")]
     Config(String),
+    /// What stops a run stops a replay, with the run's exit code (a panic: 70).
+    #[error(transparent)]
+    Run(RunError),
 }
 
 impl ReplayError {
@@ -40,6 +53,7 @@ impl ReplayError {
             ReplayError::Input(_) => crate::exit_code::DATA_ERROR,
             ReplayError::Sink(_) => crate::exit_code::UNAVAILABLE,
             ReplayError::Config(_) => crate::exit_code::CONFIG,
+            ReplayError::Run(error) => error.exit_code(),
         }
     }
 }
@@ -219,7 +233,8 @@ pub struct ReplaySummary {
     pub retries: usize,
 }
 
-/// Sends `events` to the sink `selector` names, printing progress to `progress`.
+/// Sends the events of `path` to the sink `selector` names, through the sink
+/// task the daemon delivers with, printing progress to `progress`.
 pub async fn replay(
     config: &Config,
     path: &Path,
@@ -230,7 +245,7 @@ pub async fn replay(
     let sink_config = select_sink(&sinks, selector).map_err(ReplayError::Config)?;
     let name = sink_config.describe();
     refuse_unsafe(path, sink_config)?;
-    // Two passes, so memory stays one batch whatever the file's size: check
+    // Two passes, so memory stays bounded whatever the file's size: check
     // every line first (nothing is sent if one is bad), then send.
     let total = check_file(path)?;
     let mut sink = Sink::build(sink_config)
@@ -241,18 +256,15 @@ pub async fn replay(
         }
         warn!(sink = %name, %error, "sink not reachable yet; retrying with backoff");
     }
+    let mut delivery = Delivery::start(config, sink_config, sink, total);
     let batch_rows = config.source.batch_rows.max(1);
-    let started = Instant::now();
-    let mut last_report = Instant::now();
-    let mut summary = ReplaySummary {
-        events: 0,
-        batches: 0,
-        retries: 0,
-    };
     let mut lines = NativeLines::open(path)?;
+    // Only the lines checked: a file that grows meanwhile (the dead-letter
+    // file itself, with on_permanent_error = "dead_letter") ends where it did.
+    let mut read = 0;
     let mut id = 0;
-    loop {
-        let mut chunk: Vec<Event> = Vec::with_capacity(batch_rows);
+    while read < total {
+        let mut chunk: Vec<Event> = Vec::with_capacity(batch_rows.min(total - read));
         for item in lines.by_ref() {
             match item? {
                 (_, Ok(event)) => chunk.push(event),
@@ -260,84 +272,189 @@ pub async fn replay(
                     return Err(ReplayError::Input(format!(
                     "{} changed while it was replayed: line {number}: {why}; {} events were sent",
                     path.display(),
-                    summary.events
+                    delivery.summary.events
                 )))
                 }
             }
-            if chunk.len() == batch_rows {
+            if chunk.len() == batch_rows.min(total - read) {
                 break;
             }
         }
         if chunk.is_empty() {
             break;
         }
-        let last = chunk.last().expect("a non-empty chunk");
-        let batch = EventBatch {
-            id,
-            rows_read: chunk.len(),
-            cursor: Cursor {
-                system_name: last.system_name.clone(),
-                receiver_library: last.receiver_library.clone(),
-                receiver_name: last.receiver_name.clone(),
-                sequence_number: last.sequence_number,
-                entry_timestamp_local: Some(last.entry_timestamp_local),
-                entry_timestamp: Some(last.entry_timestamp),
-                signals: None,
-                sessions: None,
-            },
-            events: chunk,
-        };
-        id += 1;
-        deliver(&mut sink, &name, &batch, config, &mut summary).await?;
-        summary.events += batch.events.len();
-        summary.batches += 1;
-        if last_report.elapsed() >= Duration::from_secs(2) || summary.events == total {
-            last_report = Instant::now();
-            progress(&progress_line(summary.events, total, started.elapsed()));
+        read += chunk.len();
+        if !delivery.send(batch(id, chunk), &mut progress).await? {
+            break;
         }
+        id += 1;
     }
-    let grace = config.pipeline.shutdown_grace;
-    tokio::task::spawn_blocking(move || sink.shutdown(grace))
-        .await
-        .map_err(|error| ReplayError::Sink(format!("sink {name}: shutdown: {error}")))?;
+    let summary = delivery.finish(&mut progress).await?;
     info!(events = summary.events, batches = summary.batches, retries = summary.retries, sink = %name, "replay finished");
     Ok(summary)
 }
 
-async fn deliver(
-    sink: &mut Sink,
-    name: &str,
-    batch: &EventBatch,
-    config: &Config,
-    summary: &mut ReplaySummary,
-) -> Result<(), ReplayError> {
-    let mut backoff = Backoff::new(
-        config.pipeline.retry_initial_backoff,
-        config.pipeline.retry_max_backoff,
-        u64::from(std::process::id()),
-    );
-    loop {
-        match sink.deliver(batch).await {
-            Ok(()) => return Ok(()),
-            Err(SinkError {
-                kind: ErrorKind::Permanent,
-                message,
-                ..
-            }) => {
-                return Err(ReplayError::Sink(format!(
-                "sink {name} refused batch {} for good: {message}; {} events were sent before it",
-                batch.id, summary.events
-            )))
-            }
-            Err(error) => {
-                // The peer's Retry-After is honoured up to retry_max_backoff,
-                // as in the daemon: a peer cannot park a replay for a day.
-                let delay = backoff.next_delay_after(error.retry_after);
-                summary.retries += 1;
-                warn!(sink = %name, batch = batch.id, retry_in = ?delay, %error, "delivery failed; retrying with backoff");
-                tokio::time::sleep(delay).await;
+/// A batch of replayed events; its cursor is the last event's position.
+fn batch(id: u64, events: Vec<Event>) -> EventBatch {
+    let last = events.last().expect("a non-empty chunk");
+    EventBatch {
+        id,
+        rows_read: events.len(),
+        cursor: Cursor {
+            system_name: last.system_name.clone(),
+            receiver_library: last.receiver_library.clone(),
+            receiver_name: last.receiver_name.clone(),
+            sequence_number: last.sequence_number,
+            entry_timestamp_local: Some(last.entry_timestamp_local),
+            entry_timestamp: Some(last.entry_timestamp),
+            signals: None,
+            sessions: None,
+        },
+        events,
+    }
+}
+
+/// The daemon's delivery engine for one sink: its sink task (retry with the
+/// shared backoff and the capped `Retry-After`, the permanent-error policy
+/// and the dead-letter brake, many batches in flight) under a supervisor.
+struct Delivery {
+    /// `None` once every batch was handed over.
+    batches: Option<mpsc::Sender<Arc<EventBatch>>>,
+    reports: mpsc::Receiver<Report>,
+    supervisor: Supervisor,
+    stats: Arc<Metrics>,
+    /// The events of each batch handed over and not yet acknowledged.
+    pending: HashMap<u64, usize>,
+    summary: ReplaySummary,
+    total: usize,
+    started: Instant,
+    last_report: Instant,
+}
+
+impl Delivery {
+    /// Starts the sink task. At most `pipeline.max_batches_in_memory` batches
+    /// are in flight (the sink's `max_in_flight` below that), one more waits
+    /// in the channel and one is read: the events in memory stay bounded as
+    /// in a run.
+    fn start(config: &Config, sink_config: &SinkConfig, sink: Sink, total: usize) -> Delivery {
+        let pipeline = config.pipeline.clone();
+        let in_memory = pipeline.batches_in_memory();
+        let name = sink_config.describe();
+        let (batches, receiver) = mpsc::channel(1);
+        let (report_sender, reports) = mpsc::channel(in_memory + 1);
+        let stats = Arc::new(Metrics::new(std::slice::from_ref(&name)));
+        let task = SinkTask {
+            index: 0,
+            name,
+            sink,
+            max_in_flight: sink_config.max_in_flight().clamp(1, in_memory),
+            dead_letter: Arc::new(DeadLetter::new(&pipeline.dead_letter_path)),
+            pipeline,
+            stats: stats.clone(),
+            reports: report_sender,
+        };
+        let mut supervisor = Supervisor::default();
+        supervisor.spawn("the sink task", Role::Worker, task.run(receiver));
+        let now = Instant::now();
+        Delivery {
+            batches: Some(batches),
+            reports,
+            supervisor,
+            stats,
+            pending: HashMap::new(),
+            summary: ReplaySummary {
+                events: 0,
+                batches: 0,
+                retries: 0,
+            },
+            total,
+            started: now,
+            last_report: now,
+        }
+    }
+
+    /// Hands a batch to the sink task, taking its answers while it waits.
+    /// `false` when the task has ended (`finish` says why).
+    async fn send(
+        &mut self,
+        batch: EventBatch,
+        progress: &mut impl FnMut(&str),
+    ) -> Result<bool, ReplayError> {
+        self.pending.insert(batch.id, batch.events.len());
+        let batch = Arc::new(batch);
+        let Some(sender) = self.batches.clone() else {
+            return Ok(false);
+        };
+        loop {
+            tokio::select! {
+                permit = sender.reserve() => return Ok(match permit {
+                    Ok(permit) => {
+                        permit.send(batch);
+                        true
+                    }
+                    Err(_) => false,
+                }),
+                report = self.reports.recv() => match report {
+                    Some(report) => self.on_report(report, progress)?,
+                    None => return Ok(false),
+                },
             }
         }
+    }
+
+    fn on_report(
+        &mut self,
+        report: Report,
+        progress: &mut impl FnMut(&str),
+    ) -> Result<(), ReplayError> {
+        match report {
+            Report::Ack { batch, .. } => {
+                self.summary.events += self.pending.remove(&batch).unwrap_or(0);
+                self.summary.batches += 1;
+                if self.last_report.elapsed() >= Duration::from_secs(2)
+                    || self.summary.events == self.total
+                {
+                    self.last_report = Instant::now();
+                    progress(&progress_line(
+                        self.summary.events,
+                        self.total,
+                        self.started.elapsed(),
+                    ));
+                }
+                Ok(())
+            }
+            Report::Fatal(RunError::PermanentDelivery { sink, error }) => {
+                Err(ReplayError::Sink(format!(
+                    "sink {sink} refused a batch for good: {error}; {} events were acknowledged before it",
+                    self.summary.events
+                )))
+            }
+            Report::Fatal(error) => Err(ReplayError::Run(error)),
+        }
+    }
+
+    /// Closes the channel: the task delivers what it holds, hands over what
+    /// a client library buffers, and ends; then says how it ended.
+    async fn finish(
+        mut self,
+        progress: &mut impl FnMut(&str),
+    ) -> Result<ReplaySummary, ReplayError> {
+        self.batches = None;
+        while let Some(report) = self.reports.recv().await {
+            self.on_report(report, progress)?;
+        }
+        self.supervisor
+            .next_end()
+            .await
+            .map_err(|failure| ReplayError::Run(failure.into()))?;
+        if !self.pending.is_empty() {
+            return Err(ReplayError::Run(RunError::Internal(format!(
+                "the sink task ended with {} batches unacknowledged",
+                self.pending.len()
+            ))));
+        }
+        self.summary.retries = self.stats.retries(0) as usize;
+        Ok(self.summary)
     }
 }
 

@@ -1,8 +1,9 @@
 //! The dispatcher loop: takes batches from the reader, enriches them, hands
 //! them to every sink task, records acknowledgements in the ledger and commits
-//! what every sink holds. It also watches the reader and the sink tasks: any
-//! unexpected end or panic stops the run with an internal error, and the
-//! systemd watchdog is fed only while the reader is not stuck in a poll.
+//! what every sink holds. It also watches the reader (through its channel)
+//! and the run's tasks (through the supervisor): any unexpected end or panic
+//! stops the run with an internal error, and the systemd watchdog is fed only
+//! while the reader is not stuck in a poll.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,12 +11,12 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
 use super::ledger::{Commit, Ledger};
 use super::sink_task::Report;
+use super::supervisor::Supervisor;
 use super::{Outcome, RunError};
 use crate::checkpoint::CheckpointStore;
 use crate::enrich::{Enricher, Filter};
@@ -39,7 +40,8 @@ pub(crate) struct Dispatcher {
     pub wedge_limit: Duration,
     pub sink_senders: Vec<mpsc::Sender<Arc<EventBatch>>>,
     pub reports: mpsc::Receiver<Report>,
-    pub sink_tasks: JoinSet<()>,
+    /// The sink tasks and the run's other tasks and threads.
+    pub supervisor: Supervisor,
     pub enricher: Enricher,
     pub filter: Filter,
     /// In a fleet: the registry of which source reads which SYSTEM_NAME, and
@@ -132,9 +134,7 @@ impl Dispatcher {
                     // Every task has ended: `join_next` says how.
                     None => reports_open = false,
                 },
-                joined = self.sink_tasks.join_next(), if !self.sink_tasks.is_empty() => {
-                    self.on_task_end(joined, &mut state)?;
-                }
+                ended = self.supervisor.next_end() => self.on_task_end(ended?, &mut state)?,
                 written = committed(&mut state.committing), if state.committing.is_some() => {
                     self.on_committed(written, &mut state)?;
                 }
@@ -158,7 +158,7 @@ impl Dispatcher {
                 }
                 _ = watchdog.tick(), if watchdog_interval.is_some() => self.feed_watchdog(&mut state),
             }
-            if self.sink_tasks.is_empty()
+            if self.supervisor.workers() == 0
                 && !reports_open
                 && !self.ledger.is_empty()
                 && state.committing.is_none()
@@ -175,13 +175,18 @@ impl Dispatcher {
         state.shutdown_seen = true;
         self.notifier.stopping();
         info!(in_flight_batches = self.ledger.len(), grace = ?self.grace, "shutdown requested: no more reading; draining in-flight batches");
-        self.stop_reader.store(true, Ordering::Release);
-        // Closing the receiver unblocks a reader waiting to send.
-        self.source.close();
+        self.stop_reading();
         while self.source.try_recv().is_ok() {}
         state.source_open = false;
         self.sink_senders.clear();
         state.draining_since = Some(Instant::now());
+    }
+
+    /// Tells the reader to stop; closing its channel unblocks a reader
+    /// waiting to send.
+    pub fn stop_reading(&mut self) {
+        self.stop_reader.store(true, Ordering::Release);
+        self.source.close();
     }
 
     async fn on_source(
@@ -190,81 +195,7 @@ impl Dispatcher {
         state: &mut State,
     ) -> Result<(), RunError> {
         match message {
-            Some(SourceMessage::Rows(batch)) => {
-                if let Some(row) = batch.rows.iter().find(|row| row.notice.is_none()) {
-                    if let Some((registry, source)) = self.systems.take() {
-                        registry
-                            .claim(&row.system_name, &source)
-                            .map_err(RunError::DuplicateSystem)?;
-                    }
-                    if let Some(elsewhere) = self.elsewhere.take() {
-                        elsewhere
-                            .check(&row.system_name)
-                            .map_err(RunError::CheckpointElsewhere)?;
-                    }
-                }
-                let rows_read = batch.rows.len();
-                let gap = self
-                    .lost_checkpoint
-                    .take()
-                    .map(|lost| lost.audit_gap_row(batch.rows.first(), &batch.cursor));
-                let mut events: Vec<_> = Vec::with_capacity(rows_read + 1);
-                events.extend(gap.map(|row| self.enricher.enrich_owned(row)));
-                let mut newest_entry_micros = None;
-                let mut kept = 0;
-                for row in batch.rows {
-                    // Sessions see every entry, before the filter; their
-                    // events follow the entry (forwarded or not) in its place.
-                    let derived = match &mut self.sessions {
-                        Some(sessions) => sessions.observe(&row, &self.enricher),
-                        None => Vec::new(),
-                    };
-                    if self.filter.accepts(&row) {
-                        kept += 1;
-                        if row.notice.is_none() {
-                            newest_entry_micros = Some(row.entry_timestamp.timestamp_micros());
-                        }
-                        let event = self.enricher.enrich_owned(row);
-                        let signals = match &mut self.burst {
-                            Some(burst) => burst.observe(&event),
-                            None => Vec::new(),
-                        };
-                        events.push(event);
-                        events.extend(signals);
-                    }
-                    events.extend(derived);
-                }
-                let mut cursor = batch.cursor;
-                if let Some(burst) = &self.burst {
-                    // The signal's memory is committed with the position it belongs to.
-                    cursor.signals = Some(burst.snapshot());
-                }
-                if let Some(sessions) = &mut self.sessions {
-                    // So is the session table's, as the changes this batch made.
-                    cursor.sessions = Some(Arc::new(sessions.take_changes()));
-                    self.stats
-                        .record_sessions(&sessions.take_tallies(), sessions.open_by_method());
-                }
-                let gaps = events
-                    .iter()
-                    .filter(|event| event.event_action == "audit_gap")
-                    .count();
-                self.stats.record_read(rows_read, rows_read - kept, gaps);
-                let id = self.ledger.register(cursor.clone(), newest_entry_micros);
-                let batch = Arc::new(EventBatch {
-                    id,
-                    events,
-                    rows_read,
-                    cursor,
-                });
-                debug!(batch = id, rows = rows_read, events = batch.events.len(), cursor = %batch.cursor, "batch read");
-                self.alive.push(Arc::downgrade(&batch));
-                for sender in &self.sink_senders {
-                    // Capacity equals the in-flight bound, so this never waits long;
-                    // a closed channel means the task ended, which `join_next` reports.
-                    let _ = sender.send(batch.clone()).await;
-                }
-            }
+            Some(SourceMessage::Rows(batch)) => self.on_rows(batch).await?,
             Some(SourceMessage::PrivilegedProfiles(profiles)) => {
                 self.enricher.set_system_privileged(profiles);
                 self.stats
@@ -305,6 +236,97 @@ impl Dispatcher {
             }
         }
         Ok(())
+    }
+
+    /// A batch of rows: the system checks at the first entry, then enrich,
+    /// register in the ledger and hand to every sink task.
+    async fn on_rows(&mut self, batch: crate::source::RowBatch) -> Result<(), RunError> {
+        if let Some(row) = batch.rows.iter().find(|row| row.notice.is_none()) {
+            if let Some((registry, source)) = self.systems.take() {
+                registry
+                    .claim(&row.system_name, &source)
+                    .map_err(RunError::DuplicateSystem)?;
+            }
+            if let Some(elsewhere) = self.elsewhere.take() {
+                elsewhere
+                    .check(&row.system_name)
+                    .map_err(RunError::CheckpointElsewhere)?;
+            }
+        }
+        let rows_read = batch.rows.len();
+        let gap = self
+            .lost_checkpoint
+            .take()
+            .map(|lost| lost.audit_gap_row(batch.rows.first(), &batch.cursor));
+        let mut events: Vec<_> = Vec::with_capacity(rows_read + 1);
+        events.extend(gap.map(|row| self.enricher.enrich_owned(row)));
+        let (kept, newest_entry_micros) = self.enrich(batch.rows, &mut events);
+        let mut cursor = batch.cursor;
+        if let Some(burst) = &self.burst {
+            // The signal's memory is committed with the position it belongs to.
+            cursor.signals = Some(burst.snapshot());
+        }
+        if let Some(sessions) = &mut self.sessions {
+            // So is the session table's, as the changes this batch made.
+            cursor.sessions = Some(Arc::new(sessions.take_changes()));
+            self.stats
+                .record_sessions(&sessions.take_tallies(), sessions.open_by_method());
+        }
+        let gaps = events
+            .iter()
+            .filter(|event| event.event_action == "audit_gap")
+            .count();
+        self.stats.record_read(rows_read, rows_read - kept, gaps);
+        let id = self.ledger.register(cursor.clone(), newest_entry_micros);
+        let batch = Arc::new(EventBatch {
+            id,
+            events,
+            rows_read,
+            cursor,
+        });
+        debug!(batch = id, rows = rows_read, events = batch.events.len(), cursor = %batch.cursor, "batch read");
+        self.alive.push(Arc::downgrade(&batch));
+        for sender in &self.sink_senders {
+            // Capacity equals the in-flight bound, so this never waits long;
+            // a closed channel means the task ended, which the supervisor reports.
+            let _ = sender.send(batch.clone()).await;
+        }
+        Ok(())
+    }
+
+    /// Every row through the session tracker, the filter, the enricher and
+    /// the burst signal, in stream order, onto `events`. Returns the rows the
+    /// filter kept and the newest kept entry's time.
+    fn enrich(
+        &mut self,
+        rows: Vec<crate::event::JournalRow>,
+        events: &mut Vec<crate::event::Event>,
+    ) -> (usize, Option<i64>) {
+        let mut newest_entry_micros = None;
+        let mut kept = 0;
+        for row in rows {
+            // Sessions see every entry, before the filter; their
+            // events follow the entry (forwarded or not) in its place.
+            let derived = match &mut self.sessions {
+                Some(sessions) => sessions.observe(&row, &self.enricher),
+                None => Vec::new(),
+            };
+            if self.filter.accepts(&row) {
+                kept += 1;
+                if row.notice.is_none() {
+                    newest_entry_micros = Some(row.entry_timestamp.timestamp_micros());
+                }
+                let event = self.enricher.enrich_owned(row);
+                let signals = match &mut self.burst {
+                    Some(burst) => burst.observe(&event),
+                    None => Vec::new(),
+                };
+                events.push(event);
+                events.extend(signals);
+            }
+            events.extend(derived);
+        }
+        (kept, newest_entry_micros)
     }
 
     fn on_report(&mut self, report: Report, state: &mut State) -> Result<(), RunError> {
@@ -359,38 +381,19 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// A sink task ended. Only an orderly end after its channel closed is
-    /// expected; a panic or any other end stops the run.
-    fn on_task_end(
-        &mut self,
-        joined: Option<Result<(), tokio::task::JoinError>>,
-        state: &mut State,
-    ) -> Result<(), RunError> {
-        match joined {
-            Some(Err(error)) if error.is_panic() => {
-                let message = crate::source::panic_message(&*error.into_panic());
-                error!(panic = %message, "a sink task panicked");
-                Err(RunError::Internal(format!(
-                    "a sink task panicked: {message}"
-                )))
-            }
-            Some(Err(error)) => Err(RunError::Internal(format!(
-                "a sink task was cancelled: {error}"
-            ))),
-            Some(Ok(())) => {
-                // A task that reported a fatal error ends right after: report that.
-                while let Ok(report) = self.reports.try_recv() {
-                    self.on_report(report, state)?;
-                }
-                if state.source_open {
-                    Err(RunError::Internal(
-                        "a sink task ended while the source was still open".into(),
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-            None => Ok(()),
+    /// A sink task ended by itself. Only an orderly end after its channel
+    /// closed is expected (panics and other ends are the supervisor's).
+    fn on_task_end(&mut self, name: String, state: &mut State) -> Result<(), RunError> {
+        // A task that reported a fatal error ends right after: report that.
+        while let Ok(report) = self.reports.try_recv() {
+            self.on_report(report, state)?;
+        }
+        if state.source_open {
+            Err(RunError::Internal(format!(
+                "{name} ended while the source was still open"
+            )))
+        } else {
+            Ok(())
         }
     }
 

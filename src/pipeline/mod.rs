@@ -9,7 +9,8 @@
 //! Files, one concern each: this one holds the run's outcome and error types
 //! (the wiring of a run is `crate::app`); `dispatcher.rs` is the loop; `ledger.rs` the pure bookkeeping of what may be
 //! committed; `sink_task.rs` delivery with retry and the permanent-error
-//! policy; `dead_letter.rs` the dead-letter file; `config.rs` the `[pipeline]`
+//! policy; `supervisor.rs` owns the run's tasks and threads and turns a panic
+//! or an unexpected end into exit 70; `dead_letter.rs` the dead-letter file; `config.rs` the `[pipeline]`
 //! section. The retry pause policy is `crate::retry::Backoff`.
 //!
 //! At most `pipeline.max_batches_in_flight` batches are read but not committed;
@@ -21,6 +22,7 @@ pub mod dead_letter;
 pub(crate) mod dispatcher;
 pub mod ledger;
 pub(crate) mod sink_task;
+pub(crate) mod supervisor;
 pub mod systems;
 
 use crate::checkpoint::CheckpointError;

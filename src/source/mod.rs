@@ -230,11 +230,12 @@ impl Source {
     }
 }
 
-/// Runs the reader on its own thread until `stop` is set, the receiver is
-/// dropped, or (with `exit_when_caught_up`) the source has nothing more to read.
-/// Transient source errors are retried here with backoff, forever. A panic is
-/// caught and reported as [`SourceMessage::Panicked`], never as an end.
-pub fn spawn_reader(
+/// The reader, to run on a thread of its own (named by the first value)
+/// until `stop` is set, the receiver is dropped, or (with
+/// `exit_when_caught_up`) the source has nothing more to read. Transient
+/// source errors are retried here with backoff, forever. A panic is caught
+/// and reported as [`SourceMessage::Panicked`], in stream order, never as an end.
+pub fn reader(
     source: Source,
     config: &SourceConfig,
     sender: mpsc::Sender<SourceMessage>,
@@ -242,7 +243,7 @@ pub fn spawn_reader(
     options: ReaderOptions,
     metrics: Arc<crate::telemetry::Metrics>,
     heartbeat: Arc<ReaderHeartbeat>,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
+) -> (String, impl FnOnce() + Send + 'static) {
     let ReaderOptions {
         exit_when_caught_up,
         privileged_refresh,
@@ -259,16 +260,13 @@ pub fn spawn_reader(
         metrics,
         heartbeat,
     };
-    std::thread::Builder::new()
-        .name(format!("source-{}", source.name()))
-        .spawn(move || {
-            let sender = reader.sender.clone();
-            let outcome =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.run(source)));
-            if let Err(payload) = outcome {
-                let _ = sender.blocking_send(SourceMessage::Panicked(panic_message(&*payload)));
-            }
-        })
+    (format!("source-{}", source.name()), move || {
+        let sender = reader.sender.clone();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.run(source)));
+        if let Err(payload) = outcome {
+            let _ = sender.blocking_send(SourceMessage::Panicked(panic_message(&*payload)));
+        }
+    })
 }
 
 /// How the reader thread runs.

@@ -265,6 +265,11 @@ impl Metrics {
         self.rows_read.load(Ordering::Relaxed)
     }
 
+    /// Deliveries to `sink` that failed and were retried.
+    pub fn retries(&self, sink: usize) -> u64 {
+        self.sinks[sink].delivery_retries.load(Ordering::Relaxed)
+    }
+
     fn seconds_since(micros: i64) -> Option<f64> {
         (micros > 0).then(|| (now_micros() - micros) as f64 / 1e6)
     }

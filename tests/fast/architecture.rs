@@ -170,18 +170,6 @@ const SIZE_EXCEPTIONS: &[(&str, &str)] = &[
         "one CEF line in IBM's key order, item by item",
     ),
     (
-        "src/app.rs::run_pipeline",
-        "the run's wiring; becomes the supervisor's steps",
-    ),
-    (
-        "src/app.rs::run_fleet",
-        "the fleet's wiring; becomes the supervisor's steps",
-    ),
-    (
-        "src/pipeline/dispatcher.rs::on_source",
-        "the reader's messages in one match",
-    ),
-    (
         "src/source/simulator/typed.rs::typed_entries",
         "one entry per audit type in one match",
     ),
