@@ -360,10 +360,13 @@ impl CheckpointStore {
             }
         }
         batch.insert(CURSOR_KEY, bytes);
-        self.db
-            .apply_batch(batch)
-            .map_err(|error| self.write_error(&error))?;
-        self.db.flush().map_err(|error| self.write_error(&error))?;
+        let written = self.db.apply_batch(batch).and_then(|()| self.db.flush());
+        if let Err(error) = written {
+            // A directory removed or replaced during the write fails it: say
+            // so, and leave the marker, as a check before the write would.
+            self.check_in_place(cursor)?;
+            return Err(self.write_error(&error));
+        }
         if !self.marked.load(Ordering::Relaxed) {
             self.write_marker(checkpoint.committed_at, Some(&cursor.system_name))
                 .map_err(|error| self.write_error(&sled::Error::Io(error)))?;

@@ -114,10 +114,28 @@ impl Workspace {
     pub fn events(&self, name: &str) -> Vec<serde_json::Value> {
         read_events(&self.path(name))
     }
+
+    /// The same, while a writer may still be adding to the file: a last line
+    /// not yet ended by its line feed is left for the next look.
+    pub fn events_so_far(&self, name: &str) -> Vec<serde_json::Value> {
+        read_events_so_far(&self.path(name))
+    }
 }
 
 pub fn read_events(path: &Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
+    parse_lines(path, &text)
+}
+
+/// [`read_events`] of a file a writer may still be adding to: only the lines
+/// ended by a line feed (every line the file sink writes ends with one).
+pub fn read_events_so_far(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let complete = text.rfind('\n').map_or("", |end| &text[..=end]);
+    parse_lines(path, complete)
+}
+
+fn parse_lines(path: &Path, text: &str) -> Vec<serde_json::Value> {
     text.lines()
         .enumerate()
         .map(|(index, line)| {

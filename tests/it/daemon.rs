@@ -139,7 +139,7 @@ fn sigterm_drains_commits_and_exits_zero_within_the_grace() {
     let config = config(&workspace, 4_000, "shutdown_grace = \"5s\"");
     let mut child = workspace.spawn(&["run", "-c", &config]);
     wait_for("the first delivered events", || {
-        workspace.events("events.ndjson").len() >= 500
+        workspace.events_so_far("events.ndjson").len() >= 500
     });
     signal(&child, "TERM");
     let (status, took) = wait_with_limit(&mut child, Duration::from_secs(10));

@@ -216,7 +216,7 @@ fn the_state_directory_removed_while_running_stops_with_73_and_the_marker_keeps_
     let first = config(&workspace, "a.toml", &[source(&lab, None, "earliest")], "");
     let mut daemon = workspace.spawn(&["run", "-c", &first]);
     wait_for("300 events", Duration::from_secs(60), || {
-        workspace.events("events-{source}.ndjson").len() >= 300
+        workspace.events_so_far("events-{source}.ndjson").len() >= 300
     });
     std::fs::remove_dir_all(workspace.path("data")).unwrap();
     generate(&lab, 30, 8, 10, "SYSV");
@@ -279,7 +279,7 @@ fn a_fleet_system_stopped_for_good_is_down_in_health_and_metrics() {
     );
     let mut daemon = workspace.spawn(&["run", "-c", &fleet]);
     wait_for("the good system's events", Duration::from_secs(60), || {
-        workspace.events("events-good.ndjson").len() >= 50
+        workspace.events_so_far("events-good.ndjson").len() >= 50
     });
     wait_for_listener("telemetry", port, Duration::from_secs(30));
     wait_for("the bad system reported", Duration::from_secs(30), || {

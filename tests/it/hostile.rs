@@ -95,7 +95,7 @@ fn sighup_drains_and_commits_like_sigterm() {
     let config = config(&workspace, 100, "events.ndjson");
     let mut child = workspace.spawn(&["run", "-c", &config]);
     wait_for("some events", Duration::from_secs(30), || {
-        workspace.events("events.ndjson").len() >= 100
+        workspace.events_so_far("events.ndjson").len() >= 100
     });
     signal(&child, "HUP");
     let (status, _) = wait_with_limit(&mut child, Duration::from_secs(15));
