@@ -30,11 +30,9 @@ pub fn cef_ibm(event: &Event, release: &str, dropped: usize) -> String {
     into_text(out)
 }
 
-/// Appends [`cef_ibm`]'s line with every item to `out`; returns where its
-/// optional items are.
-pub fn write_cef_ibm(event: &Event, release: &str, out: &mut Vec<u8>) -> Optional {
-    let (actor, effective, target) = crate::format::users(event);
-    let journal_entry = event.audit_type.is_some() && event.signal.is_none();
+/// The header: `CEF:0|IBM|IBM i|<release>|QSYS-QAUDJRN|T-<type>|<severity>|`
+/// (a notice or signal names itself in place of the journal and type).
+fn push_ibm_header(out: &mut Vec<u8>, event: &Event, release: &str, journal_entry: bool) {
     out.extend_from_slice(b"CEF:0|IBM|IBM i|");
     // An empty header field stops some parsers (pycef among them): without a
     // configured release the field says so.
@@ -60,6 +58,14 @@ pub fn write_cef_ibm(event: &Event, release: &str, out: &mut Vec<u8>) -> Optiona
     out.push(b'|');
     out.extend_from_slice(ibm_severity(event).as_bytes());
     out.push(b'|');
+}
+
+/// Appends [`cef_ibm`]'s line with every item to `out`; returns where its
+/// optional items are.
+pub fn write_cef_ibm(event: &Event, release: &str, out: &mut Vec<u8>) -> Optional {
+    let (actor, effective, target) = crate::format::users(event);
+    let journal_entry = event.audit_type.is_some() && event.signal.is_none();
+    push_ibm_header(out, event, release, journal_entry);
     let mut line = Line::new(out, b' ');
     let reason = event
         .audit_type

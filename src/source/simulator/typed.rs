@@ -23,42 +23,16 @@ const TYPE_WEIGHTS: &[(&str, u64)] = &[
 const BURST_EVERY: u64 = 1009;
 const BURST_LENGTH: u64 = 6;
 
-/// The entries of other types in slot `ordinal` (at most one, deterministic),
-/// at a free sequence offset of the slot, at the JS entry's time.
-pub(super) fn typed_entries(
-    config: &SimulatorConfig,
-    types: &[&'static TypeSpec],
-    ordinal: u64,
-    js: &JournalRow,
-) -> Vec<JournalRow> {
-    let random = mix(config.seed.wrapping_mul(0x5151) ^ mix(ordinal ^ 0xA5A5));
-    let burst = ordinal % BURST_EVERY < BURST_LENGTH && ordinal >= BURST_EVERY;
-    let wanted = if burst {
-        Some("PW")
-    } else {
-        let mut roll = random % 1000;
-        TYPE_WEIGHTS.iter().find_map(|(code, weight)| {
-            if roll < *weight {
-                Some(*code)
-            } else {
-                roll -= weight;
-                None
-            }
-        })
-    };
-    let Some(spec) = wanted.and_then(|code| types.iter().find(|spec| spec.code == code)) else {
-        return Vec::new();
-    };
-    let js_offset = offset_in_slot(config, js);
-    let offset = if js_offset < SEQUENCE_SLOT - 1 {
-        js_offset + 1
-    } else {
-        js_offset - 1
-    };
-    let user = pick(USERS, random >> 10);
-    let address = pick(ADDRESSES, random >> 20);
+/// The columns of a `spec` entry: the brute-force burst's failed sign-on,
+/// or a code picked by `random` with `user` where the type names a profile.
+fn columns(
+    spec: &TypeSpec,
+    burst: bool,
+    random: u64,
+    user: &'static str,
+) -> Vec<(&'static str, String)> {
     let pick_code = |codes: &[&'static str]| pick(codes, random >> 30);
-    let columns: Vec<(&str, String)> = match spec.code {
+    match spec.code {
         "PW" if burst => vec![
             ("VIOLATION_TYPE", "P".into()),
             ("AUDIT_USER_NAME", "PAYADMIN".into()),
@@ -153,7 +127,44 @@ pub(super) fn typed_entries(
             ("OBJECT_TYPE", "*PGM".into()),
             ("OBJECT_OWNER", "QSECOFR".into()),
         ],
+    }
+}
+
+/// The entries of other types in slot `ordinal` (at most one, deterministic),
+/// at a free sequence offset of the slot, at the JS entry's time.
+pub(super) fn typed_entries(
+    config: &SimulatorConfig,
+    types: &[&'static TypeSpec],
+    ordinal: u64,
+    js: &JournalRow,
+) -> Vec<JournalRow> {
+    let random = mix(config.seed.wrapping_mul(0x5151) ^ mix(ordinal ^ 0xA5A5));
+    let burst = ordinal % BURST_EVERY < BURST_LENGTH && ordinal >= BURST_EVERY;
+    let wanted = if burst {
+        Some("PW")
+    } else {
+        let mut roll = random % 1000;
+        TYPE_WEIGHTS.iter().find_map(|(code, weight)| {
+            if roll < *weight {
+                Some(*code)
+            } else {
+                roll -= weight;
+                None
+            }
+        })
     };
+    let Some(spec) = wanted.and_then(|code| types.iter().find(|spec| spec.code == code)) else {
+        return Vec::new();
+    };
+    let js_offset = offset_in_slot(config, js);
+    let offset = if js_offset < SEQUENCE_SLOT - 1 {
+        js_offset + 1
+    } else {
+        js_offset - 1
+    };
+    let user = pick(USERS, random >> 10);
+    let address = pick(ADDRESSES, random >> 20);
+    let columns = columns(spec, burst, random, user);
     let raw: HashMap<String, Option<String>> = columns
         .into_iter()
         .map(|(name, value)| (name.to_owned(), Some(value)))
