@@ -168,10 +168,10 @@ async fn open_state(config: &Config, accept_lost: bool) -> Result<Opened, RunErr
     let sessions = sessions_tracker(config, &store, checkpoint.as_ref())?;
     match &checkpoint {
         Some(checkpoint) => {
-            info!(cursor = %checkpoint.cursor, committed_at = %checkpoint.committed_at, "resuming after the checkpoint")
+            info!(cursor = %checkpoint.cursor, committed_at = %checkpoint.committed_at, "resuming after the checkpoint");
         }
         None => {
-            info!(state_dir = %config.state.dir.display(), "no checkpoint yet: starting from the source's beginning")
+            info!(state_dir = %config.state.dir.display(), "no checkpoint yet: starting from the source's beginning");
         }
     }
     Ok(Opened {
@@ -226,7 +226,7 @@ async fn build_sinks(
                 return Err(RunError::SinkStartup { sink: name, error });
             }
             Err(error) => {
-                warn!(sink = %name, %error, "sink not reachable yet; deliveries will retry with backoff")
+                warn!(sink = %name, %error, "sink not reachable yet; deliveries will retry with backoff");
             }
         }
         sinks.push((name, sink));

@@ -105,9 +105,8 @@ fn a_store_that_existed_and_is_gone_is_lost_not_a_first_run() {
     drop(store);
 
     lose_sled_files(&state);
-    let error = match reopen_checked(&state, false) {
-        Err(error) => error,
-        Ok(_) => panic!("a lost checkpoint opened as a first run"),
+    let Err(error) = reopen_checked(&state, false) else {
+        panic!("a lost checkpoint opened as a first run");
     };
     assert!(matches!(error, CheckpointError::Lost { .. }), "{error}");
     let message = error.to_string();

@@ -122,7 +122,7 @@ pub(crate) fn backfill(
     let observer: app::Observer = {
         let progress = progress.clone();
         std::sync::Arc::new(move |metrics: &auditfwd::telemetry::Metrics| {
-            progress.show(metrics.committed_cursor().as_ref())
+            progress.show(metrics.committed_cursor().as_ref());
         })
     };
     let options = RunOptions {

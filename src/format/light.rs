@@ -62,7 +62,7 @@ impl<'a> J<'a> {
             J::U64(number) => out.extend_from_slice(itoa::Buffer::new().format(*number).as_bytes()),
             J::I64(number) => out.extend_from_slice(itoa::Buffer::new().format(*number).as_bytes()),
             J::F64(number) if number.is_finite() => {
-                serde_json::to_writer(&mut *out, number).expect("a number")
+                serde_json::to_writer(&mut *out, number).expect("a number");
             }
             J::F64(_) => out.extend_from_slice(b"null"),
             J::Str(text) => write_str(out, text),

@@ -25,7 +25,7 @@ fn read_json(path: &Path) -> Value {
 /// OCSF 1.8.0's definitions as vendored: classes, objects, profiles and the
 /// dictionary, resolved the way the OCSF server compiles them (a definition
 /// extends its parent's attributes and those of the profiles it includes).
-pub struct OcsfSchema {
+pub(crate) struct OcsfSchema {
     dictionary: Map<String, Value>,
     types: Map<String, Value>,
     categories: Map<String, Value>,
@@ -57,7 +57,7 @@ fn load_dir(dir: &Path, into: &mut HashMap<String, Value>) {
 }
 
 impl OcsfSchema {
-    pub fn load() -> OcsfSchema {
+    pub(crate) fn load() -> OcsfSchema {
         let root = fixtures().join("ocsf");
         let dictionary = read_json(&root.join("dictionary.json"));
         let categories = read_json(&root.join("categories.json"));
@@ -256,10 +256,10 @@ impl OcsfSchema {
                 .count();
             match kind.as_str() {
                 "at_least_one" if present == 0 => {
-                    errors.push(format!("{path}: needs at least one of {names:?}"))
+                    errors.push(format!("{path}: needs at least one of {names:?}"));
                 }
                 "just_one" if present != 1 => {
-                    errors.push(format!("{path}: needs exactly one of {names:?}"))
+                    errors.push(format!("{path}: needs exactly one of {names:?}"));
                 }
                 _ => {}
             }
@@ -344,7 +344,7 @@ impl OcsfSchema {
     }
 
     /// Every problem of `event` against its class.
-    pub fn validate(&self, event: &Value) -> Vec<String> {
+    pub(crate) fn validate(&self, event: &Value) -> Vec<String> {
         let mut errors = Vec::new();
         let class_uid = event["class_uid"].as_u64().unwrap_or(0);
         let (class, category_uid) = self.class(class_uid);
@@ -423,7 +423,7 @@ impl OcsfSchema {
 
 /// ECS 8.17's fields as its Elasticsearch component templates define them,
 /// and the allowed values of the categorisation fields.
-pub struct EcsSchema {
+pub(crate) struct EcsSchema {
     fields: HashMap<String, String>,
     allowed: Value,
 }
@@ -449,7 +449,7 @@ fn flatten_mapping(
 }
 
 impl EcsSchema {
-    pub fn load() -> EcsSchema {
+    pub(crate) fn load() -> EcsSchema {
         let root = fixtures().join("ecs");
         let mut fields = HashMap::new();
         for entry in std::fs::read_dir(root.join("component")).unwrap() {
@@ -529,7 +529,7 @@ impl EcsSchema {
         }
     }
 
-    pub fn validate(&self, document: &Value) -> Vec<String> {
+    pub(crate) fn validate(&self, document: &Value) -> Vec<String> {
         let mut errors = Vec::new();
         self.walk("", document, &mut errors);
         let types: Vec<&Value> = document["event"]["type"]

@@ -96,7 +96,10 @@ impl State {
 
 impl Dispatcher {
     /// Runs until drained, shut down, or failed. Leaves the sink tasks to the caller.
-    pub async fn run(&mut self, shutdown: impl Future<Output = ()>) -> Result<Outcome, RunError> {
+    pub(crate) async fn run(
+        &mut self,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<Outcome, RunError> {
         let mut state = State {
             source_open: true,
             ..State::default()
@@ -184,7 +187,7 @@ impl Dispatcher {
 
     /// Tells the reader to stop; closing its channel unblocks a reader
     /// waiting to send.
-    pub fn stop_reading(&mut self) {
+    pub(crate) fn stop_reading(&mut self) {
         self.stop_reader.store(true, Ordering::Release);
         self.source.close();
     }
@@ -212,7 +215,7 @@ impl Dispatcher {
                 info!(
                     read_rows = self.stats.rows_read(),
                     "caught up with the journal"
-                )
+                );
             }
             Some(SourceMessage::Finished) => {
                 state.source_finished = true;
@@ -440,7 +443,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 /// The checkpoints of other names under the state directory, for a source
 /// that starts without one of its own.
-pub struct Elsewhere {
+pub(crate) struct Elsewhere {
     pub stores: Vec<crate::checkpoint::FoundStore>,
     /// The state directory the checkpoint names are relative to.
     pub root: std::path::PathBuf,
@@ -451,7 +454,7 @@ pub struct Elsewhere {
 impl Elsewhere {
     /// An error when another checkpoint already follows `system`: starting
     /// over would skip (start_at = "now") or repeat what that one holds.
-    pub fn check(&self, system: &str) -> Result<(), String> {
+    pub(crate) fn check(&self, system: &str) -> Result<(), String> {
         match self
             .stores
             .iter()

@@ -70,7 +70,7 @@ impl Deliver for Sink {
     }
 
     fn shutdown(&self, grace: Duration) {
-        Sink::shutdown(self, grace)
+        Sink::shutdown(self, grace);
     }
 }
 
@@ -84,7 +84,7 @@ pub(crate) struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    pub fn of(pipeline: &PipelineConfig) -> RetryPolicy {
+    pub(crate) fn of(pipeline: &PipelineConfig) -> RetryPolicy {
         RetryPolicy {
             initial_backoff: pipeline.retry_initial_backoff,
             max_backoff: pipeline.retry_max_backoff,
@@ -214,7 +214,7 @@ impl<S: Deliver> SinkTask<S> {
     /// without waiting for earlier acknowledgements; each answer is reported
     /// as it comes, in any order; a batch that fails transiently is resent
     /// alone after a backoff while the others go on.
-    pub async fn run(mut self, mut batches: mpsc::Receiver<Arc<EventBatch>>) {
+    pub(crate) async fn run(mut self, mut batches: mpsc::Receiver<Arc<EventBatch>>) {
         let policy = RetryPolicy::of(&self.pipeline);
         let mut flight = Flight {
             started: JoinSet::new(),
@@ -527,7 +527,7 @@ pub(crate) struct Brake {
 }
 
 impl Brake {
-    pub fn new(pipeline: &PipelineConfig) -> Brake {
+    pub(crate) fn new(pipeline: &PipelineConfig) -> Brake {
         Brake {
             max_consecutive: pipeline.dead_letter_max_consecutive,
             max_bytes: pipeline.dead_letter_max_bytes,
@@ -535,16 +535,16 @@ impl Brake {
         }
     }
 
-    pub fn delivered(&mut self) {
+    pub(crate) fn delivered(&mut self) {
         self.consecutive = 0;
     }
 
-    pub fn dead_lettered(&mut self) {
+    pub(crate) fn dead_lettered(&mut self) {
         self.consecutive = self.consecutive.saturating_add(1);
     }
 
     /// Why the next refused batch must not be dead-lettered, if it must not.
-    pub fn engaged(&self, file_bytes: u64) -> Option<String> {
+    pub(crate) fn engaged(&self, file_bytes: u64) -> Option<String> {
         if self.max_consecutive > 0 && self.consecutive >= self.max_consecutive {
             return Some(format!(
                 "{} batches in a row were dead-lettered (pipeline.dead_letter_max_consecutive)",

@@ -44,7 +44,7 @@ pub(crate) enum End {
 
 impl Failure {
     /// "the telemetry listener panicked", without the panic's message.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let how = match self.end {
             End::Panicked(_) => "panicked",
             End::Cancelled => "was cancelled",
@@ -73,7 +73,7 @@ pub(crate) struct Supervisor {
 
 impl Supervisor {
     /// Starts `task` on the runtime, named `name` in the messages.
-    pub fn spawn(
+    pub(crate) fn spawn(
         &mut self,
         name: &str,
         role: Role,
@@ -86,7 +86,7 @@ impl Supervisor {
     /// Starts `job` on a thread of its own (blocking work: the reader). Its
     /// end is seen at [`Supervisor::shutdown`]; what it does before that, it
     /// reports through its own channel, in stream order.
-    pub fn thread(
+    pub(crate) fn thread(
         &mut self,
         name: &str,
         job: impl FnOnce() + Send + 'static,
@@ -99,7 +99,7 @@ impl Supervisor {
     }
 
     /// Workers still running.
-    pub fn workers(&self) -> usize {
+    pub(crate) fn workers(&self) -> usize {
         self.roles
             .values()
             .filter(|(_, role)| *role == Role::Worker)
@@ -109,7 +109,7 @@ impl Supervisor {
     /// The next task to end: a worker's own end is `Ok` with its name; a
     /// panic, a cancellation or a service's end is a [`Failure`]. Waits
     /// forever while nothing runs. Cancel-safe.
-    pub async fn next_end(&mut self) -> Result<String, Failure> {
+    pub(crate) async fn next_end(&mut self) -> Result<String, Failure> {
         match self.tasks.join_next_with_id().await {
             Some(joined) => self.judge(joined),
             None => std::future::pending().await,
@@ -141,7 +141,7 @@ impl Supervisor {
     /// Stops every task, then waits up to `limit` for the threads to end (a
     /// thread inside a blocking call that outlasts it is left behind: the
     /// process exits around it). A task that had panicked unseen is reported.
-    pub async fn shutdown(&mut self, limit: Duration) -> Result<(), RunError> {
+    pub(crate) async fn shutdown(&mut self, limit: Duration) -> Result<(), RunError> {
         self.tasks.abort_all();
         let mut first = Ok(());
         while let Some(joined) = self.tasks.join_next_with_id().await {
@@ -188,7 +188,7 @@ impl Supervisor {
                 ))));
             }
             Err(_) => {
-                info!(threads = %names.join(", "), "a thread is still inside a blocking call; leaving it behind")
+                info!(threads = %names.join(", "), "a thread is still inside a blocking call; leaving it behind");
             }
         }
         first

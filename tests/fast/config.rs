@@ -238,7 +238,7 @@ fn collect_missing(
         match (value, written.get(key)) {
             (_, None) if key != "sinks" => missing.push(path),
             (toml::Value::Table(inner), Some(toml::Value::Table(other))) => {
-                collect_missing(&format!("{path}."), inner, other, missing)
+                collect_missing(&format!("{path}."), inner, other, missing);
             }
             _ => {}
         }

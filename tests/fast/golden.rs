@@ -10,11 +10,11 @@ use crate::harness::{stderr, Workspace};
 
 /// Simulator output in native schema `schema`, compared with golden file `name`.
 fn simulator(seed: u64, schema: u32, name: &str) {
-    simulator_with(seed, schema, "[\"JS\"]", name)
+    simulator_with(seed, schema, "[\"JS\"]", name);
 }
 
 fn simulator_with(seed: u64, schema: u32, types: &str, name: &str) {
-    simulator_as(seed, schema, types, "native", name)
+    simulator_as(seed, schema, types, "native", name);
 }
 
 /// The same, written in `format` by the file sink.

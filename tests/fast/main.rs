@@ -14,5 +14,5 @@ mod reference;
 
 /// The shared harness (the `testkit` crate), under the name the tests use.
 mod harness {
-    pub use testkit::*;
+    pub(crate) use testkit::*;
 }

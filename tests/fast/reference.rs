@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Reference {
+pub(crate) struct Reference {
     pub function: String,
     pub entry_type: String,
     pub name: String,
@@ -30,7 +30,7 @@ pub struct Reference {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RefColumn {
+pub(crate) struct RefColumn {
     pub name: String,
     #[serde(rename = "type")]
     pub db2_type: Db2Type,
@@ -47,7 +47,7 @@ pub struct RefColumn {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum Db2Type {
+pub(crate) enum Db2Type {
     Char,
     Varchar,
     Graphic,
@@ -62,7 +62,7 @@ pub enum Db2Type {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RefCode {
+pub(crate) struct RefCode {
     pub code: String,
     pub meaning: String,
     #[serde(default)]
@@ -74,7 +74,7 @@ fn fixtures() -> PathBuf {
 }
 
 /// Every reference file by its type (`common` for the header).
-pub fn references() -> BTreeMap<String, Reference> {
+pub(crate) fn references() -> BTreeMap<String, Reference> {
     let mut found = BTreeMap::new();
     for entry in std::fs::read_dir(fixtures()).expect("tests/fixtures/ibmi is there") {
         let path = entry.unwrap().path();
@@ -350,7 +350,7 @@ const MARKER: &str = "-- ==== GENERATED from tests/fixtures/ibmi/*.toml below th
 
 /// The generated part of `deploy/lab/types.sql`: one type and one function per
 /// audit type other than JS, with IBM's columns in IBM's order.
-pub fn generated_functions(references: &BTreeMap<String, Reference>) -> String {
+pub(crate) fn generated_functions(references: &BTreeMap<String, Reference>) -> String {
     let common = &references["COMMON"];
     let mut out = String::new();
     for spec in catalog::ALL.iter().filter(|spec| !spec.is_js()) {

@@ -131,7 +131,7 @@ impl FileSink {
                 .name("sink-file".into())
                 .spawn(move || {
                     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-                        file.run(jobs)
+                        file.run(jobs);
                     }));
                     if let Err(payload) = ran {
                         let message = crate::source::panic_message(&*payload);

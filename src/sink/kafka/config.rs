@@ -223,7 +223,7 @@ impl KafkaSinkConfig {
                             "librdkafka refuses the value: {}",
                             self.scrub(&name, &description, &value)
                         ),
-                    )
+                    );
                 }
                 _ => problems.fail(key, "librdkafka refuses the property (NUL byte?)"),
             }

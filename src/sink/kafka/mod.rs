@@ -86,7 +86,7 @@ impl KafkaSink {
             match metadata.topics().iter().find(|found| found.name() == topic) {
                 Some(found) => match found.error() {
                     None => {
-                        tracing::info!(sink = %self.name, topic = %topic, partitions = found.partitions().len(), brokers = metadata.brokers().len(), "Kafka topic ready")
+                        tracing::info!(sink = %self.name, topic = %topic, partitions = found.partitions().len(), brokers = metadata.brokers().len(), "Kafka topic ready");
                     }
                     Some(error) => {
                         let code = RDKafkaErrorCode::from(error);
@@ -105,7 +105,7 @@ impl KafkaSink {
                     }
                 },
                 None => {
-                    tracing::warn!(sink = %self.name, topic = %topic, "the brokers do not list the topic yet; deliveries will tell")
+                    tracing::warn!(sink = %self.name, topic = %topic, "the brokers do not list the topic yet; deliveries will tell");
                 }
             }
         }

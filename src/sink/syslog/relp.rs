@@ -22,13 +22,13 @@ use tokio::time::Instant;
 
 const MAX_TXNR: u32 = 999_999_999;
 /// The largest frame data accepted from the receiver.
-pub const MAX_FRAME_DATA: usize = 128 * 1024;
+pub(super) const MAX_FRAME_DATA: usize = 128 * 1024;
 /// The longest header field (TXNR, COMMAND, DATALEN).
 const MAX_HEADER_FIELD: usize = 32;
 
 /// One frame read from the server.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Frame {
+pub(super) struct Frame {
     pub txnr: u32,
     pub command: String,
     pub data: Vec<u8>,
@@ -38,7 +38,7 @@ fn broken(message: impl Into<String>) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, message.into())
 }
 
-pub fn encode(txnr: u32, command: &str, data: &[u8]) -> Vec<u8> {
+pub(super) fn encode(txnr: u32, command: &str, data: &[u8]) -> Vec<u8> {
     let mut frame = Vec::with_capacity(data.len() + 32);
     encode_into(&mut frame, txnr, command, data);
     frame
@@ -57,7 +57,7 @@ fn encode_into(frame: &mut Vec<u8>, txnr: u32, command: &str, data: &[u8]) {
 /// The first frame of `buffer` and the bytes it took, `None` when more bytes
 /// are needed; an error for anything that is not a frame. Pure: the reader
 /// feeds it whatever arrived, so a read cut short loses nothing.
-pub fn parse_frame(buffer: &[u8]) -> std::io::Result<Option<(Frame, usize)>> {
+pub(super) fn parse_frame(buffer: &[u8]) -> std::io::Result<Option<(Frame, usize)>> {
     // TXNR SP COMMAND SP DATALEN, then SP DATA LF, or directly LF.
     let mut fields: Vec<&[u8]> = Vec::with_capacity(3);
     let mut position = 0;
@@ -237,10 +237,10 @@ impl Shared {
 }
 
 /// Completes when every message of one batch is answered `200`.
-pub struct BatchAck(Option<oneshot::Receiver<Result<(), String>>>);
+pub(super) struct BatchAck(Option<oneshot::Receiver<Result<(), String>>>);
 
 impl BatchAck {
-    pub async fn answered(self) -> std::io::Result<()> {
+    pub(super) async fn answered(self) -> std::io::Result<()> {
         let Some(receiver) = self.0 else {
             return Ok(());
         };
@@ -254,7 +254,7 @@ impl BatchAck {
     }
 }
 
-pub struct RelpClient<S> {
+pub(super) struct RelpClient<S> {
     writer: WriteHalf<S>,
     next_txnr: u32,
     /// Messages sent and not yet answered, at most.
@@ -277,7 +277,7 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> RelpClient<S> {
     /// Opens a session (offers `relp_version=0` and `commands=syslog`) with up
     /// to `window` messages unanswered at once; `timeout` bounds the open, each
     /// write, and the wait for an answer while messages are unanswered.
-    pub async fn open(
+    pub(super) async fn open(
         mut stream: S,
         window: usize,
         timeout: Duration,
@@ -329,7 +329,7 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> RelpClient<S> {
     }
 
     /// True once the session can carry nothing more: open a new one.
-    pub fn is_broken(&self) -> bool {
+    pub(super) fn is_broken(&self) -> bool {
         self.shared.lock().broken.is_some()
     }
 
@@ -342,7 +342,7 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> RelpClient<S> {
     /// Sends every message of one batch, waiting for window room as needed,
     /// and returns as soon as the last one is written; the [`BatchAck`]
     /// completes when all are answered `200`. An error here breaks the session.
-    pub async fn send_batch(&mut self, messages: &[String]) -> std::io::Result<BatchAck> {
+    pub(super) async fn send_batch(&mut self, messages: &[String]) -> std::io::Result<BatchAck> {
         if messages.is_empty() {
             return Ok(BatchAck(None));
         }

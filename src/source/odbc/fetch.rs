@@ -27,7 +27,7 @@ const BLOCK_BYTES: usize = 8 * 1024 * 1024;
 
 /// Where each column IBM names sits in this statement's result, resolved once
 /// per statement from the driver's column names.
-pub struct ColumnIndex {
+pub(super) struct ColumnIndex {
     /// Every column name, upper case, by position.
     names: Vec<String>,
     slots: [Option<usize>; KNOWN],
@@ -70,7 +70,7 @@ fn slot(name: &str) -> Option<usize> {
 }
 
 impl ColumnIndex {
-    pub fn new(names: &[String]) -> ColumnIndex {
+    pub(super) fn new(names: &[String]) -> ColumnIndex {
         let mut slots = [None; KNOWN];
         let mut others = Vec::new();
         let names: Vec<String> = names.iter().map(|name| name.to_uppercase()).collect();
