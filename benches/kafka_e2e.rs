@@ -9,6 +9,12 @@
 //!     bash deploy/lab/lab.sh start
 //!     pip install pyodbc confluent-kafka
 //!     cargo bench --bench kafka_e2e            # BENCH_EVENTS=200000 by default
+//!
+//! BENCH_LAB_COST sets the lab function's extra cost per row returned, in
+//! microseconds (`lab.set_cost_per_row`, default 0: the lab as it is; 20 plays
+//! a real materializing AUDIT_JOURNAL_JS). BENCH_BASELINE_BIN names another
+//! auditfwd binary (an older build) to run on the same journal, into a topic of
+//! its own, for a before/after in one run.
 
 use testkit::bench as common;
 
@@ -24,10 +30,10 @@ const SCRIPT: &str = concat!(
 );
 const AUDITFWD: &str = env!("CARGO_BIN_EXE_auditfwd");
 
-/// The Python to run the script with (BENCH_PYTHON, default python3); fails
-/// with how to get the modules when they are missing.
+/// The Python to run the script with (`common::python`); fails with how to
+/// get the modules when they are missing.
 fn python() -> String {
-    let python = std::env::var("BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = common::python();
     let output = Command::new(&python)
         .args([
             "-c",
@@ -51,7 +57,10 @@ fn python() -> String {
     }
 }
 
-fn auditfwd(lab: &Lab, brokers: &str, dir: &std::path::Path) -> f64 {
+/// Runs `binary` (ODBC source → Kafka sink into `topic`) until caught up; seconds.
+fn auditfwd(lab: &Lab, brokers: &str, dir: &std::path::Path, binary: &str, topic: &str) -> f64 {
+    let dir = dir.join(topic);
+    std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("odbc.pw"), "lab\n").unwrap();
     let config = dir.join("auditfwd.toml");
     std::fs::write(
@@ -75,7 +84,7 @@ dir = "{state}"
 [[sinks]]
 type = "kafka"
 brokers = "{brokers}"
-topic = "auditfwd"
+topic = "{topic}"
 "#,
             connection_string = lab.connection_string(),
             password = dir.join("odbc.pw").display(),
@@ -85,7 +94,7 @@ topic = "auditfwd"
     .unwrap();
     let log = dir.join("auditfwd.log");
     let started = Instant::now();
-    let status = Command::new(AUDITFWD)
+    let status = Command::new(binary)
         .args(["run", "-c"])
         .arg(&config)
         .arg("--exit-when-caught-up")
@@ -124,6 +133,8 @@ fn script(python: &str, lab: &Lab, brokers: &str) -> f64 {
 
 fn main() {
     let events = common::knob("BENCH_EVENTS", 200_000);
+    let cost = common::knob("BENCH_LAB_COST", 0);
+    let baseline = std::env::var("BENCH_BASELINE_BIN").ok();
     let python = python();
     let lab = Lab::new("kafka_e2e");
     // Two receivers of half the entries each, 10 ms apart from 2026-04-08 08:00.
@@ -131,32 +142,46 @@ fn main() {
         "SELECT lab.generate({events}, 1, TIMESTAMP '2026-04-08 08:00:00', INTERVAL '10 milliseconds', {})",
         events.div_ceil(2)
     ));
+    lab.sql(&format!("SELECT lab.set_cost_per_row({cost})"));
     // Also warms PostgreSQL's cache for both readers.
     let expected: HashSet<String> = lab.all_ids("true").into_iter().collect();
     assert_eq!(expected.len() as u64, events);
     let dir = tempfile::tempdir().unwrap();
-    let broker = Tansu::start(&dir.path().join("tansu.log"), &["auditfwd", "script"]);
+    let broker = Tansu::start(
+        &dir.path().join("tansu.log"),
+        &["auditfwd", "script", "baseline"],
+    );
     let brokers = broker.brokers();
 
     let script_seconds = script(&python, &lab, &brokers);
-    let auditfwd_seconds = auditfwd(&lab, &brokers, dir.path());
+    let baseline_seconds = baseline
+        .as_deref()
+        .map(|binary| auditfwd(&lab, &brokers, dir.path(), binary, "baseline"));
+    let auditfwd_seconds = auditfwd(&lab, &brokers, dir.path(), AUDITFWD, "auditfwd");
 
-    let script_check = common::check_topic(&broker, "script", &expected, "the journal's entry ids");
-    let auditfwd_check =
-        common::check_topic(&broker, "auditfwd", &expected, "the journal's entry ids");
-    let (script_rate, auditfwd_rate) = (
-        events as f64 / script_seconds,
-        events as f64 / auditfwd_seconds,
-    );
+    let check =
+        |topic: &str| common::check_topic(&broker, topic, &expected, "the journal's entry ids");
+    let script_rate = events as f64 / script_seconds;
     println!(
-        "machine: {} cores (shared); {events} entries in 2 receivers; PostgreSQL lab over psqlODBC; tansu in memory on loopback",
+        "machine: {} cores (shared); {events} entries in 2 receivers; PostgreSQL lab over psqlODBC, lab cost {cost} µs per row; tansu in memory on loopback",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "the user's script (pyodbc + CASE labels + JSON + confluent-kafka): {script_seconds:.2} s = {script_rate:.0} entries/s; read back: {script_check}"
+        "the user's script (pyodbc + CASE labels + JSON + confluent-kafka): {script_seconds:.2} s = {script_rate:.0} entries/s; read back: {}",
+        check("script")
     );
+    if let (Some(binary), Some(seconds)) = (&baseline, baseline_seconds) {
+        let rate = events as f64 / seconds;
+        println!(
+            "baseline {binary}: {seconds:.2} s = {rate:.0} entries/s, {:.2}× the script; read back: {}",
+            rate / script_rate,
+            check("baseline")
+        );
+    }
+    let auditfwd_rate = events as f64 / auditfwd_seconds;
     println!(
-        "auditfwd (ODBC source → Kafka sink, defaults): {auditfwd_seconds:.2} s = {auditfwd_rate:.0} entries/s; read back: {auditfwd_check}"
+        "auditfwd (ODBC source → Kafka sink, defaults): {auditfwd_seconds:.2} s = {auditfwd_rate:.0} entries/s; read back: {}",
+        check("auditfwd")
     );
     println!(
         "ratio auditfwd/script: {:.2} (target >= 2.00)",

@@ -12,16 +12,30 @@
 //! `source.batch_rows` (default 1000, the daemon's default).
 //!
 //! It also times the driver floor: the daemon's statements (one per window of
-//! 10,000 sequence numbers), executed and fetched through odbc-api into the
-//! same text buffers, with nothing parsed, enriched or written. No daemon can
-//! read the rows faster through this driver than that.
+//! 10,000 sequence numbers), executed and fetched through odbc-api into text
+//! buffers, with nothing parsed, enriched or written; and a pyodbc client
+//! (benches/odbc_source/pyodbc_client.py) that fetches the same statements,
+//! rows and columns through the same driver into Python objects (the Python of
+//! `testkit::bench::python`; without pyodbc the table says so).
+//!
+//! BENCH_LAB_COST sets the lab function's extra CPU cost per row returned, in
+//! microseconds (`lab.set_cost_per_row`; default 0, the lab as it is; 20 plays
+//! a real materializing AUDIT_JOURNAL_JS, whose psql COPY reads ~42,000
+//! rows/s). BENCH_BASELINE_BIN names another auditfwd binary (an older build)
+//! run on the same rows, for a before/after in one run.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use testkit::bench as common;
+
 const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/lab/lab.sh");
 const AUDITFWD: &str = env!("CARGO_BIN_EXE_auditfwd");
+const PYODBC_CLIENT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/benches/odbc_source/pyodbc_client.py"
+);
 
 fn lab(args: &[&str]) -> String {
     let output = Command::new("bash")
@@ -69,24 +83,47 @@ struct Run {
     rows: u64,
     copy_seconds: f64,
     floor_seconds: f64,
-    daemon_seconds: f64,
+    /// Seconds, or why pyodbc could not run.
+    pyodbc: Result<f64, String>,
+    daemon: Daemon,
+    baseline: Option<Daemon>,
+}
+
+/// One daemon's catch-up of the journal.
+struct Daemon {
+    seconds: f64,
     calls: u64,
     peak_rss_kib: u64,
 }
 
-fn run(rows: u64, batch_rows: usize) -> Run {
+/// The columns the daemon selects from JS (all the lab has).
+fn js_columns() -> Vec<String> {
+    auditfwd::source::odbc::sql::REQUIRED_COLUMNS
+        .iter()
+        .chain(auditfwd::source::odbc::sql::OPTIONAL_COLUMNS)
+        .map(|name| name.to_string())
+        .collect()
+}
+
+fn run(rows: u64, batch_rows: usize, cost: u64, baseline: Option<&str>) -> Run {
     let database = format!("bench_{}_{rows}", std::process::id());
     lab(&["new-db", &database]);
     let started = Instant::now();
     lab(&["psql", &database, "-q", "-c", &format!("SELECT lab.generate({rows}, 1, TIMESTAMP '2026-04-08 08:00:00', INTERVAL '10 milliseconds', {rows})")]);
+    lab(&[
+        "psql",
+        &database,
+        "-q",
+        "-c",
+        &format!("SELECT lab.set_cost_per_row({cost})"),
+    ]);
     println!(
-        "[{rows}] generated {rows} entries in one receiver in {:.1}s",
+        "[{rows}] generated {rows} entries in one receiver in {:.1}s; lab cost {cost} µs per row",
         started.elapsed().as_secs_f64()
     );
 
-    let columns = auditfwd::source::odbc::sql::REQUIRED_COLUMNS
+    let columns = js_columns()
         .iter()
-        .chain(auditfwd::source::odbc::sql::OPTIONAL_COLUMNS)
         .map(|name| format!("X.\"{name}\""))
         .collect::<Vec<_>>()
         .join(", ");
@@ -103,9 +140,46 @@ fn run(rows: u64, batch_rows: usize) -> Run {
     let copied = output.stdout.iter().filter(|byte| **byte == b'\n').count() as u64;
     assert_eq!(copied, rows, "COPY returned a different number of rows");
     let full_connection_string = lab(&["odbc-connection-string", &database]);
-    let floor_seconds = driver_floor(&full_connection_string, rows);
-    let calls_before = settled_calls(&database);
+    let last = last_sequence(&database);
+    let floor_seconds = driver_floor(&full_connection_string, last, rows);
+    let pyodbc = pyodbc_client(&full_connection_string, last, rows);
+    let baseline =
+        baseline.map(|binary| daemon(binary, &database, &full_connection_string, batch_rows, rows));
+    let daemon = daemon(
+        AUDITFWD,
+        &database,
+        &full_connection_string,
+        batch_rows,
+        rows,
+    );
 
+    lab(&[
+        "psql",
+        "postgres",
+        "-q",
+        "-c",
+        &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+    ]);
+    Run {
+        rows,
+        copy_seconds,
+        floor_seconds,
+        pyodbc,
+        daemon,
+        baseline,
+    }
+}
+
+/// Runs `binary` (ODBC source → file sink) over the journal of `database`
+/// until caught up, and checks it delivered every row.
+fn daemon(
+    binary: &str,
+    database: &str,
+    full_connection_string: &str,
+    batch_rows: usize,
+    rows: u64,
+) -> Daemon {
+    let calls_before = settled_calls(database);
     let workspace = tempfile::tempdir().expect("temporary directory");
     let dir = workspace.path();
     let connection_string: String = full_connection_string
@@ -151,7 +225,7 @@ path = "{events}"
         .arg("%M")
         .arg("-o")
         .arg(&timing)
-        .arg(AUDITFWD)
+        .arg(binary)
         .args(["run", "-c"])
         .arg(&config)
         .arg("--exit-when-caught-up")
@@ -159,10 +233,10 @@ path = "{events}"
         .stderr(std::fs::File::create(dir.join("log.txt")).unwrap())
         .status()
         .expect("run auditfwd under /usr/bin/time (apt-get install time)");
-    let daemon_seconds = started.elapsed().as_secs_f64();
+    let seconds = started.elapsed().as_secs_f64();
     assert!(
         status.success(),
-        "auditfwd failed: {}",
+        "{binary} failed: {}",
         std::fs::read_to_string(dir.join("log.txt")).unwrap_or_default()
     );
     let peak_rss_kib: u64 = std::fs::read_to_string(&timing)
@@ -171,41 +245,18 @@ path = "{events}"
         .last()
         .and_then(|line| line.trim().parse().ok())
         .expect("peak RSS in KiB");
-    let delivered = count_lines(&dir.join("events.ndjson"));
-    assert_eq!(delivered, rows, "auditfwd delivered a different number");
-    let calls = settled_calls(&database) - calls_before;
-
-    lab(&[
-        "psql",
-        "postgres",
-        "-q",
-        "-c",
-        &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
-    ]);
-    Run {
-        rows,
-        copy_seconds,
-        floor_seconds,
-        daemon_seconds,
-        calls,
+    let delivered = count_entries(&dir.join("events.ndjson"));
+    assert_eq!(delivered, rows, "{binary} delivered a different number");
+    Daemon {
+        seconds,
+        calls: settled_calls(database) - calls_before,
         peak_rss_kib,
     }
 }
 
-/// Seconds to execute and fetch the daemon's window statements over the one
-/// receiver (`lab.generate` names it QGPL/AUDRCV0001), rows into text buffers
-/// of the daemon's size, nothing else.
-fn driver_floor(connection_string: &str, rows: u64) -> f64 {
-    use auditfwd::source::odbc::{config::Dialect, sql};
-    use odbc_api::buffers::TextRowSet;
-    use odbc_api::parameter::InputParameter;
-    use odbc_api::{ConnectionOptions, Cursor, Environment, IntoParameter};
-
-    let database = connection_string
-        .split(';')
-        .find_map(|pair| pair.strip_prefix("Database="))
-        .expect("a database in the connection string");
-    let last: u64 = lab(&[
+/// The last sequence number of the one receiver `lab.generate` made.
+fn last_sequence(database: &str) -> u64 {
+    lab(&[
         "psql",
         database,
         "-At",
@@ -213,33 +264,77 @@ fn driver_floor(connection_string: &str, rows: u64) -> f64 {
         "SELECT max(last_sequence_number) FROM lab.receivers",
     ])
     .parse()
-    .expect("the last sequence number");
-    let columns: Vec<String> = sql::REQUIRED_COLUMNS
-        .iter()
-        .chain(sql::OPTIONAL_COLUMNS)
-        .map(|name| name.to_string())
-        .collect();
-    let filter = sql::SqlFilter {
-        entry_types: Vec::new(),
-        include_users: Vec::new(),
-        exclude_users: Vec::new(),
-    };
+    .expect("the last sequence number")
+}
+
+/// The daemon's window statement over JS, as it prepares it.
+fn window_statement() -> String {
+    use auditfwd::source::odbc::{config::Dialect, sql};
+    sql::read_window(
+        sql::JS_FUNCTION,
+        Dialect::Postgres,
+        &js_columns(),
+        "",
+        "",
+        0,
+        0,
+        &sql::SqlFilter::default(),
+    )
+    .text
+}
+
+/// Seconds the pyodbc client takes to read the windows, or why it cannot run.
+fn pyodbc_client(connection_string: &str, last: u64, rows: u64) -> Result<f64, String> {
+    let python = common::python();
+    let check = Command::new(&python).args(["-c", "import pyodbc"]).output();
+    if !check.is_ok_and(|output| output.status.success()) {
+        return Err(format!(
+            "{python} cannot import pyodbc (`{python} -m pip install pyodbc`, or bash .ci/setup bench)"
+        ));
+    }
+    let started = Instant::now();
+    let output = Command::new(&python)
+        .arg(PYODBC_CLIENT)
+        .arg(connection_string)
+        .arg(window_statement())
+        .args(["QGPL", "AUDRCV0001"])
+        .arg(last.to_string())
+        .output()
+        .expect("run the pyodbc client");
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        output.status.success(),
+        "the pyodbc client failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read: u64 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("a row count");
+    assert_eq!(
+        read, rows,
+        "the pyodbc client read a different number of rows"
+    );
+    Ok(seconds)
+}
+
+/// Seconds to execute and fetch the daemon's window statements over the one
+/// receiver (`lab.generate` names it QGPL/AUDRCV0001), rows into text buffers
+/// of the daemon's size, nothing else.
+fn driver_floor(connection_string: &str, last: u64, rows: u64) -> f64 {
+    use auditfwd::source::odbc::{config::Dialect, sql};
+    use odbc_api::buffers::TextRowSet;
+    use odbc_api::parameter::InputParameter;
+    use odbc_api::{ConnectionOptions, Cursor, Environment, IntoParameter};
+
+    let columns = js_columns();
+    let filter = sql::SqlFilter::default();
     let environment = Environment::new().expect("an ODBC environment");
     let started = Instant::now();
     let connection = environment
         .connect_with_connection_string(connection_string, ConnectionOptions::default())
         .expect("connect to the lab");
-    let text = sql::read_window(
-        sql::JS_FUNCTION,
-        Dialect::Postgres,
-        &columns,
-        "",
-        "",
-        0,
-        0,
-        &filter,
-    )
-    .text;
+    let text = window_statement();
     let mut statement = connection
         .prepare(&text)
         .expect("prepare the window statement");
@@ -286,12 +381,23 @@ fn driver_floor(connection_string: &str, rows: u64) -> f64 {
     seconds
 }
 
-fn count_lines(path: &Path) -> u64 {
-    std::fs::read(path)
-        .expect("events file")
-        .iter()
-        .filter(|byte| **byte == b'\n')
+/// Journal entries in an events file: lines whose event id is an entry's,
+/// not that of an event derived from one (sessions: `<entry id>#session_start`).
+fn count_entries(path: &Path) -> u64 {
+    let text = std::fs::read_to_string(path).expect("events file");
+    text.lines()
+        .filter(|line| {
+            line.split("\"event_id\":\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .is_some_and(|id| !id.contains('#'))
+        })
         .count() as u64
+}
+
+/// "1.23 s = 4567 rows/s"
+fn rate(rows: u64, seconds: f64) -> String {
+    format!("{seconds:.2} s = {:.0} rows/s", rows as f64 / seconds)
 }
 
 fn main() {
@@ -300,33 +406,53 @@ fn main() {
         .split(',')
         .map(|size| size.trim().parse().expect("BENCH_SIZES: numbers"))
         .collect();
-    let batch_rows: usize = std::env::var("BENCH_BATCH_ROWS")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(1_000);
-    let runs: Vec<Run> = sizes.iter().map(|rows| run(*rows, batch_rows)).collect();
+    let batch_rows = common::knob("BENCH_BATCH_ROWS", 1_000) as usize;
+    let cost = common::knob("BENCH_LAB_COST", 0);
+    let baseline = std::env::var("BENCH_BASELINE_BIN").ok();
+    let runs: Vec<Run> = sizes
+        .iter()
+        .map(|rows| run(*rows, batch_rows, cost, baseline.as_deref()))
+        .collect();
     println!();
-    println!("| entries in one receiver | psql COPY | driver floor (ODBC fetch only) | floor / COPY | auditfwd → file | auditfwd / COPY | function calls | calls per 1,000 events | peak RSS |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "lab cost {cost} µs per row; batch_rows {batch_rows}; {} cores (shared)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    if let Some(binary) = &baseline {
+        println!("baseline: {binary}");
+    }
+    println!("| entries in one receiver | psql COPY | driver floor (ODBC fetch only) | pyodbc client | reader | → file | / floor | / pyodbc | / COPY | function calls | calls per 1,000 events | peak RSS |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for run in &runs {
-        let copy_rate = run.rows as f64 / run.copy_seconds;
-        let daemon_rate = run.rows as f64 / run.daemon_seconds;
-        let floor_rate = run.rows as f64 / run.floor_seconds;
-        println!(
-            "| {} | {:.2} s = {:.0} rows/s | {:.2} s = {:.0} rows/s | {:.2}× | {:.2} s = {:.0} rows/s | {:.2}× | {} | {:.3} | {:.1} MiB |",
-            run.rows,
-            run.copy_seconds,
-            copy_rate,
-            run.floor_seconds,
-            floor_rate,
-            floor_rate / copy_rate,
-            run.daemon_seconds,
-            daemon_rate,
-            daemon_rate / copy_rate,
-            run.calls,
-            run.calls as f64 * 1000.0 / run.rows as f64,
-            run.peak_rss_kib as f64 / 1024.0,
-        );
+        let seconds_per = |seconds: f64| run.rows as f64 / seconds;
+        let pyodbc = match &run.pyodbc {
+            Ok(seconds) => rate(run.rows, *seconds),
+            Err(why) => format!("not run: {why}"),
+        };
+        let readers = run
+            .baseline
+            .iter()
+            .map(|daemon| ("baseline", daemon))
+            .chain([("auditfwd", &run.daemon)]);
+        for (name, daemon) in readers {
+            let daemon_rate = seconds_per(daemon.seconds);
+            let versus_pyodbc = match &run.pyodbc {
+                Ok(seconds) => format!("{:.2}×", daemon_rate / seconds_per(*seconds)),
+                Err(_) => "-".into(),
+            };
+            println!(
+                "| {} | {} | {} | {pyodbc} | {name} | {} | {:.2}× | {versus_pyodbc} | {:.2}× | {} | {:.3} | {:.1} MiB |",
+                run.rows,
+                rate(run.rows, run.copy_seconds),
+                rate(run.rows, run.floor_seconds),
+                rate(run.rows, daemon.seconds),
+                daemon_rate / seconds_per(run.floor_seconds),
+                daemon_rate / seconds_per(run.copy_seconds),
+                daemon.calls,
+                daemon.calls as f64 * 1000.0 / run.rows as f64,
+                daemon.peak_rss_kib as f64 / 1024.0,
+            );
+        }
     }
     if let (Some(first), Some(last)) = (runs.first(), runs.last()) {
         if last.rows != first.rows {
@@ -334,7 +460,7 @@ fn main() {
                 "time({}) / time({}) = {:.2} for {:.1}× the entries (auditfwd); COPY: {:.2}",
                 last.rows,
                 first.rows,
-                last.daemon_seconds / first.daemon_seconds,
+                last.daemon.seconds / first.daemon.seconds,
                 last.rows as f64 / first.rows as f64,
                 last.copy_seconds / first.copy_seconds,
             );

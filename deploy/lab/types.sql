@@ -121,7 +121,8 @@ CREATE OR REPLACE FUNCTION systools.audit_journal_js(
 RETURNS SETOF lab.audit_journal_js_row
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    b record;
+    b        record;
+    returned bigint;
 BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
@@ -134,6 +135,8 @@ BEGIN
         starting_receiver_library, starting_receiver_name, ending_receiver_library,
         ending_receiver_name, starting_timestamp, ending_timestamp, user_name, job,
         program, starting_sequence, ending_sequence);
+    GET DIAGNOSTICS returned = ROW_COUNT;
+    PERFORM lab.spend_row_cost(returned);
 END
 $$;
 

@@ -7,13 +7,13 @@ use tracing::error;
 use super::chain::{ReceiverId, WINDOW_ENTRIES};
 use super::classify::{Doing, OdbcError};
 use super::config::Dialect;
-use super::fetch::RowView;
+use super::fetch::{RowView, Want};
 use super::machine::{malformed_row, Call, Read, Seen};
 use super::session::Function;
 use super::sql::{self, Query, SqlFilter, Start};
 use super::{OdbcSource, QueryCounts};
-use crate::event::audit::{catalog, TypeSpec};
-use crate::source::rows::{parse_local_timestamp, typed_row, Columns};
+use crate::event::audit::{catalog, Kind, TypeSpec};
+use crate::source::rows::{entry_timestamp, typed_row, Columns, Typed};
 
 /// Database host-server jobs: the forwarder's own connection shows up as these.
 const OWN_CONNECTION_JOBS: &[&str] = &["QZDASOINIT", "QZDASSINIT"];
@@ -143,14 +143,13 @@ impl OdbcSource {
             rows: Vec::with_capacity(max_rows.min(WINDOW_ENTRIES as usize)),
             ..Read::default()
         };
-        let result = session.run_read(function, call.kind, &query.params, max_rows, |view| {
+        let want = |column: &str| want(spec, column);
+        let result = session.run_read(function, call.kind, &query.params, max_rows, &want, |view| {
             read.returned += 1;
             if is_own(view, own_profile.as_deref()) {
                 read.own_dropped += 1;
                 if let Some(sequence) = sequence_of(view) {
-                    let timestamp = view
-                        .text("ENTRY_TIMESTAMP")
-                        .and_then(|text| parse_local_timestamp(text.trim()));
+                    let timestamp = entry_timestamp(view).ok();
                     let system = known_system(call, &read.last)
                         .or_else(|| view.text("SYSTEM_NAME").map(|text| text.trim().to_owned()));
                     read.last = Some(Seen {
@@ -267,14 +266,36 @@ fn is_own(view: &RowView<'_>, own_profile: Option<&str>) -> bool {
         })
 }
 
-/// The row's SEQUENCE_NUMBER, when it can be read.
+/// The row's SEQUENCE_NUMBER, when it can be read (its whole part, from text).
 fn sequence_of(view: &RowView<'_>) -> Option<u64> {
-    view.text("SEQUENCE_NUMBER").and_then(|text| {
-        text.trim()
-            .split('.')
-            .next()
-            .and_then(|whole| whole.parse::<u64>().ok())
-    })
+    match view.typed("SEQUENCE_NUMBER") {
+        Some(Typed::Integer(number)) => u64::try_from(number).ok(),
+        Some(Typed::Null) => None,
+        _ => view.text("SEQUENCE_NUMBER").and_then(|text| {
+            text.trim()
+                .split('.')
+                .next()
+                .and_then(|whole| whole.parse::<u64>().ok())
+        }),
+    }
+}
+
+/// How a read of `spec` wants `column`: the entry's time and every whole
+/// number typed, the rest as text.
+fn want(spec: &TypeSpec, column: &str) -> Want {
+    match column {
+        "ENTRY_TIMESTAMP" => Want::Timestamp,
+        "SEQUENCE_NUMBER" => Want::Sequence,
+        "REMOTE_PORT" => Want::Integer,
+        _ if spec
+            .columns
+            .iter()
+            .any(|own| own.name == column && own.kind == Kind::Integer) =>
+        {
+            Want::Integer
+        }
+        _ => Want::Text,
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use odbc_api::{Connection, ConnectionOptions, ConnectionTransitions, Environment
 
 use super::classify::{classify, Doing, DriverError, OdbcError};
 use super::config::Dialect;
-use super::fetch::{bind, catalog_columns, column_names, query_rows, visit_cursor, RowView};
+use super::fetch::{
+    all_text, bind, catalog_columns, column_names, query_rows, visit_cursor, RowView, Want,
+};
 use super::sql::{self, SqlFilter, Value};
 use crate::event::audit::TypeSpec;
 
@@ -163,24 +165,25 @@ impl Session {
         max_rows: usize,
         visit: impl FnMut(&RowView<'_>) + Send,
     ) -> Result<(), odbc_api::Error> {
-        run(&mut self.receivers, params, max_rows, visit)
+        run(&mut self.receivers, params, max_rows, &all_text, visit)
     }
 
     /// Runs read `kind` of `function` with `params` and hands each of at most
-    /// `max_rows` rows to `visit`.
+    /// `max_rows` rows to `visit`, each column bound as `want` says.
     pub fn run_read(
         &mut self,
         function: Function,
         kind: Kind,
         params: &[Value],
         max_rows: usize,
+        want: &dyn Fn(&str) -> Want,
         visit: impl FnMut(&RowView<'_>) + Send,
     ) -> Result<(), odbc_api::Error> {
         let reads = match function {
             Function::Js => &mut self.js,
             Function::Typed(index) => &mut self.typed[index].reads,
         };
-        run(reads.get(kind), params, max_rows, visit)
+        run(reads.get(kind), params, max_rows, want, visit)
     }
 
     /// Profiles holding *ALLOBJ or *SECADM, from `QSYS2.USER_INFO`, upper case.
@@ -191,7 +194,7 @@ impl Session {
             .map_err(|error| PrivilegedError::Prepare(error.clone()))?;
         let mut names = Vec::new();
         if let Some(cursor) = statement.execute(()).map_err(PrivilegedError::Driver)? {
-            visit_cursor(cursor, 1_000_000, |view| {
+            visit_cursor(cursor, 1_000_000, &all_text, |view| {
                 if let Some(name) = view.at(0) {
                     let name = name.trim();
                     if !name.is_empty() {
@@ -209,11 +212,12 @@ fn run(
     statement: &mut Statement,
     params: &[Value],
     max_rows: usize,
+    want: &dyn Fn(&str) -> Want,
     visit: impl FnMut(&RowView<'_>) + Send,
 ) -> Result<(), odbc_api::Error> {
     let params = bind(params);
     match statement.execute(params.as_slice())? {
-        Some(cursor) => visit_cursor(cursor, max_rows, visit),
+        Some(cursor) => visit_cursor(cursor, max_rows, want, visit),
         None => Ok(()),
     }
 }
@@ -321,7 +325,7 @@ fn own_profile(
         .execute(&query.text, params.as_slice(), target.timeout())
         .map_err(target.fail(Doing::CurrentUser))?
     {
-        visit_cursor(cursor, 1, |view| {
+        visit_cursor(cursor, 1, &all_text, |view| {
             first = view.at(0).map(|name| name.trim().to_uppercase());
         })
         .map_err(target.fail(Doing::CurrentUser))?;

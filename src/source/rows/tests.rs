@@ -305,3 +305,102 @@ mod properties {
         }
     }
 }
+
+/// A row whose columns in `typed` come typed, as the ODBC reader binds them.
+struct TypedRow {
+    text: RawRow,
+    typed: HashMap<&'static str, Typed>,
+}
+
+impl Columns for TypedRow {
+    fn text(&self, column: &str) -> Option<Cow<'_, str>> {
+        self.text.text(column)
+    }
+
+    fn typed(&self, column: &str) -> Option<Typed> {
+        self.typed.get(column).cloned()
+    }
+}
+
+#[test]
+fn typed_columns_give_the_fields_and_errors_their_text_gives() {
+    let mut clock = LocalClock::utc();
+    let text = raw(&[
+        ("ENTRY_TIMESTAMP", Some("2026-04-08 10:15:30.000001")),
+        ("SEQUENCE_NUMBER", Some("42")),
+        ("SYSTEM_NAME", Some("PROD1   ")),
+        ("RECEIVER_LIBRARY", Some("QGPL      ")),
+        ("RECEIVER_NAME", Some("AUDRCV0042")),
+        ("REMOTE_PORT", Some("50000")),
+    ]);
+    let local = NaiveDate::from_ymd_opt(2026, 4, 8)
+        .unwrap()
+        .and_hms_micro_opt(10, 15, 30, 1)
+        .unwrap();
+    let typed = |changes: &[(&'static str, Typed)]| {
+        let mut typed: HashMap<&'static str, Typed> = [
+            ("ENTRY_TIMESTAMP", Typed::Timestamp(Ok(local))),
+            ("SEQUENCE_NUMBER", Typed::Integer(42)),
+            ("REMOTE_PORT", Typed::Integer(50_000)),
+        ]
+        .into_iter()
+        .collect();
+        typed.extend(changes.iter().cloned());
+        // The text of the typed columns is never read.
+        let mut text = text.clone();
+        for column in typed.keys() {
+            text.insert((*column).to_owned(), Some("not read".into()));
+        }
+        TypedRow { text, typed }
+    };
+    assert_eq!(
+        journal_row(&typed(&[]), &mut clock),
+        journal_row(&text, &mut clock)
+    );
+    let invalid = |column, value: &str| {
+        Err(RowError::Invalid {
+            column,
+            value: value.into(),
+            expected: match column {
+                "SEQUENCE_NUMBER" => "a whole number from 0 to 18446744073709551615",
+                "REMOTE_PORT" => "a port number",
+                _ => "a timestamp like 2026-04-08-10.15.30.123456",
+            },
+        })
+    };
+    let cases = [
+        (
+            ("SEQUENCE_NUMBER", Typed::Integer(-1)),
+            invalid("SEQUENCE_NUMBER", "-1"),
+        ),
+        (
+            ("SEQUENCE_NUMBER", Typed::Null),
+            Err(RowError::Missing("SEQUENCE_NUMBER")),
+        ),
+        (
+            ("REMOTE_PORT", Typed::Integer(-1)),
+            invalid("REMOTE_PORT", "-1"),
+        ),
+        (
+            ("ENTRY_TIMESTAMP", Typed::Null),
+            Err(RowError::Missing("ENTRY_TIMESTAMP")),
+        ),
+        (
+            (
+                "ENTRY_TIMESTAMP",
+                Typed::Timestamp(Err("2026-04-08 24:00:00.000000000".into())),
+            ),
+            invalid("ENTRY_TIMESTAMP", "2026-04-08 24:00:00.000000000"),
+        ),
+    ];
+    for (change, expected) in cases {
+        let what = format!("{change:?}");
+        assert_eq!(
+            journal_row(&typed(&[change]), &mut clock).map(|row| row.sequence_number),
+            expected,
+            "{what}"
+        );
+    }
+    let no_port = journal_row(&typed(&[("REMOTE_PORT", Typed::Null)]), &mut clock).unwrap();
+    assert_eq!(no_port.remote_port, None);
+}
