@@ -1,13 +1,13 @@
-//! Many systems through one daemon: 8 lab systems (8 PostgreSQL databases of
-//! the materializing lab, each its own SYSTEM_NAME) into one Kafka topic on
-//! tansu, with one system down (no connection possible) for
+//! Many systems through one daemon: BENCH_SYSTEMS lab systems (default 8, at
+//! least 4; PostgreSQL databases of the materializing lab, each its own
+//! SYSTEM_NAME) into one Kafka topic on tansu, with one system down (no connection possible) for
 //! BENCH_DOWN_SECONDS (default 60) while the others catch up. Prints when each
 //! system was caught up, the throughput, the daemon's peak RSS and threads,
 //! and the connections per system; then reads the topic back and checks each
 //! system's events are exactly its journal.
 //!
 //!     bash deploy/lab/lab.sh start
-//!     cargo bench --bench fleet        # BENCH_ENTRIES=25000 per system, BENCH_DOWN_SECONDS=60
+//!     cargo bench --bench fleet        # BENCH_SYSTEMS=8, BENCH_ENTRIES=25000 per system, BENCH_DOWN_SECONDS=60
 
 use testkit::bench as common;
 
@@ -20,7 +20,6 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
 const AUDITFWD: &str = env!("CARGO_BIN_EXE_auditfwd");
-const SYSTEMS: usize = 8;
 const DOWN: usize = 3;
 const TOPIC: &str = "bench-fleet";
 
@@ -51,7 +50,13 @@ fn delivered(port: u16) -> BTreeMap<String, u64> {
 fn main() {
     let entries = common::knob("BENCH_ENTRIES", 25_000);
     let down_seconds = common::knob("BENCH_DOWN_SECONDS", 60);
-    let labs: Vec<Lab> = (0..SYSTEMS).map(|_| Lab::new("bench_fleet")).collect();
+    let systems = common::knob("BENCH_SYSTEMS", 8) as usize;
+    assert!(
+        systems > DOWN,
+        "BENCH_SYSTEMS must be at least {}",
+        DOWN + 1
+    );
+    let labs: Vec<Lab> = (0..systems).map(|_| Lab::new("bench_fleet")).collect();
     for (index, lab) in labs.iter().enumerate() {
         lab.sql(&format!(
             "SELECT lab.generate({entries}, {}, TIMESTAMP '2026-10-01 08:00:00', INTERVAL '10 milliseconds', 100000, 'SYS{index}')",
@@ -63,7 +68,7 @@ fn main() {
     let port = common::wait::free_port();
     std::fs::write(dir.path().join("odbc.pw"), "lab\n").unwrap();
     let mut config = format!(
-        "[filter]\nentry_types = []\nexclude_users = []\n[state]\ndir = \"data\"\n[telemetry]\nlisten = \"127.0.0.1:{port}\"\n[[sinks]]\ntype = \"kafka\"\nbrokers = \"{}\"\ntopic = \"{TOPIC}\"\n",
+        "[filter]\nentry_types = []\nexclude_users = []\n[sessions]\nenabled = false\n[state]\ndir = \"data\"\n[telemetry]\nlisten = \"127.0.0.1:{port}\"\n[[sinks]]\ntype = \"kafka\"\nbrokers = \"{}\"\ntopic = \"{TOPIC}\"\n",
         tansu.brokers()
     );
     for (index, lab) in labs.iter().enumerate() {
@@ -94,7 +99,7 @@ fn main() {
     let mut peak_threads = 0;
     let mut connections: Vec<u64> = Vec::new();
     let mut back_at = None;
-    while done_at.len() < SYSTEMS && started.elapsed() < Duration::from_secs(down_seconds + 600) {
+    while done_at.len() < systems && started.elapsed() < Duration::from_secs(down_seconds + 600) {
         std::thread::sleep(Duration::from_millis(200));
         peak_rss = peak_rss.max(common::proc_status(pid, "VmRSS:"));
         peak_threads = peak_threads.max(common::proc_status(pid, "Threads:"));
@@ -144,7 +149,7 @@ fn main() {
     let mut got: BTreeMap<String, HashSet<String>> = BTreeMap::new();
     let mut records = 0usize;
     let reading = Instant::now();
-    while records < SYSTEMS * entries as usize && reading.elapsed() < Duration::from_secs(120) {
+    while records < systems * entries as usize && reading.elapsed() < Duration::from_secs(120) {
         if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
             records += 1;
             let key = String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned();
@@ -165,7 +170,7 @@ fn main() {
             );
         }
     }
-    println!("fleet: {SYSTEMS} systems × {entries} entries into one Kafka topic, one daemon; s{DOWN} unreachable for the first {down_seconds}s");
+    println!("fleet: {systems} systems × {entries} entries into one Kafka topic, one daemon; s{DOWN} unreachable for the first {down_seconds}s");
     for (source, at) in &done_at {
         println!("  {source} caught up at {:.1}s", at.as_secs_f64());
     }
@@ -177,16 +182,19 @@ fn main() {
         .filter(|(source, _)| source.as_str() != format!("s{DOWN}"))
         .map(|(_, at)| at.as_secs_f64())
         .fold(0.0, f64::max);
-    println!("  the other 7 were all caught up at {others_last:.1}s, while s{DOWN} was down");
+    println!(
+        "  the other {} were all caught up at {others_last:.1}s, while s{DOWN} was down",
+        systems - 1
+    );
     println!(
         "  total {:.1}s; {:.0} events/s over the others' catch-up",
         total.as_secs_f64(),
-        (7 * entries) as f64 / others_last.max(0.001)
+        ((systems as u64 - 1) * entries) as f64 / others_last.max(0.001)
     );
     println!(
         "  peak RSS {:.1} MiB ({:.1} MiB per system), peak threads {peak_threads}",
         peak_rss as f64 / 1024.0,
-        peak_rss as f64 / 1024.0 / SYSTEMS as f64
+        peak_rss as f64 / 1024.0 / systems as f64
     );
     println!("  ODBC sessions per system while s{DOWN} was down: {connections:?}");
     println!(

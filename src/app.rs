@@ -25,7 +25,7 @@ use crate::pipeline::sink_task::{Report, SinkTask};
 use crate::pipeline::supervisor::{Role, Supervisor};
 pub use crate::pipeline::{Outcome, RunError, RunOptions};
 use crate::settings::Config;
-use crate::sink::{ErrorKind, Sink, SinkConfig};
+use crate::sink::{Clients, ErrorKind, Sink, SinkConfig};
 use crate::source::{self, ReaderHeartbeat, Source, SourceMessage};
 use crate::telemetry::notify::Notifier;
 use crate::telemetry::{http, Metrics};
@@ -86,6 +86,9 @@ struct Shared {
     /// backfill): a source without a checkpoint refuses to start over on a
     /// system one of them follows.
     found: Option<Arc<Vec<crate::checkpoint::FoundStore>>>,
+    /// The sinks' heavy clients (a Kafka producer, an HTTP client), one per
+    /// distinct client configuration for the whole fleet.
+    clients: Arc<Clients>,
 }
 
 /// Something called with the run's metrics every couple of seconds and once
@@ -121,7 +124,7 @@ async fn run_pipeline(
         .unwrap_or_else(|| Arc::new(Metrics::new(&names)));
     let mut supervisor = Supervisor::default();
     start_listener(&config, stats.clone(), "", &mut supervisor).await?;
-    let sinks = build_sinks(&sink_configs, names).await?;
+    let sinks = build_sinks(&sink_configs, names, &shared.clients).await?;
     let reading = start_reader(&config, options, &opened, &stats, &mut supervisor)?;
     let delivering = spawn_sink_tasks(&config, sinks, &sink_configs, &stats, &mut supervisor);
     if let Some(observe) = observer.clone() {
@@ -213,10 +216,11 @@ async fn start_listener<T: crate::telemetry::Telemetry + Send + Sync + 'static>(
 async fn build_sinks(
     sink_configs: &[SinkConfig],
     names: Vec<String>,
+    clients: &Clients,
 ) -> Result<Vec<(String, Sink)>, RunError> {
     let mut sinks = Vec::with_capacity(sink_configs.len());
     for (sink_config, name) in sink_configs.iter().zip(names) {
-        let mut sink = Sink::build(sink_config).map_err(|error| RunError::SinkSetup {
+        let mut sink = Sink::build(sink_config, clients).map_err(|error| RunError::SinkSetup {
             sink: name.clone(),
             error,
         })?;

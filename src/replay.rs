@@ -248,7 +248,7 @@ pub async fn replay(
     // Two passes, so memory stays bounded whatever the file's size: check
     // every line first (nothing is sent if one is bad), then send.
     let total = check_file(path)?;
-    let mut sink = Sink::build(sink_config)
+    let mut sink = Sink::build(sink_config, &crate::sink::Clients::default())
         .map_err(|error| ReplayError::Sink(format!("sink {name}: {error}")))?;
     if let Err(error) = sink.check().await {
         if error.kind == ErrorKind::Permanent {

@@ -14,6 +14,7 @@ use crate::pipeline::supervisor::Supervisor;
 use crate::pipeline::systems::SystemRegistry;
 use crate::pipeline::{Outcome, RunError, RunOptions};
 use crate::settings::{Config, OnSourceFailure};
+use crate::sink::Clients;
 use crate::telemetry::Metrics;
 
 type Finished = (String, Result<Outcome, RunError>);
@@ -81,6 +82,7 @@ fn start_systems(
     stopped: &watch::Receiver<bool>,
 ) -> (Systems, Vec<Option<SystemRun>>) {
     let registry = Arc::new(SystemRegistry::default());
+    let clients = Arc::new(Clients::new(config.effective_sources().len()));
     let mut systems = Vec::new();
     let mut runs: Vec<Option<SystemRun>> = Vec::new();
     for source in config.effective_sources() {
@@ -98,6 +100,7 @@ fn start_systems(
             metrics: Some(metrics),
             systems: Some(registry.clone()),
             found: Some(found.clone()),
+            clients: clients.clone(),
         };
         runs.push(Some(Box::pin(async move {
             let shutdown = async move {

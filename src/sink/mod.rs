@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::Problems;
 use crate::event::EventBatch;
 
+pub mod shared;
+pub use self::shared::Clients;
+
 /// What the pipeline does next with a failed delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -95,8 +98,10 @@ impl Encoded {
 /// What every sink provides; the `sinks!` list dispatches to it.
 pub(crate) trait Component: Sized {
     type Config;
-    /// Builds the sink; fails only on local set-up problems, which are permanent.
-    fn build(config: &Self::Config) -> Result<Self, SinkError>;
+    /// Builds the sink, taking a heavy client from `clients` when another
+    /// system's sink already made the same one; fails only on local set-up
+    /// problems, which are permanent.
+    fn build(config: &Self::Config, clients: &Clients) -> Result<Self, SinkError>;
     /// Start-up check, before the journal is read.
     async fn check(&mut self) -> Result<(), SinkError> {
         Ok(())
@@ -175,11 +180,12 @@ macro_rules! sinks {
         }
 
         impl Sink {
-            /// Builds a sink; fails only on local set-up problems, which are permanent.
-            pub fn build(config: &SinkConfig) -> Result<Sink, SinkError> {
+            /// Builds a sink (its client shared through `clients`); fails only
+            /// on local set-up problems, which are permanent.
+            pub fn build(config: &SinkConfig, clients: &Clients) -> Result<Sink, SinkError> {
                 Ok(match config {
                     $(SinkConfig::$variant(config) => {
-                        Sink::$variant(Box::new(<$sink as Component>::build(config)?))
+                        Sink::$variant(Box::new(<$sink as Component>::build(config, clients)?))
                     })*
                 })
             }

@@ -335,7 +335,7 @@ fn cut_torn_tail(file: &File) -> std::io::Result<()> {
 impl super::Component for FileSink {
     type Config = FileSinkConfig;
 
-    fn build(config: &FileSinkConfig) -> Result<FileSink, SinkError> {
+    fn build(config: &FileSinkConfig, _clients: &crate::sink::Clients) -> Result<FileSink, SinkError> {
         Ok(FileSink::new(config.path.clone(), config.format))
     }
 

@@ -2,9 +2,9 @@
 //! acknowledged only when every record of it is acknowledged by the brokers;
 //! a full local queue (`QueueFull`) means wait, not fail.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -12,25 +12,25 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 pub mod config;
 
 use self::config::{AlertRouting, KafkaSinkConfig};
-use super::SinkError;
+use super::{Clients, SinkError};
 use crate::config::read_secret_file;
 use crate::event::{Event, EventBatch, Severity};
 
 pub struct KafkaSink {
     config: KafkaSinkConfig,
-    producer: FutureProducer,
+    /// Shared with every sink of the daemon built with the same properties:
+    /// each record's delivery report comes back through its own future, so
+    /// each system still sees only its own.
+    producer: Arc<FutureProducer>,
     name: String,
 }
 
 impl KafkaSink {
-    pub fn new(config: &KafkaSinkConfig) -> Result<KafkaSink, SinkError> {
+    pub fn new(config: &KafkaSinkConfig, clients: &Clients) -> Result<KafkaSink, SinkError> {
         let name = format!("kafka {} at {}", config.topic, config.brokers);
         // One list of properties, shared with the load-time check
         // (`KafkaSinkConfig::client_properties`): defaults, then [sinks.librdkafka].
-        let mut client = ClientConfig::new();
-        for (key, value) in config.client_properties() {
-            client.set(key, value);
-        }
+        let mut properties = config.client_properties();
         let loosened = config
             .librdkafka
             .get("acks")
@@ -50,9 +50,10 @@ impl KafkaSink {
             None => (!config.sasl_password.is_empty()).then(|| config.sasl_password.clone()),
         };
         if let Some(password) = password {
-            client.set("sasl.password", password.expose());
+            // Part of the key too: other credentials, another producer.
+            properties.push(("sasl.password".into(), password.expose().to_owned()));
         }
-        let producer: FutureProducer = client.create().map_err(|error| {
+        let producer = clients.producer(properties).map_err(|error| {
             SinkError::permanent(format!(
                 "{name}: invalid producer configuration: {error}; check sinks[].librdkafka"
             ))
@@ -71,7 +72,7 @@ impl KafkaSink {
             topics.push(self.config.alert_topic.clone());
         }
         for topic in topics {
-            let producer = self.producer.clone();
+            let producer = Arc::clone(&self.producer);
             let wanted = topic.clone();
             let metadata = tokio::task::spawn_blocking(move || {
                 producer
@@ -167,8 +168,14 @@ impl KafkaSink {
         Ok(Box::pin(async move { await_reports(&name, pending).await }))
     }
 
-    /// Flushes what librdkafka still holds, within `grace`.
+    /// Flushes what librdkafka still holds, within `grace`, when no other
+    /// sink uses the producer. A shared one is left to the others: this
+    /// system's records it still holds belong to no acknowledged batch, and
+    /// a flush would wait for the other systems' records too.
     pub fn flush(&self, grace: Duration) {
+        if Arc::strong_count(&self.producer) > 1 {
+            return;
+        }
         if let Err(error) = self.producer.flush(grace) {
             tracing::warn!(sink = %self.name, %error, "Kafka producer flush at shutdown did not finish");
         }
@@ -238,8 +245,8 @@ fn classify(name: &str, error: &KafkaError, topic: &str) -> SinkError {
 impl super::Component for KafkaSink {
     type Config = KafkaSinkConfig;
 
-    fn build(config: &KafkaSinkConfig) -> Result<KafkaSink, SinkError> {
-        KafkaSink::new(config)
+    fn build(config: &KafkaSinkConfig, clients: &Clients) -> Result<KafkaSink, SinkError> {
+        KafkaSink::new(config, clients)
     }
 
     async fn check(&mut self) -> Result<(), SinkError> {
@@ -342,14 +349,48 @@ mod tests {
 
     fn sink(alert_topic: &str, alert_routing: AlertRouting) -> KafkaSink {
         // Creating a producer connects lazily: no broker is needed here.
-        KafkaSink::new(&KafkaSinkConfig {
-            brokers: "127.0.0.1:1".into(),
-            topic: "main".into(),
-            alert_topic: alert_topic.into(),
-            alert_routing,
-            ..KafkaSinkConfig::default()
-        })
+        KafkaSink::new(
+            &KafkaSinkConfig {
+                brokers: "127.0.0.1:1".into(),
+                topic: "main".into(),
+                alert_topic: alert_topic.into(),
+                alert_routing,
+                ..KafkaSinkConfig::default()
+            },
+            &Clients::default(),
+        )
         .unwrap()
+    }
+
+    /// The systems of a fleet with the same brokers and settings share one
+    /// producer, whatever their topics; other brokers or other credentials
+    /// get their own, and the producer goes with its last sink.
+    #[test]
+    fn systems_with_the_same_client_share_one_producer() {
+        let clients = Clients::new(3);
+        let build = |brokers: &str, topic: &str, password: &str| {
+            let config = KafkaSinkConfig {
+                brokers: brokers.into(),
+                topic: topic.into(),
+                sasl_password: crate::config::Secret::new(password),
+                ..KafkaSinkConfig::default()
+            };
+            KafkaSink::new(&config, &clients).unwrap()
+        };
+        let first = build("127.0.0.1:1", "one", "");
+        let second = build("127.0.0.1:1", "two", "");
+        assert!(Arc::ptr_eq(&first.producer, &second.producer));
+        assert_eq!(Arc::strong_count(&first.producer), 2);
+        let elsewhere = build("127.0.0.1:2", "one", "");
+        let other_user = build("127.0.0.1:1", "one", "other");
+        assert!(!Arc::ptr_eq(&first.producer, &elsewhere.producer));
+        assert!(!Arc::ptr_eq(&first.producer, &other_user.producer));
+        assert_eq!(Arc::strong_count(&first.producer), 2);
+        let weak = Arc::downgrade(&first.producer);
+        drop((first, second));
+        assert_eq!(weak.strong_count(), 0);
+        let again = build("127.0.0.1:1", "one", "");
+        assert_eq!(Arc::strong_count(&again.producer), 1);
     }
 
     #[test]

@@ -21,7 +21,8 @@ use tokio::sync::oneshot;
 pub mod config;
 
 use self::config::{HecCompression, SplunkHecSinkConfig};
-use super::{Encoded, SinkError};
+use super::shared::HttpSettings;
+use super::{Clients, Encoded, SinkError};
 use crate::config::read_secret_file;
 use crate::event::{Event, EventBatch};
 
@@ -157,28 +158,39 @@ pub fn split(envelopes: &[String], limit: usize) -> Vec<String> {
     bodies
 }
 
-impl HecSink {
-    pub fn new(config: &SplunkHecSinkConfig) -> Result<HecSink, SinkError> {
-        let mut config = config.clone();
-        let endpoint = config.endpoint.trim_end_matches('/').to_owned();
-        if let Some(path) = &config.token_file {
-            config.token = read_secret_file("token_file", path).map_err(|error| {
-                SinkError::permanent(format!("splunk_hec {endpoint}: {}", error.message))
-            })?;
-        }
+/// The HTTP client for this sink's settings, shared with every HEC sink of
+/// the daemon built with the same (connections are pooled per host; each
+/// sink keeps its own channel and acknowledgements).
+fn http_client(
+    config: &SplunkHecSinkConfig,
+    endpoint: &str,
+    clients: &Clients,
+) -> Result<reqwest::Client, SinkError> {
+    let ca = match &config.tls_ca_file {
+        Some(path) => Some(std::fs::read(path).map_err(|error| {
+            SinkError::permanent(format!(
+                "splunk_hec {endpoint}: cannot read tls_ca_file {}: {error}",
+                path.display()
+            ))
+        })?),
+        None => None,
+    };
+    if !config.tls_verify {
+        tracing::warn!(endpoint = %endpoint, "TLS VERIFICATION IS OFF for this Splunk HEC sink (tls_verify = false): anyone on the path can read and forge the audit trail; use tls_ca_file instead");
+    }
+    let settings = HttpSettings {
+        request_timeout: config.request_timeout,
+        ca: ca.clone(),
+        tls_verify: config.tls_verify,
+    };
+    clients.http(settings, || {
         let mut builder = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(50))
             .user_agent(concat!("auditfwd/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = &config.tls_ca_file {
-            let pem = std::fs::read(path).map_err(|error| {
-                SinkError::permanent(format!(
-                    "splunk_hec {endpoint}: cannot read tls_ca_file {}: {error}",
-                    path.display()
-                ))
-            })?;
-            let certificate = reqwest::Certificate::from_pem(&pem).map_err(|error| {
+        if let (Some(pem), Some(path)) = (&ca, &config.tls_ca_file) {
+            let certificate = reqwest::Certificate::from_pem(pem).map_err(|error| {
                 SinkError::permanent(format!(
                     "splunk_hec {endpoint}: tls_ca_file {} is not a PEM certificate: {error}",
                     path.display()
@@ -187,14 +199,26 @@ impl HecSink {
             builder = builder.add_root_certificate(certificate);
         }
         if !config.tls_verify {
-            tracing::warn!(endpoint = %endpoint, "TLS VERIFICATION IS OFF for this Splunk HEC sink (tls_verify = false): anyone on the path can read and forge the audit trail; use tls_ca_file instead");
             builder = builder.danger_accept_invalid_certs(true);
         }
-        let client = builder.build().map_err(|error| {
+        builder.build().map_err(|error| {
             SinkError::permanent(format!(
                 "splunk_hec {endpoint}: cannot build the HTTP client: {error}"
             ))
-        })?;
+        })
+    })
+}
+
+impl HecSink {
+    pub fn new(config: &SplunkHecSinkConfig, clients: &Clients) -> Result<HecSink, SinkError> {
+        let mut config = config.clone();
+        let endpoint = config.endpoint.trim_end_matches('/').to_owned();
+        if let Some(path) = &config.token_file {
+            config.token = read_secret_file("token_file", path).map_err(|error| {
+                SinkError::permanent(format!("splunk_hec {endpoint}: {}", error.message))
+            })?;
+        }
+        let client = http_client(&config, &endpoint, clients)?;
         Ok(HecSink {
             config,
             client,
@@ -542,8 +566,8 @@ impl AckPoller {
 impl super::Component for HecSink {
     type Config = SplunkHecSinkConfig;
 
-    fn build(config: &SplunkHecSinkConfig) -> Result<HecSink, SinkError> {
-        HecSink::new(config)
+    fn build(config: &SplunkHecSinkConfig, clients: &Clients) -> Result<HecSink, SinkError> {
+        HecSink::new(config, clients)
     }
 
     async fn check(&mut self) -> Result<(), SinkError> {

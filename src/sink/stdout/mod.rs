@@ -51,7 +51,7 @@ impl Default for StdoutSink {
 impl super::Component for StdoutSink {
     type Config = StdoutSinkConfig;
 
-    fn build(config: &StdoutSinkConfig) -> Result<StdoutSink, SinkError> {
+    fn build(config: &StdoutSinkConfig, _clients: &crate::sink::Clients) -> Result<StdoutSink, SinkError> {
         Ok(StdoutSink::with_format(config.format))
     }
 

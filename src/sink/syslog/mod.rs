@@ -337,7 +337,7 @@ fn tls_connector(
 impl super::Component for SyslogSink {
     type Config = SyslogSinkConfig;
 
-    fn build(config: &SyslogSinkConfig) -> Result<SyslogSink, SinkError> {
+    fn build(config: &SyslogSinkConfig, _clients: &crate::sink::Clients) -> Result<SyslogSink, SinkError> {
         SyslogSink::new(config)
     }
 
