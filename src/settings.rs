@@ -115,10 +115,10 @@ impl Validate for Config {
 
     fn load_files(&mut self, problems: &mut Problems) {
         self.source.load_files("source", problems);
-        for (index, source) in self.sources.iter().enumerate() {
+        for (index, source) in self.sources.iter_mut().enumerate() {
             source.load_files(&format!("sources[{index}]"), problems);
         }
-        for (index, sink) in self.sinks.iter().enumerate() {
+        for (index, sink) in self.sinks.iter_mut().enumerate() {
             sink.load_files(&format!("sinks[{index}]"), problems);
         }
         self.check_paths(problems);

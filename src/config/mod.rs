@@ -189,6 +189,25 @@ pub fn read_secret_file(key: &str, path: &Path) -> Result<Secret, ConfigError> {
     Ok(Secret::new(text.lines().next().unwrap_or("").to_owned()))
 }
 
+/// The secret a component connects with: the one its `*_file` key named, as
+/// `load_files` read it (the file is read once, at load), or the inline one.
+/// A `*_file` that was never read (a configuration built in code, not
+/// loaded) is an error naming `file_key`, never a silent empty secret.
+pub fn secret_in_use(
+    inline: &Secret,
+    file: Option<&Path>,
+    read: Option<&Secret>,
+    file_key: &str,
+) -> Result<Secret, String> {
+    match (file, read) {
+        (None, _) => Ok(inline.clone()),
+        (Some(_), Some(secret)) => Ok(secret.clone()),
+        (Some(_), None) => Err(format!(
+            "{file_key} was not read: the configuration did not go through loading"
+        )),
+    }
+}
+
 /// Checks that a file named by `key` can be read (a CA, certificate or key).
 pub fn check_readable_file(key: &str, path: &Path, problems: &mut Problems) {
     if let Err(error) = std::fs::read(path) {

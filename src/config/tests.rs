@@ -57,3 +57,42 @@ fn secrets_take_any_scalar_as_text_and_refuse_lists_without_echo() {
     let refused = parse("secret = [27182818]").unwrap_err();
     assert!(!refused.contains("27182818"), "{refused}");
 }
+
+#[test]
+fn a_secret_file_is_read_once_at_load_and_a_file_never_read_is_an_error() {
+    let inline = Secret::new(String::from("inline"));
+    let read = Secret::new(String::from("from the file"));
+    let file = Some(Path::new("/run/credentials/pw"));
+    assert_eq!(
+        secret_in_use(&inline, None, None, "x_file")
+            .unwrap()
+            .expose(),
+        "inline"
+    );
+    assert_eq!(
+        secret_in_use(&inline, file, Some(&read), "x_file")
+            .unwrap()
+            .expose(),
+        "from the file"
+    );
+    let error = secret_in_use(&inline, file, None, "x_file").unwrap_err();
+    assert!(
+        error.contains("x_file") && !error.contains("inline"),
+        "{error}"
+    );
+
+    // The ODBC password: read at load; the file may go away afterwards.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odbc.pw");
+    std::fs::write(&path, "s3cret\nsecond line\n").unwrap();
+    let mut odbc = crate::source::odbc::config::OdbcConfig {
+        password_file: Some(path.clone()),
+        ..Default::default()
+    };
+    assert!(odbc.password_in_use().is_err(), "not loaded yet");
+    let mut problems = Problems::default();
+    odbc.load_files("source.odbc", &mut problems);
+    assert!(problems.errors.is_empty());
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(odbc.password_in_use().unwrap().expose(), "s3cret");
+}

@@ -167,7 +167,7 @@ macro_rules! sinks {
             }
 
             /// Reads and checks the files the sink names (secrets, CA, keys).
-            pub fn load_files(&self, key: &str, problems: &mut Problems) {
+            pub fn load_files(&mut self, key: &str, problems: &mut Problems) {
                 match self {
                     $(SinkConfig::$variant(config) => config.load_files(key, problems),)*
                 }

@@ -208,7 +208,7 @@ impl SourceConfig {
     }
 
     /// Checks the files the source names (the password file).
-    pub fn load_files(&self, key: &str, problems: &mut Problems) {
+    pub fn load_files(&mut self, key: &str, problems: &mut Problems) {
         if self.kind == SourceKind::Odbc {
             self.odbc.load_files(&format!("{key}.odbc"), problems);
         }

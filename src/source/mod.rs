@@ -15,7 +15,6 @@ use tokio::sync::mpsc;
 use tracing::warn;
 
 use self::config::{SourceConfig, SourceKind};
-use crate::config::read_secret_file;
 use crate::enrich::config::FilterConfig;
 use crate::event::{Cursor, JournalRow};
 use crate::retry::Backoff;
@@ -141,11 +140,7 @@ impl Source {
                 cursor,
             )?)),
             SourceKind::Odbc => {
-                let password = match &config.odbc.password_file {
-                    Some(path) => read_secret_file("source.odbc.password_file", path)
-                        .map_err(|error| SourceError::Config(error.to_string()))?,
-                    None => config.odbc.password.clone(),
-                };
+                let password = config.odbc.password_in_use().map_err(SourceError::Config)?;
                 Ok(Source::Odbc(Box::new(
                     odbc::OdbcSource::new(config, filter, password, cursor)
                         .map_err(SourceError::Config)?,

@@ -34,6 +34,9 @@ pub struct KafkaSinkConfig {
     /// sasl.password; or sasl_password_file, or AUDITFWD_SINKS__<n>__SASL_PASSWORD.
     pub sasl_password: Secret,
     pub sasl_password_file: Option<PathBuf>,
+    /// The password `sasl_password_file` held, read once by `load_files`.
+    #[serde(skip)]
+    pub sasl_password_from_file: Option<Secret>,
     /// Any librdkafka property, passed through (TLS, SASL, linger, ...); any
     /// scalar is taken as text. Checked at load like librdkafka will (unknown
     /// property, bad value, conflicting settings) without contacting a broker.
@@ -59,6 +62,7 @@ impl Default for KafkaSinkConfig {
             delivery_timeout: Duration::from_secs(120),
             sasl_password: Secret::default(),
             sasl_password_file: None,
+            sasl_password_from_file: None,
             librdkafka: std::collections::BTreeMap::new(),
         }
     }
@@ -292,10 +296,11 @@ impl KafkaSinkConfig {
     /// Reads the SASL password file once, so a typo in its path is exit 78,
     /// then has librdkafka check the settings as a whole (it reads the SSL
     /// files they name).
-    pub fn load_files(&self, key: &str, problems: &mut Problems) {
+    pub fn load_files(&mut self, key: &str, problems: &mut Problems) {
         if let Some(path) = &self.sasl_password_file {
-            if let Err(error) = read_secret_file(&format!("{key}.sasl_password_file"), path) {
-                problems.errors.push(error);
+            match read_secret_file(&format!("{key}.sasl_password_file"), path) {
+                Ok(password) => self.sasl_password_from_file = Some(password),
+                Err(error) => problems.errors.push(error),
             }
         }
         self.check_client(key, problems);
@@ -328,7 +333,7 @@ mod tests {
     }
 
     fn problems(librdkafka: &[(&str, &str)]) -> Vec<String> {
-        let config = KafkaSinkConfig {
+        let mut config = KafkaSinkConfig {
             brokers: "127.0.0.1:1".into(),
             topic: "t".into(),
             librdkafka: librdkafka

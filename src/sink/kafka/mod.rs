@@ -13,7 +13,6 @@ pub mod config;
 
 use self::config::{AlertRouting, KafkaSinkConfig};
 use super::{Clients, SinkError};
-use crate::config::read_secret_file;
 use crate::event::{Event, EventBatch, Severity};
 
 pub struct KafkaSink {
@@ -42,13 +41,14 @@ impl KafkaSink {
         if loosened {
             tracing::warn!(sink = %name, "librdkafka overrides loosen delivery (acks other than all, or enable.idempotence = false): acknowledged records can be lost or duplicated by the broker");
         }
-        let password = match &config.sasl_password_file {
-            Some(path) => Some(
-                read_secret_file("sasl_password_file", path)
-                    .map_err(|error| SinkError::permanent(format!("{name}: {}", error.message)))?,
-            ),
-            None => (!config.sasl_password.is_empty()).then(|| config.sasl_password.clone()),
-        };
+        let password = crate::config::secret_in_use(
+            &config.sasl_password,
+            config.sasl_password_file.as_deref(),
+            config.sasl_password_from_file.as_ref(),
+            "sasl_password_file",
+        )
+        .map_err(|error| SinkError::permanent(format!("{name}: {error}")))?;
+        let password = (!password.is_empty()).then_some(password);
         if let Some(password) = password {
             // Part of the key too: other credentials, another producer.
             properties.push(("sasl.password".into(), password.expose().to_owned()));

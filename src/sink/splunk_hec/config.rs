@@ -20,6 +20,9 @@ pub struct SplunkHecSinkConfig {
     /// HEC token; or `token_file`, or AUDITFWD_SINKS__<n>__TOKEN. Redacted everywhere.
     pub token: Secret,
     pub token_file: Option<PathBuf>,
+    /// The token `token_file` held, read once by `load_files`.
+    #[serde(skip)]
+    pub token_from_file: Option<Secret>,
     /// Target index; empty = the token's default index.
     pub index: String,
     /// Empty: "ibmi:audit:<format>" (`ibmi:audit:native`, ...), the
@@ -62,6 +65,7 @@ impl Default for SplunkHecSinkConfig {
             endpoint: String::new(),
             token: Secret::default(),
             token_file: None,
+            token_from_file: None,
             index: String::new(),
             sourcetype: String::new(),
             source: "auditfwd".into(),
@@ -171,10 +175,11 @@ impl SplunkHecSinkConfig {
     }
 
     /// Reads the token file and checks the CA file once.
-    pub fn load_files(&self, key: &str, problems: &mut Problems) {
+    pub fn load_files(&mut self, key: &str, problems: &mut Problems) {
         if let Some(path) = &self.token_file {
-            if let Err(error) = read_secret_file(&format!("{key}.token_file"), path) {
-                problems.errors.push(error);
+            match read_secret_file(&format!("{key}.token_file"), path) {
+                Ok(token) => self.token_from_file = Some(token),
+                Err(error) => problems.errors.push(error),
             }
         }
         if let Some(path) = &self.tls_ca_file {

@@ -23,7 +23,6 @@ pub mod config;
 use self::config::{HecCompression, SplunkHecSinkConfig};
 use super::shared::HttpSettings;
 use super::{Clients, Encoded, SinkError};
-use crate::config::read_secret_file;
 use crate::event::{Event, EventBatch};
 
 pub struct HecSink {
@@ -213,11 +212,13 @@ impl HecSink {
     pub fn new(config: &SplunkHecSinkConfig, clients: &Clients) -> Result<HecSink, SinkError> {
         let mut config = config.clone();
         let endpoint = config.endpoint.trim_end_matches('/').to_owned();
-        if let Some(path) = &config.token_file {
-            config.token = read_secret_file("token_file", path).map_err(|error| {
-                SinkError::permanent(format!("splunk_hec {endpoint}: {}", error.message))
-            })?;
-        }
+        config.token = crate::config::secret_in_use(
+            &config.token,
+            config.token_file.as_deref(),
+            config.token_from_file.as_ref(),
+            "token_file",
+        )
+        .map_err(|error| SinkError::permanent(format!("splunk_hec {endpoint}: {error}")))?;
         let client = http_client(&config, &endpoint, clients)?;
         Ok(HecSink {
             config,

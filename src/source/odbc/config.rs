@@ -16,6 +16,9 @@ pub struct OdbcConfig {
     pub password: Secret,
     /// File whose first line is the password (systemd credentials, Kubernetes secrets).
     pub password_file: Option<PathBuf>,
+    /// The password `password_file` held, read once by `load_files`.
+    #[serde(skip)]
+    pub password_from_file: Option<Secret>,
     pub dialect: Dialect,
     /// IANA zone of the IBM i clock (ENTRY_TIMESTAMP is local time), or "server".
     pub timezone: String,
@@ -32,6 +35,7 @@ impl Default for OdbcConfig {
             connection_string: Secret::default(),
             password: Secret::default(),
             password_file: None,
+            password_from_file: None,
             dialect: Dialect::Db2i,
             timezone: "UTC".into(),
             start_at: "now".into(),
@@ -103,11 +107,22 @@ impl OdbcConfig {
     }
 
     /// Reads the password file once, so a missing one is a configuration error.
-    pub fn load_files(&self, key: &str, problems: &mut Problems) {
+    pub fn load_files(&mut self, key: &str, problems: &mut Problems) {
         if let Some(path) = &self.password_file {
-            if let Err(error) = read_secret_file(&format!("{key}.password_file"), path) {
-                problems.errors.push(error);
+            match read_secret_file(&format!("{key}.password_file"), path) {
+                Ok(password) => self.password_from_file = Some(password),
+                Err(error) => problems.errors.push(error),
             }
         }
+    }
+
+    /// The password to connect with (see [`crate::config::secret_in_use`]).
+    pub fn password_in_use(&self) -> Result<Secret, String> {
+        crate::config::secret_in_use(
+            &self.password,
+            self.password_file.as_deref(),
+            self.password_from_file.as_ref(),
+            "source.odbc.password_file",
+        )
     }
 }
