@@ -22,6 +22,9 @@ pub const ENV_PREFIX: &str = "AUDITFWD_";
 /// Environment variables with the prefix that are not configuration keys.
 pub const ENV_NOT_KEYS: &[&str] = &["config", "failpoints"];
 
+mod secret_file;
+pub use secret_file::{read_secret_file, secret_in_use};
+
 /// What `load` needs of the whole configuration type.
 pub trait Validate: Serialize + DeserializeOwned + Default {
     /// Names of the keys that hold secrets ("password", "token", ...), at any
@@ -158,53 +161,6 @@ impl<'de> serde::de::Visitor<'de> for ScalarText {
         Err(serde::de::Error::custom(
             "must be text, not a table (its value is not shown); quote it",
         ))
-    }
-}
-
-/// Reads a secret from a `*_file` key: the first line, without its line end.
-pub fn read_secret_file(key: &str, path: &Path) -> Result<Secret, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        // A value with no directory in it may be the secret itself, typed
-        // into the `*_file` key by mistake: it is not repeated.
-        let looks_like_a_file_name = path
-            .to_str()
-            .and_then(|name| name.rsplit_once('.'))
-            .is_some_and(|(stem, extension)| {
-                !stem.is_empty()
-                    && stem.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
-                    && (1..=5).contains(&extension.len())
-                    && extension.chars().all(|c| c.is_ascii_alphanumeric())
-            });
-        let shown = if path.components().count() > 1 || path.is_absolute() || looks_like_a_file_name {
-            path.display().to_string()
-        } else {
-            "(the name given is not shown: with no directory in it, it may be the secret itself typed into this key)".into()
-        };
-        ConfigError {
-            key: key.into(),
-            origin: String::new(),
-            message: format!("cannot read secret file {shown}: {error}"),
-        }
-    })?;
-    Ok(Secret::new(text.lines().next().unwrap_or("").to_owned()))
-}
-
-/// The secret a component connects with: the one its `*_file` key named, as
-/// `load_files` read it (the file is read once, at load), or the inline one.
-/// A `*_file` that was never read (a configuration built in code, not
-/// loaded) is an error naming `file_key`, never a silent empty secret.
-pub fn secret_in_use(
-    inline: &Secret,
-    file: Option<&Path>,
-    read: Option<&Secret>,
-    file_key: &str,
-) -> Result<Secret, String> {
-    match (file, read) {
-        (None, _) => Ok(inline.clone()),
-        (Some(_), Some(secret)) => Ok(secret.clone()),
-        (Some(_), None) => Err(format!(
-            "{file_key} was not read: the configuration did not go through loading"
-        )),
     }
 }
 

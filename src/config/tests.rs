@@ -80,19 +80,4 @@ fn a_secret_file_is_read_once_at_load_and_a_file_never_read_is_an_error() {
         error.contains("x_file") && !error.contains("inline"),
         "{error}"
     );
-
-    // The ODBC password: read at load; the file may go away afterwards.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("odbc.pw");
-    std::fs::write(&path, "s3cret\nsecond line\n").unwrap();
-    let mut odbc = crate::source::odbc::config::OdbcConfig {
-        password_file: Some(path.clone()),
-        ..Default::default()
-    };
-    assert!(odbc.password_in_use().is_err(), "not loaded yet");
-    let mut problems = Problems::default();
-    odbc.load_files("source.odbc", &mut problems);
-    assert!(problems.errors.is_empty());
-    std::fs::remove_file(&path).unwrap();
-    assert_eq!(odbc.password_in_use().unwrap().expose(), "s3cret");
 }

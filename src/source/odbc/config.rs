@@ -126,3 +126,26 @@ impl OdbcConfig {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The password file is read at load; it may go away afterwards.
+    #[test]
+    fn the_password_file_is_read_once_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("odbc.pw");
+        std::fs::write(&path, "s3cret\nsecond line\n").unwrap();
+        let mut odbc = OdbcConfig {
+            password_file: Some(path.clone()),
+            ..Default::default()
+        };
+        assert!(odbc.password_in_use().is_err(), "not loaded yet");
+        let mut problems = Problems::default();
+        odbc.load_files("source.odbc", &mut problems);
+        assert!(problems.errors.is_empty());
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(odbc.password_in_use().unwrap().expose(), "s3cret");
+    }
+}
