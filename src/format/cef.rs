@@ -529,5 +529,27 @@ use ibm::ibm_severity;
 pub use ibm::{cef_ibm, write_cef_ibm, CEF_IBM_DROP_ORDER};
 pub use leef::{leef, write_leef};
 
+/// Test helper for every parser of our CEF and LEEF text: undoes backslash
+/// escapes (`\n`, `\r`, `\t`, and `\x` for any other `x`).
+#[cfg(test)]
+pub(crate) fn unescape(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

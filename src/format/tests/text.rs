@@ -5,25 +5,7 @@ use super::*;
 
 // ------------------------------------------------------------ CEF, LEEF
 
-/// Undoes backslash escapes: `\n`, `\r`, `\t`, and `\x` for any other `x`.
-fn unescape(text: &str) -> String {
-    let mut out = String::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('t') => out.push('\t'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
-}
+use crate::format::cef::unescape;
 
 /// A CEF line: the seven header fields and the extensions, by the rules of
 /// ArcSight's CEF specification (header `|` and `\` escaped; an extension

@@ -308,24 +308,7 @@ mod nasty_values {
     use crate::enrich::tests::row;
     use crate::enrich::Enricher;
 
-    /// Undoes the CEF/LEEF backslash escapes.
-    fn unescape(text: &str) -> String {
-        let mut out = String::new();
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            match (c, c == '\\') {
-                (_, true) => match chars.next() {
-                    Some('n') => out.push('\n'),
-                    Some('r') => out.push('\r'),
-                    Some('t') => out.push('\t'),
-                    Some(other) => out.push(other),
-                    None => {}
-                },
-                (c, false) => out.push(c),
-            }
-        }
-        out
-    }
+    use crate::format::cef::unescape;
 
     /// Like `split`, into at most `limit` parts (the last keeps the rest).
     fn split_at_most(text: &str, separator: char, limit: usize) -> Vec<String> {
@@ -463,25 +446,7 @@ mod nasty_values {
         use super::*;
         use proptest::prelude::*;
 
-        /// Undoes a backslash escape: `\n`/`\r` to line ends, `\x` to `x`.
-        fn unescape(text: &str) -> String {
-            let mut out = String::new();
-            let mut chars = text.chars();
-            while let Some(c) = chars.next() {
-                if c != '\\' {
-                    out.push(c);
-                    continue;
-                }
-                match chars.next() {
-                    Some('n') => out.push('\n'),
-                    Some('r') => out.push('\r'),
-                    Some('t') => out.push('\t'),
-                    Some(other) => out.push(other),
-                    None => out.push('\\'),
-                }
-            }
-            out
-        }
+        use crate::format::cef::unescape;
 
         /// Every `special` in `escaped` is preceded by an odd run of backslashes.
         fn specials_escaped(escaped: &str, special: char) -> bool {
