@@ -71,6 +71,14 @@ pub struct Machine {
     waiting: Waiting,
 }
 
+/// The fields of [`Position::After`], owned.
+struct AfterEntry {
+    system: Option<String>,
+    receiver: ReceiverId,
+    sequence: u64,
+    timestamp: Option<NaiveDateTime>,
+}
+
 impl Machine {
     pub fn new(position: Position, batch_rows: usize) -> Machine {
         Machine {
@@ -293,17 +301,33 @@ impl Machine {
         }
     }
 
+    /// The position after an entry, which every step past the first read
+    /// stands on (a first start reaches them only after its first row).
+    fn after_entry(&self, step: &str) -> AfterEntry {
+        match &self.position {
+            Position::After {
+                system,
+                receiver,
+                sequence,
+                timestamp,
+            } => AfterEntry {
+                system: system.clone(),
+                receiver: receiver.clone(),
+                sequence: *sequence,
+                timestamp: *timestamp,
+            },
+            _ => unreachable!("{step} runs only after an entry"),
+        }
+    }
+
     /// After an entry: what [`chain::decide`] says, with `receivers`.
     fn decide(&mut self, receivers: Vec<ReceiverInfo>) -> Action {
-        let Position::After {
+        let AfterEntry {
             system,
             receiver,
             sequence,
             timestamp,
-        } = self.position.clone()
-        else {
-            unreachable!("decide runs after an entry");
-        };
+        } = self.after_entry("decide");
         let decision = chain::decide(&receivers, &receiver, sequence, timestamp, self.window);
         self.receivers = Some(receivers.clone());
         match decision {
@@ -331,15 +355,12 @@ impl Machine {
     }
 
     fn after_window(&mut self, read: Read, last: u64) -> Action {
-        let Position::After {
+        let AfterEntry {
             system,
             receiver,
             sequence,
             timestamp,
-        } = self.position.clone()
-        else {
-            unreachable!("a window is read after an entry");
-        };
+        } = self.after_entry("a window read");
         // Past the window that failed: whole windows again.
         if self.window < WINDOW_ENTRIES && last >= self.bad_until {
             self.window = WINDOW_ENTRIES;
@@ -370,15 +391,12 @@ impl Machine {
     }
 
     fn after_open_read(&mut self, read: Read, index: usize, receivers: &[ReceiverInfo]) -> Action {
-        let Position::After {
+        let AfterEntry {
             system,
             receiver,
             timestamp,
             ..
-        } = self.position.clone()
-        else {
-            unreachable!("a receiver is read from a sequence after an entry");
-        };
+        } = self.after_entry("a read from a sequence");
         if let Some(seen) = read.last {
             self.position = Position::After {
                 system: system.or(seen.system),
@@ -420,12 +438,9 @@ impl Machine {
     ) -> Action {
         // The statement failed mid-call: the next one runs on a new connection.
         self.forget_receivers();
-        let Position::After {
+        let AfterEntry {
             system, receiver, ..
-        } = self.position.clone()
-        else {
-            unreachable!("a window is read after an entry");
-        };
+        } = self.after_entry("a window read");
         let width = last.saturating_sub(first).saturating_add(1);
         if width > 1 {
             self.window = (width / 2).max(1);
@@ -462,15 +477,12 @@ impl Machine {
 
     /// Carries out a decision that makes no call.
     fn follow(&mut self, decision: Decision, receivers: &[ReceiverInfo]) -> Action {
-        let Position::After {
+        let AfterEntry {
             system,
             receiver,
             sequence,
             timestamp,
-        } = self.position.clone()
-        else {
-            unreachable!("the chain is followed after an entry");
-        };
+        } = self.after_entry("following the chain");
         let message = match decision {
             Decision::Read { .. } => return self.next_step(),
             Decision::CaughtUp => return Action::CaughtUp { waiting: None },
