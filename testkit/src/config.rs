@@ -40,6 +40,47 @@ impl ConfigBuilder {
             .table("state", "dir = \"data\"")
     }
 
+    /// The lab over ODBC (psqlODBC, the `postgres` dialect): every entry
+    /// from the oldest, the entry times in UTC, 200 ms between polls, a 20 s
+    /// query limit, the password in `odbc.pw` (`Workspace::lab_config`
+    /// writes it), state in `data/`. The filter and sessions keep the
+    /// daemon's defaults; `every_entry` and `without_sessions` change them.
+    pub fn lab(lab: &crate::peers::Lab) -> ConfigBuilder {
+        ConfigBuilder::new()
+            .table("source", "kind = \"odbc\"\npoll_interval = \"200ms\"")
+            .table(
+                "source.odbc",
+                &format!(
+                    "connection_string = \"{}\"\npassword_file = \"odbc.pw\"\n\
+                     dialect = \"postgres\"\ntimezone = \"UTC\"\nstart_at = \"earliest\"\n\
+                     query_timeout = \"20s\"",
+                    lab.connection_string()
+                ),
+            )
+            .table("state", "dir = \"data\"")
+    }
+
+    /// `[source.odbc]` lines.
+    pub fn odbc(self, lines: &str) -> ConfigBuilder {
+        self.table("source.odbc", lines)
+    }
+
+    /// No filter: every entry type, every user.
+    pub fn every_entry(self) -> ConfigBuilder {
+        self.table("filter", "entry_types = []\nexclude_users = []")
+    }
+
+    /// No derived session events, for tests that count the journal's
+    /// entries one for one.
+    pub fn without_sessions(self) -> ConfigBuilder {
+        self.table("sessions", "enabled = false")
+    }
+
+    /// Sink retries after 50 ms, at most 200 ms apart.
+    pub fn quick_retries(self) -> ConfigBuilder {
+        self.pipeline("retry_initial_backoff = \"50ms\"\nretry_max_backoff = \"200ms\"")
+    }
+
     /// Session events on again (the default of a real configuration).
     pub fn with_sessions(self) -> ConfigBuilder {
         self.table("sessions", "enabled = true")
@@ -96,6 +137,30 @@ impl ConfigBuilder {
         }
         text
     }
+}
+
+/// One system of a fleet on `lab`: a `[[sources]]` entry named `name` (or
+/// the single `[source]` when `name` is None) with the keys of
+/// `ConfigBuilder::lab`; the `key = value` lines of `source` and `odbc`
+/// replace or add keys of the entry and of its `odbc` table.
+pub fn lab_source(lab: &crate::peers::Lab, name: Option<&str>, source: &str, odbc: &str) -> String {
+    let (header, odbc_header) = match name {
+        Some(name) => (format!("[[sources]]\nname = \"{name}\""), "[sources.odbc]"),
+        None => ("[source]".to_owned(), "[source.odbc]"),
+    };
+    let base = ConfigBuilder::lab(lab);
+    let lines = |table: &str| {
+        base.tables
+            .iter()
+            .find(|(name, _)| name == table)
+            .map(|(_, lines)| lines.join("\n"))
+            .unwrap_or_default()
+    };
+    format!(
+        "{header}\n{}\n{odbc_header}\n{}\n",
+        merged(&lines("source"), source),
+        merged(&lines("source.odbc"), odbc)
+    )
 }
 
 /// `base` with the `key = value` lines of `overrides`: a key already in

@@ -18,6 +18,10 @@ pub use config::ConfigBuilder;
 pub use peers::{HecStandin, Lab, Rsyslog, Tansu};
 pub use wait::{free_port, wait_for};
 
+/// Every audit type the catalog reads, as a TOML list for `source.audit_types`.
+pub const ALL_AUDIT_TYPES: &str =
+    r#"["JS", "PW", "CP", "AF", "SV", "PS", "GR", "CA", "OW", "AD", "PA"]"#;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -74,6 +78,13 @@ impl Workspace {
             .to_str()
             .expect("UTF-8 temp path")
             .to_owned()
+    }
+
+    /// Writes the lab's password to `odbc.pw` (what `ConfigBuilder::lab`
+    /// names) and `config` as `auditfwd.toml`; its path, for `-c`.
+    pub fn lab_config(&self, config: &ConfigBuilder) -> String {
+        self.write("odbc.pw", "lab\n");
+        self.config(config)
     }
 
     /// A command for the binary, run in the workspace, with no AUDITFWD_*

@@ -5,48 +5,19 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use crate::harness::{signal, stderr, wait_for, wait_with_limit, Lab, Workspace};
+use crate::harness::{signal, stderr, wait_for, wait_with_limit, ConfigBuilder, Lab, Workspace};
 
 /// Source and state only: sinks come from the command line of each run.
 fn configure(workspace: &Workspace, lab: &Lab) -> String {
-    workspace.write("odbc.pw", "lab\n");
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-# These tests check the journal read exactly: no derived session events.
-[sessions]
-enabled = false
-[source]
-kind = "odbc"
-batch_rows = 200
-poll_interval = "200ms"
-[source.odbc]
-connection_string = "{}"
-password_file = "odbc.pw"
-dialect = "postgres"
-timezone = "UTC"
-start_at = "earliest"
-query_timeout = "20s"
-[filter]
-entry_types = []
-exclude_users = []
-[state]
-dir = "data"
-[[sinks]]
-type = "file"
-path = "live.ndjson"
-[[sinks]]
-type = "file"
-path = "backfill.ndjson"
-"#,
-                lab.connection_string()
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
+    // These tests check the journal read exactly: no derived session events.
+    workspace.lab_config(
+        &ConfigBuilder::lab(lab)
+            .without_sessions()
+            .source("batch_rows = 200")
+            .every_entry()
+            .file_sink("live.ndjson")
+            .file_sink("backfill.ndjson"),
+    )
 }
 
 fn backfill(

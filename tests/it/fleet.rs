@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
+use crate::harness::config::lab_source;
 use crate::harness::{free_port, signal, stderr, wait_for, wait_with_limit, Lab, Tansu, Workspace};
 use crate::kafka::consume;
 use crate::telemetry::get;
@@ -38,22 +39,11 @@ topic = "{TOPIC}"
 "#
     );
     for (index, lab) in labs.iter().enumerate() {
-        text.push_str(&format!(
-            r#"
-[[sources]]
-name = "s{index}"
-kind = "odbc"
-batch_rows = 250
-poll_interval = "200ms"
-[sources.odbc]
-connection_string = "{}"
-password_file = "odbc.pw"
-dialect = "postgres"
-timezone = "UTC"
-start_at = "earliest"
-query_timeout = "10s"
-"#,
-            lab.connection_string()
+        text.push_str(&lab_source(
+            lab,
+            Some(&format!("s{index}")),
+            "batch_rows = 250",
+            "query_timeout = \"10s\"",
         ));
     }
     workspace
@@ -243,10 +233,7 @@ fn two_sources_on_one_system_stop_the_daemon() {
         "[filter]\nentry_types = []\nexclude_users = []\n[sessions]\nenabled = false\n[state]\ndir = \"data\"\n[[sinks]]\ntype = \"file\"\npath = \"events-{source}.ndjson\"\n",
     );
     for name in ["a", "b"] {
-        text.push_str(&format!(
-            "[[sources]]\nname = \"{name}\"\nkind = \"odbc\"\npoll_interval = \"200ms\"\n[sources.odbc]\nconnection_string = \"{}\"\npassword_file = \"odbc.pw\"\ndialect = \"postgres\"\ntimezone = \"UTC\"\nstart_at = \"earliest\"\n",
-            lab.connection_string()
-        ));
+        text.push_str(&lab_source(&lab, Some(name), "", ""));
     }
     let config = workspace.write("twice.toml", &text);
     let output = workspace.run(&[

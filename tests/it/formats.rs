@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 
 use crate::harness::config::merged;
-use crate::harness::{ids, read_events, stderr, stdout, ConfigBuilder, HecStandin, Workspace};
+use crate::harness::{
+    ids, read_events, stderr, stdout, ConfigBuilder, HecStandin, Workspace, ALL_AUDIT_TYPES,
+};
 
 const TOTAL: u64 = 400;
 
@@ -306,9 +308,9 @@ fn file_sinks_in_both_formats(workspace: &Workspace) -> String {
 #[test]
 fn the_simulators_events_validate_as_ocsf_and_ecs() {
     let workspace = Workspace::new();
-    let base = workspace.config(&ConfigBuilder::simulator(5_000, 0).source(
-        "batch_rows = 1000\naudit_types = [\"JS\", \"PW\", \"CP\", \"AF\", \"SV\", \"PS\", \"GR\", \"CA\", \"OW\", \"AD\", \"PA\"]",
-    ));
+    let base = workspace.config(&ConfigBuilder::simulator(5_000, 0).source(&format!(
+        "batch_rows = 1000\naudit_types = {ALL_AUDIT_TYPES}"
+    )));
     let config = std::fs::read_to_string(&base).unwrap() + &file_sinks_in_both_formats(&workspace);
     let config = workspace.write("formats.toml", &config);
     run(&workspace, config.to_str().unwrap());
@@ -325,32 +327,16 @@ fn the_labs_events_validate_as_ocsf_and_ecs() {
     lab.sql("SELECT lab.generate(3000, 3, TIMESTAMP '2026-04-08 08:00:00', INTERVAL '10 milliseconds', 1000)");
     lab.sql("SELECT lab.generate_mixed(3000, 4, TIMESTAMP '2026-04-08 09:00:00', INTERVAL '1 second', 1000)");
     let workspace = Workspace::new();
-    workspace.write("odbc.pw", "lab\n");
-    let config = workspace.write(
-        "auditfwd.toml",
-        &format!(
-            r#"
-[source]
-kind = "odbc"
-batch_rows = 500
-poll_interval = "200ms"
-audit_types = ["JS", "PW", "CP", "AF", "SV", "PS", "GR", "CA", "OW", "AD", "PA"]
-[source.odbc]
-connection_string = "{connection_string}"
-password_file = "odbc.pw"
-dialect = "postgres"
-start_at = "earliest"
-exclude_own_connections = false
-[filter]
-entry_types = []
-exclude_users = []
-[state]
-dir = "data"
-{sinks}"#,
-            connection_string = lab.connection_string(),
-            sinks = file_sinks_in_both_formats(&workspace),
-        ),
+    let base = workspace.lab_config(
+        &ConfigBuilder::lab(&lab)
+            .source(&format!(
+                "batch_rows = 500\naudit_types = {ALL_AUDIT_TYPES}"
+            ))
+            .odbc("exclude_own_connections = false")
+            .every_entry(),
     );
+    let config = std::fs::read_to_string(&base).unwrap() + &file_sinks_in_both_formats(&workspace);
+    let config = workspace.write("formats.toml", &config);
     run(&workspace, config.to_str().unwrap());
     for format in ["ecs", "ocsf"] {
         let count = validate_file(&workspace.path(&format!("{format}.ndjson")), format);

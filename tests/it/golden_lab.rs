@@ -4,7 +4,7 @@
 //! golden_lab` accepts a change on purpose.
 
 use crate::harness::golden::check;
-use crate::harness::{stderr, Lab, Workspace};
+use crate::harness::{stderr, ConfigBuilder, Lab, Workspace};
 
 /// The lab: generated traffic over several receivers, one deleted receiver (an
 /// audit gap), a sequence reset, own connections excluded, Rome local time.
@@ -22,42 +22,15 @@ fn lab_native_output_is_unchanged() {
     );
     lab.sql("SELECT lab.delete_receiver('AUDRCV0002')");
     let workspace = Workspace::new();
-    workspace.write("odbc.pw", "lab\n");
-    let config = workspace.write(
-        "auditfwd.toml",
-        &format!(
-            r#"
-[source]
-kind = "odbc"
-batch_rows = 700
-poll_interval = "200ms"
-[source.odbc]
-connection_string = "{}"
-password_file = "odbc.pw"
-dialect = "postgres"
-timezone = "Europe/Rome"
-start_at = "earliest"
-query_timeout = "20s"
-[filter]
-entry_types = []
-exclude_users = []
-[event]
-schema_version = 1
-[state]
-dir = "data"
-[[sinks]]
-type = "file"
-path = "events.ndjson"
-"#,
-            lab.connection_string()
-        ),
+    let config = workspace.lab_config(
+        &ConfigBuilder::lab(&lab)
+            .source("batch_rows = 700")
+            .odbc("timezone = \"Europe/Rome\"")
+            .every_entry()
+            .table("event", "schema_version = 1")
+            .file_sink("events.ndjson"),
     );
-    let output = workspace.run(&[
-        "run",
-        "-c",
-        config.to_str().unwrap(),
-        "--exit-when-caught-up",
-    ]);
+    let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     check("lab", &workspace.path("events.ndjson"));
 }

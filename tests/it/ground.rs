@@ -5,19 +5,18 @@
 
 use std::time::Duration;
 
+use crate::harness::config::lab_source;
 use crate::harness::wait::wait_for_listener;
 use crate::harness::{free_port, ids, stderr, stdout, wait_for, wait_with_limit, Lab, Workspace};
 use crate::telemetry::get;
 
 /// A `[[sources]]` entry (or `[source]` when `name` is None) on `lab`.
 fn source(lab: &Lab, name: Option<&str>, start_at: &str) -> String {
-    let (header, odbc) = match name {
-        Some(name) => (format!("[[sources]]\nname = \"{name}\""), "[sources.odbc]"),
-        None => ("[source]".to_owned(), "[source.odbc]"),
-    };
-    format!(
-        "{header}\nkind = \"odbc\"\nbatch_rows = 100\npoll_interval = \"200ms\"\n{odbc}\nconnection_string = \"{}\"\npassword_file = \"odbc.pw\"\ndialect = \"postgres\"\ntimezone = \"UTC\"\nstart_at = \"{start_at}\"\n",
-        lab.connection_string()
+    lab_source(
+        lab,
+        name,
+        "batch_rows = 100",
+        &format!("start_at = \"{start_at}\""),
     )
 }
 

@@ -3,63 +3,18 @@
 //! values longer than 1 KB, *ALLOBJ held through a group, the catalog views;
 //! and `auditfwd doctor` against a healthy and a broken system.
 
-use crate::harness::{stderr, stdout, Lab, Workspace};
+use crate::harness::{stderr, stdout, ConfigBuilder, Lab, Workspace, ALL_AUDIT_TYPES};
 
-const ALL_TYPES: &str = r#"["JS", "PW", "CP", "AF", "SV", "PS", "GR", "CA", "OW", "AD", "PA"]"#;
-
-fn configure(workspace: &Workspace, lab: &Lab, source: &str, odbc: &str) -> String {
-    workspace.write("odbc.pw", "lab\n");
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-[source]
-kind = "odbc"
-batch_rows = 500
-poll_interval = "200ms"
-audit_types = {ALL_TYPES}
-{source}
-[source.odbc]
-connection_string = "{}"
-password_file = "odbc.pw"
-dialect = "postgres"
-timezone = "UTC"
-start_at = "earliest"
-query_timeout = "20s"
-{odbc}
-[filter]
-entry_types = []
-exclude_users = []
-[state]
-dir = "data"
-[pipeline]
-retry_initial_backoff = "50ms"
-retry_max_backoff = "200ms"
-[[sinks]]
-type = "file"
-path = "events.ndjson"
-"#,
-                lab.connection_string()
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Every entry in journal order, `SYSTEM:LIB/RECEIVER:SEQUENCE`, skipping `except`.
-fn journal_without(lab: &Lab, except: &str) -> Vec<String> {
-    lab.sql(&format!(
-        "SELECT s || ':' || rtrim(l) || '/' || rtrim(n) || ':' || q FROM ( \
-           SELECT \"SYSTEM_NAME\" s, \"RECEIVER_LIBRARY\" l, \"RECEIVER_NAME\" n, \"SEQUENCE_NUMBER\" q, receiver_ordinal o FROM lab.entries \
-           UNION ALL \
-           SELECT \"SYSTEM_NAME\", \"RECEIVER_LIBRARY\", \"RECEIVER_NAME\", \"SEQUENCE_NUMBER\", receiver_ordinal FROM lab.typed_entries) x \
-         WHERE rtrim(n) <> '{except}' ORDER BY o, q"
-    ))
-    .lines()
-    .map(str::to_owned)
-    .collect()
+fn configure(workspace: &Workspace, lab: &Lab, source: &str) -> String {
+    workspace.lab_config(
+        &ConfigBuilder::lab(lab)
+            .source(&format!(
+                "batch_rows = 500\naudit_types = {ALL_AUDIT_TYPES}\n{source}"
+            ))
+            .every_entry()
+            .quick_retries()
+            .file_sink("events.ndjson"),
+    )
 }
 
 fn entry_ids(events: &[serde_json::Value]) -> Vec<String> {
@@ -94,9 +49,9 @@ fn a_freed_receiver_is_one_audit_gap_and_the_run_completes() {
         "SELECT count(*) FROM systools.audit_journal_js(starting_receiver_name => 'AUDRCV0002', ending_receiver_name => 'AUDRCV0002')",
     );
     assert!(refused.is_err(), "{refused:?}");
-    let expected = journal_without(&lab, "AUDRCV0002");
+    let expected = lab.journal(Some("AUDRCV0002"));
     let workspace = Workspace::new();
-    let config = configure(&workspace, &lab, "", "");
+    let config = configure(&workspace, &lab, "");
     run_to_end(&workspace, &config);
     let events = workspace.events("events.ndjson");
     assert_eq!(
@@ -126,7 +81,7 @@ fn the_query_governor_refusal_is_a_configuration_error() {
     // The optimizer estimates 75 s for a call; query_timeout is 20 s.
     lab.sql("SELECT lab.set_optimizer_estimate(75)");
     let workspace = Workspace::new();
-    let config = configure(&workspace, &lab, "", "");
+    let config = configure(&workspace, &lab, "");
     let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     let text = stderr(&output);
     assert_eq!(output.status.code(), Some(78), "{text}");
@@ -141,7 +96,7 @@ fn the_query_governor_refusal_is_a_configuration_error() {
     // Under the estimate, the same journal reads.
     lab.sql("SELECT lab.set_optimizer_estimate(5)");
     let workspace = Workspace::new();
-    let config = configure(&workspace, &lab, "", "");
+    let config = configure(&workspace, &lab, "");
     run_to_end(&workspace, &config);
     assert_eq!(entry_ids(&workspace.events("events.ndjson")).len(), 50);
 }
@@ -170,7 +125,7 @@ fn long_values_arrive_whole() {
         "SELECT lab.add_audit('OW', TIMESTAMP '2026-10-01 08:00:01', jsonb_build_object('OBJECT_TYPE', '*STMF', 'PREVIOUS_OWNER', 'OPSADM', 'NEW_OWNER', 'JSMITH', 'PATH_NAME', '{path}'), 'OPSADM')"
     ));
     let workspace = Workspace::new();
-    let config = configure(&workspace, &lab, "", "");
+    let config = configure(&workspace, &lab, "");
     run_to_end(&workspace, &config);
     let events = workspace.events("events.ndjson");
     assert_eq!(events.len(), 2, "{events:?}");
@@ -205,7 +160,7 @@ fn a_value_longer_than_auditfwd_can_fetch_is_marked_truncated() {
         "SELECT lab.add_audit('SV', TIMESTAMP '2026-10-01 08:00:00', jsonb_build_object('ENTRY_TYPE', 'A', 'SYSTEM_VALUE', 'QSSLCSL', 'OLD_VALUE', 'short', 'NEW_VALUE', '{value}'), 'QSECOFR')"
     ));
     let workspace = Workspace::new();
-    let config = configure(&workspace, &lab, "", "");
+    let config = configure(&workspace, &lab, "");
     run_to_end(&workspace, &config);
     let events = workspace.events("events.ndjson");
     assert_eq!(events.len(), 1, "{events:?}");
@@ -239,7 +194,7 @@ fn allobj_through_a_group_profile_is_privileged() {
     lab.sql("SELECT lab.add_audit('CP', TIMESTAMP '2026-10-01 08:00:00', '{\"COMMAND_TYPE\":\"CHG\",\"USER_PROFILE\":\"MROSSI\"}', 'JDOE')");
     lab.sql("SELECT lab.add_audit('CP', TIMESTAMP '2026-10-01 08:00:01', '{\"COMMAND_TYPE\":\"CHG\",\"USER_PROFILE\":\"MROSSI\"}', 'OPSADM')");
     let workspace = Workspace::new();
-    let config = configure(&workspace, &lab, "", "");
+    let config = configure(&workspace, &lab, "");
     run_to_end(&workspace, &config);
     let events = workspace.events("events.ndjson");
     assert_eq!(events.len(), 2);
@@ -256,7 +211,7 @@ fn columns_come_from_the_catalog_views_and_a_hidden_catalog_falls_back_to_a_prob
     let lab = Lab::new("truth_catalog");
     lab.sql("SELECT lab.generate_mixed(200, 7, TIMESTAMP '2026-10-01 08:00:00', INTERVAL '1 second', 1000)");
     let workspace = Workspace::new();
-    let config = configure(&workspace, &lab, "", "");
+    let config = configure(&workspace, &lab, "");
     let output = run_to_end(&workspace, &config);
     let text = stderr(&output);
     assert!(!text.contains("QSYS2.SYSPARMS"), "{text}");
@@ -266,7 +221,7 @@ fn columns_come_from_the_catalog_views_and_a_hidden_catalog_falls_back_to_a_prob
     );
     lab.sql("DROP VIEW qsys2.sysparms");
     let workspace = Workspace::new();
-    let config = configure(&workspace, &lab, "", "");
+    let config = configure(&workspace, &lab, "");
     let output = run_to_end(&workspace, &config);
     assert!(
         stderr(&output).contains("probing each function instead"),
@@ -328,7 +283,7 @@ fn doctor_passes_a_healthy_system() {
     let lab = Lab::new("doctor_healthy");
     lab.sql("SELECT lab.generate_mixed(300, 8, TIMESTAMP '2026-10-01 08:00:00', INTERVAL '1 second', 100)");
     let workspace = Workspace::new();
-    let config = configure(&workspace, &lab, "", "");
+    let config = configure(&workspace, &lab, "");
     let (code, report) = doctor(&workspace, &config);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["ok"], true);
@@ -378,7 +333,7 @@ fn doctor_names_each_fault_of_a_broken_system() {
     lab.sql("SELECT lab.set_system_value('QUTCOFFSET', '+0100')");
     lab.sql("SELECT lab.free_receiver('AUDRCV0002')");
     let workspace = Workspace::new();
-    let config = configure(&workspace, &lab, "", "");
+    let config = configure(&workspace, &lab, "");
     let (code, report) = doctor(&workspace, &config);
     assert_eq!(code, 78, "{report:#}");
     assert_eq!(report["ok"], false);
@@ -426,7 +381,7 @@ fn doctor_names_each_fault_of_a_broken_system() {
     let workspace = Workspace::new();
     lab.sql("SELECT lab.set_system_value('QAUDLVL', '*AUTFAIL *JOBDTA *SECURITY')");
     lab.sql("SELECT lab.set_system_value('QUTCOFFSET', '+0000')");
-    let config = configure(&workspace, &lab, "optional_audit_types = [\"GR\"]", "");
+    let config = configure(&workspace, &lab, "optional_audit_types = [\"GR\"]");
     let (_, report) = doctor(&workspace, &config);
     assert_eq!(failed(&report), ["receivers_readable"], "{report:#}");
     // The password never appears.
@@ -456,7 +411,7 @@ fn doctor_reports_a_refused_connection_without_the_password() {
 fn an_entry_the_server_cannot_convert_is_isolated_not_its_window() {
     let lab = Lab::new("truth_unconvertible");
     lab.sql("SELECT lab.generate_mixed(1500, 12, TIMESTAMP '2026-10-01 08:00:00', INTERVAL '1 second', 100000)");
-    let all = journal_without(&lab, "");
+    let all = lab.journal(None);
     // The 700th entry of the journal cannot be converted by the server.
     let bad = &all[699];
     let (receiver, sequence) = {
@@ -469,7 +424,7 @@ fn an_entry_the_server_cannot_convert_is_isolated_not_its_window() {
         "SELECT lab.make_unconvertible('{receiver}', {sequence})"
     ));
     let workspace = Workspace::new();
-    let config = configure(&workspace, &lab, "", "");
+    let config = configure(&workspace, &lab, "");
     run_to_end(&workspace, &config);
     let events = workspace.events("events.ndjson");
     let expected: Vec<String> = all.iter().filter(|id| *id != bad).cloned().collect();

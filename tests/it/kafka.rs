@@ -368,44 +368,19 @@ fn tansu_from_the_odbc_lab_delivers_exactly_the_journal() {
     assert_eq!(expected.len(), 3000);
     let workspace = crate::harness::Workspace::new();
     let tansu = Tansu::start(&workspace.path("tansu.log"), &[TOPIC]);
-    workspace.write("odbc.pw", "lab\n");
-    let config = workspace.write(
-        "auditfwd.toml",
-        &format!(
-            r#"
-# These tests check the journal read exactly: no derived session events.
-[sessions]
-enabled = false
-[source]
-kind = "odbc"
-batch_rows = 500
-poll_interval = "200ms"
-[source.odbc]
-connection_string = "{connection_string}"
-password_file = "odbc.pw"
-dialect = "postgres"
-start_at = "earliest"
-exclude_own_connections = false
-[filter]
-entry_types = []
-exclude_users = []
-[state]
-dir = "data"
-[[sinks]]
-type = "kafka"
-brokers = "{brokers}"
-topic = "{TOPIC}"
-"#,
-            connection_string = lab.connection_string(),
-            brokers = tansu.brokers()
-        ),
+    // The journal read exactly: no derived session events.
+    let config = workspace.lab_config(
+        &crate::harness::ConfigBuilder::lab(&lab)
+            .without_sessions()
+            .source("batch_rows = 500")
+            .odbc("exclude_own_connections = false")
+            .every_entry()
+            .sink(&format!(
+                "type = \"kafka\"\nbrokers = \"{}\"\ntopic = \"{TOPIC}\"",
+                tansu.brokers()
+            )),
     );
-    let output = workspace.run(&[
-        "run",
-        "-c",
-        config.to_str().unwrap(),
-        "--exit-when-caught-up",
-    ]);
+    let output = workspace.run(&["run", "-c", &config, "--exit-when-caught-up"]);
     assert_eq!(
         output.status.code(),
         Some(0),

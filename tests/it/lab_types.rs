@@ -5,62 +5,18 @@
 
 use std::collections::HashSet;
 
-use crate::harness::{stderr, Lab, Workspace};
-
-const ALL_TYPES: &str = r#"["JS", "PW", "CP", "AF", "SV", "PS", "GR", "CA", "OW", "AD", "PA"]"#;
+use crate::harness::{stderr, ConfigBuilder, Lab, Workspace, ALL_AUDIT_TYPES};
 
 fn configure(workspace: &Workspace, lab: &Lab, extra_source: &str, batch_rows: usize) -> String {
-    workspace.write("odbc.pw", "lab\n");
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-[source]
-kind = "odbc"
-batch_rows = {batch_rows}
-poll_interval = "200ms"
-audit_types = {ALL_TYPES}
-{extra_source}
-[source.odbc]
-connection_string = "{}"
-password_file = "odbc.pw"
-dialect = "postgres"
-timezone = "UTC"
-start_at = "earliest"
-query_timeout = "20s"
-[filter]
-entry_types = []
-exclude_users = []
-[state]
-dir = "data"
-[pipeline]
-retry_initial_backoff = "50ms"
-retry_max_backoff = "200ms"
-[[sinks]]
-type = "file"
-path = "events.ndjson"
-"#,
-                lab.connection_string()
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Every entry of every type, in journal order, as the lab holds them.
-fn journal(lab: &Lab) -> Vec<String> {
-    lab.sql(
-        "SELECT s || ':' || rtrim(l) || '/' || rtrim(n) || ':' || q FROM ( \
-           SELECT \"SYSTEM_NAME\" s, \"RECEIVER_LIBRARY\" l, \"RECEIVER_NAME\" n, \"SEQUENCE_NUMBER\" q, receiver_ordinal o FROM lab.entries \
-           UNION ALL \
-           SELECT \"SYSTEM_NAME\", \"RECEIVER_LIBRARY\", \"RECEIVER_NAME\", \"SEQUENCE_NUMBER\", receiver_ordinal FROM lab.typed_entries) x \
-         ORDER BY o, q",
+    workspace.lab_config(
+        &ConfigBuilder::lab(lab)
+            .source(&format!(
+                "batch_rows = {batch_rows}\naudit_types = {ALL_AUDIT_TYPES}\n{extra_source}"
+            ))
+            .every_entry()
+            .quick_retries()
+            .file_sink("events.ndjson"),
     )
-    .lines()
-    .map(str::to_owned)
-    .collect()
 }
 
 fn run(workspace: &Workspace, config: &str) -> std::process::Output {
@@ -87,9 +43,9 @@ fn every_type_merged_in_sequence_order_across_roll_over_reset_and_a_deleted_rece
         "SELECT lab.attach_receiver('AUDRCV0100', 'QGPL', true, TIMESTAMP '2026-10-01 09:00:00')",
     );
     lab.sql("SELECT lab.generate_mixed(1200, 2, TIMESTAMP '2026-10-01 09:00:00', INTERVAL '1 second', 100000)");
-    let before_delete = journal(&lab);
+    let before_delete = lab.journal(None);
     lab.sql("SELECT lab.delete_receiver('AUDRCV0002')");
-    let expected = journal(&lab);
+    let expected = lab.journal(None);
     assert!(expected.len() < before_delete.len());
     let workspace = Workspace::new();
     let config = configure(&workspace, &lab, "", 300);
@@ -136,7 +92,7 @@ fn every_type_merged_in_sequence_order_across_roll_over_reset_and_a_deleted_rece
 fn a_crash_mid_catch_up_repeats_only_what_was_in_flight() {
     let lab = Lab::new("types_crash");
     lab.sql("SELECT lab.generate_mixed(3000, 3, TIMESTAMP '2026-10-01 08:00:00', INTERVAL '1 second', 1000)");
-    let expected = journal(&lab);
+    let expected = lab.journal(None);
     let workspace = Workspace::new();
     let config = configure(&workspace, &lab, "", 100);
     let crashed = workspace

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::harness::Lab;
-use crate::harness::{ids, stderr, stdout, wait_with_limit, Workspace};
+use crate::harness::{ids, stderr, stdout, wait_with_limit, ConfigBuilder, Workspace};
 
 struct Setup {
     batch_rows: usize,
@@ -24,51 +24,22 @@ impl Default for Setup {
 }
 
 fn configure(workspace: &Workspace, lab: &Lab, setup: &Setup) -> String {
-    workspace.write("odbc.pw", "lab\n");
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-# These tests check the journal read exactly: no derived session events.
-[sessions]
-enabled = false
-[source]
-kind = "odbc"
-batch_rows = {batch_rows}
-poll_interval = "200ms"
-[source.odbc]
-connection_string = "{connection_string}"
-password_file = "odbc.pw"
-dialect = "postgres"
-timezone = "{timezone}"
-start_at = "{start_at}"
-query_timeout = "20s"
-[filter]
-{filter}
-# These tests are about reading JS; they keep schema v1's flat layout so
-# their field expectations read as before (v2 is covered by tests/it/lab_types.rs).
-[event]
-schema_version = 1
-[state]
-dir = "data"
-[pipeline]
-retry_initial_backoff = "50ms"
-retry_max_backoff = "200ms"
-[[sinks]]
-type = "file"
-path = "events.ndjson"
-"#,
-                batch_rows = setup.batch_rows,
-                connection_string = lab.connection_string(),
-                timezone = setup.timezone,
-                start_at = setup.start_at,
-                filter = setup.filter,
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
+    // These tests check the journal read exactly (no derived session events)
+    // and are about reading JS: they keep schema v1's flat layout so their
+    // field expectations read as before (v2 is covered by tests/it/lab_types.rs).
+    workspace.lab_config(
+        &ConfigBuilder::lab(lab)
+            .without_sessions()
+            .source(&format!("batch_rows = {}", setup.batch_rows))
+            .odbc(&format!(
+                "timezone = \"{}\"\nstart_at = \"{}\"",
+                setup.timezone, setup.start_at
+            ))
+            .table("filter", setup.filter)
+            .table("event", "schema_version = 1")
+            .quick_retries()
+            .file_sink("events.ndjson"),
+    )
 }
 
 fn run_caught_up(workspace: &Workspace, config: &str) -> std::process::Output {

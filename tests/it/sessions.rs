@@ -2,37 +2,14 @@
 //! middle of a session, a receiver deleted in the middle of another, and a
 //! stop in between, against the real binary reading PostgreSQL over ODBC.
 
-use crate::harness::{stderr, Lab, Workspace};
+use crate::harness::{stderr, ConfigBuilder, Lab, Workspace};
 
 fn configure(workspace: &Workspace, lab: &Lab) -> String {
-    workspace.write("odbc.pw", "lab\n");
-    workspace
-        .write(
-            "auditfwd.toml",
-            &format!(
-                r#"
-[source]
-kind = "odbc"
-batch_rows = 3
-poll_interval = "200ms"
-[source.odbc]
-connection_string = "{}"
-password_file = "odbc.pw"
-dialect = "postgres"
-timezone = "UTC"
-start_at = "earliest"
-[state]
-dir = "data"
-[[sinks]]
-type = "file"
-path = "events.ndjson"
-"#,
-                lab.connection_string()
-            ),
-        )
-        .to_str()
-        .unwrap()
-        .to_owned()
+    workspace.lab_config(
+        &ConfigBuilder::lab(lab)
+            .source("batch_rows = 3")
+            .file_sink("events.ndjson"),
+    )
 }
 
 /// The first half of the script: two receivers, three sessions under way.

@@ -110,6 +110,26 @@ impl Lab {
             .collect()
     }
 
+    /// `SYSTEM:LIB/RECEIVER:SEQUENCE` of every entry of every type the lab
+    /// holds (JS and the typed ones), in journal order, skipping the entries
+    /// of the receiver named `except` (when given).
+    pub fn journal(&self, except: Option<&str>) -> Vec<String> {
+        let condition = match except {
+            Some(receiver) => format!("WHERE rtrim(n) <> '{receiver}'"),
+            None => String::new(),
+        };
+        self.sql(&format!(
+            "SELECT s || ':' || rtrim(l) || '/' || rtrim(n) || ':' || q FROM ( \
+               SELECT \"SYSTEM_NAME\" s, \"RECEIVER_LIBRARY\" l, \"RECEIVER_NAME\" n, \"SEQUENCE_NUMBER\" q, receiver_ordinal o FROM lab.entries \
+               UNION ALL \
+               SELECT \"SYSTEM_NAME\", \"RECEIVER_LIBRARY\", \"RECEIVER_NAME\", \"SEQUENCE_NUMBER\", receiver_ordinal FROM lab.typed_entries) x \
+             {condition} ORDER BY o, q"
+        ))
+        .lines()
+        .map(str::to_owned)
+        .collect()
+    }
+
     /// Terminates every session on this database but the caller's.
     pub fn terminate_sessions(&self) -> usize {
         self.sql(&format!(
