@@ -12,9 +12,12 @@ use chrono::NaiveDateTime;
 /// and the rows the forwarder holds at once.
 pub const WINDOW_ENTRIES: u64 = 10_000;
 
+/// A journal receiver, by library and name (`QSYS/QAUDJRN0042`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ReceiverId {
+    /// The receiver's library (JOURNAL_RECEIVER_LIBRARY), trimmed.
     pub library: String,
+    /// The receiver's name (JOURNAL_RECEIVER_NAME), trimmed.
     pub name: String,
 }
 
@@ -28,11 +31,17 @@ impl std::fmt::Display for ReceiverId {
 /// missing (NULL, or a release without it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReceiverInfo {
+    /// The receiver's library and name.
     pub id: ReceiverId,
+    /// Whether the receiver is the one attached now (STATUS `ATTACHED`), still being written.
     pub attached: bool,
+    /// FIRST_SEQUENCE_NUMBER: the first entry it holds.
     pub first_sequence: Option<u64>,
+    /// LAST_SEQUENCE_NUMBER: the last entry it holds so far.
     pub last_sequence: Option<u64>,
+    /// ATTACH_TIMESTAMP, local time: when it started receiving entries.
     pub attach_timestamp: Option<NaiveDateTime>,
+    /// DETACH_TIMESTAMP, local time: when the next receiver took over; `None` while attached.
     pub detach_timestamp: Option<NaiveDateTime>,
     /// NEXT_JOURNAL_RECEIVER(_LIBRARY): the receiver attached when this one was detached.
     pub next: Option<ReceiverId>,
@@ -62,8 +71,11 @@ pub enum Decision {
     /// call. `last` is `None` when the receiver does not say where it ends (a
     /// release without LAST_SEQUENCE_NUMBER): read from `first`, bounded by rows.
     Read {
+        /// Index of the receiver in the list given to [`decide`].
         index: usize,
+        /// First sequence number to read.
         first: u64,
+        /// Last sequence number to read, or `None`: bounded by rows only.
         last: Option<u64>,
     },
     /// The attached receiver has nothing after the position.
@@ -225,6 +237,7 @@ pub fn successor_of(
         .unwrap_or(0)
 }
 
+/// Index of the receiver `id` in `receivers`, if it is listed.
 pub fn find(receivers: &[ReceiverInfo], id: &ReceiverId) -> Option<usize> {
     receivers.iter().position(|info| info.id == *id)
 }
