@@ -66,7 +66,7 @@ pub enum OcsfClass {
 }
 
 impl OcsfClass {
-    /// Every class, in the order the generated documentation lists them.
+    /// Every class auditfwd writes.
     pub const ALL: &'static [OcsfClass] = &[
         OcsfClass::FileSystemActivity,
         OcsfClass::ProcessActivity,
