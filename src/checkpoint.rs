@@ -57,7 +57,10 @@ pub struct Checkpoint {
 pub enum CheckpointError {
     /// Another process holds sled's lock on the directory (one process per store).
     #[error("the state directory {dir} is in use by another process (is auditfwd already running? stop it first, e.g. `systemctl stop auditfwd`)")]
-    Locked { dir: PathBuf },
+    Locked {
+        /// The state directory.
+        dir: PathBuf,
+    },
     /// The directory cannot be created or used (permissions, a file in the way, a full disk).
     #[error("cannot use the state directory {dir}: {reason}. {advice}")]
     Directory {
@@ -70,14 +73,29 @@ pub enum CheckpointError {
     },
     /// sled cannot open the store in the directory.
     #[error("cannot open the checkpoint store in {dir}: {detail}. If the directory is damaged, move it aside, start again and set the position with `auditfwd checkpoint set` (see the runbook in deploy/)")]
-    Open { dir: PathBuf, detail: String },
+    Open {
+        /// The state directory.
+        dir: PathBuf,
+        /// What sled said.
+        detail: String,
+    },
     /// The stored checkpoint cannot be read or parsed.
     #[error("the checkpoint in {dir} is unreadable ({detail}). Move the directory aside and set the position with `auditfwd checkpoint set`")]
-    Corrupt { dir: PathBuf, detail: String },
+    Corrupt {
+        /// The state directory.
+        dir: PathBuf,
+        /// What sled or the JSON parser said.
+        detail: String,
+    },
     /// The directory was removed or replaced under the running daemon (exit 73): nothing
     /// more is committed, and the marker now holds the last committed position.
     #[error("the state directory {dir} was removed or replaced while auditfwd was running ({what}); the checkpoint is no longer where it was opened, so nothing more is committed. auditfwd stops; the next start refuses to begin again from source.start_at: {dir} now holds a marker with the last committed position, and the message then gives the `auditfwd checkpoint set` command that restores it")]
-    Vanished { dir: PathBuf, what: String },
+    Vanished {
+        /// The state directory as opened.
+        dir: PathBuf,
+        /// What changed: the directory gone or replaced, or its marker file.
+        what: String,
+    },
     /// A commit failed: nothing past the last good checkpoint is recorded.
     #[error("cannot write the checkpoint in {dir}: {reason}. {advice}")]
     Write {

@@ -14,13 +14,28 @@ use crate::event::Cursor;
 pub enum LedgerError {
     /// An acknowledgement for a batch that is not pending (never registered, or committed).
     #[error("sink {sink} acknowledged batch {batch}, which is not pending")]
-    UnknownBatch { batch: u64, sink: usize },
+    UnknownBatch {
+        /// The batch id acknowledged.
+        batch: u64,
+        /// The index of the sink that acknowledged it.
+        sink: usize,
+    },
     /// A second acknowledgement of one batch by one sink.
     #[error("sink {sink} acknowledged batch {batch} twice")]
-    DuplicateAck { batch: u64, sink: usize },
+    DuplicateAck {
+        /// The batch id acknowledged twice.
+        batch: u64,
+        /// The index of the sink that acknowledged it.
+        sink: usize,
+    },
     /// An acknowledgement from a sink index the ledger does not have.
     #[error("acknowledgement from sink {sink}, but there are only {sinks} sinks")]
-    UnknownSink { sink: usize, sinks: usize },
+    UnknownSink {
+        /// The sink index given.
+        sink: usize,
+        /// How many sinks the ledger has.
+        sinks: usize,
+    },
 }
 
 /// A move of the checkpoint: the cursor after the last of `batches` batches.

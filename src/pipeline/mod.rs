@@ -53,7 +53,10 @@ pub enum Outcome {
     Drained,
     /// The shutdown grace ran out with batches undelivered; they are read
     /// again at the next start (nothing is lost, some may repeat).
-    GraceExpired { undelivered_batches: usize },
+    GraceExpired {
+        /// Batches read and not committed when the grace ran out.
+        undelivered_batches: usize,
+    },
 }
 
 /// Why a run failed. [`RunError::exit_code`] maps each to the exit-code table.

@@ -145,8 +145,10 @@ macro_rules! sinks {
         #[derive(Clone, Debug, Serialize, Deserialize)]
         #[serde(tag = "type", rename_all = "snake_case")]
         pub enum SinkConfig {
-            /// The section of the sink whose `type` is the variant's name in snake case.
-            $($variant($config),)*
+            $(
+                /// The section of the sink whose `type` is the variant's name in snake case.
+                $variant($config),
+            )*
         }
 
         impl SinkConfig {
@@ -181,8 +183,10 @@ macro_rules! sinks {
 
         /// The closed set of sinks.
         pub enum Sink {
-            /// A built sink of that type.
-            $($variant(Box<$sink>),)*
+            $(
+                /// A built sink of that type.
+                $variant(Box<$sink>),
+            )*
         }
 
         impl Sink {

@@ -81,19 +81,40 @@ pub enum Decision {
     /// The attached receiver has nothing after the position.
     CaughtUp,
     /// The receiver is read to its end; the chain goes on intact with `next`.
-    Move { next: usize },
+    Move {
+        /// Index of the next receiver in the list.
+        next: usize,
+    },
     /// The receiver is read to its end, but entries between it and `next` are
     /// gone: report one audit gap, then continue with `next`.
-    Gap { next: usize, lost: String },
+    Gap {
+        /// Index of the next receiver in the list.
+        next: usize,
+        /// What is missing between the two, in words, for the audit gap's message.
+        lost: String,
+    },
     /// The position's receiver itself is gone (deleted before it was read to the
     /// end): report one audit gap, then continue with `resume`.
-    Deleted { resume: usize },
+    Deleted {
+        /// Index of the receiver to continue with.
+        resume: usize,
+    },
     /// The position's receiver now ends before the position: it was replaced.
-    Replaced { resume: usize, last: u64 },
+    Replaced {
+        /// Index of the receiver to continue with.
+        resume: usize,
+        /// The receiver's last sequence number now.
+        last: u64,
+    },
     /// The position's receiver is there but cannot be read (its storage was
     /// freed): report one audit gap naming it, then continue with `resume`, or
     /// wait when nothing follows it yet.
-    Unreadable { index: usize, resume: Option<usize> },
+    Unreadable {
+        /// Index of the unreadable receiver in the list.
+        index: usize,
+        /// Index of the receiver to continue with; `None` when none follows yet.
+        resume: Option<usize>,
+    },
 }
 
 /// The next step after `sequence` in `receiver`, reading at most `window`
