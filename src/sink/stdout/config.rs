@@ -25,7 +25,7 @@ impl StdoutSinkConfig {
         "stdout".into()
     }
 
-    /// Only the JSON formats (native, ECS, OCSF) are allowed; `key` is "sinks[N]".
+    /// Only the JSON formats (native, ECS, OCSF) are allowed; `key` is `sinks[N]`.
     pub fn validate(&self, key: &str, problems: &mut Problems) {
         self.format
             .validate_json_only(format!("{key}.format"), problems);
