@@ -24,6 +24,7 @@ use crate::source::odbc::chain::ReceiverInfo;
 pub struct Request {
     /// Local times of the IBM i clock (source.odbc.timezone), inclusive.
     pub from: NaiveDateTime,
+    /// Local time of the IBM i clock where the range ends, inclusive (same zone as `from`).
     pub to: NaiveDateTime,
     /// Sink selectors (see `replay::select_sink`); empty = every configured sink.
     pub sinks: Vec<String>,
@@ -162,6 +163,7 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Progress over `extent`: a bar when `on_terminal`, else a line every few seconds.
     pub fn new(extent: Extent, on_terminal: bool) -> Progress {
         let bar = on_terminal.then(|| {
             let bar = indicatif::ProgressBar::new(extent.total());

@@ -45,38 +45,80 @@ pub const MARKER_FILE: &str = "auditfwd-checkpoint.marker";
 /// What is stored: the cursor and when it was committed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// The last entry every sink acknowledged: reading resumes after it.
     pub cursor: Cursor,
+    /// When this position was committed (UTC).
     pub committed_at: DateTime<Utc>,
 }
 
+/// What can go wrong with the state directory or the checkpoint in it; each message
+/// says what the operator does next.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
+    /// Another process holds sled's lock on the directory (one process per store).
     #[error("the state directory {dir} is in use by another process (is auditfwd already running? stop it first, e.g. `systemctl stop auditfwd`)")]
-    Locked { dir: PathBuf },
+    Locked {
+        /// The state directory.
+        dir: PathBuf,
+    },
+    /// The directory cannot be created or used (permissions, a file in the way, a full disk).
     #[error("cannot use the state directory {dir}: {reason}. {advice}")]
     Directory {
+        /// The state directory.
         dir: PathBuf,
+        /// What the system said.
         reason: String,
+        /// What to check or change, by errno.
         advice: &'static str,
     },
+    /// sled cannot open the store in the directory.
     #[error("cannot open the checkpoint store in {dir}: {detail}. If the directory is damaged, move it aside, start again and set the position with `auditfwd checkpoint set` (see the runbook in deploy/)")]
-    Open { dir: PathBuf, detail: String },
+    Open {
+        /// The state directory.
+        dir: PathBuf,
+        /// What sled said.
+        detail: String,
+    },
+    /// The stored checkpoint cannot be read or parsed.
     #[error("the checkpoint in {dir} is unreadable ({detail}). Move the directory aside and set the position with `auditfwd checkpoint set`")]
-    Corrupt { dir: PathBuf, detail: String },
+    Corrupt {
+        /// The state directory.
+        dir: PathBuf,
+        /// What sled or the JSON parser said.
+        detail: String,
+    },
+    /// The directory was removed or replaced under the running daemon (exit 73): nothing
+    /// more is committed, and the marker now holds the last committed position.
     #[error("the state directory {dir} was removed or replaced while auditfwd was running ({what}); the checkpoint is no longer where it was opened, so nothing more is committed. auditfwd stops; the next start refuses to begin again from source.start_at: {dir} now holds a marker with the last committed position, and the message then gives the `auditfwd checkpoint set` command that restores it")]
-    Vanished { dir: PathBuf, what: String },
+    Vanished {
+        /// The state directory as opened.
+        dir: PathBuf,
+        /// What changed: the directory gone or replaced, or its marker file.
+        what: String,
+    },
+    /// A commit failed: nothing past the last good checkpoint is recorded.
     #[error("cannot write the checkpoint in {dir}: {reason}. {advice}")]
     Write {
+        /// The state directory.
         dir: PathBuf,
+        /// What the system said.
         reason: String,
+        /// What to check or change, by errno.
         advice: &'static str,
     },
+    /// The marker says a checkpoint was stored here and the store is gone or empty (exit
+    /// 73): refused unless `--accept-lost-checkpoint`, so no gap goes unseen.
     #[error("the checkpoint in {dir} is lost: {marker} says a checkpoint was stored here (first at {first_commit_at}), but the store is gone or empty. Starting as a first run could skip or repeat entries without a trace. To continue on purpose, either set the position with {set_command} ({set_source}), or start once with `auditfwd run --accept-lost-checkpoint`, which starts from source.start_at and sends an audit_gap event")]
     Lost {
+        /// The `auditfwd checkpoint set` command that sets the position again.
         set_command: String,
+        /// Where that command's position comes from (the marker, or the operator's SIEM).
         set_source: &'static str,
+        /// The state directory.
         dir: PathBuf,
+        /// The marker file's path.
         marker: PathBuf,
+        /// When the lost store first committed (RFC 3339), or "an unknown time".
         first_commit_at: String,
     },
 }
@@ -88,6 +130,7 @@ pub enum CheckpointError {
 /// lost position and the new start may be missing (or repeated).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LostCheckpoint {
+    /// The state directory whose checkpoint was lost.
     pub dir: PathBuf,
     /// When the lost store first committed, as the marker recorded it.
     pub first_commit_at: Option<DateTime<Utc>>,
@@ -149,7 +192,9 @@ pub struct CheckpointStore {
 /// The marker: that a checkpoint was stored here, and for which system.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Marker {
+    /// When this directory first held a committed checkpoint (UTC).
     pub first_commit_at: DateTime<Utc>,
+    /// A sentence for an operator who finds the file: why it is there.
     pub note: String,
     /// The IBM i the checkpoint follows (SYSTEM_NAME); absent in markers of
     /// releases before it was recorded.
@@ -305,6 +350,7 @@ impl CheckpointStore {
         Ok(self.dir.join(MARKER_FILE).exists() && self.load()?.is_none())
     }
 
+    /// The stored checkpoint; `None` when nothing was ever committed (or it was cleared).
     pub fn load(&self) -> Result<Option<Checkpoint>, CheckpointError> {
         let corrupt = |detail: String| CheckpointError::Corrupt {
             dir: self.dir.clone(),
@@ -605,6 +651,7 @@ fn describe_sled(error: &sled::Error) -> String {
     }
 }
 
+/// The `[state]` section: where the checkpoint lives.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateConfig {

@@ -36,10 +36,13 @@ use crate::telemetry::Metrics;
 /// Why a replay stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
+    /// The file cannot be read, or a line is no native event: nothing was sent (exit 65).
     #[error("{0}")]
     Input(String),
+    /// The sink cannot be built or refused for good at its check (exit 69).
     #[error("{0}")]
     Sink(String),
+    /// The chosen sink cannot take this replay (its file is the input, or a template) (exit 78).
     #[error("{0}")]
     Config(String),
     /// What stops a run stops a replay, with the run's exit code (a panic: 70).
@@ -48,6 +51,7 @@ pub enum ReplayError {
 }
 
 impl ReplayError {
+    /// The process exit code for this error, from the one table (`crate::exit_code`).
     pub fn exit_code(&self) -> i32 {
         match self {
             ReplayError::Input(_) => crate::exit_code::DATA_ERROR,
@@ -96,6 +100,7 @@ pub struct NativeLines {
 }
 
 impl NativeLines {
+    /// Opens `path` for reading line by line (an unreadable file is [`ReplayError::Input`]).
     pub fn open(path: &Path) -> Result<NativeLines, ReplayError> {
         let file = std::fs::File::open(path).map_err(|error| {
             ReplayError::Input(format!("cannot read {}: {error}", path.display()))
@@ -228,8 +233,11 @@ fn refuse_unsafe(path: &Path, sink: &SinkConfig) -> Result<(), ReplayError> {
 /// What a replay did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplaySummary {
+    /// Events sent (every line of the file).
     pub events: usize,
+    /// Batches they were sent in (`source.batch_rows` lines at most each).
     pub batches: usize,
+    /// Deliveries that failed and were retried.
     pub retries: usize,
 }
 

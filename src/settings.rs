@@ -20,18 +20,26 @@ use crate::telemetry::config::{LogConfig, TelemetryConfig};
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// `[source]`: the one IBM i system (or the simulator) to read, unless `[[sources]]`.
     pub source: SourceConfig,
     /// Several IBM i systems from one daemon: each entry is a `[source]` with
     /// a `name`. When present, it replaces `[source]`.
     pub sources: Vec<SourceConfig>,
+    /// `[filter]`: which JS rows `run` forwards (entry codes, users).
     pub filter: FilterConfig,
+    /// `[alerts]`: privileged profiles and the sign-on failure burst signal.
     pub alerts: AlertsConfig,
     /// Sessions derived from the JS entries: who was connected, how long.
     pub sessions: SessionsConfig,
+    /// `[event]`: the native JSON layout (`schema_version`, 2 by default).
     pub event: EventConfig,
+    /// `[state]`: the directory of the checkpoint.
     pub state: StateConfig,
+    /// `[pipeline]`: in-flight bounds, shutdown grace, retry, the permanent-error policy.
     pub pipeline: PipelineConfig,
+    /// `[log]`: log level and line format.
     pub log: LogConfig,
+    /// `[telemetry]`: the `/metrics` and `/health` listener and the summary line.
     pub telemetry: TelemetryConfig,
     /// Where events go. Default: one `stdout` sink.
     pub sinks: Vec<SinkConfig>,
@@ -48,6 +56,7 @@ pub struct FleetConfig {
     /// naming it and why, and an ERROR repeats every `failure_reminder`.
     /// `exit`: the whole daemon stops with that system's exit code.
     pub on_source_failure: OnSourceFailure,
+    /// How often the ERROR about a stopped system repeats (default 5m).
     #[serde(with = "crate::config::duration")]
     pub failure_reminder: std::time::Duration,
 }
@@ -61,10 +70,13 @@ impl Default for FleetConfig {
     }
 }
 
+/// `[fleet] on_source_failure`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OnSourceFailure {
+    /// The other systems go on; the stopped one shows in the metrics and `/health` (default).
     Continue,
+    /// The whole daemon stops with the stopped system's exit code.
     Exit,
 }
 

@@ -8,7 +8,9 @@ use super::*;
 /// A checkpoint store found under a state directory, by its marker.
 #[derive(Clone, Debug)]
 pub struct FoundStore {
+    /// The directory that holds the store and its marker.
     pub dir: PathBuf,
+    /// The store's marker: the system, when it first committed, any last cursor.
     pub marker: Marker,
 }
 
@@ -23,6 +25,7 @@ impl FoundStore {
         }
     }
 
+    /// One line for the operator: the directory, its checkpoint name, system and first commit.
     pub fn describe(&self, root: &Path) -> String {
         format!(
             "{} (checkpoint name {:?}, system {}, first stored {})",

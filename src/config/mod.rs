@@ -44,8 +44,10 @@ pub trait Validate: Serialize + DeserializeOwned + Default {
 pub struct Secret(String);
 
 impl Secret {
+    /// What is shown wherever a secret would be.
     pub const REDACTED: &'static str = "<redacted>";
 
+    /// Wraps a secret's text.
     pub fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
     }
@@ -55,6 +57,7 @@ impl Secret {
         &self.0
     }
 
+    /// Whether the secret is empty (not configured).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -229,10 +232,12 @@ pub fn resolve_path(path: &Path) -> PathBuf {
 pub mod duration {
     use super::*;
 
+    /// Writes the duration as humantime text ("1m 30s").
     pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&humantime::format_duration(*value).to_string())
     }
 
+    /// Reads humantime text ("5s", "500ms", "2m"); the error shows how to write one.
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(deserializer)?;
         humantime::parse_duration(&text).map_err(|error| {
@@ -246,9 +251,11 @@ pub mod duration {
 /// A configuration problem, naming the key and where its value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
+    /// The dotted key (`sinks[0].token`, `source.batch_rows`); empty when none applies.
     pub key: String,
     /// "config/auditfwd.toml", "environment variable AUDITFWD_X", ... or empty.
     pub origin: String,
+    /// What is wrong and how to fix it; never quotes a secret.
     pub message: String,
 }
 
@@ -272,6 +279,7 @@ impl std::error::Error for ConfigError {}
 /// Problems found while validating, collected so all are reported at once.
 #[derive(Debug, Default)]
 pub struct Problems {
+    /// Every problem found, in the order found.
     pub errors: Vec<ConfigError>,
 }
 
@@ -311,6 +319,7 @@ impl Problems {
         }
     }
 
+    /// Whether no problem was found.
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }
@@ -337,6 +346,7 @@ impl std::error::Error for ConfigErrors {}
 /// `--set key=value` pairs from the command line, as a figment provider.
 #[derive(Clone, Debug, Default)]
 pub struct CommandLine {
+    /// The `key`, `value` pairs, in the order given on the command line.
     pub pairs: Vec<(String, String)>,
 }
 

@@ -28,6 +28,9 @@ pub const MAX_STATE_BYTES: usize = 900 * 1024;
 const KEY_BYTES: usize = 80;
 const TIME_BYTES: usize = 17;
 
+/// The sign-on failure burst signal: counts PW failures per user and per remote
+/// address within the window, in stream order, bounded by [`MAX_KEYS`] and
+/// [`MAX_STATE_BYTES`].
 #[derive(Clone, Debug)]
 pub struct BurstDetector {
     threshold: usize,

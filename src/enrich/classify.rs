@@ -114,6 +114,7 @@ pub fn entry_type_description(entry_type: Option<&str>) -> Option<&'static str> 
 /// The refined access method, and whether the channel is known to be encrypted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Method {
+    /// The method's name, the event's `connection_method` (`database_server`, `ssh`, ...).
     pub name: &'static str,
     /// `Some(true)` encrypted, `Some(false)` clear text, `None` unknown.
     pub secure: Option<bool>,

@@ -27,6 +27,7 @@ impl Default for FilterConfig {
     }
 }
 
+/// `[alerts]`: which profiles count as privileged, and the sign-on failure burst.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AlertsConfig {
@@ -58,6 +59,7 @@ impl Default for AlertsConfig {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BurstConfig {
+    /// Whether the signal runs (default true; needs PW in `source.audit_types`).
     pub enabled: bool,
     /// Failures that make a burst (2 to 1000).
     pub threshold: usize,

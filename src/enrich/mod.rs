@@ -274,6 +274,7 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The filter `[filter]` describes; user names compared upper case, trimmed.
     pub fn new(config: &FilterConfig) -> Filter {
         let upper = |names: &[String]| -> HashSet<String> {
             names

@@ -17,16 +17,27 @@ use crate::event::{Event, JournalRow, Notice};
 /// One session: one line of the table.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SessionRow {
+    /// The IBM i system (SYSTEM_NAME) the session was on.
     pub system_name: String,
+    /// The session's id: the event id of its opening entry.
     pub session_id: String,
+    /// Who the session is: the job's user at start, the new profile after a swap.
     pub user: String,
+    /// Whether the session's start event was marked privileged.
     pub privileged: bool,
+    /// The qualified job name (`number/user/name`).
     pub job: String,
+    /// The access method (`telnet_5250`, `database_server`, `ssh`, ...).
     pub method: String,
+    /// `Some(true)` encrypted, `Some(false)` clear text, `None` unknown.
     pub secure: Option<bool>,
+    /// The client's IP address, when the job served a connection.
     pub remote_address: Option<String>,
+    /// UTC of the opening entry, RFC 3339 with microseconds.
     pub started_at: String,
+    /// UTC of the closing entry; `None` while open, or when no entry closed it.
     pub ended_at: Option<String>,
+    /// Seconds, to the microsecond; `None` where `ended_at` is.
     pub duration_seconds: Option<f64>,
     /// Why it ended; `None` while still open at the end of the export.
     pub end_reason: Option<String>,

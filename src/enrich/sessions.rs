@@ -30,7 +30,9 @@ use crate::event::{Event, JournalRow, SessionBlock, Severity};
 /// A session that ended, for the metrics.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tally {
+    /// The session's access method (`connection_method` when it opened).
     pub method: String,
+    /// Why it ended (`job_end`, `swap_back`, `max_duration`, `evicted`, ...).
     pub reason: &'static str,
 }
 

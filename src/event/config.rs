@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{SCHEMA_VERSION, SCHEMA_VERSION_V1};
 use crate::config::Problems;
 
+/// `[event]`: the native JSON layout (default 2).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EventConfig {
@@ -22,6 +23,7 @@ impl Default for EventConfig {
 }
 
 impl EventConfig {
+    /// Only 2 and 1 are valid; `key` is "event".
     pub fn validate(&self, key: &str, problems: &mut Problems) {
         if self.schema_version != SCHEMA_VERSION && self.schema_version != SCHEMA_VERSION_V1 {
             problems.fail(

@@ -26,9 +26,13 @@ pub const SCHEMA_VERSION_V1: u32 = 1;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cursor {
+    /// SYSTEM_NAME of the entry: the IBM i system whose journal this is.
     pub system_name: String,
+    /// Library of the journal receiver that holds the entry (QAUDJRN's receivers, often QSYS).
     pub receiver_library: String,
+    /// Name of the journal receiver that holds the entry.
     pub receiver_name: String,
+    /// SEQUENCE_NUMBER of the entry; it restarts at 1 after a sequence reset (an IPL).
     pub sequence_number: u64,
     /// Local time of the entry, as the journal recorded it.
     pub entry_timestamp_local: Option<NaiveDateTime>,
@@ -60,6 +64,7 @@ pub struct SignalState {
 pub struct FailureTrail {
     /// `user` or `remote_address`.
     pub kind: String,
+    /// The user name or remote address the failures share.
     pub key: String,
     /// Entry times, UTC microseconds since the epoch.
     pub times: Vec<i64>,
@@ -95,28 +100,51 @@ impl std::fmt::Display for Cursor {
 /// empty strings turned into `None`, the local timestamp resolved to UTC.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JournalRow {
+    /// ENTRY_TIMESTAMP as the journal recorded it, in the system's local time (no zone).
     pub entry_timestamp_local: NaiveDateTime,
+    /// The same instant in UTC, resolved from the local time with the source's time zone.
     pub entry_timestamp: DateTime<Utc>,
+    /// SEQUENCE_NUMBER: the entry's place in the journal; restarts at 1 after a reset.
     pub sequence_number: u64,
+    /// SYSTEM_NAME: the IBM i system that wrote the entry.
     pub system_name: String,
+    /// Library of the journal receiver that holds the entry.
     pub receiver_library: String,
+    /// Name of the journal receiver that holds the entry.
     pub receiver_name: String,
+    /// ENTRY_TYPE: the JS entry code (`S` start, `E` end, `M` profile change, ...).
     pub entry_type: Option<String>,
+    /// ENTRY_TYPE_DETAIL: IBM's description of the entry code, when the service gives one.
     pub entry_type_detail: Option<String>,
+    /// USER_NAME: the profile that made the entry, as the journal records it.
     pub user_name: Option<String>,
+    /// QUALIFIED_JOB_NAME, `number/user/name`, of the job the entry is about.
     pub qualified_job_name: Option<String>,
+    /// JOB_NAME: the name part of the job the entry is about.
     pub job_name: Option<String>,
+    /// JOB_USER: the user part of the job's qualified name.
     pub job_user: Option<String>,
+    /// JOB_NUMBER: the six-digit number part of the job's qualified name.
     pub job_number: Option<String>,
+    /// JOB_TYPE, for example `INT` interactive, `BCH` batch, `PJ` prestart.
     pub job_type: Option<String>,
+    /// JOB_SUBTYPE, IBM's subtype code of the job.
     pub job_subtype: Option<String>,
+    /// PROGRAM_LIBRARY: library of the program that made the entry.
     pub program_library: Option<String>,
+    /// PROGRAM_NAME: the program that made the entry.
     pub program_name: Option<String>,
+    /// REMOTE_ADDRESS: the client's IP address, for a job that serves a connection.
     pub remote_address: Option<String>,
+    /// REMOTE_PORT: the client's port, with `remote_address`.
     pub remote_port: Option<u32>,
+    /// DEVICE_NAME: the job's device (the 5250 display of an interactive job).
     pub device_name: Option<String>,
+    /// REAL_USER_PROFILE: the profile the job runs under before any swap.
     pub real_user_profile: Option<String>,
+    /// EFFECTIVE_USER_PROFILE: the profile the job's authority checks use now.
     pub effective_user_profile: Option<String>,
+    /// TARGET_QUALIFIED_JOB_NAME: the other job an entry names (for example the job ended).
     pub target_qualified_job_name: Option<String>,
     /// Set on synthetic rows that report something about the journal itself.
     pub notice: Option<Notice>,
@@ -196,10 +224,15 @@ impl JournalRow {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Routine activity, no action expected.
     Info,
+    /// Worth a look: a profile change through a token, a user trace change.
     Low,
+    /// Unusual: an abnormal job end, a job ended by ENDJOB.
     Medium,
+    /// A privileged profile at work (configured or holding *ALLOBJ/*SECADM).
     High,
+    /// A privileged profile over a clear-text channel.
     Critical,
 }
 
@@ -210,7 +243,9 @@ pub enum Severity {
 /// Absent values serialise as `null`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct Event {
+    /// The layout of this line: 1 (JS only, flat) or 2 (envelope and typed block).
     pub schema_version: u32,
+    /// `<SYSTEM>:<LIBRARY>/<RECEIVER>:<SEQUENCE>` ([`JournalRow::event_id`]): the SIEM's dedup key.
     pub event_id: String,
     /// RFC 3339, UTC, microseconds.
     #[serde(with = "utc_micros")]
@@ -218,35 +253,61 @@ pub struct Event {
     /// The journal's local time, as read (no zone).
     #[serde(with = "local_micros")]
     pub entry_timestamp_local: NaiveDateTime,
+    /// SYSTEM_NAME: the IBM i system that wrote the entry.
     pub system_name: String,
+    /// Library of the journal receiver that holds the entry.
     pub receiver_library: String,
+    /// Name of the journal receiver that holds the entry.
     pub receiver_name: String,
+    /// SEQUENCE_NUMBER: the entry's place in the journal; restarts at 1 after a reset.
     pub sequence_number: u64,
+    /// ENTRY_TYPE: the JS entry code (`S`, `E`, `M`, ...); `None` on other types (see `code`).
     pub entry_type: Option<String>,
+    /// IBM's description of the entry code (ENTRY_TYPE_DETAIL, or IBM's text when NULL).
     pub entry_type_detail: Option<String>,
     /// IBM's JOB_EVENT_TYPE label, verbatim.
     pub job_event_type: Cow<'static, str>,
+    /// What happened, in snake case (`job_start`, `profile_swap`, `audit_gap`, ...).
     pub event_action: Cow<'static, str>,
+    /// USER_NAME: the profile that made the entry.
     pub user_name: Option<String>,
+    /// REAL_USER_PROFILE: the profile the job runs under before any swap.
     pub real_user_profile: Option<String>,
+    /// EFFECTIVE_USER_PROFILE: the profile the job's authority checks use now.
     pub effective_user_profile: Option<String>,
+    /// QUALIFIED_JOB_NAME, `number/user/name`, of the job the entry is about.
     pub qualified_job_name: Option<String>,
+    /// JOB_NAME: the name part of the qualified job name.
     pub job_name: Option<String>,
+    /// JOB_USER: the user part of the qualified job name.
     pub job_user: Option<String>,
+    /// JOB_NUMBER: the number part of the qualified job name.
     pub job_number: Option<String>,
+    /// JOB_TYPE, for example `INT` interactive, `BCH` batch, `PJ` prestart.
     pub job_type: Option<String>,
+    /// JOB_SUBTYPE, IBM's subtype code of the job.
     pub job_subtype: Option<String>,
+    /// REMOTE_ADDRESS: the client's IP address, when the job serves a connection.
     pub remote_address: Option<String>,
+    /// REMOTE_PORT: the client's port, with `remote_address`.
     pub remote_port: Option<u32>,
     /// IBM's CONNECTION_TYPE label, verbatim.
     pub connection_type: Cow<'static, str>,
+    /// The refined access method (`telnet_5250`, `database_server`, `ssh`, `batch`, ...).
     pub connection_method: Cow<'static, str>,
+    /// `Some(true)` encrypted, `Some(false)` clear text, `None` unknown.
     pub connection_secure: Option<bool>,
+    /// Whether the real or effective profile is privileged (configured or *ALLOBJ/*SECADM).
     pub privileged: bool,
+    /// How alarming the event is (see `enrich::severity`).
     pub severity: Severity,
+    /// DEVICE_NAME: the job's device (the display of an interactive job).
     pub device_name: Option<String>,
+    /// PROGRAM_LIBRARY: library of the program that made the entry.
     pub program_library: Option<String>,
+    /// PROGRAM_NAME: the program that made the entry.
     pub program_name: Option<String>,
+    /// TARGET_QUALIFIED_JOB_NAME: the other job an entry names (for example the job ended).
     pub target_qualified_job_name: Option<String>,
     /// Set on synthetic events only (for example an audit gap).
     #[serde(default)]
@@ -289,13 +350,17 @@ pub struct Event {
 pub struct SessionBlock {
     /// The opening entry's event id: the same on both events of a session.
     pub id: String,
+    /// Who the session is: the job's user at start, the new profile after a swap.
     pub user: String,
     /// The qualified job name (`number/user/name`).
     pub job: String,
     /// The opening entry's `connection_method` and `connection_secure`.
     pub method: String,
+    /// `Some(true)` encrypted, `Some(false)` clear text, `None` unknown.
     pub secure: Option<bool>,
+    /// The client's IP address, when the job served a connection.
     pub remote_address: Option<String>,
+    /// UTC of the opening entry.
     #[serde(with = "utc_micros")]
     pub started_at: DateTime<Utc>,
     /// UTC of the closing entry; null on a start, and on an end nobody saw.
@@ -306,7 +371,9 @@ pub struct SessionBlock {
     /// `job_end`, `job_end_abnormal`, `swap_back`, `next_swap`, `ipl`,
     /// `audit_gap`, `max_duration` or `evicted`; null on a start.
     pub end_reason: Option<String>,
+    /// The opening entry's event id (the same as `id`).
     pub start_entry: String,
+    /// The closing entry's event id; null on a start and when no entry closed it.
     pub end_entry: Option<String>,
 }
 
@@ -623,6 +690,7 @@ pub fn format_local(local: &NaiveDateTime) -> String {
 pub struct EventBatch {
     /// Position of the batch in this run's stream, starting at 0.
     pub id: u64,
+    /// The enriched events of the batch, in journal order (can be empty).
     pub events: Vec<Event>,
     /// Rows read, including the ones the filter dropped.
     pub rows_read: usize,

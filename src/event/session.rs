@@ -21,23 +21,32 @@ pub enum JobKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenSession {
+    /// The system (SYSTEM_NAME) the job runs on.
     pub system: String,
+    /// The qualified job name (`number/user/name`): with `system`, the table's key.
     pub job: String,
+    /// The kind of job, which decides what ends the session.
     pub kind: JobKind,
+    /// Who the session is: the job's user at start, the new profile after a swap.
     pub user: String,
     /// The job's own user (the prestart user of a `PJ` job).
     pub job_user: Option<String>,
+    /// The access method when it opened (`telnet_5250`, `database_server`, `ssh`, ...).
     pub method: String,
+    /// `Some(true)` encrypted, `Some(false)` clear text, `None` unknown.
     pub secure: Option<bool>,
+    /// The client's IP address, when the job served a connection.
     pub remote_address: Option<String>,
     /// Entry time of the opening entry, UTC microseconds.
     pub started: i64,
+    /// The opening entry's event id: the session's id.
     pub start_entry: String,
     /// Whether the user was privileged when the session opened.
     pub privileged: bool,
 }
 
 impl OpenSession {
+    /// The table's key: (system, qualified job name).
     pub fn key(&self) -> (String, String) {
         (self.system.clone(), self.job.clone())
     }
@@ -47,5 +56,6 @@ impl OpenSession {
 /// none (`None`); later batches' changes override earlier ones.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionChanges {
+    /// Per (system, job) key: the session open after the batch, or `None` for none.
     pub changes: BTreeMap<(String, String), Option<OpenSession>>,
 }

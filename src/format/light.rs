@@ -9,13 +9,21 @@ use std::borrow::Cow;
 /// A JSON value that borrows what it can.
 #[derive(Clone, Debug)]
 pub enum J<'a> {
+    /// `null` (left out of objects when written).
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A non-negative whole number.
     U64(u64),
+    /// A whole number that may be negative.
     I64(i64),
+    /// A number with a fraction, written by serde_json.
     F64(f64),
+    /// A string, borrowed from the event where it can be.
     Str(Cow<'a, str>),
+    /// An array (left out of objects when empty).
     Arr(Vec<J<'a>>),
+    /// An object as key/value pairs in any order; keys sorted when written.
     Obj(Vec<(&'a str, J<'a>)>),
 }
 

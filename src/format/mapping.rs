@@ -12,12 +12,16 @@ use crate::event::Event;
 /// `event.outcome` in ECS; OCSF `status_id` and CIM `action` follow from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// The action succeeded (a sign-on, a change made).
     Success,
+    /// The action was refused or failed (a wrong password, an authority failure).
     Failure,
+    /// The entry does not say whether it succeeded.
     Unknown,
 }
 
 impl Outcome {
+    /// ECS `event.outcome`: `success`, `failure` or `unknown`.
     pub fn ecs(self) -> &'static str {
         match self {
             Outcome::Success => "success",
@@ -39,19 +43,30 @@ impl Outcome {
 /// An OCSF 1.8.0 event class auditfwd writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OcsfClass {
+    /// File System Activity (1001): object authority failures, ownership changes.
     FileSystemActivity,
+    /// Process Activity (1007): jobs starting, ending and changing (JS).
     ProcessActivity,
+    /// Event Log Activity (1008): changes to auditing itself (AD, the audit system values).
     EventLogActivity,
+    /// Detection Finding (2004): auditfwd's detections and signals.
     DetectionFinding,
+    /// Account Change (3001): user profiles created, changed, disabled, passwords.
     AccountChange,
+    /// Authentication (3002): sign-ons, sign-on failures, profile swaps.
     Authentication,
+    /// User Access Management (3005): special authorities granted or revoked.
     UserAccessManagement,
+    /// Network Activity (4001): connections refused (AF `T`).
     NetworkActivity,
+    /// Device Config State Change (5019): system value changes (SV).
     DeviceConfigStateChange,
+    /// Application Lifecycle (6002): registrations added, removed or changed (GR).
     ApplicationLifecycle,
 }
 
 impl OcsfClass {
+    /// Every class auditfwd writes.
     pub const ALL: &'static [OcsfClass] = &[
         OcsfClass::FileSystemActivity,
         OcsfClass::ProcessActivity,
@@ -65,6 +80,7 @@ impl OcsfClass {
         OcsfClass::ApplicationLifecycle,
     ];
 
+    /// OCSF `class_uid`.
     pub fn uid(self) -> u32 {
         match self {
             OcsfClass::FileSystemActivity => 1001,
@@ -80,6 +96,7 @@ impl OcsfClass {
         }
     }
 
+    /// OCSF class caption (`class_name`).
     pub fn name(self) -> &'static str {
         match self {
             OcsfClass::FileSystemActivity => "File System Activity",
@@ -95,10 +112,12 @@ impl OcsfClass {
         }
     }
 
+    /// OCSF `category_uid`: the thousands digit of the class uid.
     pub fn category_uid(self) -> u32 {
         self.uid() / 1000
     }
 
+    /// OCSF `category_name` of [`OcsfClass::category_uid`].
     pub fn category_name(self) -> &'static str {
         match self.category_uid() {
             1 => "System Activity",
@@ -144,10 +163,15 @@ impl OcsfClass {
 /// A Splunk CIM data model (and child dataset) an event lands in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cim {
+    /// The `Authentication` data model (sign-ons and their failures).
     Authentication,
+    /// `Change.Account_Management`: user profiles created, changed, deleted.
     AccountManagement,
+    /// `Change.Auditing_Changes`: changes to auditing itself.
     AuditingChanges,
+    /// `Change.Endpoint_Changes`: changes to the system's objects and settings.
     EndpointChanges,
+    /// The `Alerts` data model: auditfwd's detections and signals.
     Alerts,
     /// No CIM data model fits; the fields are still extracted.
     None,
@@ -198,13 +222,19 @@ pub enum Key {
 pub struct Row {
     /// The journal entry type (`JS`, `PW`, ...); `AUDITFWD` for notices and signals.
     pub audit_type: &'static str,
+    /// Which entries (codes, a detection, or auditfwd's own events) the row matches.
     pub key: Key,
+    /// ECS `event.category` values.
     pub ecs_category: &'static [&'static str],
+    /// ECS `event.type` values.
     pub ecs_type: &'static [&'static str],
+    /// ECS `event.outcome`, OCSF `status_id`, CIM `action` for outcomes.
     pub outcome: Outcome,
+    /// The OCSF class the event is written as.
     pub ocsf_class: OcsfClass,
     /// The activity; `ocsf` refines a few by the event (see FORMATS.md).
     pub ocsf_activity: u32,
+    /// The Splunk CIM data model the event lands in.
     pub cim: Cim,
     /// CIM `action` (Authentication: success | failure; Change: created,
     /// modified, deleted, ...; Alerts: the signal).

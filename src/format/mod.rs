@@ -37,6 +37,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format auditfwd writes.
     pub const ALL: &'static [Format] = &[
         Format::Native,
         Format::Ecs,
@@ -45,6 +46,7 @@ impl Format {
         Format::Leef,
     ];
 
+    /// The name the configuration uses (`format = "ecs"`).
     pub fn name(self) -> &'static str {
         match self {
             Format::Native => "native",

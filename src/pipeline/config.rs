@@ -34,6 +34,8 @@ pub struct PipelineConfig {
     /// What a permanent sink error does: "stop" the daemon (exit 69), or write
     /// the batch to `dead_letter_path` and go on.
     pub on_permanent_error: PermanentErrorPolicy,
+    /// File that receives undeliverable batches (NDJSON) with "dead_letter" (default
+    /// ./dead-letter.ndjson); not a file sink's path, not inside `state.dir`.
     pub dead_letter_path: PathBuf,
     /// With "dead_letter": after this many dead-lettered batches in a row the
     /// sink is treated as down (retried with backoff, /health 503) instead of
@@ -65,10 +67,13 @@ impl Default for PipelineConfig {
     }
 }
 
+/// `pipeline.on_permanent_error`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PermanentErrorPolicy {
+    /// Stop the daemon (exit 69) without committing the batch (the default).
     Stop,
+    /// Write the batch to `dead_letter_path` and go on.
     DeadLetter,
 }
 

@@ -8,10 +8,13 @@ use std::path::{Path, PathBuf};
 use crate::event::Event;
 use crate::sink::SinkError;
 
+/// The dead-letter file could not be opened, written or synced.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write the dead-letter file {path}: {source}")]
 pub struct DeadLetterError {
+    /// The dead-letter file (`pipeline.dead_letter_path`).
     pub path: PathBuf,
+    /// What the system said.
     #[source]
     pub source: std::io::Error,
 }
@@ -23,12 +26,14 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
+    /// A writer for `path`; nothing is opened until the first write.
     pub fn new(path: &Path) -> DeadLetter {
         DeadLetter {
             path: path.to_path_buf(),
         }
     }
 
+    /// The file it appends to.
     pub fn path(&self) -> &Path {
         &self.path
     }

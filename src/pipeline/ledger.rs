@@ -12,18 +12,38 @@ use crate::event::Cursor;
 /// What the ledger was told that cannot be true: a bug in the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LedgerError {
+    /// An acknowledgement for a batch that is not pending (never registered, or committed).
     #[error("sink {sink} acknowledged batch {batch}, which is not pending")]
-    UnknownBatch { batch: u64, sink: usize },
+    UnknownBatch {
+        /// The batch id acknowledged.
+        batch: u64,
+        /// The index of the sink that acknowledged it.
+        sink: usize,
+    },
+    /// A second acknowledgement of one batch by one sink.
     #[error("sink {sink} acknowledged batch {batch} twice")]
-    DuplicateAck { batch: u64, sink: usize },
+    DuplicateAck {
+        /// The batch id acknowledged twice.
+        batch: u64,
+        /// The index of the sink that acknowledged it.
+        sink: usize,
+    },
+    /// An acknowledgement from a sink index the ledger does not have.
     #[error("acknowledgement from sink {sink}, but there are only {sinks} sinks")]
-    UnknownSink { sink: usize, sinks: usize },
+    UnknownSink {
+        /// The sink index given.
+        sink: usize,
+        /// How many sinks the ledger has.
+        sinks: usize,
+    },
 }
 
 /// A move of the checkpoint: the cursor after the last of `batches` batches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commit {
+    /// The cursor after the last committed batch: what the checkpoint stores.
     pub cursor: Cursor,
+    /// How many batches this commit covers.
     pub batches: usize,
     /// Entry time (UTC µs) of the newest journal event in the committed
     /// batches, for the lag gauge; `None` when they carried no events.
@@ -52,6 +72,7 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// An empty ledger for `sinks` sinks, indexed from 0.
     pub fn new(sinks: usize) -> Ledger {
         Ledger {
             sinks,
@@ -133,6 +154,7 @@ impl Ledger {
         self.pending.len()
     }
 
+    /// Whether no batch is pending (every batch read is committed).
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty()
     }

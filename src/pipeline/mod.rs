@@ -53,42 +53,61 @@ pub enum Outcome {
     Drained,
     /// The shutdown grace ran out with batches undelivered; they are read
     /// again at the next start (nothing is lost, some may repeat).
-    GraceExpired { undelivered_batches: usize },
+    GraceExpired {
+        /// Batches read and not committed when the grace ran out.
+        undelivered_batches: usize,
+    },
 }
 
 /// Why a run failed. [`RunError::exit_code`] maps each to the exit-code table.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The checkpoint store could not be opened, read or written (exit 73).
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    /// The source could not be built from its configuration (exit 78).
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// A sink could not be built from its configuration (exit 78).
     #[error("sink {sink} cannot be set up: {error}")]
     SinkSetup {
+        /// The sink's name (`describe`).
         sink: String,
+        /// Why the sink could not be built.
         #[source]
         error: SinkError,
     },
+    /// A sink failed its start-up check, e.g. its peer is unreachable (exit 69).
     #[error("sink {sink} failed its start-up check: {error}")]
     SinkStartup {
+        /// The sink's name (`describe`).
         sink: String,
+        /// What the check found.
         #[source]
         error: SinkError,
     },
+    /// A sink rejected a batch for good under `on_permanent_error = "stop"` (exit 69).
     #[error("sink {sink} rejected a batch for good, and pipeline.on_permanent_error = \"stop\": {error}. Nothing after the last delivered batch was committed; fix the cause and start again, or set pipeline.on_permanent_error = \"dead_letter\"")]
     PermanentDelivery {
+        /// The sink's name (`describe`).
         sink: String,
+        /// The sink's permanent error.
         #[source]
         error: SinkError,
     },
+    /// A rejected batch could not be written to the dead-letter file (exit 69).
     #[error("the batch that sink {sink} rejected cannot be set aside, so the daemon stops without committing it: {source}")]
     DeadLetter {
+        /// The sink whose batch was rejected.
         sink: String,
+        /// Why the dead-letter file could not take it.
         #[source]
         source: DeadLetterError,
     },
+    /// The reader ended with an error it cannot recover from (exit 78).
     #[error("the source stopped: {0}")]
     SourceFailed(#[source] crate::source::odbc::OdbcError),
+    /// The telemetry listener could not bind its address (exit 78).
     #[error("{0}")]
     Telemetry(String),
     /// Two sources of a fleet read one IBM i (one SYSTEM_NAME): the message names both.

@@ -34,13 +34,16 @@ pub enum ErrorKind {
 /// errors, the remedy; it never contains a secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SinkError {
+    /// Retry, or apply the permanent-error policy.
     pub kind: ErrorKind,
+    /// What failed, naming the destination (and the remedy when permanent); no secret.
     pub message: String,
     /// The peer asked to wait at least this long (HTTP Retry-After).
     pub retry_after: Option<std::time::Duration>,
 }
 
 impl SinkError {
+    /// A failure that will probably pass: retried with backoff.
     pub fn transient(message: impl Into<String>) -> SinkError {
         SinkError {
             kind: ErrorKind::Transient,
@@ -49,6 +52,7 @@ impl SinkError {
         }
     }
 
+    /// A failure that needs an operator: `pipeline.on_permanent_error` decides.
     pub fn permanent(message: impl Into<String>) -> SinkError {
         SinkError {
             kind: ErrorKind::Permanent,
@@ -141,7 +145,10 @@ macro_rules! sinks {
         #[derive(Clone, Debug, Serialize, Deserialize)]
         #[serde(tag = "type", rename_all = "snake_case")]
         pub enum SinkConfig {
-            $($variant($config),)*
+            $(
+                /// The section of the sink whose `type` is the variant's name in snake case.
+                $variant($config),
+            )*
         }
 
         impl SinkConfig {
@@ -176,7 +183,10 @@ macro_rules! sinks {
 
         /// The closed set of sinks.
         pub enum Sink {
-            $($variant(Box<$sink>),)*
+            $(
+                /// A built sink of that type.
+                $variant(Box<$sink>),
+            )*
         }
 
         impl Sink {

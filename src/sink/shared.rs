@@ -46,6 +46,7 @@ impl Default for Clients {
 }
 
 impl Clients {
+    /// Clients for a daemon of `systems` systems (at least 1).
     pub fn new(systems: usize) -> Clients {
         Clients {
             systems: systems.max(1),

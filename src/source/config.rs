@@ -14,6 +14,7 @@ pub struct SourceConfig {
     /// The operator's name for this system (`[[sources]]`: required and
     /// unique; it names the state subdirectory and labels events and metrics).
     pub name: String,
+    /// Which journal reader runs: "simulator" (the default) or "odbc".
     pub kind: SourceKind,
     /// Pause between polls once the source has caught up.
     #[serde(with = "duration")]
@@ -26,7 +27,9 @@ pub struct SourceConfig {
     /// Types of `audit_types` that may be missing on the system (their
     /// SYSTOOLS function not installed): a warning and a metric, not an error.
     pub optional_audit_types: Vec<String>,
+    /// `[source.simulator]`: the embedded generator's settings.
     pub simulator: SimulatorConfig,
+    /// `[source.odbc]`: the IBM i connection and how it reads.
     pub odbc: OdbcConfig,
 }
 
@@ -46,6 +49,7 @@ impl Default for SourceConfig {
     }
 }
 
+/// `source.kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
@@ -65,6 +69,7 @@ pub struct SimulatorConfig {
     pub events_per_second: u64,
     /// 0 = endless; N = exactly N journal entries, then idle.
     pub total_events: u64,
+    /// IBM i system name stamped on every entry (1 to 8 characters; default "SIMSYS").
     pub system_name: String,
     /// Local time of the first entry (the simulated system runs on UTC):
     /// "now" (the default) or a fixed time, for a stream that is the same on
@@ -77,8 +82,10 @@ pub struct SimulatorConfig {
 /// resumes after, so the stream's times stay in order across restarts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SimulatorStart {
+    /// The time of the first run (the default).
     #[default]
     Now,
+    /// A fixed local time, for a stream that is the same on every run.
     At(chrono::NaiveDateTime),
 }
 

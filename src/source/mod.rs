@@ -23,13 +23,16 @@ use crate::retry::Backoff;
 /// have no rows and still move the cursor (a receiver read to its end).
 #[derive(Debug)]
 pub struct RowBatch {
+    /// The rows, in journal order (can be empty).
     pub rows: Vec<JournalRow>,
+    /// Where the journal stands after the batch.
     pub cursor: Cursor,
 }
 
 /// What the reader thread tells the pipeline.
 #[derive(Debug)]
 pub enum SourceMessage {
+    /// A batch of rows read in one poll.
     Rows(RowBatch),
     /// The first poll succeeded: the source passed its start-up check.
     Started,
@@ -57,6 +60,7 @@ pub struct ReaderHeartbeat {
 }
 
 impl ReaderHeartbeat {
+    /// A heartbeat with no poll running.
     pub fn new() -> ReaderHeartbeat {
         ReaderHeartbeat {
             origin: std::time::Instant::now(),
@@ -100,17 +104,22 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
+/// The source cannot be built from its configuration or its checkpoint (exit 78).
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// The checkpoint was written by another source (the simulator cannot resume it).
     #[error(transparent)]
     ForeignCursor(#[from] simulator::ForeignCursor),
+    /// A configuration problem only found while building the source (a secret file).
     #[error("{0}")]
     Config(String),
 }
 
 /// The closed set of sources.
 pub enum Source {
+    /// The embedded simulator (`source.kind = "simulator"`).
     Simulator(simulator::Simulator),
+    /// The ODBC reader (`source.kind = "odbc"`).
     Odbc(Box<odbc::OdbcSource>),
 }
 

@@ -40,7 +40,9 @@ pub trait Columns {
 /// A value the driver handed over typed, not as text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Typed {
+    /// The column was NULL.
     Null,
+    /// A whole number (SEQUENCE_NUMBER, REMOTE_PORT, a type's numeric column).
     Integer(i64),
     /// A local time; `Err` holds the driver's fields as text when they are
     /// no valid time.
@@ -58,12 +60,17 @@ impl Columns for RawRow {
 /// Why a row could not become an event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RowError {
+    /// A column the position needs (system, receiver, sequence, time) is absent.
     #[error("column {0} is missing or NULL, and the event id needs it")]
     Missing(&'static str),
+    /// A column holds a value that cannot be read as its type.
     #[error("column {column} has {value:?}, which is not {expected}")]
     Invalid {
+        /// The column's name, upper case.
         column: &'static str,
+        /// The value as read.
         value: String,
+        /// What it should have been (e.g. "a whole number").
         expected: &'static str,
     },
 }
@@ -131,10 +138,12 @@ pub struct LocalClock {
 }
 
 impl LocalClock {
+    /// A clock for the journal's zone (`source.odbc.timezone`, an IANA name).
     pub fn new(zone: Tz) -> LocalClock {
         LocalClock { zone, last: None }
     }
 
+    /// A clock for UTC, where local time is UTC (no DST to resolve).
     pub fn utc() -> LocalClock {
         LocalClock::new(Tz::UTC)
     }
@@ -150,6 +159,7 @@ impl LocalClock {
         Utc::now().with_timezone(&self.zone).naive_local()
     }
 
+    /// The UTC instant of the journal's local time `local`; call in journal order.
     pub fn to_utc(&mut self, local: &NaiveDateTime) -> DateTime<Utc> {
         if self.zone == Tz::UTC {
             return Utc.from_utc_datetime(local);

@@ -38,10 +38,14 @@ const RECEIVER_PREFIX: &str = "AUDRCV";
 #[derive(Debug, thiserror::Error)]
 #[error("the stored checkpoint {cursor} was not written by this simulator ({reason}); clear it with `auditfwd checkpoint clear` or set source.simulator.system_name to match")]
 pub struct ForeignCursor {
+    /// The stored cursor, as `SYSTEM:LIBRARY/RECEIVER:SEQUENCE`.
     pub cursor: String,
+    /// What does not match (the system name, the receiver, the sequence).
     pub reason: String,
 }
 
+/// The embedded source: a deterministic journal where entry *n* is a pure
+/// function of the seed and *n*, so a restart from a cursor continues exactly.
 pub struct Simulator {
     config: SimulatorConfig,
     /// The audit types besides JS that the stream carries (`source.audit_types`).

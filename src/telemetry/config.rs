@@ -6,11 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{duration, Problems};
 
+/// `[log]`: what is logged and how the lines look.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// A tracing filter: "info", "auditfwd=debug", ...
     pub level: String,
+    /// Line format on standard error: "text" (the default) or "json" (also --log-format).
     pub format: LogFormat,
 }
 
@@ -49,10 +51,13 @@ impl Default for TelemetryConfig {
     }
 }
 
+/// `log.format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// Lines for people; under systemd with journald priorities and no timestamp.
     Text,
+    /// One JSON object per line, for log collectors.
     Json,
 }
 

@@ -26,6 +26,7 @@ impl Telemetry for Metrics {
 
 /// The metrics of every system of a fleet, by name.
 pub struct FleetMetrics {
+    /// Each system's `[[sources]]` name and its pipeline's metrics, in configuration order.
     pub systems: Vec<(String, Arc<Metrics>)>,
 }
 

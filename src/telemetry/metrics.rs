@@ -13,6 +13,7 @@ use crate::event::Cursor;
 
 /// Counters of one sink.
 pub struct SinkMetrics {
+    /// The sink's name (`describe`), the `sink` label of its samples.
     pub name: String,
     events_delivered: AtomicU64,
     delivery_retries: AtomicU64,
@@ -53,6 +54,7 @@ pub struct Metrics {
     newest_delivered_micros: AtomicI64,
     last_cursor: Mutex<Option<Cursor>>,
     started_micros: i64,
+    /// One entry per configured sink, in configuration order.
     pub sinks: Vec<SinkMetrics>,
     /// Sessions open now, per method.
     sessions_open: Mutex<std::collections::BTreeMap<String, usize>>,
@@ -69,6 +71,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Metrics {
+    /// A registry for the sinks named `sink_names`, every counter at zero.
     pub fn new(sink_names: &[String]) -> Metrics {
         Metrics {
             rows_read: AtomicU64::new(0),
@@ -110,6 +113,8 @@ impl Metrics {
         }
     }
 
+    /// A batch read: `rows` rows, `filtered` of them dropped by the filter, `audit_gaps`
+    /// gap notices among them; one more batch in flight.
     pub fn record_read(&self, rows: usize, filtered: usize, audit_gaps: usize) {
         self.rows_read.fetch_add(rows as u64, Ordering::Relaxed);
         self.events_filtered
@@ -143,11 +148,13 @@ impl Metrics {
         }
     }
 
+    /// Sets the gauge of batches whose events are in memory.
     pub fn record_batches_in_memory(&self, batches: usize) {
         self.batches_in_memory
             .store(batches as i64, Ordering::Relaxed);
     }
 
+    /// A poll succeeded: the source is up, `caught_up` when nothing more is waiting.
     pub fn record_source_ok(&self, caught_up: bool) {
         self.source_up.store(true, Ordering::Relaxed);
         self.source_caught_up.store(caught_up, Ordering::Relaxed);
@@ -195,12 +202,14 @@ impl Metrics {
         lock(&self.stopped).clone()
     }
 
+    /// A poll failed with `message` (redacted): the source is down, one more reconnect.
     pub fn record_source_error(&self, message: &str) {
         self.source_up.store(false, Ordering::Relaxed);
         self.source_reconnects.fetch_add(1, Ordering::Relaxed);
         *lock(&self.source_error) = Some(message.to_owned());
     }
 
+    /// `sink` delivered `events` events: it is up.
     pub fn record_delivered(&self, sink: usize, events: usize) {
         let sink = &self.sinks[sink];
         sink.events_delivered
@@ -209,6 +218,7 @@ impl Metrics {
         *lock(&sink.last_error) = None;
     }
 
+    /// A delivery to `sink` failed and will be retried: it is down until one succeeds.
     pub fn record_retry(&self, sink: usize, error: &str) {
         let sink = &self.sinks[sink];
         sink.delivery_retries.fetch_add(1, Ordering::Relaxed);
@@ -216,6 +226,8 @@ impl Metrics {
         *lock(&sink.last_error) = Some(error.to_owned());
     }
 
+    /// `sink` rejected a batch for good; `dead_lettered` is the events set aside, `None`
+    /// when the batch was not (the sink is then down).
     pub fn record_permanent(&self, sink: usize, error: &str, dead_lettered: Option<usize>) {
         let sink = &self.sinks[sink];
         sink.permanent_errors.fetch_add(1, Ordering::Relaxed);
@@ -261,6 +273,7 @@ impl Metrics {
         lock(&self.last_cursor).clone()
     }
 
+    /// Rows the reader handed over since the start, the filtered ones included.
     pub fn rows_read(&self) -> u64 {
         self.rows_read.load(Ordering::Relaxed)
     }
@@ -279,6 +292,7 @@ impl Metrics {
         Metrics::seconds_since(self.newest_delivered_micros.load(Ordering::Relaxed))
     }
 
+    /// Seconds since the last commit; `None` before the first.
     pub fn checkpoint_age_seconds(&self) -> Option<f64> {
         Metrics::seconds_since(self.checkpoint_committed_micros.load(Ordering::Relaxed))
     }

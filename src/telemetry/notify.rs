@@ -35,18 +35,22 @@ impl Notifier {
         self.watchdog.map(|interval| interval / 2)
     }
 
+    /// Tells systemd the daemon is up (READY=1).
     pub fn ready(&self) {
         self.send("READY=1");
     }
 
+    /// Sets the status line `systemctl status` shows (STATUS=, one line).
     pub fn status(&self, text: &str) {
         self.send(&format!("STATUS={}", text.replace('\n', " ")));
     }
 
+    /// Feeds systemd's watchdog (WATCHDOG=1).
     pub fn watchdog(&self) {
         self.send("WATCHDOG=1");
     }
 
+    /// Tells systemd the daemon is shutting down (STOPPING=1).
     pub fn stopping(&self) {
         self.send("STOPPING=1");
     }

@@ -121,6 +121,7 @@ impl ConfigBuilder {
         self.sink(&format!("type = \"file\"\npath = \"{path}\""))
     }
 
+    /// The configuration as TOML text: each table, then each `[[sinks]]` entry.
     pub fn to_toml(&self) -> String {
         let mut text = String::new();
         for (name, entries) in &self.tables {

@@ -58,6 +58,8 @@ fn summarize(path: &Path) -> String {
     summary
 }
 
+/// Compares the summary of `output` with `tests/golden/<name>.golden`; panics at the
+/// first differing line (or rewrites the file under AUDITFWD_UPDATE_GOLDEN).
 pub fn check(name: &str, output: &Path) {
     if let Some(keep) = std::env::var_os("AUDITFWD_GOLDEN_KEEP") {
         let _ = std::fs::copy(output, Path::new(&keep).join(format!("{name}.ndjson")));

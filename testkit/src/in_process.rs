@@ -34,6 +34,7 @@ pub fn simulator_into(state: &Path, events: u64, sink: SinkConfig) -> Config {
     config
 }
 
+/// A multi-threaded tokio runtime with two workers, time and I/O enabled.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

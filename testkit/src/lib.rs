@@ -46,6 +46,7 @@ pub fn bin() -> PathBuf {
 
 /// A scratch directory holding `auditfwd.toml`, `data/` and output files.
 pub struct Workspace {
+    /// The directory, removed when the workspace is dropped.
     pub dir: tempfile::TempDir,
 }
 
@@ -56,16 +57,19 @@ impl Default for Workspace {
 }
 
 impl Workspace {
+    /// A fresh, empty scratch directory.
     pub fn new() -> Workspace {
         Workspace {
             dir: tempfile::tempdir().expect("temp dir"),
         }
     }
 
+    /// The path of `name` inside the workspace (nothing is created).
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
+    /// Writes `text` to `name` in the workspace and returns its path.
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.path(name);
         std::fs::write(&path, text).expect("write file");
@@ -101,6 +105,7 @@ impl Workspace {
         command
     }
 
+    /// Runs the binary to its end with `args`, stdin empty; stdout and stderr captured.
     pub fn run(&self, args: &[&str]) -> Output {
         self.command(args)
             .stdin(Stdio::null())
@@ -108,6 +113,7 @@ impl Workspace {
             .expect("run auditfwd")
     }
 
+    /// Starts the binary as a daemon with `args`; its stderr goes to `daemon.log`.
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)
             .stdin(Stdio::null())
@@ -117,6 +123,7 @@ impl Workspace {
             .expect("spawn auditfwd")
     }
 
+    /// What the spawned daemon wrote to stderr so far (`daemon.log`); empty if none.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.path("daemon.log")).unwrap_or_default()
     }
@@ -133,6 +140,7 @@ impl Workspace {
     }
 }
 
+/// The events of an NDJSON file, each line whole JSON; none if the file is missing.
 pub fn read_events(path: &Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     parse_lines(path, &text)
@@ -169,6 +177,7 @@ pub fn js_field<'a>(event: &'a serde_json::Value, name: &str) -> &'a serde_json:
     }
 }
 
+/// The `event_id` of each event, in order (panics on an event without one).
 pub fn ids(events: &[serde_json::Value]) -> Vec<String> {
     events
         .iter()
@@ -176,10 +185,12 @@ pub fn ids(events: &[serde_json::Value]) -> Vec<String> {
         .collect()
 }
 
+/// The captured stderr, as text (invalid UTF-8 replaced).
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// The captured stdout, as text (invalid UTF-8 replaced).
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -200,6 +211,7 @@ pub fn wait_with_limit(child: &mut Child, limit: Duration) -> (std::process::Exi
     }
 }
 
+/// Sends signal `name` (`TERM`, `KILL`, ...) to the child with `kill`; panics if that fails.
 pub fn signal(child: &Child, name: &str) {
     peers::signal_pid(child.id(), name);
 }
@@ -218,6 +230,7 @@ pub fn multiplicity(ids: &[String]) -> HashMap<&str, usize> {
 pub struct TestRandom(u64);
 
 impl TestRandom {
+    /// Seeded from AUDITFWD_TEST_SEED, else from the clock; prints the seed.
     pub fn from_env_or_time() -> TestRandom {
         let seed = std::env::var("AUDITFWD_TEST_SEED")
             .ok()
@@ -231,6 +244,7 @@ impl TestRandom {
         TestRandom(seed | 1)
     }
 
+    /// The next value in `0..bound` (xorshift; `bound` must not be 0).
     pub fn below(&mut self, bound: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;

@@ -27,17 +27,20 @@ pub enum Kind {
 pub struct Column {
     /// IBM's column name, upper case.
     pub name: &'static str,
+    /// How the column's text becomes a value.
     pub kind: Kind,
 }
 
 /// What one code of a type means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CodeSpec {
+    /// The code as the code column holds it, e.g. `P` (PW: wrong password).
     pub code: &'static str,
     /// Readable label for the code.
     pub label: &'static str,
     /// The event's `event_action` unless a detection says more.
     pub action: &'static str,
+    /// How alarming an entry with this code is, before detections and privilege raise it.
     pub severity: Severity,
 }
 
@@ -46,6 +49,7 @@ pub struct CodeSpec {
 pub struct TypeSpec {
     /// Two-letter journal entry type, e.g. `PW`.
     pub code: &'static str,
+    /// What the type records, in words (`Password`, `User profile change`).
     pub name: &'static str,
     /// The SYSTOOLS table function, without the schema.
     pub function: &'static str,
@@ -58,6 +62,7 @@ pub struct TypeSpec {
     pub code_column: Option<&'static str>,
     /// Entry-specific columns, after the common header ones.
     pub columns: &'static [Column],
+    /// The codes the catalog knows; a code not listed still makes an event.
     pub codes: &'static [CodeSpec],
 }
 
@@ -70,6 +75,7 @@ impl TypeSpec {
             .find(|spec| spec.code.eq_ignore_ascii_case(code.trim()))
     }
 
+    /// Whether this is the job-change type (JS), whose columns are the event's own fields.
     pub fn is_js(&self) -> bool {
         self.code == "JS"
     }
@@ -114,9 +120,13 @@ impl TypeSpec {
 /// A typed value of an entry-specific column.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
+    /// The column was NULL, or empty text.
     Null,
+    /// A text value, CHAR padding trimmed.
     Text(String),
+    /// A whole number.
     Integer(i64),
+    /// A `Y`/`N` style flag.
     Flag(bool),
 }
 
@@ -134,7 +144,9 @@ impl Serialize for Value {
 /// The entry-specific values of one row, in the order of its type's columns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Details {
+    /// The type the row is of.
     pub spec: &'static TypeSpec,
+    /// One value per column of `spec.columns`, in the same order.
     pub values: Vec<Value>,
 }
 
@@ -222,8 +234,11 @@ impl Serialize for LowerCase {
 /// What an entry means: its label, action and severity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Detection {
+    /// The event's `code_label`.
     pub label: &'static str,
+    /// The event's `event_action`.
     pub action: &'static str,
+    /// The event's severity (raised to high when a privileged profile is involved).
     pub severity: Severity,
 }
 

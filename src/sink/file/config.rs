@@ -11,6 +11,7 @@ use crate::format::Format;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSinkConfig {
+    /// The file events are appended to (created 0600); its own path, outside `state.dir`.
     pub path: PathBuf,
     /// One JSON object a line: "native" (schema v1/v2, the default), "ecs" or "ocsf".
     #[serde(default)]
@@ -26,6 +27,7 @@ impl FileSinkConfig {
         4
     }
 
+    /// The sink's name in logs and metrics: `file:<path>`.
     pub fn describe(&self) -> String {
         format!("file:{}", self.path.display())
     }
@@ -39,5 +41,6 @@ impl FileSinkConfig {
             .validate_json_only(format!("{key}.format"), problems);
     }
 
+    /// Nothing to read at load: the file is opened by the sink.
     pub fn load_files(&self, _key: &str, _problems: &mut Problems) {}
 }

@@ -26,6 +26,7 @@ use super::{Pending, SinkError};
 use crate::event::EventBatch;
 use crate::format::Format;
 
+/// Appends each batch to a file and fsyncs it, on a writer thread of its own.
 pub struct FileSink {
     path: PathBuf,
     /// How each event is written (native, ECS, OCSF).
@@ -47,6 +48,7 @@ struct Job {
 }
 
 impl FileSink {
+    /// A sink for `path` writing `format`; the file is opened at the first check or batch.
     pub fn new(path: PathBuf, format: Format) -> FileSink {
         FileSink {
             file: Some(FileWriter::new(path.clone())),
@@ -57,6 +59,7 @@ impl FileSink {
         }
     }
 
+    /// Opens the file (created 0600, appended to) so a bad path fails at start-up.
     pub fn check(&mut self) -> Result<(), SinkError> {
         match self.file.as_mut() {
             Some(file) => file.open().map(|_| ()),

@@ -15,6 +15,7 @@ use crate::format::Format;
 pub struct KafkaSinkConfig {
     /// bootstrap.servers: "kafka1:9093,kafka2:9093".
     pub brokers: String,
+    /// The topic every event goes to (unless moved to `alert_topic`).
     pub topic: String,
     /// Privileged or high-severity events also go here (empty = no alert topic).
     pub alert_topic: String,
@@ -33,6 +34,7 @@ pub struct KafkaSinkConfig {
     pub delivery_timeout: Duration,
     /// sasl.password; or sasl_password_file, or AUDITFWD_SINKS__<n>__SASL_PASSWORD.
     pub sasl_password: Secret,
+    /// A file whose first line is the SASL password, instead of `sasl_password`.
     pub sasl_password_file: Option<PathBuf>,
     /// The password `sasl_password_file` held, read once by `load_files`.
     #[serde(skip)]
@@ -68,10 +70,13 @@ impl Default for KafkaSinkConfig {
     }
 }
 
+/// `alert_routing`: what happens to an alert when `alert_topic` is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertRouting {
+    /// Alerts go to both topics (the default).
     Copy,
+    /// Alerts go to `alert_topic` only.
     Move,
 }
 
@@ -115,6 +120,7 @@ fn serialize_redacted_map<S: Serializer>(
 }
 
 impl KafkaSinkConfig {
+    /// Batches produced and not yet acknowledged at once (`max_in_flight`).
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight
     }
@@ -147,6 +153,7 @@ impl KafkaSinkConfig {
         properties.into_iter().collect()
     }
 
+    /// The sink's name in logs and metrics: `kafka:<topic>@<brokers>`.
     pub fn describe(&self) -> String {
         format!("kafka:{}@{}", self.topic, self.brokers)
     }

@@ -15,6 +15,8 @@ use self::config::{AlertRouting, KafkaSinkConfig};
 use super::{Clients, SinkError};
 use crate::event::{Event, EventBatch, Severity};
 
+/// Produces each event as one record keyed by its event id, through a producer
+/// shared with the daemon's other Kafka sinks of the same properties.
 pub struct KafkaSink {
     config: KafkaSinkConfig,
     /// Shared with every sink of the daemon built with the same properties:
@@ -25,6 +27,7 @@ pub struct KafkaSink {
 }
 
 impl KafkaSink {
+    /// Builds the sink on the producer `clients` holds for its properties (made if none).
     pub fn new(config: &KafkaSinkConfig, clients: &Clients) -> Result<KafkaSink, SinkError> {
         let name = format!("kafka {} at {}", config.topic, config.brokers);
         // One list of properties, shared with the load-time check
@@ -127,6 +130,7 @@ impl KafkaSink {
         }
     }
 
+    /// Sends the batch and waits until the brokers acknowledged every record.
     pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
         self.start(batch).await?.await
     }

@@ -19,6 +19,7 @@ pub struct SplunkHecSinkConfig {
     pub endpoint: String,
     /// HEC token; or `token_file`, or AUDITFWD_SINKS__<n>__TOKEN. Redacted everywhere.
     pub token: Secret,
+    /// A file holding the HEC token instead of `token` (read once at load; unreadable: exit 78).
     pub token_file: Option<PathBuf>,
     /// The token `token_file` held, read once by `load_files`.
     #[serde(skip)]
@@ -28,6 +29,7 @@ pub struct SplunkHecSinkConfig {
     /// Empty: "ibmi:audit:<format>" (`ibmi:audit:native`, ...), the
     /// sourcetypes of the app in deploy/splunk/.
     pub sourcetype: String,
+    /// The HEC `source` of every event (default "auditfwd").
     pub source: String,
     /// The event: "native" (schema v1/v2, the default), "ecs" or "ocsf". The
     /// CIM fields (action, app, dest, user, src, src_user, signature,
@@ -49,6 +51,7 @@ pub struct SplunkHecSinkConfig {
     pub max_in_flight: usize,
     /// Largest request body before compression; batches are split to stay under it.
     pub max_batch_bytes: usize,
+    /// Request body compression: "gzip" (the default) or "none".
     pub compression: HecCompression,
     /// PEM file of a CA to trust for the collector's certificate.
     pub tls_ca_file: Option<PathBuf>,
@@ -83,10 +86,13 @@ impl Default for SplunkHecSinkConfig {
     }
 }
 
+/// `compression` of the HEC requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HecCompression {
+    /// Bodies sent as they are.
     None,
+    /// Bodies gzip-compressed (`Content-Encoding: gzip`).
     Gzip,
 }
 
@@ -94,6 +100,7 @@ impl SplunkHecSinkConfig {
     /// Keys whose values are secrets (kept as given text, never printed).
     pub const SECRET_KEYS: &'static [&'static str] = &["token"];
 
+    /// The sink's name in logs and metrics: `splunk_hec:<endpoint>`.
     pub fn describe(&self) -> String {
         format!("splunk_hec:{}", self.endpoint)
     }
@@ -107,6 +114,7 @@ impl SplunkHecSinkConfig {
         }
     }
 
+    /// Batches sent and not yet acknowledged at once (`max_in_flight`).
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight
     }

@@ -25,6 +25,7 @@ use super::shared::HttpSettings;
 use super::{Clients, Encoded, SinkError};
 use crate::event::{Event, EventBatch};
 
+/// Posts each batch to the collector and, with `indexer_ack`, waits until it is indexed.
 pub struct HecSink {
     config: SplunkHecSinkConfig,
     client: reqwest::Client,
@@ -209,6 +210,7 @@ fn http_client(
 }
 
 impl HecSink {
+    /// Builds the sink: its own channel, on the HTTP client `clients` holds for its settings.
     pub fn new(config: &SplunkHecSinkConfig, clients: &Clients) -> Result<HecSink, SinkError> {
         let mut config = config.clone();
         let endpoint = config.endpoint.trim_end_matches('/').to_owned();
@@ -269,6 +271,7 @@ impl HecSink {
         }
     }
 
+    /// Encodes and sends the batch, then waits for its acknowledgement.
     pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
         let encoded = self.encode(batch)?;
         self.send_encoded(&encoded).await?.await

@@ -20,14 +20,17 @@ impl StdoutSinkConfig {
         1
     }
 
+    /// The sink's name in logs and metrics: `stdout`.
     pub fn describe(&self) -> String {
         "stdout".into()
     }
 
+    /// Only the JSON formats (native, ECS, OCSF) are allowed; `key` is `sinks[N]`.
     pub fn validate(&self, key: &str, problems: &mut Problems) {
         self.format
             .validate_json_only(format!("{key}.format"), problems);
     }
 
+    /// Nothing to read at load.
     pub fn load_files(&self, _key: &str, _problems: &mut Problems) {}
 }

@@ -8,16 +8,19 @@ use self::config::StdoutSinkConfig;
 use super::SinkError;
 use crate::event::EventBatch;
 
+/// Writes each batch to standard output in its format, one event a line.
 pub struct StdoutSink {
     out: tokio::io::Stdout,
     format: crate::format::Format,
 }
 
 impl StdoutSink {
+    /// A sink writing native JSON.
     pub fn new() -> StdoutSink {
         StdoutSink::with_format(crate::format::Format::Native)
     }
 
+    /// A sink writing each event in `format`.
     pub fn with_format(format: crate::format::Format) -> StdoutSink {
         StdoutSink {
             out: tokio::io::stdout(),
@@ -25,6 +28,7 @@ impl StdoutSink {
         }
     }
 
+    /// Writes the batch and flushes; a closed pipe is permanent, other errors transient.
     pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
         let bytes = crate::format::ndjson(&batch.events, self.format);
         let result = async {

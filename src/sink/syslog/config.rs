@@ -28,6 +28,7 @@ pub struct SyslogSinkConfig {
     pub format: Option<Format>,
     /// Facility name; the severity comes from the event.
     pub facility: String,
+    /// APP-NAME of every message (default "auditfwd").
     pub app_name: String,
     /// STRUCTURED-DATA id; 32473 is the documentation enterprise number: set your own.
     pub sd_id: String,
@@ -37,6 +38,7 @@ pub struct SyslogSinkConfig {
     pub tls_ca_file: Option<PathBuf>,
     /// Client certificate and key for mutual TLS.
     pub tls_cert_file: Option<PathBuf>,
+    /// Private key of `tls_cert_file` (mutual TLS: both or neither).
     pub tls_key_file: Option<PathBuf>,
     /// Name to verify the certificate against; default: the host of `address`.
     pub tls_server_name: String,
@@ -92,35 +94,50 @@ impl Default for SyslogSinkConfig {
     }
 }
 
+/// How messages reach the receiver (`transport`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SyslogTransport {
+    /// Plain TCP: a write is no proof of delivery.
     Tcp,
+    /// TCP under TLS (optionally mutual): a write is no proof of delivery.
     Tls,
+    /// RELP over TCP: the receiver answers every message, the only confirmed delivery.
     Relp,
+    /// UDP: nothing confirms anything; needs `accept_loss = true`.
     Udp,
 }
 
+/// How messages are delimited on a TCP or TLS stream (`framing`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SyslogFraming {
+    /// RFC 6587 octet counting: each message prefixed by its length (the default).
     #[serde(rename = "octet-counting")]
     OctetCounting,
+    /// Each message ends with a line feed (old receivers).
     #[serde(rename = "lf")]
     Lf,
 }
 
+/// The syslog header layout (`protocol`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SyslogProtocol {
+    /// RFC 5424, with STRUCTURED-DATA (the default).
     Rfc5424,
+    /// RFC 3164 (BSD syslog), for old receivers.
     Rfc3164,
 }
 
+/// The older spelling of the message body (`body`); `format` replaces it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SyslogBody {
+    /// Native JSON (the default).
     Json,
+    /// CEF (ArcSight).
     Cef,
+    /// LEEF 2.0 (QRadar).
     Leef,
 }
 
@@ -134,6 +151,7 @@ impl SyslogSinkConfig {
         }
     }
 
+    /// The sink's name in logs and metrics: `syslog:<transport>:<address>`, lower case.
     pub fn describe(&self) -> String {
         format!("syslog:{:?}:{}", self.transport, self.address).to_lowercase()
     }

@@ -33,6 +33,7 @@ enum Connection {
     Udp(UdpSocket),
 }
 
+/// Sends each event as one syslog message over TCP, TLS, RELP or UDP.
 pub struct SyslogSink {
     config: SyslogSinkConfig,
     facility: u8,
@@ -49,6 +50,7 @@ fn permanent(config: &SyslogSinkConfig, message: String) -> SinkError {
 }
 
 impl SyslogSink {
+    /// Builds the sink (the facility and the TLS settings checked); connects at first use.
     pub fn new(config: &SyslogSinkConfig) -> Result<SyslogSink, SinkError> {
         let facility = format::facility_code(&config.facility)
             .ok_or_else(|| permanent(config, format!("unknown facility {:?}", config.facility)))?;
@@ -160,6 +162,7 @@ impl SyslogSink {
         messages
     }
 
+    /// Sends the batch; over RELP waits until the receiver answered every message.
     pub async fn deliver(&mut self, batch: &EventBatch) -> Result<(), SinkError> {
         if self.config.transport == SyslogTransport::Relp {
             return self.start_relp(batch).await?.await;

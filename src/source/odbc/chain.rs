@@ -12,9 +12,12 @@ use chrono::NaiveDateTime;
 /// and the rows the forwarder holds at once.
 pub const WINDOW_ENTRIES: u64 = 10_000;
 
+/// A journal receiver, by library and name (`QSYS/QAUDJRN0042`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ReceiverId {
+    /// The receiver's library (JOURNAL_RECEIVER_LIBRARY), trimmed.
     pub library: String,
+    /// The receiver's name (JOURNAL_RECEIVER_NAME), trimmed.
     pub name: String,
 }
 
@@ -28,11 +31,17 @@ impl std::fmt::Display for ReceiverId {
 /// missing (NULL, or a release without it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReceiverInfo {
+    /// The receiver's library and name.
     pub id: ReceiverId,
+    /// Whether the receiver is the one attached now (STATUS `ATTACHED`), still being written.
     pub attached: bool,
+    /// FIRST_SEQUENCE_NUMBER: the first entry it holds.
     pub first_sequence: Option<u64>,
+    /// LAST_SEQUENCE_NUMBER: the last entry it holds so far.
     pub last_sequence: Option<u64>,
+    /// ATTACH_TIMESTAMP, local time: when it started receiving entries.
     pub attach_timestamp: Option<NaiveDateTime>,
+    /// DETACH_TIMESTAMP, local time: when the next receiver took over; `None` while attached.
     pub detach_timestamp: Option<NaiveDateTime>,
     /// NEXT_JOURNAL_RECEIVER(_LIBRARY): the receiver attached when this one was detached.
     pub next: Option<ReceiverId>,
@@ -62,26 +71,50 @@ pub enum Decision {
     /// call. `last` is `None` when the receiver does not say where it ends (a
     /// release without LAST_SEQUENCE_NUMBER): read from `first`, bounded by rows.
     Read {
+        /// Index of the receiver in the list given to [`decide`].
         index: usize,
+        /// First sequence number to read.
         first: u64,
+        /// Last sequence number to read, or `None`: bounded by rows only.
         last: Option<u64>,
     },
     /// The attached receiver has nothing after the position.
     CaughtUp,
     /// The receiver is read to its end; the chain goes on intact with `next`.
-    Move { next: usize },
+    Move {
+        /// Index of the next receiver in the list.
+        next: usize,
+    },
     /// The receiver is read to its end, but entries between it and `next` are
     /// gone: report one audit gap, then continue with `next`.
-    Gap { next: usize, lost: String },
+    Gap {
+        /// Index of the next receiver in the list.
+        next: usize,
+        /// What is missing between the two, in words, for the audit gap's message.
+        lost: String,
+    },
     /// The position's receiver itself is gone (deleted before it was read to the
     /// end): report one audit gap, then continue with `resume`.
-    Deleted { resume: usize },
+    Deleted {
+        /// Index of the receiver to continue with.
+        resume: usize,
+    },
     /// The position's receiver now ends before the position: it was replaced.
-    Replaced { resume: usize, last: u64 },
+    Replaced {
+        /// Index of the receiver to continue with.
+        resume: usize,
+        /// The receiver's last sequence number now.
+        last: u64,
+    },
     /// The position's receiver is there but cannot be read (its storage was
     /// freed): report one audit gap naming it, then continue with `resume`, or
     /// wait when nothing follows it yet.
-    Unreadable { index: usize, resume: Option<usize> },
+    Unreadable {
+        /// Index of the unreadable receiver in the list.
+        index: usize,
+        /// Index of the receiver to continue with; `None` when none follows yet.
+        resume: Option<usize>,
+    },
 }
 
 /// The next step after `sequence` in `receiver`, reading at most `window`
@@ -225,6 +258,7 @@ pub fn successor_of(
         .unwrap_or(0)
 }
 
+/// Index of the receiver `id` in `receivers`, if it is listed.
 pub fn find(receivers: &[ReceiverInfo], id: &ReceiverId) -> Option<usize> {
     receivers.iter().position(|info| info.id == *id)
 }

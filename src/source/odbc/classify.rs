@@ -23,12 +23,14 @@ impl OdbcError {
         OdbcError::Fatal(Failure::new(message))
     }
 
+    /// The failure, whichever way it is classified.
     pub fn failure(&self) -> &Failure {
         match self {
             OdbcError::Transient(failure) | OdbcError::Fatal(failure) => failure,
         }
     }
 
+    /// Whether a reconnect with backoff may cure it.
     pub fn is_transient(&self) -> bool {
         matches!(self, OdbcError::Transient(_))
     }
@@ -43,11 +45,13 @@ pub struct Failure {
     pub message: String,
     /// The SQLSTATE of the driver's first diagnostic record, when there was one.
     pub sqlstate: Option<String>,
+    /// The driver's diagnostic (redacted), kept as the error's source.
     #[source]
     pub driver: Option<DriverError>,
 }
 
 impl Failure {
+    /// A failure with only auditfwd's own message: no SQLSTATE, no driver error.
     pub fn new(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
@@ -75,8 +79,11 @@ impl From<Failure> for String {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{text}")]
 pub struct DriverError {
+    /// The SQLSTATE of the first diagnostic record, when the driver gave one.
     pub sqlstate: Option<String>,
+    /// The native error code of that record, as the driver reports it.
     pub native_error: Option<i32>,
+    /// The driver's text, on one line, with every secret replaced.
     pub text: String,
 }
 
@@ -102,11 +109,17 @@ impl DriverError {
 /// What auditfwd was doing when the driver failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Doing {
+    /// Connecting (ODBC connect with the credentials).
     Connect,
+    /// Reading which columns the SYSTOOLS audit journal functions have.
     DiscoverColumns,
+    /// Reading the current user (the forwarder's own profile).
     CurrentUser,
+    /// Reading `QSYS2.JOURNAL_RECEIVER_INFO`.
     ReceiverInfo,
+    /// Reading `QSYS2.USER_INFO` (the privileged profiles).
     UserInfo,
+    /// Reading journal entries from this receiver.
     Read(ReceiverId),
 }
 

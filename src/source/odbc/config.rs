@@ -13,18 +13,24 @@ use crate::config::{duration, read_secret_file, Problems, Secret};
 pub struct OdbcConfig {
     /// Redacted in output: it may carry `PWD=`.
     pub connection_string: Secret,
+    /// Password for the connection, kept out of the connection string; redacted in output.
     pub password: Secret,
     /// File whose first line is the password (systemd credentials, Kubernetes secrets).
     pub password_file: Option<PathBuf>,
     /// The password `password_file` held, read once by `load_files`.
     #[serde(skip)]
     pub password_from_file: Option<Secret>,
+    /// SQL dialect: "db2i" (Db2 for IBM i, the default) or "postgres" (the lab).
     pub dialect: Dialect,
     /// IANA zone of the IBM i clock (ENTRY_TIMESTAMP is local time), or "server".
     pub timezone: String,
     /// First run only: "now", "earliest" or a local timestamp.
     pub start_at: String,
+    /// Drop the database host-server rows (QZDASOINIT, QZDASSINIT) whose real user is the
+    /// forwarder's own profile, so it does not report its own polling (default true).
     pub exclude_own_connections: bool,
+    /// Statement timeout of every journal query (default 1m); on Db2 for i the query
+    /// governor limit, compared with the optimizer's estimate before a call runs.
     #[serde(with = "duration")]
     pub query_timeout: Duration,
 }
@@ -45,10 +51,13 @@ impl Default for OdbcConfig {
     }
 }
 
+/// `source.odbc.dialect`: the SQL the statements are written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
+    /// Db2 for IBM i, through the IBM i Access ODBC driver.
     Db2i,
+    /// The PostgreSQL lab in deploy/lab/, a stand-in for testing.
     Postgres,
 }
 

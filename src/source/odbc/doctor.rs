@@ -19,13 +19,16 @@ use crate::event::audit::TypeSpec;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// The system meets the requirement.
     Passed,
+    /// It does not: see the check's `remedy`.
     Failed,
     /// Could not be decided (a view this release lacks, no activity to see).
     Unknown,
 }
 
 impl Status {
+    /// The mark printed before the check's line: ✔, ✗ or ?.
     pub fn mark(self) -> char {
         match self {
             Status::Passed => '✔',
@@ -40,9 +43,11 @@ impl Status {
 pub struct Check {
     /// Stable name, e.g. `function.PW`, `audit_level.JS`.
     pub name: String,
+    /// What the check found.
     pub status: Status,
     /// A failed required check makes `doctor` exit 78.
     pub required: bool,
+    /// What was seen, in a sentence (a level, a count, the driver's error).
     pub detail: String,
     /// What to do about a failure (a command, a PTF group, a setting).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,9 +90,11 @@ impl Check {
 /// The whole report.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// The host the checks ran against (from the connection string).
     pub host: String,
     /// Every required check passed.
     pub ok: bool,
+    /// Every check, in the order run.
     pub checks: Vec<Check>,
 }
 

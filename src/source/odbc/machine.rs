@@ -50,6 +50,9 @@ enum Waiting {
     },
 }
 
+/// The reader as a pure state machine: it owns the position and what is still to
+/// hand out, takes what the server answered ([`Input`]) and says what to do next
+/// ([`Action`]). No I/O, no clock.
 pub struct Machine {
     position: Position,
     /// The receiver list as last read; kept while a detached receiver is read
@@ -80,6 +83,7 @@ struct AfterEntry {
 }
 
 impl Machine {
+    /// A machine reading from `position`, handing out at most `batch_rows` rows at a time.
     pub fn new(position: Position, batch_rows: usize) -> Machine {
         Machine {
             position,

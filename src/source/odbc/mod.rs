@@ -52,9 +52,11 @@ use crate::source::config::SourceConfig;
 /// What one poll produced.
 #[derive(Debug, Default)]
 pub struct OdbcPoll {
+    /// Rows to deliver, in journal order (at most `source.batch_rows`).
     pub rows: Vec<JournalRow>,
     /// Position after this poll, when it moved (even with no rows to deliver).
     pub cursor: Option<JournalCursor>,
+    /// Whether the reader has read everything there is for now.
     pub caught_up: bool,
     /// Rows dropped as the forwarder's own database connections.
     pub own_rows_dropped: usize,
@@ -74,6 +76,8 @@ pub struct QueryCounts {
     pub journal_receiver_info: u64,
 }
 
+/// The ODBC reader: one connection to the IBM i (opened on demand, dropped on an
+/// error) and the state machine that decides each statement.
 pub struct OdbcSource {
     config: OdbcConfig,
     password: Secret,

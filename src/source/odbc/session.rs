@@ -33,13 +33,18 @@ pub enum Kind {
 /// [`Session::typed`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Function {
+    /// SYSTOOLS.AUDIT_JOURNAL_JS.
     Js,
+    /// The function of `Session::typed[index]`.
     Typed(usize),
 }
 
+/// One ODBC connection with every statement it needs, prepared once at connect.
 pub struct Session {
     /// Columns selected from JS, in order: the required ones and the optional ones this release has.
     pub columns: Vec<String>,
+    /// The profile this connection runs as, when `exclude_own_connections` is on: its
+    /// database host-server rows (QZDASOINIT, QZDASSINIT) are dropped, not its other jobs.
     pub own_profile: Option<String>,
     /// `QSYS2.JOURNAL_RECEIVER_INFO` for QSYS/QAUDJRN.
     receivers: Statement,
@@ -55,6 +60,7 @@ pub struct Session {
 
 /// The statements of one audit type other than JS.
 pub struct TypedStatements {
+    /// The audit type these statements read.
     pub spec: &'static TypeSpec,
     /// Columns selected: the common header ones, then the type's own, as this release has them.
     pub columns: Vec<String>,
@@ -80,12 +86,19 @@ impl Reads {
 
 /// Where the connection goes and how it reads.
 pub struct Target<'a> {
+    /// The ODBC connection string to connect with (a secret: it may hold the password).
     pub connection_string: &'a str,
+    /// The host, for messages (never the connection string).
     pub host: &'a str,
+    /// The texts (the password in its forms) that no error message may show.
     pub secrets: &'a [&'a str],
+    /// SQL dialect of the server (Db2 for i or the PostgreSQL lab).
     pub dialect: Dialect,
+    /// The JS filters pushed into the SQL (`[filter]`).
     pub filter: &'a SqlFilter,
+    /// Query timeout for every statement, in seconds (`source.odbc.query_timeout`, at least 1).
     pub timeout_seconds: usize,
+    /// `source.odbc.exclude_own_connections`: drop the forwarder's own database jobs' rows.
     pub exclude_own_connections: bool,
     /// Audit types other than JS to read, in catalog order.
     pub types: &'a [&'static TypeSpec],
@@ -429,6 +442,7 @@ fn prepare_reads(
 pub enum PrivilegedError {
     /// The statement could not be prepared at connect (the text says why).
     Prepare(String),
+    /// Executing the statement or fetching its rows failed.
     Driver(odbc_api::Error),
 }
 

@@ -67,6 +67,7 @@ pub const COMMON_OPTIONAL_COLUMNS: &[&str] = &[
 /// A parameter value, bound as text and cast in the statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
+    /// Bound as text and cast in the statement (names, codes, sequence numbers, times).
     Text(String),
     /// Bound as a 64-bit integer (used for the row bound).
     Integer(i64),
@@ -75,7 +76,9 @@ pub enum Value {
 /// A statement and its parameters, in marker order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Query {
+    /// The statement, with `?` parameter markers.
     pub text: String,
+    /// One value per marker, in order.
     pub params: Vec<Value>,
 }
 

@@ -27,6 +27,7 @@ pub struct RowReader<R: std::io::BufRead> {
 pub struct InputRow {
     /// The line the row starts on (1-based; the CSV header is line 1).
     pub line: usize,
+    /// The row's columns by IBM's column name.
     pub row: RawRow,
     /// Some bytes were not UTF-8 and were replaced by U+FFFD.
     pub replaced_invalid_utf8: bool,
@@ -50,7 +51,9 @@ enum Inner<R: std::io::BufRead> {
 #[derive(Debug, thiserror::Error)]
 #[error("input line {line}: {message}")]
 pub struct InputError {
+    /// The line the problem is on (1-based).
     pub line: usize,
+    /// What is wrong with it.
     pub message: String,
 }
 
@@ -64,6 +67,7 @@ fn too_long(line: usize) -> InputError {
 }
 
 impl<R: std::io::BufRead> RowReader<R> {
+    /// A reader over `input`: skips a UTF-8 byte order mark and decides JSON lines or CSV.
     pub fn new(mut input: R) -> Result<RowReader<R>, InputError> {
         let io_error = |error: std::io::Error| InputError {
             line: 1,

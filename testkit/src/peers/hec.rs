@@ -10,8 +10,10 @@ const SCRIPT: &str = concat!(
     "/../tests/support/hec_standin.py"
 );
 
+/// A running HEC stand-in; the process is killed when the value drops.
 pub struct HecStandin {
     child: Child,
+    /// The port it listens on (127.0.0.1).
     pub port: u16,
     /// Every indexed event, one JSON line each.
     pub store: PathBuf,

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 const LAB_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/lab/lab.sh");
 
+/// A database of its own in the running lab, dropped when the value drops.
 pub struct Lab {
+    /// The database's name: `t_<name>_<pid>_<counter>`.
     pub database: String,
 }
 

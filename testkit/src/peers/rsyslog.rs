@@ -14,6 +14,7 @@ const SCRIPT: &str = concat!(
 
 const LISTENERS: [&str; 5] = ["tcp", "tls", "relp", "udp", "mtls"];
 
+/// A running private rsyslogd with its five listeners; stopped when the value drops.
 pub struct Rsyslog {
     dir: tempfile::TempDir,
     ports: [u16; 5],

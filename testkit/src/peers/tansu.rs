@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use crate::wait::{free_port, wait_for_listener};
 
+/// A running tansu broker; killed when the value drops.
 pub struct Tansu {
     child: Child,
+    /// The port it listens on (127.0.0.1).
     pub port: u16,
 }
 
@@ -116,6 +118,7 @@ impl Tansu {
         keys
     }
 
+    /// Sends signal `name` (`STOP`, `CONT`, `KILL`, ...) to the broker process.
     pub fn signal(&self, name: &str) {
         super::signal_pid(self.child.id(), name);
     }

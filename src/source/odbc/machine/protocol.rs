@@ -13,7 +13,9 @@ use crate::event::{Cursor as JournalCursor, JournalRow, Notice};
 pub enum Position {
     /// First start: entries at or after a local time, from the receiver holding it.
     FromTime {
+        /// The local time to start at (`source.start_at`).
         at: NaiveDateTime,
+        /// The receiver that holds `at`, once the receiver list said so; `None` before.
         receiver: Option<ReceiverId>,
     },
     /// First start with `start_at = "earliest"`.
@@ -22,8 +24,11 @@ pub enum Position {
     After {
         /// Unknown until the first row is read on a first start.
         system: Option<String>,
+        /// The receiver that holds the entry.
         receiver: ReceiverId,
+        /// The entry's sequence number.
         sequence: u64,
+        /// The entry's local time, kept to find it again if its receiver has gone.
         timestamp: Option<NaiveDateTime>,
     },
 }
@@ -46,8 +51,11 @@ impl Position {
 /// The last row a call returned, kept or not.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Seen {
+    /// The system the row came from, when the row said it.
     pub system: Option<String>,
+    /// The row's sequence number: reading goes on after it.
     pub sequence: u64,
+    /// The row's local time.
     pub timestamp: Option<NaiveDateTime>,
 }
 
@@ -56,6 +64,7 @@ pub struct Seen {
 pub struct Read {
     /// Rows to deliver, in sequence order.
     pub rows: Vec<JournalRow>,
+    /// The last row returned, kept or not; `None` when the call returned nothing.
     pub last: Option<Seen>,
     /// Rows dropped as the forwarder's own database connections.
     pub own_dropped: usize,
@@ -66,8 +75,11 @@ pub struct Read {
 /// One call to make: every configured type over one range of one receiver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Call {
+    /// The receiver to read.
     pub receiver: ReceiverId,
+    /// Which statement shape: a sequence window, or rows from a sequence or a time.
     pub kind: Kind,
+    /// Where the call starts inside the receiver.
     pub start: Start,
     /// The window's last sequence number; `None` for a call bounded by rows.
     pub last: Option<u64>,
@@ -91,7 +103,9 @@ pub enum Input {
     /// A window call failed on an entry the server cannot convert (SQLSTATE
     /// class 22).
     DataError {
+        /// The SQLSTATE the driver reported, when it gave one.
         sqlstate: Option<String>,
+        /// The driver's message.
         message: String,
     },
 }
@@ -99,8 +113,12 @@ pub enum Input {
 /// Rows to hand out, with the cursor after them.
 #[derive(Debug, Default, PartialEq)]
 pub struct Chunk {
+    /// The rows, in sequence order.
     pub rows: Vec<JournalRow>,
+    /// The cursor after the chunk: its last row, or past dropped rows when the call
+    /// ended there; `None` when there is no row and no end to move to.
     pub cursor: Option<JournalCursor>,
+    /// Rows dropped as the forwarder's own database connections, for the metrics.
     pub own_rows_dropped: usize,
 }
 
@@ -113,15 +131,20 @@ pub enum Action {
     Read(Call),
     /// Hand these rows out. `anomaly` is an error to log about them.
     Deliver {
+        /// The rows and the cursor after them.
         chunk: Chunk,
+        /// An error to log about these rows (for example a malformed row), if any.
         anomaly: Option<String>,
     },
     /// The position moved to the next receiver with nothing to hand out;
     /// with a cursor the poll ends with it (the checkpoint moves too),
     /// without one answer with [`Input::Continue`].
     Moved {
+        /// The receiver the position left.
         from: ReceiverId,
+        /// The receiver the position moved to.
         to: ReceiverId,
+        /// The position at the start of `to`; `None` when reading goes on without a commit.
         cursor: Option<JournalCursor>,
     },
     /// Report one synthetic row, then hand it out with [`Machine::deliver`]
@@ -130,15 +153,21 @@ pub enum Action {
     /// A window holds an entry the server cannot convert: the next call reads
     /// `window` sequence numbers, on a new connection. Nothing to hand out.
     Narrowed {
+        /// The receiver the window is in.
         receiver: ReceiverId,
+        /// First sequence number of the window that failed.
         first: u64,
+        /// Last sequence number of the window that failed.
         last: u64,
+        /// How many sequence numbers the next call reads.
         window: u64,
+        /// The SQLSTATE of the failure, when the driver gave one.
         sqlstate: Option<String>,
     },
     /// Nothing more to read now. `waiting` names a receiver that cannot be
     /// read while no receiver follows it yet, and its status.
     CaughtUp {
+        /// The receiver not readable yet and its status, or `None`.
         waiting: Option<(ReceiverId, String)>,
     },
     /// The poll took [`STEPS_PER_POLL`](super::STEPS_PER_POLL) steps without a call: nothing this time.
@@ -148,10 +177,15 @@ pub enum Action {
 /// What a synthetic row says, at which position.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoticeRow {
+    /// The event's `event_action`: [`NoticeRow::AUDIT_GAP`] or [`NoticeRow::MALFORMED_ROW`].
     pub action: &'static str,
+    /// The system the row is about.
     pub system: String,
+    /// The receiver the row is placed in.
     pub receiver: ReceiverId,
+    /// The sequence number the row is placed at.
     pub sequence: u64,
+    /// What happened, for the SOC analyst.
     pub message: String,
     /// The cursor after the row.
     pub end: Option<JournalCursor>,
@@ -160,7 +194,9 @@ pub struct NoticeRow {
 }
 
 impl NoticeRow {
+    /// Entries the reader could not read (lost or gone): the gap is reported, not hidden.
     pub const AUDIT_GAP: &'static str = "audit_gap";
+    /// A row that could not be read or converted, reported in place of the entry.
     pub const MALFORMED_ROW: &'static str = "malformed_row";
 
     /// The row, stamped with the reader's local time now and UTC now.
