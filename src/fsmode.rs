@@ -11,14 +11,14 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// The mode of every file auditfwd creates.
-pub const PRIVATE_FILE_MODE: u32 = 0o600;
+pub(crate) const PRIVATE_FILE_MODE: u32 = 0o600;
 /// The mode of every directory auditfwd creates.
-pub const PRIVATE_DIR_MODE: u32 = 0o700;
+pub(crate) const PRIVATE_DIR_MODE: u32 = 0o700;
 
 /// `OpenOptions` that create a missing file as `0600`. Set `append`, `write`,
 /// `read` and `create` as needed; an existing file keeps its mode. The umask can
 /// only clear bits, so `0600` survives any umask that leaves the owner's bits.
-pub fn private_file_options() -> OpenOptions {
+pub(crate) fn private_file_options() -> OpenOptions {
     let mut options = OpenOptions::new();
     options.mode(PRIVATE_FILE_MODE);
     options
@@ -27,7 +27,7 @@ pub fn private_file_options() -> OpenOptions {
 /// Creates `path` and its missing parents as `0700` (a no-op if it exists).
 /// Directories created here are chmod'ed afterwards, so an umask that clears
 /// owner bits cannot make them unusable either.
-pub fn create_private_dir_all(path: &Path) -> io::Result<()> {
+pub(crate) fn create_private_dir_all(path: &Path) -> io::Result<()> {
     if path.is_dir() {
         return Ok(());
     }
@@ -51,7 +51,7 @@ pub fn create_private_dir_all(path: &Path) -> io::Result<()> {
 /// the owner: files `0600`, directories `0700` with everything under them.
 /// Other entries are not touched, so a state directory shared with other files
 /// keeps theirs. Symbolic links are left alone; bits are only ever removed.
-pub fn restrict_entries(dir: &Path, select: impl Fn(&str) -> bool) -> io::Result<()> {
+pub(crate) fn restrict_entries(dir: &Path, select: impl Fn(&str) -> bool) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         if select(&entry.file_name().to_string_lossy()) {

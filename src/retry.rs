@@ -6,7 +6,7 @@ use std::time::Duration;
 /// Each delay is drawn from [d/2, d]; d starts at `initial` and doubles up to
 /// `maximum`. Arithmetic saturates: no configuration can make it panic.
 #[derive(Debug, Clone)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     initial: Duration,
     maximum: Duration,
     current: Duration,
@@ -15,7 +15,7 @@ pub struct Backoff {
 
 impl Backoff {
     /// `salt` spreads the jitter of several retriers started at the same moment.
-    pub fn new(initial: Duration, maximum: Duration, salt: u64) -> Backoff {
+    pub(crate) fn new(initial: Duration, maximum: Duration, salt: u64) -> Backoff {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_nanos() as u64);
@@ -29,12 +29,12 @@ impl Backoff {
     }
 
     /// Back to the initial delay (after a success).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.current = self.initial;
     }
 
     /// The next pause.
-    pub fn next_delay(&mut self) -> Duration {
+    pub(crate) fn next_delay(&mut self) -> Duration {
         // xorshift64
         self.random ^= self.random << 13;
         self.random ^= self.random >> 7;
@@ -47,7 +47,7 @@ impl Backoff {
 
     /// The next pause, but at least what the peer asked for (`Retry-After`),
     /// which is itself capped at the maximum: a peer cannot park us for a year.
-    pub fn next_delay_after(&mut self, requested: Option<Duration>) -> Duration {
+    pub(crate) fn next_delay_after(&mut self, requested: Option<Duration>) -> Duration {
         let delay = self.next_delay();
         requested.map_or(delay, |asked| delay.max(asked.min(self.maximum)))
     }

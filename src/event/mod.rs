@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 pub mod audit;
 
-pub mod config;
-pub mod schema;
+pub(crate) mod config;
+#[cfg(test)]
+pub(crate) mod schema;
 pub mod session;
 pub mod wire;
 

@@ -93,7 +93,7 @@ fn type_blocks(properties: &mut Map<String, Value>) {
 }
 
 /// The JSON Schema of native events, version 2.
-pub fn v2() -> Value {
+pub(crate) fn v2() -> Value {
     let v1: Value = serde_json::from_str(V1).expect("the v1 schema is JSON");
     let v1 = &v1["properties"];
     let codes: Vec<Value> = catalog::ALL

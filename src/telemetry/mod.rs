@@ -6,7 +6,7 @@
 pub mod fleet;
 pub mod http;
 pub mod metrics;
-pub mod notify;
+pub(crate) mod notify;
 
 use std::io::IsTerminal;
 

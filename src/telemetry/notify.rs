@@ -5,7 +5,7 @@ use std::os::unix::net::UnixDatagram;
 use std::time::Duration;
 
 /// Sends READY=1, STATUS=, WATCHDOG=1 and STOPPING=1 when systemd asked for them.
-pub struct Notifier {
+pub(crate) struct Notifier {
     socket: Option<(UnixDatagram, String)>,
     watchdog: Option<Duration>,
 }
@@ -13,7 +13,7 @@ pub struct Notifier {
 impl Notifier {
     /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID` (the watchdog is
     /// ours only when the PID is absent or ours).
-    pub fn from_environment() -> Notifier {
+    pub(crate) fn from_environment() -> Notifier {
         let socket = std::env::var("NOTIFY_SOCKET")
             .ok()
             .filter(|path| !path.is_empty())
@@ -31,27 +31,27 @@ impl Notifier {
     }
 
     /// How often to send WATCHDOG=1: half the interval systemd set.
-    pub fn watchdog_interval(&self) -> Option<Duration> {
+    pub(crate) fn watchdog_interval(&self) -> Option<Duration> {
         self.watchdog.map(|interval| interval / 2)
     }
 
     /// Tells systemd the daemon is up (READY=1).
-    pub fn ready(&self) {
+    pub(crate) fn ready(&self) {
         self.send("READY=1");
     }
 
     /// Sets the status line `systemctl status` shows (STATUS=, one line).
-    pub fn status(&self, text: &str) {
+    pub(crate) fn status(&self, text: &str) {
         self.send(&format!("STATUS={}", text.replace('\n', " ")));
     }
 
     /// Feeds systemd's watchdog (WATCHDOG=1).
-    pub fn watchdog(&self) {
+    pub(crate) fn watchdog(&self) {
         self.send("WATCHDOG=1");
     }
 
     /// Tells systemd the daemon is shutting down (STOPPING=1).
-    pub fn stopping(&self) {
+    pub(crate) fn stopping(&self) {
         self.send("STOPPING=1");
     }
 

@@ -108,7 +108,7 @@ impl DriverError {
 
 /// What auditfwd was doing when the driver failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Doing {
+pub(crate) enum Doing {
     /// Connecting (ODBC connect with the credentials).
     Connect,
     /// Reading which columns the SYSTOOLS audit journal functions have.
@@ -139,7 +139,7 @@ impl std::fmt::Display for Doing {
 }
 
 /// Transient or fatal, with the remedy, for `driver` failing while `doing` on `host`.
-pub fn classify(doing: &Doing, host: &str, driver: DriverError) -> OdbcError {
+pub(crate) fn classify(doing: &Doing, host: &str, driver: DriverError) -> OdbcError {
     let state = driver.sqlstate.clone().unwrap_or_default();
     let detail = driver.text.clone();
     // psqlODBC reports a refused password as 08001 with the server's text;

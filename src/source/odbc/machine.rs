@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 
 use chrono::NaiveDateTime;
 
-pub use self::protocol::{
+pub(crate) use self::protocol::{
     malformed_row, Action, Call, Chunk, Input, NoticeRow, Position, Read, Seen,
 };
 use super::chain::{self, Decision, ReceiverId, ReceiverInfo, WINDOW_ENTRIES};
@@ -25,7 +25,7 @@ use crate::event::{Cursor as JournalCursor, JournalRow};
 
 /// Steps one poll may take that make no call and hand nothing out (moving
 /// between receivers) before it gives up until the next poll.
-pub const STEPS_PER_POLL: usize = 64;
+pub(crate) const STEPS_PER_POLL: usize = 64;
 
 /// The answer the machine waits for, with what it needs to go on.
 #[derive(Debug)]
@@ -53,7 +53,7 @@ enum Waiting {
 /// The reader as a pure state machine: it owns the position and what is still to
 /// hand out, takes what the server answered ([`Input`]) and says what to do next
 /// ([`Action`]). No I/O, no clock.
-pub struct Machine {
+pub(crate) struct Machine {
     position: Position,
     /// The receiver list as last read; kept while a detached receiver is read
     /// window by window (its end cannot move), read again otherwise.
@@ -84,7 +84,7 @@ struct AfterEntry {
 
 impl Machine {
     /// A machine reading from `position`, handing out at most `batch_rows` rows at a time.
-    pub fn new(position: Position, batch_rows: usize) -> Machine {
+    pub(crate) fn new(position: Position, batch_rows: usize) -> Machine {
         Machine {
             position,
             receivers: None,
@@ -100,17 +100,17 @@ impl Machine {
     }
 
     /// The connection was dropped: the receiver list is read again.
-    pub fn forget_receivers(&mut self) {
+    pub(crate) fn forget_receivers(&mut self) {
         self.receivers = None;
     }
 
     /// Whether rows (or the cursor after them) of the last call are left to hand out.
-    pub fn has_pending(&self) -> bool {
+    pub(crate) fn has_pending(&self) -> bool {
         !self.pending.is_empty() || self.pending_end.is_some()
     }
 
     /// The next step, given what the server answered.
-    pub fn step(&mut self, input: Input) -> Action {
+    pub(crate) fn step(&mut self, input: Input) -> Action {
         let waiting = std::mem::replace(&mut self.waiting, Waiting::Nothing);
         match (input, waiting) {
             (Input::Poll, _) => {
@@ -142,7 +142,7 @@ impl Machine {
 
     /// Keeps `rows` to hand out, `end` being the cursor after the last of them;
     /// returns the first chunk.
-    pub fn deliver(
+    pub(crate) fn deliver(
         &mut self,
         rows: Vec<JournalRow>,
         own_dropped: usize,
@@ -155,7 +155,7 @@ impl Machine {
     }
 
     /// The next `batch_rows` rows of the last call, with the cursor after them.
-    pub fn next_chunk(&mut self) -> Chunk {
+    pub(crate) fn next_chunk(&mut self) -> Chunk {
         let take = self.pending.len().min(self.batch_rows);
         let rows: Vec<JournalRow> = self.pending.drain(..take).collect();
         let cursor = if self.pending.is_empty() {

@@ -21,12 +21,12 @@
 //! `auditfwd doctor`. Runs on the source thread: every call here blocks.
 
 pub mod chain;
-pub mod classify;
+pub(crate) mod classify;
 pub mod config;
 mod connection;
 pub mod doctor;
 mod fetch;
-pub mod machine;
+pub(crate) mod machine;
 mod read;
 pub mod session;
 pub mod sql;

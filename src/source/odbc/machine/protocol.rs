@@ -10,7 +10,7 @@ use crate::event::{Cursor as JournalCursor, JournalRow, Notice};
 
 /// Where the next read starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Position {
+pub(crate) enum Position {
     /// First start: entries at or after a local time, from the receiver holding it.
     FromTime {
         /// The local time to start at (`source.start_at`).
@@ -35,7 +35,7 @@ pub enum Position {
 
 impl Position {
     /// The position just after `cursor`.
-    pub fn of(cursor: &JournalCursor) -> Position {
+    pub(crate) fn of(cursor: &JournalCursor) -> Position {
         Position::After {
             system: Some(cursor.system_name.clone()),
             receiver: ReceiverId {
@@ -50,48 +50,48 @@ impl Position {
 
 /// The last row a call returned, kept or not.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Seen {
+pub(crate) struct Seen {
     /// The system the row came from, when the row said it.
-    pub system: Option<String>,
+    pub(crate) system: Option<String>,
     /// The row's sequence number: reading goes on after it.
-    pub sequence: u64,
+    pub(crate) sequence: u64,
     /// The row's local time.
-    pub timestamp: Option<NaiveDateTime>,
+    pub(crate) timestamp: Option<NaiveDateTime>,
 }
 
 /// What one call (every configured type over one range) brought back.
 #[derive(Debug, Default)]
-pub struct Read {
+pub(crate) struct Read {
     /// Rows to deliver, in sequence order.
-    pub rows: Vec<JournalRow>,
+    pub(crate) rows: Vec<JournalRow>,
     /// The last row returned, kept or not; `None` when the call returned nothing.
-    pub last: Option<Seen>,
+    pub(crate) last: Option<Seen>,
     /// Rows dropped as the forwarder's own database connections.
-    pub own_dropped: usize,
+    pub(crate) own_dropped: usize,
     /// Rows the statements returned (kept, dropped or malformed).
-    pub returned: usize,
+    pub(crate) returned: usize,
 }
 
 /// One call to make: every configured type over one range of one receiver.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Call {
+pub(crate) struct Call {
     /// The receiver to read.
-    pub receiver: ReceiverId,
+    pub(crate) receiver: ReceiverId,
     /// Which statement shape: a sequence window, or rows from a sequence or a time.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Where the call starts inside the receiver.
-    pub start: Start,
+    pub(crate) start: Start,
     /// The window's last sequence number; `None` for a call bounded by rows.
-    pub last: Option<u64>,
+    pub(crate) last: Option<u64>,
     /// The system, when known (a row that cannot be read is named after it).
-    pub system: Option<String>,
+    pub(crate) system: Option<String>,
     /// The sequence number a malformed row without one is placed at.
-    pub anchor: u64,
+    pub(crate) anchor: u64,
 }
 
 /// What the server answered.
 #[derive(Debug)]
-pub enum Input {
+pub(crate) enum Input {
     /// A new poll starts.
     Poll,
     /// Go on after [`Action::Moved`] without a cursor.
@@ -112,19 +112,19 @@ pub enum Input {
 
 /// Rows to hand out, with the cursor after them.
 #[derive(Debug, Default, PartialEq)]
-pub struct Chunk {
+pub(crate) struct Chunk {
     /// The rows, in sequence order.
-    pub rows: Vec<JournalRow>,
+    pub(crate) rows: Vec<JournalRow>,
     /// The cursor after the chunk: its last row, or past dropped rows when the call
     /// ended there; `None` when there is no row and no end to move to.
-    pub cursor: Option<JournalCursor>,
+    pub(crate) cursor: Option<JournalCursor>,
     /// Rows dropped as the forwarder's own database connections, for the metrics.
-    pub own_rows_dropped: usize,
+    pub(crate) own_rows_dropped: usize,
 }
 
 /// What the reader does next.
 #[derive(Debug, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Read `QSYS2.JOURNAL_RECEIVER_INFO`; answer with [`Input::Receivers`].
     ReadReceivers,
     /// Make this call; answer with [`Input::Rows`] or [`Input::DataError`].
@@ -176,31 +176,31 @@ pub enum Action {
 
 /// What a synthetic row says, at which position.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NoticeRow {
+pub(crate) struct NoticeRow {
     /// The event's `event_action`: [`NoticeRow::AUDIT_GAP`] or [`NoticeRow::MALFORMED_ROW`].
-    pub action: &'static str,
+    pub(crate) action: &'static str,
     /// The system the row is about.
-    pub system: String,
+    pub(crate) system: String,
     /// The receiver the row is placed in.
-    pub receiver: ReceiverId,
+    pub(crate) receiver: ReceiverId,
     /// The sequence number the row is placed at.
-    pub sequence: u64,
+    pub(crate) sequence: u64,
     /// What happened, for the SOC analyst.
-    pub message: String,
+    pub(crate) message: String,
     /// The cursor after the row.
-    pub end: Option<JournalCursor>,
+    pub(crate) end: Option<JournalCursor>,
     /// Whether the connection must be dropped first (a call failed mid-way).
-    pub reconnect: bool,
+    pub(crate) reconnect: bool,
 }
 
 impl NoticeRow {
     /// Entries the reader could not read (lost or gone): the gap is reported, not hidden.
-    pub const AUDIT_GAP: &'static str = "audit_gap";
+    pub(crate) const AUDIT_GAP: &'static str = "audit_gap";
     /// A row that could not be read or converted, reported in place of the entry.
-    pub const MALFORMED_ROW: &'static str = "malformed_row";
+    pub(crate) const MALFORMED_ROW: &'static str = "malformed_row";
 
     /// The row, stamped with the reader's local time now and UTC now.
-    pub fn row(&self, local: NaiveDateTime, now: DateTime<Utc>) -> JournalRow {
+    pub(crate) fn row(&self, local: NaiveDateTime, now: DateTime<Utc>) -> JournalRow {
         if self.action == Self::MALFORMED_ROW {
             return malformed_row(
                 &self.system,
@@ -228,7 +228,7 @@ impl NoticeRow {
 }
 
 /// A `malformed_row` notice at `sequence` of `receiver`.
-pub fn malformed_row(
+pub(crate) fn malformed_row(
     system: &str,
     receiver: &ReceiverId,
     sequence: u64,
