@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{check_pem_certificates, check_readable_file, duration, Problems};
+use crate::config::{duration, Problems, TlsFiles, TlsMaterial};
 use crate::format::Format;
 
 /// Syslog: RFC 5424 (or 3164) over TCP, TLS, RELP or UDP, with JSON, CEF or LEEF bodies.
@@ -38,6 +38,9 @@ pub struct SyslogSinkConfig {
     /// Client certificate and key for mutual TLS.
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
+    /// What the three files held, read once by `load_files`.
+    #[serde(skip)]
+    pub tls_material: Option<TlsMaterial>,
     /// Name to verify the certificate against; default: the host of `address`.
     pub tls_server_name: String,
     /// Required for udp: UDP cannot confirm delivery, so loss must be accepted knowingly.
@@ -81,6 +84,7 @@ impl Default for SyslogSinkConfig {
             tls_ca_file: None,
             tls_cert_file: None,
             tls_key_file: None,
+            tls_material: None,
             tls_server_name: String::new(),
             accept_loss: false,
             connect_timeout: Duration::from_secs(10),
@@ -219,38 +223,41 @@ impl SyslogSinkConfig {
         );
     }
 
-    /// Checks the CA, certificate and key files once: a typo is exit 78, not a restart loop.
-    pub fn load_files(&self, key: &str, problems: &mut Problems) {
-        let before = problems.errors.len();
-        for (name, path) in [
-            ("tls_ca_file", &self.tls_ca_file),
-            ("tls_cert_file", &self.tls_cert_file),
-            ("tls_key_file", &self.tls_key_file),
-        ] {
-            if let Some(path) = path {
-                let readable = problems.errors.len();
-                check_readable_file(&format!("{key}.{name}"), path, problems);
-                if name != "tls_key_file" && problems.errors.len() == readable {
-                    check_pem_certificates(&format!("{key}.{name}"), path, problems);
-                }
-            }
+    /// Reads the CA, certificate and key files once, into `tls_material`,
+    /// then makes the TLS set-up the sink will use from it: a typo or a bad
+    /// file is exit 78, not a restart loop, and the sink reads no file.
+    pub fn load_files(&mut self, key: &str, problems: &mut Problems) {
+        if self.transport != SyslogTransport::Tls {
+            return;
         }
-        // What the sink would refuse when it starts (a CA file with no
-        // certificate, a key that does not match, a bad server name): the
-        // same set-up, which needs no peer, so `check-config` says it too.
-        if problems.errors.len() == before && self.transport == SyslogTransport::Tls {
-            if let Err(error) = super::tls_connector(self) {
-                let name = if error.message.contains("server name") {
-                    "tls_server_name"
-                } else if error.message.contains("tls_key_file")
-                    || error.message.contains("client certificate")
-                {
-                    "tls_key_file"
-                } else {
-                    "transport"
-                };
-                problems.fail(format!("{key}.{name}"), error.message);
-            }
+        let at = |name: &str| format!("{key}.{name}");
+        let files = TlsFiles {
+            ca: self.tls_ca_file.as_deref().map(|path| (at("tls_ca_file"), path)),
+            cert: self.tls_cert_file.as_deref().map(|path| (at("tls_cert_file"), path)),
+            key: self.tls_key_file.as_deref().map(|path| (at("tls_key_file"), path)),
+        };
+        let material = files.load(problems);
+        self.tls_material = material;
+        if self.tls_material.is_none() {
+            return;
         }
+        // What the sink would refuse when it starts (a key that does not
+        // match, a bad server name): the same set-up, which needs no peer,
+        // so `check-config` says it too.
+        if let Err(error) = super::tls_connector(self) {
+            let name = if error.message.contains("server name") {
+                "tls_server_name"
+            } else if error.message.contains("client certificate") {
+                "tls_key_file"
+            } else {
+                "transport"
+            };
+            problems.fail(at(name), error.message);
+        }
+    }
+
+    /// Whether a TLS file is configured (then `tls_material` must be loaded).
+    pub fn names_tls_files(&self) -> bool {
+        self.tls_ca_file.is_some() || self.tls_cert_file.is_some() || self.tls_key_file.is_some()
     }
 }

@@ -45,6 +45,26 @@ impl Default for OdbcConfig {
     }
 }
 
+/// `[source.odbc]`'s values that are parsed or read, as ready values: made
+/// once at load ([`OdbcConfig::plan`]), never parsed again.
+#[derive(Clone, Debug)]
+pub struct OdbcPlan {
+    /// The zone of the IBM i clock (`timezone`; "server" is UTC).
+    pub zone: chrono_tz::Tz,
+    pub start_at: StartAt,
+    /// The password connected with: inline, or what `password_file` held.
+    pub password: Secret,
+}
+
+/// Where a first run starts (`start_at`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartAt {
+    Now,
+    Earliest,
+    /// A local time of the IBM i clock.
+    At(chrono::NaiveDateTime),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
@@ -68,15 +88,8 @@ impl OdbcConfig {
                 "set either password or password_file, not both",
             );
         }
-        let start_at = self.start_at.trim();
-        if start_at != "now"
-            && start_at != "earliest"
-            && crate::source::rows::parse_local_timestamp(start_at).is_none()
-        {
-            problems.fail(
-                at("start_at"),
-                format!("{start_at:?} is not \"now\", \"earliest\" or a local timestamp like \"2026-04-08T00:00:00\""),
-            );
+        if let Err(problem) = self.start() {
+            problems.fail(at("start_at"), problem);
         }
         problems.duration_in(
             at("query_timeout"),
@@ -84,26 +97,51 @@ impl OdbcConfig {
             Duration::from_secs(1),
             Duration::from_secs(3600),
         );
-        if self.timezone != "server" && self.timezone.parse::<chrono_tz::Tz>().is_err() {
-            problems.fail(
-                at("timezone"),
-                format!(
-                    "{:?} is not an IANA time zone such as \"Europe/Rome\"",
-                    self.timezone
-                ),
-            );
+        if let Err(problem) = self.zone() {
+            problems.fail(at("timezone"), problem);
         }
     }
 
     /// The zone of the IBM i clock: the one place `timezone` is parsed
-    /// ("server" reads local times as UTC). The error names the key.
-    pub fn zone(&self) -> Result<chrono_tz::Tz, String> {
+    /// ("server" reads local times as UTC).
+    fn zone(&self) -> Result<chrono_tz::Tz, String> {
         match self.timezone.as_str() {
             "server" => Ok(chrono_tz::Tz::UTC),
             name => name
                 .parse()
-                .map_err(|_| format!("source.odbc.timezone {name:?} is not an IANA zone")),
+                .map_err(|_| format!("{name:?} is not an IANA time zone such as \"Europe/Rome\"")),
         }
+    }
+
+    /// Where a first run starts: the one place `start_at` is parsed.
+    fn start(&self) -> Result<StartAt, String> {
+        match self.start_at.trim() {
+            "now" => Ok(StartAt::Now),
+            "earliest" => Ok(StartAt::Earliest),
+            text => crate::source::rows::parse_local_timestamp(text)
+                .map(StartAt::At)
+                .ok_or_else(|| format!("{text:?} is not \"now\", \"earliest\" or a local timestamp like \"2026-04-08T00:00:00\"")),
+        }
+    }
+
+    /// The ready values the source opens with (`key` is "source.odbc"):
+    /// each problem names its key.
+    pub fn plan(&self, key: &str, problems: &mut Problems) -> Option<OdbcPlan> {
+        let at = |name: &str| format!("{key}.{name}");
+        let zone = self
+            .zone()
+            .map_err(|problem| problems.fail(at("timezone"), problem));
+        let start_at = self
+            .start()
+            .map_err(|problem| problems.fail(at("start_at"), problem));
+        let password = self
+            .password_in_use()
+            .map_err(|problem| problems.fail(at("password_file"), problem));
+        Some(OdbcPlan {
+            zone: zone.ok()?,
+            start_at: start_at.ok()?,
+            password: password.ok()?,
+        })
     }
 
     /// Reads the password file once, so a missing one is a configuration error.
