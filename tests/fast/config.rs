@@ -632,6 +632,30 @@ fn an_hec_endpoint_no_http_client_can_parse_is_exit_78_at_load() {
 }
 
 #[test]
+fn a_syslog_facility_is_read_by_name_once_and_an_unknown_one_is_exit_78() {
+    let workspace = Workspace::new();
+    let sink = |facility: &str| {
+        format!("[[sinks]]\ntype = \"syslog\"\naddress = \"x.example:514\"\nfacility = \"{facility}\"\n")
+    };
+    let config = workspace.write("syslog.toml", &sink("Local7"));
+    let table = printed(&check_config(
+        &workspace,
+        &["-c", config.to_str().unwrap()],
+        &[],
+    ));
+    assert_eq!(table["sinks"][0]["facility"].as_str(), Some("local7"));
+    let config = workspace.write("syslog.toml", &sink("local8"));
+    let output = check_config(&workspace, &["-c", config.to_str().unwrap()], &[]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(78), "{message}");
+    assert!(
+        message.contains("`sinks.0`")
+            && message.contains("facility \"local8\" is not a syslog facility"),
+        "{message}"
+    );
+}
+
+#[test]
 fn credentials_in_the_hec_endpoint_url_are_refused_without_being_echoed() {
     let workspace = Workspace::new();
     let config = workspace.write(

@@ -27,7 +27,7 @@ pub struct SyslogSinkConfig {
     /// tab-separated). Set `format` or `body`, not both.
     pub format: Option<Format>,
     /// Facility name; the severity comes from the event.
-    pub facility: String,
+    pub facility: Facility,
     pub app_name: String,
     /// STRUCTURED-DATA id; 32473 is the documentation enterprise number: set your own.
     pub sd_id: String,
@@ -77,7 +77,7 @@ impl Default for SyslogSinkConfig {
             protocol: SyslogProtocol::Rfc5424,
             body: SyslogBody::Json,
             format: None,
-            facility: "auth".into(),
+            facility: Facility::AUTH,
             app_name: "auditfwd".into(),
             sd_id: "auditfwd@32473".into(),
             max_message_bytes: 8192,
@@ -93,6 +93,41 @@ impl Default for SyslogSinkConfig {
             cef_dialect: crate::format::cef::CefDialect::Auditfwd,
             ibm_release: String::new(),
         }
+    }
+}
+
+/// A syslog facility: its name in configuration (any case), its code
+/// (RFC 5424 table 1) once loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Facility(u8);
+
+impl Facility {
+    pub const AUTH: Facility = Facility(4);
+
+    /// The number that goes into PRI.
+    pub fn code(self) -> u8 {
+        self.0
+    }
+}
+
+impl Serialize for Facility {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(super::format::FACILITY_NAMES[usize::from(self.0)])
+    }
+}
+
+impl<'de> Deserialize<'de> for Facility {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        super::format::facility_code(&name)
+            .map(Facility)
+            .ok_or_else(|| {
+                // Named here: a sink's fields reach the error under `sinks.N`
+                // only (serde buffers the internally tagged enum).
+                serde::de::Error::custom(format!(
+                    "facility {name:?} is not a syslog facility (auth, authpriv, security, local0..local7, ...)"
+                ))
+            })
     }
 }
 
@@ -169,9 +204,6 @@ impl SyslogSinkConfig {
         }
         if self.transport == SyslogTransport::Udp && !self.accept_loss {
             problems.fail(at("accept_loss"), "transport = \"udp\" cannot confirm delivery: events can be lost without a trace; set accept_loss = true to accept that, or use relp");
-        }
-        if super::format::facility_code(&self.facility).is_none() {
-            problems.fail(at("facility"), format!("{:?} is not a syslog facility (auth, authpriv, security, local0..local7, ...)", self.facility));
         }
         let (name, number) = self.sd_id.split_once('@').unwrap_or(("", ""));
         let printable = |text: &str| {

@@ -50,15 +50,13 @@ fn permanent(config: &SyslogSinkConfig, message: String) -> SinkError {
 
 impl SyslogSink {
     pub fn new(config: &SyslogSinkConfig) -> Result<SyslogSink, SinkError> {
-        let facility = format::facility_code(&config.facility)
-            .ok_or_else(|| permanent(config, format!("unknown facility {:?}", config.facility)))?;
         let tls = match config.transport {
             SyslogTransport::Tls => Some(tls_connector(config)?),
             _ => None,
         };
         Ok(SyslogSink {
             config: config.clone(),
-            facility,
+            facility: config.facility.code(),
             tls,
             connection: None,
             trimmed_total: 0,

@@ -52,8 +52,20 @@ pub struct OdbcPlan {
     /// The zone of the IBM i clock (`timezone`; "server" is UTC).
     pub zone: chrono_tz::Tz,
     pub start_at: StartAt,
-    /// The password connected with: inline, or what `password_file` held.
-    pub password: Secret,
+    pub connection: OdbcConnection,
+}
+
+/// How the source connects, assembled once from `connection_string` and the
+/// password in use (inline, or what `password_file` held).
+#[derive(Clone, Debug)]
+pub struct OdbcConnection {
+    /// The connection string with the password added: what the driver is given.
+    pub text: Secret,
+    /// Every text no message may show: the password, and the connection
+    /// string's own as written and as meant.
+    pub secrets: Vec<Secret>,
+    /// `SYSTEM=`, `SERVER=` or `DSN=` of the connection string, for messages.
+    pub host: String,
 }
 
 /// Where a first run starts (`start_at`).
@@ -137,10 +149,15 @@ impl OdbcConfig {
         let password = self
             .password_in_use()
             .map_err(|problem| problems.fail(at("password_file"), problem));
+        let password = password.ok()?;
         Some(OdbcPlan {
             zone: zone.ok()?,
             start_at: start_at.ok()?,
-            password: password.ok()?,
+            connection: OdbcConnection {
+                text: super::connection::with_password(&self.connection_string, &password),
+                secrets: super::connection::secrets_of(&self.connection_string, &password),
+                host: super::connection::host_of(self.connection_string.expose()),
+            },
         })
     }
 
@@ -155,7 +172,7 @@ impl OdbcConfig {
     }
 
     /// The password to connect with (see [`crate::config::secret_in_use`]).
-    pub fn password_in_use(&self) -> Result<Secret, String> {
+    fn password_in_use(&self) -> Result<Secret, String> {
         crate::config::secret_in_use(
             &self.password,
             self.password_file.as_deref(),
@@ -185,5 +202,52 @@ mod tests {
         assert!(problems.errors.is_empty());
         std::fs::remove_file(&path).unwrap();
         assert_eq!(odbc.password_in_use().unwrap().expose(), "s3cret");
+    }
+
+    /// The plan holds what the source connects with, made once: the
+    /// connection string with the password, the secrets, the host; its
+    /// `Debug` shows neither secret.
+    #[test]
+    fn the_plan_assembles_the_connection_once_and_shows_no_secret() {
+        let odbc = OdbcConfig {
+            connection_string: Secret::new("DSN=lab;UID=u;PWD={pw;x}"),
+            password: Secret::new("s3cret}"),
+            timezone: "Europe/Rome".into(),
+            start_at: "2026-04-08T00:00:00".into(),
+            ..Default::default()
+        };
+        let mut problems = Problems::default();
+        let plan = odbc.plan("sources[1].odbc", &mut problems).expect("plans");
+        assert!(problems.errors.is_empty());
+        assert_eq!(plan.zone, chrono_tz::Europe::Rome);
+        assert!(matches!(plan.start_at, StartAt::At(_)));
+        assert_eq!(
+            plan.connection.text.expose(),
+            "DSN=lab;UID=u;PWD={pw;x};PWD={s3cret}}};"
+        );
+        let secrets: Vec<&str> = plan.connection.secrets.iter().map(Secret::expose).collect();
+        assert_eq!(secrets, ["s3cret}", "pw;x"]);
+        assert_eq!(plan.connection.host, "lab");
+        let shown = format!("{plan:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("pw;x"),
+            "{shown}"
+        );
+        let bad = OdbcConfig {
+            timezone: "Mars/Olympus".into(),
+            start_at: "yesterday".into(),
+            ..Default::default()
+        };
+        let mut problems = Problems::default();
+        assert!(bad.plan("sources[1].odbc", &mut problems).is_none());
+        let keys: Vec<&str> = problems
+            .errors
+            .iter()
+            .map(|error| error.key.as_str())
+            .collect();
+        assert_eq!(
+            keys,
+            ["sources[1].odbc.timezone", "sources[1].odbc.start_at"]
+        );
     }
 }

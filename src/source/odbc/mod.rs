@@ -37,13 +37,11 @@ use tracing::{error, info, warn};
 use self::chain::ReceiverInfo;
 use self::classify::Doing;
 pub use self::classify::{DriverError, Failure, OdbcError};
-use self::config::{OdbcConfig, OdbcPlan, StartAt};
-use self::connection::host_of;
+use self::config::{OdbcConfig, OdbcConnection, OdbcPlan, StartAt};
 use self::machine::{Action, Chunk, Input, Machine, Position};
 use self::session::{Kind, Session};
 use self::sql::SqlFilter;
 use super::rows::LocalClock;
-use crate::config::Secret;
 use crate::enrich::config::FilterConfig;
 use crate::event::audit::TypeSpec;
 use crate::event::{Cursor as JournalCursor, JournalRow};
@@ -76,7 +74,8 @@ pub struct QueryCounts {
 
 pub struct OdbcSource {
     config: OdbcConfig,
-    password: Secret,
+    /// The connection string with the password, its secrets and its host.
+    connection: OdbcConnection,
     batch_rows: usize,
     filter: SqlFilter,
     session: Option<Session>,
@@ -85,7 +84,6 @@ pub struct OdbcSource {
     unreported: QueryCounts,
     total: QueryCounts,
     clock: LocalClock,
-    host: String,
     /// Whether JS entries are read (`source.audit_types` lists JS).
     read_js: bool,
     /// The other audit types configured, in catalog order, and the optional ones.
@@ -128,7 +126,6 @@ impl OdbcSource {
             warn!("source.odbc.timezone = \"server\" reads local times as UTC; set the IANA zone of the IBM i (e.g. \"Europe/Rome\") for correct UTC and DST handling");
         }
         Ok(OdbcSource {
-            host: host_of(config.connection_string.expose()),
             filter: SqlFilter {
                 entry_types: upper(&filter.entry_types),
                 include_users: upper(&filter.include_users),
@@ -149,13 +146,13 @@ impl OdbcSource {
                 .collect(),
             optional: plan.optional_types.clone(),
             config,
-            password: odbc.password.clone(),
+            connection: odbc.connection.clone(),
         })
     }
 
     /// The host named by the connection string, for log lines.
     pub fn host(&self) -> &str {
-        &self.host
+        &self.connection.host
     }
 
     /// Statements run since the source was made.
