@@ -43,19 +43,10 @@ impl TlsMaterial {
 }
 
 /// A client certificate chain and its private key.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
     pub chain: Vec<CertificateDer<'static>>,
     pub key: PrivateKey,
-}
-
-impl Clone for Identity {
-    fn clone(&self) -> Self {
-        Identity {
-            chain: self.chain.clone(),
-            key: self.key.clone(),
-        }
-    }
 }
 
 /// A private key; its `Debug` never shows it.
@@ -91,8 +82,9 @@ pub struct TlsFiles<'a> {
 
 impl TlsFiles<'_> {
     /// Reads and parses every file once. Each problem names its key; `None`
-    /// when there was one. A certificate without a key (or a key without a
-    /// certificate) is the section's own check, not repeated here.
+    /// when there was one. A certificate without a key, or a key without a
+    /// certificate, is one too (sections refuse it first, in `validate`),
+    /// never a connection without the client certificate.
     pub fn load(&self, problems: &mut Problems) -> Option<TlsMaterial> {
         let before = problems.errors.len();
         let ca = self
@@ -107,16 +99,20 @@ impl TlsFiles<'_> {
             .key
             .as_ref()
             .and_then(|(key, path)| record(problems, private_key(key, path)));
+        if let (Some((key, _)), None) | (None, Some((key, _))) = (&self.cert, &self.key) {
+            problems.fail(
+                key.as_str(),
+                "a client certificate and its key go together: set both files",
+            );
+        }
         if problems.errors.len() != before {
             return None;
         }
-        Some(TlsMaterial {
-            ca,
-            identity: match (chain, private) {
-                (Some(chain), Some(key)) => Some(Identity { chain, key }),
-                _ => None,
-            },
-        })
+        let identity = match (chain, private) {
+            (Some(chain), Some(key)) => Some(Identity { chain, key }),
+            _ => None,
+        };
+        Some(TlsMaterial { ca, identity })
     }
 }
 
@@ -238,7 +234,12 @@ mod tests {
                 && errors[2].contains("holds no PEM private key"),
             "{errors:?}"
         );
-        let (_, errors) = load(&[("key.pem", secret_looking)], false, false, true);
+        let (_, errors) = load(
+            &[("cert.pem", CA), ("key.pem", secret_looking)],
+            false,
+            true,
+            true,
+        );
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(
             errors[0].contains("not a PEM private key file"),
@@ -251,6 +252,26 @@ mod tests {
             "{errors:?}"
         );
     }
+
+    #[test]
+    fn a_certificate_without_its_key_is_a_problem_not_a_connection_without_it() {
+        let (material, errors) = load(&[("cert.pem", CA)], false, true, false);
+        assert!(material.is_none());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("s.tls_cert_file: ") && errors[0].contains("set both"),
+            "{errors:?}"
+        );
+        let (material, errors) = load(&[("cert.pem", CA), ("ca.pem", CA)], true, false, false);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            material.and_then(|material| material.ca).map(|ca| ca.len()),
+            Some(1)
+        );
+    }
+
+    /// A real certificate: the test CA of `tests/fixtures/tls/`.
+    const CA: &str = include_str!("../../tests/fixtures/tls/ca.pem");
 
     #[test]
     fn nothing_configured_is_no_material() {
