@@ -32,7 +32,7 @@ fn main() {
         .build()
         .unwrap();
     let address = runtime.block_on(async {
-        let listener = auditfwd::telemetry::http::bind("127.0.0.1:0")
+        let listener = auditfwd::telemetry::http::bind(([127, 0, 0, 1], 0).into())
             .await
             .unwrap();
         let address = listener.local_addr().unwrap();

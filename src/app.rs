@@ -1,8 +1,9 @@
-//! The app: wires one run together from the configuration (checkpoint store,
+//! The app: wires one run together from the run plan (checkpoint store,
 //! telemetry listener, sinks and their start-up checks, the reader thread, the
 //! sink tasks), each step a function, under one supervisor, and hands it to
 //! the dispatcher. A fleet (`app/fleet.rs`) runs one such pipeline per system.
-//! Everything here happens once.
+//! Everything here happens once, and builds from ready values: no file the
+//! configuration names is read here, and no configured text parsed.
 
 mod fleet;
 pub use fleet::run_fleet;
@@ -24,8 +25,9 @@ use crate::pipeline::ledger::Ledger;
 use crate::pipeline::sink_task::{Report, SinkTask};
 use crate::pipeline::supervisor::{Role, Supervisor};
 pub use crate::pipeline::{Outcome, RunError, RunOptions};
+use crate::plan::{RunPlan, SinkPlan, SystemPlan};
 use crate::settings::Config;
-use crate::sink::{Clients, ErrorKind, Sink, SinkConfig};
+use crate::sink::{Clients, ErrorKind, Sink};
 use crate::source::{self, ReaderHeartbeat, Source, SourceMessage};
 use crate::telemetry::notify::Notifier;
 use crate::telemetry::{http, Metrics};
@@ -33,19 +35,32 @@ use crate::telemetry::{http, Metrics};
 /// Runs the daemon until the source is exhausted (with `exit_when_caught_up`),
 /// `shutdown` completes, or something fails for good.
 pub async fn run(
-    config: Config,
+    plan: RunPlan,
     options: RunOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Outcome, RunError> {
-    let found = Arc::new(report_checkpoints(&config));
-    if config.sources.is_empty() {
-        let shared = Shared {
-            found: Some(found),
-            ..Shared::default()
-        };
-        run_pipeline(config, options, shutdown, None, shared).await
-    } else {
-        run_fleet(config, options, shutdown, found).await
+    let found = Arc::new(report_checkpoints(&plan.config));
+    if plan.is_fleet() {
+        return run_fleet(plan, options, shutdown, found).await;
+    }
+    let shared = Shared {
+        found: Some(found),
+        ..Shared::default()
+    };
+    let listen = plan.listen;
+    let system = the_system(plan)?;
+    run_pipeline(system, listen, options, shutdown, None, shared).await
+}
+
+/// The one system of a plan that is not a fleet's.
+fn the_system(plan: RunPlan) -> Result<SystemPlan, RunError> {
+    let count = plan.systems.len();
+    let mut systems = plan.systems.into_iter();
+    match (systems.next(), count) {
+        (Some(system), 1) => Ok(system),
+        _ => Err(RunError::Internal(format!(
+            "a plan of one system holds {count}"
+        ))),
     }
 }
 
@@ -97,36 +112,50 @@ pub type Observer = std::sync::Arc<dyn Fn(&Metrics) + Send + Sync>;
 
 /// [`run`], calling `observer` with the metrics while it runs.
 pub async fn run_observed(
-    config: Config,
+    plan: RunPlan,
     options: RunOptions,
     shutdown: impl Future<Output = ()>,
     observer: Option<Observer>,
 ) -> Result<Outcome, RunError> {
-    run_pipeline(config, options, shutdown, observer, Shared::default()).await
+    let listen = plan.listen;
+    let system = the_system(plan)?;
+    run_pipeline(
+        system,
+        listen,
+        options,
+        shutdown,
+        observer,
+        Shared::default(),
+    )
+    .await
 }
 
 /// One system's run, in its steps: open the state, start the listener, build
 /// the sinks, start the reader, start the sink tasks, run the dispatcher, shut
 /// down. Every task and thread belongs to one [`Supervisor`].
 async fn run_pipeline(
-    config: Config,
+    system: SystemPlan,
+    listen: Option<std::net::SocketAddr>,
     options: RunOptions,
     shutdown: impl Future<Output = ()>,
     observer: Option<Observer>,
     shared: Shared,
 ) -> Result<Outcome, RunError> {
-    let opened = open_state(&config, options.accept_lost_checkpoint).await?;
-    let sink_configs = config.effective_sinks();
-    let names: Vec<String> = sink_configs.iter().map(|sink| sink.describe()).collect();
-    let stats = shared
-        .metrics
-        .clone()
-        .unwrap_or_else(|| Arc::new(Metrics::new(&names)));
+    let config = &system.config;
+    let opened = open_state(&system, options.accept_lost_checkpoint).await?;
+    let stats = match shared.metrics.clone() {
+        Some(metrics) => metrics,
+        None => {
+            let names: Vec<String> = system.sinks.iter().map(|sink| sink.name.clone()).collect();
+            Arc::new(Metrics::new(&names))
+        }
+    };
     let mut supervisor = Supervisor::default();
-    start_listener(&config, stats.clone(), "", &mut supervisor).await?;
-    let sinks = build_sinks(&sink_configs, names, &shared.clients).await?;
-    let reading = start_reader(&config, options, &opened, &stats, &mut supervisor)?;
-    let delivering = spawn_sink_tasks(&config, sinks, &sink_configs, &stats, &mut supervisor);
+    let max_age = config.telemetry.health_max_checkpoint_age;
+    start_listener(listen, max_age, stats.clone(), "", &mut supervisor).await?;
+    let sinks = build_sinks(&system.sinks, &shared.clients).await?;
+    let reading = start_reader(&system, options, &opened, &stats, &mut supervisor)?;
+    let delivering = spawn_sink_tasks(config, sinks, &system.sinks, &stats, &mut supervisor);
     if let Some(observe) = observer.clone() {
         let stats = stats.clone();
         supervisor.spawn("the progress display", Role::Service, async move {
@@ -138,7 +167,7 @@ async fn run_pipeline(
         });
     }
     let parts = (opened, reading, delivering);
-    let mut dispatcher = dispatcher(&config, &shared, parts, stats, supervisor);
+    let mut dispatcher = dispatcher(&system, &shared, parts, stats, supervisor);
     let result = dispatcher.run(shutdown).await;
     if let Some(observe) = &observer {
         observe(&dispatcher.stats);
@@ -156,7 +185,8 @@ struct Opened {
 
 /// Opens the checkpoint store (refusing a lost checkpoint unless accepted)
 /// and loads the position and the open sessions.
-async fn open_state(config: &Config, accept_lost: bool) -> Result<Opened, RunError> {
+async fn open_state(system: &SystemPlan, accept_lost: bool) -> Result<Opened, RunError> {
+    let config = &system.config;
     let state_dir = config.state.dir.clone();
     let (store, lost_checkpoint) =
         tokio::task::spawn_blocking(move || CheckpointStore::open_checked(&state_dir, accept_lost))
@@ -168,7 +198,7 @@ async fn open_state(config: &Config, accept_lost: bool) -> Result<Opened, RunErr
         tracing::error!(state_dir = %lost.dir.display(), "the checkpoint was lost; starting from the source's start point as --accept-lost-checkpoint asks, and sending an audit_gap event");
     }
     let checkpoint = store.load()?;
-    let sessions = sessions_tracker(config, &store, checkpoint.as_ref())?;
+    let sessions = sessions_tracker(system, &store, checkpoint.as_ref())?;
     match &checkpoint {
         Some(checkpoint) => {
             info!(cursor = %checkpoint.cursor, committed_at = %checkpoint.committed_at, "resuming after the checkpoint");
@@ -185,24 +215,23 @@ async fn open_state(config: &Config, accept_lost: bool) -> Result<Opened, RunErr
     })
 }
 
-/// Serves `/metrics` and `/health` when `telemetry.listen` is set, as a
+/// Serves `/metrics` and `/health` on `listen` (`telemetry.listen`), as a
 /// service of `supervisor`: its end (a panic in it) fails the run with exit
 /// 70 instead of going on blind. `labelled` ends the log line.
 async fn start_listener<T: crate::telemetry::Telemetry + Send + Sync + 'static>(
-    config: &Config,
+    listen: Option<std::net::SocketAddr>,
+    max_age: Duration,
     metrics: Arc<T>,
     labelled: &str,
     supervisor: &mut Supervisor,
 ) -> Result<(), RunError> {
-    let address = config.telemetry.listen.as_str();
-    if address.is_empty() {
+    let Some(address) = listen else {
         return Ok(());
-    }
+    };
     let listener = http::bind(address).await.map_err(RunError::Telemetry)?;
     if let Ok(bound) = listener.local_addr() {
         info!(address = %bound, "telemetry listening: /metrics and /health{labelled}");
     }
-    let max_age = config.telemetry.health_max_checkpoint_age;
     supervisor.spawn(
         "the telemetry listener",
         Role::Service,
@@ -214,13 +243,13 @@ async fn start_listener<T: crate::telemetry::Telemetry + Send + Sync + 'static>(
 /// Every sink, built and checked: a permanent failure of a check stops the
 /// start, a transient one only warns (deliveries retry).
 async fn build_sinks(
-    sink_configs: &[SinkConfig],
-    names: Vec<String>,
+    planned: &[SinkPlan],
     clients: &Clients,
 ) -> Result<Vec<(String, Sink)>, RunError> {
-    let mut sinks = Vec::with_capacity(sink_configs.len());
-    for (sink_config, name) in sink_configs.iter().zip(names) {
-        let mut sink = Sink::build(sink_config, clients).map_err(|error| RunError::SinkSetup {
+    let mut sinks = Vec::with_capacity(planned.len());
+    for SinkPlan { name, config } in planned {
+        let name = name.clone();
+        let mut sink = Sink::build(config, clients).map_err(|error| RunError::SinkSetup {
             sink: name.clone(),
             error,
         })?;
@@ -248,7 +277,7 @@ struct Reading {
 
 /// Opens the source after the checkpoint and starts its reader thread.
 fn start_reader(
-    config: &Config,
+    system: &SystemPlan,
     options: RunOptions,
     opened: &Opened,
     stats: &Arc<Metrics>,
@@ -262,8 +291,9 @@ fn start_reader(
         include_users: Vec::new(),
         exclude_users: Vec::new(),
     };
+    let config = &system.config;
     let source = Source::open(
-        &config.source,
+        &system.source,
         if opened.sessions.is_some() {
             &read_everything
         } else {
@@ -312,7 +342,7 @@ struct Delivering {
 fn spawn_sink_tasks(
     config: &Config,
     sinks: Vec<(String, Sink)>,
-    sink_configs: &[SinkConfig],
+    planned: &[SinkPlan],
     stats: &Arc<Metrics>,
     supervisor: &mut Supervisor,
 ) -> Delivering {
@@ -320,14 +350,14 @@ fn spawn_sink_tasks(
     let (report_sender, reports) = mpsc::channel::<Report>(in_flight * sinks.len() + 1);
     let dead_letter = Arc::new(DeadLetter::new(&config.pipeline.dead_letter_path));
     let mut senders = Vec::new();
-    for (index, ((name, sink), sink_config)) in sinks.into_iter().zip(sink_configs).enumerate() {
+    for (index, ((name, sink), planned)) in sinks.into_iter().zip(planned).enumerate() {
         let (sender, receiver) = mpsc::channel::<Arc<EventBatch>>(in_flight);
         senders.push(sender);
         let task = SinkTask {
             index,
             name,
             sink,
-            max_in_flight: sink_config.max_in_flight().clamp(1, in_flight),
+            max_in_flight: planned.config.max_in_flight().clamp(1, in_flight),
             pipeline: config.pipeline.clone(),
             dead_letter: dead_letter.clone(),
             stats: stats.clone(),
@@ -340,12 +370,13 @@ fn spawn_sink_tasks(
 
 /// The dispatcher of one run, from its parts.
 fn dispatcher(
-    config: &Config,
+    system: &SystemPlan,
     shared: &Shared,
     (opened, reading, delivering): (Opened, Reading, Delivering),
     stats: Arc<Metrics>,
     supervisor: Supervisor,
 ) -> Dispatcher {
+    let config = &system.config;
     let Opened {
         store,
         lost_checkpoint,
@@ -377,7 +408,7 @@ fn dispatcher(
         elsewhere: elsewhere(config, shared, checkpoint.as_ref()),
         filter: Filter::new(&config.filter),
         burst: (config.alerts.signon_failure_burst.enabled
-            && config.source.types().iter().any(|spec| spec.code == "PW"))
+            && system.source.types.iter().any(|spec| spec.code == "PW"))
         .then(|| {
             crate::enrich::burst::BurstDetector::new(
                 &config.alerts.signon_failure_burst,
@@ -444,12 +475,12 @@ async fn shut_down(
 /// enabled and JS is read. (Whether the journal has the profile swaps that
 /// host-server sessions need is checked when the ODBC session opens.)
 fn sessions_tracker(
-    config: &Config,
+    system: &SystemPlan,
     store: &CheckpointStore,
     checkpoint: Option<&crate::checkpoint::Checkpoint>,
 ) -> Result<Option<crate::enrich::sessions::SessionTracker>, RunError> {
-    let reads_js = config.source.types().iter().any(|spec| spec.is_js());
-    if !config.sessions.enabled || !reads_js {
+    let config = &system.config;
+    if !config.sessions.enabled || !system.source.reads_js() {
         return Ok(None);
     }
     let open = store.load_sessions()?;

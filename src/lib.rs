@@ -11,6 +11,7 @@ pub mod failpoint;
 pub mod format;
 pub(crate) mod fsmode;
 pub mod pipeline;
+pub mod plan;
 pub mod replay;
 pub(crate) mod retry;
 pub mod settings;

@@ -239,7 +239,9 @@ impl Config {
         let others: Vec<&str> = self
             .effective_sources()
             .iter()
-            .flat_map(|source| source.types())
+            // A list that does not resolve is the source's own problem.
+            .filter_map(|source| crate::event::audit::resolve(&source.audit_types).ok())
+            .flatten()
             .filter(|spec| !spec.is_js())
             .map(|spec| spec.code)
             .collect();

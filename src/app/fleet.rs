@@ -13,7 +13,8 @@ use super::{run_pipeline, start_listener, Shared};
 use crate::pipeline::supervisor::Supervisor;
 use crate::pipeline::systems::SystemRegistry;
 use crate::pipeline::{Outcome, RunError, RunOptions};
-use crate::settings::{Config, OnSourceFailure};
+use crate::plan::RunPlan;
+use crate::settings::OnSourceFailure;
 use crate::sink::Clients;
 use crate::telemetry::Metrics;
 
@@ -29,19 +30,29 @@ type Systems = Vec<(String, Arc<Metrics>)>;
 /// others go on; the exit code says so at the end), except for two sources on
 /// one SYSTEM_NAME, which stops every one.
 pub async fn run_fleet(
-    config: Config,
+    plan: RunPlan,
     options: RunOptions,
     shutdown: impl Future<Output = ()>,
     found: Arc<Vec<crate::checkpoint::FoundStore>>,
 ) -> Result<Outcome, RunError> {
     let (stop, stopped) = watch::channel(false);
-    let (systems, runs) = start_systems(&config, options, &found, &stopped);
+    let fleet_config = plan.config.fleet.clone();
+    let listen = plan.listen;
+    let max_age = plan.config.telemetry.health_max_checkpoint_age;
+    let (systems, runs) = start_systems(plan, options, &found, &stopped);
     info!(systems = %systems.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(", "), "reading several systems");
     let mut supervisor = Supervisor::default();
     let metrics = Arc::new(crate::telemetry::FleetMetrics {
         systems: systems.clone(),
     });
-    start_listener(&config, metrics, ", every system labelled", &mut supervisor).await?;
+    start_listener(
+        listen,
+        max_age,
+        metrics,
+        ", every system labelled",
+        &mut supervisor,
+    )
+    .await?;
     let mut fleet = Fleet {
         runs,
         systems,
@@ -50,10 +61,10 @@ pub async fn run_fleet(
         first_error: None,
         undelivered: 0,
         grace_expired: false,
-        on_source_failure: config.fleet.on_source_failure,
+        on_source_failure: fleet_config.on_source_failure,
     };
     let mut shutdown = std::pin::pin!(shutdown);
-    let mut reminder = tokio::time::interval(config.fleet.failure_reminder);
+    let mut reminder = tokio::time::interval(fleet_config.failure_reminder);
     reminder.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     reminder.reset();
     while fleet.runs.iter().any(Option::is_some) {
@@ -76,23 +87,18 @@ pub async fn run_fleet(
 
 /// Every system's pipeline, not yet started, and its metrics by name.
 fn start_systems(
-    config: &Config,
+    plan: RunPlan,
     options: RunOptions,
     found: &Arc<Vec<crate::checkpoint::FoundStore>>,
     stopped: &watch::Receiver<bool>,
 ) -> (Systems, Vec<Option<SystemRun>>) {
     let registry = Arc::new(SystemRegistry::default());
-    let clients = Arc::new(Clients::new(config.effective_sources().len()));
+    let clients = Arc::new(Clients::new(plan.systems.len()));
     let mut systems = Vec::new();
     let mut runs: Vec<Option<SystemRun>> = Vec::new();
-    for source in config.effective_sources() {
-        let name = source.name.trim().to_owned();
-        let one = config.for_source(&source);
-        let sink_names: Vec<String> = one
-            .effective_sinks()
-            .iter()
-            .map(|sink| sink.describe())
-            .collect();
+    for system in plan.systems {
+        let name = system.name.clone();
+        let sink_names: Vec<String> = system.sinks.iter().map(|sink| sink.name.clone()).collect();
         let metrics = Arc::new(Metrics::new(&sink_names));
         systems.push((name.clone(), metrics.clone()));
         let mut stopped = stopped.clone();
@@ -106,7 +112,8 @@ fn start_systems(
             let shutdown = async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             };
-            let result = run_pipeline(one, options, shutdown, None, shared).await;
+            // Each system's own listener is none: the fleet's shows them all.
+            let result = run_pipeline(system, None, options, shutdown, None, shared).await;
             (name, result)
         })));
     }

@@ -9,6 +9,7 @@ pub(crate) mod tools;
 
 use auditfwd::config::{CommandLine, ConfigErrors};
 use auditfwd::exit_code;
+use auditfwd::plan::RunPlan;
 use auditfwd::settings::Config;
 
 use crate::ConfigArgs;
@@ -26,6 +27,18 @@ pub(crate) fn load(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
             .map_err(|error| ConfigErrors(vec![error]))?;
     }
     Config::load(&args.config, &command_line)
+}
+
+/// The run plan of a loaded configuration; the error is the exit code,
+/// already reported.
+pub(crate) fn plan(config: Config) -> Result<RunPlan, i32> {
+    RunPlan::new(config).map_err(|errors| config_failed(&errors))
+}
+
+/// Starts logging as `[log]` says; the error is the exit code, already reported.
+pub(crate) fn start_logging(config: &auditfwd::telemetry::config::LogConfig) -> Result<(), i32> {
+    auditfwd::telemetry::init_logging(config)
+        .map_err(|error| config_failed(&ConfigErrors(vec![error])))
 }
 
 pub(crate) fn config_failed(errors: &ConfigErrors) -> i32 {

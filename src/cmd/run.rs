@@ -3,15 +3,21 @@
 use auditfwd::app::{self, Outcome, RunOptions};
 use auditfwd::exit_code;
 
-use super::{config_failed, error_chain, load, load_for_source, runtime_with_signals};
+use super::{
+    config_failed, error_chain, load, load_for_source, plan, runtime_with_signals, start_logging,
+};
 use crate::ConfigArgs;
 
 pub(crate) fn run(args: &ConfigArgs, options: RunOptions) -> i32 {
-    let config = match load(args) {
-        Ok(config) => config,
+    let plan = match load(args).map(plan) {
+        Ok(Ok(plan)) => plan,
+        Ok(Err(code)) => return code,
         Err(errors) => return config_failed(&errors),
     };
-    auditfwd::telemetry::init_logging(&config.log);
+    if let Err(code) = start_logging(&plan.config.log) {
+        return code;
+    }
+    let config = &plan.config;
     for warning in config.warnings() {
         tracing::warn!("{warning}");
     }
@@ -26,7 +32,7 @@ pub(crate) fn run(args: &ConfigArgs, options: RunOptions) -> i32 {
         Ok(started) => started,
         Err(code) => return code,
     };
-    let result = runtime.block_on(app::run(config, options, shutdown));
+    let result = runtime.block_on(app::run(plan, options, shutdown));
     // A reader stuck in a poll, or a sink write stuck in a blocking thread
     // (stdout into a pipe nobody reads), would hold the runtime's drop, and
     // the process, past shutdown_grace: what they hold is not committed, so it
@@ -87,16 +93,23 @@ pub(crate) fn backfill(
             return exit_code::CONFIG;
         }
     };
-    auditfwd::telemetry::init_logging(&derived.log);
-    // No fallback: a zone that does not parse is a configuration error.
-    let zone = match derived.source.odbc.zone() {
-        Ok(zone) => zone,
-        Err(problem) => {
-            eprintln!("auditfwd: backfill: {problem}");
-            return exit_code::CONFIG;
-        }
+    let plan = match plan(derived) {
+        Ok(plan) => plan,
+        Err(code) => return code,
     };
-    let end_at = auditfwd::source::rows::LocalClock::new(zone).to_utc(&request.to);
+    if let Err(code) = start_logging(&plan.config.log) {
+        return code;
+    }
+    let Some(system) = plan.systems.first() else {
+        eprintln!("auditfwd: backfill: the configuration names no system");
+        return exit_code::CONFIG;
+    };
+    // The zone planned at load (the backfill reads ODBC only, `derive` says so).
+    let Some(odbc) = &system.source.odbc else {
+        eprintln!("auditfwd: backfill: reads an IBM i: set source.kind = \"odbc\"");
+        return exit_code::CONFIG;
+    };
+    let end_at = auditfwd::source::rows::LocalClock::new(odbc.zone).to_utc(&request.to);
     // The runtime and the signal handlers first: a SIGTERM from now on drains
     // and exits 0, even while the extent is read below.
     let (runtime, shutdown) = match runtime_with_signals() {
@@ -105,7 +118,7 @@ pub(crate) fn backfill(
     };
     // The extent (receivers holding the range) sizes the progress; without it
     // the backfill still runs, showing entries only.
-    let extent = match auditfwd::source::Source::open(&derived.source, &derived.filter, None) {
+    let extent = match auditfwd::source::Source::open(&system.source, &system.config.filter, None) {
         Ok(auditfwd::source::Source::Odbc(mut source)) => match source.receivers() {
             Ok(receivers) => Extent::of(&receivers, request.from, request.to),
             Err(error) => {
@@ -115,8 +128,8 @@ pub(crate) fn backfill(
         },
         _ => Extent::default(),
     };
-    let state = derived.state.dir.clone();
-    tracing::info!(from = %request.from, to = %request.to, state_dir = %state.display(), sinks = %derived.effective_sinks().iter().map(|sink| sink.describe()).collect::<Vec<_>>().join(", "), "backfill starting");
+    let state = system.config.state.dir.clone();
+    tracing::info!(from = %request.from, to = %request.to, state_dir = %state.display(), sinks = %system.sinks.iter().map(|sink| sink.name.as_str()).collect::<Vec<_>>().join(", "), "backfill starting");
     let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let progress = std::sync::Arc::new(Progress::new(extent, on_terminal));
     let observer: app::Observer = {
@@ -130,12 +143,7 @@ pub(crate) fn backfill(
         accept_lost_checkpoint: false,
         end_at: Some(end_at),
     };
-    let result = runtime.block_on(app::run_observed(
-        derived,
-        options,
-        shutdown,
-        Some(observer),
-    ));
+    let result = runtime.block_on(app::run_observed(plan, options, shutdown, Some(observer)));
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match result {
         Ok(_) => {
@@ -159,7 +167,9 @@ pub(crate) fn replay(args: &ConfigArgs, file: &std::path::Path, sink: &str) -> i
         Ok(config) => config,
         Err(errors) => return config_failed(&errors),
     };
-    auditfwd::telemetry::init_logging(&config.log);
+    if let Err(code) = start_logging(&config.log) {
+        return code;
+    }
     let (runtime, shutdown) = match runtime_with_signals() {
         Ok(started) => started,
         Err(code) => return code,

@@ -7,20 +7,24 @@ use auditfwd::enrich::Enricher;
 use auditfwd::exit_code;
 use auditfwd::source::rows::{typed_row, LocalClock, RowReader};
 
-use super::{config_failed, load, load_for_source};
+use super::{config_failed, load, load_for_source, plan, start_logging};
 use crate::ConfigArgs;
 
 pub(crate) fn check_config(args: &ConfigArgs) -> i32 {
-    match load(args) {
-        Ok(config) => {
-            for warning in config.warnings() {
-                eprintln!("auditfwd: warning: {warning}");
-            }
-            print!("{}", config.to_redacted_toml());
-            exit_code::OK
-        }
-        Err(errors) => config_failed(&errors),
+    let config = match load(args) {
+        Ok(config) => config,
+        Err(errors) => return config_failed(&errors),
+    };
+    // Planned as `run` plans it: what `run` would refuse is refused here.
+    let plan = match plan(config) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    for warning in plan.config.warnings() {
+        eprintln!("auditfwd: warning: {warning}");
     }
+    print!("{}", plan.config.to_redacted_toml());
+    exit_code::OK
 }
 
 pub(crate) fn doctor(
@@ -34,7 +38,9 @@ pub(crate) fn doctor(
         Ok(config) => config,
         Err(code) => return code,
     };
-    auditfwd::telemetry::init_logging(&config.log);
+    if let Err(code) = start_logging(&config.log) {
+        return code;
+    }
     if config.source.kind != auditfwd::source::config::SourceKind::Odbc {
         eprintln!("auditfwd: doctor checks an IBM i: set source.kind = \"odbc\" (the simulator has nothing to check)");
         return exit_code::CONFIG;
@@ -52,7 +58,14 @@ pub(crate) fn doctor(
             library: checkpoint.cursor.receiver_library.clone(),
             name: checkpoint.cursor.receiver_name.clone(),
         });
-    let source = match auditfwd::source::Source::open(&config.source, &config.filter, None) {
+    let planned = {
+        let mut problems = auditfwd::config::Problems::default();
+        match config.source.plan("source", &mut problems) {
+            Some(planned) => planned,
+            None => return config_failed(&auditfwd::config::ConfigErrors(problems.errors)),
+        }
+    };
+    let source = match auditfwd::source::Source::open(&planned, &config.filter, None) {
         Ok(auditfwd::source::Source::Odbc(source)) => source,
         Ok(_) => unreachable!("source.kind is odbc"),
         Err(error) => {

@@ -1,7 +1,7 @@
 //! Configuration machinery, shared by every component and knowing none of
 //! them: layering (built-in defaults < TOML file(s) < `AUDITFWD_*` environment
 //! < `--set key=value`), error reports that name the key and where its value
-//! came from, `Secret`, durations, and secret files.
+//! came from, `Secret`, durations, secret files, and TLS material (`tls`).
 //!
 //! Each component owns its section type and validates it (`source::SourceConfig`,
 //! `sink::SinkConfig`, `pipeline::PipelineConfig`, ...); `crate::settings`
@@ -23,7 +23,9 @@ pub const ENV_PREFIX: &str = "AUDITFWD_";
 pub const ENV_NOT_KEYS: &[&str] = &["config", "failpoints"];
 
 mod secret_file;
+pub mod tls;
 pub use secret_file::{read_secret_file, secret_in_use};
+pub use tls::{TlsFiles, TlsMaterial};
 
 /// What `load` needs of the whole configuration type.
 pub trait Validate: Serialize + DeserializeOwned + Default {
@@ -33,9 +35,10 @@ pub trait Validate: Serialize + DeserializeOwned + Default {
     fn secret_keys() -> Vec<&'static str>;
     /// Ranges, conflicts, values that must parse: no I/O.
     fn validate(&self, problems: &mut Problems);
-    /// Reads the files the configuration names (secret, CA and key files)
-    /// once, so a missing or unreadable one is a configuration error (exit 78)
-    /// in `check-config` and `run` alike.
+    /// Reads the files the configuration names (secret, CA, certificate and
+    /// key files) once, keeping what they hold in the configuration, so a
+    /// missing, unreadable or malformed one is a configuration error (exit 78)
+    /// in `check-config` and `run` alike and no component reads it again.
     fn load_files(&mut self, problems: &mut Problems);
 }
 
@@ -164,37 +167,6 @@ impl<'de> serde::de::Visitor<'de> for ScalarText {
         Err(serde::de::Error::custom(
             "must be text, not a table (its value is not shown); quote it",
         ))
-    }
-}
-
-/// Checks that a file named by `key` can be read (a CA, certificate or key).
-pub fn check_readable_file(key: &str, path: &Path, problems: &mut Problems) {
-    if let Err(error) = std::fs::read(path) {
-        problems.fail(key, format!("cannot read {}: {error}", path.display()));
-    }
-}
-
-/// Checks that a CA or certificate file named by `key` holds at least one PEM
-/// certificate: a file with none verifies no peer, and every connection
-/// would fail at run time.
-pub fn check_pem_certificates(key: &str, path: &Path, problems: &mut Problems) {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
-    match CertificateDer::pem_file_iter(path)
-        .and_then(|certificates| certificates.collect::<Result<Vec<_>, _>>())
-    {
-        Ok(certificates) if certificates.is_empty() => problems.fail(
-            key,
-            format!(
-                "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-                path.display()
-            ),
-        ),
-        Ok(_) => {}
-        Err(error) => problems.fail(
-            key,
-            format!("{} is not a PEM certificate file: {error}", path.display()),
-        ),
     }
 }
 

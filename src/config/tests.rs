@@ -81,3 +81,20 @@ fn a_secret_file_is_read_once_at_load_and_a_file_never_read_is_an_error() {
         "{error}"
     );
 }
+
+#[test]
+fn an_empty_secret_file_is_an_error_never_an_empty_secret() {
+    let directory = tempfile::tempdir().unwrap();
+    for (text, expected) in [("", None), ("\nsecond line\n", None), ("pw\n", Some("pw"))] {
+        let path = directory.path().join("secret");
+        std::fs::write(&path, text).unwrap();
+        match (read_secret_file("s.token_file", &path), expected) {
+            (Ok(secret), Some(expected)) => assert_eq!(secret.expose(), expected),
+            (Err(error), None) => {
+                assert_eq!(error.key, "s.token_file");
+                assert!(error.message.contains("is empty"), "{error}");
+            }
+            (other, _) => panic!("{text:?}: {other:?}"),
+        }
+    }
+}

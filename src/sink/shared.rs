@@ -23,8 +23,8 @@ type Properties = Vec<(String, String)>;
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct HttpSettings {
     pub request_timeout: Duration,
-    /// The PEM text of `tls_ca_file`.
-    pub ca: Option<Vec<u8>>,
+    /// The certificates of `tls_ca_file`, as loaded.
+    pub ca: Option<Vec<rustls_pki_types::CertificateDer<'static>>>,
     pub tls_verify: bool,
 }
 
@@ -73,10 +73,17 @@ impl Clients {
         }
         if self.systems > 1 {
             for (key, default) in [QUEUE_MESSAGES, QUEUE_KBYTES] {
-                let each = client
-                    .get(key)
-                    .and_then(|value| value.parse::<u64>().ok())
-                    .unwrap_or(default);
+                // librdkafka checked the value at load; one it took that is
+                // not a whole number is refused, not replaced by the default.
+                let each = match client.get(key) {
+                    None => default,
+                    Some(value) => value.trim().parse::<u64>().map_err(|_| {
+                        KafkaError::ClientCreation(format!(
+                            "librdkafka property {key} is not a whole number, so the queue it bounds cannot be shared by {} systems",
+                            self.systems
+                        ))
+                    })?,
+                };
                 let all = each
                     .saturating_mul(self.systems as u64)
                     .min(QUEUE_LIMIT_MAX);

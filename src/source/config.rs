@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::odbc::config::{Dialect, OdbcConfig};
+use super::odbc::config::{Dialect, OdbcConfig, OdbcPlan};
 use crate::config::{duration, Problems};
 
 /// Which journal reader runs, and how often it polls.
@@ -57,6 +57,28 @@ pub enum SourceKind {
     Simulator,
     /// `SYSTOOLS.AUDIT_JOURNAL_JS` over ODBC.
     Odbc,
+}
+
+/// `[source]` as ready values, made once at load ([`SourceConfig::plan`]):
+/// what the reader opens with. Nothing in it is parsed or read again.
+#[derive(Clone, Debug)]
+pub struct SourcePlan {
+    /// The section, for its typed values (kind, batch_rows, poll_interval,
+    /// the simulator, the connection string, dialect, query_timeout).
+    pub config: SourceConfig,
+    /// `audit_types`, in catalog order (JS first).
+    pub types: Vec<&'static crate::event::audit::TypeSpec>,
+    /// Those of `types` that `optional_audit_types` lists.
+    pub optional_types: Vec<&'static crate::event::audit::TypeSpec>,
+    /// `kind = "odbc"`: the zone, the first start, the password.
+    pub odbc: Option<OdbcPlan>,
+}
+
+impl SourcePlan {
+    /// Whether the source reads JS entries.
+    pub fn reads_js(&self) -> bool {
+        self.types.iter().any(|spec| spec.is_js())
+    }
 }
 
 /// The embedded traffic generator.
@@ -128,9 +150,28 @@ impl Default for SimulatorConfig {
 }
 
 impl SourceConfig {
-    /// The configured audit types, in catalog order (JS first). Valid after `validate`.
-    pub fn types(&self) -> Vec<&'static crate::event::audit::TypeSpec> {
-        crate::event::audit::resolve(&self.audit_types).unwrap_or_default()
+    /// The ready values the reader opens with (`key` is the section's key,
+    /// "source" or "sources[N]"): the audit types resolved, and for ODBC
+    /// the zone, the first start and the password in use. Each problem
+    /// names its key; nothing is left to a default.
+    pub fn plan(&self, key: &str, problems: &mut Problems) -> Option<SourcePlan> {
+        let types = crate::event::audit::resolve(&self.audit_types)
+            .map_err(|problem| problems.fail(format!("{key}.audit_types"), problem));
+        let odbc = match self.kind {
+            SourceKind::Simulator => Some(None),
+            SourceKind::Odbc => self.odbc.plan(&format!("{key}.odbc"), problems).map(Some),
+        };
+        let types = types.ok()?;
+        Some(SourcePlan {
+            config: self.clone(),
+            optional_types: types
+                .iter()
+                .copied()
+                .filter(|spec| self.is_optional(spec))
+                .collect(),
+            types,
+            odbc: odbc?,
+        })
     }
 
     /// Whether `spec` may be missing on the system.

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::warn;
 
-use self::config::{SourceConfig, SourceKind};
+use self::config::{SourceConfig, SourceKind, SourcePlan};
 use crate::enrich::config::FilterConfig;
 use crate::event::{Cursor, JournalRow};
 use crate::retry::Backoff;
@@ -135,26 +135,25 @@ struct Poll {
 }
 
 impl Source {
-    /// Opens the configured source, continuing after `cursor`. Does no I/O
-    /// beyond reading a password file; the ODBC source connects on its thread.
+    /// Opens the planned source, continuing after `cursor`. Does no I/O; the
+    /// ODBC source connects on its thread.
     pub fn open(
-        config: &SourceConfig,
+        plan: &SourcePlan,
         filter: &FilterConfig,
         cursor: Option<&Cursor>,
     ) -> Result<Source, SourceError> {
-        match config.kind {
-            SourceKind::Simulator => Ok(Source::Simulator(simulator::Simulator::new(
-                config.simulator.clone(),
-                &config.types(),
+        match (plan.config.kind, &plan.odbc) {
+            (SourceKind::Simulator, _) => Ok(Source::Simulator(simulator::Simulator::new(
+                plan.config.simulator.clone(),
+                &plan.types,
                 cursor,
             )?)),
-            SourceKind::Odbc => {
-                let password = config.odbc.password_in_use().map_err(SourceError::Config)?;
-                Ok(Source::Odbc(Box::new(
-                    odbc::OdbcSource::new(config, filter, password, cursor)
-                        .map_err(SourceError::Config)?,
-                )))
-            }
+            (SourceKind::Odbc, Some(odbc)) => Ok(Source::Odbc(Box::new(
+                odbc::OdbcSource::new(plan, odbc, filter, cursor).map_err(SourceError::Config)?,
+            ))),
+            (SourceKind::Odbc, None) => Err(SourceError::Config(
+                "source.odbc has no plan: the configuration did not go through loading".into(),
+            )),
         }
     }
 

@@ -64,26 +64,36 @@ pub enum LogFormat {
 impl LogConfig {
     /// The filter must parse; `key` is "log".
     pub fn validate(&self, key: &str, problems: &mut Problems) {
-        if let Err(error) = self.level.parse::<tracing_subscriber::EnvFilter>() {
-            problems.fail(
-                format!("{key}.level"),
-                format!("{:?} is not a log filter: {error}", self.level),
-            );
+        if let Err(problem) = self.filter() {
+            problems.fail(format!("{key}.level"), problem);
         }
+    }
+
+    /// `level`, parsed: the one place it is.
+    pub fn filter(&self) -> Result<tracing_subscriber::EnvFilter, String> {
+        tracing_subscriber::EnvFilter::try_new(&self.level)
+            .map_err(|error| format!("{:?} is not a log filter: {error}", self.level))
     }
 }
 
 impl TelemetryConfig {
+    /// `listen`, parsed: the one place it is; `None` when empty (no listener).
+    pub fn listen_address(&self) -> Result<Option<std::net::SocketAddr>, String> {
+        if self.listen.is_empty() {
+            return Ok(None);
+        }
+        self.listen.parse().map(Some).map_err(|_| {
+            format!(
+                "{:?} is not an address like \"127.0.0.1:9464\"",
+                self.listen
+            )
+        })
+    }
+
     /// Address and intervals; `key` is "telemetry".
     pub fn validate(&self, key: &str, problems: &mut Problems) {
-        if !self.listen.is_empty() && self.listen.parse::<std::net::SocketAddr>().is_err() {
-            problems.fail(
-                format!("{key}.listen"),
-                format!(
-                    "{:?} is not an address like \"127.0.0.1:9464\"",
-                    self.listen
-                ),
-            );
+        if let Err(problem) = self.listen_address() {
+            problems.fail(format!("{key}.listen"), problem);
         }
         problems.duration_in(
             format!("{key}.summary_interval"),

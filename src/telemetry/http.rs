@@ -55,11 +55,11 @@ impl Default for Limits {
     }
 }
 
-/// Binds `address`; the error names it.
-pub async fn bind(address: &str) -> Result<TcpListener, String> {
+/// Binds `address` (`telemetry.listen`, parsed at load); the error names it.
+pub async fn bind(address: std::net::SocketAddr) -> Result<TcpListener, String> {
     TcpListener::bind(address)
         .await
-        .map_err(|error| format!("cannot listen on telemetry.listen = {address:?}: {error}"))
+        .map_err(|error| format!("cannot listen on telemetry.listen = \"{address}\": {error}"))
 }
 
 /// Serves with the default [`Limits`] until the task is dropped.
@@ -269,7 +269,7 @@ mod tests {
     use tokio::net::TcpStream;
 
     async fn start(limits: Limits) -> std::net::SocketAddr {
-        let listener = bind("127.0.0.1:0").await.unwrap();
+        let listener = bind(([127, 0, 0, 1], 0).into()).await.unwrap();
         let address = listener.local_addr().unwrap();
         let metrics = Arc::new(crate::telemetry::Metrics::new(&["file:x".to_owned()]));
         tokio::spawn(serve_with(

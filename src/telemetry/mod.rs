@@ -14,7 +14,6 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields};
 use tracing_subscriber::fmt::FmtContext;
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::EnvFilter;
 
 pub mod config;
 
@@ -27,8 +26,17 @@ pub use metrics::Metrics;
 /// may be a sink). Under systemd (`JOURNAL_STREAM` set) text lines carry no
 /// timestamp of their own and start with a `<N>` syslog priority, which journald
 /// turns into the entry's priority.
-pub fn init_logging(config: &LogConfig) {
-    let filter = EnvFilter::try_new(&config.level).unwrap_or_else(|_| EnvFilter::new("info"));
+///
+/// A `log.level` that is not a filter is an error naming the key (loading
+/// refuses it first), never a quiet "info".
+pub fn init_logging(config: &LogConfig) -> Result<(), crate::config::ConfigError> {
+    let filter = config
+        .filter()
+        .map_err(|message| crate::config::ConfigError {
+            key: "log.level".into(),
+            origin: String::new(),
+            message,
+        })?;
     let under_journald = std::env::var_os("JOURNAL_STREAM").is_some();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -46,6 +54,7 @@ pub fn init_logging(config: &LogConfig) {
     };
     // A second call (tests) keeps the first subscriber.
     let _ = result;
+    Ok(())
 }
 
 fn format() -> format::Format {

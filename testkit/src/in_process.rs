@@ -45,8 +45,9 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// Runs `config` until the source is caught up and everything is delivered.
 pub fn run_caught_up(config: Config) -> Result<Outcome, RunError> {
+    let plan = auditfwd::plan::RunPlan::new(config).expect("a configuration that plans");
     runtime().block_on(app::run(
-        config,
+        plan,
         RunOptions {
             exit_when_caught_up: true,
             ..RunOptions::default()

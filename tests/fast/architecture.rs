@@ -253,3 +253,119 @@ fn every_src_folder_is_named_in_the_code_map() {
         "src/ folders ARCHITECTURE.md does not name (as `name/`): {missing:?}"
     );
 }
+
+/// What opens or reads a file, as code spells it.
+const FILE_READS: &[&str] = &[
+    "fs::read(",
+    "fs::read_to_string(",
+    "read_to_string(",
+    "File::open(",
+    ".read(true)",
+    "pem_file_iter(",
+    "from_pem_file(",
+];
+
+/// Reads downstream of the run plan that stay, each with why: none of them
+/// reads a file that configuration names as input to the build (a secret,
+/// a CA, a certificate, a key), which the plan read once at load.
+const FILE_READS_ALLOWED: &[(&str, &str, &str)] = &[
+    (
+        "sink/file/mod.rs",
+        ".read(true)",
+        "the file sink's own output, opened to cut a torn last line before appending",
+    ),
+    (
+        "pipeline/sink_task.rs",
+        "read_to_string(",
+        "a kept batch unpacked from gzip in memory: no file",
+    ),
+];
+
+/// Non-test code of the modules built from the plan (the sinks, the
+/// sources, the app, the pipeline) never reads a file: what configuration
+/// names (secrets, TLS material) was read once at load, so a file changed or
+/// removed after start-up changes nothing and a bad one is exit 78 at load.
+#[test]
+fn nothing_built_from_the_plan_reads_a_file() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    for part in ["sink", "source", "app", "pipeline"] {
+        files.extend(rust_files(&source.join(part)));
+    }
+    files.push(source.join("app.rs"));
+    files.push(source.join("plan.rs"));
+    let mut found = Vec::new();
+    let mut allowed_seen = BTreeSet::new();
+    for path in files {
+        let relative = path
+            .strip_prefix(&source)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if path
+            .components()
+            .any(|part| part.as_os_str() == "tests" || part.as_os_str() == "tests.rs")
+        {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (number, line) in non_test_code(&text) {
+            let code = line.split("//").next().unwrap_or("");
+            for pattern in FILE_READS.iter().filter(|pattern| code.contains(**pattern)) {
+                // `fs::read_to_string(` also holds `read_to_string(`: one finding.
+                if *pattern == "read_to_string(" && code.contains("fs::read_to_string(") {
+                    continue;
+                }
+                let allowed = FILE_READS_ALLOWED
+                    .iter()
+                    .find(|(file, what, _)| *file == relative && what == pattern);
+                match allowed {
+                    Some(entry) => {
+                        allowed_seen.insert(*entry);
+                    }
+                    None => found.push(format!("src/{relative}:{number}: {}", line.trim())),
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "code built from the run plan reads a file; read it once at load (config::load_files) and keep what it holds:\n{}",
+        found.join("\n")
+    );
+    let stale: Vec<_> = FILE_READS_ALLOWED
+        .iter()
+        .filter(|entry| !allowed_seen.contains(*entry))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "allowed reads no longer in the code: {stale:?}"
+    );
+}
+
+/// Lines (numbered from 1) before a file's `#[cfg(test)] mod tests`.
+fn non_test_code(text: &str) -> Vec<(usize, &str)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let end = lines
+        .windows(2)
+        .position(|pair| {
+            pair[0].trim() == "#[cfg(test)]" && pair[1].trim_start().starts_with("mod tests")
+        })
+        .unwrap_or(lines.len());
+    lines[..end]
+        .iter()
+        .enumerate()
+        .map(|(index, line)| (index + 1, *line))
+        .collect()
+}
+
+#[test]
+fn the_file_read_check_sees_a_read_and_skips_tests() {
+    let text = "fn build() {\n    let pem = std::fs::read(&config.tls_ca_file);\n}\n#[cfg(test)]\nmod tests {\n    fn t() { std::fs::read(\"x\"); }\n}\n";
+    let lines: Vec<usize> = non_test_code(text)
+        .into_iter()
+        .filter(|(_, line)| FILE_READS.iter().any(|pattern| line.contains(pattern)))
+        .map(|(number, _)| number)
+        .collect();
+    assert_eq!(lines, [2]);
+}

@@ -550,6 +550,112 @@ fn tls_set_up_errors_are_configuration_errors_in_check_config_and_run() {
 }
 
 #[test]
+fn tls_files_that_cannot_be_used_are_exit_78_naming_the_key_at_check_config() {
+    let workspace = Workspace::new();
+    workspace.write("ca.pem", EXAMPLE_CA);
+    workspace.write(
+        "bad-cert.pem",
+        "-----BEGIN CERTIFICATE-----\nMIIB@@@not base64@@@\n-----END CERTIFICATE-----\n",
+    );
+    // Secret-looking text in a key file the parser refuses: never echoed.
+    workspace.write(
+        "bad-key.pem",
+        "-----BEGIN PRIVATE KEY-----\nS3cr3tK3yM4t3r14l!!\n-----END PRIVATE KEY-----\n",
+    );
+    let syslog = "type = \"syslog\"\naddress = \"x.example:6514\"\ntransport = \"tls\"\ntls_ca_file = \"ca.pem\"\n";
+    for (name, sink, key, says) in [
+        (
+            "a certificate file that is not PEM",
+            format!("{syslog}tls_cert_file = \"bad-cert.pem\"\ntls_key_file = \"bad-key.pem\"\n"),
+            "sinks[0].tls_cert_file",
+            "not a PEM certificate file",
+        ),
+        (
+            "a key file that is not PEM",
+            format!("{syslog}tls_cert_file = \"ca.pem\"\ntls_key_file = \"bad-key.pem\"\n"),
+            "sinks[0].tls_key_file",
+            "not a PEM private key file",
+        ),
+        (
+            "a key file that cannot be read",
+            format!("{syslog}tls_cert_file = \"ca.pem\"\ntls_key_file = \"no-such-key.pem\"\n"),
+            "sinks[0].tls_key_file",
+            "cannot read",
+        ),
+        (
+            "a key file that is a directory",
+            format!("{syslog}tls_cert_file = \"ca.pem\"\ntls_key_file = \".\"\n"),
+            "sinks[0].tls_key_file",
+            "cannot read",
+        ),
+        (
+            "a key without a certificate",
+            format!("{syslog}tls_key_file = \"bad-key.pem\"\n"),
+            "sinks[0].tls_key_file",
+            "set tls_cert_file and tls_key_file together",
+        ),
+        (
+            "a HEC CA file that cannot be read",
+            "type = \"splunk_hec\"\nendpoint = \"https://x.example:8088\"\ntoken = \"t\"\ntls_ca_file = \"no-such-ca.pem\"\n".to_owned(),
+            "sinks[0].tls_ca_file",
+            "cannot read",
+        ),
+    ] {
+        let file = workspace.write("tls.toml", &format!("[[sinks]]\n{sink}"));
+        let output = check_config(&workspace, &["-c", file.to_str().unwrap()], &[]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(78), "{name}: {message}");
+        let line = message
+            .lines()
+            .find(|line| line.contains(key))
+            .unwrap_or_else(|| panic!("{name}: no line names {key}: {message}"));
+        assert!(line.contains(says), "{name}: {line}");
+        let everything = format!("{}{message}", stdout(&output));
+        assert!(!everything.contains("S3cr3tK3y"), "{name}: {everything}");
+    }
+}
+
+#[test]
+fn an_hec_endpoint_no_http_client_can_parse_is_exit_78_at_load() {
+    let workspace = Workspace::new();
+    let config = workspace.write(
+        "hec.toml",
+        "[[sinks]]\ntype = \"splunk_hec\"\nendpoint = \"https://splunk example:8088\"\ntoken = \"t\"\n",
+    );
+    let output = check_config(&workspace, &["-c", config.to_str().unwrap()], &[]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(78), "{message}");
+    assert!(
+        message.contains("sinks[0].endpoint") && message.contains("not a URL"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_syslog_facility_is_read_by_name_once_and_an_unknown_one_is_exit_78() {
+    let workspace = Workspace::new();
+    let sink = |facility: &str| {
+        format!("[[sinks]]\ntype = \"syslog\"\naddress = \"x.example:514\"\nfacility = \"{facility}\"\n")
+    };
+    let config = workspace.write("syslog.toml", &sink("Local7"));
+    let table = printed(&check_config(
+        &workspace,
+        &["-c", config.to_str().unwrap()],
+        &[],
+    ));
+    assert_eq!(table["sinks"][0]["facility"].as_str(), Some("local7"));
+    let config = workspace.write("syslog.toml", &sink("local8"));
+    let output = check_config(&workspace, &["-c", config.to_str().unwrap()], &[]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(78), "{message}");
+    assert!(
+        message.contains("`sinks.0`")
+            && message.contains("facility \"local8\" is not a syslog facility"),
+        "{message}"
+    );
+}
+
+#[test]
 fn credentials_in_the_hec_endpoint_url_are_refused_without_being_echoed() {
     let workspace = Workspace::new();
     let config = workspace.write(

@@ -10,6 +10,7 @@ mod config;
 mod enrich_cli;
 mod golden;
 mod harness_self;
+mod plan;
 mod reference;
 
 /// The shared harness (the `testkit` crate), under the name the tests use.

@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{
-    check_pem_certificates, check_readable_file, duration, read_secret_file, Problems, Secret,
-};
+use crate::config::{duration, read_secret_file, Problems, Secret, TlsFiles, TlsMaterial};
 use crate::format::Format;
 
 /// Splunk HTTP Event Collector, acknowledged when Splunk says the events were
@@ -55,6 +53,9 @@ pub struct SplunkHecSinkConfig {
     pub compression: HecCompression,
     /// PEM file of a CA to trust for the collector's certificate.
     pub tls_ca_file: Option<PathBuf>,
+    /// The certificates `tls_ca_file` held, read once by `load_files`.
+    #[serde(skip)]
+    pub tls_material: Option<TlsMaterial>,
     /// false accepts any certificate: only for tests, and logged loudly.
     pub tls_verify: bool,
     /// Longest wait for one HTTP request.
@@ -80,6 +81,7 @@ impl Default for SplunkHecSinkConfig {
             max_batch_bytes: 1024 * 1024,
             compression: HecCompression::Gzip,
             tls_ca_file: None,
+            tls_material: None,
             tls_verify: true,
             request_timeout: Duration::from_secs(30),
         }
@@ -143,6 +145,13 @@ impl SplunkHecSinkConfig {
                 at("endpoint"),
                 "carries credentials (user:password@host), which would appear in logs, metrics and check-config; remove them from the URL and put the HEC token in token or token_file",
             );
+        } else if let Err(error) = reqwest::Url::parse(endpoint) {
+            // The URL each request is made from: one reqwest cannot parse
+            // would fail every request, not once at load.
+            problems.fail(
+                at("endpoint"),
+                format!("is not a URL an HTTP client can use: {error}"),
+            );
         }
         self.format.validate_json_only(at("format"), problems);
         if self.token.is_empty() && self.token_file.is_none() {
@@ -182,7 +191,7 @@ impl SplunkHecSinkConfig {
         );
     }
 
-    /// Reads the token file and checks the CA file once.
+    /// Reads the token file and the CA file once, keeping what they hold.
     pub fn load_files(&mut self, key: &str, problems: &mut Problems) {
         if let Some(path) = &self.token_file {
             match read_secret_file(&format!("{key}.token_file"), path) {
@@ -190,33 +199,22 @@ impl SplunkHecSinkConfig {
                 Err(error) => problems.errors.push(error),
             }
         }
-        if let Some(path) = &self.tls_ca_file {
-            let at = format!("{key}.tls_ca_file");
-            let before = problems.errors.len();
-            check_readable_file(&at, path, problems);
-            if problems.errors.len() == before {
-                check_pem_certificates(&at, path, problems);
-            }
-            // The HTTP client the sink builds at start-up, built here without
-            // a connection, so what it would refuse is exit 78.
-            if problems.errors.len() == before {
-                let client = std::fs::read(path)
-                    .map_err(|error| error.to_string())
-                    .and_then(|pem| {
-                        reqwest::Certificate::from_pem(&pem)
-                            .and_then(|certificate| {
-                                reqwest::Client::builder()
-                                    .add_root_certificate(certificate)
-                                    .build()
-                            })
-                            .map_err(|error| error.to_string())
-                    });
-                if let Err(error) = client {
-                    problems.fail(
-                        at,
-                        format!("{} is not a usable CA certificate: {error}", path.display()),
-                    );
-                }
+        let at = format!("{key}.tls_ca_file");
+        let files = TlsFiles {
+            ca: self.tls_ca_file.as_deref().map(|path| (at.clone(), path)),
+            cert: None,
+            key: None,
+        };
+        let material = files.load(problems);
+        self.tls_material = material;
+        // The HTTP client the sink builds at start-up, built here without
+        // a connection, so what it would refuse is exit 78.
+        if let (Some(material), Some(path)) = (&self.tls_material, &self.tls_ca_file) {
+            if let Err(error) = super::build_client(&super::http_settings(self, material)) {
+                problems.fail(
+                    at,
+                    format!("{} is not a usable CA certificate: {error}", path.display()),
+                );
             }
         }
     }

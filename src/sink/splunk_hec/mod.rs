@@ -23,6 +23,7 @@ pub mod config;
 use self::config::{HecCompression, SplunkHecSinkConfig};
 use super::shared::HttpSettings;
 use super::{Clients, Encoded, SinkError};
+use crate::config::TlsMaterial;
 use crate::event::{Event, EventBatch};
 
 /// Posts each batch to the collector and, with `indexer_ack`, waits until it is indexed.
@@ -166,47 +167,48 @@ fn http_client(
     endpoint: &str,
     clients: &Clients,
 ) -> Result<reqwest::Client, SinkError> {
-    let ca = match &config.tls_ca_file {
-        Some(path) => Some(std::fs::read(path).map_err(|error| {
-            SinkError::permanent(format!(
-                "splunk_hec {endpoint}: cannot read tls_ca_file {}: {error}",
-                path.display()
-            ))
-        })?),
-        None => None,
-    };
+    let material = crate::config::TlsMaterial::in_use(
+        config.tls_material.as_ref(),
+        config.tls_ca_file.is_some(),
+        "tls_ca_file",
+    )
+    .map_err(|error| SinkError::permanent(format!("splunk_hec {endpoint}: {error}")))?;
     if !config.tls_verify {
         tracing::warn!(endpoint = %endpoint, "TLS VERIFICATION IS OFF for this Splunk HEC sink (tls_verify = false): anyone on the path can read and forge the audit trail; use tls_ca_file instead");
     }
-    let settings = HttpSettings {
-        request_timeout: config.request_timeout,
-        ca: ca.clone(),
-        tls_verify: config.tls_verify,
-    };
-    clients.http(settings, || {
-        let mut builder = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(50))
-            .user_agent(concat!("auditfwd/", env!("CARGO_PKG_VERSION")));
-        if let (Some(pem), Some(path)) = (&ca, &config.tls_ca_file) {
-            let certificate = reqwest::Certificate::from_pem(pem).map_err(|error| {
-                SinkError::permanent(format!(
-                    "splunk_hec {endpoint}: tls_ca_file {} is not a PEM certificate: {error}",
-                    path.display()
-                ))
-            })?;
-            builder = builder.add_root_certificate(certificate);
-        }
-        if !config.tls_verify {
-            builder = builder.danger_accept_invalid_certs(true);
-        }
-        builder.build().map_err(|error| {
+    let settings = http_settings(config, &material);
+    clients.http(settings.clone(), || {
+        build_client(&settings).map_err(|error| {
             SinkError::permanent(format!(
                 "splunk_hec {endpoint}: cannot build the HTTP client: {error}"
             ))
         })
     })
+}
+
+/// What the HTTP client of `config` is built from, with the CA `material`.
+pub(crate) fn http_settings(config: &SplunkHecSinkConfig, material: &TlsMaterial) -> HttpSettings {
+    HttpSettings {
+        request_timeout: config.request_timeout,
+        ca: material.ca.clone(),
+        tls_verify: config.tls_verify,
+    }
+}
+
+/// An HTTP client from its settings (no connection, no file).
+pub(crate) fn build_client(settings: &HttpSettings) -> Result<reqwest::Client, reqwest::Error> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(settings.request_timeout)
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(50))
+        .user_agent(concat!("auditfwd/", env!("CARGO_PKG_VERSION")));
+    for certificate in settings.ca.iter().flatten() {
+        builder = builder.add_root_certificate(reqwest::Certificate::from_der(certificate)?);
+    }
+    if !settings.tls_verify {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    builder.build()
 }
 
 impl HecSink {

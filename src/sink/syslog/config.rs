@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{check_pem_certificates, check_readable_file, duration, Problems};
+use crate::config::{duration, Problems, TlsFiles, TlsMaterial};
 use crate::format::Format;
 
 /// Syslog: RFC 5424 (or 3164) over TCP, TLS, RELP or UDP, with JSON, CEF or LEEF bodies.
@@ -27,7 +27,7 @@ pub struct SyslogSinkConfig {
     /// tab-separated). Set `format` or `body`, not both.
     pub format: Option<Format>,
     /// Facility name; the severity comes from the event.
-    pub facility: String,
+    pub facility: Facility,
     /// APP-NAME of every message (default "auditfwd").
     pub app_name: String,
     /// STRUCTURED-DATA id; 32473 is the documentation enterprise number: set your own.
@@ -40,6 +40,9 @@ pub struct SyslogSinkConfig {
     pub tls_cert_file: Option<PathBuf>,
     /// Private key of `tls_cert_file` (mutual TLS: both or neither).
     pub tls_key_file: Option<PathBuf>,
+    /// What the three files held, read once by `load_files`.
+    #[serde(skip)]
+    pub tls_material: Option<TlsMaterial>,
     /// Name to verify the certificate against; default: the host of `address`.
     pub tls_server_name: String,
     /// Required for udp: UDP cannot confirm delivery, so loss must be accepted knowingly.
@@ -76,13 +79,14 @@ impl Default for SyslogSinkConfig {
             protocol: SyslogProtocol::Rfc5424,
             body: SyslogBody::Json,
             format: None,
-            facility: "auth".into(),
+            facility: Facility::AUTH,
             app_name: "auditfwd".into(),
             sd_id: "auditfwd@32473".into(),
             max_message_bytes: 8192,
             tls_ca_file: None,
             tls_cert_file: None,
             tls_key_file: None,
+            tls_material: None,
             tls_server_name: String::new(),
             accept_loss: false,
             connect_timeout: Duration::from_secs(10),
@@ -91,6 +95,42 @@ impl Default for SyslogSinkConfig {
             cef_dialect: crate::format::cef::CefDialect::Auditfwd,
             ibm_release: String::new(),
         }
+    }
+}
+
+/// A syslog facility: its name in configuration (any case), its code
+/// (RFC 5424 table 1) once loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Facility(u8);
+
+impl Facility {
+    /// `auth` (4), the default: security and authorization messages.
+    pub const AUTH: Facility = Facility(4);
+
+    /// The number that goes into PRI.
+    pub fn code(self) -> u8 {
+        self.0
+    }
+}
+
+impl Serialize for Facility {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(super::format::FACILITY_NAMES[usize::from(self.0)])
+    }
+}
+
+impl<'de> Deserialize<'de> for Facility {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        super::format::facility_code(&name)
+            .map(Facility)
+            .ok_or_else(|| {
+                // Named here: a sink's fields reach the error under `sinks.N`
+                // only (serde buffers the internally tagged enum).
+                serde::de::Error::custom(format!(
+                    "facility {name:?} is not a syslog facility (auth, authpriv, security, local0..local7, ...)"
+                ))
+            })
     }
 }
 
@@ -184,9 +224,6 @@ impl SyslogSinkConfig {
         if self.transport == SyslogTransport::Udp && !self.accept_loss {
             problems.fail(at("accept_loss"), "transport = \"udp\" cannot confirm delivery: events can be lost without a trace; set accept_loss = true to accept that, or use relp");
         }
-        if super::format::facility_code(&self.facility).is_none() {
-            problems.fail(at("facility"), format!("{:?} is not a syslog facility (auth, authpriv, security, local0..local7, ...)", self.facility));
-        }
         let (name, number) = self.sd_id.split_once('@').unwrap_or(("", ""));
         let printable = |text: &str| {
             text.chars()
@@ -237,38 +274,41 @@ impl SyslogSinkConfig {
         );
     }
 
-    /// Checks the CA, certificate and key files once: a typo is exit 78, not a restart loop.
-    pub fn load_files(&self, key: &str, problems: &mut Problems) {
-        let before = problems.errors.len();
-        for (name, path) in [
-            ("tls_ca_file", &self.tls_ca_file),
-            ("tls_cert_file", &self.tls_cert_file),
-            ("tls_key_file", &self.tls_key_file),
-        ] {
-            if let Some(path) = path {
-                let readable = problems.errors.len();
-                check_readable_file(&format!("{key}.{name}"), path, problems);
-                if name != "tls_key_file" && problems.errors.len() == readable {
-                    check_pem_certificates(&format!("{key}.{name}"), path, problems);
-                }
-            }
+    /// Reads the CA, certificate and key files once, into `tls_material`,
+    /// then makes the TLS set-up the sink will use from it: a typo or a bad
+    /// file is exit 78, not a restart loop, and the sink reads no file.
+    pub fn load_files(&mut self, key: &str, problems: &mut Problems) {
+        if self.transport != SyslogTransport::Tls {
+            return;
         }
-        // What the sink would refuse when it starts (a CA file with no
-        // certificate, a key that does not match, a bad server name): the
-        // same set-up, which needs no peer, so `check-config` says it too.
-        if problems.errors.len() == before && self.transport == SyslogTransport::Tls {
-            if let Err(error) = super::tls_connector(self) {
-                let name = if error.message.contains("server name") {
-                    "tls_server_name"
-                } else if error.message.contains("tls_key_file")
-                    || error.message.contains("client certificate")
-                {
-                    "tls_key_file"
-                } else {
-                    "transport"
-                };
-                problems.fail(format!("{key}.{name}"), error.message);
-            }
+        let at = |name: &str| format!("{key}.{name}");
+        let files = TlsFiles {
+            ca: self.tls_ca_file.as_deref().map(|path| (at("tls_ca_file"), path)),
+            cert: self.tls_cert_file.as_deref().map(|path| (at("tls_cert_file"), path)),
+            key: self.tls_key_file.as_deref().map(|path| (at("tls_key_file"), path)),
+        };
+        let material = files.load(problems);
+        self.tls_material = material;
+        if self.tls_material.is_none() {
+            return;
         }
+        // What the sink would refuse when it starts (a key that does not
+        // match, a bad server name): the same set-up, which needs no peer,
+        // so `check-config` says it too.
+        if let Err(error) = super::tls_connector(self) {
+            let name = if error.message.contains("server name") {
+                "tls_server_name"
+            } else if error.message.contains("client certificate") {
+                "tls_key_file"
+            } else {
+                "transport"
+            };
+            problems.fail(at(name), error.message);
+        }
+    }
+
+    /// Whether a TLS file is configured (then `tls_material` must be loaded).
+    pub fn names_tls_files(&self) -> bool {
+        self.tls_ca_file.is_some() || self.tls_cert_file.is_some() || self.tls_key_file.is_some()
     }
 }

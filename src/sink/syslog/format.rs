@@ -48,35 +48,37 @@ pub const SD_DROP_ORDER: &[&str] = &[
     "job",
 ];
 
+/// The syslog facilities by code (RFC 5424 table 1).
+pub const FACILITY_NAMES: [&str; 24] = [
+    "kern",
+    "user",
+    "mail",
+    "daemon",
+    "auth",
+    "syslog",
+    "lpr",
+    "news",
+    "uucp",
+    "cron",
+    "authpriv",
+    "ftp",
+    "ntp",
+    "security",
+    "console",
+    "solaris-cron",
+    "local0",
+    "local1",
+    "local2",
+    "local3",
+    "local4",
+    "local5",
+    "local6",
+    "local7",
+];
+
 /// The numeric syslog facility of a name (RFC 5424 table 1).
 pub fn facility_code(name: &str) -> Option<u8> {
-    let names = [
-        "kern",
-        "user",
-        "mail",
-        "daemon",
-        "auth",
-        "syslog",
-        "lpr",
-        "news",
-        "uucp",
-        "cron",
-        "authpriv",
-        "ftp",
-        "ntp",
-        "security",
-        "console",
-        "solaris-cron",
-        "local0",
-        "local1",
-        "local2",
-        "local3",
-        "local4",
-        "local5",
-        "local6",
-        "local7",
-    ];
-    names
+    FACILITY_NAMES
         .iter()
         .position(|known| known.eq_ignore_ascii_case(name))
         .map(|code| code as u8)

@@ -52,15 +52,13 @@ fn permanent(config: &SyslogSinkConfig, message: String) -> SinkError {
 impl SyslogSink {
     /// Builds the sink (the facility and the TLS settings checked); connects at first use.
     pub fn new(config: &SyslogSinkConfig) -> Result<SyslogSink, SinkError> {
-        let facility = format::facility_code(&config.facility)
-            .ok_or_else(|| permanent(config, format!("unknown facility {:?}", config.facility)))?;
         let tls = match config.transport {
             SyslogTransport::Tls => Some(tls_connector(config)?),
             _ => None,
         };
         Ok(SyslogSink {
             config: config.clone(),
-            facility,
+            facility: config.facility.code(),
             tls,
             connection: None,
             trimmed_total: 0,
@@ -258,6 +256,9 @@ impl SyslogSink {
     }
 }
 
+/// The TLS set-up from the material `load_files` read (no file is opened
+/// here): the CA's certificates (or the public roots), the client identity,
+/// the name to verify.
 fn tls_connector(
     config: &SyslogSinkConfig,
 ) -> Result<
@@ -267,23 +268,20 @@ fn tls_connector(
     ),
     SinkError,
 > {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    use rustls_pki_types::ServerName;
+    let material = crate::config::TlsMaterial::in_use(
+        config.tls_material.as_ref(),
+        config.names_tls_files(),
+        "tls_ca_file, tls_cert_file and tls_key_file",
+    )
+    .map_err(|error| permanent(config, error))?;
     let mut roots = tokio_rustls::rustls::RootCertStore::empty();
-    match &config.tls_ca_file {
-        Some(path) => {
-            let certificates = CertificateDer::pem_file_iter(path)
-                .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-                .map_err(|error| {
-                    permanent(
-                        config,
-                        format!("cannot read tls_ca_file {}: {error}", path.display()),
-                    )
-                })?;
+    match material.ca {
+        Some(certificates) => {
             for certificate in certificates {
-                roots.add(certificate).map_err(|error| {
-                    permanent(config, format!("tls_ca_file {}: {error}", path.display()))
-                })?;
+                roots
+                    .add(certificate)
+                    .map_err(|error| permanent(config, format!("tls_ca_file: {error}")))?;
             }
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
@@ -293,27 +291,11 @@ fn tls_connector(
         .with_safe_default_protocol_versions()
         .map_err(|error| permanent(config, format!("TLS set-up: {error}")))?
         .with_root_certificates(roots);
-    let client_config = match (&config.tls_cert_file, &config.tls_key_file) {
-        (Some(cert), Some(key)) => {
-            let chain = CertificateDer::pem_file_iter(cert)
-                .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-                .map_err(|error| {
-                    permanent(
-                        config,
-                        format!("cannot read tls_cert_file {}: {error}", cert.display()),
-                    )
-                })?;
-            let key = PrivateKeyDer::from_pem_file(key).map_err(|error| {
-                permanent(
-                    config,
-                    format!("cannot read tls_key_file {}: {error}", key.display()),
-                )
-            })?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|error| permanent(config, format!("client certificate: {error}")))?
-        }
-        _ => builder.with_no_client_auth(),
+    let client_config = match material.identity {
+        Some(identity) => builder
+            .with_client_auth_cert(identity.chain, identity.key.expose())
+            .map_err(|error| permanent(config, format!("client certificate: {error}")))?,
+        None => builder.with_no_client_auth(),
     };
     let host = if config.tls_server_name.is_empty() {
         config

@@ -51,6 +51,42 @@ impl Default for OdbcConfig {
     }
 }
 
+/// `[source.odbc]`'s values that are parsed or read, as ready values: made
+/// once at load ([`OdbcConfig::plan`]), never parsed again.
+#[derive(Clone, Debug)]
+pub struct OdbcPlan {
+    /// The zone of the IBM i clock (`timezone`; "server" is UTC).
+    pub zone: chrono_tz::Tz,
+    /// Where a first run starts (`start_at`).
+    pub start_at: StartAt,
+    /// The connection, assembled with its password.
+    pub connection: OdbcConnection,
+}
+
+/// How the source connects, assembled once from `connection_string` and the
+/// password in use (inline, or what `password_file` held).
+#[derive(Clone, Debug)]
+pub struct OdbcConnection {
+    /// The connection string with the password added: what the driver is given.
+    pub text: Secret,
+    /// Every text no message may show: the password, and the connection
+    /// string's own as written and as meant.
+    pub secrets: Vec<Secret>,
+    /// `SYSTEM=`, `SERVER=` or `DSN=` of the connection string, for messages.
+    pub host: String,
+}
+
+/// Where a first run starts (`start_at`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartAt {
+    /// At the newest entry: only what is journaled from now on.
+    Now,
+    /// At the oldest entry still in the journal.
+    Earliest,
+    /// A local time of the IBM i clock.
+    At(chrono::NaiveDateTime),
+}
+
 /// `source.odbc.dialect`: the SQL the statements are written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -77,15 +113,8 @@ impl OdbcConfig {
                 "set either password or password_file, not both",
             );
         }
-        let start_at = self.start_at.trim();
-        if start_at != "now"
-            && start_at != "earliest"
-            && crate::source::rows::parse_local_timestamp(start_at).is_none()
-        {
-            problems.fail(
-                at("start_at"),
-                format!("{start_at:?} is not \"now\", \"earliest\" or a local timestamp like \"2026-04-08T00:00:00\""),
-            );
+        if let Err(problem) = self.start() {
+            problems.fail(at("start_at"), problem);
         }
         problems.duration_in(
             at("query_timeout"),
@@ -93,26 +122,56 @@ impl OdbcConfig {
             Duration::from_secs(1),
             Duration::from_secs(3600),
         );
-        if self.timezone != "server" && self.timezone.parse::<chrono_tz::Tz>().is_err() {
-            problems.fail(
-                at("timezone"),
-                format!(
-                    "{:?} is not an IANA time zone such as \"Europe/Rome\"",
-                    self.timezone
-                ),
-            );
+        if let Err(problem) = self.zone() {
+            problems.fail(at("timezone"), problem);
         }
     }
 
     /// The zone of the IBM i clock: the one place `timezone` is parsed
-    /// ("server" reads local times as UTC). The error names the key.
-    pub fn zone(&self) -> Result<chrono_tz::Tz, String> {
+    /// ("server" reads local times as UTC).
+    fn zone(&self) -> Result<chrono_tz::Tz, String> {
         match self.timezone.as_str() {
             "server" => Ok(chrono_tz::Tz::UTC),
             name => name
                 .parse()
-                .map_err(|_| format!("source.odbc.timezone {name:?} is not an IANA zone")),
+                .map_err(|_| format!("{name:?} is not an IANA time zone such as \"Europe/Rome\"")),
         }
+    }
+
+    /// Where a first run starts: the one place `start_at` is parsed.
+    fn start(&self) -> Result<StartAt, String> {
+        match self.start_at.trim() {
+            "now" => Ok(StartAt::Now),
+            "earliest" => Ok(StartAt::Earliest),
+            text => crate::source::rows::parse_local_timestamp(text)
+                .map(StartAt::At)
+                .ok_or_else(|| format!("{text:?} is not \"now\", \"earliest\" or a local timestamp like \"2026-04-08T00:00:00\"")),
+        }
+    }
+
+    /// The ready values the source opens with (`key` is "source.odbc"):
+    /// each problem names its key.
+    pub fn plan(&self, key: &str, problems: &mut Problems) -> Option<OdbcPlan> {
+        let at = |name: &str| format!("{key}.{name}");
+        let zone = self
+            .zone()
+            .map_err(|problem| problems.fail(at("timezone"), problem));
+        let start_at = self
+            .start()
+            .map_err(|problem| problems.fail(at("start_at"), problem));
+        let password = self
+            .password_in_use()
+            .map_err(|problem| problems.fail(at("password_file"), problem));
+        let password = password.ok()?;
+        Some(OdbcPlan {
+            zone: zone.ok()?,
+            start_at: start_at.ok()?,
+            connection: OdbcConnection {
+                text: super::connection::with_password(&self.connection_string, &password),
+                secrets: super::connection::secrets_of(&self.connection_string, &password),
+                host: super::connection::host_of(self.connection_string.expose()),
+            },
+        })
     }
 
     /// Reads the password file once, so a missing one is a configuration error.
@@ -126,7 +185,7 @@ impl OdbcConfig {
     }
 
     /// The password to connect with (see [`crate::config::secret_in_use`]).
-    pub fn password_in_use(&self) -> Result<Secret, String> {
+    fn password_in_use(&self) -> Result<Secret, String> {
         crate::config::secret_in_use(
             &self.password,
             self.password_file.as_deref(),
@@ -156,5 +215,52 @@ mod tests {
         assert!(problems.errors.is_empty());
         std::fs::remove_file(&path).unwrap();
         assert_eq!(odbc.password_in_use().unwrap().expose(), "s3cret");
+    }
+
+    /// The plan holds what the source connects with, made once: the
+    /// connection string with the password, the secrets, the host; its
+    /// `Debug` shows neither secret.
+    #[test]
+    fn the_plan_assembles_the_connection_once_and_shows_no_secret() {
+        let odbc = OdbcConfig {
+            connection_string: Secret::new("DSN=lab;UID=u;PWD={pw;x}"),
+            password: Secret::new("s3cret}"),
+            timezone: "Europe/Rome".into(),
+            start_at: "2026-04-08T00:00:00".into(),
+            ..Default::default()
+        };
+        let mut problems = Problems::default();
+        let plan = odbc.plan("sources[1].odbc", &mut problems).expect("plans");
+        assert!(problems.errors.is_empty());
+        assert_eq!(plan.zone, chrono_tz::Europe::Rome);
+        assert!(matches!(plan.start_at, StartAt::At(_)));
+        assert_eq!(
+            plan.connection.text.expose(),
+            "DSN=lab;UID=u;PWD={pw;x};PWD={s3cret}}};"
+        );
+        let secrets: Vec<&str> = plan.connection.secrets.iter().map(Secret::expose).collect();
+        assert_eq!(secrets, ["s3cret}", "pw;x"]);
+        assert_eq!(plan.connection.host, "lab");
+        let shown = format!("{plan:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("pw;x"),
+            "{shown}"
+        );
+        let bad = OdbcConfig {
+            timezone: "Mars/Olympus".into(),
+            start_at: "yesterday".into(),
+            ..Default::default()
+        };
+        let mut problems = Problems::default();
+        assert!(bad.plan("sources[1].odbc", &mut problems).is_none());
+        let keys: Vec<&str> = problems
+            .errors
+            .iter()
+            .map(|error| error.key.as_str())
+            .collect();
+        assert_eq!(
+            keys,
+            ["sources[1].odbc.timezone", "sources[1].odbc.start_at"]
+        );
     }
 }

@@ -4,42 +4,51 @@
 use super::classify::{classify, Doing, DriverError, OdbcError};
 use super::session::{Session, Target};
 use super::OdbcSource;
+use crate::config::Secret;
+
+/// The connection string with the password added (`PWD={...}`), as the
+/// driver is given it; made once, when the source is planned.
+pub(super) fn with_password(connection_string: &Secret, password: &Secret) -> Secret {
+    let mut text = connection_string.expose().to_owned();
+    if !password.is_empty() {
+        if !text.trim_end().ends_with(';') && !text.trim().is_empty() {
+            text.push(';');
+        }
+        text.push_str(&format!(
+            "PWD={{{}}};",
+            password.expose().replace('}', "}}")
+        ));
+    }
+    Secret::new(text)
+}
+
+/// Every text that must never appear in a message: the password, and the
+/// connection string's own password as written and as meant (braces and
+/// `}}` escapes undone); made once, when the source is planned.
+pub(super) fn secrets_of(connection_string: &Secret, password: &Secret) -> Vec<Secret> {
+    let mut secrets = vec![password.clone()];
+    secrets.extend(
+        password_forms(connection_string.expose())
+            .into_iter()
+            .map(Secret::new),
+    );
+    secrets
+}
 
 impl OdbcSource {
-    /// The connection string with the password added, and the secrets that
-    /// must never appear in a message.
-    pub(super) fn connection_text(&self) -> (String, Vec<String>) {
-        let mut text = self.config.connection_string.expose().to_owned();
-        if !self.password.is_empty() {
-            if !text.trim_end().ends_with(';') && !text.trim().is_empty() {
-                text.push(';');
-            }
-            text.push_str(&format!(
-                "PWD={{{}}};",
-                self.password.expose().replace('}', "}}")
-            ));
-        }
-        (text, self.secrets())
-    }
-
-    /// Every text that must never appear in a message: the password, and the
-    /// connection string's own password as written and as meant (braces and
-    /// `}}` escapes undone).
-    fn secrets(&self) -> Vec<String> {
-        let mut secrets = vec![self.password.expose().to_owned()];
-        secrets.extend(password_forms(self.config.connection_string.expose()));
-        secrets
+    /// The secrets no message may show, as the redaction takes them.
+    pub(super) fn secrets(&self) -> Vec<&str> {
+        self.connection.secrets.iter().map(Secret::expose).collect()
     }
 
     pub(super) fn connect(&mut self) -> Result<(), OdbcError> {
         if self.session.is_some() {
             return Ok(());
         }
-        let (text, secrets) = self.connection_text();
-        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let secrets = self.secrets();
         let session = Session::open(&Target {
-            connection_string: &text,
-            host: &self.host,
+            connection_string: self.connection.text.expose(),
+            host: &self.connection.host,
             secrets: &secrets,
             dialect: self.config.dialect,
             filter: &self.filter,
@@ -54,9 +63,11 @@ impl OdbcSource {
     }
 
     pub(super) fn fail(&self, doing: Doing, error: &odbc_api::Error) -> OdbcError {
-        let secrets = self.secrets();
-        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        classify(&doing, &self.host, DriverError::redacted(error, &secrets))
+        classify(
+            &doing,
+            &self.connection.host,
+            DriverError::redacted(error, &self.secrets()),
+        )
     }
 }
 

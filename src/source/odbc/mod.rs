@@ -37,17 +37,15 @@ use tracing::{error, info, warn};
 use self::chain::ReceiverInfo;
 use self::classify::Doing;
 pub use self::classify::{DriverError, Failure, OdbcError};
-use self::config::OdbcConfig;
-use self::connection::host_of;
+use self::config::{OdbcConfig, OdbcConnection, OdbcPlan, StartAt};
 use self::machine::{Action, Chunk, Input, Machine, Position};
 use self::session::{Kind, Session};
 use self::sql::SqlFilter;
 use super::rows::LocalClock;
-use crate::config::Secret;
 use crate::enrich::config::FilterConfig;
 use crate::event::audit::TypeSpec;
 use crate::event::{Cursor as JournalCursor, JournalRow};
-use crate::source::config::SourceConfig;
+use crate::source::config::SourcePlan;
 
 /// What one poll produced.
 #[derive(Debug, Default)]
@@ -80,7 +78,8 @@ pub struct QueryCounts {
 /// error) and the state machine that decides each statement.
 pub struct OdbcSource {
     config: OdbcConfig,
-    password: Secret,
+    /// The connection string with the password, its secrets and its host.
+    connection: OdbcConnection,
     batch_rows: usize,
     filter: SqlFilter,
     session: Option<Session>,
@@ -89,7 +88,6 @@ pub struct OdbcSource {
     unreported: QueryCounts,
     total: QueryCounts,
     clock: LocalClock,
-    host: String,
     /// Whether JS entries are read (`source.audit_types` lists JS).
     read_js: bool,
     /// The other audit types configured, in catalog order, and the optional ones.
@@ -100,28 +98,26 @@ pub struct OdbcSource {
 impl OdbcSource {
     /// Prepares the source; connects on the first poll (on the source thread).
     pub fn new(
-        source: &SourceConfig,
+        plan: &SourcePlan,
+        odbc: &OdbcPlan,
         filter: &FilterConfig,
-        password: Secret,
         cursor: Option<&JournalCursor>,
     ) -> Result<OdbcSource, String> {
+        let source = &plan.config;
         let config = source.odbc.clone();
-        let zone = config.zone()?;
-        let mut clock = LocalClock::new(zone);
+        let mut clock = LocalClock::new(odbc.zone);
         let position = match cursor {
             Some(cursor) => {
                 clock.resume_after(cursor.entry_timestamp);
                 Position::of(cursor)
             }
-            None => match config.start_at.trim() {
-                "earliest" => Position::FromOldest,
-                "now" => Position::FromTime { at: clock.now_local(), receiver: None },
-                text => Position::FromTime {
-                    at: super::rows::parse_local_timestamp(text).ok_or_else(|| {
-                        format!("source.odbc.start_at {text:?} is not \"now\", \"earliest\" or a local timestamp like 2026-04-08T00:00:00")
-                    })?,
+            None => match odbc.start_at {
+                StartAt::Earliest => Position::FromOldest,
+                StartAt::Now => Position::FromTime {
+                    at: clock.now_local(),
                     receiver: None,
                 },
+                StartAt::At(at) => Position::FromTime { at, receiver: None },
             },
         };
         let upper = |names: &[String]| {
@@ -134,7 +130,6 @@ impl OdbcSource {
             warn!("source.odbc.timezone = \"server\" reads local times as UTC; set the IANA zone of the IBM i (e.g. \"Europe/Rome\") for correct UTC and DST handling");
         }
         Ok(OdbcSource {
-            host: host_of(config.connection_string.expose()),
             filter: SqlFilter {
                 entry_types: upper(&filter.entry_types),
                 include_users: upper(&filter.include_users),
@@ -146,25 +141,22 @@ impl OdbcSource {
             unreported: QueryCounts::default(),
             total: QueryCounts::default(),
             clock,
-            read_js: source.types().iter().any(|spec| spec.is_js()),
-            types: source
-                .types()
-                .into_iter()
+            read_js: plan.reads_js(),
+            types: plan
+                .types
+                .iter()
+                .copied()
                 .filter(|spec| !spec.is_js())
                 .collect(),
-            optional: source
-                .types()
-                .into_iter()
-                .filter(|spec| source.is_optional(spec))
-                .collect(),
+            optional: plan.optional_types.clone(),
             config,
-            password,
+            connection: odbc.connection.clone(),
         })
     }
 
     /// The host named by the connection string, for log lines.
     pub fn host(&self) -> &str {
-        &self.host
+        &self.connection.host
     }
 
     /// Statements run since the source was made.

@@ -25,12 +25,12 @@ impl OdbcSource {
     /// Runs every check against the system; never writes anything.
     pub fn doctor(&self, options: &Options) -> Report {
         let mut checks = Vec::new();
-        let (text, secrets) = self.connection_text();
+        let text = self.connection.text.expose();
         let timeout = Some(self.config.query_timeout.as_secs().max(1) as usize);
-        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let secrets = self.secrets();
         let redact = |error: &odbc_api::Error| DriverError::redacted(error, &secrets).to_string();
-        let Some(connection) = self.connect_check(&text, &redact, &mut checks) else {
-            return Report::new(&self.host, checks);
+        let Some(connection) = self.connect_check(text, &redact, &mut checks) else {
+            return Report::new(&self.connection.host, checks);
         };
         let run =
             |query: &Query| query_rows(&connection, query, timeout).map_err(|error| redact(&error));
@@ -66,7 +66,7 @@ impl OdbcSource {
         {
             checks.push(check);
         }
-        Report::new(&self.host, checks)
+        Report::new(&self.connection.host, checks)
     }
 
     /// Connects with the source's connection string: the connection and a
@@ -93,7 +93,7 @@ impl OdbcSource {
             Ok(connection) => connection,
             Err(error) => {
                 checks.push(
-                    Check::new("connection", Status::Failed, true, format!("cannot connect to {}: {error}", self.host))
+                    Check::new("connection", Status::Failed, true, format!("cannot connect to {}: {error}", self.connection.host))
                         .remedy("check source.odbc.connection_string (Driver, System, UID) and the password; the driver must be registered in odbcinst.ini (odbcinst -q -d)"),
                 );
                 return None;
@@ -108,7 +108,7 @@ impl OdbcSource {
             true,
             format!(
                 "connected to {} ({dbms}, dialect {:?})",
-                self.host, self.config.dialect
+                self.connection.host, self.config.dialect
             ),
         ));
         Some(connection)
