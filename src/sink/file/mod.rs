@@ -19,7 +19,7 @@ use std::io::{ErrorKind as IoKind, Write};
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-pub mod config;
+pub(crate) mod config;
 
 use self::config::FileSinkConfig;
 use super::{Pending, SinkError};

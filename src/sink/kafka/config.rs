@@ -83,7 +83,7 @@ pub enum AlertRouting {
 /// True for librdkafka property names whose values are (or may be) secrets:
 /// by what the name says, not by an exact list, so a property librdkafka adds
 /// later (or a misspelt one) is redacted too.
-pub fn is_secret_property(key: &str) -> bool {
+pub(crate) fn is_secret_property(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     [
         "password",

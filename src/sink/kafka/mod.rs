@@ -9,7 +9,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
-pub mod config;
+pub(crate) mod config;
 
 use self::config::{AlertRouting, KafkaSinkConfig};
 use super::{Clients, SinkError};

@@ -18,7 +18,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
-pub mod config;
+pub(crate) mod config;
 
 use self::config::{HecCompression, SplunkHecSinkConfig};
 use super::shared::HttpSettings;

@@ -2,7 +2,7 @@
 
 use tokio::io::AsyncWriteExt;
 
-pub mod config;
+pub(crate) mod config;
 
 use self::config::StdoutSinkConfig;
 use super::SinkError;

@@ -34,7 +34,7 @@ const BLOCK_BYTES: usize = 8 * 1024 * 1024;
 /// How a reader wants a column (by its upper-case name): as text, or typed
 /// when the driver's SQL type allows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Want {
+pub(crate) enum Want {
     Text,
     /// A time (ENTRY_TIMESTAMP).
     Timestamp,
@@ -177,7 +177,7 @@ impl ColumnIndex {
 }
 
 /// One row of a fetched block.
-pub struct RowView<'a> {
+pub(crate) struct RowView<'a> {
     index: &'a ColumnIndex,
     block: &'a ColumnarDynBuffer,
     row: usize,
@@ -186,7 +186,7 @@ pub struct RowView<'a> {
 impl RowView<'_> {
     /// The text at column position `position` (any statement); a typed
     /// column as the text a driver would print for it.
-    pub fn at(&self, position: usize) -> Option<Cow<'_, str>> {
+    pub(crate) fn at(&self, position: usize) -> Option<Cow<'_, str>> {
         let Binding::Text(limit) = *self.index.bindings.get(position)? else {
             return match self.typed_at(position)? {
                 Typed::Null => None,
@@ -232,13 +232,13 @@ impl RowView<'_> {
         }
     }
 
-    pub fn columns(&self) -> usize {
+    pub(crate) fn columns(&self) -> usize {
         self.index.count
     }
 
     /// Whether the value at `position` did not fit its buffer: it filled the
     /// byte past its limit.
-    pub fn is_truncated(&self, position: usize) -> bool {
+    pub(crate) fn is_truncated(&self, position: usize) -> bool {
         match self.index.bindings.get(position) {
             Some(Binding::Text(limit)) => self
                 .text_bytes(position)

@@ -28,7 +28,7 @@ pub mod doctor;
 mod fetch;
 pub(crate) mod machine;
 mod read;
-pub mod session;
+pub(crate) mod session;
 pub mod sql;
 
 use chrono::Utc;

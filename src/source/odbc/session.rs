@@ -20,7 +20,7 @@ type Statement = Prepared<StatementConnection<Arc<Connection<'static>>>>;
 
 /// The three reads of one audit journal function, by how they bound the call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// One receiver, one sequence window (`sql::read_window`).
     Window,
     /// One receiver from a sequence, bounded by rows (`sql::read_receiver`).
@@ -32,7 +32,7 @@ pub enum Kind {
 /// Which function a read calls: JS, or the other type at this index of
 /// [`Session::typed`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Function {
+pub(crate) enum Function {
     /// SYSTOOLS.AUDIT_JOURNAL_JS.
     Js,
     /// The function of `Session::typed[index]`.
@@ -40,7 +40,7 @@ pub enum Function {
 }
 
 /// One ODBC connection with every statement it needs, prepared once at connect.
-pub struct Session {
+pub(crate) struct Session {
     /// Columns selected from JS, in order: the required ones and the optional ones this release has.
     pub columns: Vec<String>,
     /// The profile this connection runs as, when `exclude_own_connections` is on: its
@@ -59,11 +59,9 @@ pub struct Session {
 }
 
 /// The statements of one audit type other than JS.
-pub struct TypedStatements {
+pub(crate) struct TypedStatements {
     /// The audit type these statements read.
     pub spec: &'static TypeSpec,
-    /// Columns selected: the common header ones, then the type's own, as this release has them.
-    pub columns: Vec<String>,
     reads: Reads,
 }
 
@@ -85,7 +83,7 @@ impl Reads {
 }
 
 /// Where the connection goes and how it reads.
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// The ODBC connection string to connect with (a secret: it may hold the password).
     pub connection_string: &'a str,
     /// The host, for messages (never the connection string).
@@ -145,7 +143,7 @@ pub(super) fn environment() -> Result<&'static Environment, OdbcError> {
 
 impl Session {
     /// Connects, learns the columns this release has, and prepares the statements.
-    pub fn open(target: &Target<'_>) -> Result<Session, OdbcError> {
+    pub(crate) fn open(target: &Target<'_>) -> Result<Session, OdbcError> {
         let connection = environment()?
             .connect_with_connection_string(
                 target.connection_string,
@@ -172,7 +170,7 @@ impl Session {
 
     /// Runs the receiver list with `params` and hands each of at most
     /// `max_rows` rows to `visit`.
-    pub fn run_receivers(
+    pub(crate) fn run_receivers(
         &mut self,
         params: &[Value],
         max_rows: usize,
@@ -183,7 +181,7 @@ impl Session {
 
     /// Runs read `kind` of `function` with `params` and hands each of at most
     /// `max_rows` rows to `visit`, each column bound as `want` says.
-    pub fn run_read(
+    pub(crate) fn run_read(
         &mut self,
         function: Function,
         kind: Kind,
@@ -200,7 +198,7 @@ impl Session {
     }
 
     /// Profiles holding *ALLOBJ or *SECADM, from `QSYS2.USER_INFO`, upper case.
-    pub fn privileged_profiles(&mut self) -> Result<Vec<String>, PrivilegedError> {
+    pub(crate) fn privileged_profiles(&mut self) -> Result<Vec<String>, PrivilegedError> {
         let statement = self
             .privileged
             .as_mut()
@@ -383,7 +381,6 @@ fn prepare(
             Ok(TypedStatements {
                 spec,
                 reads: prepare_reads(&prepare, spec.function, &columns, &none, target)?,
-                columns,
             })
         })
         .collect::<Result<Vec<_>, OdbcError>>()?;
@@ -439,7 +436,7 @@ fn prepare_reads(
 }
 
 /// Why the privileged profiles could not be read.
-pub enum PrivilegedError {
+pub(crate) enum PrivilegedError {
     /// The statement could not be prepared at connect (the text says why).
     Prepare(String),
     /// Executing the statement or fetching its rows failed.
