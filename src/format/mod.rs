@@ -11,6 +11,7 @@ pub mod cim;
 pub mod ecs;
 mod ibmi;
 pub(crate) mod json;
+mod native;
 #[cfg(test)]
 mod light;
 pub mod mapping;
@@ -86,7 +87,7 @@ impl Format {
 /// Appends `event` in `format` to `out`, without a line end.
 pub fn write(event: &Event, format: Format, out: &mut Vec<u8>) {
     match format {
-        Format::Native => serde_json::to_writer(&mut *out, event).expect("events serialise"),
+        Format::Native => native::write(event, out),
         Format::Ecs => ecs::write(event, out),
         Format::Ocsf => ocsf::write(event, out),
         // Where the optional items are matters to the syslog sink only.
@@ -107,9 +108,15 @@ pub fn encode(event: &Event, format: Format) -> Vec<u8> {
 }
 
 /// Events as newline-delimited lines in `format` (what the file and stdout
-/// sinks write).
+/// sinks write), in a buffer sized for the format's usual line.
 pub fn ndjson(events: &[Event], format: Format) -> Vec<u8> {
-    let mut out = Vec::with_capacity(events.len() * 1024);
+    let line = match format {
+        Format::Native => 1280,
+        Format::Ecs => 1664,
+        Format::Ocsf => 2176,
+        Format::Cef | Format::Leef => 640,
+    };
+    let mut out = Vec::with_capacity(events.len() * line);
     for event in events {
         write(event, format, &mut out);
         out.push(b'\n');
