@@ -15,7 +15,9 @@ type Member = (&'static str, fn(&mut Obj<'_>, &'static str, &Event));
 
 /// The members every event has, in key order (a test checks the order).
 const COMMON: [Member; 16] = [
-    ("audit_type", |o, key, event| o.opt_str(key, event.audit_type)),
+    ("audit_type", |o, key, event| {
+        o.opt_str(key, event.audit_type)
+    }),
     ("code", |o, key, event| o.opt_str(key, event.code())),
     ("code_label", |o, key, event| o.str(key, &event.code_label)),
     ("entry_timestamp_local", |o, key, event| {
@@ -56,7 +58,9 @@ const COMMON: [Member; 16] = [
     ("severity", |o, key, event| {
         o.str(key, super::severity_name(event.severity));
     }),
-    ("system_name", |o, key, event| o.str(key, &event.system_name)),
+    ("system_name", |o, key, event| {
+        o.str(key, &event.system_name)
+    }),
     ("target_user", |o, key, event| {
         o.opt_str(key, event.target_user.as_deref());
     }),
@@ -127,7 +131,7 @@ fn write_typed(o: &mut Obj<'_>, key: &'static str, event: &Event) {
         });
     } else if let Some(details) = &event.details {
         o.obj(key, |o| {
-            for &(index, name) in column_plan(details.spec).iter() {
+            for &(index, name) in &column_plan(details.spec).sorted {
                 match details.values.get(index) {
                     Some(Value::Text(text)) => o.str(name, text),
                     Some(Value::Integer(number)) => o.i64(name, *number),
@@ -165,11 +169,17 @@ fn write_js(o: &mut Obj<'_>, key: &'static str, event: &Event) {
     });
 }
 
-/// A type's columns in key order: (index in the row's values, lower-case
-/// name), made once per catalog type for the process.
-type Plan = Vec<(usize, &'static str)>;
+/// A type's column names in lower case, in the catalog's order (native)
+/// and in key order with their index in the row's values (ECS, OCSF); made
+/// once per catalog type for the process.
+#[derive(Clone)]
+pub(crate) struct Plan {
+    pub(crate) names: Vec<&'static str>,
+    sorted: Vec<(usize, &'static str)>,
+}
 
-fn column_plan(spec: &TypeSpec) -> std::borrow::Cow<'static, [(usize, &'static str)]> {
+/// The plan of `spec`'s columns.
+pub(crate) fn column_plan(spec: &TypeSpec) -> std::borrow::Cow<'static, Plan> {
     static PLANS: std::sync::OnceLock<Vec<(&'static [Column], Plan)>> = std::sync::OnceLock::new();
     let plans = PLANS.get_or_init(|| {
         catalog::ALL
@@ -188,21 +198,21 @@ fn column_plan(spec: &TypeSpec) -> std::borrow::Cow<'static, [(usize, &'static s
         .find(|(columns, _)| std::ptr::eq(*columns, spec.columns))
         .or_else(|| plans.iter().find(|(columns, _)| same_names(columns)));
     match found {
-        Some((_, plan)) => std::borrow::Cow::Borrowed(plan.as_slice()),
+        Some((_, plan)) => std::borrow::Cow::Borrowed(plan),
         // A type the catalog does not hold (tests may make one).
         None => std::borrow::Cow::Owned(make_plan(spec)),
     }
 }
 
 fn make_plan(spec: &TypeSpec) -> Plan {
-    let mut plan: Plan = spec
+    let names: Vec<&'static str> = spec
         .columns
         .iter()
-        .enumerate()
-        .map(|(index, column)| (index, lower_case(column.name)))
+        .map(|column| lower_case(column.name))
         .collect();
-    plan.sort_by(|a, b| a.1.cmp(b.1));
-    plan
+    let mut sorted: Vec<(usize, &'static str)> = names.iter().copied().enumerate().collect();
+    sorted.sort_by(|a, b| a.1.cmp(b.1));
+    Plan { names, sorted }
 }
 
 /// A catalog column name in lower case, made once per name for the process.

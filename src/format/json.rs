@@ -133,7 +133,7 @@ impl<'o> Obj<'o> {
     pub(crate) fn local(&mut self, key: &'static str, value: &NaiveDateTime) {
         self.key(key);
         match crate::event::micros_text(value, false) {
-            Some(text) => write_plain(self.out, text.as_str()),
+            Some(text) => write_plain(self.out, text.as_bytes()),
             None => write_str(self.out, &crate::event::format_local(value)),
         }
     }
@@ -206,16 +206,16 @@ impl<'o> Obj<'o> {
 /// A UTC instant as a JSON string (RFC 3339, six fractional digits, `Z`).
 pub(crate) fn write_utc(out: &mut Vec<u8>, value: &DateTime<Utc>) {
     match crate::event::micros_text(&value.naive_utc(), true) {
-        Some(text) => write_plain(out, text.as_str()),
+        Some(text) => write_plain(out, text.as_bytes()),
         None => write_str(out, &crate::event::format_utc(value)),
     }
 }
 
 /// Text known to hold nothing to escape, quoted.
-fn write_plain(out: &mut Vec<u8>, text: &str) {
+pub(crate) fn write_plain(out: &mut Vec<u8>, text: &[u8]) {
     out.reserve(text.len() + 2);
     out.push(b'"');
-    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(text);
     out.push(b'"');
 }
 
@@ -224,7 +224,7 @@ fn write_plain(out: &mut Vec<u8>, text: &str) {
 /// text goes through serde_json's escaping.
 pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
     if !needs_escape(text.as_bytes()) {
-        write_plain(out, text);
+        write_plain(out, text.as_bytes());
     } else {
         serde_json::to_writer(&mut *out, text).expect("a string");
     }

@@ -11,10 +11,10 @@ pub mod cim;
 pub mod ecs;
 mod ibmi;
 pub(crate) mod json;
-mod native;
 #[cfg(test)]
 mod light;
 pub mod mapping;
+mod native;
 pub mod ocsf;
 
 use serde::{Deserialize, Serialize};

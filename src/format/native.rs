@@ -35,6 +35,16 @@ impl<'o> Fields<'o> {
         self.out.extend_from_slice(b"\":");
     }
 
+    /// `,"key":` for a key that may need escaping.
+    fn escaped_key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        write_str(self.out, key);
+        self.out.push(b':');
+    }
+
     fn str(&mut self, key: &str, value: &str) {
         self.key(key);
         write_str(self.out, value);
@@ -87,11 +97,7 @@ impl<'o> Fields<'o> {
     fn local(&mut self, key: &str, value: &chrono::NaiveDateTime) {
         self.key(key);
         match crate::event::micros_text(value, false) {
-            Some(text) => {
-                self.out.push(b'"');
-                self.out.extend_from_slice(text.as_str().as_bytes());
-                self.out.push(b'"');
-            }
+            Some(text) => super::json::write_plain(self.out, text.as_bytes()),
             None => write_str(self.out, &crate::event::format_local(value)),
         }
     }
@@ -168,8 +174,9 @@ fn write_v2(event: &Event, out: &mut Vec<u8>) {
         (Some(details), _) => {
             o.key(details.spec.key());
             let mut block = Fields::open(o.out);
-            for (column, value) in details.spec.columns.iter().zip(&details.values) {
-                block.key(super::ibmi::lower_case(column.name));
+            let plan = super::ibmi::column_plan(details.spec);
+            for (name, value) in plan.names.iter().zip(&details.values) {
+                block.escaped_key(name);
                 match value {
                     crate::event::audit::Value::Null => block.out.extend_from_slice(b"null"),
                     crate::event::audit::Value::Text(text) => write_str(block.out, text),
@@ -250,7 +257,10 @@ fn write_session(out: &mut Vec<u8>, session: &SessionBlock) {
         None => o.null("ended_at"),
     }
     o.key("duration_seconds");
-    match session.duration_seconds.filter(|seconds| seconds.is_finite()) {
+    match session
+        .duration_seconds
+        .filter(|seconds| seconds.is_finite())
+    {
         Some(seconds) => serde_json::to_writer(&mut *o.out, &seconds).expect("a number"),
         None => o.out.extend_from_slice(b"null"),
     }
@@ -317,7 +327,9 @@ mod tests {
     use crate::format::cef::tests::{apply, every_kind_of_event, hostile};
 
     /// The writer against `Serialize` in both schemas, after what the buffer holds.
-    fn same_as_serde(event: &crate::event::Event) -> Result<(), proptest::test_runner::TestCaseError> {
+    fn same_as_serde(
+        event: &crate::event::Event,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
         for version in [SCHEMA_VERSION_V1, crate::event::SCHEMA_VERSION] {
             let mut event = event.clone();
             event.schema_version = version;

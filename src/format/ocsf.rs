@@ -170,7 +170,10 @@ fn write_members(o: &mut Obj<'_>, shape: &Shape<'_>) {
         o.bool("is_alert", true);
     }
     if logon {
-        o.opt_bool("is_cleartext", event.connection_secure.map(|secure| !secure));
+        o.opt_bool(
+            "is_cleartext",
+            event.connection_secure.map(|secure| !secure),
+        );
     }
     if auth {
         o.bool("is_remote", event.remote_address.is_some());
@@ -256,7 +259,10 @@ fn write_later_members(o: &mut Obj<'_>, shape: &Shape<'_>, session: Option<&Sess
         o.u64("status_id", u64::from(outcome.ocsf_status_id()));
     }
     o.i64("time", event.entry_timestamp.timestamp_millis());
-    o.parts("type_name", &[class.name(), ": ", class.activity_name(activity_id)]);
+    o.parts(
+        "type_name",
+        &[class.name(), ": ", class.activity_name(activity_id)],
+    );
     o.u64(
         "type_uid",
         u64::from(class.uid()) * 100 + u64::from(activity_id),
@@ -330,12 +336,16 @@ fn write_dst_endpoint(o: &mut Obj<'_>, event: &Event, class: OcsfClass) {
             o.obj("dst_endpoint", |o| o.str("hostname", &event.system_name));
         }
         OcsfClass::NetworkActivity => {
-            let port = event.details.as_ref().and_then(|details| {
-                match details.value("TCPIP_PORT") {
-                    Some(crate::event::audit::Value::Integer(port)) => u16::try_from(*port).ok(),
-                    _ => None,
-                }
-            });
+            let port =
+                event
+                    .details
+                    .as_ref()
+                    .and_then(|details| match details.value("TCPIP_PORT") {
+                        Some(crate::event::audit::Value::Integer(port)) => {
+                            u16::try_from(*port).ok()
+                        }
+                        _ => None,
+                    });
             o.obj("dst_endpoint", |o| {
                 o.str("hostname", &event.system_name);
                 o.opt_u64("port", port.map(u64::from));
@@ -418,14 +428,24 @@ fn write_file(o: &mut Obj<'_>, event: &Event) {
     let details = event.details.as_ref();
     let text = |column: &str| details.and_then(|details| details.text(column));
     let name = text("OBJECT_NAME")
-        .or_else(|| text("PATH_NAME").and_then(|path| path.rsplit('/').find(|part| !part.is_empty())))
+        .or_else(|| {
+            text("PATH_NAME").and_then(|path| path.rsplit('/').find(|part| !part.is_empty()))
+        })
         .unwrap_or(NOT_AVAILABLE);
     let (type_id, type_name) = match text("OBJECT_TYPE") {
-        Some(kind) if ["*LIB", "*DIR"].iter().any(|known| kind.eq_ignore_ascii_case(known)) => {
+        Some(kind)
+            if ["*LIB", "*DIR"]
+                .iter()
+                .any(|known| kind.eq_ignore_ascii_case(known)) =>
+        {
             (2, "Folder")
         }
         Some(kind) if kind.eq_ignore_ascii_case("*STMF") => (1, "Regular File"),
-        Some(kind) if ["*PGM", "*SRVPGM"].iter().any(|known| kind.eq_ignore_ascii_case(known)) => {
+        Some(kind)
+            if ["*PGM", "*SRVPGM"]
+                .iter()
+                .any(|known| kind.eq_ignore_ascii_case(known)) =>
+        {
             (8, "Executable File")
         }
         _ => (99, "Other"),
@@ -436,7 +456,11 @@ fn write_file(o: &mut Obj<'_>, event: &Event) {
         if let Some(owner) = owner {
             o.obj("owner", |o| o.str("name", owner));
         }
-        match (text("PATH_NAME"), text("OBJECT_LIBRARY"), text("OBJECT_NAME")) {
+        match (
+            text("PATH_NAME"),
+            text("OBJECT_LIBRARY"),
+            text("OBJECT_NAME"),
+        ) {
             (Some(path), _, _) => o.str("path", path),
             (None, Some(library), Some(object)) => o.parts("path", &[library, "/", object]),
             _ => {}

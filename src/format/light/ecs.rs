@@ -4,8 +4,8 @@
 
 use super::{os, ou64, s, J};
 use crate::event::Event;
-use crate::format::mapping;
 use crate::format::ecs::{kind, ECS_VERSION};
+use crate::format::mapping;
 
 /// The ECS document as a light tree borrowing from `event`.
 pub(crate) fn document(event: &Event) -> J<'_> {

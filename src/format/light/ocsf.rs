@@ -5,7 +5,9 @@
 use super::{os, ou64, s, J};
 use crate::event::Event;
 use crate::format::mapping::{self, OcsfClass, Outcome};
-use crate::format::ocsf::{account_switch_type, class_and_activity, logon_type, NOT_AVAILABLE, OCSF_VERSION};
+use crate::format::ocsf::{
+    account_switch_type, class_and_activity, logon_type, NOT_AVAILABLE, OCSF_VERSION,
+};
 
 /// Special authorities a CP entry reports with their previous values.
 const SPECIAL_AUTHORITIES: &[&str] = &[
