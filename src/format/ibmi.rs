@@ -16,10 +16,14 @@ type Member = (&'static str, fn(&mut Obj<'_>, &'static str, &Event));
 /// The members every event has, in key order (a test checks the order).
 const COMMON: [Member; 16] = [
     ("audit_type", |o, key, event| {
-        o.opt_str(key, event.audit_type)
+        o.opt_str(key, event.audit_type);
     }),
-    ("code", |o, key, event| o.opt_str(key, event.code())),
-    ("code_label", |o, key, event| o.str(key, &event.code_label)),
+    ("code", |o, key, event| {
+        o.opt_str(key, event.code());
+    }),
+    ("code_label", |o, key, event| {
+        o.str(key, &event.code_label);
+    }),
     ("entry_timestamp_local", |o, key, event| {
         o.local(key, &event.entry_timestamp_local);
     }),
@@ -33,7 +37,9 @@ const COMMON: [Member; 16] = [
             o.opt_str("user", event.job_user.as_deref());
         });
     }),
-    ("privileged", |o, key, event| o.bool(key, event.privileged)),
+    ("privileged", |o, key, event| {
+        o.bool(key, event.privileged);
+    }),
     ("program", |o, key, event| {
         o.obj(key, |o| {
             o.opt_str("library", event.program_library.as_deref());
@@ -59,7 +65,7 @@ const COMMON: [Member; 16] = [
         o.str(key, super::severity_name(event.severity));
     }),
     ("system_name", |o, key, event| {
-        o.str(key, &event.system_name)
+        o.str(key, &event.system_name);
     }),
     ("target_user", |o, key, event| {
         o.opt_str(key, event.target_user.as_deref());
