@@ -5,17 +5,29 @@
 # event; the ratio to native is the figure to watch.
 #
 #   bash benches/formats_e2e.sh            # ENTRIES=500000 FORMATS="native ecs ocsf"
+#
+# BINARY=path runs that build instead of building this tree; BASELINE=path
+# runs another build (say, main's) right after each format, so a before and
+# after share one run of a shared machine ("base" lines, ratios to this
+# build's native).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 entries="${ENTRIES:-500000}"
 formats="${FORMATS:-native ecs ocsf}"
-cargo build --release --quiet
-binary="${CARGO_TARGET_DIR:-$PWD/target}/release/auditfwd"
+if [ -z "${BINARY:-}" ]; then
+  cargo build --release --quiet
+fi
+binary="${BINARY:-${CARGO_TARGET_DIR:-$PWD/target}/release/auditfwd}"
+baseline="${BASELINE:-}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "formats e2e: simulator ($entries entries, all eleven types, sessions and signals on) -> file sink"
 native_rate=""
-for format in $formats; do
+base_native_rate=""
+for run in $formats; do
+ for build in this ${baseline:+base}; do
+  format="$run"
+  if [ "$build" = base ]; then exe="$baseline"; label="base-$format"; else exe="$binary"; label="$format"; fi
   rm -rf "$work/data" "$work/events.ndjson"
   cat > "$work/auditfwd.toml" <<TOML
 [source]
@@ -37,12 +49,19 @@ path = "$work/events.ndjson"
 format = "$format"
 TOML
   TIMEFORMAT='%R %U %S'
-  times="$( { time "$binary" run -c "$work/auditfwd.toml" --exit-when-caught-up >/dev/null 2>"$work/log"; } 2>&1 )"
+  times="$( { time "$exe" run -c "$work/auditfwd.toml" --exit-when-caught-up >/dev/null 2>"$work/log"; } 2>&1 )"
   read -r wall user sys <<<"$times"
   events="$(wc -l < "$work/events.ndjson")"
   bytes="$(wc -c < "$work/events.ndjson")"
   rate="$(awk -v e="$events" -v u="$user" -v s="$sys" 'BEGIN { printf "%.0f", e / (u + s) }')"
-  [ -n "$native_rate" ] || native_rate="$rate"
-  awk -v f="$format" -v w="$wall" -v u="$user" -v s="$sys" -v e="$events" -v b="$bytes" -v r="$rate" -v n="$native_rate" \
-    'BEGIN { printf "%-6s wall %6.1f s  cpu %6.1f s  %8d events  %8d events/cpu-s  %5d bytes/event  %.2f x native\n", f, w, u + s, e, r, b / e, r / n }'
+  if [ "$build" = base ]; then
+    [ -n "$base_native_rate" ] || base_native_rate="$rate"
+    reference="$base_native_rate"
+  else
+    [ -n "$native_rate" ] || native_rate="$rate"
+    reference="$native_rate"
+  fi
+  awk -v f="$label" -v w="$wall" -v u="$user" -v s="$sys" -v e="$events" -v b="$bytes" -v r="$rate" -v n="$reference" \
+    'BEGIN { printf "%-11s wall %6.1f s  cpu %6.1f s  %8d events  %8d events/cpu-s  %5d bytes/event  %.2f x native\n", f, w, u + s, e, r, b / e, r / n }'
+ done
 done

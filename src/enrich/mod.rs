@@ -90,8 +90,21 @@ impl Enricher {
 
     /// Whether `profile` is configured as privileged or holds *ALLOBJ/*SECADM.
     pub fn is_privileged_name(&self, profile: &str) -> bool {
-        let upper = profile.trim().to_uppercase();
-        self.privileged_profiles.contains(&upper) || self.system_privileged.contains(&upper)
+        if self.privileged_profiles.is_empty() && self.system_privileged.is_empty() {
+            return false;
+        }
+        let name = profile.trim();
+        // IBM i profile names are upper case already: no copy for those.
+        let upper = if name
+            .bytes()
+            .all(|byte| byte.is_ascii() && !byte.is_ascii_lowercase())
+        {
+            Cow::Borrowed(name)
+        } else {
+            Cow::Owned(name.to_uppercase())
+        };
+        self.privileged_profiles.contains(upper.as_ref())
+            || self.system_privileged.contains(upper.as_ref())
     }
 
     fn is_privileged(&self, profile: Option<&str>) -> bool {

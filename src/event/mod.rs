@@ -210,14 +210,27 @@ impl JournalRow {
     /// SIEM's de-duplication key, identical on every delivery of the same entry.
     /// A synthetic row adds `#<action>` to the position it reports about.
     pub fn event_id(&self) -> String {
-        let base = format!(
-            "{}:{}/{}:{}",
-            self.system_name, self.receiver_library, self.receiver_name, self.sequence_number
+        // One allocation of the right size, no `format!` (once per entry).
+        let mut number = itoa::Buffer::new();
+        let number = number.format(self.sequence_number);
+        let action = self.notice.as_ref().map_or("", |notice| notice.action);
+        let (system, library, receiver) = (
+            &self.system_name,
+            &self.receiver_library,
+            &self.receiver_name,
         );
-        match &self.notice {
-            Some(notice) => format!("{base}#{}", notice.action),
-            None => base,
+        let length = system.len() + library.len() + receiver.len() + number.len() + action.len();
+        let mut id = String::with_capacity(length + 4);
+        for (part, separator) in [(system, ':'), (library, '/'), (receiver, ':')] {
+            id.push_str(part);
+            id.push(separator);
         }
+        id.push_str(number);
+        if let Some(notice) = &self.notice {
+            id.push('#');
+            id.push_str(notice.action);
+        }
+        id
     }
 }
 
@@ -666,7 +679,12 @@ pub(crate) struct MicrosText {
 
 impl MicrosText {
     pub(crate) fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.length]).expect("ASCII digits and separators")
+        std::str::from_utf8(self.as_bytes()).expect("ASCII digits and separators")
+    }
+
+    /// The text's bytes (ASCII digits and separators: nothing JSON escapes).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.length]
     }
 }
 

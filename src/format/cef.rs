@@ -552,4 +552,4 @@ pub(crate) fn unescape(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

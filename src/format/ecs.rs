@@ -5,9 +5,8 @@
 
 use serde_json::Value;
 
-use super::light::{self, os, ou64, s, J};
-
-use super::mapping::{self, Key};
+use super::json::{self, Obj};
+use super::mapping::{self, Key, Row};
 use crate::event::Event;
 
 /// The ECS release the field names and allowed values come from.
@@ -16,9 +15,13 @@ pub const ECS_VERSION: &str = "8.17.0";
 /// `event.kind` of an event: `alert` for a signal auditfwd derived,
 /// `pipeline_error` for a row it could not parse, `event` otherwise.
 pub fn kind(event: &Event) -> &'static str {
+    kind_of(event, mapping::lookup(event))
+}
+
+fn kind_of(event: &Event, row: &Row) -> &'static str {
     if event.signal.is_some() {
         "alert"
-    } else if mapping::lookup(event).key == Key::Own("malformed_row") {
+    } else if row.key == Key::Own("malformed_row") {
         "pipeline_error"
     } else {
         "event"
@@ -27,117 +30,122 @@ pub fn kind(event: &Event) -> &'static str {
 
 /// `event` as an ECS document (a `Value`, for tests and callers that want one).
 pub fn ecs(event: &Event) -> Value {
-    document(event).into_value()
+    let mut out = Vec::with_capacity(2048);
+    write(event, &mut out);
+    serde_json::from_slice(&out).expect("the writer writes JSON")
 }
 
-/// Appends `event` as an ECS document to `out`: the same bytes as [`ecs`]
-/// written by serde_json, without a `Value` tree.
+/// Appends `event` as an ECS document to `out`, straight into the buffer:
+/// members in key order, absent values and emptied objects left out (the
+/// bytes serde_json gave for the pruned `Value`).
 pub fn write(event: &Event, out: &mut Vec<u8>) {
-    document(event).write(out);
-}
-
-/// The ECS document as a light tree borrowing from `event`.
-fn document(event: &Event) -> J<'_> {
     let row = mapping::lookup(event);
     let (actor, effective, target) = super::users(event);
-    let ip = super::remote_ip(event).map(|ip| ip.to_string());
-    let mut related_users: Vec<&str> = Vec::new();
-    for name in [actor, effective, target, event.job_user.as_deref()]
-        .into_iter()
-        .flatten()
-    {
-        if !related_users.contains(&name) {
-            related_users.push(name);
-        }
+    let ip = super::remote_ip(event);
+    json::document(out, |o| {
+        o.utc("@timestamp", &event.entry_timestamp);
+        o.obj("ecs", |o| o.str("version", ECS_VERSION));
+        write_event(o, event, row);
+        o.obj("host", |o| {
+            o.str("hostname", &event.system_name);
+            o.str("name", &event.system_name);
+        });
+        super::ibmi::write(o, "ibmi", event);
+        o.str("message", message(event));
+        o.obj("process", |o| {
+            o.opt_str("entity_id", event.qualified_job_name.as_deref());
+            o.opt_str("name", event.job_name.as_deref());
+            o.opt_u64("pid", super::job_number(event));
+            o.obj("user", |o| o.opt_str("name", event.job_user.as_deref()));
+        });
+        o.obj("related", |o| {
+            if let Some(ip) = ip {
+                o.raw("ip", |out| {
+                    out.push(b'[');
+                    write_ip(out, ip);
+                    out.push(b']');
+                });
+            }
+            let mut users: [Option<&str>; 4] = [None; 4];
+            let mut count = 0;
+            for name in [actor, effective, target, event.job_user.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                if !users[..count].contains(&Some(name)) {
+                    users[count] = Some(name);
+                    count += 1;
+                }
+            }
+            o.strs("user", users[..count].iter().flatten().copied());
+        });
+        o.obj("source", |o| {
+            o.opt_str("address", event.remote_address.as_deref());
+            if let Some(ip) = ip {
+                o.raw("ip", |out| write_ip(out, ip));
+            }
+            o.opt_u64("port", event.remote_port.map(u64::from));
+        });
+        o.obj("user", |o| {
+            o.obj("effective", |o| o.opt_str("name", effective));
+            o.opt_str("name", actor);
+            o.obj("target", |o| o.opt_str("name", target));
+        });
+    });
+}
+
+/// The document's `message`: the event's own, or the name of what happened.
+fn message(event: &Event) -> &str {
+    match &event.message {
+        Some(message) => message,
+        None => mapping::event_name(event),
     }
-    let message = match &event.message {
-        Some(message) => s(message),
-        None => s(mapping::event_name(event)),
-    };
-    let strings = |list: &'static [&'static str]| J::Arr(list.iter().map(|item| s(item)).collect());
-    let mut event_fields = vec![
-        ("kind", s(kind(event))),
-        ("module", s("ibmi")),
-        ("dataset", s("ibmi.audit")),
-        ("provider", s("QAUDJRN")),
-        ("id", s(&event.event_id)),
-        ("code", light::owned(mapping::event_id(event))),
-        ("action", s(&event.event_action)),
-        ("category", strings(row.ecs_category)),
-        ("type", strings(row.ecs_type)),
-        ("outcome", s(row.outcome.ecs())),
-        (
-            "severity",
-            J::U64(u64::from(super::severity_0_10(event.severity))),
-        ),
+}
+
+/// An IP address as a JSON string (its text needs no escaping).
+fn write_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
+    use std::io::Write;
+    write!(out, "\"{ip}\"").expect("writing to a Vec");
+}
+
+/// The `event` object: what happened, as the mapping table classifies it.
+fn write_event(o: &mut Obj<'_>, event: &Event, row: &Row) {
+    o.obj("event", |o| {
+        o.str("action", &event.event_action);
+        o.strs("category", row.ecs_category.iter().copied());
+        o.raw("code", |out| write_event_id(out, event));
+        o.str("dataset", "ibmi.audit");
+        let ended = event
+            .session
+            .as_ref()
+            .and_then(|session| Some((session.started_at, session.ended_at?)));
+        if let Some((started, ended)) = ended {
+            let nanos = (ended.timestamp_micros() - started.timestamp_micros()) * 1000;
+            o.i64("duration", nanos);
+            o.utc("end", &ended);
+        }
+        o.str("id", &event.event_id);
+        o.str("kind", kind_of(event, row));
+        o.str("module", "ibmi");
+        o.str("outcome", row.outcome.ecs());
+        o.str("provider", "QAUDJRN");
         // A signed long in ECS: left out above 2^63 - 1 (ibmi.sequence_number has it).
-        (
-            "sequence",
-            i64::try_from(event.sequence_number).map_or(J::Null, J::I64),
-        ),
-    ];
-    if let Some(session) = &event.session {
-        event_fields.push((
-            "start",
-            light::owned(crate::event::format_utc(&session.started_at)),
-        ));
-        if let Some(ended) = &session.ended_at {
-            event_fields.push(("end", light::owned(crate::event::format_utc(ended))));
-            let nanos = (ended.timestamp_micros() - session.started_at.timestamp_micros()) * 1000;
-            event_fields.push(("duration", J::I64(nanos)));
+        if let Ok(sequence) = i64::try_from(event.sequence_number) {
+            o.i64("sequence", sequence);
         }
+        o.u64("severity", u64::from(super::severity_0_10(event.severity)));
+        if let Some(session) = &event.session {
+            o.utc("start", &session.started_at);
+        }
+        o.strs("type", row.ecs_type.iter().copied());
+    });
+}
+
+/// [`mapping::event_id`] as a JSON string, without making the text.
+pub(crate) fn write_event_id(out: &mut Vec<u8>, event: &Event) {
+    match mapping::event_id_parts(event) {
+        mapping::EventId::Action(action) => json::write_str(out, &action.to_uppercase()),
+        mapping::EventId::Entry(kind, Some(code)) => json::write_parts(out, &[kind, "_", code]),
+        mapping::EventId::Entry(kind, None) => json::write_str(out, kind),
     }
-    let ip_value = ip.clone().map_or(J::Null, light::owned);
-    J::obj(vec![
-        (
-            "@timestamp",
-            light::owned(crate::event::format_utc(&event.entry_timestamp)),
-        ),
-        ("ecs", J::obj(vec![("version", s(ECS_VERSION))])),
-        ("message", message),
-        ("event", J::obj(event_fields)),
-        (
-            "user",
-            J::obj(vec![
-                ("name", os(actor)),
-                ("effective", J::obj(vec![("name", os(effective))])),
-                ("target", J::obj(vec![("name", os(target))])),
-            ]),
-        ),
-        (
-            "source",
-            J::obj(vec![
-                ("address", os(event.remote_address.as_deref())),
-                ("ip", ip_value),
-                ("port", ou64(event.remote_port.map(u64::from))),
-            ]),
-        ),
-        (
-            "host",
-            J::obj(vec![
-                ("hostname", s(&event.system_name)),
-                ("name", s(&event.system_name)),
-            ]),
-        ),
-        (
-            "process",
-            J::obj(vec![
-                ("name", os(event.job_name.as_deref())),
-                ("pid", ou64(super::job_number(event))),
-                ("entity_id", os(event.qualified_job_name.as_deref())),
-                (
-                    "user",
-                    J::obj(vec![("name", os(event.job_user.as_deref()))]),
-                ),
-            ]),
-        ),
-        (
-            "related",
-            J::obj(vec![
-                ("user", J::Arr(related_users.into_iter().map(s).collect())),
-                ("ip", J::Arr(ip.into_iter().map(light::owned).collect())),
-            ]),
-        ),
-        ("ibmi", super::ibmi_light(event)),
-    ])
 }

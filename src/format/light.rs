@@ -1,14 +1,22 @@
-//! A light JSON tree for the standard formats: values borrow from the event
-//! instead of copying into a `serde_json::Value`, objects are small vectors
-//! instead of B-trees, and writing gives exactly the bytes the `Value` way
-//! gave (keys sorted, nulls and emptied objects and arrays left out, numbers
-//! and strings written by serde_json), so the goldens hold.
+//! Test code: the light JSON tree ECS and OCSF were built in before they
+//! were written straight into the buffer (`format/json.rs`), kept with the
+//! documents built in it (`light/ecs.rs`, `light/ocsf.rs`) as the oracle the
+//! writers are compared against. Values borrow from the event, objects are
+//! small vectors, and writing gives exactly the bytes the `Value` way gave
+//! (keys sorted, nulls and emptied objects and arrays left out, numbers and
+//! strings written by serde_json).
 
 use std::borrow::Cow;
 
+use crate::event::Event;
+use crate::format::json::write_str;
+
+pub(crate) mod ecs;
+pub(crate) mod ocsf;
+
 /// A JSON value that borrows what it can.
 #[derive(Clone, Debug)]
-pub enum J<'a> {
+pub(super) enum J<'a> {
     /// `null` (left out of objects when written).
     Null,
     /// `true` or `false`.
@@ -29,15 +37,8 @@ pub enum J<'a> {
 
 impl<'a> J<'a> {
     /// An object of `entries` (any order; keys unique).
-    pub fn obj(entries: Vec<(&'a str, J<'a>)>) -> J<'a> {
+    pub(super) fn obj(entries: Vec<(&'a str, J<'a>)>) -> J<'a> {
         J::Obj(entries)
-    }
-
-    /// The same, as a `serde_json::Value` (for callers that still build one).
-    pub fn into_value(mut self) -> serde_json::Value {
-        let mut out = Vec::new();
-        self.write(&mut out);
-        serde_json::from_slice(&out).expect("the light tree writes JSON")
     }
 
     /// Whether the value disappears as an object member: null, or an object
@@ -63,7 +64,7 @@ impl<'a> J<'a> {
 
     /// Appends the value to `out`, sorting each object's members in place
     /// (no allocation: the tree is written once).
-    pub fn write(&mut self, out: &mut Vec<u8>) {
+    pub(super) fn write(&mut self, out: &mut Vec<u8>) {
         match self {
             J::Null => out.extend_from_slice(b"null"),
             J::Bool(value) => out.extend_from_slice(if *value { b"true" } else { b"false" }),
@@ -108,44 +109,6 @@ impl<'a> J<'a> {
     }
 }
 
-/// A JSON string as serde_json writes it: text with nothing to escape (no
-/// control character below 0x20, no `"`, no `\\`) is copied whole; other
-/// text goes through serde_json's escaping.
-fn write_str(out: &mut Vec<u8>, text: &str) {
-    if !needs_escape(text.as_bytes()) {
-        out.reserve(text.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
-    } else {
-        serde_json::to_writer(&mut *out, text).expect("a string");
-    }
-}
-
-/// Whether `bytes` hold a byte JSON escapes (below 0x20, `"` or `\\`),
-/// eight bytes at a time: the classic "has a byte less than n" and "has a
-/// zero byte" word tricks, exact for the question "any such byte?".
-fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH != 0;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0;
-        if below_space
-            || has_zero(word ^ (ONES * u64::from(b'"')))
-            || has_zero(word ^ (ONES * u64::from(b'\\')))
-        {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
-}
-
 /// Object keys in byte order, first bytes compared before the rest (most
 /// keys differ there, which saves a `memcmp` call per comparison).
 fn key_order(left: &str, right: &str) -> std::cmp::Ordering {
@@ -156,23 +119,165 @@ fn key_order(left: &str, right: &str) -> std::cmp::Ordering {
 }
 
 /// A string, borrowed.
-pub fn s(text: &str) -> J<'_> {
+pub(super) fn s(text: &str) -> J<'_> {
     J::Str(Cow::Borrowed(text))
 }
 
 /// An optional string, borrowed (null when absent).
-pub fn os(text: Option<&str>) -> J<'_> {
+pub(super) fn os(text: Option<&str>) -> J<'_> {
     text.map_or(J::Null, s)
 }
 
 /// An owned string.
-pub fn owned<'a>(text: String) -> J<'a> {
+pub(super) fn owned<'a>(text: String) -> J<'a> {
     J::Str(Cow::Owned(text))
 }
 
 /// An optional unsigned number.
-pub fn ou64(number: Option<u64>) -> J<'static> {
+pub(super) fn ou64(number: Option<u64>) -> J<'static> {
     number.map_or(J::Null, J::U64)
+}
+
+/// IBM i facts no standard field holds, under `ibmi` (ECS) or
+/// `unmapped.ibmi` (OCSF): position, type and code, labels, job, program,
+/// the typed block, the signal or the session; a light tree borrowing from
+/// `event`.
+pub(crate) fn ibmi_light(event: &Event) -> J<'_> {
+    let mut block = vec![
+        ("audit_type", os(event.audit_type)),
+        ("code", os(event.code())),
+        ("code_label", s(&event.code_label)),
+        ("event_action", s(&event.event_action)),
+        ("severity", s(crate::format::severity_name(event.severity))),
+        ("privileged", J::Bool(event.privileged)),
+        ("system_name", s(&event.system_name)),
+        (
+            "receiver",
+            J::obj(vec![
+                ("library", s(&event.receiver_library)),
+                ("name", s(&event.receiver_name)),
+            ]),
+        ),
+        ("sequence_number", J::U64(event.sequence_number)),
+        (
+            "entry_timestamp_local",
+            owned(crate::event::format_local(&event.entry_timestamp_local)),
+        ),
+        (
+            "qualified_job_name",
+            os(event.qualified_job_name.as_deref()),
+        ),
+        (
+            "job",
+            J::obj(vec![
+                ("name", os(event.job_name.as_deref())),
+                ("user", os(event.job_user.as_deref())),
+                ("number", os(event.job_number.as_deref())),
+            ]),
+        ),
+        (
+            "program",
+            J::obj(vec![
+                ("library", os(event.program_library.as_deref())),
+                ("name", os(event.program_name.as_deref())),
+            ]),
+        ),
+        ("remote_address", os(event.remote_address.as_deref())),
+        ("user_name", os(event.user_name.as_deref())),
+        ("target_user", os(event.target_user.as_deref())),
+    ];
+    if let Some(typed) = ibmi_typed_block(event) {
+        block.push(typed);
+    }
+    J::obj(block)
+}
+
+/// The typed block of the `ibmi` object: the session, the signal, the
+/// type's columns, or JS's own fields, whichever the event has.
+fn ibmi_typed_block(event: &Event) -> Option<(&'static str, J<'_>)> {
+    if let Some(session) = &event.session {
+        let time = |at: &chrono::DateTime<chrono::Utc>| owned(crate::event::format_utc(at));
+        Some((
+            "session",
+            J::obj(vec![
+                ("id", s(&session.id)),
+                ("user", s(&session.user)),
+                ("job", s(&session.job)),
+                ("method", s(&session.method)),
+                ("secure", session.secure.map_or(J::Null, J::Bool)),
+                ("remote_address", os(session.remote_address.as_deref())),
+                ("started_at", time(&session.started_at)),
+                ("ended_at", session.ended_at.as_ref().map_or(J::Null, time)),
+                (
+                    "duration_seconds",
+                    session.duration_seconds.map_or(J::Null, J::F64),
+                ),
+                ("end_reason", os(session.end_reason.as_deref())),
+                ("start_entry", s(&session.start_entry)),
+                ("end_entry", os(session.end_entry.as_deref())),
+            ]),
+        ))
+    } else if let Some(signal) = &event.signal {
+        Some((
+            "signal",
+            J::obj(vec![
+                ("key_kind", s(signal.key_kind)),
+                ("key", s(&signal.key)),
+                ("count", J::U64(signal.count as u64)),
+                ("window_seconds", J::U64(signal.window_seconds)),
+                (
+                    "first_entry_timestamp",
+                    owned(crate::event::format_utc(&signal.first_entry_timestamp)),
+                ),
+            ]),
+        ))
+    } else if let Some(details) = &event.details {
+        let columns = details
+            .spec
+            .columns
+            .iter()
+            .zip(&details.values)
+            .map(|(column, value)| {
+                let value = match value {
+                    crate::event::audit::Value::Null => J::Null,
+                    crate::event::audit::Value::Text(text) => s(text),
+                    crate::event::audit::Value::Integer(number) => J::I64(*number),
+                    crate::event::audit::Value::Flag(flag) => J::Bool(*flag),
+                };
+                (crate::format::ibmi::lower_case(column.name), value)
+            })
+            .collect();
+        Some((details.spec.key(), J::obj(columns)))
+    } else if event.audit_type == Some("JS") {
+        Some((
+            "js",
+            J::obj(vec![
+                ("entry_type", os(event.entry_type.as_deref())),
+                ("entry_type_detail", os(event.entry_type_detail.as_deref())),
+                ("job_event_type", s(&event.job_event_type)),
+                ("connection_type", s(&event.connection_type)),
+                ("connection_method", s(&event.connection_method)),
+                (
+                    "connection_secure",
+                    event.connection_secure.map_or(J::Null, J::Bool),
+                ),
+                ("real_user_profile", os(event.real_user_profile.as_deref())),
+                (
+                    "effective_user_profile",
+                    os(event.effective_user_profile.as_deref()),
+                ),
+                ("job_type", os(event.job_type.as_deref())),
+                ("job_subtype", os(event.job_subtype.as_deref())),
+                ("device_name", os(event.device_name.as_deref())),
+                (
+                    "target_qualified_job_name",
+                    os(event.target_qualified_job_name.as_deref()),
+                ),
+            ]),
+        ))
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -221,35 +326,51 @@ mod tests {
         );
     }
 
-    proptest::proptest! {
-        /// Strings are written exactly as serde_json writes them, whatever
-        /// they hold (the plain-text shortcut included).
-        #[test]
-        fn strings_are_written_as_serde_json_writes_them(text in "(?s).{0,40}|[\\x00-\\x7f\u{80}-\u{10ffff}\\\\\"]{0,40}") {
-            let mut out = Vec::new();
-            write_str(&mut out, &text);
-            proptest::prop_assert_eq!(out, serde_json::to_vec(&text).unwrap());
+    /// The writers against the tree: ECS and OCSF of `event`, appended after
+    /// what the buffer holds, are the tree's bytes.
+    fn same_as_the_tree(event: &Event) -> Result<(), proptest::test_runner::TestCaseError> {
+        use crate::format::Format;
+        for (format, mut tree) in [
+            (Format::Ecs, super::ecs::document(event)),
+            (Format::Ocsf, super::ocsf::document(event)),
+        ] {
+            let mut expected = b"before\n".to_vec();
+            tree.write(&mut expected);
+            let mut written = b"before\n".to_vec();
+            crate::format::write(event, format, &mut written);
+            proptest::prop_assert_eq!(
+                String::from_utf8(written).unwrap(),
+                String::from_utf8(expected).unwrap(),
+                "{:?} of {}",
+                format,
+                event.event_id
+            );
+        }
+        Ok(())
+    }
+
+    /// Every kind of event (every code of every type, JS over every access
+    /// method, detections, notices, signals, sessions) as the tree wrote it.
+    #[test]
+    fn writers_write_what_the_tree_wrote_for_every_kind_of_event() {
+        for event in crate::format::cef::tests::every_kind_of_event() {
+            same_as_the_tree(event).unwrap();
         }
     }
 
-    /// The word-at-a-time check finds each escaped byte at every position of
-    /// a word and of the tail, and passes bytes next to the boundaries (0x1f
-    /// vs 0x20, 0x7f, 0x80 and above).
-    #[test]
-    fn needs_escape_finds_every_escaped_byte_anywhere() {
-        for length in 1..20 {
-            for at in 0..length {
-                for byte in (0u8..0x20).chain([b'"', b'\\']) {
-                    let mut bytes = vec![b'a'; length];
-                    bytes[at] = byte;
-                    assert!(needs_escape(&bytes), "{byte:#x} at {at} of {length}");
-                }
-                for byte in [0x20u8, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff] {
-                    let mut bytes = vec![b'a'; length];
-                    bytes[at] = byte;
-                    assert!(!needs_escape(&bytes), "{byte:#x} at {at} of {length}");
-                }
-            }
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+        /// Every kind of event with hostile text, absent fields, odd times,
+        /// addresses and numbers: the writers give the tree's bytes.
+        #[test]
+        fn writers_write_what_the_tree_wrote_for_hostile_events(
+            pick in 0usize..1000,
+            hostile in crate::format::cef::tests::hostile(),
+        ) {
+            let events = crate::format::cef::tests::every_kind_of_event();
+            let event = crate::format::cef::tests::apply(&events[pick % events.len()], &hostile);
+            same_as_the_tree(&event)?;
         }
     }
 }

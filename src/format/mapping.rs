@@ -436,12 +436,34 @@ pub fn lookup(event: &Event) -> &'static Row {
     let audit_type = event.audit_type.unwrap_or("");
     let code = event.code().unwrap_or("");
     let action = event.event_action.as_ref();
-    let of_type = || TABLE.iter().filter(|row| row.audit_type == audit_type);
+    let rows = rows_of_type(audit_type);
+    let of_type = || rows.iter().copied();
     of_type()
         .find(|row| matches!(row.key, Key::Detection(name, list) if name == action && (list.contains(&code) || list.contains(&"*"))))
         .or_else(|| of_type().find(|row| matches!(row.key, Key::Codes(list) if list.contains(&code))))
         .or_else(|| of_type().find(|row| matches!(row.key, Key::Codes(list) if list.contains(&"*"))))
         .unwrap_or(&UNKNOWN)
+}
+
+/// The table's rows of `audit_type`, in table order (grouped once for the
+/// process: a lookup scans a type's few rows, not the table).
+fn rows_of_type(audit_type: &str) -> &'static [&'static Row] {
+    type Groups = Vec<(&'static str, Vec<&'static Row>)>;
+    static GROUPS: std::sync::OnceLock<Groups> = std::sync::OnceLock::new();
+    let groups = GROUPS.get_or_init(|| {
+        let mut groups: Groups = Vec::new();
+        for row in TABLE {
+            match groups.iter_mut().find(|(name, _)| *name == row.audit_type) {
+                Some((_, rows)) => rows.push(row),
+                None => groups.push((row.audit_type, vec![row])),
+            }
+        }
+        groups
+    });
+    groups
+        .iter()
+        .find(|(name, _)| *name == audit_type)
+        .map_or(&[], |(_, rows)| rows.as_slice())
 }
 
 /// A notice or signal the table does not know yet: the audit gap row is the

@@ -9,8 +9,12 @@ mod artifacts;
 pub mod cef;
 pub mod cim;
 pub mod ecs;
-pub mod light;
+mod ibmi;
+pub(crate) mod json;
+#[cfg(test)]
+mod light;
 pub mod mapping;
+mod native;
 pub mod ocsf;
 
 use serde::{Deserialize, Serialize};
@@ -85,7 +89,7 @@ impl Format {
 /// Appends `event` in `format` to `out`, without a line end.
 pub fn write(event: &Event, format: Format, out: &mut Vec<u8>) {
     match format {
-        Format::Native => serde_json::to_writer(&mut *out, event).expect("events serialise"),
+        Format::Native => native::write(event, out),
         Format::Ecs => ecs::write(event, out),
         Format::Ocsf => ocsf::write(event, out),
         // Where the optional items are matters to the syslog sink only.
@@ -106,9 +110,15 @@ pub fn encode(event: &Event, format: Format) -> Vec<u8> {
 }
 
 /// Events as newline-delimited lines in `format` (what the file and stdout
-/// sinks write).
+/// sinks write), in a buffer sized for the format's usual line.
 pub fn ndjson(events: &[Event], format: Format) -> Vec<u8> {
-    let mut out = Vec::with_capacity(events.len() * 1024);
+    let line = match format {
+        Format::Native => 1280,
+        Format::Ecs => 1664,
+        Format::Ocsf => 2176,
+        Format::Cef | Format::Leef => 640,
+    };
+    let mut out = Vec::with_capacity(events.len() * line);
     for event in events {
         write(event, format, &mut out);
         out.push(b'\n');
@@ -196,171 +206,6 @@ pub fn remote_ip(event: &Event) -> Option<std::net::IpAddr> {
 pub(crate) mod tests;
 #[cfg(test)]
 pub(crate) mod validate;
-
-/// IBM i facts no standard field holds, under `ibmi` (ECS) or
-/// `unmapped.ibmi` (OCSF): position, type and code, labels, job, program,
-/// the typed block, the signal or the session; a light tree borrowing from
-/// `event`.
-pub fn ibmi_light(event: &Event) -> light::J<'_> {
-    use light::{os, s, J};
-    let mut block = vec![
-        ("audit_type", os(event.audit_type)),
-        ("code", os(event.code())),
-        ("code_label", s(&event.code_label)),
-        ("event_action", s(&event.event_action)),
-        ("severity", s(severity_name(event.severity))),
-        ("privileged", J::Bool(event.privileged)),
-        ("system_name", s(&event.system_name)),
-        (
-            "receiver",
-            J::obj(vec![
-                ("library", s(&event.receiver_library)),
-                ("name", s(&event.receiver_name)),
-            ]),
-        ),
-        ("sequence_number", J::U64(event.sequence_number)),
-        (
-            "entry_timestamp_local",
-            light::owned(crate::event::format_local(&event.entry_timestamp_local)),
-        ),
-        (
-            "qualified_job_name",
-            os(event.qualified_job_name.as_deref()),
-        ),
-        (
-            "job",
-            J::obj(vec![
-                ("name", os(event.job_name.as_deref())),
-                ("user", os(event.job_user.as_deref())),
-                ("number", os(event.job_number.as_deref())),
-            ]),
-        ),
-        (
-            "program",
-            J::obj(vec![
-                ("library", os(event.program_library.as_deref())),
-                ("name", os(event.program_name.as_deref())),
-            ]),
-        ),
-        ("remote_address", os(event.remote_address.as_deref())),
-        ("user_name", os(event.user_name.as_deref())),
-        ("target_user", os(event.target_user.as_deref())),
-    ];
-    if let Some(typed) = ibmi_typed_block(event) {
-        block.push(typed);
-    }
-    J::obj(block)
-}
-
-/// The typed block of the `ibmi` object: the session, the signal, the
-/// type's columns, or JS's own fields, whichever the event has.
-fn ibmi_typed_block(event: &Event) -> Option<(&'static str, light::J<'_>)> {
-    use light::{os, s, J};
-    if let Some(session) = &event.session {
-        let time = |at: &chrono::DateTime<chrono::Utc>| light::owned(crate::event::format_utc(at));
-        Some((
-            "session",
-            J::obj(vec![
-                ("id", s(&session.id)),
-                ("user", s(&session.user)),
-                ("job", s(&session.job)),
-                ("method", s(&session.method)),
-                ("secure", session.secure.map_or(J::Null, J::Bool)),
-                ("remote_address", os(session.remote_address.as_deref())),
-                ("started_at", time(&session.started_at)),
-                ("ended_at", session.ended_at.as_ref().map_or(J::Null, time)),
-                (
-                    "duration_seconds",
-                    session.duration_seconds.map_or(J::Null, J::F64),
-                ),
-                ("end_reason", os(session.end_reason.as_deref())),
-                ("start_entry", s(&session.start_entry)),
-                ("end_entry", os(session.end_entry.as_deref())),
-            ]),
-        ))
-    } else if let Some(signal) = &event.signal {
-        Some((
-            "signal",
-            J::obj(vec![
-                ("key_kind", s(signal.key_kind)),
-                ("key", s(&signal.key)),
-                ("count", J::U64(signal.count as u64)),
-                ("window_seconds", J::U64(signal.window_seconds)),
-                (
-                    "first_entry_timestamp",
-                    light::owned(crate::event::format_utc(&signal.first_entry_timestamp)),
-                ),
-            ]),
-        ))
-    } else if let Some(details) = &event.details {
-        let columns = details
-            .spec
-            .columns
-            .iter()
-            .zip(&details.values)
-            .map(|(column, value)| {
-                let value = match value {
-                    crate::event::audit::Value::Null => J::Null,
-                    crate::event::audit::Value::Text(text) => s(text),
-                    crate::event::audit::Value::Integer(number) => J::I64(*number),
-                    crate::event::audit::Value::Flag(flag) => J::Bool(*flag),
-                };
-                (lower_case(column.name), value)
-            })
-            .collect();
-        Some((details.spec.key(), J::obj(columns)))
-    } else if event.audit_type == Some("JS") {
-        Some((
-            "js",
-            J::obj(vec![
-                ("entry_type", os(event.entry_type.as_deref())),
-                ("entry_type_detail", os(event.entry_type_detail.as_deref())),
-                ("job_event_type", s(&event.job_event_type)),
-                ("connection_type", s(&event.connection_type)),
-                ("connection_method", s(&event.connection_method)),
-                (
-                    "connection_secure",
-                    event.connection_secure.map_or(J::Null, J::Bool),
-                ),
-                ("real_user_profile", os(event.real_user_profile.as_deref())),
-                (
-                    "effective_user_profile",
-                    os(event.effective_user_profile.as_deref()),
-                ),
-                ("job_type", os(event.job_type.as_deref())),
-                ("job_subtype", os(event.job_subtype.as_deref())),
-                ("device_name", os(event.device_name.as_deref())),
-                (
-                    "target_qualified_job_name",
-                    os(event.target_qualified_job_name.as_deref()),
-                ),
-            ]),
-        ))
-    } else {
-        None
-    }
-}
-
-/// A catalog column name in lower case, made once per name for the process.
-fn lower_case(name: &'static str) -> &'static str {
-    static NAMES: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static str>> =
-        std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        crate::event::audit::catalog::ALL
-            .iter()
-            .flat_map(|spec| spec.columns.iter())
-            .map(|column| {
-                let lower: &'static str =
-                    Box::leak(column.name.to_ascii_lowercase().into_boxed_str());
-                (column.name, lower)
-            })
-            .collect()
-    });
-    names
-        .get(name)
-        .copied()
-        .unwrap_or_else(|| Box::leak(name.to_ascii_lowercase().into_boxed_str()))
-}
 
 /// Removes nulls, and the objects and arrays left empty, at every depth.
 pub fn prune(value: &mut serde_json::Value) {

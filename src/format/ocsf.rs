@@ -5,10 +5,9 @@
 
 use serde_json::Value;
 
-use super::light::{self, os, ou64, s, J};
-
-use super::mapping::{self, OcsfClass, Outcome};
-use crate::event::Event;
+use super::json::{self, Obj};
+use super::mapping::{self, OcsfClass, Outcome, Row};
+use crate::event::{Event, SessionBlock};
 
 /// The OCSF release auditfwd writes.
 pub const OCSF_VERSION: &str = "1.8.0";
@@ -16,11 +15,6 @@ pub const OCSF_VERSION: &str = "1.8.0";
 /// IBM i's "no value" (`*N`): the name used where OCSF requires a user, a
 /// file or a privilege and the entry names none.
 pub const NOT_AVAILABLE: &str = "*N";
-
-/// Special authorities a CP entry reports with their previous values.
-const SPECIAL_AUTHORITIES: &[&str] = &[
-    "ALLOBJ", "AUDIT", "IOSYSCFG", "JOBCTL", "SAVSYS", "SECADM", "SERVICE", "SPLCTL",
-];
 
 /// `logon_type_id` and its caption from the JS access method: 5250 sessions
 /// are interactive (remote when they came over the network), host servers
@@ -56,7 +50,11 @@ pub fn account_switch_type(event: &Event) -> (u8, &'static str) {
 /// entry says more (an audit value set to `*NONE` disables, auditing set
 /// from `*NONE` enables, function usage `*DENIED` revokes).
 pub fn class_and_activity(event: &Event) -> (OcsfClass, u32) {
-    let row = mapping::lookup(event);
+    class_and_activity_of(event, mapping::lookup(event))
+}
+
+/// [`class_and_activity`] with the event's table row already looked up.
+fn class_and_activity_of(event: &Event, row: &Row) -> (OcsfClass, u32) {
     let details = event.details.as_ref();
     let text = |column: &str| details.and_then(|details| details.text(column));
     let is_none =
@@ -83,149 +81,283 @@ pub fn class_and_activity(event: &Event) -> (OcsfClass, u32) {
     (row.ocsf_class, activity)
 }
 
-fn user(name: Option<&str>) -> J<'_> {
-    J::obj(vec![("name", s(name.unwrap_or(NOT_AVAILABLE)))])
-}
-
 /// `event` as an OCSF event (a `Value`, for tests and callers that want one).
 pub fn ocsf(event: &Event) -> Value {
-    document(event).into_value()
+    let mut out = Vec::with_capacity(2048);
+    write(event, &mut out);
+    serde_json::from_slice(&out).expect("the writer writes JSON")
 }
 
-/// Appends `event` as an OCSF event to `out`: the same bytes as [`ocsf`]
-/// written by serde_json, without a `Value` tree.
+/// What decides which members an OCSF event has.
+struct Shape<'a> {
+    event: &'a Event,
+    class: OcsfClass,
+    activity_id: u32,
+    outcome: Outcome,
+    /// Authentication's session facts apply.
+    auth: bool,
+    /// A logon or logoff (activity 1 or 2 of Authentication).
+    logon: bool,
+}
+
+/// Appends `event` as an OCSF event to `out`, straight into the buffer: the
+/// members every class has and those of the event's class, in key order,
+/// absent values and emptied objects left out (the bytes serde_json gave
+/// for the pruned `Value`).
 pub fn write(event: &Event, out: &mut Vec<u8>) {
-    document(event).write(out);
-}
-
-/// Sets `key` in `entries`, replacing an earlier value (the last one wins).
-fn set<'a>(entries: &mut Vec<(&'a str, J<'a>)>, key: &'a str, value: J<'a>) {
-    match entries.iter_mut().find(|(name, _)| *name == key) {
-        Some(entry) => entry.1 = value,
-        None => entries.push((key, value)),
-    }
-}
-
-/// The OCSF event as a light tree borrowing from `event`.
-fn document(event: &Event) -> J<'_> {
     let row = mapping::lookup(event);
-    let (class, activity_id) = class_and_activity(event);
-    let mut out = common(event, class, activity_id);
-    if row.outcome != Outcome::Unknown {
-        set(
-            &mut out,
-            "status_id",
-            J::U64(u64::from(row.outcome.ocsf_status_id())),
+    let (class, activity_id) = class_and_activity_of(event, row);
+    let auth = class == OcsfClass::Authentication;
+    let shape = Shape {
+        event,
+        class,
+        activity_id,
+        outcome: row.outcome,
+        auth,
+        logon: auth && matches!(activity_id, 1 | 2),
+    };
+    json::document(out, |o| write_members(o, &shape));
+}
+
+/// The top-level members, in key order.
+fn write_members(o: &mut Obj<'_>, shape: &Shape<'_>) {
+    let Shape {
+        event,
+        class,
+        activity_id,
+        auth,
+        logon,
+        ..
+    } = *shape;
+    let session = event.session.as_deref().filter(|_| auth);
+    if auth && activity_id == 7 {
+        let (id, name) = account_switch_type(event);
+        o.str("account_switch_type", name);
+        o.u64("account_switch_type_id", u64::from(id));
+    }
+    o.u64("activity_id", u64::from(activity_id));
+    o.str("activity_name", class.activity_name(activity_id));
+    write_actor(o, event);
+    if class == OcsfClass::ApplicationLifecycle {
+        write_app(o, event);
+    }
+    o.str("category_name", class.category_name());
+    o.u64("category_uid", u64::from(class.category_uid()));
+    o.str("class_name", class.name());
+    o.u64("class_uid", u64::from(class.uid()));
+    write_device(o, event);
+    write_dst_endpoint(o, event, class);
+    if let Some((started, ended)) =
+        session.and_then(|session| Some((session.started_at, session.ended_at?)))
+    {
+        o.i64(
+            "duration",
+            ended.timestamp_millis() - started.timestamp_millis(),
         );
-        set(
-            &mut out,
+        o.i64("end_time", ended.timestamp_millis());
+    }
+    if class == OcsfClass::FileSystemActivity {
+        write_file(o, event);
+    }
+    let finding = class == OcsfClass::DetectionFinding;
+    if finding {
+        o.obj("finding_info", |o| {
+            o.opt_str("desc", event.message.as_deref());
+            o.str("title", &event.code_label);
+            o.strs("types", [event.event_action.as_ref()]);
+            o.str("uid", &event.event_id);
+        });
+        o.bool("is_alert", true);
+    }
+    if logon {
+        o.opt_bool(
+            "is_cleartext",
+            event.connection_secure.map(|secure| !secure),
+        );
+    }
+    if auth {
+        o.bool("is_remote", event.remote_address.is_some());
+    }
+    if class == OcsfClass::EventLogActivity {
+        o.str("log_name", "QAUDJRN");
+        o.str("log_provider", "IBM i security audit journal");
+        o.str("log_type", "OS");
+        o.u64("log_type_id", 1);
+    }
+    if let Some((id, name)) = logon.then(|| logon_type(event)).flatten() {
+        o.str("logon_type", name);
+        o.u64("logon_type_id", u64::from(id));
+    }
+    o.str("message", message(event));
+    write_metadata(o, event);
+    if class == OcsfClass::UserAccessManagement {
+        write_privileges(o, event);
+    }
+    if class == OcsfClass::ProcessActivity {
+        o.obj("process", |o| write_process(o, event));
+    }
+    write_later_members(o, shape, session);
+}
+
+/// The top-level members from `service` on, in key order.
+fn write_later_members(o: &mut Obj<'_>, shape: &Shape<'_>, session: Option<&SessionBlock>) {
+    let Shape {
+        event,
+        class,
+        activity_id,
+        outcome,
+        auth,
+        ..
+    } = *shape;
+    if auth {
+        o.obj("service", |o| {
+            o.str(
+                "name",
+                match event.connection_method.as_ref() {
+                    "" | "unknown" => "IBM i",
+                    method => method,
+                },
+            );
+        });
+    }
+    if let Some(session) = session {
+        o.obj("session", |o| {
+            o.i64("created_time", session.started_at.timestamp_millis());
+            o.bool("is_remote", session.remote_address.is_some());
+            o.str("uid", &session.id);
+        });
+    }
+    let (severity_id, severity) = super::ocsf_severity(event.severity);
+    o.str("severity", severity);
+    o.u64("severity_id", u64::from(severity_id));
+    write_src_endpoint(o, event, class);
+    if let Some(session) = session {
+        o.i64("start_time", session.started_at.timestamp_millis());
+    }
+    // In finding classes status is the finding's workflow state: a new
+    // alert is New (1), not In Progress (2), which is what the outcome's
+    // Failure would map to.
+    let finding = class == OcsfClass::DetectionFinding;
+    let known = outcome != Outcome::Unknown;
+    if finding {
+        o.str("status", "New");
+    } else if known {
+        o.str(
             "status",
-            s(match row.outcome {
+            match outcome {
                 Outcome::Success => "Success",
                 _ => "Failure",
-            }),
+            },
         );
-        set(&mut out, "status_detail", s(&event.code_label));
     }
-    actor_and_source(&mut out, event, class);
-    class_fields(&mut out, event, class, activity_id);
-    J::obj(out)
+    if known {
+        o.str("status_detail", &event.code_label);
+    }
+    if finding {
+        o.u64("status_id", 1);
+    } else if known {
+        o.u64("status_id", u64::from(outcome.ocsf_status_id()));
+    }
+    o.i64("time", event.entry_timestamp.timestamp_millis());
+    o.parts(
+        "type_name",
+        &[class.name(), ": ", class.activity_name(activity_id)],
+    );
+    o.u64(
+        "type_uid",
+        u64::from(class.uid()) * 100 + u64::from(activity_id),
+    );
+    o.obj("unmapped", |o| super::ibmi::write(o, "ibmi", event));
+    write_user(o, event, class, activity_id);
 }
 
-/// The members every OCSF event has: class, type, severity, time, message,
-/// metadata, the device (the IBM i) and the unmapped IBM i block.
-fn common(event: &Event, class: OcsfClass, activity_id: u32) -> Vec<(&'static str, J<'_>)> {
-    let (severity_id, severity) = super::ocsf_severity(event.severity);
-    let message = match &event.message {
-        Some(message) => s(message),
-        None => s(mapping::event_name(event)),
-    };
-    let class_uid = class.uid();
-    vec![
-        ("activity_id", J::U64(u64::from(activity_id))),
-        ("activity_name", s(class.activity_name(activity_id))),
-        ("category_uid", J::U64(u64::from(class.category_uid()))),
-        ("category_name", s(class.category_name())),
-        ("class_uid", J::U64(u64::from(class_uid))),
-        ("class_name", s(class.name())),
-        (
-            "type_uid",
-            J::U64(u64::from(class_uid) * 100 + u64::from(activity_id)),
-        ),
-        (
-            "type_name",
-            light::owned(format!(
-                "{}: {}",
-                class.name(),
-                class.activity_name(activity_id)
-            )),
-        ),
-        ("severity_id", J::U64(u64::from(severity_id))),
-        ("severity", s(severity)),
-        ("time", J::I64(event.entry_timestamp.timestamp_millis())),
-        ("message", message),
-        (
-            "metadata",
-            J::obj(vec![
-                (
-                    "product",
-                    J::obj(vec![
-                        ("name", s("auditfwd")),
-                        ("vendor_name", s("auditfwd")),
-                        ("version", s(env!("CARGO_PKG_VERSION"))),
-                    ]),
-                ),
-                ("version", s(OCSF_VERSION)),
-                // `device` is the IBM i the entry was journaled on.
-                ("profiles", J::Arr(vec![s("host")])),
-                ("uid", s(&event.event_id)),
-                ("event_code", light::owned(mapping::event_id(event))),
-                ("log_name", s("QAUDJRN")),
-                ("log_provider", s("IBM i security audit journal")),
-                (
-                    "original_time",
-                    light::owned(crate::event::format_local(&event.entry_timestamp_local)),
-                ),
-            ]),
-        ),
-        (
-            "device",
-            J::obj(vec![
-                ("hostname", s(&event.system_name)),
-                ("name", s(&event.system_name)),
-                ("type_id", J::U64(1)),
-                ("type", s("Server")),
-                (
-                    "os",
-                    J::obj(vec![
-                        ("name", s("IBM i")),
-                        ("type_id", J::U64(99)),
-                        ("type", s("IBM i")),
-                    ]),
-                ),
-            ]),
-        ),
-        ("unmapped", J::obj(vec![("ibmi", super::ibmi_light(event))])),
-    ]
+/// The document's `message`: the event's own, or the name of what happened.
+fn message(event: &Event) -> &str {
+    match &event.message {
+        Some(message) => message,
+        None => mapping::event_name(event),
+    }
 }
 
-/// The actor (user, process or the system itself) and, for the classes
-/// that have one, the source endpoint.
-fn actor_and_source<'a>(out: &mut Vec<(&'a str, J<'a>)>, event: &'a Event, class: OcsfClass) {
+/// The actor: the user, the process (the job), or the system itself.
+fn write_actor(o: &mut Obj<'_>, event: &Event) {
     let (actor_name, _, _) = super::users(event);
-    let mut actor = Vec::new();
-    if let Some(name) = actor_name {
-        actor.push(("user", J::obj(vec![("name", s(name))])));
+    let process = event.qualified_job_name.is_some() || super::job_number(event).is_some();
+    o.obj("actor", |o| {
+        if actor_name.is_none() && !process {
+            o.str("app_name", "IBM i");
+        }
+        if process {
+            o.obj("process", |o| write_process(o, event));
+        }
+        if let Some(name) = actor_name {
+            o.obj("user", |o| o.str("name", name));
+        }
+    });
+}
+
+/// Application Lifecycle: the exit program and its exit point.
+fn write_app(o: &mut Obj<'_>, event: &Event) {
+    let details = event.details.as_ref();
+    let text = |column: &str| details.and_then(|details| details.text(column));
+    let point = text("EXIT_POINT_NAME");
+    o.obj("app", |o| {
+        if let Some(point) = point {
+            o.obj("feature", |o| o.str("name", point));
+        }
+        match (text("EXIT_PROGRAM_LIBRARY"), text("EXIT_PROGRAM")) {
+            (Some(library), Some(program)) => o.parts("name", &[library, "/", program]),
+            (None, Some(program)) => o.str("name", program),
+            _ => o.str("name", point.unwrap_or(NOT_AVAILABLE)),
+        }
+    });
+}
+
+/// The device: the IBM i the entry was journaled on.
+fn write_device(o: &mut Obj<'_>, event: &Event) {
+    o.obj("device", |o| {
+        o.str("hostname", &event.system_name);
+        o.str("name", &event.system_name);
+        o.obj("os", |o| {
+            o.str("name", "IBM i");
+            o.str("type", "IBM i");
+            o.u64("type_id", 99);
+        });
+        o.str("type", "Server");
+        o.u64("type_id", 1);
+    });
+}
+
+/// The destination: the IBM i, for Authentication and Network Activity
+/// (with the port the entry names).
+fn write_dst_endpoint(o: &mut Obj<'_>, event: &Event, class: OcsfClass) {
+    match class {
+        OcsfClass::Authentication => {
+            o.obj("dst_endpoint", |o| o.str("hostname", &event.system_name));
+        }
+        OcsfClass::NetworkActivity => {
+            let port =
+                event
+                    .details
+                    .as_ref()
+                    .and_then(|details| match details.value("TCPIP_PORT") {
+                        Some(crate::event::audit::Value::Integer(port)) => {
+                            u16::try_from(*port).ok()
+                        }
+                        _ => None,
+                    });
+            o.obj("dst_endpoint", |o| {
+                o.str("hostname", &event.system_name);
+                o.opt_u64("port", port.map(u64::from));
+            });
+        }
+        _ => {}
     }
-    if event.qualified_job_name.is_some() || super::job_number(event).is_some() {
-        actor.push(("process", process(event)));
-    }
-    if actor.is_empty() {
-        actor.push(("app_name", s("IBM i")));
-    }
-    set(out, "actor", J::obj(actor));
-    // Only IAM, network and event-log classes have a source endpoint; the
-    // others keep the remote address in `unmapped.ibmi`.
+}
+
+/// The source endpoint, for the classes that have one (IAM, network and
+/// event-log classes); the others keep the remote address in `unmapped.ibmi`.
+fn write_src_endpoint(o: &mut Obj<'_>, event: &Event, class: OcsfClass) {
     let has_source = matches!(
         class,
         OcsfClass::Authentication
@@ -234,278 +366,180 @@ fn actor_and_source<'a>(out: &mut Vec<(&'a str, J<'a>)>, event: &'a Event, class
             | OcsfClass::NetworkActivity
             | OcsfClass::EventLogActivity
     );
-    let port = ou64(event.remote_port.map(u64::from));
     if !has_source {
-    } else if let Some(ip) = super::remote_ip(event) {
-        set(
-            out,
-            "src_endpoint",
-            J::obj(vec![("ip", light::owned(ip.to_string())), ("port", port)]),
-        );
-    } else if let Some(address) = &event.remote_address {
-        set(
-            out,
-            "src_endpoint",
-            J::obj(vec![("name", s(address)), ("port", port)]),
-        );
+        return;
     }
-}
-
-/// What the event's class adds.
-fn class_fields<'a>(
-    out: &mut Vec<(&'a str, J<'a>)>,
-    event: &'a Event,
-    class: OcsfClass,
-    activity_id: u32,
-) {
-    let (_, _, target) = super::users(event);
-    let details = event.details.as_ref();
-    let text = |column: &str| details.and_then(|details| details.text(column));
-    match class {
-        OcsfClass::Authentication => authentication(out, event, activity_id),
-        OcsfClass::AccountChange => {
-            set(out, "user", user(target));
-        }
-        OcsfClass::UserAccessManagement => {
-            set(out, "user", user(target));
-            set(
-                out,
-                "privileges",
-                J::Arr(privileges(event).into_iter().map(light::owned).collect()),
-            );
-        }
-        OcsfClass::FileSystemActivity => file_system(out, event),
-        OcsfClass::ProcessActivity => {
-            set(out, "process", process(event));
-        }
-        OcsfClass::EventLogActivity => {
-            set(out, "log_name", s("QAUDJRN"));
-            set(out, "log_provider", s("IBM i security audit journal"));
-            set(out, "log_type_id", J::U64(1));
-            set(out, "log_type", s("OS"));
-        }
-        OcsfClass::NetworkActivity => {
-            let port = details.and_then(|details| match details.value("TCPIP_PORT") {
-                Some(crate::event::audit::Value::Integer(port)) => u16::try_from(*port).ok(),
-                _ => None,
+    let port = event.remote_port.map(u64::from);
+    if let Some(ip) = super::remote_ip(event) {
+        o.obj("src_endpoint", |o| {
+            o.raw("ip", |out| {
+                use std::io::Write;
+                write!(out, "\"{ip}\"").expect("writing to a Vec");
             });
-            set(
-                out,
-                "dst_endpoint",
-                J::obj(vec![
-                    ("hostname", s(&event.system_name)),
-                    ("port", ou64(port.map(u64::from))),
-                ]),
-            );
-        }
-        OcsfClass::ApplicationLifecycle => {
-            let name = match (text("EXIT_PROGRAM_LIBRARY"), text("EXIT_PROGRAM")) {
-                (Some(library), Some(program)) => format!("{library}/{program}"),
-                (None, Some(program)) => program.to_owned(),
-                _ => text("EXIT_POINT_NAME").unwrap_or(NOT_AVAILABLE).to_owned(),
-            };
-            set(
-                out,
-                "app",
-                J::obj(vec![
-                    ("name", light::owned(name)),
-                    (
-                        "feature",
-                        text("EXIT_POINT_NAME")
-                            .map_or(J::Null, |point| J::obj(vec![("name", s(point))])),
-                    ),
-                ]),
-            );
-        }
-        OcsfClass::DeviceConfigStateChange => {}
-        OcsfClass::DetectionFinding => {
-            set(
-                out,
-                "finding_info",
-                J::obj(vec![
-                    ("uid", s(&event.event_id)),
-                    ("title", s(&event.code_label)),
-                    ("desc", os(event.message.as_deref())),
-                    ("types", J::Arr(vec![s(&event.event_action)])),
-                ]),
-            );
-            set(out, "is_alert", J::Bool(true));
-            // In finding classes status is the finding's workflow state: a new
-            // alert is New (1), not In Progress (2), which is what the
-            // outcome's Failure would map to.
-            set(out, "status_id", J::U64(1));
-            set(out, "status", s("New"));
-        }
+            o.opt_u64("port", port);
+        });
+    } else if let Some(address) = &event.remote_address {
+        o.obj("src_endpoint", |o| {
+            o.str("name", address);
+            o.opt_u64("port", port);
+        });
     }
 }
 
-/// Authentication: the subject, service, destination, logon type, clear
-/// text, the session's times, the kind of account switch.
-fn authentication<'a>(out: &mut Vec<(&'a str, J<'a>)>, event: &'a Event, activity_id: u32) {
+/// The metadata: product, schema version, the event's ids and log.
+fn write_metadata(o: &mut Obj<'_>, event: &Event) {
+    o.obj("metadata", |o| {
+        o.raw("event_code", |out| super::ecs::write_event_id(out, event));
+        o.str("log_name", "QAUDJRN");
+        o.str("log_provider", "IBM i security audit journal");
+        o.local("original_time", &event.entry_timestamp_local);
+        o.obj("product", |o| {
+            o.str("name", "auditfwd");
+            o.str("vendor_name", "auditfwd");
+            o.str("version", env!("CARGO_PKG_VERSION"));
+        });
+        // `device` is the IBM i the entry was journaled on.
+        o.strs("profiles", ["host"]);
+        o.str("uid", &event.event_id);
+        o.str("version", OCSF_VERSION);
+    });
+}
+
+/// The user a class names: Authentication's subject, or the profile an
+/// account change or access management entry is about (`*N` when none).
+fn write_user(o: &mut Obj<'_>, event: &Event, class: OcsfClass, activity_id: u32) {
     let (actor_name, effective, target) = super::users(event);
-    let subject = match (activity_id, event.audit_type) {
-        // A swap authenticates the profile switched to.
-        (7, _) => target.or(effective).or(actor_name),
-        // PW and AF name the profile that failed to sign on.
-        (_, Some("PW" | "AF")) => target.or(actor_name),
-        _ => actor_name,
+    let name = match class {
+        OcsfClass::Authentication => match (activity_id, event.audit_type) {
+            // A swap authenticates the profile switched to.
+            (7, _) => target.or(effective).or(actor_name),
+            // PW and AF name the profile that failed to sign on.
+            (_, Some("PW" | "AF")) => target.or(actor_name),
+            _ => actor_name,
+        },
+        OcsfClass::AccountChange | OcsfClass::UserAccessManagement => target,
+        _ => return,
     };
-    set(out, "user", user(subject));
-    set(
-        out,
-        "service",
-        J::obj(vec![(
-            "name",
-            s(match event.connection_method.as_ref() {
-                "" | "unknown" => "IBM i",
-                method => method,
-            }),
-        )]),
-    );
-    set(
-        out,
-        "dst_endpoint",
-        J::obj(vec![("hostname", s(&event.system_name))]),
-    );
-    set(out, "is_remote", J::Bool(event.remote_address.is_some()));
-    if matches!(activity_id, 1 | 2) {
-        if let Some((id, name)) = logon_type(event) {
-            set(out, "logon_type_id", J::U64(u64::from(id)));
-            set(out, "logon_type", s(name));
-        }
-        if let Some(secure) = event.connection_secure {
-            set(out, "is_cleartext", J::Bool(!secure));
-        }
-    }
-    if let Some(session) = &event.session {
-        // A session event: when it began, when it ended and how long
-        // it lasted, where known (an unknown end has none of these).
-        let started = session.started_at.timestamp_millis();
-        set(out, "start_time", J::I64(started));
-        set(
-            out,
-            "session",
-            J::obj(vec![
-                ("uid", s(&session.id)),
-                ("created_time", J::I64(started)),
-                ("is_remote", J::Bool(session.remote_address.is_some())),
-            ]),
-        );
-        if let Some(ended) = session.ended_at {
-            set(out, "end_time", J::I64(ended.timestamp_millis()));
-            set(out, "duration", J::I64(ended.timestamp_millis() - started));
-        }
-    }
-    if activity_id == 7 {
-        let (id, name) = account_switch_type(event);
-        set(out, "account_switch_type_id", J::U64(u64::from(id)));
-        set(out, "account_switch_type", s(name));
-    }
+    o.obj("user", |o| o.str("name", name.unwrap_or(NOT_AVAILABLE)));
 }
 
 /// File system activity: the object as a file, with its path and owner.
-fn file_system<'a>(out: &mut Vec<(&'a str, J<'a>)>, event: &'a Event) {
+fn write_file(o: &mut Obj<'_>, event: &Event) {
     let details = event.details.as_ref();
     let text = |column: &str| details.and_then(|details| details.text(column));
     let name = text("OBJECT_NAME")
-        .map(str::to_owned)
         .or_else(|| {
-            text("PATH_NAME")
-                .and_then(|path| path.rsplit('/').find(|part| !part.is_empty()))
-                .map(str::to_owned)
+            text("PATH_NAME").and_then(|path| path.rsplit('/').find(|part| !part.is_empty()))
         })
-        .unwrap_or_else(|| NOT_AVAILABLE.to_owned());
-    let path = text("PATH_NAME").map(str::to_owned).or_else(|| {
-        Some(format!(
-            "{}/{}",
-            text("OBJECT_LIBRARY")?,
-            text("OBJECT_NAME")?
-        ))
-    });
-    let object_type = text("OBJECT_TYPE");
-    let (type_id, type_name) = match object_type.map(str::to_ascii_uppercase).as_deref() {
-        Some("*LIB" | "*DIR") => (2, "Folder"),
-        Some("*STMF") => (1, "Regular File"),
-        Some("*PGM" | "*SRVPGM") => (8, "Executable File"),
+        .unwrap_or(NOT_AVAILABLE);
+    let (type_id, type_name) = match text("OBJECT_TYPE") {
+        Some(kind)
+            if ["*LIB", "*DIR"]
+                .iter()
+                .any(|known| kind.eq_ignore_ascii_case(known)) =>
+        {
+            (2, "Folder")
+        }
+        Some(kind) if kind.eq_ignore_ascii_case("*STMF") => (1, "Regular File"),
+        Some(kind)
+            if ["*PGM", "*SRVPGM"]
+                .iter()
+                .any(|known| kind.eq_ignore_ascii_case(known)) =>
+        {
+            (8, "Executable File")
+        }
         _ => (99, "Other"),
     };
     let owner = text("NEW_OWNER").or(text("OBJECT_OWNER"));
-    set(
-        out,
-        "file",
-        J::obj(vec![
-            ("name", light::owned(name)),
-            ("path", path.map_or(J::Null, light::owned)),
-            ("type_id", J::U64(type_id)),
-            // The caption of type_id; IBM's object type stays in unmapped.ibmi.
-            ("type", s(type_name)),
-            (
-                "owner",
-                owner.map_or(J::Null, |owner| J::obj(vec![("name", s(owner))])),
-            ),
-        ]),
-    );
+    o.obj("file", |o| {
+        o.str("name", name);
+        if let Some(owner) = owner {
+            o.obj("owner", |o| o.str("name", owner));
+        }
+        match (
+            text("PATH_NAME"),
+            text("OBJECT_LIBRARY"),
+            text("OBJECT_NAME"),
+        ) {
+            (Some(path), _, _) => o.str("path", path),
+            (None, Some(library), Some(object)) => o.parts("path", &[library, "/", object]),
+            _ => {}
+        }
+        // The caption of type_id; IBM's object type stays in unmapped.ibmi.
+        o.str("type", type_name);
+        o.u64("type_id", type_id);
+    });
 }
 
-fn process(event: &Event) -> J<'_> {
-    J::obj(vec![
-        ("name", os(event.job_name.as_deref())),
-        (
-            "pid",
-            super::job_number(event)
-                .and_then(|pid| i32::try_from(pid).ok())
-                .map_or(J::Null, |pid| J::I64(i64::from(pid))),
-        ),
-        (
-            "uid",
-            s(event
-                .qualified_job_name
-                .as_deref()
-                .unwrap_or(&event.event_id)),
-        ),
-        (
-            "user",
-            event
-                .job_user
-                .as_deref()
-                .map_or(J::Null, |name| J::obj(vec![("name", s(name))])),
-        ),
-    ])
+/// A job as an OCSF process (the members of the object, in key order).
+fn write_process(o: &mut Obj<'_>, event: &Event) {
+    o.opt_str("name", event.job_name.as_deref());
+    if let Some(pid) = super::job_number(event).and_then(|pid| i32::try_from(pid).ok()) {
+        o.i64("pid", i64::from(pid));
+    }
+    o.str(
+        "uid",
+        event
+            .qualified_job_name
+            .as_deref()
+            .unwrap_or(&event.event_id),
+    );
+    if let Some(name) = event.job_user.as_deref() {
+        o.obj("user", |o| o.str("name", name));
+    }
 }
+
+/// Special authorities a CP entry reports, each with the column of its
+/// previous value.
+const SPECIAL_AUTHORITIES: &[(&str, &str)] = &[
+    ("ALLOBJ", "PREVIOUS_ALLOBJ"),
+    ("AUDIT", "PREVIOUS_AUDIT"),
+    ("IOSYSCFG", "PREVIOUS_IOSYSCFG"),
+    ("JOBCTL", "PREVIOUS_JOBCTL"),
+    ("SAVSYS", "PREVIOUS_SAVSYS"),
+    ("SECADM", "PREVIOUS_SECADM"),
+    ("SERVICE", "PREVIOUS_SERVICE"),
+    ("SPLCTL", "PREVIOUS_SPLCTL"),
+];
 
 /// What a User Access Management event assigns or revokes: the special
 /// authorities a CP entry newly grants, the function a GR entry opens, the
 /// authority a CA entry grants; `*N` when the entry names none.
-fn privileges(event: &Event) -> Vec<String> {
+fn write_privileges(o: &mut Obj<'_>, event: &Event) {
+    const NONE: [[&str; 3]; 1] = [[NOT_AVAILABLE, "", ""]];
     let Some(details) = &event.details else {
-        return vec![NOT_AVAILABLE.into()];
+        return o.parts_array("privileges", NONE);
     };
-    let found: Vec<String> = match details.spec.code {
-        "CP" => SPECIAL_AUTHORITIES
-            .iter()
-            .filter(|authority| {
-                details.flag(authority) == Some(true)
-                    && details.flag(&format!("PREVIOUS_{authority}")) != Some(true)
-            })
-            .map(|authority| format!("*{authority}"))
-            .collect(),
-        "GR" => details
-            .text("FUNCTION_NAME")
-            .map(|function| match details.text("USAGE_SETTING") {
-                Some(usage) => format!("{function} {usage}"),
-                None => function.to_owned(),
-            })
-            .into_iter()
-            .collect(),
-        _ => details
-            .text("OBJECT_AUTHORITY")
-            .map(str::to_owned)
-            .into_iter()
-            .collect(),
-    };
-    if found.is_empty() {
-        vec![NOT_AVAILABLE.into()]
+    let mut found = [[""; 3]; 8];
+    let mut count = 0;
+    match details.spec.code {
+        "CP" => {
+            for (authority, previous) in SPECIAL_AUTHORITIES {
+                if details.flag(authority) == Some(true) && details.flag(previous) != Some(true) {
+                    found[count] = ["*", authority, ""];
+                    count += 1;
+                }
+            }
+        }
+        "GR" => {
+            if let Some(function) = details.text("FUNCTION_NAME") {
+                found[0] = match details.text("USAGE_SETTING") {
+                    Some(usage) => [function, " ", usage],
+                    None => [function, "", ""],
+                };
+                count = 1;
+            }
+        }
+        _ => {
+            if let Some(authority) = details.text("OBJECT_AUTHORITY") {
+                found[0] = [authority, "", ""];
+                count = 1;
+            }
+        }
+    }
+    if count == 0 {
+        o.parts_array("privileges", NONE);
     } else {
-        found
+        o.parts_array("privileges", found[..count].iter().copied());
     }
 }

@@ -454,7 +454,7 @@ mod old {
 /// and paragraph separators, the formats' delimiters and escapes, letters
 /// whose upper case is longer (ß, ﬀ), any printable text, and plain ids
 /// around `externalId`'s 40 characters.
-fn hostile_text() -> impl Strategy<Value = String> {
+pub(crate) fn hostile_text() -> impl Strategy<Value = String> {
     prop_oneof![
         "[\\x00-\\x1f\\x7f\\x{80}-\\x{9f}\\x{2028}\\x{2029}|=\\\\\t\r\n _^\"\\]aZé€ßﬀ\u{fffd}]{0,40}",
         "\\PC{0,40}",
@@ -478,7 +478,7 @@ fn address() -> impl Strategy<Value = String> {
 
 /// What replaces an event's fields.
 #[derive(Clone, Debug)]
-struct Hostile {
+pub(crate) struct Hostile {
     texts: Vec<String>,
     address: String,
     /// Bit `n` set: the `n`th optional field is absent.
@@ -492,7 +492,7 @@ struct Hostile {
     release: String,
 }
 
-fn hostile() -> impl Strategy<Value = Hostile> {
+pub(crate) fn hostile() -> impl Strategy<Value = Hostile> {
     (
         prop::collection::vec(hostile_text(), 24),
         address(),
@@ -536,7 +536,7 @@ fn hostile() -> impl Strategy<Value = Hostile> {
 }
 
 /// `base` with every text field from `hostile`.
-fn apply(base: &crate::event::Event, hostile: &Hostile) -> crate::event::Event {
+pub(crate) fn apply(base: &crate::event::Event, hostile: &Hostile) -> crate::event::Event {
     let mut event = base.clone();
     let text = |at: usize| hostile.texts[at].clone();
     let optional = |at: usize| (hostile.absent & (1 << at) == 0).then(|| text(at));
@@ -591,7 +591,7 @@ fn apply(base: &crate::event::Event, hostile: &Hostile) -> crate::event::Event {
     event
 }
 
-fn every_kind_of_event() -> &'static [crate::event::Event] {
+pub(crate) fn every_kind_of_event() -> &'static [crate::event::Event] {
     static EVENTS: std::sync::OnceLock<Vec<crate::event::Event>> = std::sync::OnceLock::new();
     EVENTS.get_or_init(crate::format::tests::every_kind_of_event)
 }
