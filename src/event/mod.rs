@@ -14,6 +14,11 @@ pub(crate) mod schema;
 pub mod session;
 pub mod wire;
 
+mod micros;
+use micros::{local_micros, utc_micros, utc_micros_opt, Micros};
+pub(crate) use micros::micros_text;
+pub use micros::{format_local, format_utc};
+
 /// The native JSON schema auditfwd writes unless configured otherwise
 /// (`deploy/schema/event-v2.schema.json`).
 pub const SCHEMA_VERSION: u32 = 2;
@@ -391,16 +396,6 @@ pub struct SessionBlock {
     pub end_entry: Option<String>,
 }
 
-fn utc_micros_opt<S: serde::Serializer>(
-    value: &Option<DateTime<Utc>>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(value) => utc_micros::serialize(value, serializer),
-        None => serializer.serialize_none(),
-    }
-}
-
 /// The facts behind a signal event that auditfwd derives from several entries.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Signal {
@@ -415,21 +410,6 @@ pub struct Signal {
     /// Time of the first entry counted (UTC).
     #[serde(with = "utc_micros")]
     pub first_entry_timestamp: DateTime<Utc>,
-}
-
-/// A timestamp field written with exactly six fractional digits.
-struct Micros<'a, T>(&'a T);
-
-impl Serialize for Micros<'_, DateTime<Utc>> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        utc_micros::serialize(self.0, serializer)
-    }
-}
-
-impl Serialize for Micros<'_, NaiveDateTime> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        local_micros::serialize(self.0, serializer)
-    }
 }
 
 impl Serialize for Event {
@@ -588,119 +568,6 @@ impl Serialize for JsBlock<'_> {
             &event.target_qualified_job_name,
         )?;
         out.end()
-    }
-}
-
-/// `DateTime<Utc>` as RFC 3339 with exactly six fractional digits and `Z`.
-mod utc_micros {
-    use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        value: &DateTime<Utc>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match super::micros_text(&value.naive_utc(), true) {
-            Some(text) => serializer.serialize_str(text.as_str()),
-            None => serializer.collect_str(&value.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<DateTime<Utc>, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|instant| instant.with_timezone(&Utc))
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-/// `NaiveDateTime` with exactly six fractional digits and no zone.
-mod local_micros {
-    use chrono::NaiveDateTime;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        value: &NaiveDateTime,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match super::micros_text(value, false) {
-            Some(text) => serializer.serialize_str(text.as_str()),
-            None => serializer.collect_str(&value.format("%Y-%m-%dT%H:%M:%S%.6f")),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<NaiveDateTime, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f")
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-/// `yyyy-mm-ddThh:mm:ss.ffffff`, then `Z` when `zulu`, without parsing a format
-/// string per value: with two timestamps per event, chrono's `format("%Y...")`
-/// took a tenth of the encoding time. `None` (the caller formats with chrono,
-/// which gives the same text) for a year outside 0..=9999 or a leap second.
-/// CEF and LEEF cut their own time layouts from this text.
-pub(crate) fn micros_text(value: &NaiveDateTime, zulu: bool) -> Option<MicrosText> {
-    use chrono::{Datelike, Timelike};
-    let year = u32::try_from(value.year())
-        .ok()
-        .filter(|year| *year <= 9999)?;
-    let micros = Some(value.nanosecond() / 1_000).filter(|micros| *micros < 1_000_000)?;
-    let mut bytes = *b"0000-00-00T00:00:00.000000Z";
-    let mut put = |at: usize, digits: usize, mut number: u32| {
-        for index in (at..at + digits).rev() {
-            bytes[index] = b'0' + (number % 10) as u8;
-            number /= 10;
-        }
-    };
-    put(0, 4, year);
-    put(5, 2, value.month());
-    put(8, 2, value.day());
-    put(11, 2, value.hour());
-    put(14, 2, value.minute());
-    put(17, 2, value.second());
-    put(20, 6, micros);
-    Some(MicrosText {
-        bytes,
-        length: if zulu { 27 } else { 26 },
-    })
-}
-
-/// The text [`micros_text`] made, on the stack.
-pub(crate) struct MicrosText {
-    bytes: [u8; 27],
-    length: usize,
-}
-
-impl MicrosText {
-    pub(crate) fn as_str(&self) -> &str {
-        std::str::from_utf8(self.as_bytes()).expect("ASCII digits and separators")
-    }
-
-    /// The text's bytes (ASCII digits and separators: nothing JSON escapes).
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.length]
-    }
-}
-
-/// Formats a UTC instant as RFC 3339 with exactly six fractional digits.
-pub fn format_utc(instant: &DateTime<Utc>) -> String {
-    match micros_text(&instant.naive_utc(), true) {
-        Some(text) => text.as_str().to_owned(),
-        None => instant.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-    }
-}
-
-/// Formats a local journal time with six fractional digits and no zone.
-pub fn format_local(local: &NaiveDateTime) -> String {
-    match micros_text(local, false) {
-        Some(text) => text.as_str().to_owned(),
-        None => local.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
     }
 }
 
