@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tracing::{error, info};
 
 use super::{run_pipeline, start_listener, Shared};
+use crate::pipeline::memory::{FleetBudget, FleetPlan};
 use crate::pipeline::supervisor::Supervisor;
 use crate::pipeline::systems::SystemRegistry;
 use crate::pipeline::{Outcome, RunError, RunOptions};
@@ -85,9 +86,21 @@ fn start_systems(
     let clients = Arc::new(Clients::new(config.effective_sources().len()));
     let mut systems = Vec::new();
     let mut runs: Vec<Option<SystemRun>> = Vec::new();
-    for source in config.effective_sources() {
+    let sources = config.effective_sources();
+    let in_memory = config.pipeline.batches_in_memory();
+    let reserved = sources.iter().map(|source| source.batch_rows).sum();
+    let plan = FleetPlan::new(
+        config.fleet.rows_in_memory(reserved),
+        &sources
+            .iter()
+            .map(|source| (source.batch_rows, in_memory))
+            .collect::<Vec<_>>(),
+    );
+    let budget = Arc::new(FleetBudget::new(plan.pool));
+    for (source, share) in sources.iter().zip(plan.systems) {
         let name = source.name.trim().to_owned();
-        let one = config.for_source(&source);
+        let mut one = config.for_source(source);
+        one.source.odbc.window_entries = share.window_entries;
         let sink_names: Vec<String> = one
             .effective_sinks()
             .iter()
@@ -101,6 +114,7 @@ fn start_systems(
             systems: Some(registry.clone()),
             found: Some(found.clone()),
             clients: clients.clone(),
+            memory: Some((budget.clone(), share.cap)),
         };
         runs.push(Some(Box::pin(async move {
             let shutdown = async move {

@@ -21,6 +21,7 @@ pub mod config;
 pub mod dead_letter;
 pub(crate) mod dispatcher;
 pub mod ledger;
+pub mod memory;
 pub(crate) mod sink_task;
 pub(crate) mod supervisor;
 pub mod systems;

@@ -143,9 +143,10 @@ impl Metrics {
         }
     }
 
-    pub fn record_batches_in_memory(&self, batches: usize) {
-        self.batches_in_memory
-            .store(batches as i64, Ordering::Relaxed);
+    /// A batch's events admitted (`1`) or released (`-1`): kept by the
+    /// batch's memory permit, so the gauge is exact without looking again.
+    pub fn add_batches_in_memory(&self, batches: i64) {
+        self.batches_in_memory.fetch_add(batches, Ordering::Relaxed);
     }
 
     pub fn record_source_ok(&self, caught_up: bool) {

@@ -27,6 +27,11 @@ pub struct OdbcConfig {
     pub exclude_own_connections: bool,
     #[serde(with = "duration")]
     pub query_timeout: Duration,
+    /// Sequence numbers one table-function call covers at most (its rows are
+    /// read whole before they are handed out): 10,000, less in a fleet, whose
+    /// memory budget sets it (`pipeline::memory::FleetPlan`). Not a key.
+    #[serde(skip)]
+    pub window_entries: u64,
 }
 
 impl Default for OdbcConfig {
@@ -36,6 +41,7 @@ impl Default for OdbcConfig {
             password: Secret::default(),
             password_file: None,
             password_from_file: None,
+            window_entries: super::chain::WINDOW_ENTRIES,
             dialect: Dialect::Db2i,
             timezone: "UTC".into(),
             start_at: "now".into(),
