@@ -8,6 +8,10 @@
 //!
 //!     bash deploy/lab/lab.sh start
 //!     cargo bench --bench fleet        # BENCH_SYSTEMS=8, BENCH_ENTRIES=25000 per system, BENCH_DOWN_SECONDS=60
+//!
+//! BENCH_AUDITFWD runs another build of the daemon (say, the main branch's,
+//! copied aside) for a before/after in one session. The daemon inherits the
+//! environment, so `AUDITFWD_*` variables change its configuration.
 
 use testkit::bench as common;
 
@@ -84,7 +88,8 @@ fn main() {
         "ALTER DATABASE {} CONNECTION LIMIT 0",
         down.database
     ));
-    let mut daemon = Command::new(AUDITFWD)
+    let daemon_binary = std::env::var("BENCH_AUDITFWD").unwrap_or_else(|_| AUDITFWD.to_owned());
+    let mut daemon = Command::new(&daemon_binary)
         .args(["run", "-c", "fleet.toml"])
         .current_dir(dir.path())
         .env("AUDITFWD_LOG__LEVEL", "warn")
@@ -170,7 +175,7 @@ fn main() {
             );
         }
     }
-    println!("fleet: {systems} systems × {entries} entries into one Kafka topic, one daemon; s{DOWN} unreachable for the first {down_seconds}s");
+    println!("fleet: {systems} systems × {entries} entries into one Kafka topic, one daemon ({daemon_binary}); s{DOWN} unreachable for the first {down_seconds}s");
     for (source, at) in &done_at {
         println!("  {source} caught up at {:.1}s", at.as_secs_f64());
     }

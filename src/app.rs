@@ -18,10 +18,10 @@ use tracing::{info, warn};
 
 use crate::checkpoint::CheckpointStore;
 use crate::enrich::{Enricher, Filter};
-use crate::event::EventBatch;
 use crate::pipeline::dead_letter::DeadLetter;
 use crate::pipeline::dispatcher::Dispatcher;
 use crate::pipeline::ledger::Ledger;
+use crate::pipeline::memory::{Admitted, FleetBudget, Permits};
 use crate::pipeline::sink_task::{Report, SinkTask};
 use crate::pipeline::supervisor::{Role, Supervisor};
 pub use crate::pipeline::{Outcome, RunError, RunOptions};
@@ -104,6 +104,9 @@ struct Shared {
     /// The sinks' heavy clients (a Kafka producer, an HTTP client), one per
     /// distinct client configuration for the whole fleet.
     clients: Arc<Clients>,
+    /// In a fleet: the memory budget's shared pool and this system's cap
+    /// (batches); alone, `pipeline.max_batches_in_memory` is the bound.
+    memory: Option<(Arc<FleetBudget>, usize)>,
 }
 
 /// Something called with the run's metrics every couple of seconds and once
@@ -334,7 +337,7 @@ fn start_reader(
 
 /// The sink tasks' side of the dispatcher.
 struct Delivering {
-    senders: Vec<mpsc::Sender<Arc<EventBatch>>>,
+    senders: Vec<mpsc::Sender<Arc<Admitted>>>,
     reports: mpsc::Receiver<Report>,
 }
 
@@ -351,7 +354,7 @@ fn spawn_sink_tasks(
     let dead_letter = Arc::new(DeadLetter::new(&config.pipeline.dead_letter_path));
     let mut senders = Vec::new();
     for (index, ((name, sink), planned)) in sinks.into_iter().zip(planned).enumerate() {
-        let (sender, receiver) = mpsc::channel::<Arc<EventBatch>>(in_flight);
+        let (sender, receiver) = mpsc::channel::<Arc<Admitted>>(in_flight);
         senders.push(sender);
         let task = SinkTask {
             index,
@@ -383,13 +386,18 @@ fn dispatcher(
         checkpoint,
         sessions,
     } = opened;
+    let permits = match &shared.memory {
+        Some((budget, cap)) => {
+            Permits::in_fleet(*cap, config.source.batch_rows, budget, stats.clone())
+        }
+        None => Permits::alone(config.pipeline.batches_in_memory(), stats.clone()),
+    };
     Dispatcher {
         store,
         stats,
         notifier: Notifier::from_environment(),
         ledger: Ledger::new(delivering.senders.len()),
-        max_in_memory: config.pipeline.batches_in_memory(),
-        alive: Vec::new(),
+        permits,
         lost_checkpoint,
         source: reading.source,
         stop_reader: reading.stop,

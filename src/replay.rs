@@ -25,6 +25,7 @@ use tracing::{info, warn};
 use crate::event::wire::parse_native;
 use crate::event::{Cursor, Event, EventBatch};
 use crate::pipeline::dead_letter::DeadLetter;
+use crate::pipeline::memory::Admitted;
 use crate::pipeline::sink_task::{Report, SinkTask};
 use crate::pipeline::supervisor::{Role, Supervisor};
 use crate::pipeline::RunError;
@@ -327,7 +328,7 @@ fn batch(id: u64, events: Vec<Event>) -> EventBatch {
 /// and the dead-letter brake, many batches in flight) under a supervisor.
 struct Delivery {
     /// `None` once every batch was handed over.
-    batches: Option<mpsc::Sender<Arc<EventBatch>>>,
+    batches: Option<mpsc::Sender<Arc<Admitted>>>,
     reports: mpsc::Receiver<Report>,
     supervisor: Supervisor,
     stats: Arc<Metrics>,
@@ -389,7 +390,9 @@ impl Delivery {
         progress: &mut impl FnMut(&str),
     ) -> Result<bool, ReplayError> {
         self.pending.insert(batch.id, batch.events.len());
-        let batch = Arc::new(batch);
+        // The sink task's `max_in_flight` and the one-slot channel bound the
+        // batches here: no memory permit.
+        let batch = Arc::new(Admitted::new(batch, None));
         let Some(sender) = self.batches.clone() else {
             return Ok(false);
         };

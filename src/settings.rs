@@ -47,7 +47,8 @@ pub struct Config {
     pub fleet: FleetConfig,
 }
 
-/// `[fleet]`: what happens when one system of several stops for good.
+/// `[fleet]`: what happens when one system of several stops for good, and
+/// the memory the systems share.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FleetConfig {
@@ -59,6 +60,26 @@ pub struct FleetConfig {
     /// How often the ERROR about a stopped system repeats (default 5m).
     #[serde(with = "crate::config::duration")]
     pub failure_reminder: std::time::Duration,
+    /// Rows whose events may be in memory at once across every system: each
+    /// system has one batch of `batch_rows` of its own and shares the rest,
+    /// holding at most twice an even split (and its
+    /// `pipeline.max_batches_in_memory`); each ODBC call covers at most an even
+    /// split of sequence numbers. The sum of the systems' `batch_rows` must
+    /// fit. Unset: 8,000 (8 systems in about 75 MiB), or one batch of each
+    /// system when that is more. See ARCHITECTURE.md, "Bounds".
+    pub max_rows_in_memory: Option<usize>,
+}
+
+/// `fleet.max_rows_in_memory` when unset, unless the systems' batches need more.
+pub const FLEET_ROWS_IN_MEMORY: usize = 8_000;
+
+impl FleetConfig {
+    /// The fleet's memory budget in rows, given the rows of one batch of
+    /// every system (`reserved`).
+    pub fn rows_in_memory(&self, reserved: usize) -> usize {
+        self.max_rows_in_memory
+            .unwrap_or(FLEET_ROWS_IN_MEMORY.max(reserved))
+    }
 }
 
 impl Default for FleetConfig {
@@ -66,6 +87,7 @@ impl Default for FleetConfig {
         FleetConfig {
             on_source_failure: OnSourceFailure::Continue,
             failure_reminder: std::time::Duration::from_secs(300),
+            max_rows_in_memory: None,
         }
     }
 }
@@ -113,6 +135,12 @@ impl Validate for Config {
         self.pipeline.validate("pipeline", problems);
         self.log.validate("log", problems);
         self.telemetry.validate("telemetry", problems);
+        if let Some(rows @ (0 | 10_000_001..)) = self.fleet.max_rows_in_memory {
+            problems.fail(
+                "fleet.max_rows_in_memory",
+                format!("{rows} is out of range; use 1 to 10000000"),
+            );
+        }
         problems.duration_in(
             "fleet.failure_reminder".to_owned(),
             self.fleet.failure_reminder,
@@ -137,11 +165,11 @@ impl Validate for Config {
     }
 }
 
-/// Most systems one daemon reads: each is a thread, a connection and a
-/// pipeline whose sinks share the daemon's clients, costing at most about
-/// 40 MiB at the default batch sizes (measured peak RSS 324 MiB at 8 systems,
-/// 1,258 at 32, 2,057 at 64; see ARCHITECTURE.md, "Many systems").
-pub const MAX_SOURCES: usize = 64;
+/// Most systems one daemon reads, whatever the memory budget allows
+/// (`fleet.max_rows_in_memory` / `batch_rows`): each is a reader thread, a
+/// connection, a sled store and about four threads in all (see ARCHITECTURE.md,
+/// "Many systems").
+pub const MAX_SOURCES: usize = 256;
 
 impl Config {
     /// `[[sources]]`: each valid on its own, named uniquely, and not beside a
@@ -160,7 +188,18 @@ impl Config {
         if self.sources.len() > MAX_SOURCES {
             problems.fail(
                 "sources",
-                format!("{} systems are more than the {MAX_SOURCES} one daemon reads (peak memory up to about 40 MiB per system at the default batch sizes); run several daemons (deploy/systemd/auditfwd@.service)", self.sources.len()),
+                format!("{} systems are more than the {MAX_SOURCES} one daemon reads (about four threads and a connection each); run several daemons (deploy/systemd/auditfwd@.service)", self.sources.len()),
+            );
+        }
+        let reserved: usize = self.sources.iter().map(|source| source.batch_rows).sum();
+        if let Some(budget) = self
+            .fleet
+            .max_rows_in_memory
+            .filter(|budget| *budget < reserved)
+        {
+            problems.fail(
+                "fleet.max_rows_in_memory",
+                format!("{budget} rows cannot hold one batch of each of the {} systems (their batch_rows add up to {reserved}); raise fleet.max_rows_in_memory to at least {reserved} (about 4 KB of memory a row), lower sources.batch_rows, or run several daemons (deploy/systemd/auditfwd@.service)", self.sources.len()),
             );
         }
         let mut names = std::collections::HashSet::new();

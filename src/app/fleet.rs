@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tracing::{error, info};
 
 use super::{run_pipeline, start_listener, Shared};
+use crate::pipeline::memory::{FleetBudget, FleetPlan};
 use crate::pipeline::supervisor::Supervisor;
 use crate::pipeline::systems::SystemRegistry;
 use crate::pipeline::{Outcome, RunError, RunOptions};
@@ -96,8 +97,25 @@ fn start_systems(
     let clients = Arc::new(Clients::new(plan.systems.len()));
     let mut systems = Vec::new();
     let mut runs: Vec<Option<SystemRun>> = Vec::new();
-    for system in plan.systems {
+    let in_memory = plan.config.pipeline.batches_in_memory();
+    let reserved = plan
+        .systems
+        .iter()
+        .map(|system| system.source.config.batch_rows)
+        .sum();
+    let budget_plan = FleetPlan::new(
+        plan.config.fleet.rows_in_memory(reserved),
+        &plan
+            .systems
+            .iter()
+            .map(|system| (system.source.config.batch_rows, in_memory))
+            .collect::<Vec<_>>(),
+    );
+    let budget = Arc::new(FleetBudget::new(budget_plan.pool));
+    for (mut system, share) in plan.systems.into_iter().zip(budget_plan.systems) {
         let name = system.name.clone();
+        system.source.config.odbc.window_entries = share.window_entries;
+        system.config.source.odbc.window_entries = share.window_entries;
         let sink_names: Vec<String> = system.sinks.iter().map(|sink| sink.name.clone()).collect();
         let metrics = Arc::new(Metrics::new(&sink_names));
         systems.push((name.clone(), metrics.clone()));
@@ -107,6 +125,7 @@ fn start_systems(
             systems: Some(registry.clone()),
             found: Some(found.clone()),
             clients: clients.clone(),
+            memory: Some((budget.clone(), share.cap)),
         };
         runs.push(Some(Box::pin(async move {
             let shutdown = async move {

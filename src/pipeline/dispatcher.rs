@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -15,12 +15,12 @@ use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
 use super::ledger::{Commit, Ledger};
+use super::memory::{Admitted, Permit, Permits};
 use super::sink_task::Report;
 use super::supervisor::Supervisor;
 use super::{Outcome, RunError};
 use crate::checkpoint::CheckpointStore;
 use crate::enrich::{Enricher, Filter};
-use crate::event::EventBatch;
 use crate::source::{ReaderHeartbeat, SourceMessage};
 use crate::telemetry::notify::Notifier;
 use crate::telemetry::Metrics;
@@ -38,7 +38,7 @@ pub(crate) struct Dispatcher {
     pub heartbeat: Arc<ReaderHeartbeat>,
     /// A poll running longer than this means the reader is stuck.
     pub wedge_limit: Duration,
-    pub sink_senders: Vec<mpsc::Sender<Arc<EventBatch>>>,
+    pub sink_senders: Vec<mpsc::Sender<Arc<Admitted>>>,
     pub reports: mpsc::Receiver<Report>,
     /// The sink tasks and the run's other tasks and threads.
     pub supervisor: Supervisor,
@@ -55,11 +55,10 @@ pub(crate) struct Dispatcher {
     /// Sessions derived from the JS entries, when enabled and JS is read.
     pub sessions: Option<crate::enrich::sessions::SessionTracker>,
     pub max_in_flight: usize,
-    /// Batches whose events may be alive at once (in a sink's channel, or
-    /// kept by a sink that resends from events).
-    pub max_in_memory: usize,
-    /// The batches handed to the sinks whose events may still be alive.
-    pub alive: Vec<Weak<EventBatch>>,
+    /// The room for batches whose events are alive (in a sink's channel, or
+    /// kept by a sink that resends from events): a batch is read only with a
+    /// permit, which its events release.
+    pub permits: Permits,
     pub grace: Duration,
     pub summary_interval: Duration,
 }
@@ -77,6 +76,12 @@ struct State {
     /// goes on meanwhile; acknowledgements that arrive during it are committed
     /// together by the next one (group commit).
     committing: Option<Committing>,
+    /// The memory permit for the next batch, once taken: it goes with the
+    /// batch read next.
+    permit: Option<Permit>,
+    /// Taking that permit: kept across turns of the loop, so the wait keeps
+    /// its place in the queue (a fleet's pool serves waiters in order).
+    acquiring: Option<std::pin::Pin<Box<dyn Future<Output = Permit> + Send>>>,
 }
 
 /// A checkpoint write under way.
@@ -110,9 +115,6 @@ impl Dispatcher {
         let mut watchdog =
             tokio::time::interval(watchdog_interval.unwrap_or(Duration::from_secs(3600)));
         let mut reports_open = true;
-        // Sinks release events without a message: this keeps the gauge current.
-        let mut gauges = tokio::time::interval(Duration::from_millis(500));
-        gauges.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
 
         loop {
@@ -122,14 +124,15 @@ impl Dispatcher {
             // Batches being committed still count: they are not on disk yet.
             let in_flight = self.ledger.len() + state.committing_batches();
             // Sinks that encode release a batch's events once sent; the others
-            // keep them until acknowledged. Reading waits while too many live.
-            self.alive.retain(|batch| batch.strong_count() > 0);
-            self.stats.record_batches_in_memory(self.alive.len());
-            let memory_full = self.alive.len() >= self.max_in_memory;
+            // keep them until acknowledged. Reading waits for a permit, which
+            // the last share of a batch's events gives back.
             let deadline = state.draining_since.map(|since| since + self.grace);
             tokio::select! {
                 () = &mut shutdown, if !state.shutdown_seen => self.begin_shutdown(&mut state),
-                message = self.source.recv(), if state.source_open && in_flight < self.max_in_flight && !memory_full => {
+                permit = acquired(&mut state.acquiring, &self.permits), if state.source_open && in_flight < self.max_in_flight && state.permit.is_none() => {
+                    state.permit = Some(permit);
+                }
+                message = self.source.recv(), if state.source_open && in_flight < self.max_in_flight && state.permit.is_some() => {
                     self.on_source(message, &mut state).await?;
                 }
                 report = self.reports.recv(), if reports_open => match report {
@@ -150,10 +153,6 @@ impl Dispatcher {
                     warn!(undelivered = self.ledger.len(), "shutdown grace expired; undelivered batches will be read again at the next start");
                     return Ok(Outcome::GraceExpired { undelivered_batches: self.ledger.len() });
                 }
-                // Events are released by the sink tasks, without a message:
-                // look again shortly.
-                () = tokio::time::sleep(Duration::from_millis(2)), if memory_full && state.source_open => {}
-                _ = gauges.tick() => {}
                 _ = summary.tick() => {
                     let line = self.stats.summary();
                     info!("summary: {line}");
@@ -198,7 +197,10 @@ impl Dispatcher {
         state: &mut State,
     ) -> Result<(), RunError> {
         match message {
-            Some(SourceMessage::Rows(batch)) => self.on_rows(batch).await?,
+            Some(SourceMessage::Rows(batch)) => {
+                let permit = state.permit.take().expect("read only with a permit");
+                self.on_rows(batch, permit).await?;
+            }
             Some(SourceMessage::PrivilegedProfiles(profiles)) => {
                 self.enricher.set_system_privileged(profiles);
                 self.stats
@@ -243,7 +245,11 @@ impl Dispatcher {
 
     /// A batch of rows: the system checks at the first entry, then enrich,
     /// register in the ledger and hand to every sink task.
-    async fn on_rows(&mut self, batch: crate::source::RowBatch) -> Result<(), RunError> {
+    async fn on_rows(
+        &mut self,
+        batch: crate::source::RowBatch,
+        permit: Permit,
+    ) -> Result<(), RunError> {
         if let Some(row) = batch.rows.iter().find(|row| row.notice.is_none()) {
             if let Some((registry, source)) = self.systems.take() {
                 registry
@@ -281,14 +287,16 @@ impl Dispatcher {
             .count();
         self.stats.record_read(rows_read, rows_read - kept, gaps);
         let id = self.ledger.register(cursor.clone(), newest_entry_micros);
-        let batch = Arc::new(EventBatch {
-            id,
-            events,
-            rows_read,
-            cursor,
-        });
+        let batch = Arc::new(Admitted::new(
+            crate::event::EventBatch {
+                id,
+                events,
+                rows_read,
+                cursor,
+            },
+            Some(permit),
+        ));
         debug!(batch = id, rows = rows_read, events = batch.events.len(), cursor = %batch.cursor, "batch read");
-        self.alive.push(Arc::downgrade(&batch));
         for sender in &self.sink_senders {
             // Capacity equals the in-flight bound, so this never waits long;
             // a closed channel means the task ended, which the supervisor reports.
@@ -434,6 +442,18 @@ async fn committed(committing: &mut Option<Committing>) -> Written {
     (result, done.commit)
 }
 
+/// The next memory permit, through the wait kept in `acquiring` (started
+/// when there is none). Cancel-safe: when another branch wins, the wait stays.
+async fn acquired(
+    acquiring: &mut Option<std::pin::Pin<Box<dyn Future<Output = Permit> + Send>>>,
+    permits: &Permits,
+) -> Permit {
+    let waiting = acquiring.get_or_insert_with(|| Box::pin(permits.acquire()));
+    let permit = waiting.as_mut().await;
+    *acquiring = None;
+    permit
+}
+
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
@@ -472,3 +492,6 @@ impl Elsewhere {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,7 +9,8 @@
 //! Files, one concern each: this one holds the run's outcome and error types
 //! (the wiring of a run is `crate::app`); `dispatcher.rs` is the loop; `ledger.rs` the pure bookkeeping of what may be
 //! committed; `sink_task.rs` delivery with retry and the permanent-error
-//! policy; `supervisor.rs` owns the run's tasks and threads and turns a panic
+//! policy; `memory.rs` the memory permits (and a fleet's shared budget) that
+//! bound the batches whose events are alive; `supervisor.rs` owns the run's tasks and threads and turns a panic
 //! or an unexpected end into exit 70; `dead_letter.rs` the dead-letter file; `config.rs` the `[pipeline]`
 //! section. The retry pause policy is `crate::retry::Backoff`.
 //!
@@ -21,6 +22,7 @@ pub mod config;
 pub mod dead_letter;
 pub(crate) mod dispatcher;
 pub mod ledger;
+pub mod memory;
 pub(crate) mod sink_task;
 pub(crate) mod supervisor;
 pub mod systems;

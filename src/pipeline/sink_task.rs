@@ -12,6 +12,7 @@ use tracing::{error, info, warn};
 
 use super::config::{PermanentErrorPolicy, PipelineConfig};
 use super::dead_letter::DeadLetter;
+use super::memory::Admitted;
 use super::RunError;
 use crate::event::{Cursor, Event, EventBatch};
 use crate::retry::Backoff;
@@ -108,8 +109,8 @@ pub(crate) struct SinkTask<S: Deliver = Sink> {
 
 /// What the task keeps of a batch until its peer acknowledges it.
 enum Held {
-    /// The events: the sink sends from them.
-    Events(Arc<EventBatch>),
+    /// The events (and their memory permit): the sink sends from them.
+    Events(Arc<Admitted>),
     /// What the sink sent, resent as the same bytes; nothing of the events.
     Encoded(Encoded),
     /// When permanent errors go to the dead-letter file: the batch as
@@ -214,7 +215,7 @@ impl<S: Deliver> SinkTask<S> {
     /// without waiting for earlier acknowledgements; each answer is reported
     /// as it comes, in any order; a batch that fails transiently is resent
     /// alone after a backoff while the others go on.
-    pub(crate) async fn run(mut self, mut batches: mpsc::Receiver<Arc<EventBatch>>) {
+    pub(crate) async fn run(mut self, mut batches: mpsc::Receiver<Arc<Admitted>>) {
         let policy = RetryPolicy::of(&self.pipeline);
         let mut flight = Flight {
             started: JoinSet::new(),

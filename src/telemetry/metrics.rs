@@ -148,10 +148,10 @@ impl Metrics {
         }
     }
 
-    /// Sets the gauge of batches whose events are in memory.
-    pub fn record_batches_in_memory(&self, batches: usize) {
-        self.batches_in_memory
-            .store(batches as i64, Ordering::Relaxed);
+    /// A batch's events admitted (`1`) or released (`-1`): kept by the
+    /// batch's memory permit, so the gauge is exact without looking again.
+    pub fn add_batches_in_memory(&self, batches: i64) {
+        self.batches_in_memory.fetch_add(batches, Ordering::Relaxed);
     }
 
     /// A poll succeeded: the source is up, `caught_up` when nothing more is waiting.

@@ -126,6 +126,41 @@ fn stray_environment_variable_is_a_readable_error() {
 }
 
 #[test]
+fn a_fleet_larger_than_its_memory_budget_is_refused_naming_the_key() {
+    let workspace = Workspace::new();
+    let sources = |count: usize| {
+        (0..count)
+            .map(|index| format!("[[sources]]\nname = \"s{index}\"\n"))
+            .collect::<String>()
+    };
+    // Unset, the budget holds a batch of each of 17 systems; 16,000 rows do not.
+    let file = workspace.write("fleet.toml", &sources(17));
+    let output = check_config(&workspace, &["-c", file.to_str().unwrap()], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = check_config(
+        &workspace,
+        &["-c", file.to_str().unwrap()],
+        &[("AUDITFWD_FLEET__MAX_ROWS_IN_MEMORY", "16000")],
+    );
+    assert_eq!(output.status.code(), Some(78));
+    let message = stderr(&output);
+    assert!(
+        message.contains("fleet.max_rows_in_memory") && message.contains("17000"),
+        "{message}"
+    );
+    // A budget that holds one batch of each lets it load.
+    let output = check_config(
+        &workspace,
+        &["-c", file.to_str().unwrap()],
+        &[("AUDITFWD_FLEET__MAX_ROWS_IN_MEMORY", "17000")],
+    );
+    assert_eq!(
+        printed(&output)["fleet"]["max_rows_in_memory"].as_integer(),
+        Some(17000)
+    );
+}
+
+#[test]
 fn validation_errors_name_key_and_origin() {
     let workspace = Workspace::new();
     let file = workspace.write(

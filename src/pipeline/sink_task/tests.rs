@@ -46,8 +46,12 @@ impl Deliver for Scripted {
     }
 }
 
-fn batch(id: u64) -> Arc<EventBatch> {
-    Arc::new(EventBatch {
+fn batch(id: u64) -> Arc<Admitted> {
+    Arc::new(Admitted::new(event_batch(id), None))
+}
+
+fn event_batch(id: u64) -> EventBatch {
+    EventBatch {
         id,
         events: Vec::new(),
         rows_read: 0,
@@ -61,7 +65,7 @@ fn batch(id: u64) -> Arc<EventBatch> {
             signals: None,
             sessions: None,
         },
-    })
+    }
 }
 
 fn busy(after: Option<u64>) -> SinkError {
@@ -308,9 +312,9 @@ impl Deliver for Encoding {
     }
 }
 
-fn batch_of_events(id: u64, count: u32) -> Arc<EventBatch> {
+fn batch_of_events(id: u64, count: u32) -> Arc<Admitted> {
     let enricher = crate::enrich::Enricher::default();
-    let mut batch = Arc::into_inner(batch(id)).unwrap();
+    let mut batch = event_batch(id);
     batch.events = (0..count)
         .map(|index| {
             let mut row = crate::enrich::tests::row("S", "INT", "QPADEV0001", Some("JSMITH"));
@@ -318,14 +322,14 @@ fn batch_of_events(id: u64, count: u32) -> Arc<EventBatch> {
             enricher.enrich(&row)
         })
         .collect();
-    Arc::new(batch)
+    Arc::new(Admitted::new(batch, None))
 }
 
 /// Runs one encoding task over `batches`, checking between answers
 /// whether any batch's events are still alive.
 async fn run_encoding(
     answers: Vec<Answer>,
-    batches: Vec<Arc<EventBatch>>,
+    batches: Vec<Arc<Admitted>>,
     pipeline: PipelineConfig,
     dead_letter: &std::path::Path,
 ) -> (Vec<(u64, bytes::Bytes)>, Vec<u64>, Option<String>, bool) {

@@ -33,6 +33,11 @@ pub struct OdbcConfig {
     /// governor limit, compared with the optimizer's estimate before a call runs.
     #[serde(with = "duration")]
     pub query_timeout: Duration,
+    /// Sequence numbers one table-function call covers at most (its rows are
+    /// read whole before they are handed out): 10,000, less in a fleet, whose
+    /// memory budget sets it (`pipeline::memory::FleetPlan`). Not a key.
+    #[serde(skip)]
+    pub window_entries: u64,
 }
 
 impl Default for OdbcConfig {
@@ -42,6 +47,7 @@ impl Default for OdbcConfig {
             password: Secret::default(),
             password_file: None,
             password_from_file: None,
+            window_entries: super::chain::WINDOW_ENTRIES,
             dialect: Dialect::Db2i,
             timezone: "UTC".into(),
             start_at: "now".into(),

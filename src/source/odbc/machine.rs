@@ -61,6 +61,8 @@ pub(crate) struct Machine {
     /// Sequence numbers per call: WINDOW_ENTRIES, halved while a window holds
     /// an entry the server cannot convert, until that entry is alone.
     window: u64,
+    /// The width of a whole window: WINDOW_ENTRIES, or less in a fleet.
+    whole_window: u64,
     /// The last sequence of the window that failed while narrowing.
     bad_until: u64,
     batch_rows: usize,
@@ -89,6 +91,7 @@ impl Machine {
             position,
             receivers: None,
             window: WINDOW_ENTRIES,
+            whole_window: WINDOW_ENTRIES,
             bad_until: 0,
             batch_rows: batch_rows.max(1),
             pending: VecDeque::new(),
@@ -97,6 +100,14 @@ impl Machine {
             steps: 0,
             waiting: Waiting::Nothing,
         }
+    }
+
+    /// Whole windows of `entries` sequence numbers (1 to WINDOW_ENTRIES)
+    /// instead of WINDOW_ENTRIES: the rows of one call are held at once.
+    pub(crate) fn with_window(mut self, entries: u64) -> Machine {
+        self.whole_window = entries.clamp(1, WINDOW_ENTRIES);
+        self.window = self.whole_window;
+        self
     }
 
     /// The connection was dropped: the receiver list is read again.
@@ -366,8 +377,8 @@ impl Machine {
             timestamp,
         } = self.after_entry("a window read");
         // Past the window that failed: whole windows again.
-        if self.window < WINDOW_ENTRIES && last >= self.bad_until {
-            self.window = WINDOW_ENTRIES;
+        if self.window < self.whole_window && last >= self.bad_until {
+            self.window = self.whole_window;
         }
         let anomaly = read.rows.first().filter(|row| row.sequence_number <= sequence).map(|row| {
             format!("audit gap: sequence numbers went backwards inside receiver {receiver} (read {} after {sequence}); entries may be missing or repeated", row.sequence_number)
@@ -461,7 +472,7 @@ impl Machine {
             "journal entry {first} of receiver {receiver} cannot be read: the server cannot convert it (SQLSTATE {}); it is skipped and reading goes on after it. {message}",
             sqlstate.as_deref().unwrap_or("none"),
         );
-        self.window = WINDOW_ENTRIES;
+        self.window = self.whole_window;
         self.position = Position::After {
             system: system.clone(),
             receiver: receiver.clone(),

@@ -137,7 +137,7 @@ impl OdbcSource {
             },
             batch_rows: source.batch_rows.max(1),
             session: None,
-            machine: Machine::new(position, source.batch_rows),
+            machine: Machine::new(position, source.batch_rows).with_window(config.window_entries),
             unreported: QueryCounts::default(),
             total: QueryCounts::default(),
             clock,

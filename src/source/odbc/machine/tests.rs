@@ -40,6 +40,8 @@ struct Journal {
     batch_rows: usize,
     /// Calls made, by kind.
     calls: Vec<Kind>,
+    /// The sequence range of each call that has one.
+    ranges: Vec<(u64, u64)>,
     lists: usize,
 }
 
@@ -84,6 +86,7 @@ impl Journal {
             receivers,
             batch_rows,
             calls: Vec::new(),
+            ranges: Vec::new(),
             lists: 0,
         }
     }
@@ -110,6 +113,9 @@ impl Journal {
 
     fn answer(&mut self, call: &Call) -> Read {
         self.calls.push(call.kind);
+        if let (Start::Sequence(first), Some(last)) = (&call.start, call.last) {
+            self.ranges.push((*first, last));
+        }
         let stored = self
             .receivers
             .iter()
@@ -503,6 +509,41 @@ fn a_long_detached_receiver_is_read_window_by_window_with_one_list() {
     assert_eq!(cursors, [10_000, 20_000, 25_000, 25_000, 25_001]);
     // The list: once for R1's windows, at the move, and twice on R2 (attached).
     assert_eq!(journal.lists, 4);
+}
+
+#[test]
+fn a_fleet_s_smaller_window_reads_a_long_receiver_in_more_calls_of_fewer_rows() {
+    let shapes = vec![
+        (1, 25_000, vec![1, 9_999, 10_000, 10_001, 25_000]),
+        (25_001, 25_001, vec![25_001]),
+    ];
+    let mut journal = Journal::new(&shapes, 1_000);
+    let mut machine = Machine::new(after("R1", 0), 1_000).with_window(4_000);
+    let outs = run(&mut machine, &mut journal);
+    let read: Vec<u64> = outs
+        .iter()
+        .flat_map(|out| out.rows.iter().map(|row| row.sequence_number))
+        .collect();
+    assert_eq!(read, [1, 9_999, 10_000, 10_001, 25_000, 25_001]);
+    // R1 in windows of 4,000 sequence numbers, then R2 (attached).
+    let r1: Vec<(u64, u64)> = journal
+        .ranges
+        .iter()
+        .copied()
+        .filter(|(first, _)| *first <= 25_000)
+        .collect();
+    assert_eq!(
+        r1,
+        [
+            (1, 4_000),
+            (4_001, 8_000),
+            (8_001, 12_000),
+            (12_001, 16_000),
+            (16_001, 20_000),
+            (20_001, 24_000),
+            (24_001, 25_000)
+        ]
+    );
 }
 
 #[test]

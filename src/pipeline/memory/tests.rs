@@ -1,0 +1,216 @@
+use super::*;
+use std::time::Duration;
+
+use crate::event::Cursor;
+
+fn stats() -> Arc<Metrics> {
+    Arc::new(Metrics::new(&["sink".to_owned()]))
+}
+
+fn batch(id: u64) -> EventBatch {
+    EventBatch {
+        id,
+        events: Vec::new(),
+        rows_read: 0,
+        cursor: Cursor {
+            system_name: "S".into(),
+            receiver_library: "L".into(),
+            receiver_name: "R".into(),
+            sequence_number: id,
+            entry_timestamp_local: None,
+            entry_timestamp: None,
+            signals: None,
+            sessions: None,
+        },
+    }
+}
+
+/// `auditfwd_batches_in_memory` as `/metrics` shows it.
+fn gauge(stats: &Metrics) -> f64 {
+    let text = stats.render();
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("auditfwd_batches_in_memory "))
+        .expect("the gauge is rendered");
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// Whether `acquire` completes within an hour of paused time: a wait that
+/// only a release can end does not.
+async fn acquired_within_an_hour(permits: &Permits) -> Option<Permit> {
+    tokio::time::timeout(Duration::from_secs(3600), permits.acquire())
+        .await
+        .ok()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_next_batch_waits_until_every_share_of_a_held_one_is_dropped() {
+    let stats = stats();
+    let permits = Permits::alone(2, stats.clone());
+    let first = Arc::new(Admitted::new(batch(0), Some(permits.acquire().await)));
+    let second = Arc::new(Admitted::new(batch(1), Some(permits.acquire().await)));
+    assert_eq!(gauge(&stats), 2.0);
+    // Two sinks hold the first batch.
+    let other_sink = first.clone();
+    assert!(acquired_within_an_hour(&permits).await.is_none());
+    drop(first);
+    assert!(
+        acquired_within_an_hour(&permits).await.is_none(),
+        "one sink still holds the events"
+    );
+    assert_eq!(gauge(&stats), 2.0);
+    // The last share goes: the waiting acquire wakes without any time passing.
+    let waiting = tokio::spawn({
+        let permits = Arc::new(permits);
+        async move { permits.acquire().await }
+    });
+    tokio::task::yield_now().await;
+    assert!(!waiting.is_finished());
+    let before = tokio::time::Instant::now();
+    drop(other_sink);
+    let third = waiting.await.unwrap();
+    assert_eq!(tokio::time::Instant::now(), before, "woken, not polled");
+    assert_eq!(
+        gauge(&stats),
+        1.0,
+        "a permit not yet holding a batch is not counted"
+    );
+    let third = Admitted::new(batch(2), Some(third));
+    assert_eq!(gauge(&stats), 2.0);
+    drop((second, third));
+    assert_eq!(gauge(&stats), 0.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_system_holding_its_share_of_the_fleet_never_starves_another() {
+    // 10 rows a batch; a pool of 20 rows beyond each system's reserved batch.
+    let fleet = FleetBudget::new(20);
+    let (stuck_stats, other_stats) = (stats(), stats());
+    let stuck = Permits::in_fleet(8, 10, &fleet, stuck_stats.clone());
+    let other = Permits::in_fleet(8, 10, &fleet, other_stats);
+    // The stuck system (its sink is down) takes its reserved batch and the
+    // whole pool, and then waits: never more than the budget.
+    let mut held = Vec::new();
+    while let Some(permit) = acquired_within_an_hour(&stuck).await {
+        held.push(Admitted::new(batch(held.len() as u64), Some(permit)));
+        assert!(held.len() <= 3, "more than its batch and the pool");
+    }
+    assert_eq!(held.len(), 3);
+    assert_eq!(fleet.available(), 0);
+    // The other system still has its own batch, and only that.
+    let own = acquired_within_an_hour(&other)
+        .await
+        .expect("its reserved batch");
+    assert!(acquired_within_an_hour(&other).await.is_none());
+    // Releasing its own batch lets it go on, batch after batch.
+    drop(own);
+    for _ in 0..3 {
+        let next = acquired_within_an_hour(&other).await.expect("released");
+        drop(next);
+    }
+    // Once the stuck system lets go, the pool serves the other one too.
+    held.pop();
+    let own = acquired_within_an_hour(&other).await.expect("reserved");
+    let pooled = acquired_within_an_hour(&other)
+        .await
+        .expect("from the pool");
+    assert!(acquired_within_an_hour(&other).await.is_none());
+    drop((own, pooled));
+    assert_eq!(gauge(&stuck_stats), 2.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_system_never_holds_more_than_its_cap_whatever_the_pool() {
+    let fleet = FleetBudget::new(1_000);
+    let permits = Permits::in_fleet(3, 10, &fleet, stats());
+    let mut held = Vec::new();
+    while let Some(permit) = acquired_within_an_hour(&permits).await {
+        held.push(permit);
+        assert!(held.len() <= 3);
+    }
+    assert_eq!(held.len(), 3);
+    assert_eq!(
+        fleet.available(),
+        1_000 - 2 * 10,
+        "the first batch is reserved, not pooled"
+    );
+    held.clear();
+    assert_eq!(fleet.available(), 1_000);
+}
+
+#[test]
+fn a_fleet_plan_reserves_a_batch_each_and_splits_the_rest() {
+    // One system: the budget is its 16 batches, the window the usual one.
+    assert_eq!(
+        FleetPlan::new(16_000, &[(1000, 16)]),
+        FleetPlan {
+            pool: 15_000,
+            systems: vec![SystemShare {
+                cap: 16,
+                window_entries: 10_000
+            }],
+        }
+    );
+    // Eight: 8 batches reserved, 8 pooled; each at most twice its even
+    // split (4 batches), each call at most 2,000 entries.
+    let plan = FleetPlan::new(16_000, &[(1000, 16); 8]);
+    assert_eq!(plan.pool, 8_000);
+    assert!(plan.systems.iter().all(|share| *share
+        == SystemShare {
+            cap: 4,
+            window_entries: 2_000
+        }));
+    // As many systems as batches: nothing pooled, one batch each, a call
+    // never smaller than a batch; a small batch_rows gets more batches.
+    let plan = FleetPlan::new(64_000, &[(1000, 16), (250, 16), (1000, 2)]);
+    assert_eq!(plan.pool, 64_000 - 2_250);
+    assert_eq!(
+        plan.systems,
+        [
+            SystemShare {
+                cap: 16,
+                window_entries: 10_000
+            },
+            SystemShare {
+                cap: 16,
+                window_entries: 10_000
+            },
+            SystemShare {
+                cap: 2,
+                window_entries: 10_000
+            },
+        ]
+    );
+    let plan = FleetPlan::new(64_000, &[(1000, 16); 64]);
+    assert_eq!(plan.pool, 0);
+    assert!(plan.systems.iter().all(|share| *share
+        == SystemShare {
+            cap: 2,
+            window_entries: 1_000
+        }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_larger_than_the_pool_never_queues_in_it() {
+    // A pool of 500 rows: a system of 1000-row batches keeps to its own
+    // batch instead of waiting in the pool's queue for ever, and a system
+    // of 100-row batches behind it still gets the pool.
+    let fleet = FleetBudget::new(500);
+    let large = Permits::in_fleet(4, 1000, &fleet, stats());
+    let small = Permits::in_fleet(4, 100, &fleet, stats());
+    let held = acquired_within_an_hour(&large).await.expect("reserved");
+    let waiting = tokio::spawn(large.acquire());
+    tokio::task::yield_now().await;
+    assert!(!waiting.is_finished());
+    let mut small_held = Vec::new();
+    for _ in 0..4 {
+        small_held.push(
+            acquired_within_an_hour(&small)
+                .await
+                .expect("reserved or pooled"),
+        );
+    }
+    assert_eq!(fleet.available(), 200);
+    drop(held);
+    waiting.await.unwrap();
+}
