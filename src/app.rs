@@ -25,7 +25,7 @@ use crate::pipeline::sink_task::{Report, SinkTask};
 use crate::pipeline::supervisor::{Role, Supervisor};
 pub use crate::pipeline::{Outcome, RunError, RunOptions};
 use crate::settings::Config;
-use crate::sink::{Clients, ErrorKind, Sink, SinkConfig};
+use crate::sink::{Clients, ErrorKind, Sink, SinkConfig, Spawner};
 use crate::source::{self, ReaderHeartbeat, Source, SourceMessage};
 use crate::telemetry::notify::Notifier;
 use crate::telemetry::{http, Metrics};
@@ -124,7 +124,8 @@ async fn run_pipeline(
         .unwrap_or_else(|| Arc::new(Metrics::new(&names)));
     let mut supervisor = Supervisor::default();
     start_listener(&config, stats.clone(), "", &mut supervisor).await?;
-    let sinks = build_sinks(&sink_configs, names, &shared.clients).await?;
+    let spawner = supervisor.spawner();
+    let sinks = build_sinks(&sink_configs, names, &shared.clients, &spawner).await?;
     let reading = start_reader(&config, options, &opened, &stats, &mut supervisor)?;
     let delivering = spawn_sink_tasks(&config, sinks, &sink_configs, &stats, &mut supervisor);
     if let Some(observe) = observer.clone() {
@@ -211,16 +212,19 @@ async fn start_listener<T: crate::telemetry::Telemetry + Send + Sync + 'static>(
     Ok(())
 }
 
-/// Every sink, built and checked: a permanent failure of a check stops the
-/// start, a transient one only warns (deliveries retry).
+/// Every sink, built (its background work under the supervisor `spawner`
+/// belongs to) and checked: a permanent failure of a check stops the start, a
+/// transient one only warns (deliveries retry).
 async fn build_sinks(
     sink_configs: &[SinkConfig],
     names: Vec<String>,
     clients: &Clients,
+    spawner: &Spawner,
 ) -> Result<Vec<(String, Sink)>, RunError> {
     let mut sinks = Vec::with_capacity(sink_configs.len());
     for (sink_config, name) in sink_configs.iter().zip(names) {
-        let mut sink = Sink::build(sink_config, clients).map_err(|error| RunError::SinkSetup {
+        let build = Sink::build(sink_config, clients, spawner);
+        let mut sink = build.map_err(|error| RunError::SinkSetup {
             sink: name.clone(),
             error,
         })?;
