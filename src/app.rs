@@ -27,7 +27,7 @@ use crate::pipeline::supervisor::{Role, Supervisor};
 pub use crate::pipeline::{Outcome, RunError, RunOptions};
 use crate::plan::{RunPlan, SinkPlan, SystemPlan};
 use crate::settings::Config;
-use crate::sink::{Clients, ErrorKind, Sink};
+use crate::sink::{Clients, ErrorKind, Sink, Spawner};
 use crate::source::{self, ReaderHeartbeat, Source, SourceMessage};
 use crate::telemetry::notify::Notifier;
 use crate::telemetry::{http, Metrics};
@@ -156,7 +156,8 @@ async fn run_pipeline(
     let mut supervisor = Supervisor::default();
     let max_age = config.telemetry.health_max_checkpoint_age;
     start_listener(listen, max_age, stats.clone(), "", &mut supervisor).await?;
-    let sinks = build_sinks(&system.sinks, &shared.clients).await?;
+    let spawner = supervisor.spawner();
+    let sinks = build_sinks(&system.sinks, &shared.clients, &spawner).await?;
     let reading = start_reader(&system, options, &opened, &stats, &mut supervisor)?;
     let delivering = spawn_sink_tasks(config, sinks, &system.sinks, &stats, &mut supervisor);
     if let Some(observe) = observer.clone() {
@@ -243,16 +244,18 @@ async fn start_listener<T: crate::telemetry::Telemetry + Send + Sync + 'static>(
     Ok(())
 }
 
-/// Every sink, built and checked: a permanent failure of a check stops the
-/// start, a transient one only warns (deliveries retry).
+/// Every sink, built (its background work under the supervisor `spawner`
+/// belongs to) and checked: a permanent failure of a check stops the start, a
+/// transient one only warns (deliveries retry).
 async fn build_sinks(
     planned: &[SinkPlan],
     clients: &Clients,
+    spawner: &Spawner,
 ) -> Result<Vec<(String, Sink)>, RunError> {
     let mut sinks = Vec::with_capacity(planned.len());
     for SinkPlan { name, config } in planned {
         let name = name.clone();
-        let mut sink = Sink::build(config, clients).map_err(|error| RunError::SinkSetup {
+        let mut sink = Sink::build(config, clients, spawner).map_err(|error| RunError::SinkSetup {
             sink: name.clone(),
             error,
         })?;

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod backfill;
+pub mod background;
 pub mod checkpoint;
 pub mod config;
 pub mod enrich;

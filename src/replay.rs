@@ -257,7 +257,10 @@ pub async fn replay(
     // Two passes, so memory stays bounded whatever the file's size: check
     // every line first (nothing is sent if one is bad), then send.
     let total = check_file(path)?;
-    let mut sink = Sink::build(sink_config, &crate::sink::Clients::default())
+    // The supervisor first: the sink starts its background work under it.
+    let supervisor = Supervisor::default();
+    let clients = crate::sink::Clients::default();
+    let mut sink = Sink::build(sink_config, &clients, &supervisor.spawner())
         .map_err(|error| ReplayError::Sink(format!("sink {name}: {error}")))?;
     if let Err(error) = sink.check().await {
         if error.kind == ErrorKind::Permanent {
@@ -265,7 +268,7 @@ pub async fn replay(
         }
         warn!(sink = %name, %error, "sink not reachable yet; retrying with backoff");
     }
-    let mut delivery = Delivery::start(config, sink_config, sink, total);
+    let mut delivery = Delivery::start(config, sink_config, sink, total, supervisor);
     let batch_rows = config.source.batch_rows.max(1);
     let mut lines = NativeLines::open(path)?;
     // Only the lines checked: a file that grows meanwhile (the dead-letter
@@ -325,7 +328,8 @@ fn batch(id: u64, events: Vec<Event>) -> EventBatch {
 
 /// The daemon's delivery engine for one sink: its sink task (retry with the
 /// shared backoff and the capped `Retry-After`, the permanent-error policy
-/// and the dead-letter brake, many batches in flight) under a supervisor.
+/// and the dead-letter brake, many batches in flight) under a supervisor,
+/// which also owns the sink's background work and is watched throughout.
 struct Delivery {
     /// `None` once every batch was handed over.
     batches: Option<mpsc::Sender<Arc<Admitted>>>,
@@ -345,7 +349,13 @@ impl Delivery {
     /// are in flight (the sink's `max_in_flight` below that), one more waits
     /// in the channel and one is read: the events in memory stay bounded as
     /// in a run.
-    fn start(config: &Config, sink_config: &SinkConfig, sink: Sink, total: usize) -> Delivery {
+    fn start(
+        config: &Config,
+        sink_config: &SinkConfig,
+        sink: Sink,
+        total: usize,
+        mut supervisor: Supervisor,
+    ) -> Delivery {
         let pipeline = config.pipeline.clone();
         let in_memory = pipeline.batches_in_memory();
         let name = sink_config.describe();
@@ -362,7 +372,6 @@ impl Delivery {
             stats: stats.clone(),
             reports: report_sender,
         };
-        let mut supervisor = Supervisor::default();
         supervisor.spawn("the sink task", Role::Worker, task.run(receiver));
         let now = Instant::now();
         Delivery {
@@ -409,6 +418,16 @@ impl Delivery {
                     Some(report) => self.on_report(report, progress)?,
                     None => return Ok(false),
                 },
+                // Its input is open: any end now is a failure.
+                ended = self.supervisor.next_end() => {
+                    let name = ended.map_err(|failure| ReplayError::Run(failure.into()))?;
+                    while let Ok(report) = self.reports.try_recv() {
+                        self.on_report(report, progress)?;
+                    }
+                    return Err(ReplayError::Run(RunError::Internal(format!(
+                        "{name} ended before the last batch"
+                    ))));
+                }
             }
         }
     }
@@ -451,13 +470,24 @@ impl Delivery {
         progress: &mut impl FnMut(&str),
     ) -> Result<ReplaySummary, ReplayError> {
         self.batches = None;
-        while let Some(report) = self.reports.recv().await {
-            self.on_report(report, progress)?;
+        let (mut reports_open, mut task_running) = (true, true);
+        while reports_open || task_running {
+            tokio::select! {
+                report = self.reports.recv(), if reports_open => match report {
+                    Some(report) => self.on_report(report, progress)?,
+                    None => reports_open = false,
+                },
+                ended = self.supervisor.next_end(), if task_running => {
+                    ended.map_err(|failure| ReplayError::Run(failure.into()))?;
+                    task_running = false;
+                }
+            }
         }
+        // Joins the sink's background work: a panic there fails the replay.
         self.supervisor
-            .next_end()
+            .shutdown(Duration::from_secs(2))
             .await
-            .map_err(|failure| ReplayError::Run(failure.into()))?;
+            .map_err(ReplayError::Run)?;
         if !self.pending.is_empty() {
             return Err(ReplayError::Run(RunError::Internal(format!(
                 "the sink task ended with {} batches unacknowledged",

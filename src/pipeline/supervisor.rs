@@ -1,8 +1,10 @@
 //! The supervisor: owns every task and thread of a run (the reader thread,
-//! the sink tasks, the telemetry listener, the progress display) and turns
-//! the first panic or unexpected end into `RunError::Internal` (exit 70) with
-//! its message. Its task set is a drop guard: dropping the supervisor stops
-//! every task; [`Supervisor::shutdown`] stops them and joins the threads.
+//! the sink tasks, the telemetry listener, the progress display, and the
+//! sinks' background work started through its [`Spawner`]: the HEC
+//! acknowledgement poller, the file writer thread) and turns the first panic
+//! or unexpected end into `RunError::Internal` (exit 70) with its message. Its
+//! task sets are drop guards: dropping the supervisor stops every task;
+//! [`Supervisor::shutdown`] stops them and joins the threads.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -12,6 +14,7 @@ use tokio::task::{Id, JoinError, JoinSet};
 use tracing::{error, info};
 
 use super::RunError;
+use crate::background::{Background, Fault, Spawner};
 
 /// What a task is for, which says whether its end is expected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,9 +72,29 @@ pub(crate) struct Supervisor {
     tasks: JoinSet<()>,
     roles: HashMap<Id, (String, Role)>,
     threads: Vec<(String, std::thread::JoinHandle<()>)>,
+    /// The sinks' background tasks and threads.
+    background: Background,
+}
+
+impl From<(String, Fault)> for Failure {
+    fn from((name, fault): (String, Fault)) -> Failure {
+        let end = match fault {
+            Fault::Panicked(message) => End::Panicked(message),
+            Fault::Returned => End::Returned,
+            Fault::Cancelled => End::Cancelled,
+        };
+        Failure { name, end }
+    }
 }
 
 impl Supervisor {
+    /// The handle the run's sinks are built with: what they start through it
+    /// is supervised as the rest (a panic, or an end while the sink still
+    /// holds it, fails the run).
+    pub(crate) fn spawner(&self) -> Spawner {
+        self.background.spawner()
+    }
+
     /// Starts `task` on the runtime, named `name` in the messages.
     pub(crate) fn spawn(
         &mut self,
@@ -107,12 +130,18 @@ impl Supervisor {
     }
 
     /// The next task to end: a worker's own end is `Ok` with its name; a
-    /// panic, a cancellation or a service's end is a [`Failure`]. Waits
-    /// forever while nothing runs. Cancel-safe.
+    /// panic, a cancellation, a service's end or a background job's fault is
+    /// a [`Failure`]. Waits forever while nothing runs. Cancel-safe.
     pub(crate) async fn next_end(&mut self) -> Result<String, Failure> {
-        match self.tasks.join_next_with_id().await {
-            Some(joined) => self.judge(joined),
-            None => std::future::pending().await,
+        tokio::select! {
+            Some(joined) = self.tasks.join_next_with_id() => self.judge(joined),
+            fault = self.background.next_fault() => {
+                let failure = Failure::from(fault);
+                if let End::Panicked(message) = &failure.end {
+                    error!(panic = %message, "{} panicked", failure.name);
+                }
+                Err(failure)
+            }
         }
     }
 
@@ -138,10 +167,12 @@ impl Supervisor {
         Err(Failure { name, end })
     }
 
-    /// Stops every task, then waits up to `limit` for the threads to end (a
-    /// thread inside a blocking call that outlasts it is left behind: the
-    /// process exits around it). A task that had panicked unseen is reported.
+    /// Stops every task (the sinks with them), then waits up to `limit` for
+    /// the sinks' background jobs and the threads to end (a thread inside a
+    /// blocking call that outlasts it is left behind: the process exits
+    /// around it). A task or thread that had panicked unseen is reported.
     pub(crate) async fn shutdown(&mut self, limit: Duration) -> Result<(), RunError> {
+        let deadline = tokio::time::Instant::now() + limit;
         self.tasks.abort_all();
         let mut first = Ok(());
         while let Some(joined) = self.tasks.join_next_with_id().await {
@@ -155,6 +186,14 @@ impl Supervisor {
             {
                 first = first.and(Err(failure.into()));
             }
+        }
+        for (name, message) in self.background.stop(deadline).await {
+            error!(panic = %message, "{name} panicked");
+            first = first.and(Err(Failure {
+                name,
+                end: End::Panicked(message),
+            }
+            .into()));
         }
         let threads = std::mem::take(&mut self.threads);
         if threads.is_empty() {
@@ -171,7 +210,7 @@ impl Supervisor {
                 })
                 .collect::<Vec<_>>()
         });
-        match tokio::time::timeout(limit, joined).await {
+        match tokio::time::timeout_at(deadline, joined).await {
             Ok(Ok(panicked)) => {
                 if let Some((name, message)) = panicked.into_iter().next() {
                     error!(panic = %message, "{name} panicked");

@@ -20,6 +20,7 @@ use crate::event::EventBatch;
 
 pub mod shared;
 pub use self::shared::Clients;
+pub use crate::background::Spawner;
 
 /// What the pipeline does next with a failed delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,9 +104,14 @@ impl Encoded {
 pub(crate) trait Component: Sized {
     type Config;
     /// Builds the sink, taking a heavy client from `clients` when another
-    /// system's sink already made the same one; fails only on local set-up
-    /// problems, which are permanent.
-    fn build(config: &Self::Config, clients: &Clients) -> Result<Self, SinkError>;
+    /// system's sink already made the same one, and starting its background
+    /// work (a task, a thread) only through `spawner`, under the run's
+    /// supervisor; fails only on local set-up problems, which are permanent.
+    fn build(
+        config: &Self::Config,
+        clients: &Clients,
+        spawner: &Spawner,
+    ) -> Result<Self, SinkError>;
     /// Start-up check, before the journal is read.
     async fn check(&mut self) -> Result<(), SinkError> {
         Ok(())
@@ -190,13 +196,18 @@ macro_rules! sinks {
         }
 
         impl Sink {
-            /// Builds a sink (its client shared through `clients`); fails only
-            /// on local set-up problems, which are permanent.
-            pub fn build(config: &SinkConfig, clients: &Clients) -> Result<Sink, SinkError> {
+            /// Builds a sink (its client shared through `clients`, its
+            /// background work started through `spawner`); fails only on
+            /// local set-up problems, which are permanent.
+            pub fn build(
+                config: &SinkConfig,
+                clients: &Clients,
+                spawner: &Spawner,
+            ) -> Result<Sink, SinkError> {
                 Ok(match config {
-                    $(SinkConfig::$variant(config) => {
-                        Sink::$variant(Box::new(<$sink as Component>::build(config, clients)?))
-                    })*
+                    $(SinkConfig::$variant(config) => Sink::$variant(Box::new(
+                        <$sink as Component>::build(config, clients, spawner)?,
+                    )),)*
                 })
             }
 

@@ -1,6 +1,7 @@
 //! The run plan: TLS material is read at load and the sinks are built from
 //! it, so files removed after loading change nothing.
 
+use auditfwd::background::Background;
 use auditfwd::config::CommandLine;
 use auditfwd::plan::RunPlan;
 use auditfwd::settings::Config;
@@ -43,8 +44,10 @@ fn sinks_are_built_from_the_material_read_at_load_after_the_files_are_gone() {
     }
     let sinks = &plan.systems[0].sinks;
     assert_eq!(sinks.len(), 2);
+    // No run: the sinks' background work (none starts at build) would go here.
+    let background = Background::default();
     for sink in sinks {
-        if let Err(error) = Sink::build(&sink.config, &Clients::default()) {
+        if let Err(error) = Sink::build(&sink.config, &Clients::default(), &background.spawner()) {
             panic!("{}: {error}", sink.name);
         }
     }
@@ -57,7 +60,7 @@ fn sinks_are_built_from_the_material_read_at_load_after_the_files_are_gone() {
             SinkConfig::SplunkHec(hec) => hec.tls_material = None,
             other => panic!("unexpected sink {}", other.describe()),
         }
-        let error = Sink::build(&unloaded, &Clients::default())
+        let error = Sink::build(&unloaded, &Clients::default(), &background.spawner())
             .err()
             .unwrap_or_else(|| panic!("{}: built without its TLS material", sink.name));
         assert!(

@@ -481,7 +481,9 @@ fn a_panicking_ack_poller_fails_the_run_with_exit_70_instead_of_resending_foreve
     let log = stderr(&output);
     assert_eq!(output.status.code(), Some(70), "{log}");
     assert!(
-        log.contains("indexer-acknowledgement poller ended with a panic"),
+        log.contains(
+            "indexer-acknowledgement poller panicked: failpoint sink.hec.ack_poll fired on hit 1"
+        ),
         "{log}"
     );
 }

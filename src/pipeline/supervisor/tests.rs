@@ -139,3 +139,102 @@ async fn a_panic_nobody_saw_is_reported_at_shutdown() {
         "{error}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_sink_s_background_job_that_panics_or_ends_is_an_internal_error_at_once() {
+    let mut supervisor = Supervisor::default();
+    let spawner = supervisor.spawner();
+    // A sink task holding its poller's tether, as a HEC sink does.
+    supervisor.spawn("a sink task", Role::Worker, async move {
+        let tether = spawner
+            .spawn(
+                "splunk_hec http://x: the indexer-acknowledgement poller".into(),
+                async {
+                    tokio::time::sleep(Duration::from_secs(7)).await;
+                    panic!("bad ack reply");
+                },
+            )
+            .unwrap();
+        forever(tether).await;
+    });
+    let began = Instant::now();
+    let error = RunError::from(supervisor.next_end().await.unwrap_err());
+    assert_eq!(began.elapsed(), Duration::from_secs(7));
+    assert_eq!(error.exit_code(), crate::exit_code::SOFTWARE);
+    assert!(
+        error.to_string().starts_with(
+            "internal error: splunk_hec http://x: the indexer-acknowledgement poller panicked: bad ack reply;"
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        supervisor.workers(),
+        1,
+        "the sink task is the dispatcher's call"
+    );
+
+    let mut supervisor = Supervisor::default();
+    let spawner = supervisor.spawner();
+    supervisor.spawn("a sink task", Role::Worker, async move {
+        let tether = spawner
+            .spawn(
+                "the poller".into(),
+                tokio::time::sleep(Duration::from_secs(2)),
+            )
+            .unwrap();
+        forever(tether).await;
+    });
+    let error = RunError::from(supervisor.next_end().await.unwrap_err());
+    assert!(
+        error
+            .to_string()
+            .starts_with("internal error: the poller ended unexpectedly;"),
+        "{error}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sink_that_ends_releases_its_background_job_quietly() {
+    let mut supervisor = Supervisor::default();
+    let spawner = supervisor.spawner();
+    let (stopped, poller_gone) = tokio::sync::oneshot::channel::<()>();
+    supervisor.spawn("a sink task", Role::Worker, async move {
+        let _tether = spawner
+            .spawn("the poller".into(), forever(stopped))
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    });
+    assert_eq!(supervisor.next_end().await.unwrap(), "a sink task");
+    assert!(poller_gone.await.is_err(), "the poller still runs");
+    let waited = tokio::time::timeout(Duration::from_secs(3600), supervisor.next_end()).await;
+    assert!(waited.is_err(), "a released job was reported");
+    assert!(supervisor.shutdown(Duration::from_secs(2)).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_writer_thread_s_panic_is_an_internal_error_naming_the_thread() {
+    let mut supervisor = Supervisor::default();
+    let spawner = supervisor.spawner();
+    let (started, wait) = tokio::sync::oneshot::channel();
+    supervisor.spawn("a sink task", Role::Worker, async move {
+        let tether = spawner
+            .thread(
+                "file sink /x: the writer thread".into(),
+                "sink-file",
+                || panic!("failpoint sink.file.write fired on hit 3"),
+            )
+            .unwrap();
+        let _ = started.send(());
+        forever(tether).await;
+    });
+    wait.await.unwrap();
+    let error = RunError::from(supervisor.next_end().await.unwrap_err());
+    assert!(
+        error.to_string().contains(
+            "file sink /x: the writer thread panicked: failpoint sink.file.write fired on hit 3"
+        ),
+        "{error}"
+    );
+    // Reported once, not again at shutdown.
+    assert!(supervisor.shutdown(Duration::from_secs(2)).await.is_ok());
+}

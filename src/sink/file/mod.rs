@@ -23,6 +23,7 @@ pub(crate) mod config;
 
 use self::config::FileSinkConfig;
 use super::{Pending, SinkError};
+use crate::background::{Spawner, Tether};
 use crate::event::EventBatch;
 use crate::format::Format;
 
@@ -33,11 +34,20 @@ pub struct FileSink {
     format: Format,
     /// The file, until the writer thread takes it over at the first batch.
     file: Option<FileWriter>,
+    /// The writer thread's input, once started.
+    writer: Option<Writer>,
+    /// Starts the writer thread under the run's supervisor, which fails the
+    /// run (exit 70) with its message if it panics or ends early.
+    spawner: Spawner,
+}
+
+/// What the sink keeps of its writer thread: channels only. Fields drop in
+/// order: the tether first, so the thread's end (when `jobs` closes) is
+/// expected by then.
+struct Writer {
+    _tether: Tether,
     /// Batches for the writer thread; it ends when this is dropped.
-    writer: Option<mpsc::Sender<Job>>,
-    /// Set by the writer thread if it panicked: the sink task then panics
-    /// too (exit 70) instead of starting a new writer quietly.
-    panicked: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    jobs: mpsc::Sender<Job>,
 }
 
 /// One encoded batch for the writer thread, and where to answer.
@@ -49,13 +59,13 @@ struct Job {
 
 impl FileSink {
     /// A sink for `path` writing `format`; the file is opened at the first check or batch.
-    pub fn new(path: PathBuf, format: Format) -> FileSink {
+    pub fn new(path: PathBuf, format: Format, spawner: &Spawner) -> FileSink {
         FileSink {
             file: Some(FileWriter::new(path.clone())),
             path,
             format,
             writer: None,
-            panicked: Default::default(),
+            spawner: spawner.clone(),
         }
     }
 
@@ -80,40 +90,11 @@ impl FileSink {
             done,
         };
         if sender.send(job).is_err() {
-            self.writer = None;
             return Err(self.writer_gone());
         }
+        // The thread gone: the supervisor fails the run with its panic.
         let gone = self.writer_gone();
-        let panicked = self.panicked.clone();
-        let path = self.path.clone();
-        Ok(Box::pin(async move {
-            match answer.await {
-                Ok(result) => result,
-                Err(_) => {
-                    // The answers are dropped while the thread unwinds, just
-                    // before it records why: wait for the record (or the end).
-                    let mut message = None;
-                    for _ in 0..100 {
-                        message = panicked
-                            .lock()
-                            .unwrap_or_else(|poison| poison.into_inner())
-                            .clone();
-                        if message.is_some() {
-                            break;
-                        }
-                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    }
-                    if let Some(message) = message {
-                        // A bug, not a peer: fail the run (exit 70), nothing committed.
-                        panic!(
-                            "file sink {}: the writer thread panicked: {message}",
-                            path.display()
-                        );
-                    }
-                    Err(gone)
-                }
-            }
-        }))
+        Ok(Box::pin(async move { answer.await.unwrap_or(Err(gone)) }))
     }
 
     /// Appends the batch and syncs it to disk.
@@ -121,36 +102,31 @@ impl FileSink {
         self.start(batch)?.await
     }
 
-    /// The writer thread's channel, starting the thread at the first batch.
+    /// The writer thread's channel, starting the thread (under the run's
+    /// supervisor) at the first batch. One thread per sink: after it is
+    /// gone, every batch fails while the supervisor stops the run.
     fn writer(&mut self) -> Result<&mpsc::Sender<Job>, SinkError> {
         if self.writer.is_none() {
-            let mut file = self
-                .file
-                .take()
-                .unwrap_or_else(|| FileWriter::new(self.path.clone()));
-            let (sender, jobs) = mpsc::channel::<Job>();
-            let panicked = self.panicked.clone();
-            std::thread::Builder::new()
-                .name("sink-file".into())
-                .spawn(move || {
-                    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-                        file.run(jobs);
-                    }));
-                    if let Err(payload) = ran {
-                        let message = crate::source::panic_message(&*payload);
-                        *panicked.lock().unwrap_or_else(|poison| poison.into_inner()) =
-                            Some(message);
-                    }
-                })
+            let Some(mut file) = self.file.take() else {
+                return Err(self.writer_gone());
+            };
+            let (jobs, receiver) = mpsc::channel::<Job>();
+            let name = format!("file sink {}: the writer thread", self.path.display());
+            let tether = self
+                .spawner
+                .thread(name, "sink-file", move || file.run(receiver))
                 .map_err(|error| {
                     SinkError::transient(format!(
                         "file sink {}: cannot start the writer thread: {error}",
                         self.path.display()
                     ))
                 })?;
-            self.writer = Some(sender);
+            self.writer = Some(Writer {
+                _tether: tether,
+                jobs,
+            });
         }
-        Ok(self.writer.as_ref().expect("started above"))
+        Ok(&self.writer.as_ref().expect("started above").jobs)
     }
 
     fn writer_gone(&self) -> SinkError {
@@ -338,8 +314,12 @@ fn cut_torn_tail(file: &File) -> std::io::Result<()> {
 impl super::Component for FileSink {
     type Config = FileSinkConfig;
 
-    fn build(config: &FileSinkConfig, _clients: &crate::sink::Clients) -> Result<FileSink, SinkError> {
-        Ok(FileSink::new(config.path.clone(), config.format))
+    fn build(
+        config: &FileSinkConfig,
+        _clients: &crate::sink::Clients,
+        spawner: &Spawner,
+    ) -> Result<FileSink, SinkError> {
+        Ok(FileSink::new(config.path.clone(), config.format, spawner))
     }
 
     async fn check(&mut self) -> Result<(), SinkError> {

@@ -249,7 +249,11 @@ fn classify(name: &str, error: &KafkaError, topic: &str) -> SinkError {
 impl super::Component for KafkaSink {
     type Config = KafkaSinkConfig;
 
-    fn build(config: &KafkaSinkConfig, clients: &Clients) -> Result<KafkaSink, SinkError> {
+    fn build(
+        config: &KafkaSinkConfig,
+        clients: &Clients,
+        _spawner: &super::Spawner,
+    ) -> Result<KafkaSink, SinkError> {
         KafkaSink::new(config, clients)
     }
 

@@ -24,6 +24,7 @@ use self::config::{HecCompression, SplunkHecSinkConfig};
 use super::shared::HttpSettings;
 use super::{Clients, Encoded, SinkError};
 use crate::config::TlsMaterial;
+use crate::background::{Spawner, Tether};
 use crate::event::{Event, EventBatch};
 
 /// Posts each batch to the collector and, with `indexer_ack`, waits until it is indexed.
@@ -35,11 +36,12 @@ pub struct HecSink {
     endpoint: String,
     /// ackIds sent and not yet reported indexed, with who waits for each.
     acks: Arc<AckBoard>,
-    /// The task that polls every pending ackId of the channel in one request.
-    poller: Option<AbortOnDrop>,
-    /// Set when the ack poller task panicked: the next delivery panics too
-    /// (exit 70) instead of waiting out ack_timeout for acks nobody polls.
-    poller_died: Arc<std::sync::Mutex<bool>>,
+    /// Starts the ack poller under the run's supervisor, which fails the run
+    /// (exit 70) if it panics or ends while this sink holds its tether.
+    spawner: Spawner,
+    /// Held while the poller (polling every pending ackId of the channel in
+    /// one request) must run: dropping the sink stops it.
+    poller: Option<Tether>,
 }
 
 /// Pending ackIds of the channel and the deliveries waiting on them.
@@ -51,15 +53,6 @@ struct AckBoard {
 impl AckBoard {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<()>>> {
         self.waiting.lock().unwrap_or_else(|poison| poison.into_inner())
-    }
-}
-
-/// Aborts the poller when the sink goes away.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
@@ -212,8 +205,13 @@ pub(crate) fn build_client(settings: &HttpSettings) -> Result<reqwest::Client, r
 }
 
 impl HecSink {
-    /// Builds the sink: its own channel, on the HTTP client `clients` holds for its settings.
-    pub fn new(config: &SplunkHecSinkConfig, clients: &Clients) -> Result<HecSink, SinkError> {
+    /// Builds the sink: its own channel, on the HTTP client `clients` holds for its settings;
+    /// its ack poller runs under `spawner`'s supervisor.
+    pub fn new(
+        config: &SplunkHecSinkConfig,
+        clients: &Clients,
+        spawner: &Spawner,
+    ) -> Result<HecSink, SinkError> {
         let mut config = config.clone();
         let endpoint = config.endpoint.trim_end_matches('/').to_owned();
         config.token = crate::config::secret_in_use(
@@ -230,8 +228,8 @@ impl HecSink {
             channel: new_channel(),
             endpoint,
             acks: Arc::new(AckBoard::default()),
+            spawner: spawner.clone(),
             poller: None,
-            poller_died: Arc::new(std::sync::Mutex::new(false)),
         })
     }
 
@@ -360,7 +358,7 @@ impl HecSink {
                 answers.push(receiver);
             }
         }
-        self.ensure_poller();
+        self.ensure_poller()?;
         let (board, timeout) = (self.acks.clone(), self.config.ack_timeout);
         let (endpoint, channel) = (self.endpoint.clone(), self.channel.clone());
         Ok(Box::pin(async move {
@@ -386,22 +384,11 @@ impl HecSink {
         }))
     }
 
-    /// Starts the ack poller once (it needs the runtime, so not in `new`).
-    fn ensure_poller(&mut self) {
-        let died = *self
-            .poller_died
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if died || self.poller.as_ref().is_some_and(|poller| poller.0.is_finished()) {
-            // A bug, not a peer: fail the run (exit 70), nothing committed past delivery.
-            panic!(
-                "splunk_hec {}: the indexer-acknowledgement poller ended{}",
-                self.endpoint,
-                if died { " with a panic" } else { "" }
-            );
-        }
+    /// Starts the ack poller once (it needs the runtime, so not in `new`),
+    /// under the run's supervisor: its panic or end fails the run there.
+    fn ensure_poller(&mut self) -> Result<(), SinkError> {
         if self.poller.is_some() {
-            return;
+            return Ok(());
         }
         let poller = AckPoller {
             client: self.client.clone(),
@@ -410,9 +397,19 @@ impl HecSink {
             board: self.acks.clone(),
             interval: self.config.ack_poll_interval,
             endpoint: self.endpoint.clone(),
-            _died: PollerWatch(self.poller_died.clone()),
         };
-        self.poller = Some(AbortOnDrop(tokio::spawn(poller.run())));
+        let name = format!(
+            "splunk_hec {}: the indexer-acknowledgement poller",
+            self.endpoint
+        );
+        let tether = self.spawner.spawn(name, poller.run()).map_err(|error| {
+            SinkError::transient(format!(
+                "splunk_hec {}: cannot start the indexer-acknowledgement poller: {error}",
+                self.endpoint
+            ))
+        })?;
+        self.poller = Some(tether);
+        Ok(())
     }
 
     async fn send(&self, payload: Bytes) -> Result<Option<u64>, SinkError> {
@@ -493,7 +490,8 @@ impl HecSink {
 /// Polls `/services/collector/ack` for every pending ackId of the channel in
 /// one request per `ack_poll_interval`, and wakes the deliveries whose ids
 /// came back true. Errors are logged and polling goes on: a delivery that
-/// never hears back fails by its own `ack_timeout`.
+/// never hears back fails by its own `ack_timeout`. Runs until its sink drops
+/// the tether (the supervisor stops it then).
 struct AckPoller {
     client: reqwest::Client,
     url: String,
@@ -501,19 +499,6 @@ struct AckPoller {
     board: Arc<AckBoard>,
     interval: Duration,
     endpoint: String,
-    /// Records a panic of the task that owns it.
-    _died: PollerWatch,
-}
-
-/// Marks the poller dead if it is dropped while panicking.
-struct PollerWatch(Arc<std::sync::Mutex<bool>>);
-
-impl Drop for PollerWatch {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            *self.0.lock().unwrap_or_else(|poison| poison.into_inner()) = true;
-        }
-    }
 }
 
 impl AckPoller {
@@ -572,8 +557,12 @@ impl AckPoller {
 impl super::Component for HecSink {
     type Config = SplunkHecSinkConfig;
 
-    fn build(config: &SplunkHecSinkConfig, clients: &Clients) -> Result<HecSink, SinkError> {
-        HecSink::new(config, clients)
+    fn build(
+        config: &SplunkHecSinkConfig,
+        clients: &Clients,
+        spawner: &Spawner,
+    ) -> Result<HecSink, SinkError> {
+        HecSink::new(config, clients, spawner)
     }
 
     async fn check(&mut self) -> Result<(), SinkError> {

@@ -55,7 +55,11 @@ impl Default for StdoutSink {
 impl super::Component for StdoutSink {
     type Config = StdoutSinkConfig;
 
-    fn build(config: &StdoutSinkConfig, _clients: &crate::sink::Clients) -> Result<StdoutSink, SinkError> {
+    fn build(
+        config: &StdoutSinkConfig,
+        _clients: &crate::sink::Clients,
+        _spawner: &crate::sink::Spawner,
+    ) -> Result<StdoutSink, SinkError> {
         Ok(StdoutSink::with_format(config.format))
     }
 

@@ -43,6 +43,8 @@ pub struct SyslogSink {
     )>,
     connection: Option<Connection>,
     trimmed_total: u64,
+    /// Starts a RELP session's answer reader under the run's supervisor.
+    spawner: crate::sink::Spawner,
 }
 
 fn permanent(config: &SyslogSinkConfig, message: String) -> SinkError {
@@ -51,7 +53,10 @@ fn permanent(config: &SyslogSinkConfig, message: String) -> SinkError {
 
 impl SyslogSink {
     /// Builds the sink (the facility and the TLS settings checked); connects at first use.
-    pub fn new(config: &SyslogSinkConfig) -> Result<SyslogSink, SinkError> {
+    pub fn new(
+        config: &SyslogSinkConfig,
+        spawner: &crate::sink::Spawner,
+    ) -> Result<SyslogSink, SinkError> {
         let tls = match config.transport {
             SyslogTransport::Tls => Some(tls_connector(config)?),
             _ => None,
@@ -62,6 +67,7 @@ impl SyslogSink {
             tls,
             connection: None,
             trimmed_total: 0,
+            spawner: spawner.clone(),
         })
     }
 
@@ -129,6 +135,13 @@ impl SyslogSink {
                                 stream,
                                 self.config.relp_window,
                                 self.answer_timeout(),
+                                (
+                                    &self.spawner,
+                                    format!(
+                                        "syslog {}: the RELP answer reader",
+                                        self.config.address
+                                    ),
+                                ),
                             )
                             .await
                             .map_err(|error| transient("RELP open failed", &error))?,
@@ -322,8 +335,12 @@ fn tls_connector(
 impl super::Component for SyslogSink {
     type Config = SyslogSinkConfig;
 
-    fn build(config: &SyslogSinkConfig, _clients: &crate::sink::Clients) -> Result<SyslogSink, SinkError> {
-        SyslogSink::new(config)
+    fn build(
+        config: &SyslogSinkConfig,
+        _clients: &crate::sink::Clients,
+        spawner: &crate::sink::Spawner,
+    ) -> Result<SyslogSink, SinkError> {
+        SyslogSink::new(config, spawner)
     }
 
     async fn check(&mut self) -> Result<(), SinkError> {

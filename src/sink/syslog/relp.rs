@@ -20,6 +20,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, Wr
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
+use crate::background::{Spawner, Tether};
+
 const MAX_TXNR: u32 = 999_999_999;
 /// The largest frame data accepted from the receiver.
 pub(super) const MAX_FRAME_DATA: usize = 128 * 1024;
@@ -262,12 +264,12 @@ pub(super) struct RelpClient<S> {
     /// No answer for this long while messages wait breaks the session; also the write limit.
     timeout: Duration,
     shared: Arc<Shared>,
-    reader: tokio::task::JoinHandle<()>,
+    /// The answer reader runs under the run's supervisor while this is held.
+    _reader: Tether,
 }
 
 impl<S> Drop for RelpClient<S> {
     fn drop(&mut self) {
-        self.reader.abort();
         self.shared
             .close("the RELP session was dropped before every message was answered".into());
     }
@@ -276,11 +278,13 @@ impl<S> Drop for RelpClient<S> {
 impl<S: AsyncRead + AsyncWrite + Send + 'static> RelpClient<S> {
     /// Opens a session (offers `relp_version=0` and `commands=syslog`) with up
     /// to `window` messages unanswered at once; `timeout` bounds the open, each
-    /// write, and the wait for an answer while messages are unanswered.
+    /// write, and the wait for an answer while messages are unanswered. The
+    /// answer reader is started through `spawner`, named `name`.
     pub(super) async fn open(
         mut stream: S,
         window: usize,
         timeout: Duration,
+        (spawner, name): (&Spawner, String),
     ) -> std::io::Result<RelpClient<S>>
     where
         S: Unpin,
@@ -317,14 +321,20 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> RelpClient<S> {
         }
         let (reader, writer) = tokio::io::split(stream);
         let shared = Arc::new(Shared::default());
-        let reader = tokio::spawn(read_answers(reader, frames, shared.clone(), timeout));
+        let answers = read_answers(reader, frames, shared.clone(), timeout);
+        let reader = spawner.spawn(name, async move {
+            answers.await;
+            // A broken session's reader is done; its client goes at the next
+            // delivery (it is not an unexpected end meanwhile).
+            std::future::pending::<()>().await;
+        })?;
         Ok(RelpClient {
             writer,
             next_txnr: txnr + 1,
             window: window.max(1),
             timeout,
             shared,
-            reader,
+            _reader: reader,
         })
     }
 
@@ -473,7 +483,10 @@ mod tests {
                 .unwrap();
             server_side
         });
-        let client = RelpClient::open(client_side, window, Duration::from_secs(5))
+        // Kept for the test's life: dropping it would stop the answer reader.
+        let background = Box::leak(Box::new(crate::background::Background::default()));
+        let reader = (&background.spawner(), "the answer reader".to_owned());
+        let client = RelpClient::open(client_side, window, Duration::from_secs(5), reader)
             .await
             .unwrap();
         (client, server.await.unwrap())
