@@ -255,10 +255,11 @@ async fn build_sinks(
     let mut sinks = Vec::with_capacity(planned.len());
     for SinkPlan { name, config } in planned {
         let name = name.clone();
-        let mut sink = Sink::build(config, clients, spawner).map_err(|error| RunError::SinkSetup {
-            sink: name.clone(),
-            error,
-        })?;
+        let mut sink =
+            Sink::build(config, clients, spawner).map_err(|error| RunError::SinkSetup {
+                sink: name.clone(),
+                error,
+            })?;
         match sink.check().await {
             Ok(()) => info!(sink = %name, "sink ready"),
             Err(error) if error.kind == ErrorKind::Permanent => {

@@ -15,9 +15,9 @@ pub mod session;
 pub mod wire;
 
 mod micros;
-use micros::{local_micros, utc_micros, utc_micros_opt, Micros};
 pub(crate) use micros::micros_text;
 pub use micros::{format_local, format_utc};
+use micros::{local_micros, utc_micros, utc_micros_opt, Micros};
 
 /// The native JSON schema auditfwd writes unless configured otherwise
 /// (`deploy/schema/event-v2.schema.json`).
