@@ -17,8 +17,11 @@ use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use crate::harness::in_process::simulator_into;
 use crate::harness::{free_port, ConfigBuilder, Lab, Tansu};
 
+/// The topic the Kafka tests write.
 pub const TOPIC: &str = "ibmi.audit.js";
 
+/// The simulator's `total` entries into a file sink (`events.ndjson` under
+/// `state`, the reference) and a Kafka sink on `brokers`, state under `state`.
 pub fn config(state: &std::path::Path, brokers: &str, total: u64) -> Config {
     let mut kafka = KafkaSinkConfig {
         brokers: brokers.into(),

@@ -31,5 +31,5 @@ mod tls_refusals;
 
 /// The shared harness (the `testkit` crate), under the name the tests use.
 mod harness {
-    pub use testkit::*;
+    pub(crate) use testkit::*;
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{ids, signal, stderr, stdout, wait_for, wait_with_limit, Workspace};
 
+/// One HTTP/1.1 GET of `path` on the loopback `port`: the status and the body.
 pub fn get(port: u16, path: &str) -> (u16, String) {
     let mut stream =
         std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to telemetry");
