@@ -595,6 +595,27 @@ impl EventBatch {
         }
         out
     }
+
+    /// A batch of no events whose cursor is sequence `id` of receiver `L/R`
+    /// on system `S`: what the pipeline's unit tests deliver.
+    #[cfg(test)]
+    pub(crate) fn empty_for_tests(id: u64) -> EventBatch {
+        EventBatch {
+            id,
+            events: Vec::new(),
+            rows_read: 0,
+            cursor: Cursor {
+                system_name: "S".into(),
+                receiver_library: "L".into(),
+                receiver_name: "R".into(),
+                sequence_number: id,
+                entry_timestamp_local: None,
+                entry_timestamp: None,
+                signals: None,
+                sessions: None,
+            },
+        }
+    }
 }
 
 #[cfg(test)]

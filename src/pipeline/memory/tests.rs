@@ -1,28 +1,12 @@
 use super::*;
 use std::time::Duration;
 
-use crate::event::Cursor;
-
 fn stats() -> Arc<Metrics> {
     Arc::new(Metrics::new(&["sink".to_owned()]))
 }
 
 fn batch(id: u64) -> EventBatch {
-    EventBatch {
-        id,
-        events: Vec::new(),
-        rows_read: 0,
-        cursor: Cursor {
-            system_name: "S".into(),
-            receiver_library: "L".into(),
-            receiver_name: "R".into(),
-            sequence_number: id,
-            entry_timestamp_local: None,
-            entry_timestamp: None,
-            signals: None,
-            sessions: None,
-        },
-    }
+    EventBatch::empty_for_tests(id)
 }
 
 /// `auditfwd_batches_in_memory` as `/metrics` shows it.

@@ -1,5 +1,4 @@
 use super::*;
-use crate::event::Cursor;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
@@ -51,21 +50,7 @@ fn batch(id: u64) -> Arc<Admitted> {
 }
 
 fn event_batch(id: u64) -> EventBatch {
-    EventBatch {
-        id,
-        events: Vec::new(),
-        rows_read: 0,
-        cursor: Cursor {
-            system_name: "S".into(),
-            receiver_library: "L".into(),
-            receiver_name: "R".into(),
-            sequence_number: id,
-            entry_timestamp_local: None,
-            entry_timestamp: None,
-            signals: None,
-            sessions: None,
-        },
-    }
+    EventBatch::empty_for_tests(id)
 }
 
 fn busy(after: Option<u64>) -> SinkError {
