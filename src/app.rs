@@ -9,7 +9,6 @@ mod fleet;
 pub use fleet::run_fleet;
 
 use std::future::Future;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -277,7 +276,7 @@ async fn build_sinks(
 /// The reader's side of the dispatcher.
 struct Reading {
     source: mpsc::Receiver<SourceMessage>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<source::StopSignal>,
     heartbeat: Arc<ReaderHeartbeat>,
     wedge_limit: Duration,
 }
@@ -310,7 +309,7 @@ fn start_reader(
     )?;
     let wedge_limit = source.wedge_limit(&config.source);
     let (sender, receiver) = mpsc::channel::<SourceMessage>(1);
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(source::StopSignal::default());
     let heartbeat = Arc::new(ReaderHeartbeat::new());
     let (name, job) = source::reader(
         source,
@@ -465,7 +464,7 @@ fn elsewhere(
     })
 }
 
-/// The reader sees the stop flag within 50 ms unless it is inside a poll; a
+/// The reader sees the stop at once unless it is inside a poll; a
 /// stuck one is left behind after this (the process exits around it).
 const READER_JOIN_LIMIT: Duration = Duration::from_secs(2);
 

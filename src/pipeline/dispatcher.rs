@@ -6,7 +6,6 @@
 //! while the reader is not stuck in a poll.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,7 +33,7 @@ pub(crate) struct Dispatcher {
     /// Reported as an `audit_gap` at the head of the first batch.
     pub lost_checkpoint: Option<crate::checkpoint::LostCheckpoint>,
     pub source: mpsc::Receiver<SourceMessage>,
-    pub stop_reader: Arc<AtomicBool>,
+    pub stop_reader: Arc<crate::source::StopSignal>,
     pub heartbeat: Arc<ReaderHeartbeat>,
     /// A poll running longer than this means the reader is stuck.
     pub wedge_limit: Duration,
@@ -187,7 +186,7 @@ impl Dispatcher {
     /// Tells the reader to stop; closing its channel unblocks a reader
     /// waiting to send.
     pub(crate) fn stop_reading(&mut self) {
-        self.stop_reader.store(true, Ordering::Release);
+        self.stop_reader.set();
         self.source.close();
     }
 

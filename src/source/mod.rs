@@ -7,8 +7,9 @@ pub mod odbc;
 pub mod rows;
 pub mod simulator;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -242,7 +243,7 @@ pub fn reader(
     source: Source,
     config: &SourceConfig,
     sender: mpsc::Sender<SourceMessage>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<StopSignal>,
     options: ReaderOptions,
     metrics: Arc<crate::telemetry::Metrics>,
     heartbeat: Arc<ReaderHeartbeat>,
@@ -290,7 +291,7 @@ struct Reader {
     batch_rows: usize,
     poll_interval: Duration,
     sender: mpsc::Sender<SourceMessage>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<StopSignal>,
     exit_when_caught_up: bool,
     metrics: Arc<crate::telemetry::Metrics>,
     heartbeat: Arc<ReaderHeartbeat>,
@@ -306,7 +307,7 @@ impl Reader {
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(60), 0);
         let send = |message| self.sender.blocking_send(message).is_ok();
         let mut privileged_due = std::time::Instant::now();
-        while !self.stop.load(Ordering::Acquire) {
+        while !self.stop.is_set() {
             self.heartbeat.enter_poll();
             crate::failpoint::hit("reader.poll");
             let polled = source.poll(self.batch_rows);
@@ -386,12 +387,10 @@ impl Reader {
                             send(SourceMessage::Finished);
                             return;
                         }
-                        sleep_unless_stopped(&self.stop, self.poll_interval);
+                        self.stop.sleep(self.poll_interval);
                     } else if poll.paced {
-                        sleep_unless_stopped(
-                            &self.stop,
-                            self.poll_interval.min(Duration::from_millis(200)),
-                        );
+                        self.stop
+                            .sleep(self.poll_interval.min(Duration::from_millis(200)));
                     }
                 }
                 Err(error @ odbc::OdbcError::Transient(..)) => {
@@ -400,7 +399,7 @@ impl Reader {
                     failures += 1;
                     let delay = backoff.next_delay();
                     warn!(host = %source.host(), attempt = failures, retry_in = ?delay, error = %message, "source error; reconnecting with backoff");
-                    sleep_unless_stopped(&self.stop, delay);
+                    self.stop.sleep(delay);
                 }
                 Err(error) => {
                     send(SourceMessage::Failed(error));
@@ -411,13 +410,63 @@ impl Reader {
     }
 }
 
-/// Sleeps in short steps so a stop request is seen within 50 ms.
-fn sleep_unless_stopped(stop: &AtomicBool, duration: Duration) {
-    let step = Duration::from_millis(50);
-    let mut left = duration;
-    while !left.is_zero() && !stop.load(Ordering::Acquire) {
-        let now = left.min(step);
-        std::thread::sleep(now);
-        left -= now;
+/// The request that the reader thread stop: set once, it wakes a reader that
+/// sleeps between polls at once (no polling of a flag); a reader inside a
+/// poll sees it when the poll returns.
+#[derive(Debug, Default)]
+pub struct StopSignal {
+    set: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl StopSignal {
+    /// Asks the reader to stop, waking it if it sleeps.
+    pub fn set(&self) {
+        *self.lock() = true;
+        self.wake.notify_all();
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_set(&self) -> bool {
+        *self.lock()
+    }
+
+    /// Sleeps for `duration`, or until a stop is asked for if that comes first.
+    fn sleep(&self, duration: Duration) {
+        let guard = self.lock();
+        let _ = self
+            .wake
+            .wait_timeout_while(guard, duration, |set| !*set)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, bool> {
+        self.set
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StopSignal;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_stop_wakes_a_reader_sleeping_between_polls() {
+        let stop = Arc::new(StopSignal::default());
+        let sleeper = stop.clone();
+        let started = Instant::now();
+        let thread = std::thread::spawn(move || sleeper.sleep(Duration::from_secs(3600)));
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!stop.is_set());
+        stop.set();
+        thread.join().unwrap();
+        // An hour's sleep ended by the stop, not by its time.
+        assert!(started.elapsed() < Duration::from_secs(60));
+        assert!(stop.is_set());
+        // Once set, a sleep returns at once.
+        stop.sleep(Duration::from_secs(3600));
     }
 }

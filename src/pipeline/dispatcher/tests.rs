@@ -25,7 +25,7 @@ fn dispatcher(
         ledger: Ledger::new(1),
         lost_checkpoint: None,
         source,
-        stop_reader: Arc::new(AtomicBool::new(false)),
+        stop_reader: Arc::default(),
         heartbeat: Arc::new(ReaderHeartbeat::new()),
         wedge_limit: Duration::from_secs(3600),
         sink_senders: vec![sink_sender],
