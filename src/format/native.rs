@@ -155,12 +155,7 @@ fn write_v2(event: &Event, out: &mut Vec<u8>) {
     o.opt_u64("remote_port", event.remote_port.map(u64::from));
     o.opt_str("program_library", event.program_library.as_deref());
     o.opt_str("program_name", event.program_name.as_deref());
-    if let Some(message) = &event.message {
-        o.str("message", message);
-    }
-    if !event.truncated.is_empty() {
-        o.strs("truncated", &event.truncated);
-    }
+    write_message_and_truncated(&mut o, event);
     if let Some(signal) = &event.signal {
         o.key("signal");
         write_signal(o.out, signal);
@@ -200,6 +195,17 @@ fn write_v2(event: &Event, out: &mut Vec<u8>) {
 }
 
 /// The job members both schemas share, in their order.
+/// `message` and `truncated`, when there is something to say: both schemas
+/// write them in this place and this order.
+fn write_message_and_truncated(o: &mut Fields<'_>, event: &Event) {
+    if let Some(message) = &event.message {
+        o.str("message", message);
+    }
+    if !event.truncated.is_empty() {
+        o.strs("truncated", &event.truncated);
+    }
+}
+
 fn write_job(o: &mut Fields<'_>, event: &Event) {
     o.opt_str("qualified_job_name", event.qualified_job_name.as_deref());
     o.opt_str("job_name", event.job_name.as_deref());
@@ -308,12 +314,7 @@ fn write_v1(event: &Event, out: &mut Vec<u8>) {
         "target_qualified_job_name",
         event.target_qualified_job_name.as_deref(),
     );
-    if let Some(message) = &event.message {
-        o.str("message", message);
-    }
-    if !event.truncated.is_empty() {
-        o.strs("truncated", &event.truncated);
-    }
+    write_message_and_truncated(&mut o, event);
     if let Some(session) = &event.session {
         o.key("session");
         write_session(o.out, session);
