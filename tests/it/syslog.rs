@@ -101,6 +101,21 @@ fn transport_case(sink: impl Fn(&Rsyslog) -> String, listener: &str, total: u64)
     assert_eq!(received.len(), events.len(), "no duplicates without faults");
 }
 
+/// Kills rsyslog, starts it again 0.8 s later, and waits for the daemon to
+/// finish: exit 0, with the outage seen in its log.
+fn outage_survived(rsyslog: &Rsyslog, child: &mut std::process::Child, workspace: &Workspace) {
+    rsyslog.script("kill");
+    std::thread::sleep(Duration::from_millis(800));
+    rsyslog.script("start");
+    let (status, _) = wait_with_limit(child, Duration::from_secs(60));
+    assert_eq!(status.code(), Some(0), "{}", workspace.log());
+    assert!(
+        workspace.log().contains("retrying"),
+        "the outage was noticed: {}",
+        workspace.log()
+    );
+}
+
 #[test]
 fn tcp_with_octet_counting_delivers_every_field() {
     transport_case(
@@ -478,16 +493,7 @@ fn restart_case(transport: &str, listener: &str) -> (Vec<String>, Vec<String>) {
     );
     let mut child = workspace.spawn(&["run", "-c", &config, "--exit-when-caught-up"]);
     std::thread::sleep(Duration::from_millis(1200));
-    rsyslog.script("kill");
-    std::thread::sleep(Duration::from_millis(800));
-    rsyslog.script("start");
-    let (status, _) = wait_with_limit(&mut child, Duration::from_secs(60));
-    assert_eq!(status.code(), Some(0), "{}", workspace.log());
-    assert!(
-        workspace.log().contains("retrying"),
-        "the outage was noticed: {}",
-        workspace.log()
-    );
+    outage_survived(&rsyslog, &mut child, &workspace);
     let sent = ids(&workspace.events("events.ndjson"));
     let received: Vec<String> = rsyslog
         .received_at_least(listener, sent.len())
@@ -655,16 +661,7 @@ fn mutual_tls_reconnects_after_its_files_are_deleted() {
     for copy in &copies {
         std::fs::remove_file(copy).unwrap();
     }
-    rsyslog.script("kill");
-    std::thread::sleep(Duration::from_millis(800));
-    rsyslog.script("start");
-    let (status, _) = wait_with_limit(&mut child, Duration::from_secs(60));
-    assert_eq!(status.code(), Some(0), "{}", workspace.log());
-    assert!(
-        workspace.log().contains("retrying"),
-        "the outage was noticed: {}",
-        workspace.log()
-    );
+    outage_survived(&rsyslog, &mut child, &workspace);
     let sent = ids(&workspace.events("events.ndjson"));
     assert_eq!(sent.len(), 3000);
     let received: HashSet<String> = rsyslog
