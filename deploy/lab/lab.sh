@@ -157,12 +157,30 @@ SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', '$LAB_ROLE', '$LAB_PA
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$LAB_ROLE') \gexec
 ALTER ROLE $LAB_ROLE LOGIN CREATEDB PASSWORD '$LAB_PASSWORD';
 EOF
+    # A template loaded from older SQL files is made again, and the default
+    # database with it: a lab started long ago must not test today's daemon
+    # against yesterday's stand-in functions.
+    if db_exists "$LAB_TEMPLATE" && [[ "$(template_sum)" != "$(schema_sum)" ]]; then
+        echo "lab.sh: the lab's SQL changed; loading the template again" >&2
+        super_psql -d postgres -c "DROP DATABASE IF EXISTS $LAB_DEFAULT_DB WITH (FORCE)" >/dev/null
+        super_psql -d postgres -c "DROP DATABASE IF EXISTS $LAB_TEMPLATE" >/dev/null
+    fi
     if ! db_exists "$LAB_TEMPLATE"; then
         create_template
     fi
     if ! db_exists "$LAB_DEFAULT_DB"; then
         super_psql -d postgres -c "CREATE DATABASE $LAB_DEFAULT_DB TEMPLATE $LAB_TEMPLATE OWNER $LAB_ROLE"
     fi
+}
+
+# The checksum of the SQL files a template is loaded from.
+schema_sum() {
+    cat "$SCHEMA_SQL" "$TYPES_SQL" "$CATALOG_SQL" | sha256sum | cut -c1-16
+}
+
+# The checksum the template was loaded from (empty for one made before).
+template_sum() {
+    super_psql -d postgres -At -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$LAB_TEMPLATE'"
 }
 
 create_template() {
@@ -182,6 +200,7 @@ create_template() {
         super_psql -d postgres -c "DROP DATABASE IF EXISTS $LAB_TEMPLATE" || true
         die "loading $CATALOG_SQL failed; template database dropped"
     fi
+    super_psql -d postgres -c "COMMENT ON DATABASE $LAB_TEMPLATE IS '$(schema_sum)'" >/dev/null
 }
 
 cmd_start() {
