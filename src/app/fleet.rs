@@ -114,8 +114,8 @@ fn start_systems(
     let budget = Arc::new(FleetBudget::new(budget_plan.pool));
     for (mut system, share) in plan.systems.into_iter().zip(budget_plan.systems) {
         let name = system.name.clone();
+        // The reader is built from the source's plan, the one copy that counts.
         system.source.config.odbc.window_entries = share.window_entries;
-        system.config.source.odbc.window_entries = share.window_entries;
         let sink_names: Vec<String> = system.sinks.iter().map(|sink| sink.name.clone()).collect();
         let metrics = Arc::new(Metrics::new(&sink_names));
         systems.push((name.clone(), metrics.clone()));
