@@ -237,6 +237,11 @@ enum CheckpointAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Run { .. } | Command::Backfill { .. }) {
+        // A long run: glibc's arenas capped first (returns when it cannot,
+        // or when the environment chose already).
+        cmd::arenas::cap();
+    }
     // A panic on the main path is an internal error (70), like one in a task,
     // not Rust's 101: systemd restarts, and nothing was committed past what
     // every sink acknowledged (commits happen only after delivery).

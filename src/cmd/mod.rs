@@ -3,6 +3,7 @@
 //! (`tools.rs`); `checkpoint` (`checkpoint.rs`). This file holds what they
 //! share: loading the configuration, errors, the runtime and its signals.
 
+pub(crate) mod arenas;
 pub(crate) mod checkpoint;
 pub(crate) mod run;
 pub(crate) mod tools;

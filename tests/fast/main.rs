@@ -6,6 +6,7 @@
 //! (`cargo test --test it`).
 
 mod architecture;
+mod arenas;
 mod config;
 mod enrich_cli;
 mod golden;
