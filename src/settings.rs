@@ -115,6 +115,27 @@ pub const MAX_ROWS_IN_FLIGHT: usize = 200_000;
 pub const MAX_ROWS_UNCOMMITTED: usize = 2_000_000;
 
 impl Validate for Config {
+    fn explain(figment: &figment::Figment, error: figment::Error) -> figment::Error {
+        // A `[[sinks]]` entry is read whole (by its `type`): ask its own
+        // section which field failed.
+        let [list, index] = error.path.as_slice() else {
+            return error;
+        };
+        let entry = (list == "sinks")
+            .then(|| figment.find_value(list).ok())
+            .flatten()
+            .zip(index.parse::<usize>().ok())
+            .and_then(|(sinks, index)| sinks.into_array()?.into_iter().nth(index));
+        match entry.as_ref().and_then(SinkConfig::explain) {
+            Some(mut inner) => {
+                inner.path.splice(0..0, [list.clone(), index.clone()]);
+                inner.metadata = inner.metadata.or(error.metadata);
+                inner
+            }
+            None => error,
+        }
+    }
+
     fn secret_keys() -> Vec<&'static str> {
         // `[source.odbc]` holds `connection_string` and `password`.
         let mut keys = vec!["connection_string", "password"];

@@ -40,6 +40,11 @@ pub trait Validate: Serialize + DeserializeOwned + Default {
     /// missing, unreadable or malformed one is a configuration error (exit 78)
     /// in `check-config` and `run` alike and no component reads it again.
     fn load_files(&mut self, problems: &mut Problems);
+    /// A deserialisation error said more exactly than serde could (a
+    /// list entry's field rather than the entry); by default as it is.
+    fn explain(_figment: &figment::Figment, error: figment::Error) -> figment::Error {
+        error
+    }
 }
 
 /// A value that never appears in logs, errors or printed configuration.
@@ -568,8 +573,9 @@ pub fn load<T: Validate>(files: &[PathBuf], command_line: &CommandLine) -> Resul
         ConfigErrors(
             error
                 .into_iter()
+                .map(|error| T::explain(&figment, error))
                 .map(|error| ConfigError {
-                    key: error.path.join("."),
+                    key: key_of(&error),
                     origin: describe_origin(error.metadata.as_ref()),
                     // A list element (`sinks.0`, an internally tagged enum) names
                     // no field: its value may be any key's, a secret's too.
@@ -604,6 +610,28 @@ pub fn load<T: Validate>(files: &[PathBuf], command_line: &CommandLine) -> Resul
     } else {
         Err(ConfigErrors(errors))
     }
+}
+
+/// The key an error is about: its path, and the field when one is missing
+/// (`sinks.0.topic`, not `sinks.0`).
+/// A list entry is written `sinks[0]`, as the checks after loading write it.
+fn key_of(error: &figment::Error) -> String {
+    let missing = match &error.kind {
+        figment::error::Kind::MissingField(field) => Some(field.as_ref()),
+        _ => None,
+    };
+    let mut key = String::new();
+    for part in error.path.iter().map(String::as_str).chain(missing) {
+        if part.parse::<usize>().is_ok() && !key.is_empty() {
+            key.push_str(&format!("[{part}]"));
+        } else {
+            if !key.is_empty() {
+                key.push('.');
+            }
+            key.push_str(part);
+        }
+    }
+    key
 }
 
 /// A TOML parse error without the lines it quotes: the line may hold a

@@ -158,6 +158,17 @@ macro_rules! sinks {
         }
 
         impl SinkConfig {
+            /// The error of one `[[sinks]]` entry as its own type's section
+            /// gives it, naming the field (serde reads a tagged entry whole,
+            /// so its error names only `sinks.N`); `None` when the entry's
+            /// `type` is missing or unknown, or the section reads alone.
+            pub fn explain(entry: &figment::value::Value) -> Option<figment::Error> {
+                match entry.find_ref("type")?.as_str()? {
+                    $(stringify!($module) => entry.deserialize::<$config>().err(),)*
+                    _ => None,
+                }
+            }
+
             /// Short name for logs: "file:/var/log/x.ndjson", "stdout".
             pub fn describe(&self) -> String {
                 match self {

@@ -86,6 +86,59 @@ fn unknown_key_in_a_file_names_key_and_file() {
     assert!(message.contains("bad.toml"), "{message}");
 }
 
+/// A `[[sinks]]` entry is read whole by its `type`; its errors still name
+/// the field, show a plain value, and hide a secret's.
+#[test]
+fn an_error_in_a_sink_entry_names_its_field() {
+    let workspace = Workspace::new();
+    let file_sink = "[[sinks]]\ntype = \"file\"\npath = \"x.ndjson\"\n";
+    for (entries, key, shown, hidden) in [
+        (
+            "[[sinks]]\ntype = \"kafka\"\nbrokers = \"b:9092\"\ntopic = \"t\"\nmax_in_flight = \"lots\"\n".to_owned(),
+            "sinks[0].max_in_flight",
+            Some("lots"),
+            None,
+        ),
+        (
+            format!("{file_sink}[[sinks]]\ntype = \"syslog\"\nhost = \"h\"\n"),
+            "sinks[1].host",
+            None,
+            None,
+        ),
+        (
+            "[[sinks]]\ntype = \"kafka\"\nbrokers = \"b:9092\"\n".to_owned(),
+            "sinks[0].topic",
+            Some("required"),
+            None,
+        ),
+        (
+            "[[sinks]]\ntype = \"kafak\"\n".to_owned(),
+            "sinks[0].type",
+            Some("kafak"),
+            None,
+        ),
+        (
+            "[[sinks]]\ntype = \"splunk_hec\"\nendpoint = \"https://h:8088\"\ntoken = [\"s3cr3t-tok\"]\n".to_owned(),
+            "sinks[0].token",
+            None,
+            Some("s3cr3t-tok"),
+        ),
+    ] {
+        let file = workspace.write("sinks.toml", &entries);
+        let output = check_config(&workspace, &["-c", file.to_str().unwrap()], &[]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(78), "{message}");
+        assert!(message.contains(&format!("`{key}`")), "{key}: {message}");
+        assert!(message.contains("sinks.toml"), "{message}");
+        if let Some(shown) = shown {
+            assert!(message.contains(shown), "{shown}: {message}");
+        }
+        if let Some(hidden) = hidden {
+            assert!(!message.contains(hidden), "{message}");
+        }
+    }
+}
+
 #[test]
 fn unknown_sink_type_and_sink_key_are_errors() {
     let workspace = Workspace::new();
@@ -684,7 +737,7 @@ fn a_syslog_facility_is_read_by_name_once_and_an_unknown_one_is_exit_78() {
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(78), "{message}");
     assert!(
-        message.contains("`sinks.0`")
+        message.contains("`sinks[0].facility`")
             && message.contains("facility \"local8\" is not a syslog facility"),
         "{message}"
     );
@@ -748,7 +801,7 @@ fn a_secret_typed_into_a_file_key_is_not_echoed() {
     assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
     let text = format!("{}{}", stdout(&output), stderr(&output));
     assert!(
-        text.contains("sinks.0") && !text.contains("98765432123"),
+        text.contains("sinks[0].token_file") && !text.contains("98765432123"),
         "{text}"
     );
 }

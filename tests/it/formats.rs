@@ -111,11 +111,10 @@ fn a_format_the_sink_cannot_carry_is_exit_78_naming_the_key() {
             "sinks[0].format",
         ),
         ("type = \"stdout\"\nformat = \"leef\"", "sinks[0].format"),
-        // An unknown value: serde names the sink (its table is tagged by
-        // `type`), the value and the accepted ones.
+        // An unknown value: the key, the value and the accepted ones.
         (
             "type = \"file\"\npath = \"x.ndjson\"\nformat = \"xml\"",
-            "sinks.0",
+            "sinks[0].format",
         ),
         (
             "type = \"file\"\npath = \"x.ndjson\"\nformat = \"xml\"",

@@ -174,7 +174,7 @@ fn an_index_beyond_the_sinks_of_the_files_is_an_error_naming_it() {
         let output = auditfwd(&workspace, &[&["check-config"], &args[..]].concat(), &env);
         let text = all_output(&output);
         assert_eq!(output.status.code(), Some(78), "{args:?} {env:?}: {text}");
-        assert!(text.contains("sinks."), "{text}");
+        assert!(text.contains("sinks["), "{text}");
         assert!(!text.contains("found map"), "{text}");
         assert!(!text.contains("Zq8Secret"), "{text}");
     }
