@@ -233,26 +233,37 @@ pub(crate) fn sessions(args: &ConfigArgs, input: &str, output: &str) -> i32 {
         Ok(config) => config,
         Err(errors) => return config_failed(&errors),
     };
-    let text = if input == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).map(|_| text)
+    let reader: Box<dyn std::io::BufRead> = if input == "-" {
+        Box::new(std::io::stdin().lock())
     } else {
-        std::fs::read_to_string(input)
-    };
-    let text = match text {
-        Ok(text) => text,
-        Err(error) => {
-            eprintln!("auditfwd: cannot read {input}: {error}");
-            return exit_code::DATA_ERROR;
+        match std::fs::File::open(input) {
+            Ok(file) => Box::new(std::io::BufReader::new(file)),
+            Err(error) => {
+                eprintln!("auditfwd: cannot read {input}: {error}");
+                return exit_code::DATA_ERROR;
+            }
         }
     };
-    let mut events = Vec::new();
-    for (number, line) in text.lines().enumerate() {
+    let enricher = Enricher::new(&config.alerts);
+    // One line at a time: memory follows the sessions, not the export.
+    use std::io::BufRead as _;
+    let mut table = session_table::SessionTable::new(&config.sessions, &enricher);
+    for (number, line) in reader.lines().enumerate() {
+        let line = match line {
+            Ok(line) => line,
+            Err(error) => {
+                eprintln!(
+                    "auditfwd: cannot read {input} at line {}: {error}; nothing written",
+                    number + 1
+                );
+                return exit_code::DATA_ERROR;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
-        match auditfwd::event::wire::parse_native(line) {
-            Ok(event) => events.push(event),
+        match auditfwd::event::wire::parse_native(&line) {
+            Ok(event) => table.push(event),
             Err(error) => {
                 eprintln!(
                     "auditfwd: {input}: line {}: not a native event: {error}; nothing written",
@@ -262,8 +273,7 @@ pub(crate) fn sessions(args: &ConfigArgs, input: &str, output: &str) -> i32 {
             }
         }
     }
-    let enricher = Enricher::new(&config.alerts);
-    let rows = session_table::sessions_of(events, &config.sessions, &enricher);
+    let rows = table.finish();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = match output {

@@ -46,60 +46,95 @@ pub struct SessionRow {
 /// The CSV header, in column order.
 pub const CSV_HEADER: &str = "system_name,session_id,user,privileged,job,method,secure,remote_address,started_at,ended_at,duration_seconds,end_reason";
 
-/// The sessions of `events` (in stream order), in the order they started.
-pub fn sessions_of(
-    events: Vec<Event>,
-    config: &SessionsConfig,
-    enricher: &Enricher,
-) -> Vec<SessionRow> {
-    let derived = if events.iter().any(|event| event.session.is_some()) {
-        events
-            .into_iter()
-            .filter(|event| event.session.is_some())
-            .collect()
-    } else {
-        let mut tracker = SessionTracker::new(config);
-        events
-            .iter()
-            .filter_map(row_of)
-            .flat_map(|row| tracker.observe(&row, enricher))
-            .collect::<Vec<_>>()
-    };
-    let mut rows: Vec<SessionRow> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for event in derived {
-        let Some(session) = event.session else {
-            continue;
-        };
-        let position = match index.get(&session.id) {
-            Some(position) => *position,
-            None => {
-                rows.push(SessionRow {
-                    system_name: event.system_name.clone(),
-                    session_id: session.id.clone(),
-                    user: session.user.clone(),
-                    privileged: event.privileged,
-                    job: session.job.clone(),
-                    method: session.method.clone(),
-                    secure: session.secure,
-                    remote_address: session.remote_address.clone(),
-                    started_at: crate::event::format_utc(&session.started_at),
-                    ended_at: None,
-                    duration_seconds: None,
-                    end_reason: None,
-                });
-                index.insert(session.id.clone(), rows.len() - 1);
-                rows.len() - 1
+/// The session table of an export read one event at a time, in stream
+/// order: memory grows with the sessions, not with the export.
+///
+/// Session events in the export are the table. Until the first one is seen,
+/// the journal entries also go through a tracker, as the daemon does, for
+/// an export that holds none; the first session event drops that.
+pub struct SessionTable<'e> {
+    enricher: &'e Enricher,
+    /// Fed the journal entries while no session event was seen.
+    tracker: Option<SessionTracker>,
+    derived: Rows,
+    recorded: Rows,
+}
+
+impl<'e> SessionTable<'e> {
+    /// An empty table; `config` bounds the tracker as it bounds the daemon's.
+    pub fn new(config: &SessionsConfig, enricher: &'e Enricher) -> SessionTable<'e> {
+        SessionTable {
+            enricher,
+            tracker: Some(SessionTracker::new(config)),
+            derived: Rows::default(),
+            recorded: Rows::default(),
+        }
+    }
+
+    /// The next event of the export.
+    pub fn push(&mut self, event: Event) {
+        if event.session.is_some() {
+            if self.tracker.take().is_some() {
+                self.derived = Rows::default();
             }
+            self.recorded.add(event);
+        } else if let Some(tracker) = &mut self.tracker {
+            if let Some(row) = row_of(&event) {
+                for session in tracker.observe(&row, self.enricher) {
+                    self.derived.add(session);
+                }
+            }
+        }
+    }
+
+    /// The sessions, in the order they started.
+    pub fn finish(self) -> Vec<SessionRow> {
+        match self.tracker {
+            Some(_) => self.derived.rows,
+            None => self.recorded.rows,
+        }
+    }
+}
+
+/// Sessions by id, in the order they started.
+#[derive(Default)]
+struct Rows {
+    rows: Vec<SessionRow>,
+    index: HashMap<String, usize>,
+}
+
+impl Rows {
+    /// A session event: a new row at its start, the end filled in at its end
+    /// (a repeated event, as at-least-once delivery can give, changes nothing).
+    fn add(&mut self, event: Event) {
+        let Some(session) = event.session else {
+            return;
         };
+        let rows = &mut self.rows;
+        let position = *self.index.entry(session.id.clone()).or_insert_with(|| {
+            rows.push(SessionRow {
+                system_name: event.system_name.clone(),
+                session_id: session.id.clone(),
+                user: session.user.clone(),
+                privileged: event.privileged,
+                job: session.job.clone(),
+                method: session.method.clone(),
+                secure: session.secure,
+                remote_address: session.remote_address.clone(),
+                started_at: crate::event::format_utc(&session.started_at),
+                ended_at: None,
+                duration_seconds: None,
+                end_reason: None,
+            });
+            rows.len() - 1
+        });
         if event.event_action == "session_end" {
-            let row = &mut rows[position];
+            let row = &mut self.rows[position];
             row.ended_at = session.ended_at.as_ref().map(crate::event::format_utc);
             row.duration_seconds = session.duration_seconds;
             row.end_reason = session.end_reason;
         }
     }
-    rows
 }
 
 /// A native event back into the journal row the tracker reads: JS entries and
@@ -199,6 +234,86 @@ fn csv_cell(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// ALICE's 5250 job starts at 08:00:00 and ends a minute later: the
+    /// journal entries, and the export the daemon writes of them (each
+    /// entry, then the session events it caused).
+    fn export() -> (Vec<Event>, Vec<Event>) {
+        let enricher = Enricher::default();
+        let mut tracker = SessionTracker::new(&SessionsConfig::default());
+        let (mut entries, mut written) = (Vec::new(), Vec::new());
+        for (sequence, minute, entry) in [(1, 0, "S"), (2, 1, "E")] {
+            let local = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
+                .and_then(|day| day.and_hms_opt(8, minute, 0))
+                .expect("a time");
+            let mut row = JournalRow::bare(
+                "PROD1",
+                "QSYS",
+                "AUDRCV0001",
+                sequence,
+                local,
+                local.and_utc(),
+            );
+            row.entry_type = Some(entry.into());
+            row.job_type = Some("INT".into());
+            row.qualified_job_name = Some("100001/ALICE/DSP01".into());
+            row.job_number = Some("100001".into());
+            row.job_user = Some("ALICE".into());
+            row.job_name = Some("DSP01".into());
+            written.push(enricher.enrich(&row));
+            written.extend(tracker.observe(&row, &enricher));
+            entries.push(enricher.enrich(&row));
+        }
+        (entries, written)
+    }
+
+    fn table(events: Vec<Event>) -> Vec<SessionRow> {
+        let enricher = Enricher::default();
+        let mut table = SessionTable::new(&SessionsConfig::default(), &enricher);
+        for event in events {
+            table.push(event);
+        }
+        table.finish()
+    }
+
+    #[test]
+    fn an_export_of_entries_only_is_tracked_as_the_daemon_would() {
+        let (entries, _) = export();
+        let rows = table(entries);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0].user, "ALICE");
+        assert_eq!(rows[0].duration_seconds, Some(60.0));
+        assert_eq!(
+            rows[0].ended_at.as_deref(),
+            Some("2026-03-02T08:01:00.000000Z")
+        );
+    }
+
+    #[test]
+    fn an_exports_session_events_are_the_table_and_repeats_change_nothing() {
+        let (_, mut written) = export();
+        assert!(
+            written
+                .iter()
+                .filter(|event| event.session.is_some())
+                .count()
+                == 2
+        );
+        // What the export says wins over what a tracker would derive.
+        for event in &mut written {
+            if let Some(session) = &mut event.session {
+                session.method = "as_recorded".into();
+            }
+        }
+        // At-least-once: the end delivered twice.
+        let end = written.last().cloned().expect("the session_end");
+        written.push(end);
+        let rows = table(written);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0].method, "as_recorded");
+        assert_eq!(rows[0].duration_seconds, Some(60.0));
+        assert_eq!(rows[0].end_reason.as_deref(), Some("job_end"));
+    }
 
     #[test]
     fn cells_are_quoted_and_formulas_defused() {
