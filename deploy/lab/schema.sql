@@ -295,8 +295,9 @@ LANGUAGE sql AS $$
     ON CONFLICT (name) DO UPDATE SET value = excluded.value
 $$;
 
--- 'cost_per_row_us': extra CPU time the journal function spends per row it
--- returns, in microseconds (unset: none). A real materializing AUDIT_JOURNAL_JS
+-- 'cost_per_row_us': extra CPU time each journal function (AUDIT_JOURNAL_JS here,
+-- and every AUDIT_JOURNAL_xx of types.sql) spends per row it returns, in
+-- microseconds (unset: none). A real materializing AUDIT_JOURNAL_JS
 -- costs about 10x what the lab's does per row (psql COPY of it: ~42,000 rows/s),
 -- which hides the client's own cost; ~20 plays that.
 CREATE FUNCTION lab.set_cost_per_row(microseconds numeric) RETURNS void

@@ -287,7 +287,8 @@ CREATE FUNCTION systools.audit_journal_pw(
 RETURNS SETOF lab.audit_journal_pw_row
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    b record;
+    b        record;
+    returned bigint;
 BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
@@ -344,6 +345,10 @@ BEGIN
       AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
       AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
     ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER";
+    -- The per-row cost of a materializing function, as AUDIT_JOURNAL_JS has
+    -- (lab.set_cost_per_row; none unless set).
+    GET DIAGNOSTICS returned = ROW_COUNT;
+    PERFORM lab.spend_row_cost(returned);
 END
 $$;
 
@@ -476,7 +481,8 @@ CREATE FUNCTION systools.audit_journal_cp(
 RETURNS SETOF lab.audit_journal_cp_row
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    b record;
+    b        record;
+    returned bigint;
 BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
@@ -607,6 +613,10 @@ BEGIN
       AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
       AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
     ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER";
+    -- The per-row cost of a materializing function, as AUDIT_JOURNAL_JS has
+    -- (lab.set_cost_per_row; none unless set).
+    GET DIAGNOSTICS returned = ROW_COUNT;
+    PERFORM lab.spend_row_cost(returned);
 END
 $$;
 
@@ -679,7 +689,8 @@ CREATE FUNCTION systools.audit_journal_af(
 RETURNS SETOF lab.audit_journal_af_row
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    b record;
+    b        record;
+    returned bigint;
 BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
@@ -750,6 +761,10 @@ BEGIN
       AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
       AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
     ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER";
+    -- The per-row cost of a materializing function, as AUDIT_JOURNAL_JS has
+    -- (lab.set_cost_per_row; none unless set).
+    GET DIAGNOSTICS returned = ROW_COUNT;
+    PERFORM lab.spend_row_cost(returned);
 END
 $$;
 
@@ -799,7 +814,8 @@ CREATE FUNCTION systools.audit_journal_sv(
 RETURNS SETOF lab.audit_journal_sv_row
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    b record;
+    b        record;
+    returned bigint;
 BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
@@ -847,6 +863,10 @@ BEGIN
       AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
       AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
     ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER";
+    -- The per-row cost of a materializing function, as AUDIT_JOURNAL_JS has
+    -- (lab.set_cost_per_row; none unless set).
+    GET DIAGNOSTICS returned = ROW_COUNT;
+    PERFORM lab.spend_row_cost(returned);
 END
 $$;
 
@@ -908,7 +928,8 @@ CREATE FUNCTION systools.audit_journal_ps(
 RETURNS SETOF lab.audit_journal_ps_row
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    b record;
+    b        record;
+    returned bigint;
 BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
@@ -968,6 +989,10 @@ BEGIN
       AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
       AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
     ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER";
+    -- The per-row cost of a materializing function, as AUDIT_JOURNAL_JS has
+    -- (lab.set_cost_per_row; none unless set).
+    GET DIAGNOSTICS returned = ROW_COUNT;
+    PERFORM lab.spend_row_cost(returned);
 END
 $$;
 
@@ -1037,7 +1062,8 @@ CREATE FUNCTION systools.audit_journal_gr(
 RETURNS SETOF lab.audit_journal_gr_row
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    b record;
+    b        record;
+    returned bigint;
 BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
@@ -1105,6 +1131,10 @@ BEGIN
       AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
       AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
     ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER";
+    -- The per-row cost of a materializing function, as AUDIT_JOURNAL_JS has
+    -- (lab.set_cost_per_row; none unless set).
+    GET DIAGNOSTICS returned = ROW_COUNT;
+    PERFORM lab.spend_row_cost(returned);
 END
 $$;
 
@@ -1199,7 +1229,8 @@ CREATE FUNCTION systools.audit_journal_ca(
 RETURNS SETOF lab.audit_journal_ca_row
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    b record;
+    b        record;
+    returned bigint;
 BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
@@ -1292,6 +1323,10 @@ BEGIN
       AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
       AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
     ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER";
+    -- The per-row cost of a materializing function, as AUDIT_JOURNAL_JS has
+    -- (lab.set_cost_per_row; none unless set).
+    GET DIAGNOSTICS returned = ROW_COUNT;
+    PERFORM lab.spend_row_cost(returned);
 END
 $$;
 
@@ -1353,7 +1388,8 @@ CREATE FUNCTION systools.audit_journal_ow(
 RETURNS SETOF lab.audit_journal_ow_row
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    b record;
+    b        record;
+    returned bigint;
 BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
@@ -1413,6 +1449,10 @@ BEGIN
       AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
       AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
     ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER";
+    -- The per-row cost of a materializing function, as AUDIT_JOURNAL_JS has
+    -- (lab.set_cost_per_row; none unless set).
+    GET DIAGNOSTICS returned = ROW_COUNT;
+    PERFORM lab.spend_row_cost(returned);
 END
 $$;
 
@@ -1541,7 +1581,8 @@ CREATE FUNCTION systools.audit_journal_ad(
 RETURNS SETOF lab.audit_journal_ad_row
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    b record;
+    b        record;
+    returned bigint;
 BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
@@ -1668,6 +1709,10 @@ BEGIN
       AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
       AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
     ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER";
+    -- The per-row cost of a materializing function, as AUDIT_JOURNAL_JS has
+    -- (lab.set_cost_per_row; none unless set).
+    GET DIAGNOSTICS returned = ROW_COUNT;
+    PERFORM lab.spend_row_cost(returned);
 END
 $$;
 
@@ -1733,7 +1778,8 @@ CREATE FUNCTION systools.audit_journal_pa(
 RETURNS SETOF lab.audit_journal_pa_row
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    b record;
+    b        record;
+    returned bigint;
 BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
@@ -1797,5 +1843,9 @@ BEGIN
       AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
       AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
     ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER";
+    -- The per-row cost of a materializing function, as AUDIT_JOURNAL_JS has
+    -- (lab.set_cost_per_row; none unless set).
+    GET DIAGNOSTICS returned = ROW_COUNT;
+    PERFORM lab.spend_row_cost(returned);
 END
 $$;

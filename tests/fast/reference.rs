@@ -409,7 +409,8 @@ pub(crate) fn generated_functions(references: &BTreeMap<String, Reference>) -> S
 RETURNS SETOF lab.{lower}_row
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    b record;
+    b        record;
+    returned bigint;
 BEGIN
     SELECT * INTO b FROM lab.journal_bounds(starting_receiver_library, starting_receiver_name,
         ending_receiver_library, ending_receiver_name, starting_timestamp, starting_sequence,
@@ -432,6 +433,10 @@ BEGIN
       AND (job IS NULL OR e."QUALIFIED_JOB_NAME" = upper(btrim(job)))
       AND (program IS NULL OR e."PROGRAM_NAME" = upper(btrim(program)))
     ORDER BY e.receiver_ordinal, e."SEQUENCE_NUMBER";
+    -- The per-row cost of a materializing function, as AUDIT_JOURNAL_JS has
+    -- (lab.set_cost_per_row; none unless set).
+    GET DIAGNOSTICS returned = ROW_COUNT;
+    PERFORM lab.spend_row_cost(returned);
 END
 $$;
 "#,
