@@ -11,6 +11,8 @@
 //! `max_in_flight` (default: the defaults) to measure what a batch in flight costs;
 //! BENCH_DEAD_LETTER=1 adds `on_permanent_error = "dead_letter"` (each batch held
 //! keeps a compressed copy of its events for the dead-letter file).
+//! BENCH_AUDITFWD runs another build's binary (a baseline) instead of this
+//! one's, so two builds can run side by side.
 
 use testkit::bench as common;
 
@@ -82,7 +84,8 @@ token_file = "hec.token"
         ),
     )
     .unwrap();
-    let mut child = Command::new(AUDITFWD)
+    let binary = std::env::var("BENCH_AUDITFWD").unwrap_or_else(|_| AUDITFWD.to_owned());
+    let mut child = Command::new(&binary)
         .args(["run", "-c", config.to_str().unwrap()])
         .current_dir(dir.path())
         .stdout(Stdio::null())
@@ -103,18 +106,20 @@ token_file = "hec.token"
     let last_rows = rows_read(telemetry);
     let in_flight_at_end = metric(telemetry, "auditfwd_batches_in_flight");
     let in_memory_at_end = metric(telemetry, "auditfwd_batches_in_memory");
+    let events_at_end = metric(telemetry, "auditfwd_events_in_memory");
     let peak = common::proc_status(pid, "VmHWM:");
     let _ = child.kill();
     let _ = child.wait();
     let last = samples.last().copied().unwrap_or(0);
     let tenth = samples.get(samples.len() / 10).copied().unwrap_or(0);
     println!(
-        "sink down for {seconds} s, simulator backlog unpaced, batch_rows 1000, {} in flight",
+        "{binary}, MALLOC_ARENA_MAX {}: sink down for {seconds} s, simulator backlog unpaced, batch_rows 1000, {} in flight",
+        std::env::var("MALLOC_ARENA_MAX").as_deref().unwrap_or("unset"),
         in_flight.as_deref().unwrap_or("the defaults")
     );
     println!("rows read at 10 s: {first_rows:?}; at the end: {last_rows:?} (backpressure: equal)");
     println!(
-        "at the end: batches in flight {in_flight_at_end:?}, of which with their events in memory {in_memory_at_end:?}"
+        "at the end: batches in flight {in_flight_at_end:?}, of which with their events in memory {in_memory_at_end:?} ({events_at_end:?} events)"
     );
     println!(
         "RSS: at 10% of the outage {} KiB, at the end {} KiB, peak {} KiB ({:.1} MiB; target <= 64 MiB)",

@@ -20,7 +20,7 @@ use crate::enrich::{Enricher, Filter};
 use crate::pipeline::dead_letter::DeadLetter;
 use crate::pipeline::dispatcher::Dispatcher;
 use crate::pipeline::ledger::Ledger;
-use crate::pipeline::memory::{Admitted, FleetBudget, Permits};
+use crate::pipeline::memory::{Admitted, Bounds, FleetBudget, Permits};
 use crate::pipeline::sink_task::{Report, SinkTask};
 use crate::pipeline::supervisor::{Role, Supervisor};
 pub use crate::pipeline::{Outcome, RunError, RunOptions};
@@ -389,11 +389,15 @@ fn dispatcher(
         checkpoint,
         sessions,
     } = opened;
+    let batch_rows = config.source.batch_rows;
+    let bounds = |batches| Bounds {
+        batches,
+        events: config.pipeline.events_in_memory(batch_rows),
+        batch_rows,
+    };
     let permits = match &shared.memory {
-        Some((budget, cap)) => {
-            Permits::in_fleet(*cap, config.source.batch_rows, budget, stats.clone())
-        }
-        None => Permits::alone(config.pipeline.batches_in_memory(), stats.clone()),
+        Some((budget, cap)) => Permits::in_fleet(bounds(*cap), budget, stats.clone()),
+        None => Permits::alone(bounds(config.pipeline.batches_in_memory()), stats.clone()),
     };
     Dispatcher {
         store,

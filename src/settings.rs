@@ -66,7 +66,9 @@ pub struct FleetConfig {
     /// `pipeline.max_batches_in_memory`); each ODBC call covers at most an even
     /// split of sequence numbers. The sum of the systems' `batch_rows` must
     /// fit. Unset: 8,000 (8 systems in about 75 MiB), or one batch of each
-    /// system when that is more. See ARCHITECTURE.md, "Bounds".
+    /// system when that is more. Rows, not events: each system's events stay
+    /// within `pipeline.max_events_in_memory` besides. See ARCHITECTURE.md,
+    /// "Bounds".
     pub max_rows_in_memory: Option<usize>,
 }
 

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{duration, Problems};
 
+/// Most events `pipeline.max_events_in_memory` allows (some 240 MB of events).
+pub const MAX_EVENTS_IN_MEMORY: usize = 200_000;
+
 /// Queues, retries and shutdown.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -20,6 +23,13 @@ pub struct PipelineConfig {
     /// `max_batches_in_flight` can be larger at a small cost; the others keep
     /// the events until acknowledged. Capped by `max_batches_in_flight`.
     pub max_batches_in_memory: usize,
+    /// Of those batches, events in memory at once: the bound on what costs
+    /// memory (about 1.2 KB an event), whatever each batch carries (with
+    /// sessions a row may add a session's end and start). A batch with more
+    /// events than this is read alone. Unset: `max_batches_in_memory ×
+    /// source.batch_rows / 2` (8,000 at the defaults; see ARCHITECTURE.md,
+    /// "Bounds").
+    pub max_events_in_memory: Option<usize>,
     /// SIGTERM/SIGINT/SIGHUP: time to drain and commit before exiting anyway.
     #[serde(with = "duration")]
     pub shutdown_grace: Duration,
@@ -54,6 +64,10 @@ impl Default for PipelineConfig {
             max_batches_in_flight: 64,
             // About 1.2 MiB of events per batch of 1000.
             max_batches_in_memory: 16,
+            // Unset: half an event a row of those batches (8,000), which
+            // keeps a daemon whose HEC sink is down within 64 MiB with
+            // sessions' events (1.58 a row on the simulator's stream).
+            max_events_in_memory: None,
             shutdown_grace: Duration::from_secs(20),
             retry_initial_backoff: Duration::from_millis(500),
             retry_max_backoff: Duration::from_secs(60),
@@ -83,6 +97,13 @@ impl PipelineConfig {
         self.max_batches_in_memory.min(self.max_batches_in_flight)
     }
 
+    /// Events that may be in memory at once, for batches of `batch_rows`.
+    pub fn events_in_memory(&self, batch_rows: usize) -> usize {
+        self.max_events_in_memory
+            .unwrap_or(self.batches_in_memory().saturating_mul(batch_rows) / 2)
+            .max(1)
+    }
+
     /// Ranges and conflicts; `key` is the section's key ("pipeline").
     pub fn validate(&self, key: &str, problems: &mut Problems) {
         let at = |name: &str| format!("{key}.{name}");
@@ -102,6 +123,15 @@ impl PipelineConfig {
                     "{} is out of range; use 1 to 1024",
                     self.max_batches_in_memory
                 ),
+            );
+        }
+        if let Some(events) = self
+            .max_events_in_memory
+            .filter(|events| !(1..=MAX_EVENTS_IN_MEMORY).contains(events))
+        {
+            problems.fail(
+                at("max_events_in_memory"),
+                format!("{events} is out of range; use 1 to {MAX_EVENTS_IN_MEMORY} (about 1.2 KB of memory an event)"),
             );
         }
         problems.duration_in(

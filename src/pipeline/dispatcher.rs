@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
 use super::ledger::{Commit, Ledger};
-use super::memory::{Admitted, Permit, Permits};
+use super::memory::{Admitted, Growing, Permit, Permits};
 use super::sink_task::Report;
 use super::supervisor::Supervisor;
 use super::{Outcome, RunError};
@@ -56,7 +56,7 @@ pub(crate) struct Dispatcher {
     pub max_in_flight: usize,
     /// The room for batches whose events are alive (in a sink's channel, or
     /// kept by a sink that resends from events): a batch is read only with a
-    /// permit, which its events release.
+    /// permit, fitted to its events once enriched, which its events release.
     pub permits: Permits,
     pub grace: Duration,
     pub summary_interval: Duration,
@@ -81,6 +81,19 @@ struct State {
     /// Taking that permit: kept across turns of the loop, so the wait keeps
     /// its place in the queue (a fleet's pool serves waiters in order).
     acquiring: Option<std::pin::Pin<Box<dyn Future<Output = Permit> + Send>>>,
+    /// A batch read and enriched with more events than its permit held,
+    /// waiting for room for the rest before it goes to the sinks (nothing
+    /// more is read meanwhile). Not in the ledger yet: a shutdown drops it,
+    /// to be read again at the next start.
+    admitting: Option<(Enriched, Growing)>,
+}
+
+/// A batch enriched, before the ledger and the sinks have it.
+struct Enriched {
+    events: Vec<crate::event::Event>,
+    rows_read: usize,
+    cursor: crate::event::Cursor,
+    newest_entry_micros: Option<i64>,
 }
 
 /// A checkpoint write under way.
@@ -128,8 +141,11 @@ impl Dispatcher {
             let deadline = state.draining_since.map(|since| since + self.grace);
             tokio::select! {
                 () = &mut shutdown, if !state.shutdown_seen => self.begin_shutdown(&mut state),
-                permit = acquired(&mut state.acquiring, &self.permits), if state.source_open && in_flight < self.max_in_flight && state.permit.is_none() => {
+                permit = acquired(&mut state.acquiring, &self.permits), if state.source_open && in_flight < self.max_in_flight && state.permit.is_none() && state.admitting.is_none() => {
                     state.permit = Some(permit);
+                }
+                (enriched, permit) = grown(&mut state.admitting), if state.admitting.is_some() => {
+                    self.dispatch(enriched, permit).await;
                 }
                 message = self.source.recv(), if state.source_open && in_flight < self.max_in_flight && state.permit.is_some() => {
                     self.on_source(message, &mut state).await?;
@@ -178,6 +194,7 @@ impl Dispatcher {
         info!(in_flight_batches = self.ledger.len(), grace = ?self.grace, "shutdown requested: no more reading; draining in-flight batches");
         self.stop_reading();
         while self.source.try_recv().is_ok() {}
+        state.admitting = None;
         state.source_open = false;
         self.sink_senders.clear();
         state.draining_since = Some(Instant::now());
@@ -198,7 +215,12 @@ impl Dispatcher {
         match message {
             Some(SourceMessage::Rows(batch)) => {
                 let permit = state.permit.take().expect("read only with a permit");
-                self.on_rows(batch, permit).await?;
+                let rows = batch.rows.len();
+                let enriched = self.on_rows(batch)?;
+                match self.permits.fit(permit, enriched.events.len(), rows) {
+                    Ok(permit) => self.dispatch(enriched, permit).await,
+                    Err(growing) => state.admitting = Some((enriched, growing)),
+                }
             }
             Some(SourceMessage::PrivilegedProfiles(profiles)) => {
                 self.enricher.set_system_privileged(profiles);
@@ -242,13 +264,8 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// A batch of rows: the system checks at the first entry, then enrich,
-    /// register in the ledger and hand to every sink task.
-    async fn on_rows(
-        &mut self,
-        batch: crate::source::RowBatch,
-        permit: Permit,
-    ) -> Result<(), RunError> {
+    /// A batch of rows: the system checks at the first entry, then enrich.
+    fn on_rows(&mut self, batch: crate::source::RowBatch) -> Result<Enriched, RunError> {
         if let Some(row) = batch.rows.iter().find(|row| row.notice.is_none()) {
             if let Some((registry, source)) = self.systems.take() {
                 registry
@@ -285,6 +302,23 @@ impl Dispatcher {
             .filter(|event| event.event_action == "audit_gap")
             .count();
         self.stats.record_read(rows_read, rows_read - kept, gaps);
+        Ok(Enriched {
+            events,
+            rows_read,
+            cursor,
+            newest_entry_micros,
+        })
+    }
+
+    /// A batch with room for its events: register it in the ledger and hand
+    /// it to every sink task.
+    async fn dispatch(&mut self, enriched: Enriched, permit: Permit) {
+        let Enriched {
+            events,
+            rows_read,
+            cursor,
+            newest_entry_micros,
+        } = enriched;
         let id = self.ledger.register(cursor.clone(), newest_entry_micros);
         let batch = Arc::new(Admitted::new(
             crate::event::EventBatch {
@@ -301,7 +335,6 @@ impl Dispatcher {
             // a closed channel means the task ended, which the supervisor reports.
             let _ = sender.send(batch.clone()).await;
         }
-        Ok(())
     }
 
     /// Every row through the session tracker, the filter, the enricher and
@@ -451,6 +484,16 @@ async fn acquired(
     let permit = waiting.as_mut().await;
     *acquiring = None;
     permit
+}
+
+/// The batch waiting for room for its events, with its permit once there is
+/// (there must be one waiting). Cancel-safe: when another branch wins, the
+/// wait stays.
+async fn grown(admitting: &mut Option<(Enriched, Growing)>) -> (Enriched, Permit) {
+    let (_, growing) = admitting.as_mut().expect("a batch is waiting for room");
+    let permit = growing.as_mut().await;
+    let (enriched, _) = admitting.take().expect("a batch is waiting for room");
+    (enriched, permit)
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

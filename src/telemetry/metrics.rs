@@ -32,6 +32,7 @@ pub struct Metrics {
     batches_committed: AtomicU64,
     batches_in_flight: AtomicI64,
     batches_in_memory: AtomicI64,
+    events_in_memory: AtomicI64,
     audit_gaps: AtomicU64,
     source_reconnects: AtomicU64,
     source_queries_audit_journal_js: AtomicU64,
@@ -79,6 +80,7 @@ impl Metrics {
             batches_committed: AtomicU64::new(0),
             batches_in_flight: AtomicI64::new(0),
             batches_in_memory: AtomicI64::new(0),
+            events_in_memory: AtomicI64::new(0),
             audit_gaps: AtomicU64::new(0),
             source_reconnects: AtomicU64::new(0),
             source_queries_audit_journal_js: AtomicU64::new(0),
@@ -152,6 +154,12 @@ impl Metrics {
     /// batch's memory permit, so the gauge is exact without looking again.
     pub fn add_batches_in_memory(&self, batches: i64) {
         self.batches_in_memory.fetch_add(batches, Ordering::Relaxed);
+    }
+
+    /// The events of a batch admitted (positive) or released (negative), by
+    /// the same permit.
+    pub fn add_events_in_memory(&self, events: i64) {
+        self.events_in_memory.fetch_add(events, Ordering::Relaxed);
     }
 
     /// A poll succeeded: the source is up, `caught_up` when nothing more is waiting.
@@ -414,6 +422,12 @@ impl Metrics {
             "gauge",
             "Batches in flight whose events are still in memory (pipeline.max_batches_in_memory).",
             self.batches_in_memory.load(Ordering::Relaxed).max(0) as f64,
+        );
+        single(
+            "auditfwd_events_in_memory",
+            "gauge",
+            "Events of those batches (pipeline.max_events_in_memory).",
+            self.events_in_memory.load(Ordering::Relaxed).max(0) as f64,
         );
         single(
             "auditfwd_audit_gaps_total",

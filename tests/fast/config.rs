@@ -590,6 +590,30 @@ fn rows_in_flight_have_an_overall_bound_naming_both_keys() {
 }
 
 #[test]
+fn events_in_memory_out_of_range_is_a_configuration_error_naming_the_key() {
+    let workspace = Workspace::new();
+    for events in ["0", "200001", "many"] {
+        let set = format!("pipeline.max_events_in_memory={events}");
+        let output = check_config(&workspace, &["--set", &set], &[]);
+        assert_eq!(output.status.code(), Some(78), "{events}");
+        let message = stderr(&output);
+        assert!(
+            message.contains("pipeline.max_events_in_memory"),
+            "{events}: {message}"
+        );
+    }
+    // The bound itself, and one batch's worth, are fine.
+    for events in [200_000, 1] {
+        let set = format!("pipeline.max_events_in_memory={events}");
+        let table = printed(&check_config(&workspace, &["--set", &set], &[]));
+        assert_eq!(
+            table["pipeline"]["max_events_in_memory"].as_integer(),
+            Some(events)
+        );
+    }
+}
+
+#[test]
 fn tls_set_up_errors_are_configuration_errors_in_check_config_and_run() {
     let workspace = Workspace::new();
     workspace.write("empty-ca.pem", "not a certificate\n");

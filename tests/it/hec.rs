@@ -399,9 +399,10 @@ fn kill_9_with_many_batches_in_flight_loses_nothing_and_repeats_at_most_what_was
 #[test]
 fn batches_waiting_for_acks_hold_their_compressed_bodies_not_their_events() {
     // Acks never turn true within the test: every batch the sink sends stays in
-    // flight. In flight may reach 20 batches, events in memory only 2: reading
-    // goes on to 20 batches because the sink released the events of the ones
-    // it sent, and stops there (backpressure).
+    // flight. In flight may reach 20 batches, events in memory only 150 (a
+    // batch of 100 rows, more than 150 events with sessions, is alone):
+    // reading goes on to 20 batches because the sink released the events of
+    // the ones it sent, and stops there (backpressure).
     let workspace = Workspace::new();
     workspace.write("hec.token", &format!("{TOKEN}\n"));
     let standin = HecStandin::start(
@@ -416,8 +417,11 @@ fn batches_waiting_for_acks_hold_their_compressed_bodies_not_their_events() {
     );
     let config = workspace.config(
         &ConfigBuilder::simulator(0, 0)
+            .with_sessions()
             .source("batch_rows = 100")
-            .pipeline("max_batches_in_flight = 20\nmax_batches_in_memory = 2")
+            .pipeline(
+                "max_batches_in_flight = 20\nmax_batches_in_memory = 2\nmax_events_in_memory = 150",
+            )
             .table("telemetry", "listen = \"127.0.0.1:0\"")
             .sink(&hec),
     );
@@ -429,10 +433,11 @@ fn batches_waiting_for_acks_hold_their_compressed_bodies_not_their_events() {
             .and_then(|value| value.trim().parse::<f64>().ok())
             .unwrap_or_else(|| panic!("no {name} in {body}")) as u64
     };
-    let mut most_in_memory = 0;
+    let (mut most_in_memory, mut most_events) = (0, 0);
     let reached = crate::harness::wait::poll_until(Duration::from_secs(30), || {
         let (_, body) = crate::telemetry::get(port, "/metrics");
         most_in_memory = most_in_memory.max(gauge(&body, "auditfwd_batches_in_memory"));
+        most_events = most_events.max(gauge(&body, "auditfwd_events_in_memory"));
         gauge(&body, "auditfwd_batches_in_flight") == 20
     });
     std::thread::sleep(Duration::from_secs(1));
@@ -449,10 +454,13 @@ fn batches_waiting_for_acks_hold_their_compressed_bodies_not_their_events() {
     // its channel: reading stopped.
     let read = gauge(&body, "auditfwd_rows_read_total");
     assert!((2000..=2200).contains(&read), "rows read: {read}");
+    // A batch of 100 rows takes at least 100 of the 150 events' room: one
+    // at a time, and never more than one batch's events.
     assert!(
-        most_in_memory <= 2,
+        most_in_memory <= 1,
         "events of {most_in_memory} batches in memory"
     );
+    assert!(most_events <= 300, "{most_events} events in memory");
     assert_eq!(
         standin.stats()["accepted_requests"],
         20,

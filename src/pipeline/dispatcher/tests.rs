@@ -1,11 +1,12 @@
 use super::*;
 use crate::event::Cursor;
+use crate::pipeline::memory::Bounds;
 use crate::source::RowBatch;
 
 /// A dispatcher over one sink, whose batches the test holds (a sink that
-/// keeps events), with `in_memory` permits; the reader is the returned sender.
+/// keeps events), within `bounds`; the reader is the returned sender.
 fn dispatcher(
-    in_memory: usize,
+    bounds: Bounds,
     state: &std::path::Path,
 ) -> (
     Dispatcher,
@@ -19,7 +20,7 @@ fn dispatcher(
     let (report_sender, reports) = mpsc::channel(64);
     let dispatcher = Dispatcher {
         store: Arc::new(CheckpointStore::open(state).unwrap()),
-        permits: Permits::alone(in_memory, stats.clone()),
+        permits: Permits::alone(bounds, stats.clone()),
         stats,
         notifier: Notifier::from_environment(),
         ledger: Ledger::new(1),
@@ -45,8 +46,15 @@ fn dispatcher(
 }
 
 fn rows(sequence: u64) -> SourceMessage {
+    rows_of(sequence, 0)
+}
+
+/// A batch of `count` JS rows, each an event.
+fn rows_of(sequence: u64, count: usize) -> SourceMessage {
     SourceMessage::Rows(RowBatch {
-        rows: Vec::new(),
+        rows: (0..count)
+            .map(|_| crate::enrich::tests::row("S", "I", "QZDASOINIT", Some("ALICE")))
+            .collect(),
         cursor: Cursor {
             system_name: "S".into(),
             receiver_library: "L".into(),
@@ -68,7 +76,12 @@ fn taken(sink: &mut mpsc::Receiver<Arc<Admitted>>) -> Vec<Arc<Admitted>> {
 #[tokio::test(start_paused = true)]
 async fn reading_waits_for_a_released_permit_and_never_passes_the_bound() {
     let state = tempfile::tempdir().unwrap();
-    let (mut dispatcher, reader, mut sink, _reports) = dispatcher(2, state.path());
+    let bounds = Bounds {
+        batches: 2,
+        events: 1000,
+        batch_rows: 1000,
+    };
+    let (mut dispatcher, reader, mut sink, _reports) = dispatcher(bounds, state.path());
     for sequence in 1..=5 {
         reader.send(rows(sequence)).await.unwrap();
     }
@@ -111,4 +124,115 @@ async fn reading_waits_for_a_released_permit_and_never_passes_the_bound() {
         [3, 4]
     );
     assert!(stats.render().contains("auditfwd_batches_in_memory 2\n"));
+}
+
+/// The ids of the batches in `held`.
+fn ids(held: &[Arc<Admitted>]) -> Vec<u64> {
+    held.iter().map(|batch| batch.id).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_goes_to_the_sinks_only_with_room_for_its_events() {
+    let state = tempfile::tempdir().unwrap();
+    let bounds = Bounds {
+        batches: 16,
+        events: 10,
+        batch_rows: 4,
+    };
+    let (mut dispatcher, reader, mut sink, _reports) = dispatcher(bounds, state.path());
+    // 4 events, then 8 (more than the 6 left), then 20 (more than the
+    // bound), then 1.
+    for (sequence, count) in [(1, 4), (2, 8), (3, 20), (4, 1)] {
+        reader.send(rows_of(sequence, count)).await.unwrap();
+    }
+    let stats = dispatcher.stats.clone();
+    let gauges = || {
+        let text = stats.render();
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(&format!("{name} ")))
+                .unwrap()
+                .to_owned()
+        };
+        (
+            value("auditfwd_batches_in_memory"),
+            value("auditfwd_events_in_memory"),
+        )
+    };
+    let run = dispatcher.run(std::future::pending());
+    tokio::pin!(run);
+    macro_rules! an_hour {
+        () => {
+            tokio::select! {
+                ended = &mut run => panic!("the dispatcher ended: {:?}", ended.map(|_| ())),
+                () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            }
+        };
+    }
+    an_hour!();
+    // The second batch is read and enriched, and waits for room: nothing
+    // more is read meanwhile.
+    let mut held = taken(&mut sink);
+    assert_eq!(ids(&held), [0]);
+    assert_eq!(reader.capacity(), 16 - 2, "two batches still wait");
+    assert_eq!(gauges(), ("1".into(), "4".into()));
+    held.clear();
+    an_hour!();
+    held.extend(taken(&mut sink));
+    assert_eq!(ids(&held), [1]);
+    assert_eq!(held[0].events.len(), 8);
+    assert_eq!(gauges(), ("1".into(), "8".into()));
+    // The third carries twice the bound: it goes once the second is gone,
+    // alone.
+    an_hour!();
+    assert!(taken(&mut sink).is_empty());
+    held.clear();
+    an_hour!();
+    held.extend(taken(&mut sink));
+    assert_eq!(ids(&held), [2]);
+    assert_eq!(gauges(), ("1".into(), "20".into()));
+    an_hour!();
+    assert!(taken(&mut sink).is_empty(), "nothing beside it");
+    assert_eq!(reader.capacity(), 16 - 1, "not even read");
+    drop(held);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_shutdown_drops_the_batch_waiting_for_room_unregistered() {
+    let state = tempfile::tempdir().unwrap();
+    let bounds = Bounds {
+        batches: 16,
+        events: 10,
+        batch_rows: 4,
+    };
+    let (mut dispatcher, reader, mut sink, _reports) = dispatcher(bounds, state.path());
+    reader.send(rows_of(1, 4)).await.unwrap();
+    reader.send(rows_of(2, 8)).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let run = dispatcher.run(async {
+        let _ = stopped.await;
+    });
+    tokio::pin!(run);
+    tokio::select! {
+        ended = &mut run => panic!("the dispatcher ended: {:?}", ended.map(|_| ())),
+        () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+    }
+    let held = taken(&mut sink);
+    assert_eq!(ids(&held), [0], "the second waits for room");
+    stop.send(()).unwrap();
+    tokio::select! {
+        ended = &mut run => panic!("the dispatcher ended: {:?}", ended.map(|_| ())),
+        () = tokio::task::yield_now() => {}
+    }
+    // Room comes after the shutdown: the waiting batch is gone, so only the
+    // one the sink held is undelivered (the other is read again at the next
+    // start).
+    drop(held);
+    assert_eq!(
+        run.await.unwrap(),
+        Outcome::GraceExpired {
+            undelivered_batches: 1
+        }
+    );
+    assert!(taken(&mut sink).is_empty());
 }
