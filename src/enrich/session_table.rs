@@ -75,14 +75,14 @@ pub fn sessions_of(
             Some(position) => *position,
             None => {
                 rows.push(SessionRow {
-                    system_name: event.system_name.clone(),
+                    system_name: event.system_name.to_string(),
                     session_id: session.id.clone(),
-                    user: session.user.clone(),
+                    user: session.user.to_string(),
                     privileged: event.privileged,
-                    job: session.job.clone(),
-                    method: session.method.clone(),
+                    job: session.job.to_string(),
+                    method: session.method.to_string(),
                     secure: session.secure,
-                    remote_address: session.remote_address.clone(),
+                    remote_address: session.remote_address.as_deref().map(str::to_owned),
                     started_at: crate::event::format_utc(&session.started_at),
                     ended_at: None,
                     duration_seconds: None,
@@ -96,7 +96,7 @@ pub fn sessions_of(
             let row = &mut rows[position];
             row.ended_at = session.ended_at.as_ref().map(crate::event::format_utc);
             row.duration_seconds = session.duration_seconds;
-            row.end_reason = session.end_reason;
+            row.end_reason = session.end_reason.map(String::from);
         }
     }
     rows
