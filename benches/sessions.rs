@@ -29,18 +29,18 @@ fn row(n: u64) -> JournalRow {
         + chrono::Duration::milliseconds(n as i64);
     let mut row = JournalRow::bare("BENCH", "QGPL", "AUDRCV0001", n + 1, local, local.and_utc());
     let job = |row: &mut JournalRow, number: u64, user: &str, name: &str, kind: &str| {
-        row.job_number = Some(format!("{number:06}"));
+        row.job_number = Some(format!("{number:06}").into());
         row.job_user = Some(user.into());
         row.job_name = Some(name.into());
         row.job_type = Some(kind.into());
-        row.qualified_job_name = Some(format!("{number:06}/{user}/{name}"));
+        row.qualified_job_name = Some(format!("{number:06}/{user}/{name}").into());
     };
     let users = ["ALICE", "BOB", "CAROL", "DAVE", "QSECOFR"];
     if n < CONCURRENT {
         let user = format!("U{n:05}");
         job(&mut row, n, &user, "QPADEV0001", "INT");
         row.entry_type = Some("S".into());
-        row.real_user_profile = Some(user);
+        row.real_user_profile = Some(user.into());
         row.remote_address = Some("192.0.2.10".into());
         return row;
     }

@@ -313,9 +313,9 @@ fn batch(id: u64, events: Vec<Event>) -> EventBatch {
         id,
         rows_read: events.len(),
         cursor: Cursor {
-            system_name: last.system_name.clone(),
-            receiver_library: last.receiver_library.clone(),
-            receiver_name: last.receiver_name.clone(),
+            system_name: last.system_name.to_string(),
+            receiver_library: last.receiver_library.to_string(),
+            receiver_name: last.receiver_name.to_string(),
             sequence_number: last.sequence_number,
             entry_timestamp_local: Some(last.entry_timestamp_local),
             entry_timestamp: Some(last.entry_timestamp),

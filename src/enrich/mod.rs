@@ -8,6 +8,7 @@ pub mod classify;
 pub mod config;
 #[cfg(test)]
 mod conformance;
+mod fast_hash;
 pub mod session_table;
 pub mod sessions;
 
@@ -17,7 +18,7 @@ pub use self::config::{AlertsConfig, FilterConfig};
 use std::borrow::Cow;
 
 use crate::event::audit::{self, Details};
-use crate::event::{Event, JournalRow, Severity, SCHEMA_VERSION};
+use crate::event::{Event, JournalRow, Severity, Text, SCHEMA_VERSION};
 
 /// Turns rows into events: the configured privileged profiles, those the
 /// system reports (refreshed from `QSYS2.USER_INFO`), and the schema to write.
@@ -137,7 +138,7 @@ impl Enricher {
         let connection_type = classify::connection_type(job_type, job_name);
         let entry_type_detail = match row.entry_type_detail {
             Some(detail) => Some(detail),
-            None => classify::entry_type_description(entry_type).map(str::to_owned),
+            None => classify::entry_type_description(entry_type).map(Text::const_new),
         };
         let severity = match row.notice {
             Some(_) => Severity::High,
@@ -197,7 +198,7 @@ impl Enricher {
     /// catalog and the detections say it means.
     fn enrich_typed(&self, row: JournalRow, details: Details) -> Event {
         let event_id = row.event_id();
-        let target_user = details.target_user().map(str::to_owned);
+        let target_user = details.target_user().map(Text::from);
         let privileged = self.is_privileged(row.user_name.as_deref())
             || self.is_privileged(target_user.as_deref());
         let detection = audit::detect(&details, |name| self.is_privileged_name(name));
@@ -251,7 +252,7 @@ impl Enricher {
             message: None,
             truncated: row.truncated,
             audit_type: Some(details.spec.code),
-            code: details.code().map(str::to_owned),
+            code: details.code().map(Text::from),
             code_label,
             target_user,
             details: Some(details),
@@ -361,8 +362,8 @@ pub(crate) mod tests {
             receiver_name: "AUDRCV0042".into(),
             entry_type: Some(entry_type.into()),
             entry_type_detail: None,
-            user_name: user.map(String::from),
-            qualified_job_name: Some(format!("123456/QUSER/{job_name}")),
+            user_name: user.map(Text::from),
+            qualified_job_name: Some(format!("123456/QUSER/{job_name}").into()),
             job_name: Some(job_name.into()),
             job_user: Some("QUSER".into()),
             job_number: Some("123456".into()),
@@ -373,8 +374,8 @@ pub(crate) mod tests {
             remote_address: None,
             remote_port: None,
             device_name: None,
-            real_user_profile: user.map(String::from),
-            effective_user_profile: user.map(String::from),
+            real_user_profile: user.map(Text::from),
+            effective_user_profile: user.map(Text::from),
             target_qualified_job_name: None,
             notice: None,
             details: None,

@@ -113,14 +113,14 @@ impl Rows {
         let rows = &mut self.rows;
         let position = *self.index.entry(session.id.clone()).or_insert_with(|| {
             rows.push(SessionRow {
-                system_name: event.system_name.clone(),
+                system_name: event.system_name.to_string(),
                 session_id: session.id.clone(),
-                user: session.user.clone(),
+                user: session.user.to_string(),
                 privileged: event.privileged,
-                job: session.job.clone(),
-                method: session.method.clone(),
+                job: session.job.to_string(),
+                method: session.method.to_string(),
                 secure: session.secure,
-                remote_address: session.remote_address.clone(),
+                remote_address: session.remote_address.as_deref().map(str::to_owned),
                 started_at: crate::event::format_utc(&session.started_at),
                 ended_at: None,
                 duration_seconds: None,
@@ -132,7 +132,7 @@ impl Rows {
             let row = &mut self.rows[position];
             row.ended_at = session.ended_at.as_ref().map(crate::event::format_utc);
             row.duration_seconds = session.duration_seconds;
-            row.end_reason = session.end_reason;
+            row.end_reason = session.end_reason.map(String::from);
         }
     }
 }

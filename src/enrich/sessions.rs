@@ -17,21 +17,22 @@
 //! changed, not the size of the table.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
 use super::classify::{self, db2_equals};
 use super::config::SessionsConfig;
+use super::fast_hash::{FastMap, FastSet};
 use super::Enricher;
 pub use crate::event::session::{JobKind, OpenSession, SessionChanges};
-use crate::event::{Event, JournalRow, SessionBlock, Severity};
+use crate::event::{Event, JournalRow, SessionBlock, Severity, Text};
 
 /// A session that ended, for the metrics.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tally {
     /// The session's access method (`connection_method` when it opened).
-    pub method: String,
+    pub method: Text,
     /// Why it ended (`job_end`, `swap_back`, `max_duration`, `evicted`, ...).
     pub reason: &'static str,
 }
@@ -42,20 +43,20 @@ pub struct SessionTracker {
     max_duration_micros: i64,
     max_open: usize,
     /// System → qualified job → its open session (looked up without allocating).
-    open: HashMap<String, HashMap<String, OpenSession>>,
+    open: FastMap<Text, FastMap<Text, OpenSession>>,
     /// Sessions in `open`.
     count: usize,
     /// Per system: (start, job) of each open session, oldest first.
-    by_age: HashMap<String, BTreeSet<(i64, String)>>,
+    by_age: FastMap<Text, BTreeSet<(i64, Text)>>,
     /// Per system: the last entry's position, to see a sequence reset (IPL).
-    last_position: HashMap<String, Position>,
+    last_position: FastMap<Text, Position>,
     changes: SessionChanges,
     tallies: Vec<Tally>,
     /// Open sessions per method.
     by_method: BTreeMap<String, usize>,
     /// Jobs whose session opened since the last `take_changes` and whose
     /// entry in `changes` is then all the store needs (a close removes it).
-    fresh: std::collections::HashSet<(String, String)>,
+    fresh: FastSet<(Text, Text)>,
     /// Whether the log said the table is full (once per run).
     evicted_said: bool,
 }
@@ -66,7 +67,7 @@ pub struct SessionTracker {
 #[derive(Clone, Debug)]
 struct Position {
     sequence: u64,
-    receiver: String,
+    receiver: Text,
     time: Option<(DateTime<Utc>, chrono::NaiveDateTime)>,
 }
 
@@ -83,14 +84,14 @@ impl SessionTracker {
         SessionTracker {
             max_duration_micros: i64::try_from(config.max_duration.as_micros()).unwrap_or(i64::MAX),
             max_open: config.max_open.max(1),
-            open: HashMap::new(),
+            open: FastMap::default(),
             count: 0,
-            by_age: HashMap::new(),
-            last_position: HashMap::new(),
+            by_age: FastMap::default(),
+            last_position: FastMap::default(),
             changes: SessionChanges::default(),
             tallies: Vec::new(),
             by_method: BTreeMap::new(),
-            fresh: std::collections::HashSet::new(),
+            fresh: FastSet::default(),
             evicted_said: false,
         }
     }
@@ -111,10 +112,10 @@ impl SessionTracker {
         // stamp its session ends with that time (rare; left so).
         if let Some(cursor) = position {
             tracker.last_position.insert(
-                cursor.system_name.clone(),
+                Text::from(cursor.system_name.as_str()),
                 Position {
                     sequence: cursor.sequence_number,
-                    receiver: cursor.receiver_name.clone(),
+                    receiver: Text::from(cursor.receiver_name.as_str()),
                     time: cursor.entry_timestamp.zip(cursor.entry_timestamp_local),
                 },
             );
@@ -164,26 +165,32 @@ impl SessionTracker {
     /// events it causes: ends first, then at most one start.
     pub fn observe(&mut self, row: &JournalRow, enricher: &Enricher) -> Vec<Event> {
         let mut events = Vec::new();
+        self.observe_into(row, enricher, &mut events);
+        events
+    }
+
+    /// [`SessionTracker::observe`], appending the events to `events`.
+    pub fn observe_into(&mut self, row: &JournalRow, enricher: &Enricher, events: &mut Vec<Event>) {
         if let Some(notice) = &row.notice {
             if notice.action == "audit_gap" {
                 let last = self
                     .last_position
-                    .get(&row.system_name)
+                    .get(row.system_name.as_str())
                     .and_then(|position| position.time);
                 match last {
                     Some((utc, local)) => {
                         let mut cause = row.clone();
                         cause.entry_timestamp = utc;
                         cause.entry_timestamp_local = local;
-                        self.close_system(&cause, "audit_gap", enricher, &mut events);
+                        self.close_system(&cause, "audit_gap", enricher, events);
                     }
-                    None => self.close_system(row, "audit_gap", enricher, &mut events),
+                    None => self.close_system(row, "audit_gap", enricher, events),
                 }
             }
-            return events;
+            return;
         }
         let time = Some((row.entry_timestamp, row.entry_timestamp_local));
-        let reset = match self.last_position.get_mut(&row.system_name) {
+        let reset = match self.last_position.get_mut(row.system_name.as_str()) {
             Some(last) => {
                 let reset = row.sequence_number < last.sequence
                     || (row.sequence_number == last.sequence && last.receiver != row.receiver_name);
@@ -207,14 +214,13 @@ impl SessionTracker {
             }
         };
         if reset {
-            self.close_system(row, "ipl", enricher, &mut events);
+            self.close_system(row, "ipl", enricher, events);
         }
         if row.details.is_some() {
-            return events;
+            return;
         }
-        self.close_aged(row, enricher, &mut events);
-        self.apply_js(row, enricher, &mut events);
-        events
+        self.close_aged(row, enricher, events);
+        self.apply_js(row, enricher, events);
     }
 
     /// The JS rules proper, for the job the entry is about.
@@ -324,7 +330,7 @@ impl SessionTracker {
         &mut self,
         row: &JournalRow,
         kind: JobKind,
-        user: String,
+        user: Text,
         entry_id: String,
         enricher: &Enricher,
         events: &mut Vec<Event>,
@@ -348,24 +354,25 @@ impl SessionTracker {
         );
         let session = OpenSession {
             system: row.system_name.clone(),
-            job: row
-                .qualified_job_name
-                .as_deref()
-                .map(str::trim)
-                .unwrap_or_default()
-                .to_owned(),
+            job: Text::from(
+                row.qualified_job_name
+                    .as_deref()
+                    .map(str::trim)
+                    .unwrap_or_default(),
+            ),
             kind,
             privileged: enricher.is_privileged_name(&user),
             user,
             job_user: profile(row.job_user.as_deref()),
-            method: method.name.to_owned(),
+            // Static: the session events borrow it (`Text::as_static_str`).
+            method: Text::const_new(method.name),
             secure: method.secure,
             remote_address: row
                 .remote_address
                 .as_deref()
                 .map(str::trim)
                 .filter(|address| !address.is_empty())
-                .map(str::to_owned),
+                .map(Text::from),
             started: row.entry_timestamp.timestamp_micros(),
             start_entry: entry_id,
         };
@@ -384,7 +391,13 @@ impl SessionTracker {
     }
 
     fn insert(&mut self, session: OpenSession) {
-        *self.by_method.entry(session.method.clone()).or_default() += 1;
+        // Counted without a new key's allocation but for a method's first session.
+        match self.by_method.get_mut(session.method.as_str()) {
+            Some(count) => *count += 1,
+            None => {
+                self.by_method.insert(session.method.to_string(), 1);
+            }
+        }
         self.by_age
             .entry(session.system.clone())
             .or_default()
@@ -400,7 +413,7 @@ impl SessionTracker {
     }
 
     /// The session opened first, of any system (ties: system, then job).
-    fn oldest(&self) -> Option<(String, String)> {
+    fn oldest(&self) -> Option<(Text, Text)> {
         self.by_age
             .iter()
             .filter_map(|(system, ages)| ages.first().map(|(start, job)| (*start, system, job)))
@@ -421,13 +434,13 @@ impl SessionTracker {
             return;
         };
         self.count -= 1;
-        if let Some(count) = self.by_method.get_mut(&session.method) {
+        if let Some(count) = self.by_method.get_mut(session.method.as_str()) {
             *count = count.saturating_sub(1);
         }
-        if let Some(ages) = self.by_age.get_mut(&session.system) {
+        if let Some(ages) = self.by_age.get_mut(session.system.as_str()) {
             ages.remove(&(session.started, session.job.clone()));
             if ages.is_empty() {
-                self.by_age.remove(&session.system);
+                self.by_age.remove(session.system.as_str());
             }
         }
         let key = session.key();
@@ -452,7 +465,7 @@ impl SessionTracker {
         enricher: &Enricher,
         events: &mut Vec<Event>,
     ) {
-        let jobs: Vec<String> = self
+        let jobs: Vec<Text> = self
             .by_age
             .get(&cause.system_name)
             .map(|ages| ages.iter().map(|(_, job)| job.clone()).collect())
@@ -469,7 +482,7 @@ impl SessionTracker {
         loop {
             let aged = self
                 .by_age
-                .get(&row.system_name)
+                .get(row.system_name.as_str())
                 .and_then(|ages| ages.first())
                 .filter(|(start, _)| now.saturating_sub(*start) > self.max_duration_micros)
                 .map(|(_, job)| job.clone());
@@ -484,10 +497,61 @@ impl SessionTracker {
 }
 
 /// A profile name as compared: trimmed, upper case; `None` when blank.
-fn profile(name: Option<&str>) -> Option<String> {
+fn profile(name: Option<&str>) -> Option<Text> {
     name.map(str::trim)
         .filter(|name| !name.is_empty())
-        .map(str::to_uppercase)
+        .map(Text::from_str_to_uppercase)
+}
+
+/// What a session event says, appended piece by piece into one `String`
+/// (a third of the simulator's entries make one: `format!` showed).
+fn session_message(
+    session: &OpenSession,
+    end: Option<&End<'_>>,
+    started_at: &DateTime<Utc>,
+    duration_seconds: Option<f64>,
+) -> String {
+    use std::fmt::Write;
+    let mut message = String::with_capacity(160);
+    message.push_str(&session.user);
+    message.push_str(match end {
+        Some(End { at: Some(_), .. }) => " was connected to job ",
+        _ => " connected to job ",
+    });
+    message.push_str(&session.job);
+    message.push_str(" over ");
+    message.push_str(&session.method);
+    if let Some(address) = &session.remote_address {
+        message.push_str(" from ");
+        message.push_str(address);
+    }
+    match end {
+        None => {
+            message.push_str(" at ");
+            crate::event::push_utc(&mut message, started_at);
+        }
+        Some(End {
+            reason,
+            at: Some((ended, _)),
+        }) => {
+            message.push_str(" from ");
+            crate::event::push_utc(&mut message, started_at);
+            message.push_str(" to ");
+            crate::event::push_utc(&mut message, ended);
+            // Writing a number into a `String` cannot fail.
+            let _ = write!(message, " ({:.6} s; ", duration_seconds.unwrap_or_default());
+            message.push_str(reason);
+            message.push(')');
+        }
+        Some(End { reason, at: None }) => {
+            message.push_str(" at ");
+            crate::event::push_utc(&mut message, started_at);
+            message.push_str("; the end is unknown (");
+            message.push_str(reason);
+            message.push(')');
+        }
+    }
+    message
 }
 
 /// The `session_start` (no `end`) or `session_end` event of `session`,
@@ -513,38 +577,10 @@ fn session_event(
         (true, _, _) => Severity::High,
         _ => Severity::Info,
     };
-    let over = match &session.remote_address {
-        Some(address) => format!("{} from {address}", session.method),
-        None => session.method.clone(),
-    };
-    let message = match &end {
-        None => format!(
-            "{} connected to job {} over {over} at {}",
-            session.user,
-            session.job,
-            crate::event::format_utc(&started_at)
-        ),
-        Some(End {
-            reason,
-            at: Some((ended, _)),
-        }) => format!(
-            "{} was connected to job {} over {over} from {} to {} ({:.6} s; {reason})",
-            session.user,
-            session.job,
-            crate::event::format_utc(&started_at),
-            crate::event::format_utc(ended),
-            duration_seconds.unwrap_or_default()
-        ),
-        Some(End { reason, at: None }) => format!(
-            "{} connected to job {} over {over} at {}; the end is unknown ({reason})",
-            session.user,
-            session.job,
-            crate::event::format_utc(&started_at)
-        ),
-    };
+    let message = session_message(session, end.as_ref(), &started_at, duration_seconds);
     let mut parts = session.job.splitn(3, '/');
     let (job_number, job_user, job_name) = (parts.next(), parts.next(), parts.next());
-    let owned = |part: Option<&str>| part.filter(|part| !part.is_empty()).map(str::to_owned);
+    let owned = |part: Option<&str>| part.filter(|part| !part.is_empty()).map(Text::from);
     let block = SessionBlock {
         id: session.start_entry.clone(),
         user: session.user.clone(),
@@ -555,7 +591,7 @@ fn session_event(
         started_at,
         ended_at,
         duration_seconds,
-        end_reason: end.as_ref().map(|end| end.reason.to_owned()),
+        end_reason: end.as_ref().map(|end| Text::const_new(end.reason)),
         start_entry: session.start_entry.clone(),
         end_entry: end
             .as_ref()
@@ -563,7 +599,7 @@ fn session_event(
     };
     Event {
         schema_version: enricher.schema_version(),
-        event_id: format!("{}#{action}", session.start_entry),
+        event_id: [session.start_entry.as_str(), "#", action].concat(),
         entry_timestamp: cause.entry_timestamp,
         entry_timestamp_local: cause.entry_timestamp_local,
         system_name: cause.system_name.clone(),
@@ -590,7 +626,10 @@ fn session_event(
             JobKind::Interactive => classify::connection_type(Some("INT"), None),
             _ => classify::connection_type(None, job_name),
         }),
-        connection_method: Cow::Owned(session.method.clone()),
+        connection_method: match session.method.as_static_str() {
+            Some(method) => Cow::Borrowed(method),
+            None => Cow::Owned(session.method.to_string()),
+        },
         connection_secure: session.secure,
         privileged: session.privileged,
         severity,

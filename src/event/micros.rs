@@ -127,6 +127,14 @@ impl MicrosText {
     }
 }
 
+/// Appends [`format_utc`]'s text to `out`, without a `String` of its own.
+pub(crate) fn push_utc(out: &mut String, instant: &DateTime<Utc>) {
+    match micros_text(&instant.naive_utc(), true) {
+        Some(text) => out.push_str(text.as_str()),
+        None => out.push_str(&format_utc(instant)),
+    }
+}
+
 /// Formats a UTC instant as RFC 3339 with exactly six fractional digits.
 pub fn format_utc(instant: &DateTime<Utc>) -> String {
     match micros_text(&instant.naive_utc(), true) {

@@ -15,9 +15,17 @@ pub mod session;
 pub mod wire;
 
 mod micros;
-pub(crate) use micros::micros_text;
 pub use micros::{format_local, format_utc};
 use micros::{local_micros, utc_micros, utc_micros_opt, Micros};
+pub(crate) use micros::{micros_text, push_utc};
+
+/// The text of a journal row's column or an event's field: IBM i names are
+/// short (objects, profiles, libraries and jobs at most 10 characters, a
+/// qualified job name at most 28, an address at most 45), and a `Text` of up
+/// to 24 bytes is kept inline, so building, cloning and dropping an event
+/// allocates for its few long values only. It derefs to `str` and serialises
+/// as a string.
+pub type Text = compact_str::CompactString;
 
 /// The native JSON schema auditfwd writes unless configured otherwise
 /// (`deploy/schema/event-v2.schema.json`).
@@ -80,9 +88,9 @@ impl Cursor {
     /// The cursor that points at `row`.
     pub fn of(row: &JournalRow) -> Cursor {
         Cursor {
-            system_name: row.system_name.clone(),
-            receiver_library: row.receiver_library.clone(),
-            receiver_name: row.receiver_name.clone(),
+            system_name: row.system_name.to_string(),
+            receiver_library: row.receiver_library.to_string(),
+            receiver_name: row.receiver_name.to_string(),
             sequence_number: row.sequence_number,
             entry_timestamp_local: Some(row.entry_timestamp_local),
             entry_timestamp: Some(row.entry_timestamp),
@@ -113,45 +121,45 @@ pub struct JournalRow {
     /// SEQUENCE_NUMBER: the entry's place in the journal; restarts at 1 after a reset.
     pub sequence_number: u64,
     /// SYSTEM_NAME: the IBM i system that wrote the entry.
-    pub system_name: String,
+    pub system_name: Text,
     /// Library of the journal receiver that holds the entry.
-    pub receiver_library: String,
+    pub receiver_library: Text,
     /// Name of the journal receiver that holds the entry.
-    pub receiver_name: String,
+    pub receiver_name: Text,
     /// ENTRY_TYPE: the JS entry code (`S` start, `E` end, `M` profile change, ...).
-    pub entry_type: Option<String>,
+    pub entry_type: Option<Text>,
     /// ENTRY_TYPE_DETAIL: IBM's description of the entry code, when the service gives one.
-    pub entry_type_detail: Option<String>,
+    pub entry_type_detail: Option<Text>,
     /// USER_NAME: the profile that made the entry, as the journal records it.
-    pub user_name: Option<String>,
+    pub user_name: Option<Text>,
     /// QUALIFIED_JOB_NAME, `number/user/name`, of the job the entry is about.
-    pub qualified_job_name: Option<String>,
+    pub qualified_job_name: Option<Text>,
     /// JOB_NAME: the name part of the job the entry is about.
-    pub job_name: Option<String>,
+    pub job_name: Option<Text>,
     /// JOB_USER: the user part of the job's qualified name.
-    pub job_user: Option<String>,
+    pub job_user: Option<Text>,
     /// JOB_NUMBER: the six-digit number part of the job's qualified name.
-    pub job_number: Option<String>,
+    pub job_number: Option<Text>,
     /// JOB_TYPE, for example `INT` interactive, `BCH` batch, `PJ` prestart.
-    pub job_type: Option<String>,
+    pub job_type: Option<Text>,
     /// JOB_SUBTYPE, IBM's subtype code of the job.
-    pub job_subtype: Option<String>,
+    pub job_subtype: Option<Text>,
     /// PROGRAM_LIBRARY: library of the program that made the entry.
-    pub program_library: Option<String>,
+    pub program_library: Option<Text>,
     /// PROGRAM_NAME: the program that made the entry.
-    pub program_name: Option<String>,
+    pub program_name: Option<Text>,
     /// REMOTE_ADDRESS: the client's IP address, for a job that serves a connection.
-    pub remote_address: Option<String>,
+    pub remote_address: Option<Text>,
     /// REMOTE_PORT: the client's port, with `remote_address`.
     pub remote_port: Option<u32>,
     /// DEVICE_NAME: the job's device (the 5250 display of an interactive job).
-    pub device_name: Option<String>,
+    pub device_name: Option<Text>,
     /// REAL_USER_PROFILE: the profile the job runs under before any swap.
-    pub real_user_profile: Option<String>,
+    pub real_user_profile: Option<Text>,
     /// EFFECTIVE_USER_PROFILE: the profile the job's authority checks use now.
-    pub effective_user_profile: Option<String>,
+    pub effective_user_profile: Option<Text>,
     /// TARGET_QUALIFIED_JOB_NAME: the other job an entry names (for example the job ended).
-    pub target_qualified_job_name: Option<String>,
+    pub target_qualified_job_name: Option<Text>,
     /// Set on synthetic rows that report something about the journal itself.
     pub notice: Option<Notice>,
     /// The typed entry-specific block of a non-JS entry; `None` for JS.
@@ -185,9 +193,9 @@ impl JournalRow {
             entry_timestamp_local,
             entry_timestamp,
             sequence_number,
-            system_name: system_name.to_owned(),
-            receiver_library: receiver_library.to_owned(),
-            receiver_name: receiver_name.to_owned(),
+            system_name: system_name.into(),
+            receiver_library: receiver_library.into(),
+            receiver_name: receiver_name.into(),
             entry_type: None,
             entry_type_detail: None,
             user_name: None,
@@ -273,41 +281,41 @@ pub struct Event {
     #[serde(with = "local_micros")]
     pub entry_timestamp_local: NaiveDateTime,
     /// SYSTEM_NAME: the IBM i system that wrote the entry.
-    pub system_name: String,
+    pub system_name: Text,
     /// Library of the journal receiver that holds the entry.
-    pub receiver_library: String,
+    pub receiver_library: Text,
     /// Name of the journal receiver that holds the entry.
-    pub receiver_name: String,
+    pub receiver_name: Text,
     /// SEQUENCE_NUMBER: the entry's place in the journal; restarts at 1 after a reset.
     pub sequence_number: u64,
     /// ENTRY_TYPE: the JS entry code (`S`, `E`, `M`, ...); `None` on other types (see `code`).
-    pub entry_type: Option<String>,
+    pub entry_type: Option<Text>,
     /// IBM's description of the entry code (ENTRY_TYPE_DETAIL, or IBM's text when NULL).
-    pub entry_type_detail: Option<String>,
+    pub entry_type_detail: Option<Text>,
     /// IBM's JOB_EVENT_TYPE label, verbatim.
     pub job_event_type: Cow<'static, str>,
     /// What happened, in snake case (`job_start`, `profile_swap`, `audit_gap`, ...).
     pub event_action: Cow<'static, str>,
     /// USER_NAME: the profile that made the entry.
-    pub user_name: Option<String>,
+    pub user_name: Option<Text>,
     /// REAL_USER_PROFILE: the profile the job runs under before any swap.
-    pub real_user_profile: Option<String>,
+    pub real_user_profile: Option<Text>,
     /// EFFECTIVE_USER_PROFILE: the profile the job's authority checks use now.
-    pub effective_user_profile: Option<String>,
+    pub effective_user_profile: Option<Text>,
     /// QUALIFIED_JOB_NAME, `number/user/name`, of the job the entry is about.
-    pub qualified_job_name: Option<String>,
+    pub qualified_job_name: Option<Text>,
     /// JOB_NAME: the name part of the qualified job name.
-    pub job_name: Option<String>,
+    pub job_name: Option<Text>,
     /// JOB_USER: the user part of the qualified job name.
-    pub job_user: Option<String>,
+    pub job_user: Option<Text>,
     /// JOB_NUMBER: the number part of the qualified job name.
-    pub job_number: Option<String>,
+    pub job_number: Option<Text>,
     /// JOB_TYPE, for example `INT` interactive, `BCH` batch, `PJ` prestart.
-    pub job_type: Option<String>,
+    pub job_type: Option<Text>,
     /// JOB_SUBTYPE, IBM's subtype code of the job.
-    pub job_subtype: Option<String>,
+    pub job_subtype: Option<Text>,
     /// REMOTE_ADDRESS: the client's IP address, when the job serves a connection.
-    pub remote_address: Option<String>,
+    pub remote_address: Option<Text>,
     /// REMOTE_PORT: the client's port, with `remote_address`.
     pub remote_port: Option<u32>,
     /// IBM's CONNECTION_TYPE label, verbatim.
@@ -321,13 +329,13 @@ pub struct Event {
     /// How alarming the event is (see `enrich::severity`).
     pub severity: Severity,
     /// DEVICE_NAME: the job's device (the display of an interactive job).
-    pub device_name: Option<String>,
+    pub device_name: Option<Text>,
     /// PROGRAM_LIBRARY: library of the program that made the entry.
-    pub program_library: Option<String>,
+    pub program_library: Option<Text>,
     /// PROGRAM_NAME: the program that made the entry.
-    pub program_name: Option<String>,
+    pub program_name: Option<Text>,
     /// TARGET_QUALIFIED_JOB_NAME: the other job an entry names (for example the job ended).
-    pub target_qualified_job_name: Option<String>,
+    pub target_qualified_job_name: Option<Text>,
     /// Set on synthetic events only (for example an audit gap).
     #[serde(default)]
     pub message: Option<String>,
@@ -341,13 +349,13 @@ pub struct Event {
     /// The entry's code within its type (PW violation type, CP command type,
     /// ...); for JS it is `entry_type`, not copied here: read [`Event::code`]. (v2)
     #[serde(skip)]
-    pub code: Option<String>,
+    pub code: Option<Text>,
     /// A readable label for the code: IBM's JOB_EVENT_TYPE for JS. (v2)
     #[serde(skip)]
     pub code_label: Cow<'static, str>,
     /// The profile the entry is about, when not the job's user. (v2)
     #[serde(skip)]
-    pub target_user: Option<String>,
+    pub target_user: Option<Text>,
     /// The typed entry-specific block of a non-JS entry. (v2)
     #[serde(skip)]
     pub details: Option<audit::Details>,
@@ -370,15 +378,15 @@ pub struct SessionBlock {
     /// The opening entry's event id: the same on both events of a session.
     pub id: String,
     /// Who the session is: the job's user at start, the new profile after a swap.
-    pub user: String,
+    pub user: Text,
     /// The qualified job name (`number/user/name`).
-    pub job: String,
+    pub job: Text,
     /// The opening entry's `connection_method` and `connection_secure`.
-    pub method: String,
+    pub method: Text,
     /// `Some(true)` encrypted, `Some(false)` clear text, `None` unknown.
     pub secure: Option<bool>,
     /// The client's IP address, when the job served a connection.
-    pub remote_address: Option<String>,
+    pub remote_address: Option<Text>,
     /// UTC of the opening entry.
     #[serde(with = "utc_micros")]
     pub started_at: DateTime<Utc>,
@@ -389,7 +397,7 @@ pub struct SessionBlock {
     pub duration_seconds: Option<f64>,
     /// `job_end`, `job_end_abnormal`, `swap_back`, `next_swap`, `ipl`,
     /// `audit_gap`, `max_duration` or `evicted`; null on a start.
-    pub end_reason: Option<String>,
+    pub end_reason: Option<Text>,
     /// The opening entry's event id (the same as `id`).
     pub start_entry: String,
     /// The closing entry's event id; null on a start and when no entry closed it.

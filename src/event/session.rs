@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::Text;
+
 /// The kind of job a session lives in; it decides which entries end it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -22,21 +24,21 @@ pub enum JobKind {
 #[serde(deny_unknown_fields)]
 pub struct OpenSession {
     /// The system (SYSTEM_NAME) the job runs on.
-    pub system: String,
+    pub system: Text,
     /// The qualified job name (`number/user/name`): with `system`, the table's key.
-    pub job: String,
+    pub job: Text,
     /// The kind of job, which decides what ends the session.
     pub kind: JobKind,
     /// Who the session is: the job's user at start, the new profile after a swap.
-    pub user: String,
+    pub user: Text,
     /// The job's own user (the prestart user of a `PJ` job).
-    pub job_user: Option<String>,
+    pub job_user: Option<Text>,
     /// The access method when it opened (`telnet_5250`, `database_server`, `ssh`, ...).
-    pub method: String,
+    pub method: Text,
     /// `Some(true)` encrypted, `Some(false)` clear text, `None` unknown.
     pub secure: Option<bool>,
     /// The client's IP address, when the job served a connection.
-    pub remote_address: Option<String>,
+    pub remote_address: Option<Text>,
     /// Entry time of the opening entry, UTC microseconds.
     pub started: i64,
     /// The opening entry's event id: the session's id.
@@ -47,7 +49,7 @@ pub struct OpenSession {
 
 impl OpenSession {
     /// The table's key: (system, qualified job name).
-    pub fn key(&self) -> (String, String) {
+    pub fn key(&self) -> (Text, Text) {
         (self.system.clone(), self.job.clone())
     }
 }
@@ -57,5 +59,5 @@ impl OpenSession {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionChanges {
     /// Per (system, job) key: the session open after the batch, or `None` for none.
-    pub changes: BTreeMap<(String, String), Option<OpenSession>>,
+    pub changes: BTreeMap<(Text, Text), Option<OpenSession>>,
 }

@@ -38,15 +38,16 @@ fn v1(json: Json) -> Result<Event, String> {
     Ok(event)
 }
 
-fn text(json: &Json, key: &str) -> Result<Option<String>, String> {
+/// The text at `key` as a `String` or a [`Text`](crate::event::Text).
+fn text<T: for<'a> From<&'a str>>(json: &Json, key: &str) -> Result<Option<T>, String> {
     match json.get(key) {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::String(text)) => Ok(Some(text.clone())),
+        Some(Json::String(text)) => Ok(Some(T::from(text.as_str()))),
         Some(other) => Err(format!("{key} is {other}, not text")),
     }
 }
 
-fn required_text(json: &Json, key: &str) -> Result<String, String> {
+fn required_text<T: for<'a> From<&'a str>>(json: &Json, key: &str) -> Result<T, String> {
     text(json, key)?.ok_or_else(|| format!("{key} is missing"))
 }
 
@@ -60,7 +61,7 @@ fn v2(json: &Json) -> Result<Event, String> {
         "%Y-%m-%dT%H:%M:%S%.f",
     )
     .map_err(|error| format!("entry_timestamp_local: {error}"))?;
-    let audit_type = match text(json, "audit_type")? {
+    let audit_type = match text::<String>(json, "audit_type")? {
         None => None,
         Some(code) => Some(
             TypeSpec::find(&code)
@@ -70,7 +71,7 @@ fn v2(json: &Json) -> Result<Event, String> {
     let severity = serde_json::from_value(json.get("severity").cloned().unwrap_or(Json::Null))
         .map_err(|error| format!("severity: {error}"))?;
     let js = json.get("js");
-    let js_text = |key: &str| -> Result<Option<String>, String> {
+    let js_text = |key: &str| -> Result<Option<crate::event::Text>, String> {
         js.map_or(Ok(None), |block| text(block, key))
     };
     let details = match audit_type {
@@ -97,7 +98,7 @@ fn v2(json: &Json) -> Result<Event, String> {
             .ok_or("sequence_number is missing or not a whole number")?,
         entry_type: js_text("entry_type")?,
         entry_type_detail: js_text("entry_type_detail")?,
-        job_event_type: Cow::Owned(js_text("job_event_type")?.unwrap_or_default()),
+        job_event_type: Cow::Owned(js_text("job_event_type")?.unwrap_or_default().into()),
         event_action: Cow::Owned(required_text(json, "event_action")?),
         user_name: text(json, "user_name")?,
         real_user_profile: js_text("real_user_profile")?,
@@ -117,8 +118,8 @@ fn v2(json: &Json) -> Result<Event, String> {
                 u32::try_from(port).map_err(|_| format!("remote_port {port} is not a port"))
             })
             .transpose()?,
-        connection_type: Cow::Owned(js_text("connection_type")?.unwrap_or_default()),
-        connection_method: Cow::Owned(js_text("connection_method")?.unwrap_or_default()),
+        connection_type: Cow::Owned(js_text("connection_type")?.unwrap_or_default().into()),
+        connection_method: Cow::Owned(js_text("connection_method")?.unwrap_or_default().into()),
         connection_secure: js
             .and_then(|block| block.get("connection_secure"))
             .and_then(Json::as_bool),
@@ -148,7 +149,7 @@ fn v2(json: &Json) -> Result<Event, String> {
         target_user: text(json, "target_user")?,
         details,
         signal,
-        source_name: text(json, "source")?.map(std::sync::Arc::from),
+        source_name: text::<String>(json, "source")?.map(std::sync::Arc::from),
         session: session_block(json.get("session"))?,
     })
 }
@@ -173,7 +174,7 @@ fn signal_block(block: Option<&Json>) -> Result<Option<Signal>, String> {
                 .get("window_seconds")
                 .and_then(Json::as_u64)
                 .unwrap_or(0),
-            first_entry_timestamp: chrono::DateTime::parse_from_rfc3339(&required_text(
+            first_entry_timestamp: chrono::DateTime::parse_from_rfc3339(&required_text::<String>(
                 block,
                 "first_entry_timestamp",
             )?)
@@ -192,7 +193,7 @@ fn details(spec: &'static TypeSpec, block: &Json) -> Result<Details, String> {
             let key = column.name.to_ascii_lowercase();
             match (column.kind, block.get(&key)) {
                 (_, None | Some(Json::Null)) => Ok(Value::Null),
-                (Kind::Text, Some(Json::String(text))) => Ok(Value::Text(text.clone())),
+                (Kind::Text, Some(Json::String(text))) => Ok(Value::Text(text.as_str().into())),
                 (Kind::Integer, Some(number)) if number.is_i64() => {
                     Ok(Value::Integer(number.as_i64().unwrap_or_default()))
                 }
@@ -214,7 +215,7 @@ fn session_block(block: Option<&Json>) -> Result<Option<Box<SessionBlock>>, Stri
         return Ok(None);
     };
     let time = |key: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
-        text(block, key)?
+        text::<String>(block, key)?
             .map(|value| {
                 chrono::DateTime::parse_from_rfc3339(&value)
                     .map(|time| time.with_timezone(&chrono::Utc))

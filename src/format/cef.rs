@@ -515,7 +515,11 @@ pub fn write_cef(event: &Event, out: &mut Vec<u8>) -> Optional {
         push_cef_value(line.key("shost"), address);
     }
     line.optional(const { slot(CEF_DROP_ORDER, "msg") }, |line| {
-        if let Some(message) = event.message.as_ref().or(event.entry_type_detail.as_ref()) {
+        if let Some(message) = event
+            .message
+            .as_deref()
+            .or(event.entry_type_detail.as_deref())
+        {
             push_cef_value(line.key("msg"), message);
         }
     });

@@ -428,9 +428,10 @@ pub const TABLE: &[Row] = &[
 pub fn lookup(event: &Event) -> &'static Row {
     if event.signal.is_some() || event.session.is_some() || event.audit_type.is_none() {
         let action = event.event_action.as_ref();
-        return TABLE
+        return own_rows()
             .iter()
             .find(|row| matches!(row.key, Key::Own(name) if name == action))
+            .copied()
             .unwrap_or_else(own_fallback);
     }
     let audit_type = event.audit_type.unwrap_or("");
@@ -443,6 +444,19 @@ pub fn lookup(event: &Event) -> &'static Row {
         .or_else(|| of_type().find(|row| matches!(row.key, Key::Codes(list) if list.contains(&code))))
         .or_else(|| of_type().find(|row| matches!(row.key, Key::Codes(list) if list.contains(&"*"))))
         .unwrap_or(&UNKNOWN)
+}
+
+/// The table's rows of auditfwd's own events (notices, signals, sessions),
+/// in table order, found once for the process: a session event (a third of
+/// the simulator's) scanned the whole table.
+fn own_rows() -> &'static [&'static Row] {
+    static OWN: std::sync::OnceLock<Vec<&'static Row>> = std::sync::OnceLock::new();
+    OWN.get_or_init(|| {
+        TABLE
+            .iter()
+            .filter(|row| matches!(row.key, Key::Own(_)))
+            .collect()
+    })
 }
 
 /// The table's rows of `audit_type`, in table order (grouped once for the

@@ -112,18 +112,24 @@ pub fn encode(event: &Event, format: Format) -> Vec<u8> {
 /// Events as newline-delimited lines in `format` (what the file and stdout
 /// sinks write), in a buffer sized for the format's usual line.
 pub fn ndjson(events: &[Event], format: Format) -> Vec<u8> {
+    let mut out = Vec::new();
+    ndjson_into(events, format, &mut out);
+    out
+}
+
+/// [`ndjson`], appended to `out` (a buffer the caller reuses batch after batch).
+pub fn ndjson_into(events: &[Event], format: Format, out: &mut Vec<u8>) {
     let line = match format {
         Format::Native => 1280,
         Format::Ecs => 1664,
         Format::Ocsf => 2176,
         Format::Cef | Format::Leef => 640,
     };
-    let mut out = Vec::with_capacity(events.len() * line);
+    out.reserve(events.len() * line);
     for event in events {
-        write(event, format, &mut out);
+        write(event, format, out);
         out.push(b'\n');
     }
-    out
 }
 
 /// Severity on the 0-10 scale of CEF, LEEF (`sev`), ECS `event.severity`

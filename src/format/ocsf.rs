@@ -372,10 +372,7 @@ fn write_src_endpoint(o: &mut Obj<'_>, event: &Event, class: OcsfClass) {
     let port = event.remote_port.map(u64::from);
     if let Some(ip) = super::remote_ip(event) {
         o.obj("src_endpoint", |o| {
-            o.raw("ip", |out| {
-                use std::io::Write;
-                write!(out, "\"{ip}\"").expect("writing to a Vec");
-            });
+            o.raw("ip", |out| super::ecs::write_ip(out, ip));
             o.opt_u64("port", port);
         });
     } else if let Some(address) = &event.remote_address {

@@ -266,8 +266,8 @@ pub(crate) fn every_kind_of_event() -> Vec<crate::event::Event> {
             row.entry_type = Some(code.into());
             row.job_type = Some((*job_type).into());
             row.job_name = Some((*job_name).into());
-            row.qualified_job_name = Some(format!("123456/JSMITH/{job_name}"));
-            row.remote_address = address.map(str::to_owned);
+            row.qualified_job_name = Some(format!("123456/JSMITH/{job_name}").into());
+            row.remote_address = address.map(Into::into);
             row.real_user_profile = Some(if offset % 2 == 0 { "QSECOFR" } else { "JSMITH" }.into());
             if matches!(code, "M" | "T") {
                 row.effective_user_profile = Some("QSECOFR".into());
@@ -410,7 +410,7 @@ fn every_event_formatted_as_ecs_uses_ecs_8_17_fields_with_their_types() {
         assert_eq!(document["event"]["outcome"], row.outcome.ecs());
         assert_eq!(document["event"]["module"], "ibmi");
         assert_eq!(document["event"]["dataset"], "ibmi.audit");
-        assert_eq!(document["host"]["hostname"], event.system_name);
+        assert_eq!(document["host"]["hostname"], event.system_name.as_str());
         assert_eq!(document["event"]["code"], mapping::event_id(event));
         if !row.ecs_category.is_empty() {
             assert_eq!(

@@ -283,7 +283,9 @@ impl Dispatcher {
             .lost_checkpoint
             .take()
             .map(|lost| lost.audit_gap_row(batch.rows.first(), &batch.cursor));
-        let mut events: Vec<_> = Vec::with_capacity(rows_read + 1);
+        // Room for a session event per entry besides its own (the simulator's
+        // mix makes 1.5 events per entry): growing it copied every event.
+        let mut events: Vec<_> = Vec::with_capacity(2 * rows_read + 1);
         events.extend(gap.map(|row| self.enricher.enrich_owned(row)));
         let (kept, newest_entry_micros) = self.enrich(batch.rows, &mut events);
         let mut cursor = batch.cursor;
@@ -347,13 +349,14 @@ impl Dispatcher {
     ) -> (usize, Option<i64>) {
         let mut newest_entry_micros = None;
         let mut kept = 0;
+        // One buffer for every entry's session events (a Vec per entry showed).
+        let mut derived = Vec::new();
         for row in rows {
             // Sessions see every entry, before the filter; their
             // events follow the entry (forwarded or not) in its place.
-            let derived = match &mut self.sessions {
-                Some(sessions) => sessions.observe(&row, &self.enricher),
-                None => Vec::new(),
-            };
+            if let Some(sessions) = &mut self.sessions {
+                sessions.observe_into(&row, &self.enricher, &mut derived);
+            }
             if self.filter.accepts(&row) {
                 kept += 1;
                 if row.notice.is_none() {
@@ -367,7 +370,7 @@ impl Dispatcher {
                 events.push(event);
                 events.extend(signals);
             }
-            events.extend(derived);
+            events.append(&mut derived);
         }
         (kept, newest_entry_micros)
     }

@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::event::audit::{Details, Kind, TypeSpec, Value};
-use crate::event::JournalRow;
+use crate::event::{JournalRow, Text};
 
 /// A row as named columns; keys are IBM's upper-case column names.
 pub type RawRow = HashMap<String, Option<String>>;
@@ -75,10 +75,12 @@ pub enum RowError {
     },
 }
 
-/// Trims CHAR padding (trailing blanks and NULs); empty means "none".
-pub fn clean(value: Option<&str>) -> Option<String> {
+/// Trims CHAR padding (trailing blanks and NULs); empty means "none". The
+/// text is copied once, from the driver's buffer into the [`Text`] (inline
+/// when short).
+pub fn clean(value: Option<&str>) -> Option<Text> {
     let trimmed = value?.trim_end_matches([' ', '\0']);
-    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+    (!trimmed.is_empty()).then(|| Text::from(trimmed))
 }
 
 /// Parses the timestamp forms IBM i tools print: `2026-04-08-10.15.30.123456`
@@ -190,11 +192,11 @@ impl LocalClock {
     }
 }
 
-fn take(row: &impl Columns, column: &str) -> Option<String> {
+fn take(row: &impl Columns, column: &str) -> Option<Text> {
     clean(row.text(column).as_deref())
 }
 
-fn required(row: &impl Columns, column: &'static str) -> Result<String, RowError> {
+fn required(row: &impl Columns, column: &'static str) -> Result<Text, RowError> {
     take(row, column).ok_or(RowError::Missing(column))
 }
 
@@ -210,7 +212,7 @@ pub fn entry_timestamp(row: &impl Columns) -> Result<NaiveDateTime, RowError> {
         Some(Typed::Timestamp(Ok(local))) => return Ok(local),
         Some(Typed::Timestamp(Err(text))) => text,
         Some(Typed::Null) => return Err(RowError::Missing(COLUMN)),
-        _ => required(row, COLUMN)?,
+        _ => required(row, COLUMN)?.into(),
     };
     parse_local_timestamp(&text).ok_or(RowError::Invalid {
         column: COLUMN,
@@ -232,14 +234,14 @@ fn sequence_number(row: &impl Columns) -> Result<u64, RowError> {
         Some(Whole::Number(number)) => {
             u64::try_from(number).map_err(|_| invalid(number.to_string()))
         }
-        Some(Whole::Text(text)) => parse_unsigned(&text).ok_or_else(|| invalid(text)),
+        Some(Whole::Text(text)) => parse_unsigned(&text).ok_or_else(|| invalid(text.into())),
     }
 }
 
 /// A whole-number column as the driver handed it over.
 enum Whole {
     Number(i64),
-    Text(String),
+    Text(Text),
 }
 
 /// The value of a whole-number column; `None` for NULL (or blank text).
@@ -335,7 +337,7 @@ pub fn details(spec: &'static TypeSpec, row: &impl Columns) -> Result<Details, R
                         .map(Value::Integer)
                         .ok_or(RowError::Invalid {
                             column: column.name,
-                            value: text,
+                            value: text.into(),
                             expected: "a whole number",
                         })
                 }
@@ -344,7 +346,7 @@ pub fn details(spec: &'static TypeSpec, row: &impl Columns) -> Result<Details, R
                 None => Ok(Value::Null),
                 Some(text) => parse_flag(&text).map(Value::Flag).ok_or(RowError::Invalid {
                     column: column.name,
-                    value: text,
+                    value: text.into(),
                     expected: "Y or N",
                 }),
             },
@@ -367,7 +369,7 @@ fn port(row: &impl Columns) -> Result<Option<u32>, RowError> {
         Some(Whole::Text(text)) => parse_unsigned(&text)
             .and_then(|port| u32::try_from(port).ok())
             .map(Some)
-            .ok_or_else(|| invalid(text)),
+            .ok_or_else(|| invalid(text.into())),
     }
 }
 

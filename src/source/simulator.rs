@@ -10,14 +10,14 @@
 //! over every [`ENTRIES_PER_RECEIVER`] entries, and sequence numbers restart at 1
 //! every seventh receiver, as after an IPL.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDateTime, TimeZone, Timelike, Utc};
 
 use super::config::{SimulatorConfig, SimulatorStart};
 use crate::event::audit::TypeSpec;
-use crate::event::{Cursor, JournalRow};
+use crate::event::{Cursor, JournalRow, Text};
 
 /// Journal entries per receiver before it is detached and a new one attached.
 pub const ENTRIES_PER_RECEIVER: u64 = 2_000;
@@ -150,12 +150,31 @@ impl Simulator {
 
 /// Where `row` sits in its slot (0 to SEQUENCE_SLOT - 1).
 fn offset_in_slot(config: &SimulatorConfig, row: &JournalRow) -> u64 {
-    let cursor = Cursor::of(row);
-    position_of(config, &cursor).map_or(0, |(_, offset)| offset)
+    let position = Position {
+        system: &row.system_name,
+        library: &row.receiver_library,
+        receiver: &row.receiver_name,
+        sequence: row.sequence_number,
+    };
+    slot_of(config, &position).map_or(0, |(_, offset)| offset)
 }
 
-fn receiver_name(receiver: u64) -> String {
-    format!("{RECEIVER_PREFIX}{:04}", receiver + 1)
+fn receiver_name(receiver: u64) -> Text {
+    padded(RECEIVER_PREFIX, receiver + 1, 4)
+}
+
+/// `prefix` and `number` with zeros in front to `width` digits (what
+/// `format!("{prefix}{number:0width$}")` gives), built without a heap
+/// allocation when it fits inline: once or more per entry.
+fn padded(prefix: &str, number: u64, width: usize) -> Text {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(number);
+    let mut text = Text::new(prefix);
+    for _ in digits.len()..width {
+        text.push('0');
+    }
+    text.push_str(digits);
+    text
 }
 
 /// First sequence number of a receiver.
@@ -213,26 +232,45 @@ fn start_of_resumed(
 
 /// The slot a cursor points into, and its offset within the slot.
 fn position_of(config: &SimulatorConfig, cursor: &Cursor) -> Result<(u64, u64), ForeignCursor> {
-    let foreign = |reason: &str| ForeignCursor {
+    let position = Position {
+        system: &cursor.system_name,
+        library: &cursor.receiver_library,
+        receiver: &cursor.receiver_name,
+        sequence: cursor.sequence_number,
+    };
+    slot_of(config, &position).map_err(|reason| ForeignCursor {
         cursor: cursor.to_string(),
         reason: reason.into(),
-    };
-    if cursor.system_name != config.system_name {
-        return Err(foreign("another system name"));
+    })
+}
+
+/// A journal position, borrowed from a cursor or a row.
+struct Position<'a> {
+    system: &'a str,
+    library: &'a str,
+    receiver: &'a str,
+    sequence: u64,
+}
+
+/// The slot `position` is in, and its offset within the slot; the error
+/// says why the simulator did not write such a position.
+fn slot_of(config: &SimulatorConfig, position: &Position<'_>) -> Result<(u64, u64), &'static str> {
+    if position.system != config.system_name {
+        return Err("another system name");
     }
-    let receiver = cursor
-        .receiver_name
+    let receiver = position
+        .receiver
         .strip_prefix(RECEIVER_PREFIX)
         .and_then(|digits| digits.parse::<u64>().ok())
-        .filter(|number| *number > 0 && cursor.receiver_library == RECEIVER_LIBRARY)
-        .ok_or_else(|| foreign("unknown receiver"))?
+        .filter(|number| *number > 0 && position.library == RECEIVER_LIBRARY)
+        .ok_or("unknown receiver")?
         - 1;
     let base = receiver_base(receiver);
-    let offset = cursor
-        .sequence_number
+    let offset = position
+        .sequence
         .checked_sub(base)
         .filter(|offset| offset / SEQUENCE_SLOT < ENTRIES_PER_RECEIVER)
-        .ok_or_else(|| foreign("sequence number outside the receiver"))?;
+        .ok_or("sequence number outside the receiver")?;
     Ok((
         receiver * ENTRIES_PER_RECEIVER + offset / SEQUENCE_SLOT,
         offset % SEQUENCE_SLOT,
@@ -387,7 +425,7 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
     };
     let address = pick(ADDRESSES, block_random >> 16);
     let port = 49_152 + (block_random >> 24) % 16_000;
-    let job_number = format!("{:06}", 100_000 + block % 900_000);
+    let job_number = padded("", 100_000 + block % 900_000, 6);
 
     let local = entry_time(config, receiver, block, step);
 
@@ -427,7 +465,7 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
             );
         }
         Scenario::Interactive => {
-            let device = format!("QPADEV{:04}", (block_random >> 40) % 200 + 1);
+            let device = padded("QPADEV", (block_random >> 40) % 200 + 1, 4);
             set_job(&mut row, &device, user, "INT", None);
             set_user(&mut row, user);
             row.device_name = Some(device.clone());
@@ -438,10 +476,11 @@ pub fn entry(config: &SimulatorConfig, ordinal: u64) -> JournalRow {
             row.entry_type = Some(["S", "B", "E"][step as usize].into());
             if step == 1 {
                 let batch = pick(BATCH_JOBS, block_random >> 44);
-                row.target_qualified_job_name = Some(format!(
-                    "{:06}/{user}/{batch}",
-                    100_000 + (block + 1) % 900_000
-                ));
+                let mut job = padded("", 100_000 + (block + 1) % 900_000, 6);
+                for part in ["/", user, "/", batch] {
+                    job.push_str(part);
+                }
+                row.target_qualified_job_name = Some(job);
             }
         }
         Scenario::Ssh => {
@@ -514,8 +553,12 @@ fn set_job(
     row.job_name = Some(name.into());
     row.job_user = Some(job_user.into());
     row.job_type = Some(job_type.into());
-    row.job_subtype = subtype.map(str::to_owned);
-    row.qualified_job_name = Some(format!("{job_number}/{job_user}/{name}"));
+    row.job_subtype = subtype.map(Text::from);
+    let mut qualified = Text::new(job_number);
+    for part in ["/", job_user, "/", name] {
+        qualified.push_str(part);
+    }
+    row.qualified_job_name = Some(qualified);
 }
 
 /// Sets the entry's user and both of its profiles to `profile`.
@@ -541,9 +584,9 @@ fn host_server(
     // user. Remote command jobs run with MAXUSE(1) and end after one.
     let single_use = job_name == "QZRCSRVS";
     let job_number = if single_use {
-        block_job_number.to_owned()
+        Text::from(block_job_number)
     } else {
-        format!("{:06}", 200_000 + (block_random >> 48) % PRESTART_POOL)
+        padded("", 200_000 + (block_random >> 48) % PRESTART_POOL, 6)
     };
     row.job_number = Some(job_number.clone());
     set_job(row, &job_number, job_name, "QUSER", "PJ", Some("J"));

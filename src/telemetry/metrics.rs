@@ -60,7 +60,7 @@ pub struct Metrics {
     /// Sessions open now, per method.
     sessions_open: Mutex<std::collections::BTreeMap<String, usize>>,
     /// Sessions ended, per (method, end reason).
-    sessions_ended: Mutex<std::collections::BTreeMap<(String, &'static str), u64>>,
+    sessions_ended: Mutex<std::collections::BTreeMap<(crate::event::Text, &'static str), u64>>,
 }
 
 fn now_micros() -> i64 {

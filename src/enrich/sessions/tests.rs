@@ -117,9 +117,9 @@ fn run(tracker: &mut SessionTracker, lines: &[Line]) -> Vec<Seen> {
             let session = event.session.expect("a session block");
             (
                 event.event_action.into_owned(),
-                session.user,
-                session.job,
-                session.end_reason,
+                session.user.into(),
+                session.job.into(),
+                session.end_reason.map(String::from),
                 session.duration_seconds,
             )
         })
@@ -397,7 +397,7 @@ proptest! {
             let mut first = SessionTracker::new(&settings);
             // Batches of three, each batch's changes applied as the store does.
             let mut got = Vec::new();
-            let mut stored: BTreeMap<(String, String), Vec<u8>> = BTreeMap::new();
+            let mut stored: BTreeMap<(crate::event::Text, crate::event::Text), Vec<u8>> = BTreeMap::new();
             for chunk in lines[..cut].chunks(3) {
                 got.extend(run(&mut first, chunk));
                 for (key, session) in first.take_changes().changes {

@@ -123,7 +123,7 @@ pub enum Value {
     /// The column was NULL, or empty text.
     Null,
     /// A text value, CHAR padding trimmed.
-    Text(String),
+    Text(crate::event::Text),
     /// A whole number.
     Integer(i64),
     /// A `Y`/`N` style flag.
@@ -380,7 +380,7 @@ mod tests {
                 if let Some((_, value)) = extra.iter().find(|(name, _)| *name == column.name) {
                     value.clone()
                 } else if Some(column.name) == spec.code_column {
-                    Value::Text(code.to_owned())
+                    Value::Text(code.into())
                 } else {
                     Value::Null
                 }

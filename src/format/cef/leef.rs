@@ -87,7 +87,11 @@ pub fn write_leef(event: &Event, out: &mut Vec<u8>) -> Optional {
         push_leef_value(line.key("remoteAddress"), address);
     }
     line.optional(const { slot(LEEF_DROP_ORDER, "msg") }, |line| {
-        if let Some(message) = event.message.as_ref().or(event.entry_type_detail.as_ref()) {
+        if let Some(message) = event
+            .message
+            .as_deref()
+            .or(event.entry_type_detail.as_deref())
+        {
             push_leef_value(line.key("msg"), message);
         }
     });

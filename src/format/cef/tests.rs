@@ -38,7 +38,7 @@ mod old {
     /// `mapping::event_name` as it was.
     pub(super) fn event_name(event: &Event) -> String {
         if let Some(detail) = &event.entry_type_detail {
-            return detail.clone();
+            return detail.to_string();
         }
         if event.audit_type == Some("JS") {
             if let Some(description) = crate::enrich::classify::entry_type_description(event.code())
@@ -181,8 +181,11 @@ mod old {
             ("cs1Label", object.as_ref().map(|_| "objName".to_owned())),
             ("cs1", object),
             ("suser", actor.map(str::to_owned)),
-            ("sproc", event.qualified_job_name.clone()),
-            ("shost", Some(event.system_name.clone())),
+            (
+                "sproc",
+                event.qualified_job_name.as_deref().map(str::to_owned),
+            ),
+            ("shost", Some(event.system_name.to_string())),
             ("src", ip.map(|ip| ip.to_string())),
             ("spt", event.remote_port.map(|port| port.to_string())),
             ("evtAggregation", Some("*NO".to_owned())),
@@ -270,7 +273,7 @@ mod old {
         let (actor, effective, target) = crate::format::users(event);
         let mut extensions: Vec<(&str, String)> = vec![
             ("rt", epoch_millis(event).to_string()),
-            ("dvchost", event.system_name.clone()),
+            ("dvchost", event.system_name.to_string()),
         ];
         let mut optional = |key: &'static str, value: Option<String>| {
             if let Some(value) = value {
@@ -302,7 +305,10 @@ mod old {
         let long_id = event.event_id.chars().count() > CEF_EXTERNAL_ID_MAX;
         optional("cs6", long_id.then(|| event.event_id.clone()));
         optional("cs6Label", long_id.then(|| "eventId".to_owned()));
-        optional("dproc", event.qualified_job_name.clone());
+        optional(
+            "dproc",
+            event.qualified_job_name.as_deref().map(str::to_owned),
+        );
         // cn1 is a signed 64-bit long: a sequence number above 2^63 - 1 (IBM i
         // allows up to 2^64 - 1) is left out; the event id still carries it.
         let sequence_fits = i64::try_from(event.sequence_number).is_ok();
@@ -334,7 +340,7 @@ mod old {
             )),
         );
         optional("cs3Label", Some("receiver".into()));
-        optional("cs4", event.job_type.clone());
+        optional("cs4", event.job_type.as_deref().map(str::to_owned));
         optional(
             "cs4Label",
             event.job_type.as_ref().map(|_| "jobType".into()),
@@ -345,7 +351,8 @@ mod old {
             "shost",
             event
                 .remote_address
-                .clone()
+                .as_deref()
+                .map(str::to_owned)
                 .filter(|_| crate::format::remote_ip(event).is_none()),
         );
         optional(
@@ -353,7 +360,7 @@ mod old {
             event
                 .message
                 .clone()
-                .or_else(|| event.entry_type_detail.clone()),
+                .or_else(|| event.entry_type_detail.as_deref().map(str::to_owned)),
         );
         extensions.retain(|(key, _)| {
             !drop
@@ -396,7 +403,7 @@ mod old {
                 "sev",
                 Some(crate::format::severity_0_10(event.severity).to_string()),
             ),
-            ("identHostName", Some(event.system_name.clone())),
+            ("identHostName", Some(event.system_name.to_string())),
             ("usrName", actor.map(str::to_owned)),
             ("accountName", target.map(str::to_owned)),
             (
@@ -407,7 +414,10 @@ mod old {
             ("outcome", Some(row.outcome.ecs().to_owned())),
             ("eventId", Some(event.event_id.clone())),
             ("auditType", event.audit_type.map(str::to_owned)),
-            ("jobName", event.qualified_job_name.clone()),
+            (
+                "jobName",
+                event.qualified_job_name.as_deref().map(str::to_owned),
+            ),
             ("sequence", Some(event.sequence_number.to_string())),
             ("privileged", Some(event.privileged.to_string())),
             ("effectiveUser", effective.map(str::to_owned)),
@@ -420,12 +430,13 @@ mod old {
                     event.receiver_library, event.receiver_name
                 )),
             ),
-            ("jobType", event.job_type.clone()),
+            ("jobType", event.job_type.as_deref().map(str::to_owned)),
             (
                 "remoteAddress",
                 event
                     .remote_address
-                    .clone()
+                    .as_deref()
+                    .map(str::to_owned)
                     .filter(|_| crate::format::remote_ip(event).is_none()),
             ),
             (
@@ -433,7 +444,7 @@ mod old {
                 event
                     .message
                     .clone()
-                    .or_else(|| event.entry_type_detail.clone()),
+                    .or_else(|| event.entry_type_detail.as_deref().map(str::to_owned)),
             ),
         ];
         let pairs: Vec<String> = attributes
@@ -540,9 +551,9 @@ pub(crate) fn apply(base: &crate::event::Event, hostile: &Hostile) -> crate::eve
     let mut event = base.clone();
     let text = |at: usize| hostile.texts[at].clone();
     let optional = |at: usize| (hostile.absent & (1 << at) == 0).then(|| text(at));
-    event.system_name = text(0);
-    event.receiver_library = text(1);
-    event.receiver_name = text(2);
+    event.system_name = text(0).into();
+    event.receiver_library = text(1).into();
+    event.receiver_name = text(2).into();
     event.event_id = text(3);
     event.event_action = Cow::Owned(text(4));
     event.code_label = Cow::Owned(text(5));
@@ -552,24 +563,26 @@ pub(crate) fn apply(base: &crate::event::Event, hostile: &Hostile) -> crate::eve
         _ => text(6),
     });
     event.connection_type = Cow::Owned(text(7));
-    event.user_name = optional(8);
-    event.real_user_profile = optional(9);
-    event.effective_user_profile = optional(10);
-    event.target_user = optional(11);
-    event.qualified_job_name = optional(12);
-    event.job_type = optional(13);
-    event.entry_type_detail = optional(14);
+    let optional_text = |at: usize| optional(at).map(crate::event::Text::from);
+    event.user_name = optional_text(8);
+    event.real_user_profile = optional_text(9);
+    event.effective_user_profile = optional_text(10);
+    event.target_user = optional_text(11);
+    event.qualified_job_name = optional_text(12);
+    event.job_type = optional_text(13);
+    event.entry_type_detail = optional_text(14);
     event.message = optional(15);
-    event.code = optional(16);
-    event.entry_type = optional(17);
-    event.remote_address = (hostile.absent & (1 << 18) == 0).then(|| hostile.address.clone());
+    event.code = optional_text(16);
+    event.entry_type = optional_text(17);
+    event.remote_address =
+        (hostile.absent & (1 << 18) == 0).then(|| hostile.address.as_str().into());
     if hostile.absent & (1 << 19) != 0 {
         event.audit_type = None;
     }
     if let Some(details) = event.details.as_mut() {
         for (at, value) in details.values.iter_mut().enumerate() {
             if matches!(value, Value::Text(_)) {
-                *value = Value::Text(text(20 + at % 4));
+                *value = Value::Text(text(20 + at % 4).into());
             }
         }
     }

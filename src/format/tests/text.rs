@@ -177,7 +177,7 @@ fn cef_and_leef_round_trip_hostile_text() {
     let mut row = bare(9);
     row.entry_type = Some("S".into());
     row.real_user_profile = Some(nasty.into());
-    row.qualified_job_name = Some(format!("123456/{nasty}/QPADEV0001"));
+    row.qualified_job_name = Some(format!("123456/{nasty}/QPADEV0001").into());
     let event = Enricher::default().enrich_owned(row);
     // CEF escapes line ends; a tab (like any other control character) is a space.
     let cef_text = "Jö|h=n\\ \"Ä]\nX^y\r ✓ a=b";
@@ -216,14 +216,14 @@ fn hostile_row(
         &mut row.remote_address,
         &mut row.entry_type_detail,
     ] {
-        *field = Some(text.to_owned());
+        *field = Some(text.into());
     }
     if spec.is_js() {
-        row.entry_type = Some(code.to_owned());
-        row.job_type = Some(text.to_owned());
-        row.device_name = Some(text.to_owned());
-        row.real_user_profile = Some(text.to_owned());
-        row.effective_user_profile = Some(text.to_owned());
+        row.entry_type = Some(code.into());
+        row.job_type = Some(text.into());
+        row.device_name = Some(text.into());
+        row.real_user_profile = Some(text.into());
+        row.effective_user_profile = Some(text.into());
         return row;
     }
     let values = spec
@@ -231,8 +231,8 @@ fn hostile_row(
         .iter()
         .map(
             |column| match (Some(column.name) == spec.code_column, column.kind) {
-                (true, _) => Column::Text(code.to_owned()),
-                (false, Kind::Text) => Column::Text(text.to_owned()),
+                (true, _) => Column::Text(code.into()),
+                (false, Kind::Text) => Column::Text(text.into()),
                 (false, Kind::Integer) => Column::Integer(7),
                 (false, Kind::Flag) => Column::Flag(true),
             },

@@ -48,7 +48,15 @@ struct Writer {
     _tether: Tether,
     /// Batches for the writer thread; it ends when this is dropped.
     jobs: mpsc::Sender<Job>,
+    /// Buffers the writer thread is done with, to encode the next batches
+    /// into (at most [`SPARE_BUFFERS`]): a fresh megabyte per batch cost
+    /// page faults and the allocator's consolidation.
+    spare: mpsc::Receiver<Vec<u8>>,
 }
+
+/// Encoded batches' buffers kept for reuse, each as large as the largest
+/// batch it held.
+const SPARE_BUFFERS: usize = 2;
 
 /// One encoded batch for the writer thread, and where to answer.
 struct Job {
@@ -81,7 +89,13 @@ impl FileSink {
     /// Encodes the batch and hands it to the writer thread; the [`Pending`]
     /// completes once an `fsync` covering it has returned.
     pub fn start(&mut self, batch: &EventBatch) -> Result<Pending, SinkError> {
-        let bytes = crate::format::ndjson(&batch.events, self.format);
+        let mut bytes = self
+            .writer
+            .as_ref()
+            .and_then(|writer| writer.spare.try_recv().ok())
+            .unwrap_or_default();
+        bytes.clear();
+        crate::format::ndjson_into(&batch.events, self.format, &mut bytes);
         let (done, answer) = tokio::sync::oneshot::channel();
         let sender = self.writer()?;
         let job = Job {
@@ -111,10 +125,11 @@ impl FileSink {
                 return Err(self.writer_gone());
             };
             let (jobs, receiver) = mpsc::channel::<Job>();
+            let (give_back, spare) = mpsc::sync_channel::<Vec<u8>>(SPARE_BUFFERS);
             let name = format!("file sink {}: the writer thread", self.path.display());
             let tether = self
                 .spawner
-                .thread(name, "sink-file", move || file.run(receiver))
+                .thread(name, "sink-file", move || file.run(receiver, give_back))
                 .map_err(|error| {
                     SinkError::transient(format!(
                         "file sink {}: cannot start the writer thread: {error}",
@@ -124,6 +139,7 @@ impl FileSink {
             self.writer = Some(Writer {
                 _tether: tether,
                 jobs,
+                spare,
             });
         }
         Ok(&self.writer.as_ref().expect("started above").jobs)
@@ -162,7 +178,7 @@ impl FileWriter {
     /// failure are refused (transient) until a resent one comes, whose id is
     /// at most the highest refused: the task resends in batch order (see
     /// `Deliver::ordered`), so the file keeps journal order across a failure.
-    fn run(&mut self, jobs: mpsc::Receiver<Job>) {
+    fn run(&mut self, jobs: mpsc::Receiver<Job>, give_back: mpsc::SyncSender<Vec<u8>>) {
         // After a failure: the highest batch id refused so far, and why.
         let mut refusing: Option<(u64, SinkError)> = None;
         while let Ok(first) = jobs.recv() {
@@ -191,6 +207,8 @@ impl FileWriter {
             for job in group {
                 // A dropped answer means the delivery was abandoned (shutdown).
                 let _ = job.done.send(result.clone());
+                // Kept for the next batch while fewer than SPARE_BUFFERS wait.
+                let _ = give_back.try_send(job.bytes);
             }
         }
     }

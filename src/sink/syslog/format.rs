@@ -128,6 +128,11 @@ pub fn escape_sd_value(value: &str) -> String {
     out
 }
 
+/// An optional text field as the parameter's own `String`.
+fn owned(value: &Option<crate::event::Text>) -> Option<String> {
+    value.as_deref().map(str::to_owned)
+}
+
 fn sd_params(event: &Event) -> Vec<(&'static str, String)> {
     let mut params = vec![
         ("event_id", Some(event.event_id.clone())),
@@ -140,11 +145,11 @@ fn sd_params(event: &Event) -> Vec<(&'static str, String)> {
             )),
         ),
         ("action", Some(event.event_action.to_string())),
-        ("user", event.real_user_profile.clone()),
-        ("effective_user", event.effective_user_profile.clone()),
-        ("job", event.qualified_job_name.clone()),
+        ("user", owned(&event.real_user_profile)),
+        ("effective_user", owned(&event.effective_user_profile)),
+        ("job", owned(&event.qualified_job_name)),
         ("method", Some(event.connection_method.to_string())),
-        ("remote_address", event.remote_address.clone()),
+        ("remote_address", owned(&event.remote_address)),
         (
             "remote_port",
             event.remote_port.map(|port| port.to_string()),
@@ -332,7 +337,7 @@ mod nasty_values {
     fn nasty_event() -> Event {
         let mut row = row("S", "INT", "QPADEV0001", Some("JSMITH"));
         row.real_user_profile = Some(NASTY.into());
-        row.qualified_job_name = Some(format!("123456/{NASTY}/QPADEV0001"));
+        row.qualified_job_name = Some(format!("123456/{NASTY}/QPADEV0001").into());
         Enricher::default().enrich(&row)
     }
 
@@ -509,8 +514,8 @@ mod nasty_values {
                 max_message_bytes in 480usize..2048,
             ) {
                 let mut row = crate::enrich::tests::row("S", "INT", &job_name, Some(&user));
-                row.remote_address = Some(address);
-                row.qualified_job_name = Some(format!("123456/{user}/{job_name}"));
+                row.remote_address = Some(address.into());
+                row.qualified_job_name = Some(format!("123456/{user}/{job_name}").into());
                 let event = Enricher::new(&crate::enrich::config::AlertsConfig::default()).enrich(&row);
                 for body in [SyslogBody::Json, SyslogBody::Cef, SyslogBody::Leef] {
                     for protocol in [SyslogProtocol::Rfc5424, SyslogProtocol::Rfc3164] {

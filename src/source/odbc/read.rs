@@ -167,7 +167,7 @@ impl OdbcSource {
                             system: Some(known),
                             ..
                         }) => known,
-                        _ => row.system_name.clone(),
+                        _ => row.system_name.to_string(),
                     };
                     read.last = Some(Seen {
                         system: Some(system),

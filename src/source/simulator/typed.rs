@@ -2,7 +2,10 @@
 //! stream: which slots carry one, of which type and code, and brute-force
 //! bursts of failed sign-ons.
 
+use std::borrow::Cow;
+
 use super::*;
+use crate::source::rows::Columns;
 
 /// Per mille of slots that carry an entry of each other type (PW and AF the
 /// most, as on a real system), and slots where a brute-force burst runs.
@@ -30,34 +33,34 @@ fn columns(
     burst: bool,
     random: u64,
     user: &'static str,
-) -> Vec<(&'static str, String)> {
+) -> Vec<(&'static str, &'static str)> {
     let pick_code = |codes: &[&'static str]| pick(codes, random >> 30);
     match spec.code {
         "PW" if burst => vec![
-            ("VIOLATION_TYPE", "P".into()),
-            ("AUDIT_USER_NAME", "PAYADMIN".into()),
-            ("DEVICE_NAME", "QPADEV0042".into()),
+            ("VIOLATION_TYPE", "P"),
+            ("AUDIT_USER_NAME", "PAYADMIN"),
+            ("DEVICE_NAME", "QPADEV0042"),
         ],
         "PW" => vec![
             (
                 "VIOLATION_TYPE",
-                pick_code(&["P", "P", "P", "P", "P", "P", "P", "U", "U", "Q"]).into(),
+                pick_code(&["P", "P", "P", "P", "P", "P", "P", "U", "U", "Q"]),
             ),
-            ("AUDIT_USER_NAME", user.into()),
+            ("AUDIT_USER_NAME", user),
         ],
         "AF" => vec![
             (
                 "VIOLATION_TYPE",
-                pick_code(&["A", "A", "A", "A", "A", "A", "A", "A", "T", "S"]).into(),
+                pick_code(&["A", "A", "A", "A", "A", "A", "A", "A", "T", "S"]),
             ),
-            ("OBJECT_LIBRARY", "PAYROLL".into()),
-            ("OBJECT_NAME", "SALARIES".into()),
-            ("OBJECT_TYPE", "*FILE".into()),
-            ("USER_PROFILE_NAME", user.into()),
+            ("OBJECT_LIBRARY", "PAYROLL"),
+            ("OBJECT_NAME", "SALARIES"),
+            ("OBJECT_TYPE", "*FILE"),
+            ("USER_PROFILE_NAME", user),
         ],
         "PS" => vec![
-            ("ENTRY_TYPE", pick_code(&["H", "S", "E", "P"]).into()),
-            ("USER_PROFILE_NAME", user.into()),
+            ("ENTRY_TYPE", pick_code(&["H", "S", "E", "P"])),
+            ("USER_PROFILE_NAME", user),
         ],
         "CP" => {
             let grant = (random >> 40) % 5 == 0;
@@ -68,65 +71,76 @@ fn columns(
                         "CHG"
                     } else {
                         pick_code(&["CHG", "CHG", "CRT"])
-                    }
-                    .into(),
+                    },
                 ),
-                ("USER_PROFILE", user.into()),
-                ("STATUS", "*ENABLED".into()),
-                ("ALLOBJ", if grant { "Y" } else { "N" }.into()),
-                ("PREVIOUS_ALLOBJ", "N".into()),
+                ("USER_PROFILE", user),
+                ("STATUS", "*ENABLED"),
+                ("ALLOBJ", if grant { "Y" } else { "N" }),
+                ("PREVIOUS_ALLOBJ", "N"),
             ]
         }
         "SV" => vec![
-            ("ENTRY_TYPE", "A".into()),
+            ("ENTRY_TYPE", "A"),
             (
                 "SYSTEM_VALUE",
-                pick_code(&["QAUDLVL", "QMAXSIGN", "QDATFMT", "QDATFMT"]).into(),
+                pick_code(&["QAUDLVL", "QMAXSIGN", "QDATFMT", "QDATFMT"]),
             ),
-            ("OLD_VALUE", "*AUTFAIL *SECURITY *JOBDTA".into()),
-            ("NEW_VALUE", "*AUTFAIL".into()),
+            ("OLD_VALUE", "*AUTFAIL *SECURITY *JOBDTA"),
+            ("NEW_VALUE", "*AUTFAIL"),
         ],
         "CA" => vec![
-            ("COMMAND_TYPE", pick_code(&["GRANT", "REVOKE"]).into()),
-            ("OBJECT_LIBRARY", "PAYROLL".into()),
-            ("OBJECT_NAME", "SALARIES".into()),
-            ("OBJECT_TYPE", "*FILE".into()),
-            ("USER_PROFILE_NAME", user.into()),
-            ("OBJECT_OPERATIONAL", "YES".into()),
-            ("DATA_READ", "YES".into()),
-            ("PREV_OBJECT_OPERATIONAL", "NO".into()),
-            ("PREV_DATA_READ", "NO".into()),
+            ("COMMAND_TYPE", pick_code(&["GRANT", "REVOKE"])),
+            ("OBJECT_LIBRARY", "PAYROLL"),
+            ("OBJECT_NAME", "SALARIES"),
+            ("OBJECT_TYPE", "*FILE"),
+            ("USER_PROFILE_NAME", user),
+            ("OBJECT_OPERATIONAL", "YES"),
+            ("DATA_READ", "YES"),
+            ("PREV_OBJECT_OPERATIONAL", "NO"),
+            ("PREV_DATA_READ", "NO"),
         ],
         "GR" => vec![
-            ("ENTRY_TYPE", pick_code(&["A", "D", "R"]).into()),
-            ("EXIT_POINT_NAME", "QIBM_QZDA_INIT".into()),
-            ("EXIT_PROGRAM_LIBRARY", "SECLIB".into()),
-            ("EXIT_PROGRAM", "ODBCEXIT".into()),
+            ("ENTRY_TYPE", pick_code(&["A", "D", "R"])),
+            ("EXIT_POINT_NAME", "QIBM_QZDA_INIT"),
+            ("EXIT_PROGRAM_LIBRARY", "SECLIB"),
+            ("EXIT_PROGRAM", "ODBCEXIT"),
         ],
         // AUDIT_JOURNAL_OW has no ENTRY_TYPE column.
         "OW" => vec![
-            ("OBJECT_LIBRARY", "PAYROLL".into()),
-            ("OBJECT_NAME", "PAYCALC".into()),
-            ("OBJECT_TYPE", "*PGM".into()),
-            ("PREVIOUS_OWNER", "OPSADM".into()),
-            ("NEW_OWNER", user.into()),
+            ("OBJECT_LIBRARY", "PAYROLL"),
+            ("OBJECT_NAME", "PAYCALC"),
+            ("OBJECT_TYPE", "*PGM"),
+            ("PREVIOUS_OWNER", "OPSADM"),
+            ("NEW_OWNER", user),
         ],
         "AD" => vec![
-            ("ENTRY_TYPE", "U".into()),
-            ("OBJECT_AUDIT", "*NONE".into()),
-            ("PREV_OBJECT_AUDIT", "*CMD".into()),
+            ("ENTRY_TYPE", "U"),
+            ("OBJECT_AUDIT", "*NONE"),
+            ("PREV_OBJECT_AUDIT", "*CMD"),
             // CHGUSRAUD: the changed profile is the object, type *USRPRF.
-            ("LIBRARY_NAME", "QSYS".into()),
-            ("OBJECT_NAME", user.into()),
-            ("OBJECT_TYPE", "*USRPRF".into()),
+            ("LIBRARY_NAME", "QSYS"),
+            ("OBJECT_NAME", user),
+            ("OBJECT_TYPE", "*USRPRF"),
         ],
         _ => vec![
-            ("ENTRY_TYPE", "A".into()),
-            ("OBJECT_LIBRARY", "PAYROLL".into()),
-            ("OBJECT_NAME", "PAYCALC".into()),
-            ("OBJECT_TYPE", "*PGM".into()),
-            ("OBJECT_OWNER", "QSECOFR".into()),
+            ("ENTRY_TYPE", "A"),
+            ("OBJECT_LIBRARY", "PAYROLL"),
+            ("OBJECT_NAME", "PAYCALC"),
+            ("OBJECT_TYPE", "*PGM"),
+            ("OBJECT_OWNER", "QSECOFR"),
         ],
+    }
+}
+
+/// A simulated entry's columns: (name, text) pairs, read by name.
+struct Fixed(Vec<(&'static str, &'static str)>);
+
+impl Columns for Fixed {
+    fn text(&self, column: &str) -> Option<Cow<'_, str>> {
+        self.0
+            .iter()
+            .find(|(name, _)| *name == column)
+            .map(|(_, text)| Cow::Borrowed(*text))
     }
 }
 
@@ -164,12 +178,8 @@ pub(super) fn typed_entries(
     };
     let user = pick(USERS, random >> 10);
     let address = pick(ADDRESSES, random >> 20);
-    let columns = columns(spec, burst, random, user);
-    let raw: HashMap<String, Option<String>> = columns
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), Some(value)))
-        .collect();
-    let Ok(details) = crate::source::rows::details(spec, &raw) else {
+    let columns = Fixed(columns(spec, burst, random, user));
+    let Ok(details) = crate::source::rows::details(spec, &columns) else {
         return Vec::new();
     };
     let mut row = JournalRow::bare(

@@ -139,7 +139,7 @@ impl Journal {
             .collect();
         Read {
             last: rows.last().map(|row| Seen {
-                system: Some(row.system_name.clone()),
+                system: Some(row.system_name.to_string()),
                 sequence: row.sequence_number,
                 timestamp: Some(row.entry_timestamp_local),
             }),
@@ -235,7 +235,7 @@ fn delivered(outs: &[Out]) -> Vec<Handed> {
         .flat_map(|out| &out.rows)
         .map(|row| {
             (
-                row.receiver_name.clone(),
+                row.receiver_name.to_string(),
                 row.sequence_number,
                 row.notice.as_ref().map(|notice| notice.action),
             )
