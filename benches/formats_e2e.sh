@@ -11,12 +11,11 @@
 # after share one run of a shared machine ("base" lines, ratios to this
 # build's native).
 #
-# The file is new on every run, so the kernel allocates a page-cache page for
-# each 4 KiB written; on some virtual machines that costs more than the
-# encoding (here dd wrote a new file at 0.54 GB/s, an existing one at 11.7
-# GB/s). The "dd of the same bytes" figure is that cost alone, measured in the
-# same run: a format that writes more bytes pays it per byte, whatever its
-# encoder does.
+# CPU is split into user and system time: the file is new on every run, so
+# the kernel allocates a page-cache page for every 4 KiB written, and on some
+# virtual machines that costs more than the encoding (here dd wrote a new
+# file at 0.54 GB/s, an existing one at 11.7 GB/s). A format that writes more
+# bytes pays that per byte, whatever its encoder does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 entries="${ENTRIES:-500000}"
@@ -68,12 +67,7 @@ TOML
     [ -n "$native_rate" ] || native_rate="$rate"
     reference="$native_rate"
   fi
-  # The kernel's share that only the byte count decides: the same bytes
-  # written to a new file by dd (system time), right after the run.
-  copied="$( { time dd if="$work/events.ndjson" of="$work/copy" bs=1M status=none; } 2>&1 )"
-  rm -f "$work/copy"
-  read -r _ _ write_sys <<<"$copied"
-  awk -v f="$label" -v w="$wall" -v u="$user" -v s="$sys" -v e="$events" -v b="$bytes" -v r="$rate" -v n="$reference" -v k="$write_sys" \
-    'BEGIN { printf "%-11s wall %6.1f s  cpu %6.1f s (user %5.1f, sys %5.1f; dd of the same bytes: sys %4.1f)  %8d events  %8d events/cpu-s  %5d bytes/event  %.2f x native\n", f, w, u + s, u, s, k, e, r, b / e, r / n }'
+  awk -v f="$label" -v w="$wall" -v u="$user" -v s="$sys" -v e="$events" -v b="$bytes" -v r="$rate" -v n="$reference" \
+    'BEGIN { printf "%-11s wall %6.1f s  cpu %6.1f s (user %5.1f, sys %5.1f)  %8d events  %8d events/cpu-s  %5d bytes/event  %.2f x native\n", f, w, u + s, u, s, e, r, b / e, r / n }'
  done
 done
