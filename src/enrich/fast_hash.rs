@@ -2,11 +2,14 @@
 //! name (short text, looked up several times per entry), where SipHash's
 //! per-call cost showed in profiles.
 //!
-//! It is the Fx hash (rustc's): a multiply and a rotate per eight bytes, not
-//! resistant to keys chosen to collide. The keys are the system's name and
-//! qualified job names, whose six-digit number the IBM i assigns, and the
-//! table holds at most `sessions.max_open` entries, so colliding keys can only
-//! slow the tracker, never grow it.
+//! It is the Fx hash (rustc's): a multiply and a rotate per eight bytes. Fx
+//! alone is not resistant to keys chosen to collide, and a job's name is the
+//! submitter's to choose: keys crafted to collide would turn each look-up of
+//! up to `sessions.max_open` sessions into a scan, which slows the reader of
+//! a security journal. So every hasher starts from a seed drawn once per
+//! process from the standard library's random hasher keys: a collision then
+//! depends on a value the journal's writer cannot know. The seed changes
+//! nothing that is written (no output follows these tables' order).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -16,10 +19,26 @@ pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 /// A `HashSet` with [`FxHasher`].
 pub(crate) type FastSet<T> = HashSet<T, BuildHasherDefault<FxHasher>>;
 
-/// Fx: `hash = (hash.rotate_left(5) ^ word) * K` over eight-byte words.
-#[derive(Clone, Copy, Debug, Default)]
+/// Fx: `hash = (hash.rotate_left(5) ^ word) * K` over eight-byte words,
+/// from the process's seed.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct FxHasher {
     hash: u64,
+}
+
+impl Default for FxHasher {
+    fn default() -> FxHasher {
+        FxHasher { hash: seed() }
+    }
+}
+
+/// The process's seed: random keys of the standard library's hasher, hashed.
+fn seed() -> u64 {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| {
+        use std::hash::BuildHasher;
+        std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64)
+    })
 }
 
 const K: u64 = 0x517c_c1b7_2722_0a95;
@@ -96,5 +115,20 @@ mod tests {
         }
         assert_eq!(hash_of(("SYS", "JOB")), hash_of(("SYS", "JOB")));
         assert_ne!(hash_of(("SYS", "JOB")), hash_of(("SYSJ", "OB")));
+    }
+
+    /// A hasher starts from the process's seed, not from zero, so the same
+    /// key hashes as no one outside the process can work out.
+    #[test]
+    fn hashers_start_from_the_process_seed() {
+        let seeded = FxHasher::default();
+        assert_eq!(seeded.finish(), seed());
+        assert_eq!(seed(), seed(), "one seed per process");
+        let mut unseeded = FxHasher { hash: 0 };
+        unseeded.write_u64(7);
+        let mut from_seed = FxHasher::default();
+        from_seed.write_u64(7);
+        // Only a seed of zero would give the same (one chance in 2^64).
+        assert_ne!(unseeded.finish(), from_seed.finish());
     }
 }
