@@ -446,6 +446,12 @@ impl Config {
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.sinks = self.effective_sinks();
+        if self.sources.is_empty() {
+            // The bound in effect, derived when unset (a fleet's systems may
+            // each read batches of their own size, so theirs stays unset).
+            shown.pipeline.max_events_in_memory =
+                Some(self.pipeline.events_in_memory(self.source.batch_rows));
+        }
         toml::to_string(&shown).unwrap_or_else(|error| format!("# cannot print: {error}\n"))
     }
 

@@ -36,6 +36,11 @@ fn layers_defaults_files_environment_command_line() {
 
     let defaults = printed(&check_config(&workspace, &[], &[]));
     assert_eq!(batch_rows(&defaults), 1000);
+    // The events bound in effect is shown even unset: 16 batches of 1000 rows, halved.
+    assert_eq!(
+        defaults["pipeline"]["max_events_in_memory"].as_integer(),
+        Some(8000)
+    );
     assert_eq!(
         defaults["sinks"].as_array().unwrap()[0]["type"].as_str(),
         Some("stdout")
@@ -72,6 +77,11 @@ fn layers_defaults_files_environment_command_line() {
         &[("AUDITFWD_SOURCE__BATCH_ROWS", "30")],
     ));
     assert_eq!(batch_rows(&command_line), 40);
+    assert_eq!(
+        command_line["pipeline"]["max_events_in_memory"].as_integer(),
+        Some(16 * 40 / 2),
+        "derived from the batch size in effect"
+    );
 }
 
 #[test]
@@ -307,10 +317,19 @@ fn example_configuration_loads_and_shows_every_key() {
     let workspace = Workspace::new();
     let output = check_config(&workspace, &["-c", example], &[]);
     let effective = printed(&output);
-    let written: toml::Table = std::fs::read_to_string(example).unwrap().parse().unwrap();
+    let text = std::fs::read_to_string(example).unwrap();
+    let written: toml::Table = text.parse().unwrap();
     let defaults = printed(&check_config(&workspace, &[], &[]));
     let mut missing = Vec::new();
     collect_missing("", &defaults, &written, &mut missing);
+    // A key whose default is derived from others is shown commented out
+    // (`# key = value`), so a copy of the example keeps deriving it.
+    missing.retain(|path| {
+        let leaf = path.rsplit('.').next().unwrap_or(path);
+        !text
+            .lines()
+            .any(|line| line.starts_with(&format!("# {leaf} = ")))
+    });
     assert!(missing.is_empty(), "keys without an example: {missing:?}");
     assert!(effective["sinks"].as_array().unwrap().len() >= 2);
 }
