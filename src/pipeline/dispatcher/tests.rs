@@ -68,6 +68,17 @@ fn rows_of(sequence: u64, count: usize) -> SourceMessage {
     })
 }
 
+/// Runs the dispatcher for an hour of paused time, long enough for any
+/// polling loop; it must not end meanwhile.
+async fn an_hour<T, E: std::fmt::Debug>(
+    run: &mut std::pin::Pin<&mut impl Future<Output = Result<T, E>>>,
+) {
+    tokio::select! {
+        ended = run.as_mut() => panic!("the dispatcher ended: {:?}", ended.map(|_| ())),
+        () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+    }
+}
+
 /// Every batch the sink has been handed so far.
 fn taken(sink: &mut mpsc::Receiver<Arc<Admitted>>) -> Vec<Arc<Admitted>> {
     std::iter::from_fn(|| sink.try_recv().ok()).collect()
@@ -88,17 +99,8 @@ async fn reading_waits_for_a_released_permit_and_never_passes_the_bound() {
     let stats = dispatcher.stats.clone();
     let run = dispatcher.run(std::future::pending());
     tokio::pin!(run);
-    // Runs the dispatcher for an hour of paused time: long enough for any
-    // polling loop, and nothing but a release can make it read more.
-    macro_rules! an_hour {
-        () => {
-            tokio::select! {
-                ended = &mut run => panic!("the dispatcher ended: {:?}", ended.map(|_| ())),
-                () = tokio::time::sleep(Duration::from_secs(3600)) => {}
-            }
-        };
-    }
-    an_hour!();
+    // Nothing but a release can make it read more.
+    an_hour(&mut run).await;
     let mut held = taken(&mut sink);
     assert_eq!(
         held.iter().map(|batch| batch.id).collect::<Vec<_>>(),
@@ -108,7 +110,7 @@ async fn reading_waits_for_a_released_permit_and_never_passes_the_bound() {
     assert!(stats.render().contains("auditfwd_batches_in_memory 2\n"));
     // The sink lets go of one batch's events: exactly one more is read.
     held.remove(0);
-    an_hour!();
+    an_hour(&mut run).await;
     held.extend(taken(&mut sink));
     assert_eq!(
         held.iter().map(|batch| batch.id).collect::<Vec<_>>(),
@@ -117,7 +119,7 @@ async fn reading_waits_for_a_released_permit_and_never_passes_the_bound() {
     assert_eq!(reader.capacity(), 16 - 2);
     // Both go: two more, never three.
     held.clear();
-    an_hour!();
+    an_hour(&mut run).await;
     held.extend(taken(&mut sink));
     assert_eq!(
         held.iter().map(|batch| batch.id).collect::<Vec<_>>(),
@@ -161,15 +163,7 @@ async fn a_batch_goes_to_the_sinks_only_with_room_for_its_events() {
     };
     let run = dispatcher.run(std::future::pending());
     tokio::pin!(run);
-    macro_rules! an_hour {
-        () => {
-            tokio::select! {
-                ended = &mut run => panic!("the dispatcher ended: {:?}", ended.map(|_| ())),
-                () = tokio::time::sleep(Duration::from_secs(3600)) => {}
-            }
-        };
-    }
-    an_hour!();
+    an_hour(&mut run).await;
     // The second batch is read and enriched, and waits for room: nothing
     // more is read meanwhile.
     let mut held = taken(&mut sink);
@@ -177,21 +171,21 @@ async fn a_batch_goes_to_the_sinks_only_with_room_for_its_events() {
     assert_eq!(reader.capacity(), 16 - 2, "two batches still wait");
     assert_eq!(gauges(), ("1".into(), "4".into()));
     held.clear();
-    an_hour!();
+    an_hour(&mut run).await;
     held.extend(taken(&mut sink));
     assert_eq!(ids(&held), [1]);
     assert_eq!(held[0].events.len(), 8);
     assert_eq!(gauges(), ("1".into(), "8".into()));
     // The third carries twice the bound: it goes once the second is gone,
     // alone.
-    an_hour!();
+    an_hour(&mut run).await;
     assert!(taken(&mut sink).is_empty());
     held.clear();
-    an_hour!();
+    an_hour(&mut run).await;
     held.extend(taken(&mut sink));
     assert_eq!(ids(&held), [2]);
     assert_eq!(gauges(), ("1".into(), "20".into()));
-    an_hour!();
+    an_hour(&mut run).await;
     assert!(taken(&mut sink).is_empty(), "nothing beside it");
     assert_eq!(reader.capacity(), 16 - 1, "not even read");
     drop(held);
@@ -213,10 +207,7 @@ async fn a_shutdown_drops_the_batch_waiting_for_room_unregistered() {
         let _ = stopped.await;
     });
     tokio::pin!(run);
-    tokio::select! {
-        ended = &mut run => panic!("the dispatcher ended: {:?}", ended.map(|_| ())),
-        () = tokio::time::sleep(Duration::from_secs(3600)) => {}
-    }
+    an_hour(&mut run).await;
     let held = taken(&mut sink);
     assert_eq!(ids(&held), [0], "the second waits for room");
     stop.send(()).unwrap();
