@@ -325,7 +325,7 @@ pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
     chunks
         .remainder()
         .iter()
-        .any(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+        .any(|&byte| ESCAPED[usize::from(byte)])
 }
 
 #[cfg(test)]
