@@ -4,12 +4,20 @@
 # CPU (user + system, from bash's `time`), events per CPU-second and bytes per
 # event; the ratio to native is the figure to watch.
 #
-#   bash benches/formats_e2e.sh            # ENTRIES=500000 FORMATS="native ecs ocsf"
+#   bash benches/formats_e2e.sh            # ENTRIES=500000 FORMATS="native ecs ocsf" ROUNDS=1
 #
 # BINARY=path runs that build instead of building this tree; BASELINE=path
 # runs another build (say, main's) right after each format, so a before and
 # after share one run of a shared machine ("base" lines, ratios to this
 # build's native).
+#
+# Before each run a scratch file larger than any output is written and
+# removed (WARM=0 skips it), so that every run finds the same recycled pages.
+#
+# ROUNDS=n runs every format n times and ends with the median of each; with
+# a BASELINE the order of the two builds alternates from round to round, so
+# neither always goes first (the first run after a smaller file gets fewer
+# recycled page-cache pages, see below).
 #
 # CPU is split into user and system time: the file is new on every run, so
 # the kernel allocates a page-cache page for every 4 KiB written, and on some
@@ -28,13 +36,24 @@ baseline="${BASELINE:-}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "formats e2e: simulator ($entries entries, all eleven types, sessions and signals on) -> file sink"
-native_rate=""
-base_native_rate=""
-for run in $formats; do
- for build in this ${baseline:+base}; do
+rounds="${ROUNDS:-1}"
+results="$work/results"
+: > "$results"
+for round in $(seq 1 "$rounds"); do
+ [ "$rounds" -gt 1 ] && echo "round $round"
+ for run in $formats; do
+  builds="this ${baseline:+base}"
+  if [ -n "$baseline" ] && [ $((round % 2)) -eq 0 ]; then builds="base this"; fi
+  for build in $builds; do
   format="$run"
   if [ "$build" = base ]; then exe="$baseline"; label="base-$format"; else exe="$binary"; label="$format"; fi
   rm -rf "$work/data" "$work/events.ndjson"
+  if [ "${WARM:-1}" = 1 ]; then
+    # Recycled page-cache pages for every run alike (see above): a file at
+    # least as large as any output, written and removed just before.
+    dd if=/dev/zero of="$work/warm" bs=1M count=$((entries * 4 / 1000)) status=none
+    rm -f "$work/warm"
+  fi
   cat > "$work/auditfwd.toml" <<TOML
 [source]
 batch_rows = 1000
@@ -59,15 +78,28 @@ TOML
   read -r wall user sys <<<"$times"
   events="$(wc -l < "$work/events.ndjson")"
   bytes="$(wc -c < "$work/events.ndjson")"
-  rate="$(awk -v e="$events" -v u="$user" -v s="$sys" 'BEGIN { printf "%.0f", e / (u + s) }')"
-  if [ "$build" = base ]; then
-    [ -n "$base_native_rate" ] || base_native_rate="$rate"
-    reference="$base_native_rate"
-  else
-    [ -n "$native_rate" ] || native_rate="$rate"
-    reference="$native_rate"
-  fi
-  awk -v f="$label" -v w="$wall" -v u="$user" -v s="$sys" -v e="$events" -v b="$bytes" -v r="$rate" -v n="$reference" \
-    'BEGIN { printf "%-11s wall %6.1f s  cpu %6.1f s (user %5.1f, sys %5.1f)  %8d events  %8d events/cpu-s  %5d bytes/event  %.2f x native\n", f, w, u + s, u, s, e, r, b / e, r / n }'
+  awk -v f="$label" -v w="$wall" -v u="$user" -v s="$sys" -v e="$events" -v b="$bytes" \
+    'BEGIN { printf "%-11s wall %6.1f s  cpu %6.1f s (user %5.1f, sys %5.1f)  %8d events  %8d events/cpu-s  %8d events/user-s  %5d bytes/event\n", f, w, u + s, u, s, e, e / (u + s), e / u, b / e }'
+  echo "$label $format $build $(awk -v e="$events" -v u="$user" -v s="$sys" 'BEGIN { printf "%.0f %.0f", e / (u + s), e / u }')" >> "$results"
+  done
  done
 done
+# The median of each label's rates, and its ratio to the same build's native
+# median (events per CPU-second; per user-second beside it).
+echo "median of $rounds round(s): events per CPU-second (per user-second), ratio to the same build's native"
+awk '
+  { label[$1] = 1; build[$1] = $3; format[$1] = $2; n[$1]++; cpu[$1, n[$1]] = $4; usr[$1, n[$1]] = $5 }
+  function median(kind, l,    count, i, j, v, t) {
+    count = n[l]
+    for (i = 1; i <= count; i++) v[i] = (kind == "cpu" ? cpu[l, i] : usr[l, i])
+    for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+    return count % 2 ? v[(count + 1) / 2] : (v[count / 2] + v[count / 2 + 1]) / 2
+  }
+  END {
+    for (l in label) { mc[l] = median("cpu", l); mu[l] = median("usr", l) }
+    for (l in label) {
+      native = (build[l] == "base" ? "base-native" : "native")
+      if (native in mc) printf "%-11s %8d events/cpu-s %.2f x native   %8d events/user-s %.2f x native\n", l, mc[l], mc[l] / mc[native], mu[l], mu[l] / mu[native]
+      else printf "%-11s %8d events/cpu-s   %8d events/user-s\n", l, mc[l], mu[l]
+    }
+  }' "$results" | sort

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::json::{self, Obj};
-use super::mapping::{self, Key, Row};
+use super::mapping::{self, Key, Outcome, Row};
 use crate::event::Event;
 
 /// The ECS release the field names and allowed values come from.
@@ -28,6 +28,36 @@ fn kind_of(event: &Event, row: &Row) -> &'static str {
     }
 }
 
+/// Members the same for every event, or for every event of a kind and
+/// outcome, rendered once for the process ([`json::render`]).
+struct Constants {
+    /// `ecs`.
+    ecs: &'static str,
+    /// `event.dataset`.
+    dataset: &'static str,
+    /// `event.kind` to `event.provider`, by kind (alert, pipeline_error,
+    /// event) and outcome (success, failure, unknown).
+    kind_to_provider: [[&'static str; 3]; 3],
+}
+
+fn constants() -> &'static Constants {
+    static CONSTANTS: std::sync::OnceLock<Constants> = std::sync::OnceLock::new();
+    CONSTANTS.get_or_init(|| Constants {
+        ecs: json::render(|o| o.obj("ecs", |o| o.str("version", ECS_VERSION))),
+        dataset: json::render(|o| o.str("dataset", "ibmi.audit")),
+        kind_to_provider: ["alert", "pipeline_error", "event"].map(|kind| {
+            [Outcome::Success, Outcome::Failure, Outcome::Unknown].map(|outcome| {
+                json::render(|o| {
+                    o.str("kind", kind);
+                    o.str("module", "ibmi");
+                    o.str("outcome", outcome.ecs());
+                    o.str("provider", "QAUDJRN");
+                })
+            })
+        }),
+    })
+}
+
 /// `event` as an ECS document (a `Value`, for tests and callers that want one).
 pub fn ecs(event: &Event) -> Value {
     let mut out = Vec::with_capacity(2048);
@@ -44,7 +74,7 @@ pub fn write(event: &Event, out: &mut Vec<u8>) {
     let ip = super::remote_ip(event);
     json::document(out, |o| {
         o.utc("@timestamp", &event.entry_timestamp);
-        o.obj("ecs", |o| o.str("version", ECS_VERSION));
+        o.members(constants().ecs);
         write_event(o, event, row);
         o.obj("host", |o| {
             o.str("hostname", &event.system_name);
@@ -128,7 +158,7 @@ fn write_event(o: &mut Obj<'_>, event: &Event, row: &Row) {
         o.str("action", &event.event_action);
         o.strs("category", row.ecs_category.iter().copied());
         o.raw("code", |out| write_event_id(out, event));
-        o.str("dataset", "ibmi.audit");
+        o.members(constants().dataset);
         let ended = event
             .session
             .as_ref()
@@ -139,10 +169,17 @@ fn write_event(o: &mut Obj<'_>, event: &Event, row: &Row) {
             o.utc("end", &ended);
         }
         o.str("id", &event.event_id);
-        o.str("kind", kind_of(event, row));
-        o.str("module", "ibmi");
-        o.str("outcome", row.outcome.ecs());
-        o.str("provider", "QAUDJRN");
+        let kind = match kind_of(event, row) {
+            "alert" => 0,
+            "pipeline_error" => 1,
+            _ => 2,
+        };
+        let outcome = match row.outcome {
+            Outcome::Success => 0,
+            Outcome::Failure => 1,
+            Outcome::Unknown => 2,
+        };
+        o.members(constants().kind_to_provider[kind][outcome]);
         // A signed long in ECS: left out above 2^63 - 1 (ibmi.sequence_number has it).
         if let Ok(sequence) = i64::try_from(event.sequence_number) {
             o.i64("sequence", sequence);
@@ -158,6 +195,14 @@ fn write_event(o: &mut Obj<'_>, event: &Event, row: &Row) {
 /// [`mapping::event_id`] as a JSON string, without making the text.
 pub(crate) fn write_event_id(out: &mut Vec<u8>, event: &Event) {
     match mapping::event_id_parts(event) {
+        // Actions are ASCII names: upper-cased in the buffer, no new string.
+        mapping::EventId::Action(action)
+            if action.is_ascii() && !json::needs_escape(action.as_bytes()) =>
+        {
+            let start = out.len();
+            json::write_plain(out, action.as_bytes());
+            out[start..].make_ascii_uppercase();
+        }
         mapping::EventId::Action(action) => json::write_str(out, &action.to_uppercase()),
         mapping::EventId::Entry(kind, Some(code)) => json::write_parts(out, &[kind, "_", code]),
         mapping::EventId::Entry(kind, None) => json::write_str(out, kind),

@@ -10,85 +10,85 @@ use super::json::Obj;
 use crate::event::audit::{catalog, Column, TypeSpec, Value};
 use crate::event::Event;
 
-/// A member of the `ibmi` object: its key and what writes it.
-type Member = (&'static str, fn(&mut Obj<'_>, &'static str, &Event));
+/// The keys of the members every event has, in key order (a test checks the
+/// order; [`write`] writes them in this order, and a debug build checks
+/// every object's order as it is written).
+const COMMON: [&str; 16] = [
+    "audit_type",
+    "code",
+    "code_label",
+    "entry_timestamp_local",
+    "event_action",
+    "job",
+    "privileged",
+    "program",
+    "qualified_job_name",
+    "receiver",
+    "remote_address",
+    "sequence_number",
+    "severity",
+    "system_name",
+    "target_user",
+    "user_name",
+];
 
-/// The members every event has, in key order (a test checks the order).
-const COMMON: [Member; 16] = [
-    ("audit_type", |o, key, event| {
-        o.opt_str(key, event.audit_type);
-    }),
-    ("code", |o, key, event| {
-        o.opt_str(key, event.code());
-    }),
-    ("code_label", |o, key, event| {
-        o.str(key, &event.code_label);
-    }),
-    ("entry_timestamp_local", |o, key, event| {
-        o.local(key, &event.entry_timestamp_local);
-    }),
-    ("event_action", |o, key, event| {
-        o.str(key, &event.event_action);
-    }),
-    ("job", |o, key, event| {
-        o.obj(key, |o| {
+/// Writes the `ibmi` object of `event` as member `key` of `o`: the common
+/// members one after the other (no call through a table per member), the
+/// typed block before the first common key that sorts after its own.
+pub(crate) fn write(o: &mut Obj<'_>, key: &'static str, event: &Event) {
+    o.obj(key, |o| {
+        let typed = typed_key(event);
+        let at = typed.map_or(COMMON.len(), |typed| {
+            COMMON.partition_point(|common| *common < typed)
+        });
+        let typed_before = |o: &mut Obj<'_>, index: usize| {
+            if let Some(typed) = typed.filter(|_| index == at) {
+                write_typed(o, typed, event);
+            }
+        };
+        typed_before(o, 0);
+        o.opt_str("audit_type", event.audit_type);
+        typed_before(o, 1);
+        o.opt_str("code", event.code());
+        typed_before(o, 2);
+        o.str("code_label", &event.code_label);
+        typed_before(o, 3);
+        o.local("entry_timestamp_local", &event.entry_timestamp_local);
+        typed_before(o, 4);
+        o.str("event_action", &event.event_action);
+        typed_before(o, 5);
+        o.obj("job", |o| {
             o.opt_str("name", event.job_name.as_deref());
             o.opt_str("number", event.job_number.as_deref());
             o.opt_str("user", event.job_user.as_deref());
         });
-    }),
-    ("privileged", |o, key, event| {
-        o.bool(key, event.privileged);
-    }),
-    ("program", |o, key, event| {
-        o.obj(key, |o| {
+        typed_before(o, 6);
+        o.bool("privileged", event.privileged);
+        typed_before(o, 7);
+        o.obj("program", |o| {
             o.opt_str("library", event.program_library.as_deref());
             o.opt_str("name", event.program_name.as_deref());
         });
-    }),
-    ("qualified_job_name", |o, key, event| {
-        o.opt_str(key, event.qualified_job_name.as_deref());
-    }),
-    ("receiver", |o, key, event| {
-        o.obj(key, |o| {
+        typed_before(o, 8);
+        o.opt_str("qualified_job_name", event.qualified_job_name.as_deref());
+        typed_before(o, 9);
+        o.obj("receiver", |o| {
             o.str("library", &event.receiver_library);
             o.str("name", &event.receiver_name);
         });
-    }),
-    ("remote_address", |o, key, event| {
-        o.opt_str(key, event.remote_address.as_deref());
-    }),
-    ("sequence_number", |o, key, event| {
-        o.u64(key, event.sequence_number);
-    }),
-    ("severity", |o, key, event| {
-        o.str(key, super::severity_name(event.severity));
-    }),
-    ("system_name", |o, key, event| {
-        o.str(key, &event.system_name);
-    }),
-    ("target_user", |o, key, event| {
-        o.opt_str(key, event.target_user.as_deref());
-    }),
-    ("user_name", |o, key, event| {
-        o.opt_str(key, event.user_name.as_deref());
-    }),
-];
-
-/// Writes the `ibmi` object of `event` as member `key` of `o`.
-pub(crate) fn write(o: &mut Obj<'_>, key: &'static str, event: &Event) {
-    o.obj(key, |o| {
-        let mut typed = typed_key(event);
-        for (key, member) in COMMON {
-            if let Some(typed_key) = typed.filter(|typed_key| *typed_key < key) {
-                write_typed(o, typed_key, event);
-                typed = None;
-            }
-            member(o, key, event);
-        }
-        if let Some(typed_key) = typed {
-            write_typed(o, typed_key, event);
-        }
+        typed_before(o, 10);
+        o.opt_str("remote_address", event.remote_address.as_deref());
+        typed_before(o, 11);
+        o.u64("sequence_number", event.sequence_number);
+        typed_before(o, 12);
+        o.str("severity", super::severity_name(event.severity));
+        typed_before(o, 13);
+        o.str("system_name", &event.system_name);
+        typed_before(o, 14);
+        o.opt_str("target_user", event.target_user.as_deref());
+        typed_before(o, 15);
+        o.opt_str("user_name", event.user_name.as_deref());
+        typed_before(o, 16);
     });
 }
 
@@ -248,7 +248,7 @@ mod tests {
     /// apart from them (the writer puts it before the first greater one).
     #[test]
     fn common_members_are_in_key_order() {
-        let keys: Vec<&str> = super::COMMON.iter().map(|(key, _)| *key).collect();
+        let keys = super::COMMON;
         assert!(keys.windows(2).all(|pair| pair[0] < pair[1]), "{keys:?}");
         for spec in crate::event::audit::catalog::ALL {
             assert!(!keys.contains(&spec.key()), "{}", spec.key());

@@ -77,12 +77,14 @@ impl<'o> Obj<'o> {
 
     /// A string member made of `parts` one after the other (the same bytes as
     /// their concatenation, without making it).
+    #[inline]
     pub(crate) fn parts(&mut self, key: &'static str, parts: &[&str]) {
         self.key(key);
         write_parts(self.out, parts);
     }
 
     /// An unsigned number member.
+    #[inline]
     pub(crate) fn u64(&mut self, key: &'static str, value: u64) {
         self.key(key);
         self.out
@@ -90,6 +92,7 @@ impl<'o> Obj<'o> {
     }
 
     /// An unsigned number member, left out when absent.
+    #[inline]
     pub(crate) fn opt_u64(&mut self, key: &'static str, value: Option<u64>) {
         if let Some(value) = value {
             self.u64(key, value);
@@ -97,6 +100,7 @@ impl<'o> Obj<'o> {
     }
 
     /// A signed number member.
+    #[inline]
     pub(crate) fn i64(&mut self, key: &'static str, value: i64) {
         self.key(key);
         self.out
@@ -113,6 +117,7 @@ impl<'o> Obj<'o> {
     }
 
     /// A boolean member.
+    #[inline]
     pub(crate) fn bool(&mut self, key: &'static str, value: bool) {
         self.key(key);
         self.out
@@ -120,6 +125,7 @@ impl<'o> Obj<'o> {
     }
 
     /// A boolean member, left out when absent.
+    #[inline]
     pub(crate) fn opt_bool(&mut self, key: &'static str, value: Option<bool>) {
         if let Some(value) = value {
             self.bool(key, value);
@@ -127,12 +133,14 @@ impl<'o> Obj<'o> {
     }
 
     /// A UTC instant as RFC 3339 with six fractional digits (`format_utc`).
+    #[inline]
     pub(crate) fn utc(&mut self, key: &'static str, value: &DateTime<Utc>) {
         self.key(key);
         write_utc(self.out, value);
     }
 
     /// A local time with six fractional digits and no zone (`format_local`).
+    #[inline]
     pub(crate) fn local(&mut self, key: &'static str, value: &NaiveDateTime) {
         self.key(key);
         match crate::event::micros_text(value, false) {
@@ -141,7 +149,37 @@ impl<'o> Obj<'o> {
         }
     }
 
+    /// Members rendered once for the process (`"a":1,"b":{"c":"d"}`, in
+    /// key order, as this writer writes them): one copy instead of a key and
+    /// a value each. A debug build checks that the text is such members and
+    /// that they sort after the members before them.
+    #[inline]
+    pub(crate) fn members(&mut self, members: &'static str) {
+        #[cfg(debug_assertions)]
+        {
+            let (first, last) = first_and_last_key(members);
+            assert!(
+                self.empty || self.last < first,
+                "JSON keys out of order: {first:?} after {:?}",
+                self.last
+            );
+            self.last = last;
+        }
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.extend_from_slice(members.as_bytes());
+    }
+
+    /// How many bytes the buffer holds (to copy a value written already).
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.out.len()
+    }
+
     /// A member whose value `write` appends as it is (JSON already).
+    #[inline]
     pub(crate) fn raw(&mut self, key: &'static str, write: impl FnOnce(&mut Vec<u8>)) {
         self.key(key);
         write(self.out);
@@ -204,6 +242,57 @@ impl<'o> Obj<'o> {
         }
         self.out.push(b']');
     }
+}
+
+/// Members for [`Obj::members`], written once by this writer (so they are
+/// the bytes member-by-member writing gives) and kept for the process.
+pub(crate) fn render(body: impl FnOnce(&mut Obj<'_>)) -> &'static str {
+    let mut out = Vec::new();
+    document(&mut out, body);
+    let members = String::from_utf8(out[1..out.len() - 1].to_vec()).expect("JSON is UTF-8");
+    Box::leak(members.into_boxed_str())
+}
+
+/// The first and last keys of `members` (see [`Obj::members`]), each text
+/// checked once for the process (debug builds write many events).
+#[cfg(debug_assertions)]
+fn first_and_last_key(members: &'static str) -> (&'static str, &'static str) {
+    type Checked = std::collections::HashMap<(usize, usize), (&'static str, &'static str)>;
+    static CHECKED: std::sync::Mutex<Option<Checked>> = std::sync::Mutex::new(None);
+    let mut checked = CHECKED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    *checked
+        .get_or_insert_with(Checked::new)
+        .entry((members.as_ptr() as usize, members.len()))
+        .or_insert_with(|| {
+            let keys = top_level_keys(members);
+            (keys[0], keys[keys.len() - 1])
+        })
+}
+
+/// The keys of `members` (see [`Obj::members`]), after checking that the
+/// text is what this writer gives for them: serde_json, which sorts keys,
+/// writes the object they make back byte for byte.
+#[cfg(debug_assertions)]
+fn top_level_keys(members: &'static str) -> Vec<&'static str> {
+    let object = format!("{{{members}}}");
+    let value: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&object).expect("members are JSON object members");
+    assert!(!value.is_empty(), "no members in {members:?}");
+    assert_eq!(
+        serde_json::to_string(&value).expect("JSON"),
+        object,
+        "members not in key order, or not as this writer writes them"
+    );
+    value
+        .keys()
+        .map(|key| {
+            let quoted = format!("\"{key}\":");
+            let at = members.find(&quoted).expect("the key is in the text");
+            &members[at + 1..at + 1 + key.len()]
+        })
+        .collect()
 }
 
 /// A UTC instant as a JSON string (RFC 3339, six fractional digits, `Z`).
@@ -368,6 +457,55 @@ mod tests {
             o.obj("j", |_| {});
         });
         assert_eq!(String::from_utf8(out).unwrap(), r#"{"b":1,"g":{"i":0.25}}"#);
+    }
+
+    /// Members rendered once are the bytes member-by-member writing gives,
+    /// in the place they are put.
+    #[test]
+    fn rendered_members_are_the_bytes_of_member_by_member_writing() {
+        let members = render(|o| {
+            o.obj("os", |o| o.str("name", "IBM i"));
+            o.u64("type_id", 1);
+        });
+        assert_eq!(members, r#""os":{"name":"IBM i"},"type_id":1"#);
+        let mut rendered = Vec::new();
+        document(&mut rendered, |o| {
+            o.members(members);
+            o.str("z", "y");
+        });
+        let mut written = Vec::new();
+        document(&mut written, |o| {
+            o.obj("os", |o| o.str("name", "IBM i"));
+            o.u64("type_id", 1);
+            o.str("z", "y");
+        });
+        assert_eq!(rendered, written);
+        let mut after = Vec::new();
+        document(&mut after, |o| {
+            o.str("a", "x");
+            o.members(members);
+        });
+        assert_eq!(
+            String::from_utf8(after).unwrap(),
+            r#"{"a":"x","os":{"name":"IBM i"},"type_id":1}"#
+        );
+    }
+
+    /// Rendered members that sort before the member written last are
+    /// caught, and so is a text whose own keys are out of order.
+    #[cfg(debug_assertions)]
+    #[test]
+    fn rendered_members_out_of_order_are_caught() {
+        let after_z = std::panic::catch_unwind(|| {
+            document(&mut Vec::new(), |o| {
+                o.u64("z", 1);
+                o.members(r#""a":1"#);
+            });
+        });
+        assert!(after_z.is_err());
+        let unsorted =
+            std::panic::catch_unwind(|| document(&mut Vec::new(), |o| o.members(r#""b":1,"a":2"#)));
+        assert!(unsorted.is_err());
     }
 
     /// Keys out of order are a bug the debug build stops at.

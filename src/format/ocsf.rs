@@ -88,6 +88,139 @@ pub fn ocsf(event: &Event) -> Value {
     serde_json::from_slice(&out).expect("the writer writes JSON")
 }
 
+/// Members that are the same for every event of a class, an activity or a
+/// severity, rendered once for the process ([`json::render`]): about a
+/// third of an event's members, copied whole instead of key by key.
+struct Constants {
+    /// Per class (in declaration order): `category_name` to `class_uid`.
+    classes: Vec<&'static str>,
+    /// Per class, per activity slot ([`activity_slot`]): `activity_id` and
+    /// `activity_name`, and `type_name` and `type_uid`.
+    activities: Vec<[(&'static str, &'static str); ACTIVITY_SLOTS]>,
+    /// `device` from `os` on.
+    device_tail: &'static str,
+    /// `metadata`'s `log_name` and `log_provider`.
+    metadata_log: &'static str,
+    /// `metadata`'s `product` and `profiles`.
+    metadata_product: &'static str,
+    /// `metadata`'s `version`.
+    metadata_version: &'static str,
+    /// Event Log Activity's `log_name` to `log_type_id`.
+    event_log: &'static str,
+    /// Per severity (in declaration order): `severity` and `severity_id`.
+    severities: [&'static str; 5],
+}
+
+/// Activities 0 to 10 and 99 (Other): every activity the mapping gives.
+const ACTIVITY_SLOTS: usize = 12;
+
+/// The slot of `activity_id` in [`Constants::activities`], if it has one.
+fn activity_slot(activity_id: u32) -> Option<usize> {
+    match activity_id {
+        0..=10 => Some(activity_id as usize),
+        99 => Some(11),
+        _ => None,
+    }
+}
+
+fn constants() -> &'static Constants {
+    use crate::event::Severity;
+    static CONSTANTS: std::sync::OnceLock<Constants> = std::sync::OnceLock::new();
+    CONSTANTS.get_or_init(|| {
+        let mut classes = Vec::new();
+        let mut activities = Vec::new();
+        for (index, class) in OcsfClass::ALL.iter().copied().enumerate() {
+            assert_eq!(class as usize, index, "OcsfClass::ALL in declaration order");
+            classes.push(json::render(|o| write_class(o, class)));
+            activities.push(std::array::from_fn(|slot| {
+                let activity_id = if slot == 11 { 99 } else { slot as u32 };
+                (
+                    json::render(|o| write_activity(o, class, activity_id)),
+                    json::render(|o| write_type(o, class, activity_id)),
+                )
+            }));
+        }
+        let severities = [
+            Severity::Info,
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ]
+        .map(|severity| {
+            assert!(severity as usize <= 4);
+            json::render(|o| write_severity(o, severity))
+        });
+        Constants {
+            classes,
+            activities,
+            device_tail: json::render(|o| {
+                o.obj("os", |o| {
+                    o.str("name", "IBM i");
+                    o.str("type", "IBM i");
+                    o.u64("type_id", 99);
+                });
+                o.str("type", "Server");
+                o.u64("type_id", 1);
+            }),
+            metadata_log: json::render(|o| {
+                o.str("log_name", "QAUDJRN");
+                o.str("log_provider", "IBM i security audit journal");
+            }),
+            metadata_product: json::render(|o| {
+                o.obj("product", |o| {
+                    o.str("name", "auditfwd");
+                    o.str("vendor_name", "auditfwd");
+                    o.str("version", env!("CARGO_PKG_VERSION"));
+                });
+                // `device` is the IBM i the entry was journaled on.
+                o.strs("profiles", ["host"]);
+            }),
+            metadata_version: json::render(|o| o.str("version", OCSF_VERSION)),
+            event_log: json::render(|o| {
+                o.str("log_name", "QAUDJRN");
+                o.str("log_provider", "IBM i security audit journal");
+                o.str("log_type", "OS");
+                o.u64("log_type_id", 1);
+            }),
+            severities,
+        }
+    })
+}
+
+/// `activity_id` and `activity_name`.
+fn write_activity(o: &mut Obj<'_>, class: OcsfClass, activity_id: u32) {
+    o.u64("activity_id", u64::from(activity_id));
+    o.str("activity_name", class.activity_name(activity_id));
+}
+
+/// `category_name` to `class_uid`.
+fn write_class(o: &mut Obj<'_>, class: OcsfClass) {
+    o.str("category_name", class.category_name());
+    o.u64("category_uid", u64::from(class.category_uid()));
+    o.str("class_name", class.name());
+    o.u64("class_uid", u64::from(class.uid()));
+}
+
+/// `type_name` and `type_uid`.
+fn write_type(o: &mut Obj<'_>, class: OcsfClass, activity_id: u32) {
+    o.parts(
+        "type_name",
+        &[class.name(), ": ", class.activity_name(activity_id)],
+    );
+    o.u64(
+        "type_uid",
+        u64::from(class.uid()) * 100 + u64::from(activity_id),
+    );
+}
+
+/// `severity` and `severity_id`.
+fn write_severity(o: &mut Obj<'_>, severity: crate::event::Severity) {
+    let (severity_id, severity) = super::ocsf_severity(severity);
+    o.str("severity", severity);
+    o.u64("severity_id", u64::from(severity_id));
+}
+
 /// What decides which members an OCSF event has.
 struct Shape<'a> {
     event: &'a Event,
@@ -135,16 +268,18 @@ fn write_members(o: &mut Obj<'_>, shape: &Shape<'_>) {
         o.str("account_switch_type", name);
         o.u64("account_switch_type_id", u64::from(id));
     }
-    o.u64("activity_id", u64::from(activity_id));
-    o.str("activity_name", class.activity_name(activity_id));
-    write_actor(o, event);
+    let constants = constants();
+    let activity =
+        activity_slot(activity_id).map(|slot| constants.activities[class as usize][slot]);
+    match activity {
+        Some((members, _)) => o.members(members),
+        None => write_activity(o, class, activity_id),
+    }
+    let actor_process = write_actor(o, event);
     if class == OcsfClass::ApplicationLifecycle {
         write_app(o, event);
     }
-    o.str("category_name", class.category_name());
-    o.u64("category_uid", u64::from(class.category_uid()));
-    o.str("class_name", class.name());
-    o.u64("class_uid", u64::from(class.uid()));
+    o.members(constants.classes[class as usize]);
     write_device(o, event);
     write_dst_endpoint(o, event, class);
     if let Some((started, ended)) =
@@ -179,10 +314,7 @@ fn write_members(o: &mut Obj<'_>, shape: &Shape<'_>) {
         o.bool("is_remote", event.remote_address.is_some());
     }
     if class == OcsfClass::EventLogActivity {
-        o.str("log_name", "QAUDJRN");
-        o.str("log_provider", "IBM i security audit journal");
-        o.str("log_type", "OS");
-        o.u64("log_type_id", 1);
+        o.members(constants.event_log);
     }
     if let Some((id, name)) = logon.then(|| logon_type(event)).flatten() {
         o.str("logon_type", name);
@@ -194,7 +326,11 @@ fn write_members(o: &mut Obj<'_>, shape: &Shape<'_>) {
         write_privileges(o, event);
     }
     if class == OcsfClass::ProcessActivity {
-        o.obj("process", |o| write_process(o, event));
+        match actor_process {
+            // The same object as the actor's: copied, not written again.
+            Some(bytes) => o.raw("process", |out| out.extend_from_within(bytes)),
+            None => o.obj("process", |o| write_process(o, event)),
+        }
     }
     write_later_members(o, shape, session);
 }
@@ -227,9 +363,8 @@ fn write_later_members(o: &mut Obj<'_>, shape: &Shape<'_>, session: Option<&Sess
             o.str("uid", &session.id);
         });
     }
-    let (severity_id, severity) = super::ocsf_severity(event.severity);
-    o.str("severity", severity);
-    o.u64("severity_id", u64::from(severity_id));
+    let constants = constants();
+    o.members(constants.severities[event.severity as usize]);
     write_src_endpoint(o, event, class);
     if let Some(session) = session {
         o.i64("start_time", session.started_at.timestamp_millis());
@@ -259,14 +394,10 @@ fn write_later_members(o: &mut Obj<'_>, shape: &Shape<'_>, session: Option<&Sess
         o.u64("status_id", u64::from(outcome.ocsf_status_id()));
     }
     o.i64("time", event.entry_timestamp.timestamp_millis());
-    o.parts(
-        "type_name",
-        &[class.name(), ": ", class.activity_name(activity_id)],
-    );
-    o.u64(
-        "type_uid",
-        u64::from(class.uid()) * 100 + u64::from(activity_id),
-    );
+    match activity_slot(activity_id) {
+        Some(slot) => o.members(constants.activities[class as usize][slot].1),
+        None => write_type(o, class, activity_id),
+    }
     o.obj("unmapped", |o| super::ibmi::write(o, "ibmi", event));
     write_user(o, event, class, activity_id);
 }
@@ -280,20 +411,30 @@ fn message(event: &Event) -> &str {
 }
 
 /// The actor: the user, the process (the job), or the system itself.
-fn write_actor(o: &mut Obj<'_>, event: &Event) {
+/// Returns where the process object's bytes are in the buffer, if written.
+fn write_actor(o: &mut Obj<'_>, event: &Event) -> Option<std::ops::Range<usize>> {
     let (actor_name, _, _) = super::users(event);
     let process = event.qualified_job_name.is_some() || super::job_number(event).is_some();
+    let mut process_bytes = None;
     o.obj("actor", |o| {
         if actor_name.is_none() && !process {
             o.str("app_name", "IBM i");
         }
         if process {
-            o.obj("process", |o| write_process(o, event));
+            let mut start = 0;
+            o.obj("process", |o| {
+                // Just after the object's `{`.
+                start = o.len() - 1;
+                write_process(o, event);
+            });
+            // `uid` is always written, so the object stays.
+            process_bytes = Some(start..o.len());
         }
         if let Some(name) = actor_name {
             o.obj("user", |o| o.str("name", name));
         }
     });
+    process_bytes
 }
 
 /// Application Lifecycle: the exit program and its exit point.
@@ -318,13 +459,7 @@ fn write_device(o: &mut Obj<'_>, event: &Event) {
     o.obj("device", |o| {
         o.str("hostname", &event.system_name);
         o.str("name", &event.system_name);
-        o.obj("os", |o| {
-            o.str("name", "IBM i");
-            o.str("type", "IBM i");
-            o.u64("type_id", 99);
-        });
-        o.str("type", "Server");
-        o.u64("type_id", 1);
+        o.members(constants().device_tail);
     });
 }
 
@@ -387,18 +522,12 @@ fn write_src_endpoint(o: &mut Obj<'_>, event: &Event, class: OcsfClass) {
 fn write_metadata(o: &mut Obj<'_>, event: &Event) {
     o.obj("metadata", |o| {
         o.raw("event_code", |out| super::ecs::write_event_id(out, event));
-        o.str("log_name", "QAUDJRN");
-        o.str("log_provider", "IBM i security audit journal");
+        let constants = constants();
+        o.members(constants.metadata_log);
         o.local("original_time", &event.entry_timestamp_local);
-        o.obj("product", |o| {
-            o.str("name", "auditfwd");
-            o.str("vendor_name", "auditfwd");
-            o.str("version", env!("CARGO_PKG_VERSION"));
-        });
-        // `device` is the IBM i the entry was journaled on.
-        o.strs("profiles", ["host"]);
+        o.members(constants.metadata_product);
         o.str("uid", &event.event_id);
-        o.str("version", OCSF_VERSION);
+        o.members(constants.metadata_version);
     });
 }
 
