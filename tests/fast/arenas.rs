@@ -1,5 +1,6 @@
-//! `run` caps glibc's malloc arenas by starting itself again in the same
-//! process (`exec`), unless the environment chose already.
+//! `run` of a fleet caps glibc's malloc arenas by starting itself again in
+//! the same process (`exec`), unless the environment chose already; one
+//! system keeps glibc's default.
 
 use crate::harness::{ConfigBuilder, Workspace};
 use std::time::{Duration, Instant};
@@ -24,9 +25,22 @@ fn arena_max_of(workspace: &Workspace, pid: u32) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn daemon_arenas(preset: Option<&str>) -> Option<String> {
+/// A fleet of two simulated systems, paced so that it runs until stopped.
+const FLEET: &str = "[state]\ndir = \"data\"\n[[sinks]]\ntype = \"file\"\npath = \"events-{source}.ndjson\"\n[[sources]]\nname = \"one\"\nkind = \"simulator\"\n[sources.simulator]\nevents_per_second = 50\nsystem_name = \"SYSONE\"\n[[sources]]\nname = \"two\"\nkind = \"simulator\"\n[sources.simulator]\nevents_per_second = 50\nsystem_name = \"SYSTWO\"\n";
+
+/// `MALLOC_ARENA_MAX` as the running daemon sees it, for one system or a
+/// fleet, started with `preset` in its environment (or none).
+fn daemon_arenas(fleet: bool, preset: Option<&str>) -> Option<String> {
     let workspace = Workspace::new();
-    let config = workspace.config(&ConfigBuilder::simulator(0, 50));
+    let config = if fleet {
+        workspace
+            .write("auditfwd.toml", FLEET)
+            .to_str()
+            .expect("UTF-8 temp path")
+            .to_owned()
+    } else {
+        workspace.config(&ConfigBuilder::simulator(0, 50))
+    };
     let mut command = workspace.command(&["run", "-c", &config]);
     command
         .env_remove("MALLOC_ARENA_MAX")
@@ -47,12 +61,20 @@ fn daemon_arenas(preset: Option<&str>) -> Option<String> {
 
 #[test]
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn run_caps_the_arenas_in_its_own_process() {
-    assert_eq!(daemon_arenas(None).as_deref(), Some("2"));
+fn a_fleet_caps_the_arenas_in_its_own_process() {
+    assert_eq!(daemon_arenas(true, None).as_deref(), Some("2"));
+}
+
+/// One system keeps glibc's default: its reader thread, where the ODBC
+/// driver allocates every cell, gets an arena of its own.
+#[test]
+fn one_system_keeps_glibcs_arenas() {
+    assert_eq!(daemon_arenas(false, None), None);
 }
 
 #[test]
 fn an_operators_arena_setting_is_kept() {
-    assert_eq!(daemon_arenas(Some("0")).as_deref(), Some("0"));
-    assert_eq!(daemon_arenas(Some("6")).as_deref(), Some("6"));
+    assert_eq!(daemon_arenas(true, Some("0")).as_deref(), Some("0"));
+    assert_eq!(daemon_arenas(true, Some("6")).as_deref(), Some("6"));
+    assert_eq!(daemon_arenas(false, Some("2")).as_deref(), Some("2"));
 }
