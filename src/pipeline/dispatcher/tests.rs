@@ -84,6 +84,11 @@ fn taken(sink: &mut mpsc::Receiver<Arc<Admitted>>) -> Vec<Arc<Admitted>> {
     std::iter::from_fn(|| sink.try_recv().ok()).collect()
 }
 
+/// The ids of the batches in `held`.
+fn ids(held: &[Arc<Admitted>]) -> Vec<u64> {
+    held.iter().map(|batch| batch.id).collect()
+}
+
 #[tokio::test(start_paused = true)]
 async fn reading_waits_for_a_released_permit_and_never_passes_the_bound() {
     let state = tempfile::tempdir().unwrap();
@@ -102,35 +107,21 @@ async fn reading_waits_for_a_released_permit_and_never_passes_the_bound() {
     // Nothing but a release can make it read more.
     an_hour(&mut run).await;
     let mut held = taken(&mut sink);
-    assert_eq!(
-        held.iter().map(|batch| batch.id).collect::<Vec<_>>(),
-        [0, 1]
-    );
+    assert_eq!(ids(&held), [0, 1]);
     assert_eq!(reader.capacity(), 16 - 3, "three batches still wait");
     assert!(stats.render().contains("auditfwd_batches_in_memory 2\n"));
     // The sink lets go of one batch's events: exactly one more is read.
     held.remove(0);
     an_hour(&mut run).await;
     held.extend(taken(&mut sink));
-    assert_eq!(
-        held.iter().map(|batch| batch.id).collect::<Vec<_>>(),
-        [1, 2]
-    );
+    assert_eq!(ids(&held), [1, 2]);
     assert_eq!(reader.capacity(), 16 - 2);
     // Both go: two more, never three.
     held.clear();
     an_hour(&mut run).await;
     held.extend(taken(&mut sink));
-    assert_eq!(
-        held.iter().map(|batch| batch.id).collect::<Vec<_>>(),
-        [3, 4]
-    );
+    assert_eq!(ids(&held), [3, 4]);
     assert!(stats.render().contains("auditfwd_batches_in_memory 2\n"));
-}
-
-/// The ids of the batches in `held`.
-fn ids(held: &[Arc<Admitted>]) -> Vec<u64> {
-    held.iter().map(|batch| batch.id).collect()
 }
 
 #[tokio::test(start_paused = true)]

@@ -268,15 +268,20 @@ fn events_gauge(stats: &Metrics) -> f64 {
     gauge_named(stats, "auditfwd_events_in_memory")
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_batch_waits_for_room_for_its_events_and_gives_back_what_it_did_not_use() {
+/// One system's permits: 16 batches of 10 rows, 100 events in all.
+fn a_hundred_events() -> (Arc<Metrics>, Permits) {
     let stats = stats();
     let bounds = Bounds {
         batches: 16,
         events: 100,
         batch_rows: 10,
     };
-    let mut permits = Permits::alone(bounds, stats.clone());
+    (stats.clone(), Permits::alone(bounds, stats))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_waits_for_room_for_its_events_and_gives_back_what_it_did_not_use() {
+    let (stats, mut permits) = a_hundred_events();
     // The first batch is expected to carry an event a row (10): it carries
     // 40 (sessions' ends and starts), and there is room for them.
     let first = admitted(&mut permits, 0, 40, 10).await.expect("room");
@@ -313,13 +318,7 @@ async fn a_batch_waits_for_room_for_its_events_and_gives_back_what_it_did_not_us
 
 #[tokio::test(start_paused = true)]
 async fn a_batch_with_more_events_than_the_bound_is_admitted_alone() {
-    let stats = stats();
-    let bounds = Bounds {
-        batches: 16,
-        events: 100,
-        batch_rows: 10,
-    };
-    let mut permits = Permits::alone(bounds, stats.clone());
+    let (stats, mut permits) = a_hundred_events();
     let small = admitted(&mut permits, 0, 10, 10).await.expect("room");
     // An IPL closes 250 sessions in one batch: it waits for the whole bound
     // (never for 250, which would never come) ...
