@@ -237,14 +237,6 @@ enum CheckpointAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Run { config, .. } = &cli.command {
-        // A fleet's long run: glibc's arenas capped first (returns for one
-        // system, when it cannot, or when the environment chose already). A
-        // configuration that does not load is reported by the run itself.
-        if let Ok(config) = cmd::load(config) {
-            cmd::arenas::cap(config.sources.len());
-        }
-    }
     // A panic on the main path is an internal error (70), like one in a task,
     // not Rust's 101: systemd restarts, and nothing was committed past what
     // every sink acknowledged (commits happen only after delivery).

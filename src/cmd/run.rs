@@ -9,7 +9,14 @@ use super::{
 use crate::ConfigArgs;
 
 pub(crate) fn run(args: &ConfigArgs, options: RunOptions) -> i32 {
-    let plan = match load(args).map(plan) {
+    let loaded = load(args);
+    if let Ok(config) = &loaded {
+        // A fleet's long run: glibc's arenas capped before any thread starts
+        // (this process starts again; returns for one system, when it
+        // cannot, or when the environment chose already).
+        super::arenas::cap(config.sources.len());
+    }
+    let plan = match loaded.map(plan) {
         Ok(Ok(plan)) => plan,
         Ok(Err(code)) => return code,
         Err(errors) => return config_failed(&errors),

@@ -15,16 +15,20 @@ pub const ECS_VERSION: &str = "8.17.0";
 /// `event.kind` of an event: `alert` for a signal auditfwd derived,
 /// `pipeline_error` for a row it could not parse, `event` otherwise.
 pub fn kind(event: &Event) -> &'static str {
-    kind_of(event, mapping::lookup(event))
+    KINDS[kind_of(event, mapping::lookup(event))]
 }
 
-fn kind_of(event: &Event, row: &Row) -> &'static str {
+/// The values of `event.kind`, by [`kind_of`]'s index.
+const KINDS: [&str; 3] = ["alert", "pipeline_error", "event"];
+
+/// The index in [`KINDS`] of the event's `event.kind`.
+fn kind_of(event: &Event, row: &Row) -> usize {
     if event.signal.is_some() {
-        "alert"
+        0
     } else if row.key == Key::Own("malformed_row") {
-        "pipeline_error"
+        1
     } else {
-        "event"
+        2
     }
 }
 
@@ -35,26 +39,32 @@ struct Constants {
     ecs: &'static str,
     /// `event.dataset`.
     dataset: &'static str,
-    /// `event.kind` to `event.provider`, by kind (alert, pipeline_error,
-    /// event) and outcome (success, failure, unknown).
+    /// `event.kind` to `event.provider`, by kind ([`KINDS`]) and outcome
+    /// (`Outcome` as usize: success, failure, unknown).
     kind_to_provider: [[&'static str; 3]; 3],
 }
 
 fn constants() -> &'static Constants {
     static CONSTANTS: std::sync::OnceLock<Constants> = std::sync::OnceLock::new();
-    CONSTANTS.get_or_init(|| Constants {
-        ecs: json::render(|o| o.obj("ecs", |o| o.str("version", ECS_VERSION))),
-        dataset: json::render(|o| o.str("dataset", "ibmi.audit")),
-        kind_to_provider: ["alert", "pipeline_error", "event"].map(|kind| {
-            [Outcome::Success, Outcome::Failure, Outcome::Unknown].map(|outcome| {
-                json::render(|o| {
-                    o.str("kind", kind);
-                    o.str("module", "ibmi");
-                    o.str("outcome", outcome.ecs());
-                    o.str("provider", "QAUDJRN");
+    CONSTANTS.get_or_init(|| {
+        let outcomes = [Outcome::Success, Outcome::Failure, Outcome::Unknown];
+        for (index, outcome) in outcomes.iter().enumerate() {
+            assert_eq!(*outcome as usize, index, "outcomes in declaration order");
+        }
+        Constants {
+            ecs: json::render(|o| o.obj("ecs", |o| o.str("version", ECS_VERSION))),
+            dataset: json::render(|o| o.str("dataset", "ibmi.audit")),
+            kind_to_provider: KINDS.map(|kind| {
+                outcomes.map(|outcome| {
+                    json::render(|o| {
+                        o.str("kind", kind);
+                        o.str("module", "ibmi");
+                        o.str("outcome", outcome.ecs());
+                        o.str("provider", "QAUDJRN");
+                    })
                 })
-            })
-        }),
+            }),
+        }
     })
 }
 
@@ -169,17 +179,7 @@ fn write_event(o: &mut Obj<'_>, event: &Event, row: &Row) {
             o.utc("end", &ended);
         }
         o.str("id", &event.event_id);
-        let kind = match kind_of(event, row) {
-            "alert" => 0,
-            "pipeline_error" => 1,
-            _ => 2,
-        };
-        let outcome = match row.outcome {
-            Outcome::Success => 0,
-            Outcome::Failure => 1,
-            Outcome::Unknown => 2,
-        };
-        o.members(constants().kind_to_provider[kind][outcome]);
+        o.members(constants().kind_to_provider[kind_of(event, row)][row.outcome as usize]);
         // A signed long in ECS: left out above 2^63 - 1 (ibmi.sequence_number has it).
         if let Ok(sequence) = i64::try_from(event.sequence_number) {
             o.i64("sequence", sequence);

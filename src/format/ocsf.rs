@@ -163,10 +163,7 @@ fn constants() -> &'static Constants {
                 o.str("type", "Server");
                 o.u64("type_id", 1);
             }),
-            metadata_log: json::render(|o| {
-                o.str("log_name", "QAUDJRN");
-                o.str("log_provider", "IBM i security audit journal");
-            }),
+            metadata_log: json::render(write_log_names),
             metadata_product: json::render(|o| {
                 o.obj("product", |o| {
                     o.str("name", "auditfwd");
@@ -178,14 +175,19 @@ fn constants() -> &'static Constants {
             }),
             metadata_version: json::render(|o| o.str("version", OCSF_VERSION)),
             event_log: json::render(|o| {
-                o.str("log_name", "QAUDJRN");
-                o.str("log_provider", "IBM i security audit journal");
+                write_log_names(o);
                 o.str("log_type", "OS");
                 o.u64("log_type_id", 1);
             }),
             severities,
         }
     })
+}
+
+/// `log_name` and `log_provider`: the audit journal.
+fn write_log_names(o: &mut Obj<'_>) {
+    o.str("log_name", "QAUDJRN");
+    o.str("log_provider", "IBM i security audit journal");
 }
 
 /// `activity_id` and `activity_name`.
